@@ -1,0 +1,1 @@
+"""Database backends shipped with django-nonrel (installed as ``django_nonrel.backends``)."""

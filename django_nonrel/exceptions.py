@@ -1,0 +1,16 @@
+"""Exceptions raised by django-nonrel that are not Django's own.
+
+Unsupported query shapes raise Django's ``django.db.NotSupportedError`` and data
+errors Django's ``DatabaseError`` family; only conditions Django has no class for
+live here.
+"""
+
+from django.db import DatabaseError
+
+
+class ConflictError(DatabaseError):
+    """A write lost an optimistic-concurrency race (the row changed since it was read).
+
+    Nothing was written. Reload the object and retry, or wrap the work in
+    ``django_nonrel.transaction.run_in_transaction``, which retries for you.
+    """

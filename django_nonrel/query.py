@@ -1,0 +1,156 @@
+"""The backend-neutral query a nonrel backend receives instead of SQL.
+
+A nonrel compiler (``django_nonrel.compiler``) turns Django's ``Query`` into a
+``NonrelQuery``; a backend translates that into its own commands. The backend
+never parses SQL and never sees Django internals beyond these classes.
+
+Filters are a tree: ``Node`` (AND/OR with a ``negated`` flag, any nesting) whose
+children are ``Node`` or ``Leaf``. A ``Leaf`` names a path into the stored row
+(the column, then dict keys / list indexes into a document), a lookup and a
+value that has already been converted for the database.
+
+Lookup names a backend must understand (Django's own names where they exist):
+
+==================  =========================================================
+exact               equality; on a list path it also matches when any element
+                    equals the value (MongoDB semantics, emulated on SQL)
+iexact              case-insensitive equality
+contains, icontains, startswith, istartswith, endswith, iendswith
+                    substring tests; the value is the raw string, not a pattern
+regex, iregex       regular expression (Python/PCRE syntax)
+gt, gte, lt, lte    comparisons
+in                  value is a list
+range               value is a 2-tuple (low, high), inclusive
+isnull              value is a bool
+all                 list path contains every item of the value (a list)
+overlap             list path contains at least one item of the value
+len                 with ``Leaf.compare``: the list's length compared to value
+==================  =========================================================
+
+``Leaf.transform`` names a function applied to the stored value before the
+comparison: ``year``, ``iso_year``, ``month``, ``day``, ``week_day``,
+``iso_week_day``, ``week``, ``quarter``, ``hour``, ``minute``, ``second``,
+``date``, ``time`` or ``len``; ``compare`` then holds the lookup applied to the
+result (``exact``, ``gt``, …) and ``lookup`` equals ``transform``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+AND = "AND"
+OR = "OR"
+
+#: Date/time parts a Leaf.transform can name.
+DATE_PARTS = frozenset(
+    {
+        "year",
+        "iso_year",
+        "month",
+        "day",
+        "week_day",
+        "iso_week_day",
+        "week",
+        "quarter",
+        "hour",
+        "minute",
+        "second",
+        "date",
+        "time",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One comparison: ``path`` ``lookup`` ``value``.
+
+    ``path`` starts with the stored column name; further elements are dict keys
+    (str) or list indexes (int) into a document. ``field`` is the Django field
+    whose conversions produced ``value`` (None for keys into untyped dicts).
+    """
+
+    path: tuple[str | int, ...]
+    lookup: str
+    value: Any
+    field: Any = None
+    transform: str | None = None
+    compare: str | None = None
+
+    @property
+    def column(self) -> str:
+        return self.path[0]
+
+
+@dataclass
+class Node:
+    """AND/OR of children; ``negated`` wraps the whole node in NOT."""
+
+    connector: str = AND
+    children: list[Node | Leaf] = field(default_factory=list)
+    negated: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.children)
+
+
+@dataclass
+class Ordering:
+    """Sort by ``path`` (column, then document keys); ``descending`` reverses."""
+
+    path: tuple[str | int, ...]
+    descending: bool = False
+
+
+@dataclass
+class Aggregate:
+    """``function`` (count, sum, avg, min, max) over ``path`` (None: count rows).
+
+    ``alias`` is the name the result is returned under.
+    """
+
+    alias: str
+    function: str
+    path: tuple[str | int, ...] | None = None
+    distinct: bool = False
+
+
+@dataclass
+class NonrelQuery:
+    """Everything a backend needs to run a read, update or delete.
+
+    ``columns`` is the projection (stored column names); None means all. Rows a
+    backend returns are dicts keyed by column name. ``low``/``high`` are Django's
+    slice marks (``high`` None: no upper bound). ``matches_nothing`` is set when
+    Django proved the filter empty (``pk__in=[]``): backends return no rows
+    without asking the database.
+    """
+
+    table: str
+    pk_column: str
+    where: Node = field(default_factory=Node)
+    ordering: list[Ordering] = field(default_factory=list)
+    columns: list[str] | None = None
+    low: int = 0
+    high: int | None = None
+    distinct: bool = False
+    matches_nothing: bool = False
+
+    @property
+    def limit(self) -> int | None:
+        """How many rows at most, after ``low`` are skipped (None: unlimited)."""
+        return None if self.high is None else max(self.high - self.low, 0)
+
+
+@dataclass
+class UpdateValue:
+    """A value an update writes: a literal, or an arithmetic change of the stored value.
+
+    ``operator`` is ``set`` (value is the literal), ``inc`` (add value) or
+    ``mul`` (multiply by value). Anything else in ``update()`` raises
+    NotSupportedError before the backend is called.
+    """
+
+    operator: str
+    value: Any

@@ -1,0 +1,1 @@
+"""Models shared by django-nonrel's own tests."""
