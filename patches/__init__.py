@@ -19,7 +19,6 @@ PATCHES = (
     "upsert",
     "cascade",
     "count_limit",
-    "nonint_pk",
 )
 
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django_nonrel",
     "tests.app",
+    "tests.orm",
 ]
 
 SECRET_KEY = "django-nonrel-tests"

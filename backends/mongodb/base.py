@@ -1,0 +1,203 @@
+"""DatabaseWrapper for MongoDB: one pymongo (or mongomock) client per connection.
+
+Settings::
+
+    DATABASES = {"default": {
+        "ENGINE": "django_nonrel.backends.mongodb",
+        "HOST": "mongodb://127.0.0.1:27017",   # or mongodb+srv://..., or mongomock://name
+        "NAME": "mydb",
+        "OPTIONS": {...},                        # passed to MongoClient
+    }}
+
+``mongomock://NAME`` is an in-process store (no server): every connection in
+the process that names the same ``NAME`` sees the same data, so threads and
+Django's test runner behave as with a server. ``OPTIONS["AUTO_ID_BLOCK"]`` sets
+how many integer AutoField keys a connection reserves at a time (default 20);
+it is not passed to the client.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import NotSupportedError
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils.functional import cached_property
+
+from . import database as Database
+from .client import DatabaseClient
+from .creation import DatabaseCreation
+from .features import DatabaseFeatures
+from .introspection import DatabaseIntrospection
+from .operations import Command, DatabaseOperations
+from .schema import DatabaseSchemaEditor
+from .store import MongoStore
+
+#: OPTIONS that configure django-nonrel rather than the driver.
+BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK"})
+#: In-process mongomock servers by name, shared by every connection in the process.
+MOCK_SERVERS: dict[str, object] = {}
+
+
+class Cursor:
+    """The cursor Django's management code gets: runs backend Commands, refuses SQL."""
+
+    def execute(self, sql, params=None):
+        if isinstance(sql, Command):
+            return sql.run()
+        raise NotSupportedError(
+            "The MongoDB backend does not run SQL. Use the ORM, or "
+            "connection.database for raw MongoDB commands."
+        )
+
+    def executemany(self, sql, param_list):
+        for params in param_list:
+            self.execute(sql, params)
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class DatabaseWrapper(BaseDatabaseWrapper):
+    vendor = "mongodb"
+    display_name = "MongoDB"
+    Database = Database
+    SchemaEditorClass = DatabaseSchemaEditor
+    client_class = DatabaseClient
+    creation_class = DatabaseCreation
+    features_class = DatabaseFeatures
+    introspection_class = DatabaseIntrospection
+    ops_class = DatabaseOperations
+
+    # Only used for a field's db_type() (None would mean "no column").
+    data_types = {
+        "AutoField": "int",
+        "BigAutoField": "long",
+        "SmallAutoField": "int",
+        "BinaryField": "binData",
+        "BooleanField": "bool",
+        "CharField": "string",
+        "DateField": "date",
+        "DateTimeField": "date",
+        "DecimalField": "decimal",
+        "DurationField": "long",
+        "FileField": "string",
+        "FilePathField": "string",
+        "FloatField": "double",
+        "IntegerField": "int",
+        "BigIntegerField": "long",
+        "IPAddressField": "string",
+        "GenericIPAddressField": "string",
+        "JSONField": "object",
+        "PositiveBigIntegerField": "long",
+        "PositiveIntegerField": "long",
+        "PositiveSmallIntegerField": "int",
+        "SlugField": "string",
+        "SmallIntegerField": "int",
+        "TextField": "string",
+        "TimeField": "string",
+        "UUIDField": "string",
+    }
+    operators = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.store = MongoStore(self)
+
+    # -- connecting -----------------------------------------------------------
+    def get_connection_params(self) -> dict:
+        settings = self.settings_dict
+        host = settings.get("HOST") or "mongodb://localhost:27017"
+        if not settings.get("NAME"):
+            raise ImproperlyConfigured(
+                "settings.DATABASES is missing 'NAME' for the MongoDB database to use."
+            )
+        options = {k: v for k, v in settings.get("OPTIONS", {}).items() if k not in BACKEND_OPTIONS}
+        if settings.get("USER"):
+            options.setdefault("username", settings["USER"])
+        if settings.get("PASSWORD"):
+            options.setdefault("password", settings["PASSWORD"])
+        if settings.get("PORT") and "://" not in host:
+            options.setdefault("port", int(settings["PORT"]))
+        return {"host": host, "options": options}
+
+    def get_new_connection(self, conn_params):
+        host = conn_params["host"]
+        if urlsplit(host).scheme == "mongomock":
+            return self._mongomock_client(host)
+        import pymongo
+
+        options = {"tz_aware": False, **conn_params["options"]}
+        return pymongo.MongoClient(host, **options)
+
+    @staticmethod
+    def _mongomock_client(host: str):
+        try:
+            import mongomock
+            from mongomock.store import ServerStore
+        except ImportError as error:
+            raise ImproperlyConfigured(
+                "mongomock:// needs the mongomock package: pip install django-nonrel[mongodb]"
+            ) from error
+        name = urlsplit(host).netloc or "default"
+        server = MOCK_SERVERS.setdefault(name, ServerStore())
+        return mongomock.MongoClient(_store=server)
+
+    def init_connection_state(self):
+        pass
+
+    def create_cursor(self, name=None):
+        return Cursor()
+
+    @cached_property
+    def server_info(self) -> dict:
+        """buildInfo/hello facts, read once (transactions need a replica set)."""
+        self.ensure_connection()
+        hello = self.connection.admin.command("hello")
+        return {"transactions": bool(hello.get("setName") or hello.get("msg") == "isdbgrid")}
+
+    @property
+    def database(self):
+        """The driver's Database object for NAME (raw MongoDB access)."""
+        self.ensure_connection()
+        return self.connection[self.settings_dict["NAME"]]
+
+    def is_usable(self) -> bool:
+        try:
+            self.connection.admin.command("ping")
+        except Exception:
+            return False
+        return True
+
+    def _close(self):
+        if self.connection is not None:
+            with self.wrap_database_errors:
+                self.connection.close()
+
+    # MongoDB writes are applied immediately; Django's transaction plumbing
+    # calls these and there is nothing to commit, roll back or switch.
+    def _set_autocommit(self, autocommit):
+        pass
+
+    def _commit(self):
+        pass
+
+    def _rollback(self):
+        pass
+
+    def _savepoint_allowed(self):
+        return False
+
+    def get_database_version(self):
+        info = self.connection.server_info()
+        return tuple(info.get("versionArray", [0, 0, 0])[:3])
+
+    def check_database_version_supported(self):
+        pass

@@ -1,0 +1,208 @@
+"""``Node``/``Leaf`` filter trees -> MongoDB query documents.
+
+Only operators every MongoDB-compatible server shares are used ($eq, $ne, $gt,
+$gte, $lt, $lte, $in, $all, $size, $exists, $type, $regex, $and, $or, $nor), so
+reads run on MongoDB, FerretDB and mongomock alike. Date parts other than the
+year (month, day, hour, ...) need ``$expr`` and raise NotSupportedError on
+servers that lack it.
+
+User values are always data: every value is placed under an operator (``$eq``,
+``$in``, ...), so a dict such as ``{"$ne": None}`` or a string such as
+``"$where"`` is compared literally and never interpreted. Path segments come
+from model fields, and dict keys given in lookups are checked for ``.`` and a
+leading ``$`` before they become part of a field path.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+from django.db import NotSupportedError
+
+from django_nonrel.query import AND, Leaf, Node
+
+ID = "_id"
+
+COMPARISONS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+DATE_OPERATORS = {
+    "month": "$month",
+    "day": "$dayOfMonth",
+    "week_day": "$dayOfWeek",
+    "iso_week_day": "$isoDayOfWeek",
+    "week": "$isoWeek",
+    "iso_year": "$isoWeekYear",
+    "hour": "$hour",
+    "minute": "$minute",
+    "second": "$second",
+}
+MATCH_ALL: dict[str, Any] = {}
+MATCH_NONE = {ID: {"$in": []}}
+
+
+def field_path(path: tuple[str | int, ...], pk_column: str) -> str:
+    """The dotted MongoDB path of ``path``; the primary key column is ``_id``."""
+    head, *rest = path
+    parts = [ID if head == pk_column else head]
+    for segment in rest:
+        if isinstance(segment, str) and (segment.startswith("$") or "." in segment or not segment):
+            raise NotSupportedError(
+                f"The key {segment!r} cannot be used in a lookup path: keys must be "
+                "non-empty and must not contain '.' or start with '$'."
+            )
+        parts.append(str(segment))
+    return ".".join(parts)
+
+
+class FilterTranslator:
+    """Translate filter trees for one collection.
+
+    ``year_bounds(year, field)`` returns the stored [first, last] instants of a
+    calendar year for a date/datetime field (the backend's operations know the
+    time zone and storage form). ``time_zone(field)`` is the zone name ``$expr``
+    date operators extract parts of that field in (None: as stored).
+    """
+
+    def __init__(self, pk_column: str, year_bounds, time_zone) -> None:
+        self.pk_column = pk_column
+        self.year_bounds = year_bounds
+        self.time_zone = time_zone
+
+    def translate(self, node: Node | Leaf) -> dict[str, Any]:
+        if isinstance(node, Leaf):
+            return self.leaf(node)
+        parts = [self.translate(child) for child in node.children]
+        if not parts:
+            result = MATCH_ALL
+        elif len(parts) == 1:
+            result = parts[0]
+        else:
+            result = {"$and" if node.connector == AND else "$or": parts}
+        if node.negated:
+            return {"$nor": [result]} if result else MATCH_NONE
+        return result
+
+    # -- leaves ---------------------------------------------------------------
+    def leaf(self, leaf: Leaf) -> dict[str, Any]:
+        path = field_path(leaf.path, self.pk_column)
+        if leaf.transform == "len":
+            return self._length(path, leaf.compare, leaf.value)
+        if leaf.transform == "year":
+            return self._year(path, leaf)
+        if leaf.transform is not None:
+            return self._date_part(path, leaf)
+        return {path: self.condition(leaf.lookup, leaf.value)}
+
+    def condition(self, lookup: str, value: Any) -> dict[str, Any]:
+        """The operator document for ``lookup`` against a literal ``value``."""
+        if lookup == "exact":
+            return {"$eq": value}
+        if lookup in COMPARISONS:
+            return {COMPARISONS[lookup]: value}
+        if lookup == "in":
+            return {"$in": list(value)}
+        if lookup == "range":
+            low, high = value
+            return {"$gte": low, "$lte": high}
+        if lookup == "isnull":
+            return {"$eq": None} if value else {"$ne": None}
+        if lookup == "all":
+            return {"$all": list(value)} if value else {"$exists": True}
+        if lookup == "overlap":
+            return {"$in": list(value)}
+        pattern = self._pattern(lookup, value)
+        if pattern is not None:
+            return pattern
+        raise NotSupportedError(f"The {lookup!r} lookup is not supported on MongoDB.")
+
+    @staticmethod
+    def _pattern(lookup: str, value: Any) -> dict[str, Any] | None:
+        insensitive = lookup.startswith("i") and lookup != "in"
+        base = lookup[1:] if insensitive else lookup
+        if base == "regex":
+            expression = str(value)
+        else:
+            escaped = re.escape(str(value))
+            expression = {
+                "exact": f"^{escaped}$",
+                "contains": escaped,
+                "startswith": f"^{escaped}",
+                "endswith": f"{escaped}$",
+            }.get(base)
+            if expression is None:
+                return None
+        result: dict[str, Any] = {"$regex": expression}
+        if insensitive:
+            result["$options"] = "i"
+        return result
+
+    @staticmethod
+    def _length(path: str, compare: str | None, n: int) -> dict[str, Any]:
+        """List length tests through ``$size`` and index existence (no $expr needed)."""
+        is_array = {path: {"$type": "array"}}
+
+        def has_index(i: int) -> dict[str, Any]:
+            return {f"{path}.{i}": {"$exists": True}}
+
+        def lacks_index(i: int) -> dict[str, Any]:
+            return {"$and": [is_array, {f"{path}.{i}": {"$exists": False}}]}
+
+        if compare == "exact":
+            return {path: {"$size": n}}
+        if compare == "gt":
+            return has_index(n) if n >= 0 else is_array
+        if compare == "gte":
+            return has_index(n - 1) if n > 0 else is_array
+        if compare == "lt":
+            return lacks_index(n - 1) if n > 0 else MATCH_NONE
+        if compare == "lte":
+            return lacks_index(n) if n >= 0 else MATCH_NONE
+        if compare == "in":
+            return {"$or": [{path: {"$size": i}} for i in n]} if n else MATCH_NONE
+        raise NotSupportedError(f"len__{compare} is not supported on MongoDB.")
+
+    def _year(self, path: str, leaf: Leaf) -> dict[str, Any]:
+        compare, year = leaf.compare, leaf.value
+        if compare == "in":
+            return {"$or": [self._year(path, Leaf(leaf.path, "year", y, leaf.field, "year",
+                                                   "exact")) for y in year]}
+        if compare == "range":
+            low, _ = self.year_bounds(year[0], leaf.field)
+            _, high = self.year_bounds(year[1], leaf.field)
+            return {path: {"$gte": low, "$lte": high}}
+        if compare not in ("exact", "gt", "gte", "lt", "lte"):
+            raise NotSupportedError(f"year__{compare} is not supported on MongoDB.")
+        first, last = self.year_bounds(year, leaf.field)
+        return {
+            path: {
+                "exact": {"$gte": first, "$lte": last},
+                "gt": {"$gt": last},
+                "gte": {"$gte": first},
+                "lt": {"$lt": first},
+                "lte": {"$lte": last},
+            }[compare]
+        }
+
+    def _date_part(self, path: str, leaf: Leaf) -> dict[str, Any]:
+        operator = DATE_OPERATORS.get(leaf.transform)
+        if operator is None:
+            raise NotSupportedError(
+                f"The {leaf.transform!r} transform is not supported in MongoDB filters; "
+                "filter on a range of the date/datetime field instead."
+            )
+        if leaf.compare not in ("exact", *COMPARISONS):
+            raise NotSupportedError(
+                f"{leaf.transform}__{leaf.compare} is not supported on MongoDB."
+            )
+        argument: dict[str, Any] = {"date": f"${path}"}
+        zone = self.time_zone(leaf.field)
+        if zone:
+            argument["timezone"] = zone
+        compare = "$eq" if leaf.compare == "exact" else COMPARISONS[leaf.compare]
+        value = leaf.value
+        if isinstance(value, datetime.date):
+            raise NotSupportedError(f"{leaf.transform} lookups take numbers.")
+        # $expr comparisons order null below numbers; SQL never matches NULL.
+        expression = {"$expr": {compare: [{operator: argument}, value]}}
+        return {"$and": [{path: {"$ne": None}}, expression]}

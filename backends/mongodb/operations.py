@@ -1,0 +1,188 @@
+"""Value conversion between Django fields and BSON, and management commands.
+
+Storage forms (chosen so that sorting and range filters on the server agree
+with Python's ordering):
+
+=============  ==============================================================
+DateTimeField  BSON datetime in UTC (naive); BSON keeps milliseconds, so
+               microseconds are truncated on save
+DateField      BSON datetime at midnight
+TimeField      "HH:MM:SS.ffffff" string (sorts like the time)
+DecimalField   Decimal128
+UUIDField      32-character hex string (Django's default form)
+DurationField  integer microseconds (Django's default form)
+JSONField      the native document/array/scalar
+=============  ==============================================================
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import uuid
+from typing import Any
+
+from bson.decimal128 import Decimal128
+from django.conf import settings
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.utils import timezone
+from django.utils.dateparse import parse_time
+
+
+class Command(str):
+    """A management command step (flush, sequence reset) run through a cursor.
+
+    Django's flush and sequence-reset code executes "SQL" strings through
+    ``connection.cursor()``; the MongoDB cursor runs these objects and refuses
+    real SQL. The text is what ``manage.py sqlflush`` prints.
+    """
+
+    def __new__(cls, text: str, run):
+        command = super().__new__(cls, text)
+        command.run = run
+        return command
+
+
+class DatabaseOperations(BaseDatabaseOperations):
+    compiler_module = "django_nonrel.backends.mongodb.compiler"
+
+    def quote_name(self, name: str) -> str:
+        return name
+
+    def max_name_length(self) -> int:
+        return 120
+
+    def bulk_batch_size(self, fields, objs) -> int:
+        return self.connection.features.max_keys_per_command
+
+    def max_in_list_size(self) -> int:
+        return self.connection.features.max_keys_per_command
+
+    def no_limit_value(self):
+        return None
+
+    # -- Python -> BSON -----------------------------------------------------------
+    def adapt_datefield_value(self, value):
+        if value is None or isinstance(value, datetime.datetime):
+            return value
+        return datetime.datetime(value.year, value.month, value.day)
+
+    def adapt_datetimefield_value(self, value):
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        if timezone.is_aware(value):
+            if not settings.USE_TZ:
+                raise ValueError(
+                    "MongoDB backend does not support timezone-aware datetimes when USE_TZ "
+                    "is False."
+                )
+            value = timezone.make_naive(value, datetime.UTC)
+        return value
+
+    def adapt_timefield_value(self, value):
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        if timezone.is_aware(value):
+            raise ValueError("MongoDB backend does not support timezone-aware times.")
+        return value.isoformat(timespec="microseconds")
+
+    def adapt_decimalfield_value(self, value, max_digits=None, decimal_places=None):
+        if value is None:
+            return None
+        return Decimal128(decimal.Decimal(value))
+
+    def adapt_json_value(self, value, encoder):
+        if encoder is not None:
+            # Round-trip through the encoder so custom types become BSON-able data.
+            return json.loads(json.dumps(value, cls=encoder))
+        return value
+
+    def adapt_ipaddressfield_value(self, value):
+        return value or None
+
+    # -- BSON -> Python -----------------------------------------------------------
+    def get_db_converters(self, expression) -> list:
+        converters = super().get_db_converters(expression)
+        internal_type = expression.output_field.get_internal_type()
+        converter = {
+            "DateField": self.convert_datefield_value,
+            "DateTimeField": self.convert_datetimefield_value,
+            "TimeField": self.convert_timefield_value,
+            "DecimalField": self.convert_decimalfield_value,
+            "UUIDField": self.convert_uuidfield_value,
+            "JSONField": self.convert_jsonfield_value,
+        }.get(internal_type)
+        return [converter, *converters] if converter else converters
+
+    @staticmethod
+    def convert_datefield_value(value, expression, connection):
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        return value
+
+    def convert_datetimefield_value(self, value, expression, connection):
+        if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
+            return value.replace(tzinfo=datetime.UTC)
+        return value
+
+    @staticmethod
+    def convert_timefield_value(value, expression, connection):
+        if isinstance(value, str):
+            return parse_time(value)
+        return value
+
+    @staticmethod
+    def convert_decimalfield_value(value, expression, connection):
+        if isinstance(value, Decimal128):
+            value = value.to_decimal()
+        return value
+
+    @staticmethod
+    def convert_uuidfield_value(value, expression, connection):
+        if isinstance(value, str):
+            return uuid.UUID(value)
+        return value
+
+    @staticmethod
+    def convert_jsonfield_value(value, expression, connection):
+        # JSONField.from_db_value parses text, as every SQL backend returns text.
+        return value if value is None else json.dumps(value)
+
+    # -- lookups --------------------------------------------------------------
+    def year_bounds(self, year: int, field) -> list[Any]:
+        """Stored [first, last] instants of ``year`` for a date or datetime field."""
+        if field is not None and field.get_internal_type() == "DateTimeField":
+            return self.year_lookup_bounds_for_datetime_field(year)
+        return self.year_lookup_bounds_for_date_field(year)
+
+    def time_zone_for(self, field) -> str | None:
+        """The zone date parts of ``field`` are extracted in (datetimes only, with USE_TZ)."""
+        if settings.USE_TZ and field is not None and field.get_internal_type() == "DateTimeField":
+            return timezone.get_current_timezone_name()
+        return None
+
+    # -- management -----------------------------------------------------------
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        store = self.connection.store
+        commands = [
+            Command(f"db.{table}.deleteMany({{}})", lambda t=table: store.delete_all(t))
+            for table in tables
+        ]
+        if reset_sequences and tables:
+            commands.append(self._reset_command(list(tables)))
+        return commands
+
+    def sequence_reset_by_name_sql(self, style, sequences):
+        tables = [sequence["table"] for sequence in sequences]
+        return [self._reset_command(tables)] if tables else []
+
+    def sequence_reset_sql(self, style, model_list):
+        return []
+
+    def _reset_command(self, tables: list[str]) -> Command:
+        store = self.connection.store
+        return Command(f"reset sequences of {', '.join(tables)}", lambda: store.reset_keys(tables))
+
+    def last_executed_query(self, cursor, sql, params):
+        return str(sql)

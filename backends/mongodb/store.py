@@ -1,0 +1,358 @@
+"""The MongoDB ``DocumentStore``: django-nonrel's primitives as pymongo commands.
+
+Every method is one command (``find``, ``count_documents``, ``distinct``,
+``aggregate`` with ``$match``/``$sort``/``$skip``/``$limit``/``$group``,
+``insert_many``, ``update_many``, ``update_one(upsert=True)``,
+``delete_many``, ``find_one_and_update`` for key blocks), all of which
+FerretDB and mongomock support. Each is logged to ``connection.queries`` when
+queries are logged, and driver errors become Django's exception classes.
+
+Rows are documents; the model's primary-key column is stored as ``_id``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from django.db import IntegrityError, NotSupportedError
+from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError
+
+from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
+from django_nonrel.store import DocumentStore
+
+from .filters import ID, MATCH_NONE, FilterTranslator, field_path
+
+#: Collection holding one integer counter per table with an integer AutoField.
+SEQUENCES = "django_nonrel_sequences"
+DUPLICATE_KEY = 11000
+UPDATE_OPERATORS = {"set": "$set", "inc": "$inc", "mul": "$mul"}
+GROUP_OPERATORS = {"sum": "$sum", "avg": "$avg", "min": "$min", "max": "$max"}
+
+
+class MongoStore(DocumentStore):
+    """The primitives for one ``DatabaseWrapper`` (one client, one database)."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        #: table -> [next key, last key] of the block of keys this connection holds.
+        self.key_blocks: dict[str, list[int]] = {}
+
+    @property
+    def key_block_size(self) -> int:
+        return int(self.connection.settings_dict.get("OPTIONS", {}).get("AUTO_ID_BLOCK", 20))
+
+    def collection(self, table: str):
+        return self.connection.database[table]
+
+    # -- running and logging commands -------------------------------------------
+    def run(self, description: str, command, *args, **kwargs):
+        """Run one driver command with Django's error mapping and query logging."""
+        self.connection.ensure_connection()
+        start = time.monotonic()
+        try:
+            with self.connection.wrap_database_errors:
+                return command(*args, **kwargs)
+        finally:
+            if self.connection.queries_logged:
+                self.connection.queries_log.append(
+                    {"sql": description, "time": f"{time.monotonic() - start:.3f}"}
+                )
+
+    def translator(self, query: NonrelQuery) -> FilterTranslator:
+        return FilterTranslator(
+            query.pk_column, self.connection.ops.year_bounds, self.connection.ops.time_zone_for
+        )
+
+    def filter_document(self, query: NonrelQuery) -> dict[str, Any]:
+        if query.matches_nothing:
+            return dict(MATCH_NONE)
+        return self.translator(query).translate(query.where)
+
+    def sort_spec(self, query: NonrelQuery) -> list[tuple[str, int]]:
+        return [
+            (field_path(order.path, query.pk_column), -1 if order.descending else 1)
+            for order in query.ordering
+        ]
+
+    def projection(self, query: NonrelQuery) -> dict[str, int] | None:
+        if query.columns is None:
+            return None
+        projection = {ID if c == query.pk_column else c: 1 for c in query.columns}
+        if ID not in projection:
+            projection[ID] = 0
+        return projection
+
+    def describe(self, query: NonrelQuery) -> str:
+        parts = [f"db.{query.table}.find({self.filter_document(query)!r}"]
+        projection = self.projection(query)
+        parts.append(f", {projection!r})" if projection else ")")
+        if query.ordering:
+            parts.append(f".sort({self.sort_spec(query)!r})")
+        if query.low:
+            parts.append(f".skip({query.low})")
+        if query.limit is not None:
+            parts.append(f".limit({query.limit})")
+        return "".join(parts)
+
+    # -- reads ----------------------------------------------------------------
+    def fetch(self, query: NonrelQuery) -> Iterator[dict[str, Any]]:
+        if query.limit == 0:
+            return iter(())
+        filter_doc = self.filter_document(query)
+        kwargs: dict[str, Any] = {"projection": self.projection(query)}
+        sort = self.sort_spec(query)
+        if sort:
+            kwargs["sort"] = sort
+        if query.low:
+            kwargs["skip"] = query.low
+        if query.limit is not None:
+            kwargs["limit"] = query.limit
+        collection = self.collection(query.table)
+        cursor = self.run(self.describe(query), lambda: list(collection.find(filter_doc, **kwargs)))
+        pk_column = query.pk_column
+        for document in cursor:
+            if ID in document:
+                document[pk_column] = document.pop(ID)
+            yield document
+
+    def count(self, query: NonrelQuery) -> int:
+        if query.matches_nothing or query.limit == 0:
+            return 0
+        filter_doc = self.filter_document(query)
+        kwargs = {}
+        if query.low:
+            kwargs["skip"] = query.low
+        if query.limit is not None:
+            kwargs["limit"] = query.limit
+        collection = self.collection(query.table)
+        return self.run(
+            f"db.{query.table}.countDocuments({filter_doc!r}, {kwargs!r})",
+            collection.count_documents, filter_doc, **kwargs,
+        )
+
+    def distinct_values(self, query: NonrelQuery, column: str) -> list[Any]:
+        filter_doc = self.filter_document(query)
+        path = ID if column == query.pk_column else column
+        collection = self.collection(query.table)
+        return self.run(
+            f"db.{query.table}.distinct({path!r}, {filter_doc!r})",
+            collection.distinct, path, filter_doc,
+        )
+
+    def aggregate(
+        self, query: NonrelQuery, aggregates: Sequence[Aggregate], group_by: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        if group_by:
+            raise NotSupportedError("Grouped aggregation arrives with values().annotate().")
+        result: dict[str, Any] = {}
+        grouped = []
+        for spec in aggregates:
+            if spec.function == "count":
+                result[spec.alias] = self._count_aggregate(query, spec)
+            else:
+                grouped.append(spec)
+        if grouped:
+            result.update(self._group(query, grouped))
+        return [result]
+
+    def _count_aggregate(self, query: NonrelQuery, spec: Aggregate) -> int:
+        if query.distinct and query.columns:
+            return len(self._distinct_rows(query))
+        if spec.path is None:
+            return self.count(query)
+        path = field_path(spec.path, query.pk_column)
+        if spec.distinct:
+            if query.low or query.high is not None:
+                raise NotSupportedError("Count(distinct=True) over a sliced queryset.")
+            values = self.distinct_values(query, spec.path[0])
+            return sum(1 for v in values if v is not None)
+        narrowed = NonrelQuery(
+            table=query.table, pk_column=query.pk_column, low=query.low, high=query.high,
+            matches_nothing=query.matches_nothing, where=query.where,
+        )
+        filter_doc = {"$and": [self.filter_document(narrowed), {path: {"$ne": None}}]}
+        collection = self.collection(query.table)
+        kwargs = {k: v for k, v in (("skip", query.low), ("limit", query.limit)) if v}
+        return self.run(
+            f"db.{query.table}.countDocuments({filter_doc!r})",
+            collection.count_documents, filter_doc, **kwargs,
+        )
+
+    def _distinct_rows(self, query: NonrelQuery) -> list[dict[str, Any]]:
+        keys = {c.replace(".", "_"): f"${ID if c == query.pk_column else c}" for c in query.columns}
+        pipeline = self._pipeline_head(query) + [{"$group": {ID: keys}}]
+        return self._aggregate_pipeline(query.table, pipeline)
+
+    def _pipeline_head(self, query: NonrelQuery) -> list[dict[str, Any]]:
+        pipeline: list[dict[str, Any]] = [{"$match": self.filter_document(query)}]
+        sort = self.sort_spec(query)
+        if sort and (query.low or query.limit is not None):
+            pipeline.append({"$sort": dict(sort)})
+        if query.low:
+            pipeline.append({"$skip": query.low})
+        if query.limit is not None:
+            pipeline.append({"$limit": query.limit})
+        return pipeline
+
+    def _aggregate_pipeline(self, table: str, pipeline: list[dict[str, Any]]) -> list[dict]:
+        collection = self.collection(table)
+        return self.run(
+            f"db.{table}.aggregate({pipeline!r})", lambda: list(collection.aggregate(pipeline))
+        )
+
+    def _group(self, query: NonrelQuery, specs: Sequence[Aggregate]) -> dict[str, Any]:
+        group: dict[str, Any] = {ID: None}
+        for spec in specs:
+            if spec.distinct:
+                raise NotSupportedError(
+                    f"{spec.function.title()}(distinct=True) is not supported on MongoDB."
+                )
+            path = field_path(spec.path, query.pk_column)
+            group[spec.alias] = {GROUP_OPERATORS[spec.function]: f"${path}"}
+        rows = self._aggregate_pipeline(query.table, self._pipeline_head(query) + [{"$group": group}])
+        if not rows:
+            return {spec.alias: None for spec in specs}
+        row = rows[0]
+        return {spec.alias: row.get(spec.alias) for spec in specs}
+
+    # -- writes ---------------------------------------------------------------
+    def insert(
+        self,
+        table: str,
+        rows: Sequence[dict[str, Any]],
+        pk_column: str,
+        *,
+        ignore_conflicts: bool = False,
+    ) -> list[Any]:
+        documents = []
+        for row in rows:
+            document = dict(row)
+            if pk_column in document:
+                document[ID] = document.pop(pk_column)
+            documents.append(document)
+        collection = self.collection(table)
+        description = f"db.{table}.insertMany(<{len(documents)} documents>)"
+        try:
+            self.run(description, collection.insert_many, documents, ordered=not ignore_conflicts)
+        except BulkWriteError as error:
+            details = error.details.get("writeErrors", [])
+            if not all(e.get("code") == DUPLICATE_KEY for e in details):
+                raise
+            if not ignore_conflicts:
+                message = details[0].get("errmsg", "duplicate key") if details else str(error)
+                raise IntegrityError(message) from error
+        except IntegrityError:
+            if not ignore_conflicts:
+                raise
+        return [document[ID] for document in documents]
+
+    def update(self, query: NonrelQuery, values: dict[str, UpdateValue]) -> int:
+        if query.pk_column in values:
+            raise NotSupportedError("MongoDB cannot change a document's primary key in place.")
+        update: dict[str, dict[str, Any]] = {}
+        for column, value in values.items():
+            update.setdefault(UPDATE_OPERATORS[value.operator], {})[column] = value.value
+        filter_doc = self.filter_document(query)
+        collection = self.collection(query.table)
+        if query.low or query.high is not None:
+            raise NotSupportedError("update() of a sliced queryset.")
+        result = self.run(
+            f"db.{query.table}.updateMany({filter_doc!r}, {update!r})",
+            collection.update_many, filter_doc, update,
+        )
+        return result.matched_count
+
+    def upsert(
+        self,
+        table: str,
+        pk_column: str,
+        pk: Any,
+        values: dict[str, Any],
+        *,
+        insert_only: dict[str, Any] | None = None,
+    ) -> bool:
+        update: dict[str, Any] = {}
+        if values:
+            update["$set"] = values
+        update["$setOnInsert"] = dict(insert_only or {}) or {ID: pk}
+        collection = self.collection(table)
+        result = self.run(
+            f"db.{table}.updateOne({{'_id': {pk!r}}}, {update!r}, upsert=True)",
+            collection.update_one, {ID: {"$eq": pk}}, update, upsert=True,
+        )
+        return result.upserted_id is not None
+
+    def delete(self, query: NonrelQuery) -> int:
+        filter_doc = self.filter_document(query)
+        collection = self.collection(query.table)
+        result = self.run(
+            f"db.{query.table}.deleteMany({filter_doc!r})", collection.delete_many, filter_doc
+        )
+        return result.deleted_count
+
+    def delete_all(self, table: str) -> int:
+        """Empty ``table`` (flush), keeping its indexes."""
+        collection = self.collection(table)
+        return self.run(f"db.{table}.deleteMany({{}})", collection.delete_many, {}).deleted_count
+
+    # -- integer keys ---------------------------------------------------------
+    def allocate_keys(self, table: str, field: Any, count: int) -> list[int]:
+        """Integer AutoField keys from a per-table counter, reserved in blocks.
+
+        A single save takes a key from this connection's block and reserves a
+        new block (one ``$inc``) only when it runs out, so saving a new row
+        costs one extra command every ``AUTO_ID_BLOCK`` (default 20) rows. Keys
+        are unique across processes; they are increasing within a connection.
+        """
+        block = self.key_blocks.get(table)
+        if count == 1 and block and block[0] <= block[1]:
+            key = block[0]
+            block[0] += 1
+            return [key]
+        reserve = max(count, self.key_block_size) if count == 1 else count
+        last = self._reserve(table, reserve)
+        first = last - reserve + 1
+        if count == 1:
+            self.key_blocks[table] = [first + 1, last]
+            return [first]
+        return list(range(first, last + 1))
+
+    def _reserve(self, table: str, count: int) -> int:
+        sequences = self.collection(SEQUENCES)
+        document = self.run(
+            f"db.{SEQUENCES}.findOneAndUpdate({{'_id': {table!r}}}, {{'$inc': {{'value': {count}}}}})",
+            sequences.find_one_and_update,
+            {ID: table},
+            {"$inc": {"value": count}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return int(document["value"])
+
+    def note_explicit_keys(self, table: str, keys: Sequence[Any]) -> None:
+        """Move the counter past explicit integer keys so allocation never repeats them."""
+        numbers = [k for k in keys if isinstance(k, int) and not isinstance(k, bool)]
+        if not numbers:
+            return
+        highest = max(numbers)
+        block = self.key_blocks.get(table)
+        if block and highest >= block[0]:
+            del self.key_blocks[table]
+        sequences = self.collection(SEQUENCES)
+        self.run(
+            f"db.{SEQUENCES}.updateOne({{'_id': {table!r}}}, {{'$max': {{'value': {highest}}}}})",
+            sequences.update_one, {ID: table}, {"$max": {"value": highest}}, upsert=True,
+        )
+
+    def reset_keys(self, tables: Sequence[str]) -> None:
+        """Restart the counters of ``tables`` (flush with reset_sequences)."""
+        for table in tables:
+            self.key_blocks.pop(table, None)
+        sequences = self.collection(SEQUENCES)
+        self.run(
+            f"db.{SEQUENCES}.deleteMany({{'_id': {{'$in': {list(tables)!r}}}}})",
+            sequences.delete_many, {ID: {"$in": list(tables)}},
+        )

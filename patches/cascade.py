@@ -1,0 +1,78 @@
+"""Cascade deletes in few, large batches, and a hook for backends to take them over.
+
+Wraps ``django.db.models.sql.DeleteQuery.delete_batch``,
+``django.db.models.sql.UpdateQuery.update_batch`` and
+``django.db.models.deletion.Collector.collect``.
+
+Django's Collector already works in batches, but deletes and SET_NULL updates
+go out in chunks of ``GET_ITERATOR_CHUNK_SIZE`` (100) keys, sized for SQL
+parameter limits: 100 commands for 10,000 children. A nonrel backend declares
+``features.max_keys_per_command`` (how many keys one ``$in`` may carry) and
+these batches use it instead.
+
+The hook: when the connection's ``ops.take_over_cascade(collector, objs,
+**collect_kwargs)`` exists and returns True for a top-level ``collect()``,
+Django's recursive collection is skipped; the backend has filled the collector
+itself (for example with ``fast_deletes`` querysets keyed on parent keys, so no
+child is fetched) or scheduled the work elsewhere. Returning False keeps
+Django's semantics: on_delete rules, signals, and the batches above.
+"""
+
+from django.db import connections
+from django.db.models.deletion import Collector
+from django.db.models.sql.subqueries import DeleteQuery, UpdateQuery
+
+from django_nonrel.patches.versions import wrap
+
+PATCH = "cascade"
+
+
+def _batch_size(using: str) -> int | None:
+    return getattr(connections[using].features, "max_keys_per_command", None)
+
+
+def _make_delete_batch(original):
+    def delete_batch(self, pk_list, using):
+        size = _batch_size(using)
+        if size is None:
+            return original(self, pk_list, using)
+        meta = self.get_meta()
+        deleted = 0
+        for offset in range(0, len(pk_list), size):
+            self.clear_where()
+            self.add_filter(f"{meta.pk.attname}__in", pk_list[offset : offset + size])
+            deleted += self.do_query(meta.db_table, self.where, using=using)
+        return deleted
+
+    return delete_batch
+
+
+def _make_update_batch(original):
+    def update_batch(self, pk_list, values, using):
+        size = _batch_size(using)
+        if size is None:
+            return original(self, pk_list, values, using)
+        self.add_update_values(values)
+        for offset in range(0, len(pk_list), size):
+            self.clear_where()
+            self.add_filter("pk__in", pk_list[offset : offset + size])
+            self.get_compiler(using).execute_sql(None)
+
+    return update_batch
+
+
+def _make_collect(original):
+    def collect(self, objs, source=None, *args, **kwargs):
+        if source is None:
+            take_over = getattr(connections[self.using].ops, "take_over_cascade", None)
+            if take_over is not None and take_over(self, objs, *args, **kwargs):
+                return None
+        return original(self, objs, source, *args, **kwargs)
+
+    return collect
+
+
+def apply() -> None:
+    wrap(DeleteQuery, "delete_batch", PATCH, _make_delete_batch)
+    wrap(UpdateQuery, "update_batch", PATCH, _make_update_batch)
+    wrap(Collector, "collect", PATCH, _make_collect)

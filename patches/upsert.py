@@ -1,0 +1,70 @@
+"""save() as one upsert where the backend does not tell inserts from updates.
+
+Wraps ``django.db.models.Model._save_table``. Django saves a row that has a
+primary key by trying an UPDATE and, when nothing matched, an INSERT: two round
+trips for every new row with a known key, and a race between them. When
+``connection.features.distinguishes_insert_from_update`` is False the backend's
+``store.upsert()`` writes the row in one command and reports whether it created
+it, which keeps ``post_save(created=...)`` right. Only the model's columns are
+written, so document fields the model does not know about survive the save.
+
+Django's own path is kept where its semantics differ from an upsert:
+``force_insert`` (and new rows whose pk comes from a default), ``force_update``
+and ``update_fields`` (which must fail when the row is gone), values that are
+expressions (``F('n') + 1``), and ``order_with_respect_to`` models.
+"""
+
+from django.db import connections
+from django.db.models import Model
+
+from django_nonrel.compiler import INTEGER_AUTO_FIELDS
+from django_nonrel.patches.versions import wrap
+
+PATCH = "upsert"
+
+
+def _upsert_applies(instance, cls, raw, force_insert, force_update, update_fields) -> bool:
+    meta = cls._meta
+    if force_insert or force_update or update_fields or meta.order_with_respect_to:
+        return False
+    if len(meta.pk_fields) != 1 or not instance._is_pk_set(meta):
+        return False
+    # Django inserts (no update probe) new rows whose key comes from a default.
+    return raw or not (instance._state.adding and meta.pk.has_default())
+
+
+def _make_save_table(original):
+    def _save_table(
+        self, raw=False, cls=None, force_insert=False, force_update=False, using=None,
+        update_fields=None,
+    ):
+        connection = connections[using]
+        if getattr(connection.features, "distinguishes_insert_from_update", True):
+            return original(self, raw, cls, force_insert, force_update, using, update_fields)
+        cls = cls or self.__class__
+        meta = cls._meta
+        if not self._is_pk_set(meta):
+            setattr(self, meta.pk.attname, meta.pk.get_pk_value_on_save(self))
+        if not _upsert_applies(self, cls, raw, force_insert, force_update, update_fields):
+            return original(self, raw, cls, force_insert, force_update, using, update_fields)
+        adding = self._state.adding
+        values = {}
+        for field in meta.local_concrete_fields:
+            if field.primary_key or field.generated:
+                continue
+            value = getattr(self, field.attname) if raw else field.pre_save(self, adding)
+            if hasattr(value, "resolve_expression"):
+                return original(self, raw, cls, force_insert, force_update, using, update_fields)
+            values[field.column] = field.get_db_prep_save(value, connection=connection)
+        pk = meta.pk.get_db_prep_save(self._get_pk_val(meta), connection=connection)
+        store = connection.store
+        created = store.upsert(meta.db_table, meta.pk.column, pk, values)
+        if created and meta.pk.get_internal_type() in INTEGER_AUTO_FIELDS:
+            store.note_explicit_keys(meta.db_table, [pk])
+        return not created
+
+    return _save_table
+
+
+def apply() -> None:
+    wrap(Model, "_save_table", PATCH, _make_save_table)

@@ -1,0 +1,58 @@
+"""Models for the ORM tests: plain fields, keys of every kind, relations."""
+
+import uuid
+
+from django.db import models
+
+from django_nonrel.backends.mongodb.fields import ObjectIdAutoField
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    email = models.EmailField(blank=True)
+    age = models.IntegerField(null=True)
+    born = models.DateField(null=True)
+    joined = models.DateTimeField(null=True)
+    rating = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=200, db_index=True)
+    author = models.ForeignKey(Author, models.CASCADE, related_name="books")
+    pages = models.PositiveIntegerField(default=0)
+    published = models.DateTimeField(null=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["-pages"], name="book_pages_desc")]
+
+
+class Review(models.Model):
+    book = models.ForeignKey(Book, models.CASCADE, related_name="reviews")
+    editor = models.ForeignKey(Author, models.SET_NULL, null=True, related_name="edited")
+    stars = models.SmallIntegerField()
+
+
+class Tag(models.Model):
+    id = ObjectIdAutoField(primary_key=True)
+    name = models.CharField(max_length=50)
+
+
+class Token(models.Model):
+    key = models.CharField(max_length=40, primary_key=True)
+    uses = models.IntegerField(default=0)
+
+
+class Ticket(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    seat = models.CharField(max_length=10)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seat"], name="unique_seat")]
