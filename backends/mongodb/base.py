@@ -150,6 +150,12 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         server = MOCK_SERVERS.setdefault(name, ServerStore())
         return mongomock.MongoClient(_store=server)
 
+    @property
+    def is_embedded(self) -> bool:
+        """True for the in-process mongomock:// store."""
+        host = self.settings_dict.get("HOST") or ""
+        return urlsplit(host).scheme == "mongomock"
+
     def init_connection_state(self):
         pass
 

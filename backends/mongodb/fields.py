@@ -42,7 +42,9 @@ class ObjectIdField(models.Field):
         return "ObjectIdField"
 
     def db_type(self, connection) -> str:
-        return "objectId"
+        if getattr(connection.features, "supports_nested_documents", False):
+            return "objectId"
+        return "char(24)"
 
     def to_python(self, value: Any) -> str | None:
         if value is None or value == "":
@@ -66,14 +68,38 @@ class ObjectIdField(models.Field):
         return None if value is None else str(value)
 
 
+def new_object_id() -> str:
+    """A fresh ObjectId as the hex string models hold."""
+    return str(ObjectId())
+
+
 class ObjectIdAutoField(AutoFieldMixin, ObjectIdField):
-    """A primary key the driver generates as a new ObjectId on insert."""
+    """A primary key generated client-side as a new ObjectId.
+
+    The key exists as soon as the instance does (like a UUID default), so a
+    save is one insert on every backend, bulk_create needs no key round trip,
+    and on SQL backends the column is a plain ``char(24)``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("default", new_object_id)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if kwargs.get("default") is new_object_id:
+            del kwargs["default"]
+        return name, path, args, kwargs
 
     def get_internal_type(self) -> str:
         return "ObjectIdAutoField"
 
     def rel_db_type(self, connection) -> str:
         return ObjectIdField().db_type(connection)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        # AutoFieldMixin would pass the value to connection.ops.validate_autopk_value.
+        return ObjectIdField.get_db_prep_value(self, value, connection, prepared)
 
     def validate(self, value, model_instance):
         pass

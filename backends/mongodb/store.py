@@ -212,11 +212,19 @@ class MongoStore(DocumentStore):
                 )
             path = field_path(spec.path, query.pk_column)
             group[spec.alias] = {GROUP_OPERATORS[spec.function]: f"${path}"}
+            if spec.function == "sum":
+                # $sum of no values is 0; SQL's SUM is NULL. $max tells them apart.
+                group[f"{spec.alias}__seen"] = {"$max": f"${path}"}
         rows = self._aggregate_pipeline(query.table, self._pipeline_head(query) + [{"$group": group}])
         if not rows:
             return {spec.alias: None for spec in specs}
         row = rows[0]
-        return {spec.alias: row.get(spec.alias) for spec in specs}
+        return {
+            spec.alias: None
+            if spec.function == "sum" and row.get(f"{spec.alias}__seen") is None
+            else row.get(spec.alias)
+            for spec in specs
+        }
 
     # -- writes ---------------------------------------------------------------
     def insert(
@@ -234,19 +242,18 @@ class MongoStore(DocumentStore):
                 document[ID] = document.pop(pk_column)
             documents.append(document)
         collection = self.collection(table)
-        description = f"db.{table}.insertMany(<{len(documents)} documents>)"
-        try:
-            self.run(description, collection.insert_many, documents, ordered=not ignore_conflicts)
-        except BulkWriteError as error:
-            details = error.details.get("writeErrors", [])
-            if not all(e.get("code") == DUPLICATE_KEY for e in details):
-                raise
-            if not ignore_conflicts:
-                message = details[0].get("errmsg", "duplicate key") if details else str(error)
-                raise IntegrityError(message) from error
-        except IntegrityError:
-            if not ignore_conflicts:
-                raise
+
+        def write() -> None:
+            try:
+                collection.insert_many(documents, ordered=not ignore_conflicts)
+            except BulkWriteError as error:
+                details = error.details.get("writeErrors", [])
+                if not details or any(e.get("code") != DUPLICATE_KEY for e in details):
+                    raise
+                if not ignore_conflicts:
+                    raise IntegrityError(details[0].get("errmsg", "duplicate key")) from error
+
+        self.run(f"db.{table}.insertMany(<{len(documents)} documents>)", write)
         return [document[ID] for document in documents]
 
     def update(self, query: NonrelQuery, values: dict[str, UpdateValue]) -> int:
@@ -259,11 +266,34 @@ class MongoStore(DocumentStore):
         collection = self.collection(query.table)
         if query.low or query.high is not None:
             raise NotSupportedError("update() of a sliced queryset.")
+        if "$mul" in update and self.connection.is_embedded:
+            return self._multiply_in_python(query.table, filter_doc, update)
         result = self.run(
             f"db.{query.table}.updateMany({filter_doc!r}, {update!r})",
             collection.update_many, filter_doc, update,
         )
         return result.matched_count
+
+    def _multiply_in_python(self, table: str, filter_doc: dict, update: dict) -> int:
+        """mongomock lacks ``$mul``: read, multiply and write each matching document."""
+        factors = update.pop("$mul")
+        collection = self.collection(table)
+        documents = self.run(
+            f"db.{table}.find({filter_doc!r})", lambda: list(collection.find(filter_doc))
+        )
+        for document in documents:
+            changes = dict(update.get("$set", {}))
+            for column, factor in factors.items():
+                if document.get(column) is not None:
+                    changes[column] = document[column] * factor
+            increments = update.get("$inc")
+            change = {"$set": changes} if changes else {}
+            if increments:
+                change["$inc"] = increments
+            if change:
+                self.run(f"db.{table}.updateOne(...)", collection.update_one,
+                         {ID: document[ID]}, change)
+        return len(documents)
 
     def upsert(
         self,

@@ -1,0 +1,17 @@
+"""Shared fixtures: which tier is running, and command counting."""
+
+import pytest
+from django.db import connection
+
+
+def pytest_report_header(config):
+    from tests.settings import TARGET
+
+    return f"django-nonrel test tier: NONREL_TEST_DB={TARGET}"
+
+
+@pytest.fixture
+def on_mongodb():
+    """Skip (with the reason printed by -ra) unless the tier is the MongoDB backend."""
+    if connection.vendor != "mongodb":
+        pytest.skip(f"MongoDB backend behaviour; this tier runs {connection.vendor}")

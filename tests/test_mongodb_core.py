@@ -1,0 +1,95 @@
+"""MongoDB backend promises: one-command saves, data safety, clear errors."""
+
+import pytest
+from django.db import NotSupportedError, connection
+from django.db.models import Q
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+
+from tests.orm.models import Author, Book, Token
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_mongodb")]
+
+
+def commands(func):
+    with CaptureQueriesContext(connection) as captured:
+        func()
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_save_of_existing_row_is_one_upsert():
+    token = Token.objects.create(key="k1")
+    token.uses = 5
+    sent = commands(token.save)
+    assert len(sent) == 1 and "updateOne" in sent[0] and "upsert=True" in sent[0]
+
+
+def test_save_of_new_row_with_key_is_one_command_and_created_is_right():
+    seen = []
+
+    def record(sender, instance, created, **kwargs):
+        seen.append(created)
+
+    post_save.connect(record, sender=Token)
+    try:
+        assert len(commands(lambda: Token(key="new", uses=1).save())) == 1
+        assert len(commands(lambda: Token(key="new", uses=2).save())) == 1
+    finally:
+        post_save.disconnect(record, sender=Token)
+    assert seen == [True, False]
+    assert Token.objects.get(pk="new").uses == 2
+
+
+def test_save_keeps_document_fields_the_model_does_not_know():
+    token = Token.objects.create(key="keep")
+    connection.database["orm_token"].update_one({"_id": "keep"}, {"$set": {"legacy": [1, 2]}})
+    token.uses = 9
+    token.save()
+    document = connection.database["orm_token"].find_one({"_id": "keep"})
+    assert document["legacy"] == [1, 2] and document["uses"] == 9
+
+
+def test_user_values_are_never_operators():
+    Author.objects.create(name="$where", email="x")
+    Author.objects.create(name="plain", email="y")
+    assert Author.objects.filter(name={"$ne": None}).count() == 0
+    assert [a.name for a in Author.objects.filter(name="$where")] == ["$where"]
+    assert Author.objects.filter(name__in=[{"$gt": ""}]).count() == 0
+    assert Author.objects.filter(name__startswith="$").count() == 1
+    assert Author.objects.filter(email__regex="^x$").count() == 1
+
+
+def test_reads_use_portable_commands_and_cascade_is_batched():
+    ann = Author.objects.create(name="Ann")
+    Book.objects.bulk_create([Book(title=str(i), author=ann) for i in range(300)])
+    sent = commands(ann.delete)
+    # collect books (1 find), reviews of those books (1 find), set-null editors (1 find),
+    # delete books (1), delete author (1): not one command per child.
+    assert len(sent) <= 6, sent
+    assert Book.objects.count() == 0
+
+
+def test_count_limit_is_pushed_down():
+    Author.objects.bulk_create([Author(name=f"a{i}") for i in range(20)])
+    sent = commands(lambda: Author.objects.count(limit=5))
+    assert len(sent) == 1 and "'limit': 5" in sent[0]
+
+
+def test_unsupported_shapes_say_what_to_do():
+    with pytest.raises(NotSupportedError, match="JOIN"):
+        list(Book.objects.filter(author__name="Ann"))
+    with pytest.raises(NotSupportedError, match="XOR"):
+        list(Author.objects.filter(Q(name="a") ^ Q(name="b")))
+    with pytest.raises(NotSupportedError, match="union"):
+        list(Author.objects.all().union(Author.objects.all()))
+
+
+def test_integer_keys_follow_explicit_keys():
+    Author.objects.create(pk=1000, name="explicit")
+    later = Author.objects.create(name="later")
+    assert later.pk > 1000
+
+
+def test_str_of_query_shows_the_command():
+    text = str(Author.objects.filter(name__startswith="A").order_by("-age").query)
+    assert "find(" in text and "$regex" in text and "('age', -1)" in text

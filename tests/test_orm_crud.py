@@ -1,0 +1,177 @@
+"""Everyday ORM work a Django user relies on, on every tier."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count, F, Max, Min, Sum
+
+from tests.orm.models import Author, Book, Tag, Ticket, Token
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def authors():
+    return [
+        Author.objects.create(name="Ann", age=30, born=datetime.date(1990, 5, 17),
+                              rating=Decimal("4.50")),
+        Author.objects.create(name="Bob", age=40, born=datetime.date(1980, 1, 2),
+                              rating=Decimal("3.25"), active=False),
+        Author.objects.create(name="Cid", age=None, email="cid@example.com"),
+    ]
+
+
+def test_create_get_round_trips_values(authors):
+    ann = Author.objects.get(name="Ann")
+    assert ann.pk == authors[0].pk
+    assert ann.born == datetime.date(1990, 5, 17)
+    assert ann.rating == Decimal("4.50")
+    assert ann.active is True
+    assert Author.objects.get(pk=authors[2].pk).age is None
+
+
+def test_integer_keys_are_distinct_and_increasing(authors):
+    pks = [a.pk for a in authors]
+    assert all(isinstance(pk, int) for pk in pks)
+    assert pks == sorted(pks) and len(set(pks)) == 3
+
+
+def test_filter_exclude_count_exists(authors):
+    assert Author.objects.filter(active=True).count() == 2
+    assert list(Author.objects.exclude(name="Ann").values_list("name", flat=True)) == ["Bob", "Cid"]
+    assert Author.objects.filter(age__gt=35).exists()
+    assert not Author.objects.filter(age__gt=99).exists()
+    assert Author.objects.filter(pk__in=[]).count() == 0
+
+
+def test_count_with_limit_is_an_upper_bound(authors):
+    assert Author.objects.count(limit=2) == 2
+    assert Author.objects.count(limit=10) == 3
+    assert Author.objects.filter(active=True).count(limit=1) == 1
+    with pytest.raises(ValueError, match="non-negative integer"):
+        Author.objects.count(limit=-1)
+
+
+def test_ordering_slicing_and_defaults(authors):
+    assert [a.name for a in Author.objects.all()] == ["Ann", "Bob", "Cid"]
+    assert [a.name for a in Author.objects.order_by("-name")[:2]] == ["Cid", "Bob"]
+    assert [a.name for a in Author.objects.order_by("active", "-age")] == ["Bob", "Ann", "Cid"]
+    assert Author.objects.order_by("name")[1].name == "Bob"
+    assert [a.name for a in Author.objects.order_by("name")[1:]] == ["Bob", "Cid"]
+    assert Author.objects.order_by("-born").first().name in ("Ann", "Cid")
+    assert Author.objects.latest("age").name == "Bob"
+
+
+def test_values_and_values_list(authors):
+    assert list(Author.objects.filter(name="Bob").values("name", "age")) == [
+        {"name": "Bob", "age": 40}
+    ]
+    rows = list(Author.objects.values_list("name", "active").order_by("name"))
+    assert rows == [("Ann", True), ("Bob", False), ("Cid", True)]
+    named = Author.objects.values_list("name", named=True).get(name="Cid")
+    assert named.name == "Cid"
+
+
+def test_deferred_fields_load_on_access(authors):
+    ann = Author.objects.only("name").get(name="Ann")
+    assert ann.get_deferred_fields() >= {"age", "email"}
+    assert ann.age == 30
+    bob = Author.objects.defer("email").get(name="Bob")
+    assert "email" in bob.get_deferred_fields() and bob.age == 40
+
+
+def test_update_with_literals_and_f_expressions(authors):
+    assert Author.objects.filter(active=True).update(email="x@example.com") == 2
+    assert Author.objects.filter(name="Bob").update(age=F("age") + 5) == 1
+    Author.objects.filter(name="Ann").update(age=F("age") * 2)
+    assert Author.objects.get(name="Bob").age == 45
+    assert Author.objects.get(name="Ann").age == 60
+    assert Author.objects.filter(email="x@example.com").count() == 2
+
+
+def test_save_changes_and_update_fields(authors):
+    ann = authors[0]
+    ann.age, ann.email = 31, "ann@example.com"
+    ann.save(update_fields=["age"])
+    fresh = Author.objects.get(pk=ann.pk)
+    assert (fresh.age, fresh.email) == (31, "")
+
+
+def test_delete_and_cascade(authors):
+    ann = authors[0]
+    Book.objects.bulk_create([Book(title=f"B{i}", author=ann) for i in range(5)])
+    Book.objects.create(title="other", author=authors[1])
+    deleted, per_model = ann.delete()
+    assert per_model["orm.Book"] == 5 and per_model["orm.Author"] == 1
+    assert Book.objects.count() == 1
+    assert Author.objects.filter(name="Ann").count() == 0
+
+
+def test_get_or_create_and_update_or_create(authors):
+    obj, created = Author.objects.get_or_create(name="Ann", defaults={"age": 1})
+    assert not created and obj.age == 30
+    obj, created = Author.objects.get_or_create(name="Dee", defaults={"age": 22})
+    assert created and Author.objects.get(name="Dee").age == 22
+    obj, created = Author.objects.update_or_create(name="Dee", defaults={"age": 23})
+    assert not created and Author.objects.get(name="Dee").age == 23
+
+
+def test_bulk_create_returns_keys(db):
+    books_author = Author.objects.create(name="Eve")
+    books = Book.objects.bulk_create([Book(title=f"T{i}", author=books_author) for i in range(50)])
+    assert len({b.pk for b in books}) == 50 and all(b.pk for b in books)
+    assert Book.objects.filter(author=books_author).count() == 50
+
+
+def test_unique_violation_raises_integrity_error(authors):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Author.objects.create(name="Ann")
+    assert Author.objects.filter(name="Ann").count() == 1
+
+
+def test_unique_constraint_raises_integrity_error(db):
+    Ticket.objects.create(seat="A1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Ticket.objects.create(seat="A1")
+
+
+def test_aggregates(authors):
+    result = Author.objects.aggregate(
+        total=Sum("age"), mean=Avg("age"), low=Min("age"), high=Max("age"), n=Count("age"),
+        rows=Count("*"),
+    )
+    assert result == {"total": 70, "mean": 35.0, "low": 30, "high": 40, "n": 2, "rows": 3}
+    assert Author.objects.filter(age__gt=100).aggregate(s=Sum("age"))["s"] is None
+    assert Author.objects.aggregate(n=Count("active", distinct=True))["n"] == 2
+
+
+def test_non_integer_primary_keys(db):
+    tag = Tag.objects.create(name="python")
+    assert isinstance(tag.pk, str) and len(tag.pk) == 24
+    assert Tag.objects.get(pk=tag.pk).name == "python"
+    token = Token.objects.create(key="abc", uses=1)
+    token.uses = 2
+    token.save()
+    assert Token.objects.get(pk="abc").uses == 2
+    ticket = Ticket.objects.create(seat="B2")
+    assert Ticket.objects.get(pk=ticket.pk).seat == "B2"
+
+
+def test_json_field_round_trip_and_key_lookup(authors):
+    Book.objects.create(title="J", author=authors[0], data={"lang": "en", "tags": ["a"]})
+    book = Book.objects.get(title="J")
+    assert book.data == {"lang": "en", "tags": ["a"]}
+    assert Book.objects.filter(data__lang="en").count() == 1
+    assert Book.objects.filter(data__lang="fr").count() == 0
+
+
+def test_datetime_round_trip_and_year_lookup(authors):
+    when = datetime.datetime(2024, 3, 4, 5, 6, 7, tzinfo=datetime.UTC)
+    Book.objects.create(title="D", author=authors[0], published=when)
+    assert Book.objects.get(title="D").published == when
+    assert Book.objects.filter(published__year=2024).count() == 1
+    assert Book.objects.filter(published__year__gt=2024).count() == 0
+    assert Author.objects.filter(born__year__lt=1985).count() == 1
+    assert Book.objects.filter(published__gte=when).count() == 1

@@ -1,0 +1,81 @@
+"""Every built-in lookup and Q trees of any shape: hits and misses, on every tier.
+
+Case-sensitive pattern lookups use values whose case cannot matter, because
+SQLite's LIKE ignores ASCII case (a documented SQLite difference).
+"""
+
+import datetime
+
+import pytest
+from django.db.models import Q
+
+from tests.orm.models import Author
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people():
+    Author.objects.create(name="Alice", age=25, email="alice@Example.com",
+                          born=datetime.date(1999, 12, 31))
+    Author.objects.create(name="albert", age=35, email="al@test.org",
+                          born=datetime.date(1989, 6, 1))
+    Author.objects.create(name="Bob", age=45, email="")
+    Author.objects.create(name="Zoë", age=None, email="zoe@example.com")
+
+
+def names(queryset):
+    return sorted(a.name for a in queryset)
+
+
+@pytest.mark.parametrize(
+    ("lookup", "value", "expected"),
+    [
+        ("name__exact", "Bob", ["Bob"]),
+        ("name__iexact", "ALICE", ["Alice"]),
+        ("name__contains", "l", ["Alice", "albert"]),
+        ("name__icontains", "AL", ["Alice", "albert"]),
+        ("name__startswith", "Ali", ["Alice"]),
+        ("name__istartswith", "a", ["Alice", "albert"]),
+        ("name__endswith", "rt", ["albert"]),
+        ("name__iendswith", "ICE", ["Alice"]),
+        ("name__regex", r"^[AB]", ["Alice", "Bob"]),
+        ("name__iregex", r"^a", ["Alice", "albert"]),
+        ("name__in", ["Bob", "Zoë", "nobody"], ["Bob", "Zoë"]),
+        ("age__gt", 35, ["Bob"]),
+        ("age__gte", 35, ["Bob", "albert"]),
+        ("age__lt", 35, ["Alice"]),
+        ("age__lte", 35, ["Alice", "albert"]),
+        ("age__range", (30, 50), ["Bob", "albert"]),
+        ("age__isnull", True, ["Zoë"]),
+        ("age__isnull", False, ["Alice", "Bob", "albert"]),
+        ("email__icontains", "example.COM", ["Alice", "Zoë"]),
+        ("born__year", 1999, ["Alice"]),
+        ("born__range", (datetime.date(1989, 1, 1), datetime.date(1990, 1, 1)), ["albert"]),
+        ("name__contains", ".*", []),
+        ("name__startswith", "(", []),
+    ],
+)
+def test_lookup(people, lookup, value, expected):
+    assert names(Author.objects.filter(**{lookup: value})) == expected
+
+
+def test_q_trees_nest_and_negate(people):
+    assert names(Author.objects.filter(Q(age__lt=30) | Q(age__gt=40))) == ["Alice", "Bob"]
+    assert names(Author.objects.filter(~Q(name__startswith="B"))) == ["Alice", "Zoë", "albert"]
+    tree = (Q(age__gte=25) & ~(Q(name="Bob") | Q(email=""))) | Q(age__isnull=True)
+    assert names(Author.objects.filter(tree)) == ["Alice", "Zoë", "albert"]
+    assert names(Author.objects.exclude(Q(age__gt=30) & Q(age__lt=40))) == ["Alice", "Bob", "Zoë"]
+    deep = ~(~Q(name="Bob") & ~(Q(name="Alice") | ~Q(age__gt=0)))
+    assert names(Author.objects.filter(deep)) == ["Alice", "Bob", "Zoë"]
+
+
+def test_exclude_includes_nulls_like_sql(people):
+    assert names(Author.objects.exclude(age__gt=30)) == ["Alice", "Zoë"]
+
+
+def test_chained_filters_and_empty_in(people):
+    assert names(Author.objects.filter(age__gt=20).filter(name__icontains="b")) == [
+        "Bob", "albert"]
+    assert list(Author.objects.filter(name__in=[])) == []
+    assert names(Author.objects.filter(Q(name__in=[]) | Q(name="Bob"))) == ["Bob"]
