@@ -195,10 +195,8 @@ class FilterTranslator:
             raise NotSupportedError(
                 f"{leaf.transform}__{leaf.compare} is not supported on MongoDB."
             )
-        argument: dict[str, Any] = {"date": f"${path}"}
         zone = self.time_zone(leaf.field)
-        if zone:
-            argument["timezone"] = zone
+        argument: Any = {"date": f"${path}", "timezone": zone} if zone else f"${path}"
         compare = "$eq" if leaf.compare == "exact" else COMPARISONS[leaf.compare]
         value = leaf.value
         if isinstance(value, datetime.date):

@@ -1,0 +1,82 @@
+"""Migrations on MongoDB keep data: defaults filled, columns renamed, indexes enforced."""
+
+import pytest
+from django.db import IntegrityError, connection, models
+
+from tests.orm.models import Author
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("on_mongodb")]
+
+
+def document(pk):
+    return connection.database[Author._meta.db_table].find_one({"_id": pk})
+
+
+def new_field(field, name):
+    field.set_attributes_from_name(name)
+    field.model = Author
+    return field
+
+
+def test_add_field_writes_the_default_into_existing_documents():
+    ann = Author.objects.create(name="Ann")
+    score = new_field(models.IntegerField(default=7), "score")
+    with connection.schema_editor() as editor:
+        editor.add_field(Author, score)
+    assert document(ann.pk)["score"] == 7
+    with connection.schema_editor() as editor:
+        editor.remove_field(Author, score)
+    assert "score" not in document(ann.pk)
+
+
+def test_renaming_a_column_renames_it_in_every_document():
+    ann = Author.objects.create(name="Ann", email="ann@example.com")
+    old = Author._meta.get_field("email")
+    renamed = new_field(models.EmailField(blank=True, db_column="mail"), "email")
+    with connection.schema_editor() as editor:
+        editor.alter_field(Author, old, renamed)
+    try:
+        assert document(ann.pk)["mail"] == "ann@example.com"
+        assert "email" not in document(ann.pk)
+    finally:
+        with connection.schema_editor() as editor:
+            editor.alter_field(Author, renamed, old)
+    assert document(ann.pk)["email"] == "ann@example.com"
+
+
+def test_making_a_field_unique_creates_an_enforced_index():
+    old = Author._meta.get_field("email")
+    unique = new_field(models.EmailField(blank=True, unique=True), "email")
+    with connection.schema_editor() as editor:
+        editor.alter_field(Author, old, unique)
+    try:
+        Author.objects.create(name="A", email="same@example.com")
+        with pytest.raises(IntegrityError):
+            Author.objects.create(name="B", email="same@example.com")
+    finally:
+        with connection.schema_editor() as editor:
+            editor.alter_field(Author, unique, old)
+    Author.objects.create(name="C", email="same@example.com")
+
+
+def test_renaming_a_table_keeps_documents_and_key_counter():
+    ann = Author.objects.create(name="Ann")
+    table = Author._meta.db_table
+    with connection.schema_editor() as editor:
+        editor.alter_db_table(Author, table, "renamed_author")
+    try:
+        assert connection.database["renamed_author"].find_one({"_id": ann.pk})["name"] == "Ann"
+    finally:
+        with connection.schema_editor() as editor:
+            editor.alter_db_table(Author, "renamed_author", table)
+    assert Author.objects.create(name="Bob").pk > ann.pk
+
+
+def test_collect_sql_renders_commands_without_running_them():
+    score = new_field(models.IntegerField(default=1, db_index=True), "score")
+    with connection.schema_editor(collect_sql=True) as editor:
+        editor.add_field(Author, score)
+    assert any("updateMany" in line for line in editor.collected_sql)
+    assert any("createIndex" in line for line in editor.collected_sql)
+    indexes = connection.database[Author._meta.db_table].index_information()
+    assert not any("score" in name for name in indexes)
