@@ -176,8 +176,10 @@ class NonrelCompiler(sql.SQLCompiler):
             field = field or opts.get_field(name)
             if field.is_relation and not field.concrete:
                 raise _unsupported(f"Ordering by the reverse relation {name!r}", "Sort in Python.")
-            if field.is_relation and field.attname != name and (
-                len(parts) > 1 or field.related_model._meta.ordering
+            if (
+                field.is_relation
+                and field.attname != name
+                and (len(parts) > 1 or field.related_model._meta.ordering)
             ):
                 hops.append(field)
                 opts = field.related_model._meta
@@ -266,9 +268,7 @@ class NonrelCompiler(sql.SQLCompiler):
         annotations = self.selected_annotations
         connection = self.connection
         converters = self.converters
-        documents = (
-            self._sorted_client_side(nq) if self.related_ordering else self.store.fetch(nq)
-        )
+        documents = self._sorted_client_side(nq) if self.related_ordering else self.store.fetch(nq)
         for document in documents:
             result = {}
             for name, column, functions, col in converters:
@@ -278,9 +278,7 @@ class NonrelCompiler(sql.SQLCompiler):
                 result[name] = value
             row_annotations = {}
             for alias, (kind, source) in annotations.items():
-                row_annotations[alias] = (
-                    source if kind == "value" else document.get(source.column)
-                )
+                row_annotations[alias] = source if kind == "value" else document.get(source.column)
             yield {
                 "result": result,
                 "related_selection": {},
@@ -315,7 +313,8 @@ class NonrelCompiler(sql.SQLCompiler):
             next_path = (hops[index + 1].column,) if index + 1 < len(hops) else path
             keys = list({value for value in current if value is not None})
             lookup = NonrelQuery(
-                table=opts.db_table, pk_column=opts.pk.column,
+                table=opts.db_table,
+                pk_column=opts.pk.column,
                 where=Node(children=[Leaf((target,), "in", keys)]),
                 columns=list(dict.fromkeys([target, next_path[0]])),
                 matches_nothing=not keys,
@@ -342,8 +341,10 @@ class NonrelCompiler(sql.SQLCompiler):
         """aggregate()/count() of ``source_query``'s rows: one value per annotation."""
         source_query = source_query or query
         annotations = query.annotation_select
-        if source_query.group_by is not None and source_query.group_by is not True and (
-            source_query.group_by
+        if (
+            source_query.group_by is not None
+            and source_query.group_by is not True
+            and (source_query.group_by)
         ):
             raise _unsupported(
                 "values().annotate() grouping", "Group in Python, or use aggregate()."
@@ -376,19 +377,17 @@ class NonrelCompiler(sql.SQLCompiler):
                 "Use Count, Sum, Avg, Min or Max over a model field.",
             )
         if getattr(expr, "filter", None) is not None:
-            raise _unsupported(
-                "Aggregates with filter=", "Filter the queryset before aggregating."
-            )
+            raise _unsupported("Aggregates with filter=", "Filter the queryset before aggregating.")
         source = expr.get_source_expressions()[0]
         while isinstance(source, Ref):
             source = source.source
-        if isinstance(source, Star) or (
-            isinstance(source, Value) and function == "count"
-        ):
+        if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
             return Aggregate(alias=alias, function=function, distinct=expr.distinct)
         if isinstance(source, Col):
             return Aggregate(
-                alias=alias, function=function, path=(source.target.column,),
+                alias=alias,
+                function=function,
+                path=(source.target.column,),
                 distinct=expr.distinct,
             )
         raise _unsupported(
@@ -436,10 +435,16 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
         elif integer_keys:
             store.note_explicit_keys(opts.db_table, [row.get(auto.column) for row in rows])
         on_conflict = getattr(query, "on_conflict", None)
-        pks = store.insert(
-            opts.db_table, rows, opts.pk.column,
-            ignore_conflicts=on_conflict is not None and on_conflict.name == "IGNORE",
-        ) if rows else []
+        pks = (
+            store.insert(
+                opts.db_table,
+                rows,
+                opts.pk.column,
+                ignore_conflicts=on_conflict is not None and on_conflict.name == "IGNORE",
+            )
+            if rows
+            else []
+        )
         if on_conflict is not None and on_conflict.name == "UPDATE":
             raise _unsupported("bulk_create(update_conflicts=True)", "Use update_or_create().")
         if not returning_fields:

@@ -100,8 +100,9 @@ class WhereBuilder:
             return self._negate(not absorbing, node.negated)
         if len(children) == 1 and not node.negated:
             return children[0]
-        return Node(connector=AND if node.connector == AND else OR, children=children,
-                    negated=node.negated)
+        return Node(
+            connector=AND if node.connector == AND else OR, children=children, negated=node.negated
+        )
 
     @staticmethod
     def _negate(value: bool, negated: bool) -> bool:
@@ -120,8 +121,14 @@ class WhereBuilder:
         if transform is not None:
             # The stored field (a DateTimeField, a ListField) decides how the
             # backend evaluates the transform; the value is already converted.
-            return Leaf(path=path, lookup=transform, value=value, field=column_field,
-                        transform=transform, compare=name)
+            return Leaf(
+                path=path,
+                lookup=transform,
+                value=value,
+                field=column_field,
+                transform=transform,
+                compare=name,
+            )
         return Leaf(path=path, lookup=name, value=value, field=field)
 
     def _path(self, lhs: Any, lookup: Lookup) -> tuple[tuple[str | int, ...], str | None, Any]:

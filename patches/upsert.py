@@ -35,7 +35,12 @@ def _upsert_applies(instance, cls, raw, force_insert, force_update, update_field
 
 def _make_save_table(original):
     def _save_table(
-        self, raw=False, cls=None, force_insert=False, force_update=False, using=None,
+        self,
+        raw=False,
+        cls=None,
+        force_insert=False,
+        force_update=False,
+        using=None,
         update_fields=None,
     ):
         connection = connections[using]

@@ -15,10 +15,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def authors():
     return [
-        Author.objects.create(name="Ann", age=30, born=datetime.date(1990, 5, 17),
-                              rating=Decimal("4.50")),
-        Author.objects.create(name="Bob", age=40, born=datetime.date(1980, 1, 2),
-                              rating=Decimal("3.25"), active=False),
+        Author.objects.create(
+            name="Ann", age=30, born=datetime.date(1990, 5, 17), rating=Decimal("4.50")
+        ),
+        Author.objects.create(
+            name="Bob", age=40, born=datetime.date(1980, 1, 2), rating=Decimal("3.25"), active=False
+        ),
         Author.objects.create(name="Cid", age=None, email="cid@example.com"),
     ]
 
@@ -139,7 +141,11 @@ def test_unique_constraint_raises_integrity_error(db):
 
 def test_aggregates(authors):
     result = Author.objects.aggregate(
-        total=Sum("age"), mean=Avg("age"), low=Min("age"), high=Max("age"), n=Count("age"),
+        total=Sum("age"),
+        mean=Avg("age"),
+        low=Min("age"),
+        high=Max("age"),
+        n=Count("age"),
         rows=Count("*"),
     )
     assert result == {"total": 70, "mean": 35.0, "low": 30, "high": 40, "n": 2, "rows": 3}

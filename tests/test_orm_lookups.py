@@ -16,10 +16,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people():
-    Author.objects.create(name="Alice", age=25, email="alice@Example.com",
-                          born=datetime.date(1999, 12, 31))
-    Author.objects.create(name="albert", age=35, email="al@test.org",
-                          born=datetime.date(1989, 6, 1))
+    Author.objects.create(
+        name="Alice", age=25, email="alice@Example.com", born=datetime.date(1999, 12, 31)
+    )
+    Author.objects.create(
+        name="albert", age=35, email="al@test.org", born=datetime.date(1989, 6, 1)
+    )
     Author.objects.create(name="Bob", age=45, email="")
     Author.objects.create(name="Zoë", age=None, email="zoe@example.com")
 
@@ -75,7 +77,6 @@ def test_exclude_includes_nulls_like_sql(people):
 
 
 def test_chained_filters_and_empty_in(people):
-    assert names(Author.objects.filter(age__gt=20).filter(name__icontains="b")) == [
-        "Bob", "albert"]
+    assert names(Author.objects.filter(age__gt=20).filter(name__icontains="b")) == ["Bob", "albert"]
     assert list(Author.objects.filter(name__in=[])) == []
     assert names(Author.objects.filter(Q(name__in=[]) | Q(name="Bob"))) == ["Bob"]

@@ -19,5 +19,11 @@ class DatabaseClient(BaseDatabaseClient):
                 "dbshell cannot attach to the in-process mongomock:// store; point HOST at a "
                 "mongodb:// server."
             )
-        return [executable, host, "--eval", f"use {settings_dict['NAME']}", "--shell",
-                *parameters], None
+        return [
+            executable,
+            host,
+            "--eval",
+            f"use {settings_dict['NAME']}",
+            "--shell",
+            *parameters,
+        ], None

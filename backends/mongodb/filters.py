@@ -165,8 +165,12 @@ class FilterTranslator:
     def _year(self, path: str, leaf: Leaf) -> dict[str, Any]:
         compare, year = leaf.compare, leaf.value
         if compare == "in":
-            return {"$or": [self._year(path, Leaf(leaf.path, "year", y, leaf.field, "year",
-                                                   "exact")) for y in year]}
+            return {
+                "$or": [
+                    self._year(path, Leaf(leaf.path, "year", y, leaf.field, "year", "exact"))
+                    for y in year
+                ]
+            }
         if compare == "range":
             low, _ = self.year_bounds(year[0], leaf.field)
             _, high = self.year_bounds(year[1], leaf.field)

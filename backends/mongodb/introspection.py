@@ -16,7 +16,8 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
 
     def get_sequences(self, cursor, table_name, table_fields=()):
         auto = [
-            f for f in table_fields
+            f
+            for f in table_fields
             if f.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField")
         ]
         if table_fields:

@@ -82,10 +82,11 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         def rename():
             if old_db_table in self.database.list_collection_names():
                 self.database[old_db_table].rename(new_db_table)
-            counter = self.database[SEQUENCES].find_one({"_id": old_db_table})
+            sequences = self.database[SEQUENCES]
+            counter = sequences.find_one({"_id": old_db_table})
             if counter:
-                self.database[SEQUENCES].insert_one({"_id": new_db_table, "value": counter["value"]})
-                self.database[SEQUENCES].delete_one({"_id": old_db_table})
+                sequences.insert_one({"_id": new_db_table, "value": counter["value"]})
+                sequences.delete_one({"_id": old_db_table})
 
         self._run(f"db.{old_db_table}.renameCollection({new_db_table!r})", rename)
 
@@ -133,8 +134,9 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             old_through = old_field.remote_field.through
             new_through = new_field.remote_field.through
             if old_through._meta.auto_created and new_through._meta.auto_created:
-                self.alter_db_table(old_through, old_through._meta.db_table,
-                                    new_through._meta.db_table)
+                self.alter_db_table(
+                    old_through, old_through._meta.db_table, new_through._meta.db_table
+                )
             return
         if not (old_field.concrete and new_field.concrete):
             return
@@ -177,8 +179,12 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             self._drop_index(table, self._index_name(table, columns, "_uniq"))
         for fields in news - olds:
             columns = [model._meta.get_field(f).column for f in fields]
-            self._create_index(table, [(c, 1) for c in columns], unique=True,
-                               name=self._index_name(table, columns, "_uniq"))
+            self._create_index(
+                table,
+                [(c, 1) for c in columns],
+                unique=True,
+                name=self._index_name(table, columns, "_uniq"),
+            )
 
     def add_index(self, model, index):
         keys, options = self._index_spec(model, index)
@@ -212,8 +218,12 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         table = model._meta.db_table
         for fields in model._meta.unique_together:
             columns = [model._meta.get_field(f).column for f in fields]
-            specs.append(([(c, 1) for c in columns],
-                          {"unique": True, "name": self._index_name(table, columns, "_uniq")}))
+            specs.append(
+                (
+                    [(c, 1) for c in columns],
+                    {"unique": True, "name": self._index_name(table, columns, "_uniq")},
+                )
+            )
         for index in model._meta.indexes:
             specs.append(self._index_spec(model, index))
         for constraint in model._meta.constraints:
@@ -231,8 +241,12 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return []
         table, column = model._meta.db_table, field.column
         if field.unique:
-            return [([(column, 1)], {"unique": True,
-                                     "name": self._index_name(table, [column], "_uniq")})]
+            return [
+                (
+                    [(column, 1)],
+                    {"unique": True, "name": self._index_name(table, [column], "_uniq")},
+                )
+            ]
         if field.db_index:
             return [([(column, 1)], {"name": self._index_name(table, [column], "")})]
         return []

@@ -130,7 +130,9 @@ class MongoStore(DocumentStore):
         collection = self.collection(query.table)
         return self.run(
             f"db.{query.table}.countDocuments({filter_doc!r}, {kwargs!r})",
-            collection.count_documents, filter_doc, **kwargs,
+            collection.count_documents,
+            filter_doc,
+            **kwargs,
         )
 
     def distinct_values(self, query: NonrelQuery, column: str) -> list[Any]:
@@ -139,7 +141,9 @@ class MongoStore(DocumentStore):
         collection = self.collection(query.table)
         return self.run(
             f"db.{query.table}.distinct({path!r}, {filter_doc!r})",
-            collection.distinct, path, filter_doc,
+            collection.distinct,
+            path,
+            filter_doc,
         )
 
     def aggregate(
@@ -170,15 +174,21 @@ class MongoStore(DocumentStore):
             values = self.distinct_values(query, spec.path[0])
             return sum(1 for v in values if v is not None)
         narrowed = NonrelQuery(
-            table=query.table, pk_column=query.pk_column, low=query.low, high=query.high,
-            matches_nothing=query.matches_nothing, where=query.where,
+            table=query.table,
+            pk_column=query.pk_column,
+            low=query.low,
+            high=query.high,
+            matches_nothing=query.matches_nothing,
+            where=query.where,
         )
         filter_doc = {"$and": [self.filter_document(narrowed), {path: {"$ne": None}}]}
         collection = self.collection(query.table)
         kwargs = {k: v for k, v in (("skip", query.low), ("limit", query.limit)) if v}
         return self.run(
             f"db.{query.table}.countDocuments({filter_doc!r})",
-            collection.count_documents, filter_doc, **kwargs,
+            collection.count_documents,
+            filter_doc,
+            **kwargs,
         )
 
     def _distinct_rows(self, query: NonrelQuery) -> list[dict[str, Any]]:
@@ -215,7 +225,8 @@ class MongoStore(DocumentStore):
             if spec.function == "sum":
                 # $sum of no values is 0; SQL's SUM is NULL. $max tells them apart.
                 group[f"{spec.alias}__seen"] = {"$max": f"${path}"}
-        rows = self._aggregate_pipeline(query.table, self._pipeline_head(query) + [{"$group": group}])
+        pipeline = [*self._pipeline_head(query), {"$group": group}]
+        rows = self._aggregate_pipeline(query.table, pipeline)
         if not rows:
             return {spec.alias: None for spec in specs}
         row = rows[0]
@@ -270,7 +281,9 @@ class MongoStore(DocumentStore):
             return self._multiply_in_python(query.table, filter_doc, update)
         result = self.run(
             f"db.{query.table}.updateMany({filter_doc!r}, {update!r})",
-            collection.update_many, filter_doc, update,
+            collection.update_many,
+            filter_doc,
+            update,
         )
         return result.matched_count
 
@@ -291,8 +304,9 @@ class MongoStore(DocumentStore):
             if increments:
                 change["$inc"] = increments
             if change:
-                self.run(f"db.{table}.updateOne(...)", collection.update_one,
-                         {ID: document[ID]}, change)
+                self.run(
+                    f"db.{table}.updateOne(...)", collection.update_one, {ID: document[ID]}, change
+                )
         return len(documents)
 
     def upsert(
@@ -311,7 +325,10 @@ class MongoStore(DocumentStore):
         collection = self.collection(table)
         result = self.run(
             f"db.{table}.updateOne({{'_id': {pk!r}}}, {update!r}, upsert=True)",
-            collection.update_one, {ID: {"$eq": pk}}, update, upsert=True,
+            collection.update_one,
+            {ID: {"$eq": pk}},
+            update,
+            upsert=True,
         )
         return result.upserted_id is not None
 
@@ -353,7 +370,8 @@ class MongoStore(DocumentStore):
     def _reserve(self, table: str, count: int) -> int:
         sequences = self.collection(SEQUENCES)
         document = self.run(
-            f"db.{SEQUENCES}.findOneAndUpdate({{'_id': {table!r}}}, {{'$inc': {{'value': {count}}}}})",
+            f"db.{SEQUENCES}.findOneAndUpdate({{'_id': {table!r}}}, "
+            f"{{'$inc': {{'value': {count}}}}})",
             sequences.find_one_and_update,
             {ID: table},
             {"$inc": {"value": count}},
@@ -374,7 +392,10 @@ class MongoStore(DocumentStore):
         sequences = self.collection(SEQUENCES)
         self.run(
             f"db.{SEQUENCES}.updateOne({{'_id': {table!r}}}, {{'$max': {{'value': {highest}}}}})",
-            sequences.update_one, {ID: table}, {"$max": {"value": highest}}, upsert=True,
+            sequences.update_one,
+            {ID: table},
+            {"$max": {"value": highest}},
+            upsert=True,
         )
 
     def reset_keys(self, tables: Sequence[str]) -> None:
@@ -384,5 +405,6 @@ class MongoStore(DocumentStore):
         sequences = self.collection(SEQUENCES)
         self.run(
             f"db.{SEQUENCES}.deleteMany({{'_id': {{'$in': {list(tables)!r}}}}})",
-            sequences.delete_many, {ID: {"$in": list(tables)}},
+            sequences.delete_many,
+            {ID: {"$in": list(tables)}},
         )
