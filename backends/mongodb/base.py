@@ -13,7 +13,8 @@ Settings::
 the process that names the same ``NAME`` sees the same data, so threads and
 Django's test runner behave as with a server. ``OPTIONS["AUTO_ID_BLOCK"]`` sets
 how many integer AutoField keys a connection reserves at a time (default 20);
-it is not passed to the client.
+``OPTIONS["DECIMAL128"] = True`` stores DecimalField as exact Decimal128 (servers
+that support it) instead of doubles. Neither is passed to the client.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from .schema import DatabaseSchemaEditor
 from .store import MongoStore
 
 #: OPTIONS that configure django-nonrel rather than the driver.
-BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK"})
+BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK", "DECIMAL128"})
 #: In-process mongomock servers by name, shared by every connection in the process.
 MOCK_SERVERS: dict[str, object] = {}
 

@@ -8,7 +8,10 @@ DateTimeField  BSON datetime in UTC (naive); BSON keeps milliseconds, so
                microseconds are truncated on save
 DateField      BSON datetime at midnight
 TimeField      "HH:MM:SS.ffffff" string (sorts like the time)
-DecimalField   Decimal128
+DecimalField   double, read back quantized to the field's decimal_places
+               (as Django's SQLite backend does); exact Decimal128 with
+               OPTIONS["DECIMAL128"] = True on servers that have it
+               (MongoDB, DocumentDB; not FerretDB v1 or mongomock)
 UUIDField      32-character hex string (Django's default form)
 DurationField  integer microseconds (Django's default form)
 JSONField      the native document/array/scalar
@@ -87,10 +90,16 @@ class DatabaseOperations(BaseDatabaseOperations):
             raise ValueError("MongoDB backend does not support timezone-aware times.")
         return value.isoformat(timespec="microseconds")
 
+    @property
+    def stores_decimal128(self) -> bool:
+        return bool(self.connection.settings_dict.get("OPTIONS", {}).get("DECIMAL128", False))
+
     def adapt_decimalfield_value(self, value, max_digits=None, decimal_places=None):
-        if value is None:
-            return None
-        return Decimal128(decimal.Decimal(value))
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        if self.stores_decimal128:
+            return Decimal128(decimal.Decimal(value))
+        return float(value)
 
     def adapt_json_value(self, value, encoder):
         if encoder is not None:
@@ -105,11 +114,12 @@ class DatabaseOperations(BaseDatabaseOperations):
     def get_db_converters(self, expression) -> list:
         converters = super().get_db_converters(expression)
         internal_type = expression.output_field.get_internal_type()
+        if internal_type == "DecimalField":
+            return [self.decimal_converter(expression), *converters]
         converter = {
             "DateField": self.convert_datefield_value,
             "DateTimeField": self.convert_datetimefield_value,
             "TimeField": self.convert_timefield_value,
-            "DecimalField": self.convert_decimalfield_value,
             "UUIDField": self.convert_uuidfield_value,
             "JSONField": self.convert_jsonfield_value,
         }.get(internal_type)
@@ -133,10 +143,22 @@ class DatabaseOperations(BaseDatabaseOperations):
         return value
 
     @staticmethod
-    def convert_decimalfield_value(value, expression, connection):
-        if isinstance(value, Decimal128):
-            value = value.to_decimal()
-        return value
+    def decimal_converter(expression):
+        """Decimal128 -> Decimal; doubles -> Decimal quantized to the field's places."""
+        field = expression.output_field
+        places = getattr(field, "decimal_places", None)
+        context = decimal.Context(prec=getattr(field, "max_digits", None) or 28)
+        quantum = decimal.Decimal(1).scaleb(-places) if places is not None else None
+
+        def convert(value, expression, connection):
+            if isinstance(value, Decimal128):
+                return value.to_decimal()
+            if isinstance(value, float | int) and not isinstance(value, bool):
+                number = context.create_decimal_from_float(float(value))
+                return number.quantize(quantum, context=context) if quantum else number
+            return value
+
+        return convert
 
     @staticmethod
     def convert_uuidfield_value(value, expression, connection):
