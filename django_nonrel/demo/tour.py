@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
+from django.core.management import call_command
 from django.db import NotSupportedError, connection
 from django.test.utils import CaptureQueriesContext
 
@@ -35,7 +36,8 @@ def run(label: str, action: Callable[[], Any]) -> Any:
 def tour() -> None:
     from django_nonrel.demo.models import Chef, Ingredient, Recipe
 
-    Recipe.objects.all().delete()
+    # The demo owns its database: start from empty collections and fresh key counters.
+    call_command("flush", interactive=False, verbosity=0)
     step("1. A model with nonrel fields")
     say(
         "Recipe has title (CharField), tags = ListField(CharField()), chef = "
