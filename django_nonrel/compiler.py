@@ -30,12 +30,14 @@ from django.db.models.aggregates import Aggregate as DjangoAggregate
 from django.db.models.expressions import (
     Col,
     CombinedExpression,
+    DatabaseDefault,
     F,
     OrderBy,
     Ref,
     Star,
     Value,
 )
+from django.db.models.fields.json import KeyTransform
 from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, MULTI, SINGLE
 from django.db.models.sql.query import Query
@@ -97,7 +99,7 @@ class NonrelCompiler(sql.SQLCompiler):
         nq.ordering = self._ordering()
         nq.distinct = query.distinct
         if with_projection:
-            nq.columns = [field.column for _, field in self.selected_fields]
+            nq.columns = list(dict.fromkeys(column for _, column, *_ in self.selections))
         return nq
 
     def _reject_unsupported(self) -> None:
@@ -197,30 +199,52 @@ class NonrelCompiler(sql.SQLCompiler):
 
     # -- what a read returns ------------------------------------------------
     @cached_property
-    def selected_fields(self) -> list[tuple[str, Any]]:
-        """(name in the row, field) for every stored column the read returns."""
+    def selections(self) -> list[tuple[str, str, tuple[str | int, ...], Any]]:
+        """(name in the row, stored column, path inside it, expression) per selected value."""
         query = self.query
         opts = query.get_meta()
+        alias = self.base_alias
         if query.default_cols:
             mask = query.get_select_mask()
             return [
-                (field.attname, field)
+                (field.attname, field.column, (), field.get_col(alias))
                 for field in opts.concrete_fields
                 if not mask or field in mask
             ]
         names = list(query.values_select) or [
-            getattr(getattr(col, "target", None), "attname", f"col{i}")
-            for i, col in enumerate(query.select)
+            getattr(getattr(expr, "target", None), "attname", f"col{i}")
+            for i, expr in enumerate(query.select)
         ]
-        selected = []
-        for name, col in zip(names, query.select, strict=True):
-            if not isinstance(col, Col) or col.alias != self.base_alias:
+        return [
+            (name, *self._selection_path(name, expr), expr)
+            for name, expr in zip(names, query.select, strict=True)
+        ]
+
+    def _selection_path(self, name: str, expr: Any) -> tuple[str, tuple[str | int, ...]]:
+        """The stored column and the document path a values() expression reads."""
+        segments: list[str | int] = []
+        node = expr
+        while not isinstance(node, Col):
+            segment = getattr(node, "nonrel_path_segment", None)
+            if segment is None and isinstance(node, KeyTransform):
+                segment = node.key_name
+            if segment is None:
                 raise _unsupported(
-                    f"values()/values_list() of {name!r} across a relation (needs a JOIN)",
-                    "Select the foreign key column and load related values separately.",
+                    f"values()/values_list() of {name!r} ({type(node).__name__})",
+                    "Select stored fields or paths into them, and compute in Python.",
                 )
-            selected.append((name, col.target))
-        return selected
+            segments.append(segment)
+            node = node.lhs
+        if node.alias != self.base_alias:
+            raise _unsupported(
+                f"values()/values_list() of {name!r} across a relation (needs a JOIN)",
+                "Select the foreign key column and load related values separately.",
+            )
+        return node.target.column, tuple(reversed(segments))
+
+    @property
+    def selected_names(self) -> list[str]:
+        return [name for name, *_ in self.selections]
 
     @cached_property
     def selected_annotations(self) -> dict[str, Any]:
@@ -239,15 +263,19 @@ class NonrelCompiler(sql.SQLCompiler):
         return result
 
     @cached_property
-    def converters(self) -> list[tuple[str, str, list]]:
-        """(row name, column, converter functions) per selected field."""
-        ops = self.connection.ops
-        result = []
-        for name, field in self.selected_fields:
-            col = field.get_col(self.base_alias)
-            functions = ops.get_db_converters(col) + field.get_db_converters(self.connection)
-            result.append((name, field.column, functions, col))
-        return result
+    def converters(self) -> list[tuple[str, str, tuple, list, Any]]:
+        """(row name, column, path, converter functions, expression) per selection."""
+        ops, connection = self.connection.ops, self.connection
+        return [
+            (
+                name,
+                column,
+                path,
+                ops.get_db_converters(expr) + expr.get_db_converters(connection),
+                expr,
+            )
+            for name, column, path, expr in self.selections
+        ]
 
     def results_iter(
         self,
@@ -271,10 +299,10 @@ class NonrelCompiler(sql.SQLCompiler):
         documents = self._sorted_client_side(nq) if self.related_ordering else self.store.fetch(nq)
         for document in documents:
             result = {}
-            for name, column, functions, col in converters:
-                value = document.get(column)
+            for name, column, path, functions, expr in converters:
+                value = _dig(document, (column, *path)) if path else document.get(column)
                 for function in functions:
-                    value = function(value, col, connection)
+                    value = function(value, expr, connection)
                 result[name] = value
             row_annotations = {}
             for alias, (kind, source) in annotations.items():
@@ -413,6 +441,19 @@ def _dig(document: dict[str, Any], path: tuple[str | int, ...]) -> Any:
 
 class NonrelInsertCompiler(sql.SQLInsertCompiler):
     """save() of a new row and bulk_create(): one insert command per batch."""
+
+    def prepare_value(self, field, value):
+        """Literal values only: a db_default becomes its literal, other expressions fail."""
+        if isinstance(value, DatabaseDefault):
+            value = field._db_default_expression
+        if hasattr(value, "resolve_expression"):
+            if not isinstance(value, Value):
+                raise _unsupported(
+                    f"Saving the expression {value!r} into {field.model.__name__}.{field.name}",
+                    "Compute the value in Python before saving (or use a literal db_default).",
+                )
+            value = value.value
+        return field.get_db_prep_save(value, connection=self.connection)
 
     def execute_sql(self, returning_fields=None):
         query = self.query

@@ -41,7 +41,7 @@ def _model_rows(iterable):
     db = queryset.db
     compiler = queryset.query.get_compiler(using=db)
     model_cls = compiler.query.model
-    init_list = [name for name, _ in compiler.selected_fields]
+    init_list = compiler.selected_names
     known_related = [
         (
             field,

@@ -11,7 +11,8 @@ written, so document fields the model does not know about survive the save.
 Django's own path is kept where its semantics differ from an upsert:
 ``force_insert`` (and new rows whose pk comes from a default), ``force_update``
 and ``update_fields`` (which must fail when the row is gone), values that are
-expressions (``F('n') + 1``), and ``order_with_respect_to`` models.
+expressions (``F('n') + 1``), ``order_with_respect_to`` models, and models that
+ask for ``Meta.select_on_save``.
 """
 
 from django.db import connections
@@ -27,10 +28,14 @@ def _upsert_applies(instance, cls, raw, force_insert, force_update, update_field
     meta = cls._meta
     if force_insert or force_update or update_fields or meta.order_with_respect_to:
         return False
+    if instance._meta.select_on_save:  # a proxy may ask for it; cls is the concrete model
+        return False
     if len(meta.pk_fields) != 1 or not instance._is_pk_set(meta):
         return False
     # Django inserts (no update probe) new rows whose key comes from a default.
-    return raw or not (instance._state.adding and meta.pk.has_default())
+    return raw or not (
+        instance._state.adding and (meta.pk.has_default() or meta.pk.has_db_default())
+    )
 
 
 def _make_save_table(original):

@@ -9,6 +9,9 @@ Tuples are allowed: Django tests them with ``issubclass``.
 from bson.errors import InvalidBSON, InvalidDocument, InvalidId
 from pymongo import errors
 
+#: BinaryField wraps values with Database.Binary; pymongo stores bytes as BSON binary.
+Binary = bytes
+
 
 class NotSupportedError(Exception):
     """The driver has no such class; django-nonrel raises Django's directly."""

@@ -25,6 +25,7 @@ from django_nonrel.query import AND, Leaf, Node
 
 ID = "_id"
 
+KEY_LOOKUPS = frozenset({"has_key", "has_keys", "has_any_keys"})
 COMPARISONS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 DATE_OPERATORS = {
     "month": "$month",
@@ -92,7 +93,19 @@ class FilterTranslator:
             return self._year(path, leaf)
         if leaf.transform is not None:
             return self._date_part(path, leaf)
+        if leaf.lookup in KEY_LOOKUPS:
+            return self._has_keys(leaf, path)
         return {path: self.condition(leaf.lookup, leaf.value)}
+
+    def _has_keys(self, leaf: Leaf, path: str) -> dict[str, Any]:
+        """JSONField has_key/has_keys/has_any_keys: the key paths exist."""
+        keys = [leaf.value] if leaf.lookup == "has_key" else list(leaf.value)
+        tests = [
+            {field_path((*leaf.path, str(key)), self.pk_column): {"$exists": True}} for key in keys
+        ]
+        if len(tests) == 1:
+            return tests[0]
+        return {"$and" if leaf.lookup == "has_keys" else "$or": tests}
 
     def condition(self, lookup: str, value: Any) -> dict[str, Any]:
         """The operator document for ``lookup`` against a literal ``value``."""
@@ -108,7 +121,8 @@ class FilterTranslator:
         if lookup == "isnull":
             return {"$eq": None} if value else {"$ne": None}
         if lookup == "all":
-            return {"$all": list(value)} if value else {"$exists": True}
+            # Every list contains the empty list; NULL is not a list (as on SQL).
+            return {"$all": list(value)} if value else {"$type": "array"}
         if lookup == "overlap":
             return {"$in": list(value)}
         pattern = self._pattern(lookup, value)

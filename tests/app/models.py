@@ -39,6 +39,7 @@ class Post(models.Model):
     labels = SetField(models.CharField(max_length=20), blank=True)
     meta = DictField(blank=True)
     optional_tags = ListField(models.CharField(max_length=20), null=True, blank=True)
+    extras = ListField(blank=True)  # untyped items
 
     def __str__(self) -> str:
         return self.title

@@ -1,0 +1,280 @@
+"""EmbeddedModelField: a model instance stored inside another model's row.
+
+The embedded model is an ordinary concrete model class -- usually declared
+with ``managed = False`` so no table is created for it -- whose instances are
+never saved on their own: the outer field stores ``{field.column: value}`` for
+the embedded model's concrete fields, each converted by that field, and loads
+back an instance (``_state.adding`` False, through ``Model.from_db``, so
+``from_db`` overrides and ``post_init`` run as for a row).
+
+Auto-created fields (the implicit ``id``, multi-table parent links) are not
+stored: an embedded instance has no identity of its own. A primary key declared
+explicitly is stored like any other field.
+
+``model`` may be a class, an ``"app_label.ModelName"`` string, a bare
+``"ModelName"`` (same app as the outer model) or ``"self"``; strings are
+resolved on first use in the outer model's app registry, so migrations refer to
+the model by name and load even before the embedded model's app is ready.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.core import checks, exceptions
+from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.db.models import Field, Model
+from django.utils.translation import gettext_lazy as _
+
+from django_nonrel.fields.lookups import DocumentExact, KeyTransform, PathStep
+from django_nonrel.fields.nested import (
+    NestedValueField,
+    prefixed_errors,
+    reader,
+    serialize_leaf,
+    writer,
+)
+
+
+class EmbeddedSaveValue:
+    """An embedded instance on its way into a save.
+
+    ``pre_save`` hands this to the compiler instead of the instance because
+    Django's SQL update compiler refuses model instances as values of fields
+    that are not relations; ``to_storage`` unwraps it.
+    """
+
+    __slots__ = ("instance",)
+
+    def __init__(self, instance: Model) -> None:
+        self.instance = instance
+
+    def __repr__(self) -> str:
+        return f"EmbeddedSaveValue({self.instance!r})"
+
+
+class EmbeddedModelField(NestedValueField):
+    """An instance of ``model`` stored as a nested document (JSON on SQL)."""
+
+    document_type = "embedded"
+    default_error_messages = {
+        "invalid": _("Enter a %(model)s or a mapping of its field names to values."),
+        "unknown_field": _("%(model)s has no field %(name)r; its fields are %(choices)s."),
+        "field_invalid": _("%(message)s"),
+    }
+    description = _("Embedded %(model_reference)s")
+
+    def __init__(self, model: type[Model] | str, **kwargs: Any) -> None:
+        if isinstance(model, type) and issubclass(model, Model):
+            if model._meta.abstract:
+                raise TypeError(
+                    f"EmbeddedModelField cannot embed the abstract model "
+                    f"{model.__name__}: abstract models cannot be instantiated. Make "
+                    "it concrete, with Meta.managed = False so no table is created."
+                )
+        elif not isinstance(model, str):
+            raise TypeError(
+                "EmbeddedModelField's model must be a model class or an "
+                f"'app_label.ModelName' string, not {model!r}."
+            )
+        self.model_reference = model
+        super().__init__(**kwargs)
+
+    # -- the embedded model ------------------------------------------------------
+    @property
+    def embedded_model(self) -> type[Model]:
+        """The embedded model class (resolving a string reference on first use)."""
+        if not isinstance(self.model_reference, str):
+            return self.model_reference
+        resolved = self.__dict__.get("_embedded_model")
+        if resolved is None:
+            resolved = self._resolve(self.model_reference)
+            self._embedded_model = resolved
+        return resolved
+
+    def _resolve(self, reference: str) -> type[Model]:
+        owner = getattr(self, "nonrel_owner", None)
+        if reference == "self" and owner is not None:
+            return owner
+        registry = owner._meta.apps if owner is not None else global_apps
+        if "." not in reference and owner is not None:
+            reference = f"{owner._meta.app_label}.{reference}"
+        try:
+            return registry.get_model(reference)
+        except (LookupError, ValueError):
+            raise ImproperlyConfigured(
+                f"EmbeddedModelField {self.name!r} refers to the model "
+                f"{self.model_reference!r}, which is not installed. Use "
+                "'app_label.ModelName' of a model in INSTALLED_APPS."
+            )
+
+    def stored_fields(self) -> list[Field]:
+        """The embedded model's fields that are stored (not auto-created ones)."""
+        return [f for f in self.embedded_model._meta.concrete_fields if not f.auto_created]
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        reference = self.model_reference
+        kwargs["model"] = reference if isinstance(reference, str) else reference._meta.label
+        return name, path, args, kwargs
+
+    # -- Python values -----------------------------------------------------------
+    def to_python(self, value: Any) -> Any:
+        model = self.embedded_model
+        if value is None or isinstance(value, model):
+            return value
+        invalid = exceptions.ValidationError(
+            self.error_messages["invalid"], code="invalid", params={"model": model.__name__}
+        )
+        value = self.parse_json_text(value, invalid)
+        if not isinstance(value, dict):
+            raise invalid
+        by_key = {}
+        for field in self.stored_fields():
+            by_key.update(dict.fromkeys((field.column, field.name, field.attname), field))
+        kwargs, errors = {}, []
+        for key, item in value.items():
+            field = by_key.get(key)
+            if field is None:
+                errors.append(self.unknown_field_error(key))
+                continue
+            try:
+                kwargs[field.attname] = field.to_python(item)
+            except exceptions.ValidationError as error:
+                errors.extend(prefixed_errors(error, "%(name)s: %(message)s", name=field.name))
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return model(**kwargs)
+
+    def unknown_field_error(self, name: str) -> exceptions.ValidationError:
+        return exceptions.ValidationError(
+            self.error_messages["unknown_field"],
+            code="unknown_field",
+            params={
+                "model": self.embedded_model.__name__,
+                "name": name,
+                "choices": ", ".join(f.name for f in self.stored_fields()),
+            },
+        )
+
+    def validate_items(self, value: Any, model_instance) -> None:
+        model = self.embedded_model
+        if not isinstance(value, model):
+            raise exceptions.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"model": model.__name__}
+            )
+        # Field validation and Model.clean(), but not validate_unique() or
+        # validate_constraints(): those query the embedded model's own table.
+        try:
+            value.clean_fields()
+            value.clean()
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError(
+                prefixed_errors(error, self.error_messages["field_invalid"])
+            )
+
+    nonrel_runs_pre_save = True
+
+    def pre_save_value(self, value: Any, add: bool) -> Any:
+        value = self.as_instance(value)
+        adding = value._state.adding
+        for field in self.stored_fields():
+            field.pre_save(value, adding)
+        # Stored with its outer row from now on: auto_now_add must not fire again.
+        value._state.adding = False
+        return value
+
+    def pre_save(self, model_instance, add: bool) -> Any:
+        value = super().pre_save(model_instance, add)
+        return None if value is None else EmbeddedSaveValue(value)
+
+    # -- storage -----------------------------------------------------------------
+    def as_instance(self, value: Any) -> Model:
+        """``value`` (an instance, a dict of field values, a save value) as an instance."""
+        if isinstance(value, EmbeddedSaveValue):
+            return value.instance
+        if isinstance(value, dict):
+            return self.to_python(value)
+        model = self.embedded_model
+        if not isinstance(value, model):
+            raise TypeError(
+                f"EmbeddedModelField {self.name!r} holds a {model.__name__} instance, "
+                f"not {type(value).__name__} ({value!r})."
+            )
+        return value
+
+    def to_storage(self, value: Any, connection) -> dict:
+        value = self.as_instance(value)
+        return {
+            field.column: writer(field, connection)(getattr(value, field.attname))
+            for field in self.stored_fields()
+        }
+
+    def from_storage(self, value: Any, connection) -> Model:
+        if not isinstance(value, dict):
+            raise ValueError(
+                f"EmbeddedModelField {self.name!r}: the stored value is a "
+                f"{type(value).__name__}, not a document."
+            )
+        model = self.embedded_model
+        values = []
+        for field in model._meta.concrete_fields:
+            if field.auto_created:
+                values.append(None)
+            elif field.column in value:
+                values.append(reader(field, connection)(value[field.column]))
+            else:
+                # A field added to the embedded model after the row was written.
+                values.append(field.get_default())
+        attnames = [field.attname for field in model._meta.concrete_fields]
+        return model.from_db(connection.alias, attnames, values)
+
+    def to_serializable(self, value: Any) -> dict | None:
+        if value is None:
+            return None
+        return {
+            field.attname: serialize_leaf(field, getattr(value, field.attname))
+            for field in self.stored_fields()
+        }
+
+    # -- lookups -----------------------------------------------------------------
+    def path_transform(self, name: str) -> PathStep:
+        for field in self.stored_fields():
+            if name in (field.name, field.attname):
+                return PathStep(KeyTransform, field.column, field)
+        model = self.embedded_model
+        raise FieldError(
+            f"Cannot resolve {name!r} into a field of {model.__name__}, embedded in "
+            f"{self.name!r}. Choices are: {', '.join(f.name for f in self.stored_fields())} "
+            "(and the lookups exact, isnull on the whole value)."
+        )
+
+    # -- checks ------------------------------------------------------------------
+    def check_inner(self, obj: Field) -> list[checks.CheckMessage]:
+        try:
+            model = self.embedded_model
+        except ImproperlyConfigured as error:
+            return [checks.Error(str(error), obj=obj, id="django_nonrel.fields.E001")]
+        if model._meta.abstract:
+            return [
+                checks.Error(
+                    f"EmbeddedModelField embeds the abstract model {model.__name__}, "
+                    "which cannot be instantiated.",
+                    hint="Make it concrete, with Meta.managed = False.",
+                    obj=obj,
+                    id="django_nonrel.fields.E002",
+                )
+            ]
+        return []
+
+    # -- forms -------------------------------------------------------------------
+    def formfield(self, **kwargs: Any):
+        from django_nonrel.fields.forms import EmbeddedModelFormField
+
+        return super().formfield(
+            **{"form_class": EmbeddedModelFormField, "model_field": self, **kwargs}
+        )
+
+
+EmbeddedModelField.register_lookup(DocumentExact)
