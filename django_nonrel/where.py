@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import NotSupportedError
 from django.db.models import Field
-from django.db.models.expressions import Col, Value
+from django.db.models.expressions import Col, ColPairs, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Extract, TruncDate, TruncTime
 from django.db.models.lookups import FieldGetDbPrepValueMixin, Lookup, Transform
@@ -110,6 +110,8 @@ class WhereBuilder:
 
     # -- leaves -------------------------------------------------------------
     def _build_lookup(self, lookup: Lookup) -> Filter:
+        if isinstance(lookup.lhs, ColPairs):
+            return self._build_tuple_lookup(lookup)
         path, transform, column_field = self._path(lookup.lhs, lookup)
         name = getattr(lookup, "nonrel_lookup", lookup.lookup_name)
         field = getattr(lookup.lhs, "output_field", None)
@@ -130,6 +132,43 @@ class WhereBuilder:
                 compare=name,
             )
         return Leaf(path=path, lookup=name, value=value, field=field)
+
+    def _build_tuple_lookup(self, lookup: Lookup) -> Filter:
+        """(a, b) IN ((1, 2), ...) and (a, b) = (1, 2): Django's multi-column lookups.
+
+        Django 5.2 uses them for composite keys and for prefetching forward
+        relations; one column becomes a plain ``in``/``exact`` leaf.
+        """
+        cols = lookup.lhs.get_cols()
+        for col in cols:
+            self._path(col, lookup)  # refuses columns of other tables
+        name = lookup.lookup_name
+        if name not in ("in", "exact") or hasattr(lookup.rhs, "resolve_expression"):
+            raise NotSupportedError(
+                f"The multi-column {name!r} lookup with this value is not supported on "
+                "this backend; filter on each column."
+            )
+        rows = lookup.rhs if name == "in" else [lookup.rhs]
+        rows = [row for row in rows if None not in row]
+        if not rows:
+            return False
+        connection = self.connection
+
+        def leaf(col: Col, value: Any, lookup_name: str = "exact") -> Leaf:
+            field = col.target
+            if lookup_name == "in":
+                value = [field.get_db_prep_value(v, connection, prepared=True) for v in value]
+            else:
+                value = field.get_db_prep_value(value, connection, prepared=True)
+            return Leaf(path=(field.column,), lookup=lookup_name, value=value, field=field)
+
+        if len(cols) == 1:
+            return leaf(cols[0], [row[0] for row in rows], "in")
+        alternatives = [
+            Node(connector=AND, children=[leaf(col, v) for col, v in zip(cols, row, strict=True)])
+            for row in rows
+        ]
+        return alternatives[0] if len(alternatives) == 1 else Node(OR, alternatives)
 
     def _path(self, lhs: Any, lookup: Lookup) -> tuple[tuple[str | int, ...], str | None, Any]:
         """(path, transform name or None, stored field at the path's root) of a lhs."""

@@ -4,8 +4,9 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count, F, Max, Min, Sum
+from django.test.utils import CaptureQueriesContext
 
 from tests.orm.models import Author, Book, Tag, Ticket, Token
 
@@ -181,3 +182,20 @@ def test_datetime_round_trip_and_year_lookup(authors):
     assert Book.objects.filter(published__year__gt=2024).count() == 0
     assert Author.objects.filter(born__year__lt=1985).count() == 1
     assert Book.objects.filter(published__gte=when).count() == 1
+
+
+def test_prefetch_related_forward_and_reverse_in_two_queries(authors):
+    Book.objects.create(title="b1", author=authors[0])
+    Book.objects.create(title="b2", author=authors[0])
+    Book.objects.create(title="b3", author=authors[1])
+    with CaptureQueriesContext(connection) as captured:
+        shelves = {
+            a.name: sorted(b.title for b in a.books.all())
+            for a in Author.objects.prefetch_related("books")
+        }
+    assert shelves == {"Ann": ["b1", "b2"], "Bob": ["b3"], "Cid": []}
+    assert len(captured.captured_queries) == 2
+    with CaptureQueriesContext(connection) as captured:
+        pairs = sorted((b.title, b.author.name) for b in Book.objects.prefetch_related("author"))
+    assert pairs == [("b1", "Ann"), ("b2", "Ann"), ("b3", "Bob")]
+    assert len(captured.captured_queries) == 2
