@@ -42,6 +42,7 @@ from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, MULTI, SINGLE
 from django.db.models.sql.query import Query
 
+from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.where import WhereBuilder
 
@@ -517,8 +518,19 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
     def execute_sql(self, result_type):
         nq = self.build_query(with_projection=False)
         values = {}
+        fields = []
         for field, _model, value in self.query.values:
             values[field.column] = self._update_value(field, value)
+            fields.append(field)
+        features = self.connection.features
+        if getattr(features, "checks_not_null", False):
+            literal = {c: v.value for c, v in values.items() if v.operator == "set"}
+            check_not_null(self.query.model, literal, fields)
+        if getattr(features, "stores_unique_nulls_as_absent", False):
+            absent = absent_when_null(self.query.model)
+            for column, value in values.items():
+                if column in absent and value.operator == "set" and value.value is None:
+                    values[column] = UpdateValue("unset", None)
         count = 0
         if values and not nq.matches_nothing:
             count = self.store.update(nq, values)

@@ -147,9 +147,10 @@ class NonrelQuery:
 class UpdateValue:
     """A value an update writes: a literal, or an arithmetic change of the stored value.
 
-    ``operator`` is ``set`` (value is the literal), ``inc`` (add value) or
-    ``mul`` (multiply by value). Anything else in ``update()`` raises
-    NotSupportedError before the backend is called.
+    ``operator`` is ``set`` (value is the literal), ``inc`` (add value),
+    ``mul`` (multiply by value) or ``unset`` (remove the column; reads see
+    None). Anything else in ``update()`` raises NotSupportedError before the
+    backend is called.
     """
 
     operator: str

@@ -107,12 +107,13 @@ class DocumentStore(abc.ABC):
         values: dict[str, Any],
         *,
         insert_only: dict[str, Any] | None = None,
+        unset: Sequence[str] = (),
     ) -> bool:
         """Write the row with primary key ``pk`` in one command; True if it was created.
 
         Only the ``values`` columns are written to an existing row, so columns
         the model does not know about survive. ``insert_only`` columns are
-        written only when the row is created.
+        written only when the row is created; ``unset`` columns are removed.
         """
 
     @abc.abstractmethod

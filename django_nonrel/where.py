@@ -17,12 +17,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import FullResultSet
 from django.db import NotSupportedError
 from django.db.models import Field
 from django.db.models.expressions import Col, ColPairs, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Extract, TruncDate, TruncTime
-from django.db.models.lookups import FieldGetDbPrepValueMixin, Lookup, Transform
+from django.db.models.lookups import (
+    FieldGetDbPrepValueMixin,
+    IntegerFieldOverflow,
+    Lookup,
+    Transform,
+)
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
@@ -113,6 +119,9 @@ class WhereBuilder:
         if isinstance(lookup.lhs, ColPairs):
             return self._build_tuple_lookup(lookup)
         path, transform, column_field = self._path(lookup.lhs, lookup)
+        constant = self._out_of_range(lookup)
+        if constant is not None:
+            return constant
         name = getattr(lookup, "nonrel_lookup", lookup.lookup_name)
         field = getattr(lookup.lhs, "output_field", None)
         value = self._value(lookup, name, field)
@@ -132,6 +141,21 @@ class WhereBuilder:
                 compare=name,
             )
         return Leaf(path=path, lookup=name, value=value, field=field)
+
+    def _out_of_range(self, lookup: Lookup) -> bool | None:
+        """Django's IntegerFieldOverflow: an integer beyond the field's range decides
+        the lookup without a query (``pk=2**70`` matches nothing, ``< 2**70`` all)."""
+        if not isinstance(lookup, IntegerFieldOverflow) or not isinstance(lookup.rhs, int):
+            return None
+        internal_type = lookup.lhs.output_field.get_internal_type()
+        low, high = self.connection.ops.integer_field_range(internal_type)
+        if low is not None and lookup.rhs < low:
+            exception = lookup.underflow_exception
+        elif high is not None and lookup.rhs > high:
+            exception = lookup.overflow_exception
+        else:
+            return None
+        return exception is FullResultSet
 
     def _build_tuple_lookup(self, lookup: Lookup) -> Filter:
         """(a, b) IN ((1, 2), ...) and (a, b) = (1, 2): Django's multi-column lookups.

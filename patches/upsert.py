@@ -19,6 +19,7 @@ from django.db import connections
 from django.db.models import Model
 
 from django_nonrel.compiler import INTEGER_AUTO_FIELDS
+from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.patches.versions import wrap
 
 PATCH = "upsert"
@@ -66,9 +67,17 @@ def _make_save_table(original):
             if hasattr(value, "resolve_expression"):
                 return original(self, raw, cls, force_insert, force_update, using, update_fields)
             values[field.column] = field.get_db_prep_save(value, connection=connection)
+        features = connection.features
+        if getattr(features, "checks_not_null", False):
+            check_not_null(cls, values, meta.local_concrete_fields)
+        unset = ()
+        if getattr(features, "stores_unique_nulls_as_absent", False):
+            unset = [c for c in absent_when_null(cls) if c in values and values[c] is None]
+            for column in unset:
+                del values[column]
         pk = meta.pk.get_db_prep_save(self._get_pk_val(meta), connection=connection)
         store = connection.store
-        created = store.upsert(meta.db_table, meta.pk.column, pk, values)
+        created = store.upsert(meta.db_table, meta.pk.column, pk, values, unset=unset)
         if created and meta.pk.get_internal_type() in INTEGER_AUTO_FIELDS:
             store.note_explicit_keys(meta.db_table, [pk])
         return not created

@@ -11,7 +11,9 @@ def test_demo_tour_runs_and_shows_results_and_commands():
     url = TARGET if TARGET.startswith(("mongodb://", "mongomock://")) else "mongomock://demo"
     completed = subprocess.run(
         [sys.executable, "-m", "django_nonrel", "demo", "--database-url", url],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "PYTHONPATH": os.getcwd()},
     )
     assert completed.returncode == 0, completed.stderr

@@ -165,10 +165,18 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     @cached_property
     def server_info(self) -> dict:
-        """buildInfo/hello facts, read once (transactions need a replica set)."""
+        """Facts about the server, read once: which product, and whether it has
+        transactions (replica sets and sharded clusters do)."""
+        if self.is_embedded:
+            return {"ferretdb": False, "transactions": False}
         self.ensure_connection()
-        hello = self.connection.admin.command("hello")
-        return {"transactions": bool(hello.get("setName") or hello.get("msg") == "isdbgrid")}
+        with self.wrap_database_errors:
+            build = self.connection.admin.command("buildInfo")
+            hello = self.connection.admin.command("hello")
+        return {
+            "ferretdb": "ferretdbVersion" in build,
+            "transactions": bool(hello.get("setName") or hello.get("msg") == "isdbgrid"),
+        }
 
     @property
     def database(self):

@@ -9,6 +9,8 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     returns_structured_rows = True
     distinguishes_insert_from_update = False
     supports_nested_documents = True
+    checks_not_null = True
+    stores_unique_nulls_as_absent = True
     #: Keys one ``$in`` may carry (a 16 MB command holds ~500k small keys).
     max_keys_per_command = 50_000
 
@@ -87,6 +89,11 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     #: Django test-suite entries this backend cannot pass, with the reason.
     django_test_expected_failures: set[str] = set()
     django_test_skips: dict[str, set[str]] = {}
+
+    @cached_property
+    def supports_nested_arrays(self) -> bool:
+        """Lists inside lists (ListField(ListField())); FerretDB v1 refuses them."""
+        return not self.connection.server_info["ferretdb"]
 
     @cached_property
     def supports_multi_document_transactions(self) -> bool:

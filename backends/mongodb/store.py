@@ -28,8 +28,7 @@ from .filters import ID, MATCH_NONE, FilterTranslator, field_path
 #: Collection holding one integer counter per table with an integer AutoField.
 SEQUENCES = "django_nonrel_sequences"
 DUPLICATE_KEY = 11000
-UPDATE_OPERATORS = {"set": "$set", "inc": "$inc", "mul": "$mul"}
-GROUP_OPERATORS = {"sum": "$sum", "avg": "$avg", "min": "$min", "max": "$max"}
+UPDATE_OPERATORS = {"set": "$set", "inc": "$inc", "mul": "$mul", "unset": "$unset"}
 
 
 class MongoStore(DocumentStore):
@@ -214,28 +213,75 @@ class MongoStore(DocumentStore):
         )
 
     def _group(self, query: NonrelQuery, specs: Sequence[Aggregate]) -> dict[str, Any]:
-        group: dict[str, Any] = {ID: None}
+        """Sum/Avg/Min/Max with the commands every compatible server has.
+
+        FerretDB v1 implements ``$sum`` but not ``$avg``/``$min``/``$max`` in
+        ``$group``, so Min and Max are a sorted ``find`` limited to one
+        document, and Avg is the sum divided by the count of non-null values.
+        SQL returns NULL for the sum of no values, where ``$sum`` gives 0; a
+        zero sum is therefore checked against that count.
+        """
         for spec in specs:
             if spec.distinct:
                 raise NotSupportedError(
                     f"{spec.function.title()}(distinct=True) is not supported on MongoDB."
                 )
-            path = field_path(spec.path, query.pk_column)
-            group[spec.alias] = {GROUP_OPERATORS[spec.function]: f"${path}"}
-            if spec.function == "sum":
-                # $sum of no values is 0; SQL's SUM is NULL. $max tells them apart.
-                group[f"{spec.alias}__seen"] = {"$max": f"${path}"}
-        pipeline = [*self._pipeline_head(query), {"$group": group}]
-        rows = self._aggregate_pipeline(query.table, pipeline)
-        if not rows:
-            return {spec.alias: None for spec in specs}
-        row = rows[0]
-        return {
-            spec.alias: None
-            if spec.function == "sum" and row.get(f"{spec.alias}__seen") is None
-            else row.get(spec.alias)
+        # One accumulator per path: FerretDB v1 answers 0 for a second $sum of
+        # the same path in one $group.
+        paths = {
+            field_path(spec.path, query.pk_column)
             for spec in specs
+            if spec.function in ("sum", "avg")
         }
+        names = {path: f"sum{i}" for i, path in enumerate(sorted(paths))}
+        by_path: dict[str, Any] = {}
+        if names:
+            group: dict[str, Any] = {ID: None}
+            group.update({name: {"$sum": f"${path}"} for path, name in names.items()})
+            pipeline = [*self._pipeline_head(query), {"$group": group}]
+            rows = self._aggregate_pipeline(query.table, pipeline)
+            by_path = {path: (rows[0].get(name) if rows else None) for path, name in names.items()}
+        totals = {
+            spec.alias: by_path.get(field_path(spec.path, query.pk_column))
+            for spec in specs
+            if spec.function in ("sum", "avg")
+        }
+        result: dict[str, Any] = {}
+        for spec in specs:
+            if spec.function in ("min", "max"):
+                result[spec.alias] = self._extreme(query, spec)
+                continue
+            total = totals.get(spec.alias)
+            if spec.function == "sum" and total not in (0, None):
+                result[spec.alias] = total
+                continue
+            count = self._count_aggregate(query, Aggregate(spec.alias, "count", spec.path))
+            if not count:
+                result[spec.alias] = None
+            elif spec.function == "sum":
+                result[spec.alias] = total
+            else:
+                result[spec.alias] = total / count
+        return result
+
+    def _extreme(self, query: NonrelQuery, spec: Aggregate) -> Any:
+        """Min or Max of a path: the first non-null value in sorted order."""
+        path = field_path(spec.path, query.pk_column)
+        if query.low or query.high is not None:
+            raise NotSupportedError(f"{spec.function.title()}() over a sliced queryset.")
+        filter_doc = {"$and": [self.filter_document(query), {path: {"$ne": None}}]}
+        order = 1 if spec.function == "min" else -1
+        collection = self.collection(query.table)
+        documents = self.run(
+            f"db.{query.table}.find({filter_doc!r}).sort({{{path!r}: {order}}}).limit(1)",
+            lambda: list(collection.find(filter_doc, {path: 1}).sort(path, order).limit(1)),
+        )
+        if not documents:
+            return None
+        value: Any = documents[0]
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
 
     # -- writes ---------------------------------------------------------------
     def insert(
@@ -272,7 +318,8 @@ class MongoStore(DocumentStore):
             raise NotSupportedError("MongoDB cannot change a document's primary key in place.")
         update: dict[str, dict[str, Any]] = {}
         for column, value in values.items():
-            update.setdefault(UPDATE_OPERATORS[value.operator], {})[column] = value.value
+            operand = "" if value.operator == "unset" else value.value
+            update.setdefault(UPDATE_OPERATORS[value.operator], {})[column] = operand
         filter_doc = self.filter_document(query)
         collection = self.collection(query.table)
         if query.low or query.high is not None:
@@ -317,10 +364,13 @@ class MongoStore(DocumentStore):
         values: dict[str, Any],
         *,
         insert_only: dict[str, Any] | None = None,
+        unset: Sequence[str] = (),
     ) -> bool:
         update: dict[str, Any] = {}
         if values:
             update["$set"] = values
+        if unset:
+            update["$unset"] = dict.fromkeys(unset, "")
         update["$setOnInsert"] = dict(insert_only or {}) or {ID: pk}
         collection = self.collection(table)
         result = self.run(

@@ -52,8 +52,10 @@ def tour() -> None:
         nutrition={"kcal": 420, "per": {"unit": "portion"}},
     )
     run("Recipe(...).save()  # a new row: one insert", pesto.save)
-    say("(The first new row also reserves a block of 20 integer keys with one $inc; the next "
-        "19 saves need none.)")
+    say(
+        "(The first new row also reserves a block of 20 integer keys with one $inc; the next "
+        "19 saves need none.)"
+    )
     Recipe.objects.bulk_create(
         [
             Recipe(

@@ -1,0 +1,161 @@
+"""The test command: ``python3 -m pip install nox pymongo && python3 -m nox -s lint tests``.
+
+``tests`` runs the pytest suite once per tier, on each supported Django series:
+
+    embedded        NONREL_TEST_DB=mongomock://localhost
+    MongoDB wire    FerretDB, built and started here (tests/servers/ferretdb.py)
+    stock SQLite    NONREL_TEST_DB=sqlite://
+    SQL wire        MariaDB, installed and started here (tests/servers/mariadb.py)
+    real MongoDB    only when MONGODB_URI is set
+
+The servers start once per nox run and stop when nox exits. With CI=true every
+server tier must run; elsewhere a tier whose server cannot be provisioned is
+reported as not run, loudly. A tier that collects no test fails.
+"""
+
+import atexit
+import functools
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import nox
+from nox.command import CommandFailed
+
+if TYPE_CHECKING:
+    from tests.servers.provision import ProvisionedServers
+
+ROOT = Path(__file__).resolve().parent
+# (Python, Django series) pairs: each series on the oldest Python it supports.
+DJANGO_SERIES = (("3.11", "5.2"), ("3.12", "6.1"))
+PYTEST_NO_TESTS_COLLECTED = 5
+
+# The session code imports tests.servers from this checkout.
+sys.path.insert(0, str(ROOT))
+
+
+def put_pyenv_interpreters_on_path(versions: tuple[str, ...]) -> None:
+    """Make ``python3.X`` on PATH a real interpreter where pyenv installed one.
+
+    nox finds an interpreter by its name on PATH. pyenv's shim for a version that
+    is installed but not selected exits with "command not found", so put the bin
+    directory of the newest installed patch release of each version first.
+    """
+    versions_dir = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"), "versions")
+    bin_dirs = []
+    for version in versions:
+        releases = [
+            path
+            for path in versions_dir.glob(f"{version}.*")
+            if re.fullmatch(rf"{re.escape(version)}\.\d+", path.name)
+            and (path / "bin" / f"python{version}").exists()
+        ]
+        if releases:
+            newest = max(releases, key=lambda path: int(path.name.rsplit(".", 1)[1]))
+            bin_dirs.append(str(newest / "bin"))
+    os.environ["PATH"] = os.pathsep.join([*bin_dirs, os.environ.get("PATH", "")])
+
+
+put_pyenv_interpreters_on_path(tuple(python for python, _ in DJANGO_SERIES))
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@functools.cache
+def test_servers() -> "ProvisionedServers":
+    """FerretDB and MariaDB for this nox run, started by the first session that asks."""
+    from tests.servers.provision import ProvisionedServers
+
+    servers = ProvisionedServers(["ferretdb", "mariadb"])
+    # nox exits through sys.exit, which runs atexit; SIGTERM is made to take
+    # the same way out as Ctrl-C so the servers are stopped then too.
+    atexit.register(servers.stop)
+    signal.signal(signal.SIGTERM, _interrupt)
+    servers.start()
+    return servers
+
+
+def run_checked(session: nox.Session, *args: str, env: dict[str, str] | None = None) -> int:
+    """``session.run`` that returns the exit code instead of ending the session."""
+    try:
+        session.run(*args, env=env)
+    except CommandFailed as failure:
+        return 1 if failure.return_code is None else failure.return_code
+    return 0
+
+
+def series_pin(series: str) -> str:
+    """``Django>=5.2,<5.3`` for ``5.2``."""
+    major, minor = series.split(".")
+    return f"Django>={series},<{major}.{int(minor) + 1}"
+
+
+@nox.session
+@nox.parametrize(
+    ("python", "django"),
+    [nox.param(python, django, id=f"django{django}") for python, django in DJANGO_SERIES],
+)
+def tests(session: nox.Session, django: str) -> None:
+    """ruff check, then pytest once per tier on one Django series."""
+    from tests.servers.process import ServerUnavailable
+
+    try:
+        servers = test_servers()
+    except ServerUnavailable as exc:
+        session.error(str(exc))
+    ferretdb_uri = servers.env.get("NONREL_TEST_FERRETDB_URI")
+    mariadb_url = servers.env.get("NONREL_TEST_MARIADB_URL")
+    # mysqlclient compiles against the headers the MariaDB provisioning installs.
+    session.install("-e", ".[test]", series_pin(django), *(["mysqlclient"] if mariadb_url else []))
+
+    failures = []
+    if run_checked(session, "ruff", "check", "."):
+        failures.append("ruff check")
+    tiers = {
+        "embedded (mongomock)": ("mongomock://localhost", ""),
+        "MongoDB wire (FerretDB)": (
+            ferretdb_uri,
+            servers.not_run.get("NONREL_TEST_FERRETDB_URI", ""),
+        ),
+        "stock SQLite": ("sqlite://", ""),
+        "SQL wire (MariaDB)": (mariadb_url, servers.not_run.get("NONREL_TEST_MARIADB_URL", "")),
+        "real MongoDB": (os.environ.get("MONGODB_URI"), "MONGODB_URI is unset"),
+    }
+    outcomes = {}
+    for tier, (url, why_not) in tiers.items():
+        if not url:
+            outcomes[tier] = f"NOT RUN: {why_not.splitlines()[0]}"
+            session.warn(f"the {tier} tier is skipped: {why_not}")
+            continue
+        session.log(f"tier {tier}: NONREL_TEST_DB={url}")
+        code = run_checked(
+            session, "python", "-m", "pytest", *session.posargs, env={"NONREL_TEST_DB": url}
+        )
+        if code == PYTEST_NO_TESTS_COLLECTED:
+            outcomes[tier] = "FAILED: pytest collected no tests, and every tier must run some"
+        elif code:
+            outcomes[tier] = f"FAILED (pytest exit code {code})"
+        else:
+            outcomes[tier] = "passed"
+        if code:
+            failures.append(tier)
+
+    session.log(f"Django {django} tiers:")
+    for tier, outcome in outcomes.items():
+        session.log(f"  {tier:<26} {outcome}")
+    if failures:
+        session.error(f"failed on Django {django}: {', '.join(failures)}")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole tree."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
