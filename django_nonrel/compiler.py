@@ -297,7 +297,7 @@ class NonrelCompiler(sql.SQLCompiler):
         annotations = self.selected_annotations
         connection = self.connection
         converters = self.converters
-        documents = self._sorted_client_side(nq) if self.related_ordering else self.store.fetch(nq)
+        documents = self._documents(nq)
         for document in documents:
             result = {}
             for name, column, path, functions, expr in converters:
@@ -315,10 +315,44 @@ class NonrelCompiler(sql.SQLCompiler):
                 "extra_select": {},
             }
 
-    def _sorted_client_side(self, nq: NonrelQuery) -> list[dict[str, Any]]:
-        """Rows ordered by related models' values: one ``in`` query per relation hop."""
+    def _documents(self, nq: NonrelQuery):
+        """The stored rows of a read, ordered, made distinct and sliced.
+
+        Ordering by related models' values and distinct ``values()`` are done
+        client-side over the filtered rows (one extra ``in`` query per relation
+        hop), so slicing is applied after them.
+        """
+        distinct = self.query.distinct and not self.query.default_cols
+        if not (distinct or self.related_ordering):
+            return self.store.fetch(nq)
         low, high = nq.low, nq.high
         nq.low, nq.high = 0, None
+        # As in SQL, ordering columns take part in DISTINCT (Django documents
+        # this); order_by() without arguments removes them.
+        ordering_paths = [order.path for order in nq.ordering]
+        ordering_paths += [order.path for hops, order in self.related_ordering if not hops]
+        if distinct and nq.columns is not None:
+            nq.columns += [p[0] for p in ordering_paths if p[0] not in nq.columns]
+        if self.related_ordering:
+            documents = self._sorted_client_side(nq)
+        else:
+            documents = list(self.store.fetch(nq))
+        if distinct:
+            seen = set()
+            unique = []
+            for document in documents:
+                key = repr(
+                    [_dig(document, (c, *p)) for _, c, p, _ in self.selections]
+                    + [_dig(document, path) for path in ordering_paths]
+                )
+                if key not in seen:
+                    seen.add(key)
+                    unique.append(document)
+            documents = unique
+        return documents[low:high]
+
+    def _sorted_client_side(self, nq: NonrelQuery) -> list[dict[str, Any]]:
+        """Rows ordered by related models' values: one ``in`` query per relation hop."""
         if nq.columns is not None:
             needed = [hops[0].column for hops, _ in self.related_ordering if hops]
             needed += [order.path[0] for hops, order in self.related_ordering if not hops]
@@ -330,7 +364,7 @@ class NonrelCompiler(sql.SQLCompiler):
             positions.sort(
                 key=lambda i, v=values: (v[i] is not None, v[i]), reverse=order.descending
             )
-        return [documents[i] for i in positions[low:high]]
+        return [documents[i] for i in positions]
 
     def _ordering_values(self, documents, hops, path) -> list[Any]:
         if not hops:
@@ -476,6 +510,15 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
                 row[auto.column] = pk
         elif integer_keys:
             store.note_explicit_keys(opts.db_table, [row.get(auto.column) for row in rows])
+        features = self.connection.features
+        if getattr(features, "checks_not_null", False):
+            for row in rows:
+                check_not_null(query.model, row, fields)
+        if getattr(features, "stores_unique_nulls_as_absent", False):
+            absent = absent_when_null(query.model)
+            rows = [
+                {k: v for k, v in row.items() if v is not None or k not in absent} for row in rows
+            ]
         on_conflict = getattr(query, "on_conflict", None)
         pks = (
             store.insert(

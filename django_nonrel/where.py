@@ -28,6 +28,7 @@ from django.db.models.lookups import (
     IntegerFieldOverflow,
     Lookup,
     Transform,
+    UUIDTextMixin,
 )
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
@@ -266,6 +267,10 @@ class WhereBuilder:
         if name == "isnull":
             return bool(rhs)
         if name in STRING_LOOKUPS:
+            # UUIDs are stored as 32 hex digits; users type them with dashes.
+            uuid_text = isinstance(lookup, UUIDTextMixin) and rhs is not None
+            if uuid_text and not self.connection.features.has_native_uuid_field:
+                return str(rhs).replace("-", "")
             return rhs if rhs is None else str(rhs)
         convert = self._converter(lookup, field)
         if name in ITERABLE_LOOKUPS:

@@ -199,3 +199,43 @@ def test_prefetch_related_forward_and_reverse_in_two_queries(authors):
         pairs = sorted((b.title, b.author.name) for b in Book.objects.prefetch_related("author"))
     assert pairs == [("b1", "Ann"), ("b2", "Ann"), ("b3", "Bob")]
     assert len(captured.captured_queries) == 2
+
+
+def test_nullable_unique_field_allows_many_nulls_but_no_duplicates(db):
+    Author.objects.create(name="n1")
+    Author.objects.create(name="n2", handle=None)
+    first = Author.objects.create(name="n3", handle="h")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Author.objects.create(name="n4", handle="h")
+    first.handle = None
+    first.save()
+    Author.objects.filter(name="n2").update(handle="h")
+    Author.objects.filter(name="n2").update(handle=None)
+    assert Author.objects.filter(handle__isnull=True).count() == 3
+    assert Author.objects.get(name="n3").handle is None
+
+
+def test_not_null_fields_refuse_none(db):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Author.objects.create(name=None)
+    ann = Author.objects.create(name="Ann")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Author.objects.filter(pk=ann.pk).update(name=None)
+    assert Author.objects.get(pk=ann.pk).name == "Ann"
+
+
+def test_values_distinct(authors):
+    distinct = Author.objects.order_by().values_list("active", flat=True).distinct()
+    assert sorted(distinct) == [False, True]
+    assert Author.objects.order_by().values("active").distinct().count() == 2
+    assert len(Author.objects.order_by().values("active").distinct()[:1]) == 1
+    # Django's documented caveat: ordering fields take part in DISTINCT.
+    assert len(Author.objects.values_list("active", flat=True).distinct()) == 3
+
+
+def test_uuid_text_lookups_accept_dashes(db):
+    ticket = Ticket.objects.create(seat="C3")
+    text = str(ticket.pk)
+    assert Ticket.objects.get(pk__iexact=text.upper()).seat == "C3"
+    assert Ticket.objects.filter(pk__contains=text[4:13]).count() == 1
+    assert Ticket.objects.filter(pk__startswith=text[:10]).count() == 1

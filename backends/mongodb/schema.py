@@ -241,12 +241,12 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return []
         table, column = model._meta.db_table, field.column
         if field.unique:
-            return [
-                (
-                    [(column, 1)],
-                    {"unique": True, "name": self._index_name(table, [column], "_uniq")},
-                )
-            ]
+            options = {"unique": True, "name": self._index_name(table, [column], "_uniq")}
+            if field.null:
+                # NULLs are stored absent (django_nonrel.nulls); a sparse index skips
+                # them, so any number of rows may be NULL, as on SQL.
+                options["sparse"] = True
+            return [([(column, 1)], options)]
         if field.db_index:
             return [([(column, 1)], {"name": self._index_name(table, [column], "")})]
         return []

@@ -15,6 +15,7 @@ class Author(models.Model):
     joined = models.DateTimeField(null=True)
     rating = models.DecimalField(max_digits=5, decimal_places=2, null=True)
     active = models.BooleanField(default=True)
+    handle = models.SlugField(unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
