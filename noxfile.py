@@ -159,3 +159,33 @@ def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+@nox.parametrize(
+    ("python", "django"),
+    [nox.param(python, django, id=django) for python, django in DJANGO_SERIES],
+)
+def djangosuite(session: nox.Session, django: str) -> None:
+    """Django's own test suite per backend: ``nox -s djangosuite-5.2 -- --backend mongodb
+    --apps single-table`` (arguments: ``python -m tests.djangosuite --help``).
+
+    Counts go to docs/conformance.{json,md}. FerretDB is started for the mongodb backend
+    unless NONREL_TEST_FERRETDB_URI or MONGODB_URI is set.
+    """
+    from tests.servers.process import ServerUnavailable
+    from tests.servers.provision import ProvisionedServers
+
+    args = session.posargs or ["--backend", "sqlite", "--backend", "sqlite_overlay"]
+    env = {}
+    if "mongodb" in args and not os.environ.get("MONGODB_URI"):
+        servers = ProvisionedServers(["ferretdb"])
+        atexit.register(servers.stop)
+        signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            servers.start()
+        except ServerUnavailable as exc:
+            session.error(str(exc))
+        env = dict(servers.env)
+    session.install("-e", ".[test]", series_pin(django))
+    session.run("python", "-m", "tests.djangosuite", *args, env=env)
