@@ -203,6 +203,11 @@ class FilterTranslator:
         }
 
     def _date_part(self, path: str, leaf: Leaf) -> dict[str, Any]:
+        if leaf.field is not None and leaf.field.get_internal_type() == "TimeField":
+            raise NotSupportedError(
+                f"{leaf.transform} lookups on a TimeField are not supported on MongoDB "
+                "(times are stored as text); filter on a range of times instead."
+            )
         operator = DATE_OPERATORS.get(leaf.transform)
         if operator is None:
             raise NotSupportedError(

@@ -57,6 +57,8 @@ def parse(output: str) -> AppResult:
             result.unexpected_successes += 1
     result.tests = sum(getattr(result, f) for f in FIELDS[1:])
     ran = re.search(r"^Ran (\d+) tests?", output, re.MULTILINE)
+    if ran is not None and int(ran.group(1)) != result.tests:
+        result.note = f"runtests reported {ran.group(1)} tests; {result.tests} statuses parsed"
     if ran is None:
         lines = [line for line in output.splitlines() if line.strip()]
         result.errors = max(result.errors, 1)
