@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
 from django.db import NotSupportedError
 from django.db.models import Avg as AvgAggregate
 from django.db.models import Count, Max, Min, Sum
@@ -156,6 +156,11 @@ class NonrelCompiler(sql.SQLCompiler):
         """(relation fields crossed, ordering on the final model's stored path)."""
         descending = False
         if isinstance(item, OrderBy):
+            if item.nulls_first or item.nulls_last:
+                raise _unsupported(
+                    "order_by() with nulls_first/nulls_last",
+                    "NULLs sort first ascending and last descending on this backend.",
+                )
             descending = item.descending
             item = item.expression
         if isinstance(item, F):
@@ -176,7 +181,13 @@ class NonrelCompiler(sql.SQLCompiler):
         while True:
             name = opts.pk.name if parts[0] == "pk" else parts[0]
             field = next((f for f in opts.concrete_fields if f.attname == name), None)
-            field = field or opts.get_field(name)
+            try:
+                field = field or opts.get_field(name)
+            except FieldDoesNotExist:
+                names = sorted(f.name for f in opts.get_fields())
+                raise FieldError(
+                    f"Cannot resolve keyword {name!r} into field. Choices are: {', '.join(names)}."
+                ) from None
             if field.is_relation and not field.concrete:
                 raise _unsupported(f"Ordering by the reverse relation {name!r}", "Sort in Python.")
             if (

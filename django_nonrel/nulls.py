@@ -32,8 +32,9 @@ def absent_when_null(model) -> frozenset[str]:
 
 def check_not_null(model, values: dict[str, Any], fields: Iterable) -> None:
     """Raise IntegrityError if a NOT NULL field of ``model`` is given None."""
+    auto = model._meta.auto_field
     for field in fields:
-        if not field.null and not field.primary_key and values.get(field.column, 0) is None:
+        if not field.null and field is not auto and values.get(field.column, 0) is None:
             raise IntegrityError(
                 f"NOT NULL constraint failed: {model._meta.db_table}.{field.column} "
                 f"({model.__name__}.{field.name} has null=False)."

@@ -265,7 +265,9 @@ class WhereBuilder:
                     "backend. Compare to a literal value, or fetch the value first."
                 )
         if name == "isnull":
-            return bool(rhs)
+            if not isinstance(rhs, bool):
+                raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
+            return rhs
         if name in STRING_LOOKUPS:
             # UUIDs are stored as 32 hex digits; users type them with dashes.
             uuid_text = isinstance(lookup, UUIDTextMixin) and rhs is not None

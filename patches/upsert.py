@@ -66,6 +66,15 @@ def _make_save_table(original):
             value = getattr(self, field.attname) if raw else field.pre_save(self, adding)
             if hasattr(value, "resolve_expression"):
                 return original(self, raw, cls, force_insert, force_update, using, update_fields)
+            # A model instance is a value only for relations and for fields that
+            # embed models (EmbeddedModelField, during loaddata's raw saves).
+            if hasattr(value, "prepare_database_save") and not hasattr(field, "embedded_model"):
+                if not field.remote_field:
+                    raise TypeError(
+                        f"Tried to update field {field} with a model instance, {value!r}. "
+                        f"Use a value compatible with {field.__class__.__name__}."
+                    )
+                value = value.prepare_database_save(field)
             values[field.column] = field.get_db_prep_save(value, connection=connection)
         features = connection.features
         if getattr(features, "checks_not_null", False):

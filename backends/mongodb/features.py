@@ -86,9 +86,229 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     supports_primitives_in_json_field = True
     closed_cursor_error_class = Exception
 
-    #: Django test-suite entries this backend cannot pass, with the reason.
     django_test_expected_failures: set[str] = set()
-    django_test_skips: dict[str, set[str]] = {}
+    #: Django test-suite ids this backend cannot pass yet, grouped by the reason.
+    #: Regenerate the counts with: nox -s djangosuite-5.2 -- --backend mongodb --apps single-table
+    django_test_skips: dict[str, set[str]] = {
+        (
+            "select_related() is not supported yet (JOIN-free select_related is the next "
+            "milestone)."
+        ): {
+            "basic.tests.ModelRefreshTests.test_refresh_with_related",
+            "model_fields.test_booleanfield.BooleanFieldTests.test_select_related",
+            "model_fields.test_foreignkey.ForeignKeyTests.test_empty_string_fk",
+            "ordering.tests.OrderingTests.test_ordering_select_related_collision",
+        },
+        (
+            "Filters, values() and ordering across relations need JOINs, which are not emulated "
+            "yet."
+        ): {
+            "custom_pk.tests.BasicCustomPKTests.test_querysets_related_name",
+            "custom_pk.tests.BasicCustomPKTests.test_querysets_relational",
+            "get_or_create.tests.GetOrCreateTests.test_get_or_create_on_related_manager",
+            "get_or_create.tests.GetOrCreateThroughManyToMany.test_create_get_or_create",
+            "get_or_create.tests.GetOrCreateThroughManyToMany.test_get_get_or_create",
+            "get_or_create.tests.GetOrCreateThroughManyToMany.test_something",
+            "get_or_create.tests.UpdateOrCreateTests.test_create_with_many",
+            "get_or_create.tests.UpdateOrCreateTests.test_update_with_many",
+            "lookup.tests.LookupQueryingTests.test_multivalued_join_reuse",
+            "lookup.tests.LookupTests.test_lookup_collision",
+            "model_fields.test_manytomanyfield.ManyToManyFieldDBTests.test_value_from_object_instance_with_pk",
+            "update.tests.AdvancedTests.test_update_fk",
+            "update.tests.AdvancedTests.test_update_values_annotation",
+        },
+        "Multi-table inheritance is not supported yet.": {
+            "basic.tests.ModelInstanceCreationTests.test_save_parent_primary_with_default",
+            "ordering.tests.OrderingTests.test_order_by_ptr_field_with_default_ordering_by_expression",
+            "update.tests.SimpleTest.test_empty_update_with_inheritance",
+            "update.tests.SimpleTest.test_nonempty_update_with_inheritance",
+        },
+        "QuerySet.extra() injects SQL fragments; MongoDB runs no SQL.": {
+            "basic.tests.ModelTest.test_extra_method_select_argument_with_dashes",
+            "basic.tests.ModelTest.test_extra_method_select_argument_with_dashes_and_values",
+            "lookup.tests.LookupTests.test_values",
+            "lookup.tests.LookupTests.test_values_list",
+            "ordering.tests.OrderingTests.test_extra_ordering",
+            "ordering.tests.OrderingTests.test_extra_ordering_quoting",
+            "ordering.tests.OrderingTests.test_extra_ordering_with_table_name",
+        },
+        (
+            "Database functions and expressions in annotate(), filter(), order_by() and update() "
+            "are not translated to MongoDB yet (only literals and F() +, -, * in update())."
+        ): {
+            "bulk_create.tests.BulkCreateTests.test_bulk_insert_expressions",
+            "bulk_create.tests.BulkCreateTests.test_bulk_insert_now",
+            "lookup.test_decimalfield.DecimalFieldLookupTests.test_gt",
+            "lookup.test_decimalfield.DecimalFieldLookupTests.test_gte",
+            "lookup.test_decimalfield.DecimalFieldLookupTests.test_lt",
+            "lookup.test_decimalfield.DecimalFieldLookupTests.test_lte",
+            "lookup.tests.LookupQueryingTests.test_aggregate_combined_lookup",
+            "lookup.tests.LookupQueryingTests.test_alias",
+            "lookup.tests.LookupQueryingTests.test_annotate",
+            "lookup.tests.LookupQueryingTests.test_annotate_field_greater_than_field",
+            "lookup.tests.LookupQueryingTests.test_annotate_field_greater_than_literal",
+            "lookup.tests.LookupQueryingTests.test_annotate_field_greater_than_value",
+            "lookup.tests.LookupQueryingTests.test_annotate_greater_than_or_equal",
+            "lookup.tests.LookupQueryingTests.test_annotate_greater_than_or_equal_float",
+            "lookup.tests.LookupQueryingTests.test_annotate_less_than_float",
+            "lookup.tests.LookupQueryingTests.test_annotate_literal_greater_than_field",
+            "lookup.tests.LookupQueryingTests.test_annotate_value_greater_than_value",
+            "lookup.tests.LookupQueryingTests.test_combined_annotated_lookups_in_filter",
+            "lookup.tests.LookupQueryingTests.test_combined_annotated_lookups_in_filter_false",
+            "lookup.tests.LookupQueryingTests.test_combined_lookups",
+            "lookup.tests.LookupQueryingTests.test_conditional_expression",
+            "lookup.tests.LookupQueryingTests.test_filter_exists_lhs",
+            "lookup.tests.LookupQueryingTests.test_filter_lookup_lhs",
+            "lookup.tests.LookupQueryingTests.test_filter_subquery_lhs",
+            "lookup.tests.LookupQueryingTests.test_filter_wrapped_lookup_lhs",
+            "lookup.tests.LookupQueryingTests.test_lookup_in_order_by",
+            "lookup.tests.LookupTests.test_custom_lookup_none_rhs",
+            "lookup.tests.LookupTests.test_exact_exists",
+            "lookup.tests.LookupTests.test_exact_none_transform",
+            "lookup.tests.LookupTests.test_exact_query_rhs_with_selected_columns",
+            "lookup.tests.LookupTests.test_filter_by_reverse_related_field_transform",
+            "lookup.tests.LookupTests.test_lookup_direct_value_rhs_unwrapped",
+            "lookup.tests.LookupTests.test_lookup_rhs",
+            "lookup.tests.LookupTests.test_nested_outerref_lhs",
+            "lookup.tests.LookupTests.test_pattern_lookups_with_substr",
+            "model_fields.test_jsonfield.TestQuerying.test_expression_wrapper_key_transform",
+            "model_fields.test_jsonfield.TestQuerying.test_has_key_deep",
+            "model_fields.test_jsonfield.TestQuerying.test_has_key_list",
+            "model_fields.test_jsonfield.TestQuerying.test_has_key_literal_lookup",
+            "model_fields.test_jsonfield.TestQuerying.test_join_key_transform_annotation_expression",
+            "model_fields.test_jsonfield.TestQuerying.test_key_text_transform_char_lookup",
+            "model_fields.test_jsonfield.TestQuerying.test_key_text_transform_from_lookup",
+            "model_fields.test_jsonfield.TestQuerying.test_key_transform_annotation_expression",
+            "model_fields.test_jsonfield.TestQuerying.test_key_transform_expression",
+            "model_fields.test_jsonfield.TestQuerying.test_key_transform_raw_expression",
+            "model_fields.test_jsonfield.TestQuerying.test_literal_annotation_filtering",
+            "model_fields.test_jsonfield.TestQuerying.test_lookups_with_key_transform",
+            "model_fields.test_jsonfield.TestQuerying.test_nested_key_transform_annotation_expression",
+            "model_fields.test_jsonfield.TestQuerying.test_nested_key_transform_expression",
+            "model_fields.test_jsonfield.TestQuerying.test_nested_key_transform_on_subquery",
+            "model_fields.test_jsonfield.TestQuerying.test_nested_key_transform_raw_expression",
+            "model_fields.test_jsonfield.TestQuerying.test_obj_subquery_lookup",
+            "model_fields.test_jsonfield.TestQuerying.test_order_grouping_custom_decoder",
+            "model_fields.test_jsonfield.TestQuerying.test_ordering_grouping_by_count",
+            "model_fields.test_jsonfield.TestSaveLoad.test_bulk_update_custom_get_prep_value",
+            "model_fields.test_uuid.TestQuerying.test_filter_with_expr",
+            "ordering.tests.OrderingTests.test_alias_with_period_shadows_table_name",
+            "ordering.tests.OrderingTests.test_default_ordering_does_not_affect_group_by",
+            "ordering.tests.OrderingTests.test_order_by_constant_value",
+            "ordering.tests.OrderingTests.test_order_by_expr_query_reuse",
+            "ordering.tests.OrderingTests.test_order_by_expression_ref",
+            "ordering.tests.OrderingTests.test_order_by_grandparent_fk_with_expression_in_default_ordering",
+            "ordering.tests.OrderingTests.test_order_by_parent_fk_with_expression_in_default_ordering",
+            "ordering.tests.OrderingTests.test_orders_nulls_first_on_filtered_subquery",
+            "update.tests.AdvancedTests.test_update_annotated_multi_table_queryset",
+            "update.tests.AdvancedTests.test_update_annotated_queryset",
+            "update.tests.AdvancedTests.test_update_negated_f",
+            "update.tests.AdvancedTests.test_update_negated_f_conditional_annotation",
+            "update.tests.AdvancedTests.test_update_ordered_by_inline_m2m_annotation",
+            "update.tests.AdvancedTests.test_update_ordered_by_m2m_annotation",
+            "update.tests.AdvancedTests.test_update_ordered_by_m2m_annotation_desc",
+            "update.tests.AdvancedTests.test_update_transformed_field",
+        },
+        "Ordering by expressions and nulls_first/nulls_last is not supported yet.": {
+            "ordering.tests.OrderingTests.test_default_ordering_by_f_expression",
+            "ordering.tests.OrderingTests.test_default_ordering_override_unknown_field",
+            "ordering.tests.OrderingTests.test_order_by_f_expression_duplicates",
+            "ordering.tests.OrderingTests.test_order_by_nulls_first",
+            "ordering.tests.OrderingTests.test_order_by_nulls_last",
+        },
+        "order_by('?') has no portable MongoDB equivalent.": {
+            "ordering.tests.OrderingTests.test_random_ordering",
+        },
+        "__date and __time of a datetime are not supported yet; filter on a datetime range.": {
+            "model_fields.test_datetimefield.DateTimeFieldTests.test_lookup_date_with_use_tz",
+            "model_fields.test_datetimefield.DateTimeFieldTests.test_lookup_date_without_use_tz",
+        },
+        "TimeField values are stored as text: hour/minute/second lookups are refused.": {
+            "lookup.test_timefield.TimeFieldLookupTests.test_hour_lookups",
+            "lookup.test_timefield.TimeFieldLookupTests.test_minute_lookups",
+            "lookup.test_timefield.TimeFieldLookupTests.test_second_lookups",
+        },
+        (
+            "Keys containing '.' or starting with '$' cannot be MongoDB paths; such lookups are "
+            "refused."
+        ): {
+            "model_fields.test_jsonfield.TestQuerying.test_lookups_special_chars",
+            "model_fields.test_jsonfield.TestQuerying.test_lookups_special_chars_double_quotes",
+        },
+        (
+            "JSONField on MongoDB: a missing key and a JSON null both match null lookups, and "
+            "contained_by is not supported."
+        ): {
+            "model_fields.test_jsonfield.JSONFieldTests.test_db_check_constraints",
+            "model_fields.test_jsonfield.TestQuerying.test_contained_by_unsupported",
+            "model_fields.test_jsonfield.TestQuerying.test_contains_unsupported",
+            "model_fields.test_jsonfield.TestQuerying.test_has_key_number",
+            "model_fields.test_jsonfield.TestQuerying.test_icontains",
+            "model_fields.test_jsonfield.TestQuerying.test_isnull_key",
+            "model_fields.test_jsonfield.TestQuerying.test_isnull_key_or_none",
+            "model_fields.test_jsonfield.TestQuerying.test_key_in",
+            "model_fields.test_jsonfield.TestQuerying.test_lookup_exclude",
+            "model_fields.test_jsonfield.TestQuerying.test_lookup_exclude_nonexistent_key",
+            "model_fields.test_jsonfield.TestQuerying.test_none_key",
+            "model_fields.test_jsonfield.TestQuerying.test_none_key_and_exact_lookup",
+            "model_fields.test_jsonfield.TestQuerying.test_none_key_exclude",
+            "model_fields.test_jsonfield.TestQuerying.test_ordering_by_transform",
+            "model_fields.test_jsonfield.TestQuerying.test_ordering_grouping_by_key_transform",
+            "model_fields.test_jsonfield.TestSaveLoad.test_json_null_different_from_sql_null",
+        },
+        "BSON datetimes keep milliseconds; microseconds are truncated.": {
+            "basic.tests.ModelRefreshTests.test_refresh_unsaved",
+            "basic.tests.ModelTest.test_microsecond_precision",
+        },
+        (
+            "DecimalField is stored as a double by default, as on Django's SQLite backend "
+            "(OPTIONS['DECIMAL128'] for exact storage)."
+        ): {
+            "model_fields.test_decimalfield.DecimalFieldTests.test_fetch_from_db_without_float_rounding",
+            "model_fields.test_decimalfield.DecimalFieldTests.test_save_without_float_conversion",
+        },
+        (
+            "Pattern lookups on non-text values: SQL casts them to text, MongoDB regular "
+            "expressions match strings only."
+        ): {
+            "lookup.tests.LookupTests.test_lookup_int_as_str",
+            "lookup.tests.LookupTests.test_regex_non_string",
+        },
+        "MongoDB enforces no CHECK constraints (PositiveIntegerField >= 0).": {
+            "model_fields.test_integerfield.PositiveIntegerFieldTests.test_negative_values",
+        },
+        (
+            "Integer AutoField keys come from a counter: inserts send a counter command per block "
+            "of keys and after explicit keys, so query counts differ."
+        ): {
+            "bulk_create.tests.BulkCreateTests.test_efficiency",
+            "bulk_create.tests.BulkCreateTests.test_explicit_batch_size_efficiency",
+            "bulk_create.tests.BulkCreateTests.test_explicit_batch_size_respects_max_batch_size",
+            "bulk_create.tests.BulkCreateTests.test_non_auto_increment_pk_efficiency",
+            "bulk_create.tests.BulkCreateTests.test_set_pk_and_insert_single_item",
+            "bulk_create.tests.BulkCreateTests.test_set_pk_and_query_efficiency",
+        },
+        "Asserts the SQL text of a query; MongoDB commands are logged instead.": {
+            "get_or_create.tests.UpdateOrCreateTests.test_update_only_defaults_and_pre_save_fields_when_local_fields",
+            "lookup.tests.LookupTests.test_in_ignore_none",
+            "lookup.tests.LookupTests.test_in_ignore_none_with_unhashable_items",
+            "lookup.tests.LookupTests.test_in_keeps_value_ordering",
+            "lookup.tests.LookupTests.test_textfield_exact_null",
+            "model_fields.test_jsonfield.TestQuerying.test_key_sql_injection_escape",
+        },
+        (
+            "MongoDB without a replica set has no transactions; the test expects a broken- "
+            "transaction error."
+        ): {
+            "basic.tests.SelectOnSaveTests.test_select_on_save_lying_update",
+        },
+        (
+            "A queryset value from another database is run there first instead of raising "
+            "ValueError."
+        ): {
+            "lookup.tests.LookupTests.test_in_different_database",
+        },
+    }
 
     @cached_property
     def supports_nested_arrays(self) -> bool:

@@ -102,10 +102,9 @@ class DatabaseOperations(BaseDatabaseOperations):
         return float(value)
 
     def adapt_json_value(self, value, encoder):
-        if encoder is not None:
-            # Round-trip through the encoder so custom types become BSON-able data.
-            return json.loads(json.dumps(value, cls=encoder))
-        return value
+        # Round-trip through JSON: values that are not JSON fail with Django's TypeError
+        # (as on SQL backends), and an encoder's custom types become plain data.
+        return json.loads(json.dumps(value, cls=encoder))
 
     def adapt_ipaddressfield_value(self, value):
         return value or None
