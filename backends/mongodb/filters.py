@@ -62,11 +62,13 @@ class FilterTranslator:
     ``year_bounds(year, field)`` returns the stored [first, last] instants of a
     calendar year for a date/datetime field (the backend's operations know the
     time zone and storage form). ``time_zone(field)`` is the zone name ``$expr``
-    date operators extract parts of that field in (None: as stored).
+    date operators extract parts of that field in (None: as stored);
+    ``date_parts`` says whether the server has those operators at all.
     """
 
-    def __init__(self, pk_column: str, year_bounds, time_zone) -> None:
+    def __init__(self, pk_column: str, year_bounds, time_zone, date_parts: bool = True) -> None:
         self.pk_column = pk_column
+        self.date_parts = date_parts
         self.year_bounds = year_bounds
         self.time_zone = time_zone
 
@@ -209,6 +211,11 @@ class FilterTranslator:
                 "(times are stored as text); filter on a range of times instead."
             )
         operator = DATE_OPERATORS.get(leaf.transform)
+        if operator is not None and not self.date_parts:
+            raise NotSupportedError(
+                f"{leaf.transform} lookups need $expr date operators, which this server "
+                "(FerretDB) lacks; filter on a date/datetime range instead (year works)."
+            )
         if operator is None:
             raise NotSupportedError(
                 f"The {leaf.transform!r} transform is not supported in MongoDB filters; "

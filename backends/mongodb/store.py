@@ -61,8 +61,12 @@ class MongoStore(DocumentStore):
                 )
 
     def translator(self, query: NonrelQuery) -> FilterTranslator:
+        connection = self.connection
         return FilterTranslator(
-            query.pk_column, self.connection.ops.year_bounds, self.connection.ops.time_zone_for
+            query.pk_column,
+            connection.ops.year_bounds,
+            connection.ops.time_zone_for,
+            date_parts=connection.features.supports_date_part_expressions,
         )
 
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:
