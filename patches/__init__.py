@@ -19,6 +19,7 @@ PATCHES = (
     "upsert",
     "cascade",
     "count_limit",
+    "embedded_values",
 )
 
 

@@ -8,11 +8,10 @@ import tempfile
 import uuid
 from decimal import Decimal
 
-import pytest
 from django.apps import apps
 from django.core import serializers
 from django.core.management import call_command
-from django.db import connection  # noqa: F401 (read by the xfail condition)
+from django.db import connection
 from django.test import TestCase
 
 from tests.app.models import Address, LineItem, Order, Person, Post
@@ -23,12 +22,6 @@ UTC = datetime.UTC
 #: first runs an UPDATE, and Django's SQL update compiler refuses a model
 #: instance as the value of a field that is not a relation. Document backends
 #: take it; SQL backends need the lead's update patch (see the report).
-RAW_SAVE_OF_EMBEDDED_INSTANCE = pytest.mark.xfail(
-    "not getattr(connection.features, 'supports_nested_documents', False)",
-    reason="SQLUpdateCompiler rejects model instances for non-relation fields",
-    raises=TypeError,
-    strict=True,
-)
 
 
 class SerializerRoundTripTests(TestCase):
@@ -104,7 +97,6 @@ class SerializerRoundTripTests(TestCase):
     def test_python_round_trip_of_lists_dicts_and_lists_of_embedded_models(self):
         self.reload("python", Post, Order)
 
-    @RAW_SAVE_OF_EMBEDDED_INSTANCE
     def test_json_round_trip_of_an_embedded_model(self):
         self.reload("json", Person)
 
@@ -126,7 +118,6 @@ class SerializerRoundTripTests(TestCase):
     def test_dumpdata_loaddata(self):
         self.dump_and_load("app.Post", "app.Order")
 
-    @RAW_SAVE_OF_EMBEDDED_INSTANCE
     def test_dumpdata_loaddata_of_an_embedded_model(self):
         self.dump_and_load("app.Person")
 
@@ -146,7 +137,6 @@ class SerializerRoundTripTests(TestCase):
         self.addCleanup(os.unlink, handle.name)
         return handle.name
 
-    @RAW_SAVE_OF_EMBEDDED_INSTANCE
     def test_hand_written_fixture_values(self):
         data = json.dumps(
             [
