@@ -103,6 +103,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "Filters, values() and ordering across relations need JOINs, which are not emulated "
             "yet."
         ): {
+            "lookup.tests.LookupTests.test_isnull_non_boolean_value",
             "custom_pk.tests.BasicCustomPKTests.test_querysets_related_name",
             "custom_pk.tests.BasicCustomPKTests.test_querysets_relational",
             "get_or_create.tests.GetOrCreateTests.test_get_or_create_on_related_manager",
