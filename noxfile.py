@@ -161,31 +161,48 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session
-@nox.parametrize(
-    ("python", "django"),
-    [nox.param(python, django, id=django) for python, django in DJANGO_SERIES],
-)
-def djangosuite(session: nox.Session, django: str) -> None:
-    """Django's own test suite per backend: ``nox -s djangosuite-5.2 -- --backend mongodb
-    --apps single-table`` (arguments: ``python -m tests.djangosuite --help``).
+def run_djangosuite(session: nox.Session, django: str) -> None:
+    """Django's own test suite (runtests.py from the Django sdist) per backend target.
 
-    Counts go to docs/conformance.{json,md}. FerretDB is started for the mongodb backend
-    unless NONREL_TEST_FERRETDB_URI or MONGODB_URI is set.
+    Arguments after ``--`` go to ``python -m tests.djangosuite`` (see its ``--help``):
+    ``--backend sqlite|sqlite_overlay|mongodb`` (repeatable, default all) and ``--apps``
+    (labels or the sets ``core``, ``mongodb-single-table``). Counts are merged into
+    docs/conformance.{json,md}. Unless ``--mongodb-uri``, NONREL_TEST_FERRETDB_URI or
+    MONGODB_URI names a server, the mongodb target runs under ``python -m tests.servers
+    --ferretdb`` (FerretDB started and stopped around it) and fails rather than fall back
+    to mongomock. The session fails if the overlay changed any outcome on SQLite.
     """
-    from tests.servers.process import ServerUnavailable
-    from tests.servers.provision import ProvisionedServers
+    from tests.djangosuite.cli import parse_args
+    from tests.djangosuite.targets import MONGODB_URI_SOURCES, TARGETS
 
-    args = session.posargs or ["--backend", "sqlite", "--backend", "sqlite_overlay"]
-    env = {}
-    if "mongodb" in args and not os.environ.get("MONGODB_URI"):
-        servers = ProvisionedServers(["ferretdb"])
-        atexit.register(servers.stop)
-        signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            servers.start()
-        except ServerUnavailable as exc:
-            session.error(str(exc))
-        env = dict(servers.env)
+    options = parse_args(session.posargs)
     session.install("-e", ".[test]", series_pin(django))
-    session.run("python", "-m", "tests.djangosuite", *args, env=env)
+    command = ["python", "-m", "tests.djangosuite", *session.posargs]
+    env = {}
+    wants_mongodb = any(TARGETS[name].needs_mongodb for name in options.backend)
+    has_server = options.mongodb_uri or any(os.environ.get(v) for v in MONGODB_URI_SOURCES)
+    if wants_mongodb and not has_server:
+        if test_servers.cache_info().currsize:
+            # The tests session already started FerretDB in this nox run.
+            env = test_servers().env
+        else:
+            command = ["python", "-m", "tests.servers", "--ferretdb", "--", *command]
+        command.append("--require-mongodb-server")
+    session.run(*command, env=env)
+
+
+def _djangosuite_session(python: str, django: str) -> None:
+    def djangosuite(session: nox.Session) -> None:
+        run_djangosuite(session, django)
+
+    djangosuite.__doc__ = f"Django {django}'s own test suite per backend, counts in docs/"
+    # Not run by a bare `nox`: it rewrites docs/conformance.*.
+    nox.session(name=f"djangosuite-{django}", python=python, tags=["djangosuite"], default=False)(
+        djangosuite
+    )
+
+
+# ``nox -s djangosuite-5.2 -- --backend sqlite --backend sqlite_overlay --apps core``;
+# ``nox -t djangosuite`` runs every series.
+for _python, _django in DJANGO_SERIES:
+    _djangosuite_session(_python, _django)

@@ -1,156 +1,127 @@
-"""``python -m tests.djangosuite``: run Django test apps per backend, record the counts."""
+"""``python -m tests.djangosuite``: run Django test apps per target, record the counts.
+
+Exit status: 0 when every chosen app was run and recorded (failing Django tests are
+results, not harness failures); 1 when the overlay changed any test's outcome on
+SQLite for this Django version; 2 when the mongodb target was required to use a
+server and none was given.
+"""
 
 from __future__ import annotations
 
-import argparse
 import os
-import subprocess
+import platform
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import django
 
-from tests.djangosuite import results
+from tests.djangosuite import report
+from tests.djangosuite.cli import commands_for, parse_args
+from tests.djangosuite.declared import declared_by
+from tests.djangosuite.outcomes import AppOutcome
+from tests.djangosuite.report import TITLES
+from tests.djangosuite.runner import ROOT, run_app
 from tests.djangosuite.sdist import django_tests_dir
+from tests.djangosuite.targets import (
+    MONGODB_URI_OVERRIDE,
+    MONGOMOCK_URI,
+    OVERLAY_PAIR,
+    TARGETS,
+    expand_apps,
+    mongodb_server,
+    mongodb_uri,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-APP_SETS = {
-    # Issue 2 (a): the overlay must not change Django's results on SQLite.
-    "core": [
-        "basic",
-        "lookup",
-        "queries",
-        "model_fields",
-        "delete",
-        "save_delete_hooks",
-        "update",
-        "get_or_create",
-        "bulk_create",
-        "custom_pk",
-        "many_to_one",
-        "one_to_one",
-        "ordering",
-        "expressions",
-    ],
-    # Issue 2 (b): single-table apps on the MongoDB backend.
-    "single-table": [
-        "basic",
-        "lookup",
-        "ordering",
-        "update",
-        "get_or_create",
-        "bulk_create",
-        "custom_pk",
-        "save_delete_hooks",
-        "model_fields",
-    ],
-}
-BACKENDS = ("sqlite", "sqlite_overlay", "mongodb")
-OVERLAY_MARKER = "django-nonrel overlay active:"
+LOGS = ROOT / ".cache" / "djangosuite"
 
 
-def run_app(backend: str, app: str, tests_dir: Path, timeout: int) -> results.AppResult:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tests_dir)])}
-    command = [
-        sys.executable,
-        "runtests.py",
-        f"--settings=tests.djangosuite.settings_{backend}",
-        "--parallel=1",
-        "-v",
-        "2",
-        "--noinput",
-        app,
-    ]
-    start = time.monotonic()
-    try:
-        completed = subprocess.run(
-            command, cwd=tests_dir, env=env, capture_output=True, text=True, timeout=timeout
+def main(argv: list[str]) -> int:
+    options = parse_args(argv)
+    if options.mongodb_uri:
+        os.environ[MONGODB_URI_OVERRIDE] = options.mongodb_uri
+    targets = [TARGETS[name] for name in options.backend]
+    uses_mongodb = any(target.needs_mongodb for target in targets)
+    if uses_mongodb and options.require_mongodb_server and mongodb_uri() == MONGOMOCK_URI:
+        print(
+            "tests.djangosuite: the mongodb target was required to use a server, but neither "
+            "--mongodb-uri, NONREL_TEST_FERRETDB_URI nor MONGODB_URI is set "
+            "(did FerretDB fail to start? see above)",
+            file=sys.stderr,
         )
-        output = completed.stdout + completed.stderr
-    except subprocess.TimeoutExpired as expired:
-        output = (expired.stdout or b"").decode() + (expired.stderr or b"").decode()
-        result = results.parse(output)
-        result.note = f"timed out after {timeout} s"
-        result.seconds = timeout
-        return result
-    if backend == "sqlite_overlay" and OVERLAY_MARKER not in output:
-        raise SystemExit(f"{app}: the overlay settings ran without applying the patches")
-    result = results.parse(output)
-    result.seconds = round(time.monotonic() - start, 1)
-    return result
+        return 2
 
-
-def declared(backend: str) -> dict:
-    """How many skips and expected failures the backend's features declare."""
-    code = (
-        "import django; django.setup(); from django.db import connection as c; "
-        "s = c.features.django_test_skips; "
-        "print(len(s), sum(len(v) for v in s.values()), "
-        "len(c.features.django_test_expected_failures))"
-    )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": f"tests.djangosuite.settings_{backend}",
-        "PYTHONPATH": str(ROOT),
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    ).stdout.split()
-    reasons, skips, xfails = (int(x) for x in out[-3:])
-    return {"skip_reasons": reasons, "skips": skips, "expected_failures": xfails}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.djangosuite", description=__doc__)
-    parser.add_argument("--backend", action="append", choices=BACKENDS, required=True)
-    parser.add_argument(
-        "--apps",
-        nargs="+",
-        default=["core"],
-        help="app labels, or a set name: " + ", ".join(APP_SETS),
-    )
-    parser.add_argument("--timeout", type=int, default=900, help="seconds per app")
-    args = parser.parse_args(argv)
-    apps = [app for name in args.apps for app in APP_SETS.get(name, [name])]
-    tests_dir = django_tests_dir()
     version = django.__version__
-    data = results.load()
-    for backend in args.backend:
-        data.setdefault("declared", {}).setdefault(backend, {})[version] = declared(backend)
-        for app in apps:
-            result = run_app(backend, app, tests_dir, args.timeout)
-            print(
-                f"{backend:15} {app:20} {result.tests:5} tests  {result.passed:5} ok  "
-                f"{result.failed:3} failed  {result.errors:3} errors  {result.skipped:4} "
-                f"skipped  {result.expected_failures:3} xfail  {result.seconds:6.0f}s",
-                flush=True,
-            )
-            results.record(data, backend, version, app, result)
-            results.save(data)
-    compare_overlay(data, version)
-    results.save(data)
-    return 0
+    series = ".".join(version.split(".")[:2])
+    docs = Path(options.docs) if options.docs else report.DOCS
+    logs = Path(options.logs) if options.logs else LOGS
+    tests_dir = django_tests_dir(version)
+    data = report.load(docs / "conformance.json")
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"Django {version} tests from {tests_dir}; Python {platform.python_version()}")
+
+    started = time.monotonic()
+    for target in targets:
+        app_args = options.apps or [target.default_apps]
+        about = {
+            "django": version,
+            "python": platform.python_version(),
+            "date": date,
+            "server": mongodb_server() if target.needs_mongodb else "",
+            "declared": _declared(target),
+            **commands_for(target.name, app_args, options.timeout, series),
+        }
+        print(f"\n{target.name}: {target.description}")
+        target_started = time.monotonic()
+        for app in expand_apps(app_args):
+            log = logs / target.name / version / f"{app}.log"
+            outcome = run_app(target, app, tests_dir, options.timeout, log)
+            print(_line(app, outcome), flush=True)
+            report.record_app(data, target.name, version, app, outcome, date)
+            report.save(data, docs)  # progress survives an interrupted run
+        about["seconds"] = round(time.monotonic() - target_started, 1)
+        report.record_target(data, target.name, version, about)
+        report.save(data, docs)
+        print(f"{target.name}: {about['seconds']:.0f} s; outputs in {logs / target.name / version}")
+
+    print(f"\nwall time {time.monotonic() - started:.0f} s; wrote {docs / 'conformance.md'}")
+    return _check_overlay(data, version, {target.name for target in targets})
 
 
-def compare_overlay(data: dict, version: str) -> None:
-    """Record whether the overlay changed any SQLite count (it must not)."""
-    runs = data["runs"]
-    plain = runs.get("sqlite", {}).get(version, {})
-    overlay = runs.get("sqlite_overlay", {}).get(version, {})
-    common = sorted(set(plain) & set(overlay))
-    if not common:
-        return
-    fields = results.FIELDS
-    differing = [app for app in common if any(plain[app][f] != overlay[app][f] for f in fields)]
-    notes = [n for n in data.get("notes", []) if f"Django {version}:" not in n]
-    verdict = "identical counts" if not differing else "DIFFERENT counts in " + ", ".join(differing)
-    notes.append(
-        f"Django {version}: SQLite with and without the overlay over {len(common)} apps: {verdict}."
+def _declared(target) -> dict:
+    try:
+        return declared_by(target)
+    except (RuntimeError, OSError, ValueError) as exc:
+        print(f"{target.name}: {exc}", file=sys.stderr)
+        return {"error": str(exc).splitlines()[0]}
+
+
+def _line(app: str, outcome: AppOutcome) -> str:
+    counts = outcome.counts()
+    cells = " ".join(f"{counts[name]:5} {title}" for name, title in TITLES.items())
+    status = "" if outcome.status == "completed" else f"  {outcome.status.upper()}: {outcome.error}"
+    return f"  {app:20} {cells} {outcome.seconds:7.1f} s{status}"
+
+
+def _check_overlay(data: dict, version: str, ran: set[str]) -> int:
+    verdict = data.get("overlay_invariant", {}).get(version)
+    if verdict is None or not ran & set(OVERLAY_PAIR):
+        return 0
+    plain, overlay = OVERLAY_PAIR
+    if verdict["identical"]:
+        print(
+            f"Django {version}: {overlay} and {plain} agree on every test's outcome "
+            f"in {len(verdict['apps'])} apps: the overlay changed nothing."
+        )
+        return 0
+    print(
+        f"Django {version}: the overlay CHANGED results on SQLite in "
+        f"{', '.join(verdict['differences'])}; see docs/conformance.md",
+        file=sys.stderr,
     )
-    data["notes"] = sorted(notes)
-    print(notes[-1])
+    return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -1,4 +1,8 @@
-"""Stock SQLite, as Django's own tests/test_sqlite.py configures it: the baseline."""
+"""Stock SQLite, configured as Django's own tests/test_sqlite.py does: the baseline.
+
+Two in-memory databases, ``default`` and ``other``, as runtests.py expects. No
+django-nonrel patch may be in effect (checked by the test runner).
+"""
 
 DATABASES = {
     "default": {"ENGINE": "django.db.backends.sqlite3"},
@@ -8,3 +12,6 @@ SECRET_KEY = "django_tests_secret_key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = False
+
+TEST_RUNNER = "tests.djangosuite.overlay.CheckingTestRunner"
+DJANGOSUITE_EXPECTED_PATCHES = "none"

@@ -1,13 +1,23 @@
-"""Stock SQLite with every django-nonrel patch applied: must behave exactly as stock.
+"""Stock SQLite with every django-nonrel patch applied: must count exactly as stock.
 
-runtests.py replaces INSTALLED_APPS, so the patches are applied here, when the
-settings module is imported, and the marker line tells the harness they were.
+runtests.py replaces INSTALLED_APPS, so the ``django_nonrel`` app cannot apply the
+patches here; this module applies them when runtests.py loads the settings, and the
+test runner stops the run unless all of them are in effect while the tests run.
 """
 
-import sys
+from django.core.exceptions import ImproperlyConfigured
 
-from django_nonrel.patches import PATCHES, apply_all
 from tests.djangosuite.settings_sqlite import *  # noqa: F403
 
+try:
+    from django_nonrel.patches import apply_all
+except ImportError as exc:
+    raise ImproperlyConfigured(
+        "The sqlite_overlay target measures Django with django-nonrel's patches "
+        f"applied, but django_nonrel.patches.apply_all cannot be imported ({exc}). "
+        "Install this checkout (pip install -e .) or run only the sqlite target."
+    ) from exc
+
 apply_all()
-print(f"django-nonrel overlay active: {', '.join(PATCHES)}", file=sys.stderr)
+
+DJANGOSUITE_EXPECTED_PATCHES = "all"
