@@ -34,7 +34,10 @@ def check_not_null(model, values: dict[str, Any], fields: Iterable) -> None:
     """Raise IntegrityError if a NOT NULL field of ``model`` is given None."""
     auto = model._meta.auto_field
     for field in fields:
-        if not field.null and field is not auto and values.get(field.column, 0) is None:
+        # None in a JSONField is JSON null, a value, not SQL NULL.
+        if field.null or field is auto or field.get_internal_type() == "JSONField":
+            continue
+        if values.get(field.column, 0) is None:
             raise IntegrityError(
                 f"NOT NULL constraint failed: {model._meta.db_table}.{field.column} "
                 f"({model.__name__}.{field.name} has null=False)."

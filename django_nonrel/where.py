@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import FullResultSet
 from django.db import NotSupportedError
 from django.db.models import Field
-from django.db.models.expressions import Col, ColPairs, Value
+from django.db.models.expressions import Col, ColPairs, ExpressionList, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Extract, TruncDate, TruncTime
 from django.db.models.lookups import (
@@ -255,6 +255,11 @@ class WhereBuilder:
         rhs = lookup.rhs
         if isinstance(rhs, Query):
             return self._subquery_values(rhs, lookup)
+        if isinstance(rhs, ExpressionList) and all(
+            isinstance(e, Value) for e in rhs.get_source_expressions()
+        ):
+            # Django 6.1 hands ``__in=<iterator>`` over as a list of Values.
+            rhs = [e.value for e in rhs.get_source_expressions()]
         if hasattr(rhs, "resolve_expression"):
             if isinstance(rhs, Value):
                 rhs = rhs.value

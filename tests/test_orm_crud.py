@@ -248,3 +248,9 @@ def test_month_and_day_lookups_or_a_clear_refusal(authors):
         return
     assert [a.name for a in Author.objects.filter(born__month=5)] == ["Ann"]
     assert Author.objects.get(born__day=2, born__month=1).name == "Bob"
+
+
+def test_in_lookup_takes_any_iterable(authors):
+    generator = (name for name in ["Ann", "Bob", "nobody"])
+    assert sorted(a.name for a in Author.objects.filter(name__in=generator)) == ["Ann", "Bob"]
+    assert Author.objects.filter(pk__in={authors[0].pk}).get().name == "Ann"
