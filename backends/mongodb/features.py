@@ -146,6 +146,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "Database functions and expressions in annotate(), filter(), order_by() and update() "
             "are not translated to MongoDB yet (only literals and F() +, -, * in update())."
         ): {
+            "lookup.tests.LookupQueryingTests.test_in_lookup_in_filter_expression_string",
             "basic.tests.ModelTest.test_save_expressions",
             "lookup.tests.LookupTests.test_in_bulk_values_annotation",
             "lookup.tests.LookupTests.test_in_bulk_values_annotation_all_fields",
@@ -262,6 +263,8 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "JSONField on MongoDB: a missing key and a JSON null both match null lookups, and "
             "contained_by is not supported."
         ): {
+            "model_fields.test_jsonfield.JSONNullTests.test_filter_in",
+            "model_fields.test_jsonfield.JSONNullTests.test_key_in",
             "model_fields.test_jsonfield.JSONNullTests.test_filter",
             "model_fields.test_jsonfield.JSONExactNoneDeprecationTests.test_filter",
             "model_fields.test_jsonfield.JSONFieldTests.test_db_check_constraints",
