@@ -12,6 +12,7 @@ instances and dicts straight from it. Other connections run Django's code.
 """
 
 import operator
+from weakref import ref as weak_ref
 
 from django.db import connections
 from django.db.models import query
@@ -42,31 +43,39 @@ def _model_rows(iterable):
     compiler = queryset.query.get_compiler(using=db)
     model_cls = compiler.query.model
     init_list = compiler.selected_names
-    known_related = [
-        (
-            field,
-            related_objs,
-            operator.attrgetter(
-                *[
-                    field.attname
-                    if from_field == "self"
-                    else queryset.model._meta.get_field(from_field).attname
-                    for from_field in field.from_fields
-                ]
-            ),
-        )
-        for field, related_objs in queryset._known_related_objects.items()
-    ]
-    from_db = model_cls.from_db
+    # Django 6.1 fetch modes: from_db receives the queryset's mode, and peers
+    # are tracked so deferred fields can be fetched for all of them at once.
+    fetch_mode = getattr(queryset, "_fetch_mode", None)
+    if fetch_mode is None:
+        from_db = model_cls.from_db
+    else:
+        from_db = query._get_from_db(model_cls, fetch_mode)
+    track_peers = fetch_mode is not None and fetch_mode.track_peers
+    known_related = []
+    for field, related_objs in queryset._known_related_objects.items():
+        attnames = [
+            field.attname
+            if from_field == "self"
+            else queryset.model._meta.get_field(from_field).attname
+            for from_field in field.from_fields
+        ]
+        known_related.append((field, related_objs, attnames, operator.attrgetter(*attnames)))
+    peers = []
     for row in compiler.results_iter(
         chunked_fetch=iterable.chunked_fetch, chunk_size=iterable.chunk_size
     ):
         result = row["result"]
         obj = from_db(db, init_list, [result[name] for name in init_list])
+        if track_peers:
+            peers.append(weak_ref(obj))
+            obj._state.peers = peers
         for name, value in row["annotations"].items():
             setattr(obj, name, value)
-        for field, related_objs, getter in known_related:
+        for field, related_objs, attnames, getter in known_related:
             if field.is_cached(obj):
+                continue
+            # Django 6.1 does not load deferred key fields just to match them.
+            if fetch_mode is not None and any(a not in obj.__dict__ for a in attnames):
                 continue
             related = related_objs.get(getter(obj))
             if related is not None:
