@@ -74,7 +74,12 @@ def main(argv: list[str]) -> int:
         }
         print(f"\n{target.name}: {target.description}")
         target_started = time.monotonic()
+        measured = data["runs"].get(target.name, {}).get(version, {})
         for app in expand_apps(app_args):
+            earlier = measured.get(app) if options.resume else None
+            if earlier and earlier["status"] not in options.rerun_status:
+                print(f"  {app:20} already measured ({earlier['date']}): skipped")
+                continue
             log = logs / target.name / version / f"{app}.log"
             outcome = run_app(target, app, tests_dir, options.timeout, log)
             print(_line(app, outcome), flush=True)
