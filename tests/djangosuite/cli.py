@@ -64,6 +64,12 @@ def parser() -> argparse.ArgumentParser:
         help="with --resume, measure again apps recorded with one of these statuses "
         "(completed, aborted, timeout)",
     )
+    parser.add_argument(
+        "--from-logs",
+        action="store_true",
+        help="run nothing: re-read the kept outputs of the chosen apps and record them again "
+        "(e.g. after the harness learnt to read more from them)",
+    )
     parser.add_argument("--docs", help="directory for conformance.{json,md} (default: docs/)")
     parser.add_argument("--logs", help="directory for the outputs (default: .cache/djangosuite/)")
     return parser

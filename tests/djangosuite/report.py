@@ -22,6 +22,8 @@ TITLES = dict(
 )
 #: Failing test ids listed per app in the Markdown (the JSON has them all).
 LISTED = 15
+#: Failure causes listed per target and version, most frequent first.
+CAUSES_LISTED = 25
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -47,6 +49,7 @@ def record_app(data: dict, target: str, version: str, app: str, outcome: AppOutc
         "unittest_ran": outcome.ran,
         "unittest_verdict": outcome.verdict,
         "not_passed": outcome.not_passed(),
+        "causes": {test: outcome.causes.get(test, "") for test in outcome.not_passed()},
         "outcomes_digest": outcome.digest(),
         "date": date,
     }
@@ -204,6 +207,14 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
         lines.append("| " + " | ".join(cells) + f" | {entry['status']} |")
     cells = ["**total**", *(f"**{totals[name]}**" for name in COUNTS), f"**{seconds:.1f}**"]
     lines += ["| " + " | ".join(cells) + " | |", ""]
+    lines += [
+        f"Apps: {len(apps)}; completed {sum(e['status'] == 'completed' for e in apps.values())}, "
+        f"aborted {sum(e['status'] == 'aborted' for e in apps.values())}, "
+        f"timed out {sum(e['status'] == 'timeout' for e in apps.values())}.",
+        "",
+    ]
+    lines += _render_declared(about.get("declared", {}))
+    lines += _render_causes(apps)
     notes = []
     for app, entry in sorted(apps.items()):
         if entry["error"]:
@@ -215,3 +226,64 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
             more = f" and {len(failing) - LISTED} more" if len(failing) > LISTED else ""
             notes.append(f"- {app}: {shown}{more}")
     return lines + (notes + [""] if notes else [])
+
+
+def _render_declared(declared: dict) -> list[str]:
+    """The backend's declared skip / expected-failure entries, counted per reason."""
+    entries = declared.get("entries")
+    if not entries:
+        return []
+    total = sum(len(ids) for ids in entries["skips"].values()) + len(entries["expected_failures"])
+    lines = [
+        f"Declared entries (each test id — module, class or method — counts once): **{total}**.",
+        "",
+        "| entries | reason |",
+        "|---:|---|",
+    ]
+    rows = [(len(ids), reason) for reason, ids in entries["skips"].items()]
+    if entries["expected_failures"]:
+        rows.append((len(entries["expected_failures"]), "expected failures"))
+    for count, reason in sorted(rows, key=lambda row: (-row[0], row[1])):
+        lines.append(f"| {count} | {reason.replace('|', '/')} |")
+    return lines + [""]
+
+
+def cause_counts(apps: dict) -> list[tuple[str, int, list[str]]]:
+    """(cause, tests, apps) for every failing or erroring test, most frequent first."""
+    tests: dict[str, int] = {}
+    where: dict[str, set[str]] = {}
+    for app, entry in apps.items():
+        causes = entry.get("causes", {})
+        for test in entry["not_passed"]:
+            cause = causes.get(test) or "unknown (see the app's log)"
+            tests[cause] = tests.get(cause, 0) + 1
+            where.setdefault(cause, set()).add(app)
+        if entry["status"] != "completed":
+            cause = f"app {entry['status']}: {entry['error']}"
+            tests[cause] = tests.get(cause, 0) + 1
+            where.setdefault(cause, set()).add(app)
+    return sorted(
+        ((cause, count, sorted(where[cause])) for cause, count in tests.items()),
+        key=lambda row: (-row[1], row[0]),
+    )
+
+
+def _render_causes(apps: dict) -> list[str]:
+    rows = cause_counts(apps)
+    if not rows:
+        return []
+    lines = [
+        "Failures and errors by the exception they ended with (quoted values, numbers and",
+        "`Model.field` names replaced by placeholders):",
+        "",
+        "| tests | cause | apps |",
+        "|---:|---|---|",
+    ]
+    for cause, count, where in rows[:CAUSES_LISTED]:
+        shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
+        text = cause.replace("|", "/").replace("`", "'")
+        lines.append(f"| {count} | `{text}` | {shown} |")
+    if len(rows) > CAUSES_LISTED:
+        rest = sum(count for _, count, _ in rows[CAUSES_LISTED:])
+        lines.append(f"| {rest} | {len(rows) - CAUSES_LISTED} other causes | |")
+    return lines + [""]
