@@ -82,7 +82,12 @@ class NonrelCompiler(sql.SQLCompiler):
 
     @cached_property
     def base_alias(self) -> str:
-        return self.query.base_table or self.query.get_initial_alias()
+        # Not ``query.base_table`` while the query has no alias yet: that cached
+        # property would remember None, clones copy it, and Django's own
+        # get_initial_alias() on such a clone then fails with KeyError: None.
+        if self.query.alias_map:
+            return next(iter(self.query.alias_map))
+        return self.query.get_initial_alias()
 
     # -- building the NonrelQuery ------------------------------------------
     def build_query(self, *, with_projection: bool = True) -> NonrelQuery:

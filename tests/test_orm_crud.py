@@ -254,3 +254,11 @@ def test_in_lookup_takes_any_iterable(authors):
     generator = (name for name in ["Ann", "Bob", "nobody"])
     assert sorted(a.name for a in Author.objects.filter(name__in=generator)) == ["Ann", "Bob"]
     assert Author.objects.filter(pk__in={authors[0].pk}).get().name == "Ann"
+
+
+def test_the_same_queryset_iterates_twice_with_iterator(authors):
+    """ModelChoiceField iterates its queryset's iterator() on every render."""
+    queryset = Author.objects.all()
+    first = [a.name for a in queryset.iterator()]
+    assert first == ["Ann", "Bob", "Cid"]
+    assert [a.name for a in queryset.iterator()] == first

@@ -134,6 +134,8 @@ def render(data: dict) -> str:
         "```",
         "nox -s djangosuite-5.2 -- --backend sqlite --backend sqlite_overlay --apps core",
         "nox -s djangosuite-5.2 -- --backend mongodb --apps mongodb-single-table",
+        "nox -s djangosuite-5.2 -- --backend mongodb --apps mongodb-official "
+        "--timeout 120 --resume",
         "nox -s djangosuite-6.1 -- --backend sqlite --backend sqlite_overlay --apps core",
         "```",
         "",
@@ -255,7 +257,11 @@ def cause_counts(apps: dict) -> list[tuple[str, int, list[str]]]:
     for app, entry in apps.items():
         causes = entry.get("causes", {})
         for test in entry["not_passed"]:
-            cause = causes.get(test) or "unknown (see the app's log)"
+            cause = causes.get(test) or (
+                "unknown: the app timed out before unittest printed the details"
+                if entry["status"] == "timeout"
+                else "unknown (see the app's log)"
+            )
             tests[cause] = tests.get(cause, 0) + 1
             where.setdefault(cause, set()).add(app)
         if entry["status"] != "completed":
