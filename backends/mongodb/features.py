@@ -112,9 +112,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "custom_pk.tests.BasicCustomPKTests.test_querysets_related_name",
             "custom_pk.tests.BasicCustomPKTests.test_querysets_relational",
             "get_or_create.tests.GetOrCreateTests.test_get_or_create_on_related_manager",
-            "get_or_create.tests.GetOrCreateThroughManyToMany.test_create_get_or_create",
-            "get_or_create.tests.GetOrCreateThroughManyToMany.test_get_get_or_create",
-            "get_or_create.tests.GetOrCreateThroughManyToMany.test_something",
+            "get_or_create.tests.GetOrCreateThroughManyToMany",  # every test in it
             "get_or_create.tests.UpdateOrCreateTests.test_create_with_many",
             "get_or_create.tests.UpdateOrCreateTests.test_update_with_many",
             "lookup.tests.LookupQueryingTests.test_multivalued_join_reuse",
@@ -161,10 +159,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "model_fields.test_jsonfield.JSONNullTests.test_case_expression_with_jsonnull_then",
             "bulk_create.tests.BulkCreateTests.test_bulk_insert_expressions",
             "bulk_create.tests.BulkCreateTests.test_bulk_insert_now",
-            "lookup.test_decimalfield.DecimalFieldLookupTests.test_gt",
-            "lookup.test_decimalfield.DecimalFieldLookupTests.test_gte",
-            "lookup.test_decimalfield.DecimalFieldLookupTests.test_lt",
-            "lookup.test_decimalfield.DecimalFieldLookupTests.test_lte",
+            "lookup.test_decimalfield.DecimalFieldLookupTests",  # every test in it
             "lookup.tests.LookupQueryingTests.test_aggregate_combined_lookup",
             "lookup.tests.LookupQueryingTests.test_alias",
             "lookup.tests.LookupQueryingTests.test_annotate",
@@ -248,9 +243,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "model_fields.test_datetimefield.DateTimeFieldTests.test_lookup_date_without_use_tz",
         },
         "TimeField values are stored as text: hour/minute/second lookups are refused.": {
-            "lookup.test_timefield.TimeFieldLookupTests.test_hour_lookups",
-            "lookup.test_timefield.TimeFieldLookupTests.test_minute_lookups",
-            "lookup.test_timefield.TimeFieldLookupTests.test_second_lookups",
+            "lookup.test_timefield.TimeFieldLookupTests",  # every test in it
         },
         (
             "Keys containing '.' or starting with '$' cannot be MongoDB paths; such lookups are "

@@ -8,6 +8,7 @@ dated. The Markdown is rendered from the JSON alone, so both always agree.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 TITLES = dict(
     zip(COUNTS, ("tests", "passed", "failed", "errors", "skipped", "xfail", "xpass"), strict=True)
 )
-#: Failing test ids listed per app in the Markdown (the JSON has them all).
+#: Failing test ids listed per app in the Markdown (the JSON has them all); fewer
+#: when a table has many apps, so that the causes stay readable.
 LISTED = 15
+LISTED_MANY_APPS = 3
 #: Failure causes listed per target and version, most frequent first.
 CAUSES_LISTED = 25
 
@@ -218,14 +221,15 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
     lines += _render_declared(about.get("declared", {}))
     lines += _render_causes(apps)
     notes = []
+    listed = LISTED if len(apps) <= 20 else LISTED_MANY_APPS
     for app, entry in sorted(apps.items()):
         if entry["error"]:
             notes.append(f"- {app}: {entry['status']}: `{entry['error']}`")
         notes += [f"- {app}: {note}" for note in entry["notes"]]
         failing = list(entry["not_passed"].items())
         if failing:
-            shown = ", ".join(f"`{test}` ({outcome})" for test, outcome in failing[:LISTED])
-            more = f" and {len(failing) - LISTED} more" if len(failing) > LISTED else ""
+            shown = ", ".join(f"`{test}` ({outcome})" for test, outcome in failing[:listed])
+            more = f" and {len(failing) - listed} more" if len(failing) > listed else ""
             notes.append(f"- {app}: {shown}{more}")
     return lines + (notes + [""] if notes else [])
 
@@ -274,11 +278,75 @@ def cause_counts(apps: dict) -> list[tuple[str, int, list[str]]]:
     )
 
 
+#: Areas the failure causes fall into, tried in order: (area, what would fix it, patterns).
+AREAS = (
+    (
+        "relations: filters/values/ordering across relations, select_related, M2M reads, "
+        "multi-table inheritance",
+        "relation support in the nonrel query layer (branch rel)",
+        re.compile(
+            r"needs a JOIN|select_related\(\)|across a relation|Multi-table inheritance|"
+            r"prefetch_related"
+        ),
+    ),
+    (
+        "aggregation and annotations",
+        "$group aggregation and annotations (branch agg)",
+        re.compile(r"annotation|[Aa]ggregate|values\(\)\.annotate|Ordering by the annotation"),
+    ),
+    (
+        "expressions and database functions in filters, updates, ordering",
+        "not scheduled: expression translation to MongoDB (FerretDB v1 has few $expr operators)",
+        re.compile(
+            r"transform/expression|Comparing a field to|nulls_first|XOR|is not supported in "
+            r"filters|Func|Case|When|Subquery|Exists|expression"
+        ),
+    ),
+    (
+        "leftover rows after a failed setUpTestData (no transactions to roll back)",
+        "follows from the first failure in the same class",
+        re.compile(r"E11000 duplicate key"),
+    ),
+    (
+        "SQL: raw SQL, cursors, SQL text in assertions",
+        "not applicable to MongoDB (candidates for declared skips)",
+        re.compile(r"does not run SQL|SQL|cursor|WHERE|SELECT"),
+    ),
+    (
+        "app timed out or aborted",
+        "larger time budget, or the causes above",
+        re.compile(r"^app (timeout|aborted)|^unknown: the app timed out"),
+    ),
+)
+OTHER_AREA = ("other: assertions on results and query counts, misc.", "case by case")
+
+
+def area_of(cause: str) -> tuple[str, str]:
+    """The (area, fix) a failure cause belongs to."""
+    for area, fix, pattern in AREAS:
+        if pattern.search(cause):
+            return area, fix
+    return OTHER_AREA
+
+
 def _render_causes(apps: dict) -> list[str]:
     rows = cause_counts(apps)
     if not rows:
         return []
+    areas: dict[tuple[str, str], int] = {}
+    for cause, count, _ in rows:
+        key = area_of(cause)
+        areas[key] = areas.get(key, 0) + count
     lines = [
+        "Failures and errors by area (classified from the exception each one ended with):",
+        "",
+        "| tests | area | what would fix it |",
+        "|---:|---|---|",
+    ]
+    for (area, fix), count in sorted(areas.items(), key=lambda item: -item[1]):
+        lines.append(f"| {count} | {area} | {fix} |")
+    lines += [
+        "",
         "Failures and errors by the exception they ended with (quoted values, numbers and",
         "`Model.field` names replaced by placeholders):",
         "",
