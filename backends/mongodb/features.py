@@ -334,6 +334,12 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         ): {
             "lookup.tests.LookupTests.test_in_different_database",
         },
+        (
+            "Django's database cache backend (DatabaseCache, createcachetable) runs SQL through "
+            "connection.cursor(); MongoDB runs no SQL. DBCacheWithTimeZoneTests inherits the skip."
+        ): {
+            "cache.tests.DBCacheTests",
+        },
     }
 
     @cached_property

@@ -189,7 +189,7 @@ _DETAIL_HEADER = re.compile(r"^(?:ERROR|FAIL): (?P<method>\w+) \((?P<id>[\w.]+)\
 _VARYING = (
     (re.compile(r"'[^']*'|\"[^\"]*\""), "'…'"),
     (re.compile(r"\b\d+(?:\.\d+)?\b"), "N"),
-    (re.compile(r"\b[A-Z]\w*(?:_\w+)?\.\w+"), "Model.field"),
+    (re.compile(r"\b[A-Z]\w*(?:_\w+)?\.\w+\b(?!\()"), "Model.field"),
 )
 
 
