@@ -42,6 +42,7 @@ from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, MULTI, SINGLE
 from django.db.models.sql.query import Query
 
+from django_nonrel import literal_check
 from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.where import WhereBuilder
@@ -410,6 +411,8 @@ class NonrelCompiler(sql.SQLCompiler):
         self, result_type=MULTI, chunked_fetch=False, chunk_size=GET_ITERATOR_CHUNK_SIZE
     ):
         if result_type == SINGLE:
+            if literal_check.is_literal_query(self.query):
+                return literal_check.evaluate(self.query)  # Q.check(): CheckConstraint.validate
             return self.execute_aggregate(self.query)
         if result_type == MULTI:
             return self.results_iter(chunked_fetch=chunked_fetch, chunk_size=chunk_size)

@@ -262,3 +262,21 @@ def test_the_same_queryset_iterates_twice_with_iterator(authors):
     first = [a.name for a in queryset.iterator()]
     assert first == ["Ann", "Bob", "Cid"]
     assert [a.name for a in queryset.iterator()] == first
+
+
+def test_check_constraints_validate_instances():
+    """CheckConstraint.validate (full_clean, ModelForm, admin) judges the values, not passes all."""
+    from django.core.exceptions import ValidationError
+    from django.db.models import CheckConstraint, Q
+
+    adult = CheckConstraint(condition=Q(age__gte=18) | Q(name__startswith="Kid"), name="adult")
+    adult.validate(Author, Author(name="Ann", age=30))
+    adult.validate(Author, Author(name="Kid Bo", age=9))
+    adult.validate(Author, Author(name="Unknown", age=None))  # NULL: unknown passes, as in SQL
+    with pytest.raises(ValidationError, match="adult"):
+        adult.validate(Author, Author(name="Bob", age=9))
+
+    sane = CheckConstraint(condition=~Q(rating__gt=F("age")), name="rating_not_above_age")
+    sane.validate(Author, Author(name="Cid", age=5, rating=Decimal("4.5")))
+    with pytest.raises(ValidationError, match="rating_not_above_age"):
+        sane.validate(Author, Author(name="Cid", age=3, rating=Decimal("4.5")))
