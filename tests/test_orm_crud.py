@@ -134,6 +134,17 @@ def test_unique_violation_raises_integrity_error(authors):
     assert Author.objects.filter(name="Ann").count() == 1
 
 
+def test_unique_violation_by_update_or_save_raises_integrity_error(authors):
+    """FerretDB reports these as an internal UNIQUE failure, not E11000: still IntegrityError."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Author.objects.filter(name="Bob").update(name="Ann")
+    bob = Author.objects.get(name="Bob")
+    bob.name = "Ann"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bob.save()
+    assert sorted(Author.objects.values_list("name", flat=True)) == ["Ann", "Bob", "Cid"]
+
+
 def test_unique_constraint_raises_integrity_error(db):
     Ticket.objects.create(seat="A1")
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
 from django_nonrel.store import DocumentStore
@@ -53,7 +53,13 @@ class MongoStore(DocumentStore):
         start = time.monotonic()
         try:
             with self.connection.wrap_database_errors:
-                return command(*args, **kwargs)
+                try:
+                    return command(*args, **kwargs)
+                except OperationFailure as error:
+                    duplicate = _as_duplicate_key(error)
+                    if duplicate is None:
+                        raise
+                    raise duplicate from error
         finally:
             if self.connection.queries_logged:
                 self.connection.queries_log.append(
@@ -462,3 +468,19 @@ class MongoStore(DocumentStore):
             sequences.delete_many,
             {ID: {"$in": list(tables)}},
         )
+
+
+#: How FerretDB v1 on SQLite reports an update that breaks a unique index: an
+#: InternalError (code 1) carrying SQLite's message, where MongoDB sends E11000.
+_FERRETDB_UNIQUE = "UNIQUE constraint failed"
+
+
+def _as_duplicate_key(error: OperationFailure) -> DuplicateKeyError | None:
+    """FerretDB's unique-index failure as the DuplicateKeyError it is, else None.
+
+    Django maps DuplicateKeyError to IntegrityError; left alone, the failure would
+    surface as ProgrammingError and code catching IntegrityError would miss it.
+    """
+    if isinstance(error, DuplicateKeyError) or _FERRETDB_UNIQUE not in str(error):
+        return None
+    return DuplicateKeyError(str(error), DUPLICATE_KEY, error.details)
