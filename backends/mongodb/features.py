@@ -128,6 +128,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "update.tests.SimpleTest.test_nonempty_update_with_inheritance",
         },
         "QuerySet.extra() and raw() run SQL; MongoDB runs no SQL.": {
+            "prefetch_related.tests.RawQuerySetTests",
             "lookup.tests.LookupTests.test_in_bulk_values_extra_select_all_fields",
             "lookup.tests.LookupTests.test_values_extra",
             "lookup.tests.LookupTests.test_values_list_extra",
@@ -333,6 +334,15 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "ValueError."
         ): {
             "lookup.tests.LookupTests.test_in_different_database",
+        },
+        (
+            "Runs SQL through connection.cursor() (parameter escaping, connection health checks "
+            "with a query, a concurrent DELETE on a second connection); MongoDB runs no SQL. "
+            "EscapingChecksDebug inherits the skip."
+        ): {
+            "backends.tests.EscapingChecks",
+            "backends.base.test_base.ConnectionHealthChecksTests",
+            "delete_regress.tests.DeleteLockingTest",
         },
         (
             "Django's database cache backend (DatabaseCache, createcachetable) runs SQL through "
