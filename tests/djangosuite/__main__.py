@@ -69,7 +69,7 @@ def main(argv: list[str]) -> int:
             "python": platform.python_version(),
             "date": date,
             "server": mongodb_server() if target.needs_mongodb else "",
-            "declared": _declared(target),
+            "declared": _declared(target, tests_dir),
             **commands_for(target.name, app_args, options.timeout, series),
         }
         print(f"\n{target.name}: {target.description}")
@@ -109,9 +109,9 @@ def reread(log: Path, earlier: dict | None) -> AppOutcome:
     return outcome
 
 
-def _declared(target) -> dict:
+def _declared(target, tests_dir: Path) -> dict:
     try:
-        return declared_by(target)
+        return declared_by(target, tests_dir=tests_dir)
     except (RuntimeError, OSError, ValueError) as exc:
         print(f"{target.name}: {exc}", file=sys.stderr)
         return {"error": str(exc).splitlines()[0]}
