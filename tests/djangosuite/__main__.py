@@ -76,9 +76,8 @@ def main(argv: list[str]) -> int:
         target_started = time.monotonic()
         measured = data["runs"].get(target.name, {}).get(version, {})
         for app in expand_apps(app_args):
-            earlier = measured.get(app) if options.resume else None
-            if earlier and earlier["status"] not in options.rerun_status:
-                print(f"  {app:20} already measured ({earlier['date']}): skipped")
+            if already_measured(measured.get(app), options.resume, options.rerun_status):
+                print(f"  {app:20} already measured ({measured[app]['date']}): skipped")
                 continue
             log = logs / target.name / version / f"{app}.log"
             if options.from_logs:
@@ -97,6 +96,11 @@ def main(argv: list[str]) -> int:
 
     print(f"\nwall time {time.monotonic() - started:.0f} s; wrote {docs / 'conformance.md'}")
     return _check_overlay(data, version, {target.name for target in targets})
+
+
+def already_measured(earlier: dict | None, resume: bool, rerun_status: list[str]) -> bool:
+    """Whether ``--resume`` skips an app: recorded, and not with a status asked to rerun."""
+    return bool(resume and earlier and earlier["status"] not in rerun_status)
 
 
 def reread(log: Path, earlier: dict | None) -> AppOutcome:

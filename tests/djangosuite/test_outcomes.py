@@ -128,3 +128,14 @@ def test_failures_are_grouped_by_the_exception_they_ended_with():
     report.record_app(data, "mongodb", "5.2.19", "admin_x", outcome, "today")
     rows = report.cause_counts(data["runs"]["mongodb"]["5.2.19"])
     assert rows == [(join, 2, ["admin_x"]), ("AssertionError: N != N", 1, ["admin_x"])]
+
+
+def test_resume_skips_recorded_apps_unless_their_status_is_rerun():
+    from tests.djangosuite.__main__ import already_measured
+
+    done, cut = {"status": "completed"}, {"status": "timeout"}
+    assert already_measured(done, True, [])
+    assert already_measured(cut, True, [])
+    assert not already_measured(cut, True, ["timeout"])
+    assert not already_measured(None, True, ["timeout"])
+    assert not already_measured(done, False, [])  # without --resume everything runs
