@@ -18,7 +18,9 @@ intermediate positional row is built.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -38,16 +40,20 @@ from django.db.models.expressions import (
     Value,
 )
 from django.db.models.fields.json import KeyTransform
+from django.db.models.query_utils import select_related_descend
 from django.db.models.sql import compiler as sql
-from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, MULTI, SINGLE
+from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, LOUTER, MULTI, SINGLE
 from django.db.models.sql.query import Query
 
 from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
+from django_nonrel.relations import chain_to, fetch_by_keys, is_single_valued, join_of
 from django_nonrel.where import WhereBuilder
 
 #: AutoField types whose keys the store allocates as integers.
 INTEGER_AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
+#: ``extra(select=...)`` text that names a column of a joined table.
+EXTRA_COLUMN = re.compile(r'"?(?P<alias>\w+)"?\."?(?P<column>\w+)"?')
 AGGREGATE_FUNCTIONS = {Count: "count", Sum: "sum", AvgAggregate: "avg", Min: "min", Max: "max"}
 
 
@@ -90,7 +96,10 @@ class NonrelCompiler(sql.SQLCompiler):
         self._reject_unsupported()
         opts = query.get_meta()
         nq = NonrelQuery(table=opts.db_table, pk_column=opts.pk.column)
-        builder = WhereBuilder(self.connection, self.base_alias, self._subquery_values)
+        if with_projection:
+            self.selections  # noqa: B018 -- joins parent tables (MTI) before the WHERE
+        builder = WhereBuilder(self.connection, self.base_alias, self._subquery_values, query)
+        self.where_builder = builder
         built = builder.build(query.where)
         if built is False:
             nq.matches_nothing = True
@@ -100,7 +109,9 @@ class NonrelCompiler(sql.SQLCompiler):
         nq.ordering = self._ordering()
         nq.distinct = query.distinct
         if with_projection:
-            nq.columns = list(dict.fromkeys(column for _, column, *_ in self.selections))
+            base = [column for _, alias, column, *_ in self.selections if alias == self.base_alias]
+            hops = [join_of(query, chain[0]).join_cols[0][0] for chain in self.selected_chains]
+            nq.columns = list(dict.fromkeys([*base, *hops, *self._select_related_columns()]))
         return nq
 
     def _reject_unsupported(self) -> None:
@@ -109,14 +120,10 @@ class NonrelCompiler(sql.SQLCompiler):
             raise _unsupported(
                 f"QuerySet.{query.combinator}()", "Evaluate the querysets separately."
             )
-        if query.extra_select or query.extra_tables:
+        if query.extra_tables or (query.extra_select and self.extra_selections is None):
             raise _unsupported("QuerySet.extra()", "Use filter() and annotate() instead.")
         if query.distinct_fields:
             raise _unsupported("distinct(*fields)", "Use values(*fields).distinct().")
-        if query.select_related:
-            raise _unsupported(
-                "select_related()", "Use prefetch_related(), or load related objects by key."
-            )
 
     def _subquery_values(self, subquery: Query) -> list[Any]:
         """Run a queryset used as a filter value and return its single column."""
@@ -211,18 +218,32 @@ class NonrelCompiler(sql.SQLCompiler):
 
     # -- what a read returns ------------------------------------------------
     @cached_property
-    def selections(self) -> list[tuple[str, str, tuple[str | int, ...], Any]]:
-        """(name in the row, stored column, path inside it, expression) per selected value."""
+    def selections(self) -> list[tuple[str, str, str, tuple[str | int, ...], Any]]:
+        """(name in the row, table alias, stored column, path inside it, expression).
+
+        Fields of a multi-table inheritance parent live in the parent's
+        documents: like Django's ``get_default_columns`` they are read through
+        the join to the parent table (``join_parent_model``), which
+        ``_join_rows`` then fetches by key.
+        """
         query = self.query
         opts = query.get_meta()
         alias = self.base_alias
         if query.default_cols:
             mask = query.get_select_mask()
-            return [
-                (field.attname, field.column, (), field.get_col(alias))
-                for field in opts.concrete_fields
-                if not mask or field in mask
-            ]
+            seen = {None: alias}
+            selections = []
+            for field in opts.concrete_fields:
+                if mask and field not in mask:
+                    continue
+                model = field.model._meta.concrete_model
+                if model == opts.model:
+                    model = None
+                field_alias = query.join_parent_model(opts, model, alias, seen)
+                selections.append(
+                    (field.attname, field_alias, field.column, (), field.get_col(field_alias))
+                )
+            return selections
         names = list(query.values_select) or [
             getattr(getattr(expr, "target", None), "attname", f"col{i}")
             for i, expr in enumerate(query.select)
@@ -232,8 +253,47 @@ class NonrelCompiler(sql.SQLCompiler):
             for name, expr in zip(names, query.select, strict=True)
         ]
 
-    def _selection_path(self, name: str, expr: Any) -> tuple[str, tuple[str | int, ...]]:
-        """The stored column and the document path a values() expression reads."""
+    @cached_property
+    def extra_selections(self) -> list[tuple[str, str, str]] | None:
+        """(name, alias, column) of ``extra(select=...)`` entries naming a joined column.
+
+        Django's many-to-many prefetch selects the through table's source key
+        this way (``_prefetch_related_val_<attname>``: "table"."column"); any
+        other SQL snippet is refused (None).
+        """
+        selections = []
+        for name, (sql_text, params) in self.query.extra_select.items():
+            match = EXTRA_COLUMN.fullmatch(sql_text)
+            if params or match is None or match["alias"] not in self.query.alias_map:
+                return None
+            selections.append((name, match["alias"], match["column"]))
+        return selections
+
+    def _extra_select(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        extra = self.extra_selections
+        if not extra:
+            return None
+        return [
+            {
+                name: None if row.get(alias) is None else row[alias].get(column)
+                for name, alias, column in extra
+            }
+            for row in rows
+        ]
+
+    @cached_property
+    def selected_chains(self) -> list[list[str]]:
+        """Join aliases (outermost first) leading to each joined alias a read selects."""
+        chains = {}
+        selected = [alias for _, alias, *_ in self.selections]
+        selected += [alias for _, alias, _ in self.extra_selections or ()]
+        for alias in selected:
+            if alias != self.base_alias and alias not in chains:
+                chains[alias] = chain_to(self.query, self.base_alias, alias)
+        return list(chains.values())
+
+    def _selection_path(self, name: str, expr: Any) -> tuple[str, str, tuple[str | int, ...]]:
+        """The table alias, stored column and document path a values() expression reads."""
         segments: list[str | int] = []
         node = expr
         while not isinstance(node, Col):
@@ -247,12 +307,7 @@ class NonrelCompiler(sql.SQLCompiler):
                 )
             segments.append(segment)
             node = node.lhs
-        if node.alias != self.base_alias:
-            raise _unsupported(
-                f"values()/values_list() of {name!r} across a relation (needs a JOIN)",
-                "Select the foreign key column and load related values separately.",
-            )
-        return node.target.column, tuple(reversed(segments))
+        return node.alias, node.target.column, tuple(reversed(segments))
 
     @property
     def selected_names(self) -> list[str]:
@@ -275,18 +330,19 @@ class NonrelCompiler(sql.SQLCompiler):
         return result
 
     @cached_property
-    def converters(self) -> list[tuple[str, str, tuple, list, Any]]:
-        """(row name, column, path, converter functions, expression) per selection."""
+    def converters(self) -> list[tuple[str, str, str, tuple, list, Any]]:
+        """(row name, alias, column, path, converter functions, expression) per selection."""
         ops, connection = self.connection.ops, self.connection
         return [
             (
                 name,
+                alias,
                 column,
                 path,
                 ops.get_db_converters(expr) + expr.get_db_converters(connection),
                 expr,
             )
-            for name, column, path, expr in self.selections
+            for name, alias, column, path, expr in self.selections
         ]
 
     def results_iter(
@@ -308,11 +364,19 @@ class NonrelCompiler(sql.SQLCompiler):
         annotations = self.selected_annotations
         connection = self.connection
         converters = self.converters
-        documents = self._documents(nq)
-        for document in documents:
+        base = self.base_alias
+        rows = self._rows(nq)
+        related = self._related_selections([row[base] for row in rows])
+        extra = self._extra_select(rows)
+        for index, row in enumerate(rows):
+            document = row[base]
             result = {}
-            for name, column, path, functions, expr in converters:
-                value = _dig(document, (column, *path)) if path else document.get(column)
+            for name, alias, column, path, functions, expr in converters:
+                source = row.get(alias)
+                if source is None:
+                    value = None
+                else:
+                    value = _dig(source, (column, *path)) if path else source.get(column)
                 for function in functions:
                     value = function(value, expr, connection)
                 result[name] = value
@@ -321,21 +385,27 @@ class NonrelCompiler(sql.SQLCompiler):
                 row_annotations[alias] = source if kind == "value" else document.get(source.column)
             yield {
                 "result": result,
-                "related_selection": {},
+                "related_selection": related[index] if related else {},
                 "annotations": row_annotations,
-                "extra_select": {},
+                "extra_select": extra[index] if extra else {},
             }
 
-    def _documents(self, nq: NonrelQuery):
-        """The stored rows of a read, ordered, made distinct and sliced.
+    def _rows(self, nq: NonrelQuery) -> list[dict[str, Any]]:
+        """The rows of a read as ``{alias: document}``, ordered, made distinct and sliced.
 
-        Ordering by related models' values and distinct ``values()`` are done
-        client-side over the filtered rows (one extra ``in`` query per relation
-        hop), so slicing is applied after them.
+        Ordering by related models' values, distinct ``values()`` and selections
+        across multi-valued relations (one row per related row, as a JOIN gives)
+        are done client-side over the filtered rows (one extra ``in`` command per
+        relation hop), so slicing is applied after them.
         """
-        distinct = self.query.distinct and not self.query.default_cols
-        if not (distinct or self.related_ordering):
-            return self.store.fetch(nq)
+        query = self.query
+        distinct = query.distinct and not query.default_cols
+        chains = self.selected_chains
+        expands = any(
+            not is_single_valued(join_of(query, alias)) for chain in chains for alias in chain
+        )
+        if not (distinct or self.related_ordering or expands):
+            return self._join_rows(list(self.store.fetch(nq)))
         low, high = nq.low, nq.high
         nq.low, nq.high = 0, None
         # As in SQL, ordering columns take part in DISTINCT (Django documents
@@ -348,19 +418,75 @@ class NonrelCompiler(sql.SQLCompiler):
             documents = self._sorted_client_side(nq)
         else:
             documents = list(self.store.fetch(nq))
+        rows = self._join_rows(documents)
         if distinct:
             seen = set()
             unique = []
-            for document in documents:
+            base = self.base_alias
+            for row in rows:
                 key = repr(
-                    [_dig(document, (c, *p)) for _, c, p, _ in self.selections]
-                    + [_dig(document, path) for path in ordering_paths]
+                    [_dig(row.get(a) or {}, (c, *p)) for _, a, c, p, _ in self.selections]
+                    + [_dig(row[base], path) for path in ordering_paths]
                 )
                 if key not in seen:
                     seen.add(key)
-                    unique.append(document)
-            documents = unique
-        return documents[low:high]
+                    unique.append(row)
+            rows = unique
+        return rows[low:high]
+
+    def _join_rows(self, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Attach the joined rows a read selects: one ``$in`` command per alias.
+
+        Django's join types decide rows without a match: an INNER join drops
+        the row, a LEFT OUTER join keeps it with NULLs. Conditions the filter
+        put on the same alias (``filter(books__title=...).values("books__pages")``)
+        restrict the related rows, as the shared JOIN does in SQL.
+        """
+        base = self.base_alias
+        rows = [{base: document} for document in documents]
+        chains = self.selected_chains
+        if not chains or not rows:
+            return rows
+        query = self.query
+        order = list(dict.fromkeys(alias for chain in chains for alias in chain))
+        columns: dict[str, list[str]] = {alias: [] for alias in order}
+        for _, alias, column, *_ in self.selections:
+            if alias in columns:
+                columns[alias].append(column)
+        for _, alias, column in self.extra_selections or ():
+            if alias in columns:
+                columns[alias].append(column)
+        for alias in order:
+            parent = join_of(query, alias).parent_alias
+            if parent in columns:
+                columns[parent].append(join_of(query, alias).join_cols[0][0])
+        conditions = getattr(self, "where_builder", None)
+        conditions = conditions.alias_conditions if conditions else {}
+        limit = getattr(self.connection.features, "max_keys_per_command", None)
+        for alias in order:
+            join = join_of(query, alias)
+            parent_column, column = join.join_cols[0]
+            parent = join.parent_alias
+            keys = [row[parent].get(parent_column) for row in rows if row.get(parent) is not None]
+            found = fetch_by_keys(
+                self.store,
+                limit,
+                join.join_field.related_model._meta.concrete_model._meta,
+                column,
+                keys,
+                columns[alias],
+                conditions.get(alias, True),
+            )
+            joined = []
+            for row in rows:
+                source = row.get(parent)
+                matches = found.get(source.get(parent_column)) if source is not None else None
+                if matches:
+                    joined.extend({**row, alias: match} for match in matches)
+                elif join.join_type == LOUTER:
+                    joined.append({**row, alias: None})
+            rows = joined
+        return rows
 
     def _sorted_client_side(self, nq: NonrelQuery) -> list[dict[str, Any]]:
         """Rows ordered by related models' values: one ``in`` query per relation hop."""
@@ -396,6 +522,150 @@ class NonrelCompiler(sql.SQLCompiler):
             found = {row[target]: _dig(row, next_path) for row in self.store.fetch(lookup)}
             current = [found.get(value) for value in current]
         return current
+
+    # -- select_related ------------------------------------------------------
+    @cached_property
+    def related_steps(self) -> list[RelatedStep]:
+        """The select_related() tree, parents before children (Django's rules).
+
+        Without arguments: every non-null forward FK/one-to-one, down to
+        ``query.max_depth``. With names: those forward relations and reverse
+        one-to-ones, at any depth.
+        """
+        query = self.query
+        if not query.select_related:
+            return []
+        steps: list[RelatedStep] = []
+        requested = query.select_related if isinstance(query.select_related, dict) else None
+        self._walk_related(steps, query.get_meta(), (), requested, 1, query.get_select_mask())
+        return steps
+
+    def _walk_related(self, steps, opts, prefix, requested, depth, mask) -> None:
+        restricted = requested is not None
+        if not restricted and depth > self.query.max_depth:
+            return
+        found = set()
+        for field in opts.fields:
+            found.add(field.name)
+            if restricted and not field.is_relation and field.name in requested:
+                raise FieldError(
+                    f"Non-relational field given in select_related: '{field.name}'. "
+                    f"Choices are: {', '.join(_relation_choices(opts)) or '(none)'}"
+                )
+            if not select_related_descend(field, restricted, requested, mask):
+                continue
+            path = (*prefix, field.name)
+            steps.append(RelatedStep(path, prefix, field, False, field.remote_field.model))
+            nested = requested.get(field.name, {}) if restricted else None
+            self._walk_related(
+                steps,
+                field.remote_field.model._meta,
+                path,
+                nested,
+                depth + 1,
+                mask.get(field) or {},
+            )
+        if not restricted:
+            return
+        for rel in opts.related_objects:
+            if not rel.field.unique or rel.many_to_many:
+                continue
+            if not select_related_descend(rel, restricted, requested, mask):
+                continue
+            name = rel.field.related_query_name()
+            found.add(name)
+            path = (*prefix, name)
+            steps.append(RelatedStep(path, prefix, rel.field, True, rel.related_model))
+            self._walk_related(
+                steps, rel.related_model._meta, path, requested.get(name, {}), depth + 1, {}
+            )
+        invalid = set(requested) - found
+        if invalid:
+            raise FieldError(
+                "Invalid field name(s) given in select_related: "
+                f"{', '.join(sorted(repr(n) for n in invalid))}. "
+                f"Choices are: {', '.join(_relation_choices(opts)) or '(none)'}"
+            )
+
+    def _select_related_columns(self) -> list[str]:
+        """Base columns select_related() follows (the keys of the first hops)."""
+        columns = []
+        for step in self.related_steps:
+            if not step.parent:
+                columns.append(step.parent_key.column)
+        return columns
+
+    def _related_selections(self, documents: list[dict[str, Any]]) -> list[dict] | None:
+        """Per row, ``{"author": {attname: value} | None, "author__agent": ...}``.
+
+        One ``$in`` command per select_related() step (plus one per
+        multi-table-inheritance parent of a related model), whatever the
+        number of rows.
+        """
+        steps = self.related_steps
+        if not steps or not documents:
+            return None
+        limit = getattr(self.connection.features, "max_keys_per_command", None)
+        docs: dict[tuple, list[Any]] = {(): documents}
+        selections: dict[tuple, list[Any]] = {}
+        for step in steps:
+            parents = docs[step.parent]
+            parent_column, column = step.parent_key.column, step.key.column
+            opts = step.model._meta
+            found = fetch_by_keys(
+                self.store,
+                limit,
+                opts.concrete_model._meta,
+                column,
+                (d.get(parent_column) for d in parents if d is not None),
+            )
+            own = [
+                (found.get(d.get(parent_column)) or [None])[0] if d is not None else None
+                for d in parents
+            ]
+            docs[step.path] = own
+            selections[step.path] = self._model_values(step.model, own, limit)
+        return [
+            {"__".join(path): values[index] for path, values in selections.items()}
+            for index in range(len(documents))
+        ]
+
+    def _model_values(self, model, documents: list[Any], limit: int | None) -> list[Any]:
+        """``{attname: value}`` per stored row of ``model`` (None stays None).
+
+        Fields inherited from a concrete parent (multi-table inheritance) are
+        read from the parent's rows, fetched by the shared key.
+        """
+        opts = model._meta
+        sources = {opts.concrete_model: documents}
+        pks = [d.get(opts.pk.column) for d in documents if d is not None]
+        for parent in opts.get_parent_list():
+            parent_opts = parent._meta
+            found = fetch_by_keys(self.store, limit, parent_opts, parent_opts.pk.column, pks)
+            sources[parent] = [
+                (found.get(d.get(opts.pk.column)) or [None])[0] if d is not None else None
+                for d in documents
+            ]
+        connection, ops = self.connection, self.connection.ops
+        fields = []
+        for field in opts.concrete_fields:
+            col = field.get_col("related")
+            functions = ops.get_db_converters(col) + col.get_db_converters(connection)
+            fields.append((field, sources[field.model._meta.concrete_model], functions, col))
+        values = []
+        for index, document in enumerate(documents):
+            if document is None:
+                values.append(None)
+                continue
+            row = {}
+            for field, source, functions, col in fields:
+                stored = source[index]
+                value = None if stored is None else stored.get(field.column)
+                for function in functions:
+                    value = function(value, col, connection)
+                row[field.attname] = value
+            values.append(row)
+        return values
 
     def has_results(self) -> bool:
         nq = self.build_query(with_projection=False)
@@ -472,6 +742,34 @@ class NonrelCompiler(sql.SQLCompiler):
     def as_sql(self, with_limits=True, with_col_aliases=False):
         """A readable description of the command (``str(queryset.query)``)."""
         return self.store.describe(self.build_query()), ()
+
+
+@dataclass(frozen=True)
+class RelatedStep:
+    """One select_related() hop: ``path`` (names from the queried model), its parent path,
+    the FK/one-to-one ``field``, whether it is followed in ``reverse`` and the target model."""
+
+    path: tuple[str, ...]
+    parent: tuple[str, ...]
+    field: Any
+    reverse: bool
+    model: Any
+
+    @property
+    def parent_key(self):
+        """The field whose value on the parent row is the key to look up."""
+        return self.field.target_field if self.reverse else self.field
+
+    @property
+    def key(self):
+        """The field of the related model the key is matched against."""
+        return self.field if self.reverse else self.field.target_field
+
+
+def _relation_choices(opts) -> list[str]:
+    direct = [f.name for f in opts.fields if f.is_relation]
+    reverse = [r.field.related_query_name() for r in opts.related_objects if r.field.unique]
+    return direct + reverse
 
 
 def _dig(document: dict[str, Any], path: tuple[str | int, ...]) -> Any:
