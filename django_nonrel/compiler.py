@@ -197,8 +197,18 @@ class NonrelCompiler(sql.SQLCompiler):
                 ) from None
             if field.is_relation and not field.concrete:
                 raise _unsupported(f"Ordering by the reverse relation {name!r}", "Sort in Python.")
+            owner = field.model._meta.concrete_model
+            if field.concrete and owner is not opts.concrete_model:
+                # An inherited field lives in the parent's documents: hop
+                # through the parent links (multi-table inheritance).
+                for parent in opts.get_base_chain(owner):
+                    link = opts.get_ancestor_link(parent)
+                    if link is not None:
+                        hops.append(link)
+                    opts = parent._meta
             if (
                 field.is_relation
+                and parts[0] != "pk"
                 and field.attname != name
                 and (len(parts) > 1 or field.related_model._meta.ordering)
             ):
@@ -868,6 +878,8 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
     """QuerySet.update(): one update command, F() arithmetic as $inc/$mul."""
 
     def execute_sql(self, result_type):
+        if self.query.related_updates:
+            self._pin_related_ids()
         nq = self.build_query(with_projection=False)
         values = {}
         fields = []
@@ -923,6 +935,24 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
             f"update({field.name}=<{expr}>)",
             "Use F('same_field') + n, - n or * n; compute other values in Python.",
         )
+
+    def _pin_related_ids(self) -> None:
+        """Updates of inherited fields go to the parents' collections by key.
+
+        As Django's SQL compiler does, the matching keys are read once, so
+        the child and each parent update the same rows (a child and its
+        multi-table-inheritance parents share the key).
+        """
+        query = self.query.chain(klass=Query)
+        query.select_related = False
+        query.clear_ordering(force=True)
+        query.clear_select_fields()
+        query.add_fields([query.get_meta().pk.name])
+        compiler = query.get_compiler(connection=self.connection)
+        keys = [row["result"][name] for row in compiler.results_iter() for name in row["result"]]
+        self.query.clear_where()
+        self.query.add_filter("pk__in", keys)
+        self.query.related_ids = {model: keys for model in self.query.related_updates}
 
     def pre_sql_setup(self):
         return None

@@ -46,10 +46,8 @@ def names(queryset):
 def test_forward_fk_chain_filters(library):
     assert titles(Novel.objects.filter(writer__name="Camus")) == ["The Plague", "The Stranger"]
     assert titles(Novel.objects.filter(writer__publisher__country__name="UK")) == ["The Waves"]
-    assert titles(Novel.objects.filter(writer__publisher__name__startswith="Gal", pages__gt=200)) == [
-        "Nausea",
-        "The Plague",
-    ]
+    long_gallimard = Novel.objects.filter(writer__publisher__name__startswith="Gal", pages__gt=200)
+    assert titles(long_gallimard) == ["Nausea", "The Plague"]
 
 
 def test_forward_chain_costs_one_command_per_hop(library):
@@ -119,7 +117,9 @@ def test_in_subquery_and_exists(library):
 
 
 def test_values_across_relations(library):
-    rows = Novel.objects.filter(pages=120).values("title", "writer__name", "writer__publisher__name")
+    rows = Novel.objects.filter(pages=120).values(
+        "title", "writer__name", "writer__publisher__name"
+    )
     assert sorted(rows, key=lambda r: r["title"]) == [
         {"title": "The Stranger", "writer__name": "Camus", "writer__publisher__name": "Gallimard"},
         {"title": "The Waves", "writer__name": "Woolf", "writer__publisher__name": "Penguin"},
