@@ -376,7 +376,7 @@ class NonrelCompiler(sql.SQLCompiler):
         converters = self.converters
         base = self.base_alias
         rows = self._rows(nq)
-        related = self._related_selections([row[base] for row in rows])
+        related = self._related_selections(rows)
         extra = self._extra_select(rows)
         for index, row in enumerate(rows):
             document = row[base]
@@ -424,11 +424,16 @@ class NonrelCompiler(sql.SQLCompiler):
         ordering_paths += [order.path for hops, order in self.related_ordering if not hops]
         if distinct and nq.columns is not None:
             nq.columns += [p[0] for p in ordering_paths if p[0] not in nq.columns]
+        sources = self._ordering_sources()
+        if nq.columns is not None:
+            needed = [c for alias, c, _, _ in sources if alias == self.base_alias]
+            nq.columns += [c for c in dict.fromkeys(needed) if c not in nq.columns]
+        extra = {}
+        for alias, column, _, _ in sources:
+            extra.setdefault(alias, []).append(column)
+        rows = self._join_rows(list(self.store.fetch(nq)), extra)
         if self.related_ordering:
-            documents = self._sorted_client_side(nq)
-        else:
-            documents = list(self.store.fetch(nq))
-        rows = self._join_rows(documents)
+            rows = self._sorted_rows(rows, sources)
         if distinct:
             seen = set()
             unique = []
@@ -444,13 +449,16 @@ class NonrelCompiler(sql.SQLCompiler):
             rows = unique
         return rows[low:high]
 
-    def _join_rows(self, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _join_rows(
+        self, documents: list[dict[str, Any]], extra: dict[str, list[str]] | None = None
+    ) -> list[dict[str, Any]]:
         """Attach the joined rows a read selects: one ``$in`` command per alias.
 
         Django's join types decide rows without a match: an INNER join drops
         the row, a LEFT OUTER join keeps it with NULLs. Conditions the filter
         put on the same alias (``filter(books__title=...).values("books__pages")``)
-        restrict the related rows, as the shared JOIN does in SQL.
+        restrict the related rows, as the shared JOIN does in SQL. ``extra``
+        names more columns to read per alias (for client-side ordering).
         """
         base = self.base_alias
         rows = [{base: document} for document in documents]
@@ -459,7 +467,9 @@ class NonrelCompiler(sql.SQLCompiler):
             return rows
         query = self.query
         order = list(dict.fromkeys(alias for chain in chains for alias in chain))
-        columns: dict[str, list[str]] = {alias: [] for alias in order}
+        columns: dict[str, list[str]] = {
+            alias: list((extra or {}).get(alias, ())) for alias in order
+        }
         for _, alias, column, *_ in self.selections:
             if alias in columns:
                 columns[alias].append(column)
@@ -498,20 +508,48 @@ class NonrelCompiler(sql.SQLCompiler):
             rows = joined
         return rows
 
-    def _sorted_client_side(self, nq: NonrelQuery) -> list[dict[str, Any]]:
-        """Rows ordered by related models' values: one ``in`` query per relation hop."""
-        if nq.columns is not None:
-            needed = [hops[0].column for hops, _ in self.related_ordering if hops]
-            needed += [order.path[0] for hops, order in self.related_ordering if not hops]
-            nq.columns += [c for c in dict.fromkeys(needed) if c not in nq.columns]
-        documents = list(self.store.fetch(nq))
-        positions = list(range(len(documents)))
-        for hops, order in reversed(self.related_ordering):
-            values = self._ordering_values(documents, hops, order.path)
+    @cached_property
+    def parent_aliases(self) -> dict[Any, str]:
+        """Concrete parent model -> alias of its joined documents (multi-table inheritance)."""
+        aliases = {}
+        for _, alias, _, _, expr in self.selections:
+            if alias != self.base_alias and isinstance(expr, Col):
+                join = self.query.alias_map.get(alias)
+                field = getattr(join, "join_field", None)
+                if getattr(getattr(field, "remote_field", None), "parent_link", False):
+                    aliases[expr.target.model._meta.concrete_model] = alias
+        return aliases
+
+    def _ordering_sources(self) -> list[tuple[str, str, list[Any], tuple]]:
+        """Per related ordering: (alias it starts from, column read there, hops left, path).
+
+        Hops through multi-table-inheritance parents the read already joins
+        are taken from those documents, so ordering by an inherited field costs
+        no extra command.
+        """
+        sources = []
+        for hops, order in self.related_ordering:
+            alias = self.base_alias
+            while hops and getattr(hops[0].remote_field, "parent_link", False):
+                parent = self.parent_aliases.get(hops[0].related_model._meta.concrete_model)
+                if parent is None or self.query.alias_map[parent].parent_alias != alias:
+                    break
+                alias, hops = parent, hops[1:]
+            column = hops[0].column if hops else order.path[0]
+            sources.append((alias, column, hops, order.path))
+        return sources
+
+    def _sorted_rows(self, rows, sources) -> list[dict[str, Any]]:
+        """Rows ordered by related models' values: one ``in`` command per remaining hop."""
+        positions = list(range(len(rows)))
+        orders = [order for _, order in self.related_ordering]
+        for (alias, _, hops, path), order in reversed(list(zip(sources, orders, strict=True))):
+            documents = [row.get(alias) or {} for row in rows]
+            values = self._ordering_values(documents, hops, path)
             positions.sort(
                 key=lambda i, v=values: (v[i] is not None, v[i]), reverse=order.descending
             )
-        return [documents[i] for i in positions]
+        return [rows[i] for i in positions]
 
     def _ordering_values(self, documents, hops, path) -> list[Any]:
         if not hops:
@@ -599,77 +637,100 @@ class NonrelCompiler(sql.SQLCompiler):
 
     def _select_related_columns(self) -> list[str]:
         """Base columns select_related() follows (the keys of the first hops)."""
-        columns = []
-        for step in self.related_steps:
-            if not step.parent:
-                columns.append(step.parent_key.column)
-        return columns
+        opts = self.query.get_meta()
+        return [
+            step.parent_key.column
+            for step in self.related_steps
+            if not step.parent and step.parent_key.model._meta.concrete_model is opts.concrete_model
+        ]
 
-    def _related_selections(self, documents: list[dict[str, Any]]) -> list[dict] | None:
+    def _related_selections(self, rows: list[dict[str, Any]]) -> list[dict] | None:
         """Per row, ``{"author": {attname: value} | None, "author__agent": ...}``.
 
         One ``$in`` command per select_related() step (plus one per
-        multi-table-inheritance parent of a related model), whatever the
-        number of rows.
+        multi-table-inheritance parent of a related model that the parent
+        row does not already hold), whatever the number of rows.
         """
         steps = self.related_steps
-        if not steps or not documents:
+        if not steps or not rows:
             return None
         limit = getattr(self.connection.features, "max_keys_per_command", None)
-        docs: dict[tuple, list[Any]] = {(): documents}
+        base = self.query.get_meta().concrete_model
+        root = [
+            {
+                base: row[self.base_alias],
+                **{model: row.get(alias) for model, alias in self.parent_aliases.items()},
+            }
+            for row in rows
+        ]
+        # Per path: for each row, the stored documents of the related object by
+        # concrete model (its own and its parents'), or None.
+        sources: dict[tuple, list[Any]] = {(): root}
         selections: dict[tuple, list[Any]] = {}
         for step in steps:
-            parents = docs[step.parent]
+            parents = sources[step.parent]
+            owner = step.parent_key.model._meta.concrete_model
             parent_column, column = step.parent_key.column, step.key.column
-            opts = step.model._meta
-            found = fetch_by_keys(
-                self.store,
-                limit,
-                opts.concrete_model._meta,
-                column,
-                (d.get(parent_column) for d in parents if d is not None),
-            )
-            own = [
-                (found.get(d.get(parent_column)) or [None])[0] if d is not None else None
-                for d in parents
-            ]
-            docs[step.path] = own
-            selections[step.path] = self._model_values(step.model, own, limit)
+
+            def key(parent, owner=owner, column=parent_column):
+                document = parent.get(owner) if parent is not None else None
+                return None if document is None else document.get(column)
+
+            keys = [key(parent) for parent in parents]
+            opts = step.model._meta.concrete_model._meta
+            found = fetch_by_keys(self.store, limit, opts, column, keys)
+            own = [(found.get(k) or [None])[0] if k is not None else None for k in keys]
+            known = parents if step.reverse and step.field.remote_field.parent_link else None
+            sources[step.path] = self._with_parents(step.model, own, limit, known)
+            selections[step.path] = self._model_values(step.model, sources[step.path])
         return [
             {"__".join(path): values[index] for path, values in selections.items()}
-            for index in range(len(documents))
+            for index in range(len(rows))
         ]
 
-    def _model_values(self, model, documents: list[Any], limit: int | None) -> list[Any]:
-        """``{attname: value}`` per stored row of ``model`` (None stays None).
+    def _with_parents(self, model, documents, limit, known=None) -> list[Any]:
+        """Per stored row of ``model``: ``{concrete model: document}`` with its MTI parents.
 
-        Fields inherited from a concrete parent (multi-table inheritance) are
-        read from the parent's rows, fetched by the shared key.
+        Parents come from ``known`` (the row we came from, when following a
+        parent link in reverse) or are fetched by the shared key, one command
+        per parent model.
         """
         opts = model._meta
-        sources = {opts.concrete_model: documents}
-        pks = [d.get(opts.pk.column) for d in documents if d is not None]
+        inherited = known or [None] * len(documents)
+        result = [
+            None if d is None else {**(k or {}), opts.concrete_model: d}
+            for d, k in zip(documents, inherited, strict=True)
+        ]
+        pk_column = opts.pk.column
         for parent in opts.get_parent_list():
+            parent = parent._meta.concrete_model
+            if known is not None and all(r is None or parent in r for r in result):
+                continue
             parent_opts = parent._meta
-            found = fetch_by_keys(self.store, limit, parent_opts, parent_opts.pk.column, pks)
-            sources[parent] = [
-                (found.get(d.get(opts.pk.column)) or [None])[0] if d is not None else None
-                for d in documents
-            ]
+            keys = [d.get(pk_column) for d in documents if d is not None]
+            found = fetch_by_keys(self.store, limit, parent_opts, parent_opts.pk.column, keys)
+            for entry, document in zip(result, documents, strict=True):
+                if entry is not None:
+                    entry[parent] = (found.get(document.get(pk_column)) or [None])[0]
+        return result
+
+    def _model_values(self, model, sources: list[Any]) -> list[Any]:
+        """``{attname: value}`` per related object (None stays None), converters applied."""
+        opts = model._meta
         connection, ops = self.connection, self.connection.ops
         fields = []
         for field in opts.concrete_fields:
             col = field.get_col("related")
             functions = ops.get_db_converters(col) + col.get_db_converters(connection)
-            fields.append((field, sources[field.model._meta.concrete_model], functions, col))
+            fields.append((field, field.model._meta.concrete_model, functions, col))
         values = []
-        for index, document in enumerate(documents):
-            if document is None:
+        for source in sources:
+            if source is None:
                 values.append(None)
                 continue
             row = {}
-            for field, source, functions, col in fields:
-                stored = source[index]
+            for field, owner, functions, col in fields:
+                stored = source.get(owner)
                 value = None if stored is None else stored.get(field.column)
                 for function in functions:
                     value = function(value, col, connection)
@@ -895,11 +956,15 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
             for column, value in values.items():
                 if column in absent and value.operator == "set" and value.value is None:
                     values[column] = UpdateValue("unset", None)
-        count = 0
+        count = None
         if values and not nq.matches_nothing:
             count = self.store.update(nq, values)
         for related in self.query.get_related_updates():
-            related.get_compiler(self.using).execute_sql(result_type)
+            # As in Django: with nothing to write here, a parent's count is the result.
+            related_count = related.get_compiler(self.using).execute_sql(None)
+            if count is None and related_count:
+                count = related_count
+        count = count or 0
         return RowCountCursor(count) if result_type == CURSOR else count
 
     def _update_value(self, field, value) -> UpdateValue:
@@ -947,12 +1012,24 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
         query.select_related = False
         query.clear_ordering(force=True)
         query.clear_select_fields()
-        query.add_fields([query.get_meta().pk.name])
+        meta = query.get_meta()
+        names = [meta.pk.name]
+        index = {}
+        for parent in self.query.related_updates:
+            index[parent] = 0
+            # A parent outside the primary-key chain (multiple inheritance)
+            # has keys of its own, read through the join to it.
+            if not all(p.join_field.primary_key for p in meta.get_path_to_parent(parent)):
+                index[parent] = len(names)
+                names.append(parent._meta.pk.name)
+        query.add_fields(names)
         compiler = query.get_compiler(connection=self.connection)
-        keys = [row["result"][name] for row in compiler.results_iter() for name in row["result"]]
+        rows = [list(row["result"].values()) for row in compiler.results_iter()]
         self.query.clear_where()
-        self.query.add_filter("pk__in", keys)
-        self.query.related_ids = {model: keys for model in self.query.related_updates}
+        self.query.add_filter("pk__in", [row[0] for row in rows])
+        self.query.related_ids = {
+            parent: [row[position] for row in rows] for parent, position in index.items()
+        }
 
     def pre_sql_setup(self):
         return None

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.relations.models import Pizzeria, Place, Restaurant
+from tests.relations.models import Country, Pizzeria, Place, Restaurant
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,8 @@ def test_parent_and_child_querysets(town):
         pizzerias = list(Pizzeria.objects.all())
     assert pizzerias[0].city == "Rome" and pizzerias[0].serves_pizza
     # Pizzeria rows, then Restaurant and Place documents by key; the inherited
-    # Meta.ordering ("name") is sorted client-side after its own key lookups.
-    assert len(ctx.captured_queries) == (5 if ON_MONGODB else 1)
+    # Meta.ordering ("name") is sorted client-side from those documents.
+    assert len(ctx.captured_queries) == (3 if ON_MONGODB else 1)
     with CaptureQueriesContext(connection) as ctx:
         list(Pizzeria.objects.order_by("pk"))
     assert len(ctx.captured_queries) == (3 if ON_MONGODB else 1)
@@ -63,6 +63,28 @@ def test_parent_to_child_access(town):
         "Park"
     ]
     assert [p.name for p in Place.objects.filter(restaurant__serves_pizza=True)] == ["Napoli"]
+
+
+def test_select_related_through_inheritance(town):
+    italy = Country.objects.create(name="Italy")
+    Place.objects.filter(city="Rome").update(country=italy)
+    with CaptureQueriesContext(connection) as ctx:
+        napoli = Pizzeria.objects.select_related("country").get()
+        assert napoli.country.name == "Italy"
+    # Pizzeria, its Restaurant and Place documents, then the country.
+    assert len(ctx.captured_queries) == (4 if ON_MONGODB else 1)
+    with CaptureQueriesContext(connection) as ctx:
+        places = list(Place.objects.select_related("restaurant__pizzeria"))
+        assert [p.name for p in places] == ["Bistro", "Napoli", "Park"]
+        assert places[1].restaurant.pizzeria.oven == "wood"
+        assert places[1].restaurant.pizzeria.city == "Rome"
+        assert places[0].restaurant.serves_pizza is False
+    # Places, restaurants, pizzerias: parents come from the rows already read.
+    assert len(ctx.captured_queries) == (3 if ON_MONGODB else 1)
+    with pytest.raises(Restaurant.DoesNotExist):
+        places[2].restaurant  # noqa: B018
+    with pytest.raises(Pizzeria.DoesNotExist):
+        places[0].restaurant.pizzeria  # noqa: B018
 
 
 def test_update_and_delete_cascade(town):

@@ -59,6 +59,7 @@ class Note(models.Model):
 class Place(models.Model):
     name = models.CharField(max_length=50)
     city = models.CharField(max_length=50)
+    country = models.ForeignKey(Country, models.SET_NULL, null=True, related_name="places")
 
     class Meta:
         ordering = ["name"]
