@@ -43,6 +43,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.query_utils import select_related_descend
 from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, LOUTER, MULTI, SINGLE
+from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 
 from django_nonrel.nulls import absent_when_null, check_not_null
@@ -88,7 +89,13 @@ class NonrelCompiler(sql.SQLCompiler):
 
     @cached_property
     def base_alias(self) -> str:
-        return self.query.base_table or self.query.get_initial_alias()
+        # Not Query.base_table: it caches None when read before the first alias
+        # exists, which breaks every later compile of the same query.
+        query = self.query
+        for alias, table in query.alias_map.items():
+            if not isinstance(table, Join) and query.alias_refcount.get(alias, 1):
+                return alias
+        return query.get_initial_alias()
 
     # -- building the NonrelQuery ------------------------------------------
     def build_query(self, *, with_projection: bool = True) -> NonrelQuery:
@@ -798,6 +805,11 @@ class NonrelCompiler(sql.SQLCompiler):
             source = source.source
         if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
             return Aggregate(alias=alias, function=function, distinct=expr.distinct)
+        if isinstance(source, Col) and source.alias not in (self.base_alias, None):
+            raise _unsupported(
+                f"The aggregate {alias!r} over a related model's field",
+                "Aggregate the related model's queryset, filtered by key.",
+            )
         if isinstance(source, Col):
             return Aggregate(
                 alias=alias,

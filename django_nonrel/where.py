@@ -26,7 +26,7 @@ from typing import Any
 
 from django.core.exceptions import FullResultSet
 from django.db import NotSupportedError
-from django.db.models import Field
+from django.db.models import Field, ForeignObjectRel
 from django.db.models.expressions import Col, ColPairs, Exists, ExpressionList, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Extract, TruncDate, TruncTime
@@ -311,6 +311,9 @@ class WhereBuilder:
             return constant
         name = getattr(lookup, "nonrel_lookup", lookup.lookup_name)
         field = getattr(lookup.lhs, "output_field", None)
+        if isinstance(field, ForeignObjectRel) and isinstance(lookup.lhs, Col):
+            # A reverse relation (filter(article=5)) compares the joined key.
+            field = lookup.lhs.target
         value = self._value(lookup, name, field)
         if name == "in":
             value = [v for v in value if v is not None]

@@ -164,3 +164,22 @@ def test_column_comparisons_across_relations_are_refused_clearly(library):
         pytest.skip("SQL backends compare columns in SQL")
     with pytest.raises(NotSupportedError, match="F\\(\\) expressions"):
         list(Novel.objects.filter(title=F("writer__name")))
+
+
+def test_aggregates_over_related_fields_never_read_the_wrong_column(library):
+    from django.db.models import Sum
+
+    if ON_MONGODB:
+        with pytest.raises(NotSupportedError, match="related model's field"):
+            Writer.objects.aggregate(total=Sum("novels__pages"))
+    else:
+        assert Writer.objects.aggregate(total=Sum("novels__pages")) == {"total": 790}
+    total = Novel.objects.filter(writer__publisher__name="Gallimard").aggregate(t=Sum("pages"))
+    assert total == {"t": 670}
+
+
+def test_reverse_relation_compared_to_instances_and_keys(library):
+    stranger = Novel.objects.get(title="The Stranger")
+    assert names(Writer.objects.filter(novels=stranger)) == ["Camus"]
+    assert names(Writer.objects.filter(novels=stranger.pk)) == ["Camus"]
+    assert names(Writer.objects.filter(novels__in=[stranger.pk]).distinct()) == ["Camus"]
