@@ -118,8 +118,36 @@ class NonrelCompiler(sql.SQLCompiler):
         if with_projection:
             base = [column for _, alias, column, *_ in self.selections if alias == self.base_alias]
             hops = [join_of(query, chain[0]).join_cols[0][0] for chain in self.selected_chains]
-            nq.columns = list(dict.fromkeys([*base, *hops, *self._select_related_columns()]))
+            weights = [column for column, _ in self.row_weights]
+            nq.columns = list(
+                dict.fromkeys([*base, *hops, *weights, *self._select_related_columns()])
+            )
         return nq
+
+    @property
+    def row_weights(self) -> list[tuple[str, dict[Any, int]]]:
+        """(base column, matches per key) of filters that repeat rows as a JOIN does.
+
+        A filter across a multi-valued relation repeats a row once per
+        matching related row in SQL; not when the query is distinct(), and not
+        for an alias the read selects (its rows are joined one by one already).
+        """
+        builder = getattr(self, "where_builder", None)
+        if builder is None or not builder.row_weights or self.query.distinct:
+            return []
+        selected = {alias for chain in self.selected_chains for alias in chain}
+        return [weight for alias, weight in builder.row_weights.items() if alias not in selected]
+
+    def _repeat(self, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each document as many times as the JOINs of its filter would give it."""
+        weights = self.row_weights
+        repeated = []
+        for document in documents:
+            times = 1
+            for column, counts in weights:
+                times *= counts.get(_hashable_key(document.get(column)), 1)
+            repeated.extend([document] * times)
+        return repeated
 
     def _reject_unsupported(self) -> None:
         query = self.query
@@ -421,7 +449,8 @@ class NonrelCompiler(sql.SQLCompiler):
         expands = any(
             not is_single_valued(join_of(query, alias)) for chain in chains for alias in chain
         )
-        if not (distinct or self.related_ordering or expands):
+        repeats = bool(self.row_weights)
+        if not (distinct or self.related_ordering or expands or repeats):
             return self._join_rows(list(self.store.fetch(nq)))
         low, high = nq.low, nq.high
         nq.low, nq.high = 0, None
@@ -438,7 +467,8 @@ class NonrelCompiler(sql.SQLCompiler):
         extra = {}
         for alias, column, _, _ in sources:
             extra.setdefault(alias, []).append(column)
-        rows = self._join_rows(list(self.store.fetch(nq)), extra)
+        documents = list(self.store.fetch(nq))
+        rows = self._join_rows(self._repeat(documents) if repeats else documents, extra)
         if self.related_ordering:
             rows = self._sorted_rows(rows, sources)
         if distinct:
@@ -783,11 +813,22 @@ class NonrelCompiler(sql.SQLCompiler):
         elif all(s.function == "count" and s.path is None for s in specs) and not (
             nq.distinct and nq.columns
         ):
-            total = self.store.count(nq)
+            total = compiler._count(nq)
             row = {spec.alias: total for spec in specs}
         else:
             row = self.store.aggregate(nq, specs)[0]
         return tuple(row[alias] for alias in annotations)
+
+    def _count(self, nq: NonrelQuery) -> int:
+        """count(): one count command, or the repeated rows of a JOIN-like filter."""
+        weights = self.row_weights
+        if not weights:
+            return self.store.count(nq)
+        low, high = nq.low, nq.high
+        nq.low, nq.high, nq.columns = 0, None, [column for column, _ in weights]
+        total = len(self._repeat(list(self.store.fetch(nq))))
+        total = total if high is None else min(total, high)
+        return max(total - low, 0)
 
     def _aggregate_spec(self, alias: str, expr: Any) -> Aggregate:
         function = next(
@@ -853,6 +894,10 @@ def _relation_choices(opts) -> list[str]:
     direct = [f.name for f in opts.fields if f.is_relation]
     reverse = [r.field.related_query_name() for r in opts.related_objects if r.field.unique]
     return direct + reverse
+
+
+def _hashable_key(value: Any) -> Any:
+    return value if not isinstance(value, (list, dict)) else repr(value)
 
 
 def _dig(document: dict[str, Any], path: tuple[str | int, ...]) -> Any:

@@ -115,12 +115,7 @@ class KeyLookups:
         where = Node() if condition is True else _as_node(condition)
         lookup = NonrelQuery(table=table, pk_column=pk_column, where=where)
         keys = [key for key in self.store.distinct_values(lookup, column) if key is not None]
-        if self.limit is not None and len(keys) > self.limit:
-            raise NotSupportedError(
-                f"A filter across a relation matched {len(keys)} keys of {table!r}, more "
-                f"than one command may carry ({self.limit}). Narrow the condition on the "
-                "related model, or store the value you filter on in this model's documents."
-            )
+        self._check_size(len(keys), table)
         return keys
 
     def resolve(self, alias: str, condition: Filter) -> Filter:
@@ -138,6 +133,61 @@ class KeyLookups:
             missing = self.missing(join, parent_column, parent_field)
             result = missing if result is False else Node(OR, [result, missing])
         return result
+
+    def resolve_weighted(
+        self,
+        alias: str,
+        condition: Filter,
+        weights: dict[Any, int] | None,
+        weight_column: str | None,
+    ) -> tuple[Filter, dict[Any, int] | None, str]:
+        """``resolve()``, also counting the matching rows of ``alias`` per parent key.
+
+        A single-valued hop with no counts below it is a plain key lookup
+        (``distinct``). Otherwise the matching rows' keys are read (one
+        ``find``, projected on the key columns) and each row counts as many
+        times as it matched below (``weights`` of its ``weight_column``).
+        Returns (condition on the parent, counts or None when all are 1,
+        the parent column the counts are keyed by).
+        """
+        join = join_of(self.query, alias)
+        parent_column, column = join.join_cols[0]
+        if (weights is None and is_single_valued(join)) or isinstance(condition, bool):
+            return self.resolve(alias, condition), None, parent_column
+        opts = _opts_of(join)
+        columns = [column] if weights is None else [column, weight_column]
+        lookup = NonrelQuery(
+            table=join.table_name,
+            pk_column=opts.pk.column,
+            where=_as_node(condition),
+            columns=list(dict.fromkeys(columns)),
+        )
+        counts: dict[Any, int] = {}
+        for row in self.store.fetch(lookup):
+            key = row.get(column)
+            if key is not None:
+                weight = 1 if weights is None else weights.get(row.get(weight_column), 1)
+                counts[key] = counts.get(key, 0) + weight
+        self._check_size(len(counts), join.table_name)
+        parent_field = join.join_fields[0][0] if join.join_fields else None
+        result: Filter = (
+            Leaf(path=(parent_column,), lookup="in", value=list(counts), field=parent_field)
+            if counts
+            else False
+        )
+        if join.join_type == LOUTER and matches_missing_row(condition):
+            missing = self.missing(join, parent_column, parent_field)
+            result = missing if result is False else Node(OR, [result, missing])
+        repeated = any(count > 1 for count in counts.values())
+        return result, (counts if repeated else None), parent_column
+
+    def _check_size(self, count: int, table: str) -> None:
+        if self.limit is not None and count > self.limit:
+            raise NotSupportedError(
+                f"A filter across a relation matched {count} keys of {table!r}, more "
+                f"than one command may carry ({self.limit}). Narrow the condition on the "
+                "related model, or store the value you filter on in this model's documents."
+            )
 
     def missing(self, join: Join, parent_column: str, parent_field: Any) -> Filter:
         """Parent rows with no joined row: a NULL key, or (reverse) a key nobody references."""

@@ -97,17 +97,18 @@ class WhereBuilder:
         #: Conditions an AND at the top put on a joined alias: values() and
         #: select of that alias see only the related rows the filter kept.
         self.alias_conditions: dict[str, Filter] = {}
+        #: Per top-level multi-valued alias: (base column, {key: matching related
+        #: rows}). A JOIN repeats a row once per related row that matched; the
+        #: compiler repeats rows by these counts unless the query is distinct.
+        self.row_weights: dict[str, tuple[str, dict[Any, int]]] = {}
 
     # -- tree ---------------------------------------------------------------
     def build(self, node: Any) -> Filter:
         """The filter on the base table; related conditions already resolved to keys."""
         item = self._build(node, top=True)
         if isinstance(item, Related):
-            condition = self._resolve(item.condition)
-            if len(item.path) == 1:
-                self.alias_conditions[item.path[0]] = condition
-            item = Related(item.path, condition)
-        return self._resolve(item)
+            return self._resolve_top(item)
+        return item
 
     def _build(self, node: Any, top: bool = False) -> Item:
         if isinstance(node, WhereNode):
@@ -129,7 +130,9 @@ class WhereBuilder:
                 "a ^ b as (a & ~b) | (~a & b)."
             )
         connector = AND if node.connector == AND else OR
-        items = [self._build(child) for child in node.children]
+        # Children of a top-level AND are top-level too (chained filter() calls).
+        nested_top = top and connector == AND and not node.negated
+        items = [self._build(child, nested_top) for child in node.children]
         return self._combine(connector, items, node.negated, top)
 
     def _combine(self, connector: str, items: list[Item], negated: bool, top: bool = False) -> Item:
@@ -159,11 +162,10 @@ class WhereBuilder:
             for alias, members in groups.items()
         ]
         if top and connector == AND and not negated and (plain or len(merged) > 1):
-            # The top-level AND decides which related rows a select of the
-            # alias sees; resolve each group's inner condition once.
-            merged = [Related(item.path, self._resolve(item.condition)) for item in merged]
-            for item in merged:
-                self.alias_conditions[item.path[0]] = item.condition
+            children = self._fold(AND, plain + [self._resolve_top(item) for item in merged])
+            if isinstance(children, bool):
+                return children
+            return children[0] if len(children) == 1 else Node(AND, children)
         if not plain and len(merged) == 1:
             only = merged[0]
             if not negated:
@@ -198,6 +200,30 @@ class WhereBuilder:
         if isinstance(item, Node):
             return Node(item.connector, item.children, not item.negated)
         return Node(AND, [item], negated=True)
+
+    def _resolve_top(self, item: Related) -> Filter:
+        """A related condition ANDed at the top of the WHERE: also records what a JOIN would.
+
+        The condition on the alias is kept for selections of that alias, and
+        how many related rows matched per key (a JOIN's row multiplicity).
+        """
+        lookups = KeyLookups(self.connection, self.query)
+        condition, weights, column = self._resolve_weighted(item.condition, lookups)
+        (alias,) = item.path
+        self.alias_conditions[alias] = condition
+        result, weights, column = lookups.resolve_weighted(alias, condition, weights, column)
+        if weights:
+            self.row_weights[alias] = (column, weights)
+        return result
+
+    def _resolve_weighted(self, item: Item, lookups: KeyLookups):
+        """(condition, matches per key or None, the column the keys are of)."""
+        if not isinstance(item, Related):
+            return item, None, None
+        condition, weights, column = self._resolve_weighted(item.condition, lookups)
+        for alias in reversed(item.path):
+            condition, weights, column = lookups.resolve_weighted(alias, condition, weights, column)
+        return condition, weights, column
 
     def _resolve(self, item: Item) -> Filter:
         """A related condition as a condition on the scope it hangs from: one command per hop."""

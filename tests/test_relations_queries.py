@@ -183,3 +183,20 @@ def test_reverse_relation_compared_to_instances_and_keys(library):
     assert names(Writer.objects.filter(novels=stranger)) == ["Camus"]
     assert names(Writer.objects.filter(novels=stranger.pk)) == ["Camus"]
     assert names(Writer.objects.filter(novels__in=[stranger.pk]).distinct()) == ["Camus"]
+
+
+def test_filters_across_multi_valued_relations_repeat_rows_like_a_join(library):
+    # Django's JOIN semantics: a novel with two matching labels comes twice.
+    two_labels = Novel.objects.filter(labels__name__in=["classic", "short"])
+    assert titles(two_labels) == ["The Plague", "The Stranger", "The Stranger", "The Waves"]
+    assert two_labels.count() == 4
+    assert titles(two_labels.distinct()) == ["The Plague", "The Stranger", "The Waves"]
+    assert two_labels.distinct().count() == 3
+    assert names(Writer.objects.filter(novels__pages__lt=1000)) == [
+        "Camus",
+        "Camus",
+        "Sartre",
+        "Woolf",
+    ]
+    ordered = Writer.objects.filter(novels__pages__lt=1000).order_by("-name")
+    assert list(ordered.values_list("name", flat=True)[1:3]) == ["Sartre", "Camus"]
