@@ -106,6 +106,11 @@ class NonrelCompiler(sql.SQLCompiler):
         if with_projection:
             self.selections  # noqa: B018 -- joins parent tables (MTI) before the WHERE
         builder = WhereBuilder(self.connection, self.base_alias, self._subquery_values, query)
+        if with_projection:
+            columns = self._join_columns()
+            builder.select_columns = {
+                chain[0]: columns[chain[0]] for chain in self.selected_chains if chain
+            }
         self.where_builder = builder
         built = builder.build(query.where)
         if built is False:
@@ -503,37 +508,31 @@ class NonrelCompiler(sql.SQLCompiler):
         if not chains or not rows:
             return rows
         query = self.query
-        order = list(dict.fromkeys(alias for chain in chains for alias in chain))
-        columns: dict[str, list[str]] = {
-            alias: list((extra or {}).get(alias, ())) for alias in order
-        }
-        for _, alias, column, *_ in self.selections:
-            if alias in columns:
-                columns[alias].append(column)
-        for _, alias, column in self.extra_selections or ():
-            if alias in columns:
-                columns[alias].append(column)
-        for alias in order:
-            parent = join_of(query, alias).parent_alias
-            if parent in columns:
-                columns[parent].append(join_of(query, alias).join_cols[0][0])
-        conditions = getattr(self, "where_builder", None)
-        conditions = conditions.alias_conditions if conditions else {}
+        columns = self._join_columns(extra)
+        builder = getattr(self, "where_builder", None)
+        conditions = builder.alias_conditions if builder else {}
+        kept = builder.kept_rows if builder else {}
         limit = getattr(self.connection.features, "max_keys_per_command", None)
-        for alias in order:
+        for alias in columns:
             join = join_of(query, alias)
             parent_column, column = join.join_cols[0]
             parent = join.parent_alias
-            keys = [row[parent].get(parent_column) for row in rows if row.get(parent) is not None]
-            found = fetch_by_keys(
-                self.store,
-                limit,
-                join.join_field.related_model._meta.concrete_model._meta,
-                column,
-                keys,
-                columns[alias],
-                conditions.get(alias, True),
-            )
+            if alias in kept and set(columns[alias]) <= set(kept[alias][0]):
+                # The filter's key lookup already read these rows.
+                found = {}
+                for related in kept[alias][1]:
+                    found.setdefault(_hashable_key(related.get(column)), []).append(related)
+            else:
+                keys = [row[parent].get(parent_column) for row in rows if row.get(parent)]
+                found = fetch_by_keys(
+                    self.store,
+                    limit,
+                    join.join_field.related_model._meta.concrete_model._meta,
+                    column,
+                    keys,
+                    columns[alias],
+                    conditions.get(alias, True),
+                )
             joined = []
             for row in rows:
                 source = row.get(parent)
@@ -544,6 +543,26 @@ class NonrelCompiler(sql.SQLCompiler):
                     joined.append({**row, alias: None})
             rows = joined
         return rows
+
+    def _join_columns(self, extra: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+        """Joined aliases a read selects (parents first) -> the columns to read there."""
+        query = self.query
+        order = dict.fromkeys(alias for chain in self.selected_chains for alias in chain)
+        columns: dict[str, list[str]] = {
+            alias: list((extra or {}).get(alias, ())) for alias in order
+        }
+        for _, alias, column, *_ in self.selections:
+            if alias in columns:
+                columns[alias].append(column)
+        for _, alias, column in self.extra_selections or ():
+            if alias in columns:
+                columns[alias].append(column)
+        for alias in order:
+            join = join_of(query, alias)
+            columns[alias].append(join.join_cols[0][1])
+            if join.parent_alias in columns:
+                columns[join.parent_alias].append(join.join_cols[0][0])
+        return {alias: list(dict.fromkeys(names)) for alias, names in columns.items()}
 
     @cached_property
     def parent_aliases(self) -> dict[Any, str]:

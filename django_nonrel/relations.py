@@ -107,6 +107,8 @@ class KeyLookups:
         self.query = query
         self.store = connection.store
         self.limit = getattr(connection.features, "max_keys_per_command", None)
+        #: Rows read by a counting lookup, kept for a selection of the same alias.
+        self.kept: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
 
     def keys(self, table: str, pk_column: str, column: str, condition: Filter) -> list[Any]:
         """Distinct non-null ``column`` values of ``table`` rows matching ``condition``."""
@@ -140,6 +142,7 @@ class KeyLookups:
         condition: Filter,
         weights: dict[Any, int] | None,
         weight_column: str | None,
+        keep: Sequence[str] | None = None,
     ) -> tuple[Filter, dict[Any, int] | None, str]:
         """``resolve()``, also counting the matching rows of ``alias`` per parent key.
 
@@ -148,14 +151,18 @@ class KeyLookups:
         ``find``, projected on the key columns) and each row counts as many
         times as it matched below (``weights`` of its ``weight_column``).
         Returns (condition on the parent, counts or None when all are 1,
-        the parent column the counts are keyed by).
+        the parent column the counts are keyed by). With ``keep`` (columns a
+        selection of ``alias`` reads) the rows are read with those columns and
+        kept in ``self.kept``, so the selection needs no second command.
         """
         join = join_of(self.query, alias)
         parent_column, column = join.join_cols[0]
-        if (weights is None and is_single_valued(join)) or isinstance(condition, bool):
+        simple = weights is None and is_single_valued(join) and keep is None
+        if simple or isinstance(condition, bool):
             return self.resolve(alias, condition), None, parent_column
         opts = _opts_of(join)
         columns = [column] if weights is None else [column, weight_column]
+        columns += list(keep or ())
         lookup = NonrelQuery(
             table=join.table_name,
             pk_column=opts.pk.column,
@@ -163,7 +170,10 @@ class KeyLookups:
             columns=list(dict.fromkeys(columns)),
         )
         counts: dict[Any, int] = {}
-        for row in self.store.fetch(lookup):
+        rows = list(self.store.fetch(lookup))
+        if keep is not None:
+            self.kept[alias] = (lookup.columns, rows)
+        for row in rows:
             key = row.get(column)
             if key is not None:
                 weight = 1 if weights is None else weights.get(row.get(weight_column), 1)

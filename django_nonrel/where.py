@@ -101,6 +101,11 @@ class WhereBuilder:
         #: rows}). A JOIN repeats a row once per related row that matched; the
         #: compiler repeats rows by these counts unless the query is distinct.
         self.row_weights: dict[str, tuple[str, dict[Any, int]]] = {}
+        #: Columns the read selects from aliases joined to the base (set by the
+        #: compiler): a key lookup on such an alias keeps its rows for the read.
+        self.select_columns: dict[str, list[str]] = {}
+        #: alias -> (columns read, rows) kept by those lookups.
+        self.kept_rows: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
 
     # -- tree ---------------------------------------------------------------
     def build(self, node: Any) -> Filter:
@@ -211,7 +216,9 @@ class WhereBuilder:
         condition, weights, column = self._resolve_weighted(item.condition, lookups)
         (alias,) = item.path
         self.alias_conditions[alias] = condition
-        result, weights, column = lookups.resolve_weighted(alias, condition, weights, column)
+        keep = self.select_columns.get(alias)
+        result, weights, column = lookups.resolve_weighted(alias, condition, weights, column, keep)
+        self.kept_rows.update(lookups.kept)
         if weights:
             self.row_weights[alias] = (column, weights)
         return result
