@@ -48,7 +48,15 @@ from django.db.models.sql.query import Query
 
 from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
-from django_nonrel.relations import chain_to, fetch_by_keys, is_single_valued, join_of
+from django_nonrel.relations import (
+    chain_to,
+    fetch_by_keys,
+    is_single_valued,
+    join_of,
+    join_restriction,
+    joined_opts,
+    restricted,
+)
 from django_nonrel.where import WhereBuilder
 
 #: AutoField types whose keys the store allocates as integers.
@@ -527,11 +535,14 @@ class NonrelCompiler(sql.SQLCompiler):
                 found = fetch_by_keys(
                     self.store,
                     limit,
-                    join.join_field.related_model._meta.concrete_model._meta,
+                    joined_opts(join),
                     column,
                     keys,
                     columns[alias],
-                    conditions.get(alias, True),
+                    restricted(
+                        conditions.get(alias, True),
+                        join_restriction(self.connection, query, join),
+                    ),
                 )
             joined = []
             for row in rows:

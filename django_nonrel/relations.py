@@ -71,6 +71,28 @@ def chain_to(query, base_alias: str, alias: str) -> list[str]:
     return chain
 
 
+def join_restriction(connection, query, join: Join) -> Filter:
+    """The extra ON condition of a join (a GenericRelation's content type), or True."""
+    restriction = join.join_field.get_extra_restriction(join.table_alias, join.parent_alias)
+    if restriction is None:
+        return True
+    from django_nonrel.where import WhereBuilder  # where.py builds on this module
+
+    def no_subqueries(subquery):
+        raise NotSupportedError("Subqueries in a relation's join condition are not supported.")
+
+    return WhereBuilder(connection, join.table_alias, no_subqueries, query).build(restriction)
+
+
+def restricted(condition: Filter, restriction: Filter) -> Filter:
+    """``condition AND restriction`` with constants folded."""
+    if restriction is True or condition is False:
+        return condition
+    if condition is True:
+        return restriction
+    return Node(AND, [condition, restriction])
+
+
 def is_forward(join: Join) -> bool:
     """Whether the join follows a key stored on the parent row (at most one match)."""
     return not isinstance(join.join_field, ForeignObjectRel)
@@ -125,7 +147,10 @@ class KeyLookups:
         join = join_of(self.query, alias)
         parent_column, column = join.join_cols[0]
         parent_field = join.join_fields[0][0] if join.join_fields else None
-        keys = self.keys(join.table_name, _opts_of(join).pk.column, column, condition)
+        restriction = join_restriction(self.connection, self.query, join)
+        keys = self.keys(
+            join.table_name, joined_opts(join).pk.column, column, restricted(condition, restriction)
+        )
         result: Filter = (
             Leaf(path=(parent_column,), lookup="in", value=keys, field=parent_field)
             if keys
@@ -160,13 +185,15 @@ class KeyLookups:
         simple = weights is None and is_single_valued(join) and keep is None
         if simple or isinstance(condition, bool):
             return self.resolve(alias, condition), None, parent_column
-        opts = _opts_of(join)
+        opts = joined_opts(join)
         columns = [column] if weights is None else [column, weight_column]
         columns += list(keep or ())
         lookup = NonrelQuery(
             table=join.table_name,
             pk_column=opts.pk.column,
-            where=_as_node(condition),
+            where=_as_node(
+                restricted(condition, join_restriction(self.connection, self.query, join))
+            ),
             columns=list(dict.fromkeys(columns)),
         )
         counts: dict[Any, int] = {}
@@ -204,7 +231,10 @@ class KeyLookups:
         if is_forward(join):
             return Leaf(path=(parent_column,), lookup="isnull", value=True, field=parent_field)
         referenced = self.keys(
-            join.table_name, _opts_of(join).pk.column, join.join_cols[0][1], True
+            join.table_name,
+            joined_opts(join).pk.column,
+            join.join_cols[0][1],
+            join_restriction(self.connection, self.query, join),
         )
         if not referenced:
             return True
@@ -224,7 +254,7 @@ class KeyLookups:
         """
         join = join_of(self.query, alias)
         _, column = join.join_cols[0]
-        opts = _opts_of(join)
+        opts = joined_opts(join)
         return fetch_by_keys(self.store, self.limit, opts, column, parent_keys, columns)
 
 
@@ -264,6 +294,10 @@ def _as_node(condition: Node | Leaf) -> Node:
     return condition if isinstance(condition, Node) else Node(AND, [condition])
 
 
-def _opts_of(join: Join):
-    """The model options of the joined table (a reverse join's field is the remote rel)."""
-    return join.join_field.related_model._meta.concrete_model._meta
+def joined_opts(join: Join):
+    """The model options of the joined table: the owner of the join's right-hand field.
+
+    (A reverse join's ``join_field`` is a rel whose ``related_model`` is the
+    joined model, except for GenericRel, whose field lives on the other side.)
+    """
+    return join.join_fields[0][1].model._meta.concrete_model._meta

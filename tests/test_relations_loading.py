@@ -151,3 +151,16 @@ def test_prefetch_generic_foreign_keys(shelf):
     assert [
         n.text for n in Novel.objects.prefetch_related("notes").get(pk=novel.pk).notes.all()
     ] == ["on a novel"]
+
+
+def test_filters_across_generic_relations_respect_the_content_type(shelf):
+    novel, writer = shelf["novels"][1], shelf["writers"][1]
+    assert novel.pk == writer.pk  # same key, different content types
+    Note.objects.create(text="novel note", target=novel)
+    Note.objects.create(text="writer note", target=writer)
+    assert [n.title for n in Novel.objects.filter(notes__text="novel note")] == ["n1"]
+    assert list(Novel.objects.filter(notes__text="writer note")) == []
+    assert Novel.objects.filter(notes__isnull=False).count() == 1
+    assert list(Novel.objects.filter(pk=novel.pk).values_list("notes__text", flat=True)) == [
+        "novel note"
+    ]
