@@ -42,6 +42,13 @@ from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, MULTI, SINGLE
 from django.db.models.sql.query import Query
 
+from django_nonrel.aggregation import (
+    GroupedRead,
+    aggregate_all,
+    aggregate_grouped,
+    is_grouped,
+    needs_planning,
+)
 from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.where import WhereBuilder
@@ -299,6 +306,9 @@ class NonrelCompiler(sql.SQLCompiler):
         if results is not None:
             yield from results
             return
+        if is_grouped(self.query):
+            yield from GroupedRead(self).structured_rows()
+            return
         try:
             nq = self.build_query()
         except EmptyResultSet:
@@ -398,6 +408,8 @@ class NonrelCompiler(sql.SQLCompiler):
         return current
 
     def has_results(self) -> bool:
+        if is_grouped(self.query):
+            return bool(GroupedRead(self).rows())
         nq = self.build_query(with_projection=False)
         return not nq.matches_nothing and self.store.exists(nq)
 
@@ -415,18 +427,16 @@ class NonrelCompiler(sql.SQLCompiler):
         """aggregate()/count() of ``source_query``'s rows: one value per annotation."""
         source_query = source_query or query
         annotations = query.annotation_select
-        if (
-            source_query.group_by is not None
-            and source_query.group_by is not True
-            and (source_query.group_by)
-        ):
-            raise _unsupported(
-                "values().annotate() grouping", "Group in Python, or use aggregate()."
-            )
-        specs = [self._aggregate_spec(alias, expr) for alias, expr in annotations.items()]
+        if is_grouped(source_query):
+            row = aggregate_grouped(self, source_query, annotations)
+            return tuple(row[alias] for alias in annotations)
         compiler = (
             self if source_query is query else source_query.get_compiler(connection=self.connection)
         )
+        if source_query is query and needs_planning(self, annotations):
+            row = aggregate_all(self, annotations)
+            return tuple(row[alias] for alias in annotations)
+        specs = [self._aggregate_spec(alias, expr) for alias, expr in annotations.items()]
         nq = compiler.build_query(with_projection=False)
         if source_query is not query and source_query.distinct and source_query.select:
             nq.columns = [col.target.column for col in source_query.select]
