@@ -104,6 +104,7 @@ class NonrelCompiler(sql.SQLCompiler):
         elif built is not True:
             nq.where = built if isinstance(built, Node) else Node(children=[built])
         nq.low, nq.high = query.low_mark, query.high_mark
+        nq.native_filter = getattr(query, "nonrel_native_filter", None)
         nq.ordering = self._ordering()
         nq.distinct = query.distinct
         if with_projection:

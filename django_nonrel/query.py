@@ -139,6 +139,9 @@ class NonrelQuery:
     high: int | None = None
     distinct: bool = False
     matches_nothing: bool = False
+    #: A filter in the backend's own syntax, ANDed to ``where`` (MongoDB's
+    #: ``raw_query()``); None for every query the ORM builds by itself.
+    native_filter: Any = None
 
     @property
     def limit(self) -> int | None:

@@ -81,7 +81,11 @@ class MongoStore(DocumentStore):
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:
         if query.matches_nothing:
             return dict(MATCH_NONE)
-        return self.translator(query).translate(query.where)
+        document = self.translator(query).translate(query.where)
+        if query.native_filter:
+            # raw_query(): the user's own MongoDB filter, deliberately not escaped.
+            return {"$and": [document, query.native_filter]} if document else query.native_filter
+        return document
 
     def sort_spec(self, query: NonrelQuery) -> list[tuple[str, int]]:
         return [
@@ -269,6 +273,7 @@ class MongoStore(DocumentStore):
             low=query.low,
             high=query.high,
             matches_nothing=query.matches_nothing,
+            native_filter=query.native_filter,
             where=query.where,
         )
         filter_doc = {"$and": [self.filter_document(narrowed), {path: {"$ne": None}}]}

@@ -2,7 +2,10 @@
 
 from django.db import models
 
+from django_nonrel.backends.mongodb.managers import MongoManager
+from django_nonrel.backends.mongodb.storage import GridFSStorage
 from django_nonrel.fields import DictField, EmbeddedModelField, ListField
+from django_nonrel.indexes import PathIndex
 
 
 class Publisher(models.Model):
@@ -47,7 +50,21 @@ class Shop(models.Model):
     tags = ListField(models.CharField(max_length=20), blank=True)
     visits = models.IntegerField(default=0)
 
+    objects = MongoManager()
+
+    class Meta:
+        indexes = [
+            PathIndex(fields=["address__city", "-visits"], name="shop_city_visits"),
+            models.Index(fields=["tags"], name="shop_tags"),
+        ]
+
+
+def gridfs_storage():
+    return GridFSStorage(bucket="attachments")
+
 
 class Attachment(models.Model):
     name = models.CharField(max_length=30)
-    upload = models.FileField(upload_to="docs/", blank=True)
+    upload = models.FileField(upload_to="docs/", blank=True, storage=gridfs_storage)
+
+    objects = MongoManager()
