@@ -75,6 +75,8 @@ class Hop:
     pk_column: str
     parent_column: str
     child_column: str
+    #: The relation's own condition (GenericRelation's content type), or None.
+    condition: Node | None = None
 
 
 @dataclass
@@ -176,10 +178,27 @@ class AggregatePlanner:
                     pk_column=model._meta.pk.column,
                     parent_column=parent_column,
                     child_column=child_column,
+                    condition=self._join_condition(join),
                 )
             )
             current = join.parent_alias
         return tuple(reversed(hops))
+
+    def _join_condition(self, join: Join) -> Node | None:
+        restriction = None
+        get_restriction = getattr(join.join_field, "get_extra_restriction", None)
+        if get_restriction is not None:
+            restriction = get_restriction(join.table_alias, join.parent_alias)
+        if restriction is None:
+            return None
+        built = WhereBuilder(
+            self.connection, join.table_alias, self.compiler._subquery_values
+        ).build(restriction)
+        if built is True:
+            return None
+        if built is False:
+            return Node(children=[Leaf(("__never__",), "in", [])])
+        return built if isinstance(built, Node) else Node(children=[built])
 
     def _filter(self, alias: str, aggregate: Any, column_alias: str) -> Node | None:
         condition = getattr(aggregate, "filter", None)
@@ -225,19 +244,41 @@ class GroupedRead:
             for child in node.children:
                 self._plan_having(child, planner)
             return
+        if isinstance(node, NothingNode):
+            return
         if not isinstance(node, Lookup):
             raise _unsupported(f"Filtering on {type(node).__name__}", "Filter in Python.")
-        lhs = node.lhs
-        if isinstance(lhs, Ref) and lhs.refs in self.plans:
-            self.having_aliases[id(lhs)] = lhs.refs
+        if node.lookup_name not in COMPARISONS and node.lookup_name != "isnull":
+            raise _unsupported(
+                f"The lookup {node.lookup_name!r} next to an aggregate filter",
+                f"Use one of {', '.join(sorted(COMPARISONS))} or isnull.",
+            )
+        self._plan_operand(node.lhs, planner)
+        if hasattr(node.rhs, "resolve_expression"):
+            self._plan_operand(node.rhs, planner)
+
+    def _plan_operand(self, expr: Any, planner: AggregatePlanner) -> None:
+        """Name where a HAVING operand's value is found in a grouped row."""
+        if isinstance(expr, Value):
             return
+        if isinstance(expr, Ref) and expr.refs in self.plans:
+            self.having_aliases[id(expr)] = expr.refs
+            return
+        if isinstance(expr, Col) and expr.alias == self.compiler.base_alias:
+            self.having_aliases[id(expr)] = expr.target.attname
+            return
+        if not getattr(expr, "contains_aggregate", False):
+            raise _unsupported(
+                f"Filtering an aggregate against {type(expr).__name__}",
+                "Compare with a literal, a field or another aggregate.",
+            )
         for alias, plan in self.plans.items():
-            if plan.expr == lhs:
-                self.having_aliases[id(lhs)] = alias
+            if plan.expr == expr:
+                self.having_aliases[id(expr)] = alias
                 return
         alias = f"__having{len(self.having_aliases)}"
-        self.plans[alias] = planner.plan(alias, lhs)
-        self.having_aliases[id(lhs)] = alias
+        self.plans[alias] = planner.plan(alias, expr)
+        self.having_aliases[id(expr)] = alias
 
     def _check_where(self) -> None:
         check_where(self.where, self.plans.values())
@@ -264,7 +305,7 @@ class GroupedRead:
         else:
             rows = self._grouped(base)
         if self.having is not None:
-            rows = [row for row in rows if self._matches(self.having, row[1])]
+            rows = [row for row in rows if self._matches(self.having, row)]
         if post:
             rows = self._sorted(rows)
             rows = rows[self.query.low_mark : self.query.high_mark]
@@ -359,10 +400,14 @@ class GroupedRead:
                     "Do not defer the key field.",
                 )
             return set()
+        if not base.values_select and base.select:
+            # Columns selected without values() (Django's inner aggregation queries).
+            base.values_select = tuple(
+                getattr(getattr(expr, "target", None), "attname", f"col{i}")
+                for i, expr in enumerate(base.select)
+            )
         names = set(base.values_select)
         extra = [f for f in fields if f.attname not in names]
-        if not base.values_select and base.select:
-            raise _unsupported("This grouped query", "Group with values(...).annotate(...).")
         alias = self.compiler.base_alias
         base.values_select = (*base.values_select, *(f.attname for f in extra))
         base.select = (*base.select, *(f.get_col(alias) for f in extra))
@@ -502,11 +547,11 @@ class GroupedRead:
         return values
 
     # -- HAVING and ordering ------------------------------------------------
-    def _matches(self, node: Any, annotations: dict[str, Any]) -> bool:
+    def _matches(self, node: Any, row: tuple[dict[str, Any], dict[str, Any]]) -> bool:
         if isinstance(node, NothingNode):
             return False
         if isinstance(node, WhereNode):
-            results = [self._matches(child, annotations) for child in node.children]
+            results = [self._matches(child, row) for child in node.children]
             if node.connector == AND:
                 matched = all(results)
             elif node.connector == OR:
@@ -515,28 +560,27 @@ class GroupedRead:
                 assert node.connector == XOR
                 matched = sum(results) % 2 == 1
             return not matched if node.negated else matched
-        value = annotations[self.having_aliases[id(node.lhs)]]
-        rhs = node.rhs
-        if isinstance(rhs, Ref) and rhs.refs in annotations:
-            rhs = annotations[rhs.refs]
-        elif isinstance(rhs, Value):
-            rhs = rhs.value
-        elif hasattr(rhs, "resolve_expression"):
-            raise _unsupported(
-                f"Filtering an aggregate against {type(rhs).__name__}",
-                "Compare with a literal or another annotation.",
-            )
+        value = self._operand(node.lhs, row)
+        rhs = self._operand(node.rhs, row) if hasattr(node.rhs, "resolve_expression") else node.rhs
         if node.lookup_name == "isnull":
             return (value is None) == bool(rhs)
-        compare = COMPARISONS.get(node.lookup_name)
-        if compare is None:
-            raise _unsupported(
-                f"The lookup {node.lookup_name!r} on an aggregate",
-                f"Use one of {', '.join(sorted(COMPARISONS))} or isnull.",
-            )
-        if value is None:
+        if value is None or rhs is None:
             return False
-        return compare(value, rhs)
+        return COMPARISONS[node.lookup_name](value, rhs)
+
+    def _operand(self, expr: Any, row: tuple[dict[str, Any], dict[str, Any]]) -> Any:
+        if isinstance(expr, Value):
+            return expr.value
+        name = self.having_aliases[id(expr)]
+        result, annotations = row
+        if name in annotations:
+            return annotations[name]
+        if name not in result:
+            raise _unsupported(
+                f"Filtering a grouped query on {name!r}, which it does not select",
+                "Filter before annotate(), or select the field.",
+            )
+        return result[name]
 
     def _sorted(self, rows):
         items = list(self.query.order_by)
@@ -579,7 +623,7 @@ def related_partials(store, hops, specs, keys) -> dict[Any, dict[str, Partial]]:
         query = NonrelQuery(
             table=hop.table,
             pk_column=hop.pk_column,
-            where=Node(children=[Leaf((hop.child_column,), "in", current)]),
+            where=_keyed(hop, current),
             columns=columns,
         )
         pairs: dict[Any, list[Any]] = {}
@@ -590,11 +634,7 @@ def related_partials(store, hops, specs, keys) -> dict[Any, dict[str, Partial]]:
         current = list(found.values())
     groups: dict[Any, dict[str, Partial]] = {}
     if current:
-        query = NonrelQuery(
-            table=last.table,
-            pk_column=last.pk_column,
-            where=Node(children=[Leaf((last.child_column,), "in", current)]),
-        )
+        query = NonrelQuery(table=last.table, pk_column=last.pk_column, where=_keyed(last, current))
         found = store.aggregate_groups(query, specs, [(last.child_column,)])
         groups = {hashable(values[0]): partials for values, partials in found.values()}
     for pairs in reversed(mappings):
@@ -609,6 +649,14 @@ def related_partials(store, hops, specs, keys) -> dict[Any, dict[str, Partial]]:
     return groups
 
 
+def _keyed(hop: Hop, keys: list[Any]) -> Node:
+    """Rows of ``hop``'s table whose foreign key is in ``keys`` (and its condition)."""
+    children: list[Node | Leaf] = [Leaf((hop.child_column,), "in", keys)]
+    if hop.condition is not None:
+        children.append(hop.condition)
+    return Node(children=children)
+
+
 def aggregate_grouped(compiler, inner_query, outer_annotations) -> dict[str, Any]:
     """aggregate()/count() over a grouped queryset: fold the grouped rows in Python."""
     inner = inner_query.get_compiler(connection=compiler.connection)
@@ -618,10 +666,7 @@ def aggregate_grouped(compiler, inner_query, outer_annotations) -> dict[str, Any
         plan = _outer_plan(alias, expr)
         partial = Partial()
         for row in rows:
-            partial.add(
-                1 if plan.spec.path is None else dig(row, plan.spec.path),
-                plan.spec.distinct and plan.spec.function in ("count", "sum", "avg"),
-            )
+            partial.add(1 if plan.spec.path is None else dig(row, plan.spec.path), plan.spec)
         value = partial.result(plan.spec)
         values[alias] = plan.default if value is None else value
     return values
@@ -644,12 +689,7 @@ def _outer_plan(alias: str, expr: Any) -> AnnotationPlan:
     source = aggregate.get_source_expressions()[0]
     path = None
     if isinstance(source, Ref):
-        inner = source.source
-        path = (
-            (inner.target.attname,)
-            if isinstance(inner, Col) and source.refs.startswith("__col")
-            else (source.refs,)
-        )
+        path = (source.refs,)
     elif isinstance(source, Col):
         path = (source.target.attname,)
     elif not isinstance(source, (Star, Value)):

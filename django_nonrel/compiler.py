@@ -108,7 +108,13 @@ class NonrelCompiler(sql.SQLCompiler):
         nq.ordering = self._ordering()
         nq.distinct = query.distinct
         if with_projection:
-            nq.columns = list(dict.fromkeys(column for _, column, *_ in self.selections))
+            columns = [column for _, column, *_ in self.selections]
+            columns += [
+                expr.target.column
+                for expr in query.annotation_select.values()
+                if isinstance(expr, Col) and expr.alias == self.base_alias
+            ]
+            nq.columns = list(dict.fromkeys(columns))
         return nq
 
     def _reject_unsupported(self) -> None:
@@ -134,7 +140,10 @@ class NonrelCompiler(sql.SQLCompiler):
             subquery.clear_select_fields()
             subquery.add_fields([subquery.get_meta().pk.name])
         compiler = subquery.get_compiler(connection=self.connection)
-        return [next(iter(row["result"].values())) for row in compiler.results_iter()]
+        return [
+            next(iter({**row["result"], **row["annotations"]}.values()))
+            for row in compiler.results_iter()
+        ]
 
     def _ordering(self) -> list[Ordering]:
         """Server-side ordering; relation-spanning items go to ``related_ordering``."""

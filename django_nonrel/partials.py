@@ -43,16 +43,17 @@ class Partial:
     high: Any = None
     values: dict[Any, Any] | None = None
 
-    def add(self, value: Any, distinct: bool = False) -> None:
-        """Fold one row's value in."""
+    def add(self, value: Any, spec: Aggregate) -> None:
+        """Fold one row's value in for ``spec`` (only Sum/Avg add values up)."""
         self.rows += 1
         if value is None:
             return
         self.count += 1
-        self.total = value if self.total is None else _plus(self.total, value)
+        if spec.function in ("sum", "avg"):
+            self.total = value if self.total is None else _plus(self.total, value)
         self.low = value if self.low is None or value < self.low else self.low
         self.high = value if self.high is None or value > self.high else self.high
-        if distinct:
+        if spec.distinct and spec.function in ("count", "sum", "avg"):
             if self.values is None:
                 self.values = {}
             self.values.setdefault(hashable(value), value)
@@ -167,10 +168,7 @@ def fold_groups(
             partials = {}
             for spec in members:
                 partial = Partial()
-                partial.add(
-                    1 if spec.path is None else dig(row, spec.path),
-                    spec.distinct and spec.function in ("count", "sum", "avg"),
-                )
+                partial.add(1 if spec.path is None else dig(row, spec.path), spec)
                 partials[spec.alias] = partial
             add_group(groups, key_values, partials)
     for _, partials in groups.values():

@@ -322,3 +322,55 @@ def test_unsupported_annotation_says_what_to_do(library, on_mongodb):
         list(Novel.objects.values("publisher").annotate(x=Count("id") * 2))
     with pytest.raises(NotSupportedError):
         list(Novel.objects.values("publisher").annotate(n=Count("id")).filter(n=F("pages")))
+
+
+def test_aggregate_over_annotation_and_own_fields(library):
+    result = agree(
+        lambda u: novels(u)
+        .annotate(g=Count("genres"))
+        .aggregate(longest=Max("pages"), genres=Sum("g"), mean=Avg("g"))
+    )
+    assert result == {"longest": 300, "genres": 7, "mean": 1.4}
+
+
+def test_having_mixing_aggregates_and_fields(library):
+    rows = agree(
+        lambda u: sorted(
+            publishers(u)
+            .annotate(n=Count("novels"))
+            .filter(Q(n__gte=3) | Q(name="Cove"))
+            .values_list("name", flat=True)
+        )
+    )
+    assert rows == ["Acme", "Cove"]
+    compared = agree(
+        lambda u: list(
+            novels(u)
+            .values("publisher")
+            .annotate(n=Count("id"), low=Min("pages"))
+            .filter(low__gt=F("n"))
+            .order_by("low")
+            .values_list("low", flat=True)
+        )
+    )
+    assert compared == [50, 100, 200]
+
+
+def test_min_max_of_text_and_grouped_subquery(library):
+    assert agree(lambda u: novels(u).aggregate(first=Min("title"), last=Max("title"))) == {
+        "first": "Alpha",
+        "last": "Omega",
+    }
+    longest = agree(
+        lambda u: list(
+            novels(u)
+            .filter(
+                pages__in=novels(u)
+                .values("publisher")
+                .annotate(m=Max("pages"))
+                .values_list("m", flat=True)
+            )
+            .values_list("title", flat=True)
+        )
+    )
+    assert longest == ["Beta", "Delta", "Omega"]
