@@ -326,9 +326,11 @@ def test_unsupported_annotation_says_what_to_do(library, on_mongodb):
 
 def test_aggregate_over_annotation_and_own_fields(library):
     result = agree(
-        lambda u: novels(u)
-        .annotate(g=Count("genres"))
-        .aggregate(longest=Max("pages"), genres=Sum("g"), mean=Avg("g"))
+        lambda u: (
+            novels(u)
+            .annotate(g=Count("genres"))
+            .aggregate(longest=Max("pages"), genres=Sum("g"), mean=Avg("g"))
+        )
     )
     assert result == {"longest": 300, "genres": 7, "mean": 1.4}
 
