@@ -202,7 +202,9 @@ class AggregatePlanner:
 
     def _filter(self, alias: str, aggregate: Any, column_alias: str) -> Node | None:
         condition = getattr(aggregate, "filter", None)
-        if condition is None:
+        # Django 6.1 wraps the condition in AggregateFilter.
+        condition = getattr(condition, "condition", condition)
+        if not condition:  # None, or an empty Q() that Django leaves unresolved
             return None
         built = WhereBuilder(self.connection, column_alias, self.compiler._subquery_values).build(
             condition

@@ -190,7 +190,11 @@ class NonrelCompiler(sql.SQLCompiler):
             raise _unsupported("Random ordering (order_by('?'))", "Shuffle in Python.")
         if item.startswith("-"):
             descending, item = not descending, item[1:]
-        if item in self.query.annotation_select:
+        annotation = self.query.annotations.get(item)
+        if isinstance(annotation, Col) and annotation.alias == self.base_alias:
+            # annotate(x=F("field")): ordering by the annotation is ordering by the field.
+            item = annotation.target.attname
+        elif annotation is not None:
             raise _unsupported(f"Ordering by the annotation {item!r}", "Sort in Python.")
         opts = self.query.get_meta()
         parts = item.split("__")
@@ -470,7 +474,8 @@ class NonrelCompiler(sql.SQLCompiler):
                 f"The aggregate {alias!r} ({type(expr).__name__})",
                 "Use Count, Sum, Avg, Min or Max over a model field.",
             )
-        if getattr(expr, "filter", None) is not None:
+        condition = getattr(expr, "filter", None)
+        if getattr(condition, "condition", condition):  # Django 6.1: AggregateFilter
             raise _unsupported("Aggregates with filter=", "Filter the queryset before aggregating.")
         source = expr.get_source_expressions()[0]
         while isinstance(source, Ref):

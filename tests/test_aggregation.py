@@ -376,3 +376,17 @@ def test_min_max_of_text_and_grouped_subquery(library):
         )
     )
     assert longest == ["Beta", "Delta", "Omega"]
+
+
+def test_empty_filter_and_order_by_field_annotation(library):
+    assert agree(lambda u: novels(u).aggregate(n=Count("pk", filter=Q()))) == {"n": 5}
+    titles = agree(
+        lambda u: list(
+            novels(u)
+            .annotate(p=F("pages"))
+            .filter(p__isnull=False)
+            .order_by("-p")
+            .values_list("title", flat=True)
+        )
+    )
+    assert titles == ["Beta", "Delta", "Alpha", "Omega"]
