@@ -390,3 +390,11 @@ def test_empty_filter_and_order_by_field_annotation(library):
         )
     )
     assert titles == ["Beta", "Delta", "Alpha", "Omega"]
+
+
+def test_exists_and_count_of_annotated_querysets(library):
+    annotated = lambda u: publishers(u).annotate(n=Count("novels"))  # noqa: E731
+    assert agree(lambda u: annotated(u).filter(n__gt=2).exists()) is True
+    assert agree(lambda u: annotated(u).filter(n__gt=5).exists()) is False
+    assert agree(lambda u: annotated(u).filter(n=0).count()) == 1
+    assert agree(lambda u: annotated(u).count()) == 3

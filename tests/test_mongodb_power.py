@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import NotSupportedError, connection, connections
+from django.db.models import Count, Max, Sum
 from django.test.utils import CaptureQueriesContext
 
 from django_nonrel.backends.mongodb.client import DatabaseClient, uri_with_database
@@ -207,3 +208,16 @@ def test_dbshell_without_mongosh_says_so(on_mongodb, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(CommandError, match="mongosh"):
         call_command("dbshell")
+
+
+def test_group_by_embedded_path_and_list_membership(shops, on_mongodb):
+    rows = list(
+        Shop.objects.values("address__city")
+        .annotate(n=Count("id"), visits=Sum("visits"))
+        .order_by("address__city")
+    )
+    assert rows == [
+        {"address__city": "Oslo", "n": 2, "visits": 6},
+        {"address__city": "Rome", "n": 1, "visits": 9},
+    ]
+    assert Shop.objects.filter(tags="food").aggregate(v=Max("visits")) == {"v": 9}
