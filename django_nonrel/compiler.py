@@ -46,6 +46,13 @@ from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, LOUT
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 
+from django_nonrel.aggregation import (
+    GroupedRead,
+    aggregate_all,
+    aggregate_grouped,
+    is_grouped,
+    needs_planning,
+)
 from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.relations import (
@@ -126,10 +133,16 @@ class NonrelCompiler(sql.SQLCompiler):
         elif built is not True:
             nq.where = built if isinstance(built, Node) else Node(children=[built])
         nq.low, nq.high = query.low_mark, query.high_mark
+        nq.native_filter = getattr(query, "nonrel_native_filter", None)
         nq.ordering = self._ordering()
         nq.distinct = query.distinct
         if with_projection:
             base = [column for _, alias, column, *_ in self.selections if alias == self.base_alias]
+            base += [
+                expr.target.column
+                for expr in query.annotation_select.values()
+                if isinstance(expr, Col) and expr.alias == self.base_alias
+            ]
             hops = [join_of(query, chain[0]).join_cols[0][0] for chain in self.selected_chains]
             weights = [column for column, _ in self.row_weights]
             nq.columns = list(
@@ -181,7 +194,10 @@ class NonrelCompiler(sql.SQLCompiler):
             subquery.clear_select_fields()
             subquery.add_fields([subquery.get_meta().pk.name])
         compiler = subquery.get_compiler(connection=self.connection)
-        return [next(iter(row["result"].values())) for row in compiler.results_iter()]
+        return [
+            next(iter({**row["result"], **row["annotations"]}.values()))
+            for row in compiler.results_iter()
+        ]
 
     def _ordering(self) -> list[Ordering]:
         """Server-side ordering; relation-spanning items go to ``related_ordering``."""
@@ -228,7 +244,11 @@ class NonrelCompiler(sql.SQLCompiler):
             raise _unsupported("Random ordering (order_by('?'))", "Shuffle in Python.")
         if item.startswith("-"):
             descending, item = not descending, item[1:]
-        if item in self.query.annotation_select:
+        annotation = self.query.annotations.get(item)
+        if isinstance(annotation, Col) and annotation.alias == self.base_alias:
+            # annotate(x=F("field")): ordering by the annotation is ordering by the field.
+            item = annotation.target.attname
+        elif annotation is not None:
             raise _unsupported(f"Ordering by the annotation {item!r}", "Sort in Python.")
         opts = self.query.get_meta()
         parts = item.split("__")
@@ -412,6 +432,9 @@ class NonrelCompiler(sql.SQLCompiler):
     ) -> Iterator[dict[str, Any]]:
         if results is not None:
             yield from results
+            return
+        if is_grouped(self.query):
+            yield from GroupedRead(self).structured_rows()
             return
         try:
             nq = self.build_query()
@@ -806,6 +829,8 @@ class NonrelCompiler(sql.SQLCompiler):
         return values
 
     def has_results(self) -> bool:
+        if is_grouped(self.query):
+            return bool(GroupedRead(self).rows())
         nq = self.build_query(with_projection=False)
         return not nq.matches_nothing and self.store.exists(nq)
 
@@ -823,18 +848,16 @@ class NonrelCompiler(sql.SQLCompiler):
         """aggregate()/count() of ``source_query``'s rows: one value per annotation."""
         source_query = source_query or query
         annotations = query.annotation_select
-        if (
-            source_query.group_by is not None
-            and source_query.group_by is not True
-            and (source_query.group_by)
-        ):
-            raise _unsupported(
-                "values().annotate() grouping", "Group in Python, or use aggregate()."
-            )
-        specs = [self._aggregate_spec(alias, expr) for alias, expr in annotations.items()]
+        if is_grouped(source_query):
+            row = aggregate_grouped(self, source_query, annotations)
+            return tuple(row[alias] for alias in annotations)
         compiler = (
             self if source_query is query else source_query.get_compiler(connection=self.connection)
         )
+        if source_query is query and needs_planning(self, annotations):
+            row = aggregate_all(self, annotations)
+            return tuple(row[alias] for alias in annotations)
+        specs = [self._aggregate_spec(alias, expr) for alias, expr in annotations.items()]
         nq = compiler.build_query(with_projection=False)
         if source_query is not query and source_query.distinct and source_query.select:
             nq.columns = [col.target.column for col in source_query.select]
@@ -869,7 +892,8 @@ class NonrelCompiler(sql.SQLCompiler):
                 f"The aggregate {alias!r} ({type(expr).__name__})",
                 "Use Count, Sum, Avg, Min or Max over a model field.",
             )
-        if getattr(expr, "filter", None) is not None:
+        condition = getattr(expr, "filter", None)
+        if getattr(condition, "condition", condition):  # Django 6.1: AggregateFilter
             raise _unsupported("Aggregates with filter=", "Filter the queryset before aggregating.")
         source = expr.get_source_expressions()[0]
         while isinstance(source, Ref):

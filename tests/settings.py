@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tests.app",
     "tests.orm",
     "tests.relations",
+    "tests.agg",
 ]
 
 SECRET_KEY = "django-nonrel-tests"
