@@ -20,6 +20,7 @@ from django.db import IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
+from django_nonrel.exceptions import ConflictError
 from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
 from django_nonrel.store import DocumentStore
 
@@ -369,6 +370,7 @@ class MongoStore(DocumentStore):
         *,
         insert_only: dict[str, Any] | None = None,
         unset: Sequence[str] = (),
+        expected: dict[str, Any] | None = None,
     ) -> bool:
         update: dict[str, Any] = {}
         if values:
@@ -377,14 +379,42 @@ class MongoStore(DocumentStore):
             update["$unset"] = dict.fromkeys(unset, "")
         update["$setOnInsert"] = dict(insert_only or {}) or {ID: pk}
         collection = self.collection(table)
-        result = self.run(
-            f"db.{table}.updateOne({{'_id': {pk!r}}}, {update!r}, upsert=True)",
-            collection.update_one,
-            {ID: {"$eq": pk}},
-            update,
-            upsert=True,
-        )
+        filter_doc: dict[str, Any] = {ID: {"$eq": pk}}
+        shown: dict[str, Any] = {ID: pk}
+        for column, value in (expected or {}).items():
+            filter_doc[column] = {"$eq": value}
+            shown[column] = value
+        try:
+            result = self.run(
+                f"db.{table}.updateOne({shown!r}, {update!r}, upsert=True)",
+                collection.update_one,
+                filter_doc,
+                update,
+                upsert=True,
+            )
+        except IntegrityError:
+            # With a version condition, a duplicate _id means the stored version
+            # differs: the server refused the insert and nothing was written.
+            if expected and self._version_differs(table, pk, expected):
+                raise ConflictError(
+                    f"{table} row {pk!r} no longer has {expected!r}; nothing was written. "
+                    "Reload it and apply the change again."
+                ) from None
+            raise
         return result.upserted_id is not None
+
+    def _version_differs(self, table: str, pk: Any, expected: dict[str, Any]) -> bool:
+        collection = self.collection(table)
+        projection = dict.fromkeys(expected, 1)
+        document = self.run(
+            f"db.{table}.findOne({{'_id': {pk!r}}}, {projection!r})",
+            collection.find_one,
+            {ID: {"$eq": pk}},
+            projection,
+        )
+        return document is not None and any(
+            document.get(column) != value for column, value in expected.items()
+        )
 
     def delete(self, query: NonrelQuery) -> int:
         filter_doc = self.filter_document(query)
