@@ -29,6 +29,10 @@ from .filters import ID, MATCH_NONE, FilterTranslator, field_path
 #: Collection holding one integer counter per table with an integer AutoField.
 SEQUENCES = "django_nonrel_sequences"
 DUPLICATE_KEY = 11000
+#: Command names (as logged) that change data.
+WRITE_COMMANDS = frozenset(
+    {"insertMany", "insertOne", "updateMany", "updateOne", "deleteMany", "deleteOne"}
+)
 UPDATE_OPERATORS = {"set": "$set", "inc": "$inc", "mul": "$mul", "unset": "$unset"}
 
 
@@ -39,6 +43,8 @@ class MongoStore(DocumentStore):
         self.connection = connection
         #: table -> [next key, last key] of the block of keys this connection holds.
         self.key_blocks: dict[str, list[int]] = {}
+        #: How many write commands the server has accepted on this connection.
+        self.applied_writes = 0
 
     @property
     def key_block_size(self) -> int:
@@ -49,12 +55,27 @@ class MongoStore(DocumentStore):
 
     # -- running and logging commands -------------------------------------------
     def run(self, description: str, command, *args, **kwargs):
-        """Run one driver command with Django's error mapping and query logging."""
+        """Run one driver command with Django's error mapping and query logging.
+
+        Inside a transaction the command runs with the transaction's session
+        bound (``ClientSession.bind``), so every command the store sends takes
+        part without each call passing ``session=``. ``applied_writes`` counts
+        write commands the server accepted: ``run_in_transaction`` uses it to
+        know whether a failed attempt without a transaction left writes behind.
+        """
         self.connection.ensure_connection()
         start = time.monotonic()
+        session = self.connection.transaction_session
         try:
             with self.connection.wrap_database_errors:
-                return command(*args, **kwargs)
+                if session is None:
+                    result = command(*args, **kwargs)
+                else:
+                    with session.bind(end_session=False):
+                        result = command(*args, **kwargs)
+            if description.split("(", 1)[0].rsplit(".", 1)[-1] in WRITE_COMMANDS:
+                self.applied_writes += 1
+            return result
         finally:
             if self.connection.queries_logged:
                 self.connection.queries_log.append(
