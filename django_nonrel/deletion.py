@@ -122,6 +122,8 @@ def cascade_by_key_sets(collector: Collector, objs, **collect_kwargs) -> bool:
     model = objs.model if isinstance(objs, QuerySet) else type(objs[0]) if objs else None
     if model is None or not _relations(model) or not can_cascade_by_key_sets(model):
         return False
+    if _has_delete_signals(model):  # a proxy's receivers (the walk checks concrete models)
+        return False
     using = collector.using
     size = getattr(connections[using].features, "max_keys_per_command", None) or 1000
     model = model._meta.concrete_model
