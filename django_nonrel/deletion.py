@@ -74,6 +74,16 @@ def _is_set_rule(on_delete) -> bool:
     )
 
 
+def _computes_value(on_delete) -> bool:
+    """Whether Django evaluates the children before applying ``on_delete``.
+
+    Django marks the rules that never need to (SET_NULL, SET(constant)) with
+    ``lazy_sub_objs``; the others (SET_DEFAULT, SET(callable)) compute their
+    value only when children exist, and that may have side effects.
+    """
+    return not getattr(on_delete, "lazy_sub_objs", False)
+
+
 def _single_column(relation) -> bool:
     field = relation.field
     return len(field.foreign_related_fields) == 1 and not field.remote_field.parent_link
@@ -158,8 +168,12 @@ def _cascade(collector: Collector, model: type[Model], keys: list[Any], using: s
                 values = _values_of(parent, target, parent_keys, using, size)
             for chunk in _chunks(values, size):
                 children = child._base_manager.using(using).filter(**{f"{field.name}__in": chunk})
-                if field.remote_field.on_delete is not CASCADE:
-                    field.remote_field.on_delete(collector, field, children, using)
+                on_delete = field.remote_field.on_delete
+                if on_delete is not CASCADE:
+                    # Django calls a SET(callable)/SET_DEFAULT only when children exist.
+                    if _computes_value(on_delete) and not children.exists():
+                        continue
+                    on_delete(collector, field, children, using)
                     continue
                 if _relations(child):
                     child_keys = [

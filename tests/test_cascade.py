@@ -6,7 +6,18 @@ from django.db.models import ProtectedError, signals
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from tests.conc.models import Board, Node, Pin, Post, Shelf, Thread
+from tests.conc.models import (
+    FALLBACK_CALLS,
+    Ad,
+    Banner,
+    Board,
+    Campaign,
+    Node,
+    Pin,
+    Post,
+    Shelf,
+    Thread,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +150,18 @@ def test_a_project_handler_takes_cascades_over():
         run_queue()
     assert Thread.objects.count() == 0 and Post.objects.count() == 0
     Shelf.objects.create(name="s").delete()  # declined: Django's collector ran
+
+
+def test_set_callables_run_only_when_children_need_them():
+    FALLBACK_CALLS.clear()
+    lonely = Campaign.objects.create(name="lonely")
+    Ad.objects.create(campaign=lonely)
+    lonely.delete()
+    assert FALLBACK_CALLS == [] and Ad.objects.count() == 0
+    busy = Campaign.objects.create(name="busy")
+    Ad.objects.create(campaign=busy)
+    banner = Banner.objects.create(campaign=busy)
+    busy.delete()
+    assert FALLBACK_CALLS == [1]
+    banner.refresh_from_db()
+    assert banner.campaign_id is None and Ad.objects.count() == 0

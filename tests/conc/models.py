@@ -54,3 +54,25 @@ class Entry(models.Model):
 
     class Meta:
         ordering = ["group", "-score"]
+
+
+#: Calls of fallback_campaign(), which Django makes only when a banner needs it.
+FALLBACK_CALLS: list = []
+
+
+def fallback_campaign():
+    FALLBACK_CALLS.append(1)
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Ad(models.Model):
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="ads")
+
+
+class Banner(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, models.SET(fallback_campaign), null=True, related_name="banners"
+    )
