@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "tests.orm",
     "tests.relations",
     "tests.agg",
+    "tests.conc",
 ]
 
 SECRET_KEY = "django-nonrel-tests"
