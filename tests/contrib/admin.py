@@ -27,7 +27,7 @@ class AuthorAdmin(admin.ModelAdmin):
 @admin.register(Book, site=site)
 class BookAdmin(admin.ModelAdmin):
     list_display = ["title", "pages", "author"]
-    search_fields = ["title"]
+    search_fields = ["title", "author__name"]
     list_filter = ["author"]
     list_per_page = 2
 

@@ -12,7 +12,6 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.core.management import call_command
 from django.test import Client, RequestFactory
 
-from tests.contrib.relations import needs_relations
 from tests.orm.models import Author
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +57,6 @@ def test_inactive_user_has_no_permission():
     assert authenticate(username="off", password="pw") is None
 
 
-@needs_relations("a user's direct permissions (Permission filtered through user_permissions)")
 def test_has_perm_through_user_permissions():
     user = User.objects.create_user("bob", password="pw")
     assert not user.has_perm("orm.change_author")
@@ -68,7 +66,6 @@ def test_has_perm_through_user_permissions():
     assert not user.has_perm("orm.delete_author")
 
 
-@needs_relations("has_perm through a group (Permission.objects.filter(group__user=...))")
 def test_has_perm_through_a_group():
     editors = Group.objects.create(name="editors")
     editors.permissions.add(*Permission.objects.filter(codename__in=["view_author", "add_author"]))
@@ -82,7 +79,6 @@ def test_has_perm_through_a_group():
     assert user.has_module_perms("orm")
 
 
-@needs_relations("reading a many-to-many set (user.groups, group.user_set)")
 def test_group_membership_is_stored_both_ways():
     editors = Group.objects.create(name="editors")
     user = User.objects.create_user("dee", password="pw")
