@@ -97,8 +97,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "basic.tests.ModelFromDbTests.test_old_signature_select_related",
             "basic.tests.ModelRefreshTests.test_refresh_copies_fetch_mode_from_plucked_instance",
             "basic.tests.ModelRefreshTests.test_refresh_with_related",
-            "model_fields.test_booleanfield.BooleanFieldTests.test_select_related",
-            "model_fields.test_foreignkey.ForeignKeyTests.test_empty_string_fk",
             "ordering.tests.OrderingTests.test_ordering_select_related_collision",
         },
         (
@@ -108,23 +106,12 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "lookup.tests.LookupTests.test_values_list_relations",
             "lookup.tests.LookupTests.test_values_relations",
             "lookup.tests.LookupTests.test_isnull_non_boolean_value",
-            "custom_pk.tests.BasicCustomPKTests.test_querysets_related_name",
-            "custom_pk.tests.BasicCustomPKTests.test_querysets_relational",
-            "get_or_create.tests.GetOrCreateTests.test_get_or_create_on_related_manager",
             "get_or_create.tests.GetOrCreateThroughManyToMany",  # every test in it
-            "get_or_create.tests.UpdateOrCreateTests.test_create_with_many",
-            "get_or_create.tests.UpdateOrCreateTests.test_update_with_many",
-            "lookup.tests.LookupQueryingTests.test_multivalued_join_reuse",
-            "lookup.tests.LookupTests.test_lookup_collision",
-            "model_fields.test_manytomanyfield.ManyToManyFieldDBTests.test_value_from_object_instance_with_pk",
             "update.tests.AdvancedTests.test_update_fk",
-            "update.tests.AdvancedTests.test_update_values_annotation",
         },
         "Multi-table inheritance is not supported yet.": {
             "basic.tests.ModelInstanceCreationTests.test_save_parent_primary_with_default",
             "ordering.tests.OrderingTests.test_order_by_ptr_field_with_default_ordering_by_expression",
-            "update.tests.SimpleTest.test_empty_update_with_inheritance",
-            "update.tests.SimpleTest.test_nonempty_update_with_inheritance",
         },
         "QuerySet.extra() and raw() run SQL; MongoDB runs no SQL.": {
             "prefetch_related.tests.RawQuerySetTests",

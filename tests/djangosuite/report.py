@@ -209,8 +209,8 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
             "",
         ]
     lines += [
-        "| app | " + " | ".join(TITLES.values()) + " | seconds | status |",
-        "|---|" + "---:|" * (len(TITLES) + 1) + "---|",
+        "| app | " + " | ".join(TITLES.values()) + " | seconds | status | measured |",
+        "|---|" + "---:|" * (len(TITLES) + 1) + "---|---|",
     ]
     totals = dict.fromkeys(COUNTS, 0)
     seconds = 0.0
@@ -219,9 +219,9 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
             totals[name] += entry[name]
         seconds += entry["seconds"]
         cells = [app, *(str(entry[name]) for name in COUNTS), f"{entry['seconds']:.1f}"]
-        lines.append("| " + " | ".join(cells) + f" | {entry['status']} |")
+        lines.append("| " + " | ".join(cells) + f" | {entry['status']} | {entry['date']} |")
     cells = ["**total**", *(f"**{totals[name]}**" for name in COUNTS), f"**{seconds:.1f}**"]
-    lines += ["| " + " | ".join(cells) + " | |", ""]
+    lines += ["| " + " | ".join(cells) + " | | |", ""]
     lines += [
         f"Apps: {len(apps)}; completed {sum(e['status'] == 'completed' for e in apps.values())}, "
         f"aborted {sum(e['status'] == 'aborted' for e in apps.values())}, "
