@@ -293,7 +293,7 @@ AREAS = (
     (
         "relations: filters/values/ordering across relations, select_related, M2M reads, "
         "multi-table inheritance",
-        "relation support in the nonrel query layer (branch rel)",
+        "relation support (branch rel; apps measured before it merged show more)",
         re.compile(
             r"needs a JOIN|select_related\(\)|across a relation|Multi-table inheritance|"
             r"prefetch_related"
@@ -316,7 +316,7 @@ AREAS = (
     ),
     (
         "aggregation and annotations",
-        "$group aggregation and annotations (branch agg)",
+        "more aggregation shapes (branch agg; apps measured before it merged show more)",
         re.compile(r"annotation|[Aa]ggregate|values\(\)\.annotate|Ordering by the annotation"),
     ),
     (
