@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_nonrel",
     "tests.app",
     "tests.orm",
+    "tests.differential",
 ]
 
 SECRET_KEY = "django-nonrel-tests"
