@@ -2,6 +2,8 @@
 
 import pytest
 
+from django.db.models import Q
+
 from tests.differential.models import Item, Spot
 
 pytestmark = pytest.mark.django_db
@@ -20,3 +22,19 @@ def test_values_of_a_dict_key_ordered_by_a_path():
         {"meta__s": "one"},
         {"meta__s": "two"},
     ]
+
+
+def test_exclude_on_a_missing_or_null_key_matches_nothing_as_in_sql():
+    """A comparison on a missing or null document key is UNKNOWN in SQL, and so is
+    its negation: the row matches neither filter() nor exclude() (MongoDB's $nor
+    matched it)."""
+    Item.objects.create(name="no key", meta={})
+    Item.objects.create(name="null", meta={"s": None})
+    Item.objects.create(name="z", meta={"s": "z"})
+    Item.objects.create(name="a", meta={"s": "a"})
+    assert [i.name for i in Item.objects.exclude(meta__s__gte="m")] == ["a"]
+    assert [i.name for i in Item.objects.filter(~Q(meta__s="z") & Q(name__gt=""))] == ["a"]
+    assert [i.name for i in Item.objects.exclude(Q(meta__s="z") | Q(name="null"))] == ["a"]
+    # Double negation is the condition itself; isnull is never UNKNOWN.
+    assert [i.name for i in Item.objects.exclude(~Q(meta__s__gte="m"))] == ["z"]
+    assert sorted(i.name for i in Item.objects.exclude(meta__s__isnull=True)) == ["a", "z"]
