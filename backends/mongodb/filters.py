@@ -91,7 +91,9 @@ class FilterTranslator:
             if want:
                 return condition
             if node.unknown_when_null:
-                present = {field_path(node.path, self.pk_column): {"$ne": None}}
+                # $exists as well: mongomock matches a missing list index with $ne.
+                path = field_path(node.path, self.pk_column)
+                present = {path: {"$exists": True, "$ne": None}}
                 return {"$and": [present, {"$nor": [condition]}]}
             return {"$nor": [condition]} if condition else MATCH_NONE
         if node.negated:

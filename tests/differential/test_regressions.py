@@ -1,7 +1,6 @@
 """Mismatches the differential tests found, minimised: each stays fixed on every tier."""
 
 import pytest
-
 from django.db.models import Q
 
 from tests.differential.models import Item, Spot
@@ -38,3 +37,12 @@ def test_exclude_on_a_missing_or_null_key_matches_nothing_as_in_sql():
     # Double negation is the condition itself; isnull is never UNKNOWN.
     assert [i.name for i in Item.objects.exclude(~Q(meta__s__gte="m"))] == ["z"]
     assert sorted(i.name for i in Item.objects.exclude(meta__s__isnull=True)) == ["a", "z"]
+
+
+def test_exclude_on_a_missing_list_index_matches_nothing_as_in_sql():
+    """tags__0 of an empty list is NULL in SQL (mongomock matched a missing index
+    with $ne: null)."""
+    Item.objects.create(name="empty", tags=[])
+    Item.objects.create(name="c", tags=["c"])
+    Item.objects.create(name="b", tags=["b"])
+    assert [i.name for i in Item.objects.exclude(tags__0="b")] == ["c"]
