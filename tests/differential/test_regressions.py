@@ -46,3 +46,11 @@ def test_exclude_on_a_missing_list_index_matches_nothing_as_in_sql():
     Item.objects.create(name="c", tags=["c"])
     Item.objects.create(name="b", tags=["b"])
     assert [i.name for i in Item.objects.exclude(tags__0="b")] == ["c"]
+
+
+def test_big_integers_read_back_as_plain_int():
+    """pymongo decodes BSON int64 as bson.Int64; a BigIntegerField gives int."""
+    Item.objects.create(name="big", big=-(2**63), tags=[])
+    big = Item.objects.get().big
+    assert big == -(2**63) and type(big) is int
+    assert type(Item.objects.values_list("big", flat=True).get()) is int
