@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,10 +62,8 @@ def database_alias(alias: str, settings_dict: dict[str, Any]) -> Iterator[str]:
     try:
         yield alias
     finally:
-        try:
+        with suppress(DatabaseError):
             connections[alias].close()
-        except DatabaseError:
-            pass
         del connections[alias]
         del connections.settings[alias]
 
