@@ -48,6 +48,8 @@ on_mysql_wire = pytest.mark.skipif(
     SCHEME != "mysql",
     reason=f"MariaDB fault injection runs once, on the SQL-wire tier; this tier is {SCHEME}://",
 )
+#: Server stops per test.
+ROUNDS = 2
 SELECTION_TIMEOUT = MONGODB_TIMEOUTS["serverSelectionTimeoutMS"] / 1000
 #: Faults injected and writes verified, for docs/reliability.md (printed with -s).
 FAULT_LOG: list[str] = []
@@ -64,7 +66,17 @@ def scratch() -> str:
     return f"nonrel_faults_{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module", autouse=True)
+def fault_report(request):
+    """Print what was injected and verified (the numbers in docs/reliability.md)."""
+    yield
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if FAULT_LOG and capture is not None:
+        with capture.global_and_fixture_disabled():
+            print("\n" + "\n".join(f"fault injection: {line}" for line in FAULT_LOG))
+
+
+@pytest.fixture(scope="module")
 def own_ferretdb():
     from tests.servers import ferretdb
 
@@ -75,7 +87,7 @@ def own_ferretdb():
         server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def own_mariadb():
     from tests.servers import mariadb
 
@@ -86,7 +98,9 @@ def own_mariadb():
         server.stop()
 
 
-def run_workload_through_restarts(alias, restart, halt, write, rounds=2, kill=False) -> Outcome:
+def run_workload_through_restarts(
+    alias, restart, halt, write, rounds=ROUNDS, kill=False
+) -> Outcome:
     """Write continuously while the server is halted and restarted ``rounds`` times."""
     outcome = Outcome()
     stop = threading.Event()
@@ -115,7 +129,9 @@ def run_workload_through_restarts(alias, restart, halt, write, rounds=2, kill=Fa
     return outcome
 
 
-def check_no_acknowledged_write_lost(alias: str, outcome: Outcome, timeout: float) -> None:
+def check_no_acknowledged_write_lost(
+    alias: str, outcome: Outcome, timeout: float, rounds: int, how: str
+) -> None:
     stored = {team.name: team.pk for team in Team.objects.using(alias).all()}
     lost = sorted(set(outcome.acknowledged) - set(stored))
     assert not lost, f"{len(lost)} acknowledged writes lost: {lost[:10]}"
@@ -127,7 +143,8 @@ def check_no_acknowledged_write_lost(alias: str, outcome: Outcome, timeout: floa
         assert issubclass(error_class, DatabaseError)
         assert seconds <= timeout + SLACK, f"a failing write took {seconds:.1f} s"
     FAULT_LOG.append(
-        f"{alias}: {outcome.attempts} writes attempted, {len(outcome.acknowledged)} "
+        f"{connections[alias].vendor}, {rounds} stops ({how}): {outcome.attempts} writes "
+        f"attempted, {len(outcome.acknowledged)} "
         f"acknowledged and verified, {len(outcome.failures)} failed cleanly "
         f"(slowest {max(s for _, s in outcome.failures):.1f} s)"
     )
@@ -150,7 +167,9 @@ def test_ferretdb_stopped_mid_workload(own_ferretdb, kill):
             write=write,
             kill=kill,
         )
-        check_no_acknowledged_write_lost(alias, outcome, SELECTION_TIMEOUT)
+        check_no_acknowledged_write_lost(
+            alias, outcome, SELECTION_TIMEOUT, ROUNDS, "SIGKILL" if kill else "SIGTERM"
+        )
         # Server errors surface as Django's OperationalError, not driver classes.
         assert any(issubclass(e, OperationalError) for e, _ in outcome.failures)
 
@@ -186,7 +205,13 @@ def test_mariadb_stopped_mid_workload(own_mariadb, kill):
             kill=kill,
         )
         connections[alias].close()
-        check_no_acknowledged_write_lost(alias, outcome, MYSQL_TIMEOUTS["connect_timeout"])
+        check_no_acknowledged_write_lost(
+            alias,
+            outcome,
+            MYSQL_TIMEOUTS["connect_timeout"],
+            ROUNDS,
+            "SIGKILL" if kill else "SIGTERM",
+        )
 
 
 def timed_failure(operation) -> tuple[type, float]:
