@@ -230,8 +230,8 @@ class MongoStore(DocumentStore):
                 raise NotSupportedError(
                     f"{spec.function.title()}(distinct=True) is not supported on MongoDB."
                 )
-        # One accumulator per path: FerretDB v1 answers 0 for a second $sum of
-        # the same path in one $group.
+        # One accumulator per path; FerretDB v1 answers 0 for every $sum after
+        # the first in one $group, so there each path gets a $group of its own.
         paths = {
             field_path(spec.path, query.pk_column)
             for spec in specs
@@ -239,12 +239,15 @@ class MongoStore(DocumentStore):
         }
         names = {path: f"sum{i}" for i, path in enumerate(sorted(paths))}
         by_path: dict[str, Any] = {}
-        if names:
+        batches = [list(names.items())] if names else []
+        if len(names) > 1 and self.connection.server_info["ferretdb"]:
+            batches = [[item] for item in names.items()]
+        for batch in batches:
             group: dict[str, Any] = {ID: None}
-            group.update({name: {"$sum": f"${path}"} for path, name in names.items()})
+            group.update({name: {"$sum": f"${path}"} for path, name in batch})
             pipeline = [*self._pipeline_head(query), {"$group": group}]
             rows = self._aggregate_pipeline(query.table, pipeline)
-            by_path = {path: (rows[0].get(name) if rows else None) for path, name in names.items()}
+            by_path.update({path: (rows[0].get(name) if rows else None) for path, name in batch})
         totals = {
             spec.alias: by_path.get(field_path(spec.path, query.pk_column))
             for spec in specs

@@ -1,7 +1,9 @@
 """Mismatches the differential tests found, minimised: each stays fixed on every tier."""
 
+from decimal import Decimal
+
 import pytest
-from django.db.models import Q
+from django.db.models import Avg, Q, Sum
 
 from tests.differential.models import Item, Spot
 
@@ -54,3 +56,13 @@ def test_big_integers_read_back_as_plain_int():
     big = Item.objects.get().big
     assert big == -(2**63) and type(big) is int
     assert type(Item.objects.values_list("big", flat=True).get()) is int
+
+
+def test_sums_and_averages_of_several_fields_in_one_aggregate():
+    """FerretDB v1 answers 0 for the second $sum of one $group (Avg of a float
+    field came back 0.0 next to an Avg of an integer field)."""
+    Item.objects.create(name="a", ratio=2.5, number=4, price=Decimal("1.25"), tags=[])
+    Item.objects.create(name="b", ratio=1.0, number=1, price=Decimal("2.00"), tags=[])
+    assert Item.objects.aggregate(
+        avg_ratio=Avg("ratio"), avg_number=Avg("number"), sum_price=Sum("price")
+    ) == {"avg_ratio": 1.75, "avg_number": 2.5, "sum_price": Decimal("3.25")}
