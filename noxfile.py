@@ -203,7 +203,8 @@ def run_djangosuite(session: nox.Session, django: str) -> None:
 
     Arguments after ``--`` go to ``python -m tests.djangosuite`` (see its ``--help``):
     ``--backend sqlite|sqlite_overlay|mongodb`` (repeatable, default all) and ``--apps``
-    (labels or the sets ``core``, ``mongodb-single-table``). Counts are merged into
+    (labels or the sets ``core``, ``mongodb-single-table``, ``mongodb-official``; with
+    ``--resume`` apps already recorded are skipped). Counts are merged into
     docs/conformance.{json,md}. Unless ``--mongodb-uri``, NONREL_TEST_FERRETDB_URI or
     MONGODB_URI names a server, the mongodb target runs under ``python -m tests.servers
     --ferretdb`` (FerretDB started and stopped around it) and fails rather than fall back

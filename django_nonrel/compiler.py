@@ -46,6 +46,7 @@ from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, LOUT
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 
+from django_nonrel import literal_check
 from django_nonrel.aggregation import (
     GroupedRead,
     aggregate_all,
@@ -838,6 +839,8 @@ class NonrelCompiler(sql.SQLCompiler):
         self, result_type=MULTI, chunked_fetch=False, chunk_size=GET_ITERATOR_CHUNK_SIZE
     ):
         if result_type == SINGLE:
+            if literal_check.is_literal_query(self.query):
+                return literal_check.evaluate(self.query)  # Q.check(): CheckConstraint.validate
             return self.execute_aggregate(self.query)
         if result_type == MULTI:
             return self.results_iter(chunked_fetch=chunked_fetch, chunk_size=chunk_size)

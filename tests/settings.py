@@ -49,8 +49,12 @@ DATABASES = {
 }
 
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.sites",
+    "django.contrib.messages",
     "django_nonrel",
     "tests.app",
     "tests.orm",
@@ -63,3 +67,31 @@ INSTALLED_APPS = [
 SECRET_KEY = "django-nonrel-tests"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+# The contrib apps as a project uses them (tests/contrib drives the admin through
+# Django's test client): database sessions, cookie-or-session messages, one site.
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+ROOT_URLCONF = "tests.contrib.urls"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SITE_ID = 1
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

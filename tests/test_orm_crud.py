@@ -134,6 +134,17 @@ def test_unique_violation_raises_integrity_error(authors):
     assert Author.objects.filter(name="Ann").count() == 1
 
 
+def test_unique_violation_by_update_or_save_raises_integrity_error(authors):
+    """FerretDB reports these as an internal UNIQUE failure, not E11000: still IntegrityError."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Author.objects.filter(name="Bob").update(name="Ann")
+    bob = Author.objects.get(name="Bob")
+    bob.name = "Ann"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bob.save()
+    assert sorted(Author.objects.values_list("name", flat=True)) == ["Ann", "Bob", "Cid"]
+
+
 def test_unique_constraint_raises_integrity_error(db):
     Ticket.objects.create(seat="A1")
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -254,3 +265,29 @@ def test_in_lookup_takes_any_iterable(authors):
     generator = (name for name in ["Ann", "Bob", "nobody"])
     assert sorted(a.name for a in Author.objects.filter(name__in=generator)) == ["Ann", "Bob"]
     assert Author.objects.filter(pk__in={authors[0].pk}).get().name == "Ann"
+
+
+def test_the_same_queryset_iterates_twice_with_iterator(authors):
+    """ModelChoiceField iterates its queryset's iterator() on every render."""
+    queryset = Author.objects.all()
+    first = [a.name for a in queryset.iterator()]
+    assert first == ["Ann", "Bob", "Cid"]
+    assert [a.name for a in queryset.iterator()] == first
+
+
+def test_check_constraints_validate_instances():
+    """CheckConstraint.validate (full_clean, ModelForm, admin) judges the values, not passes all."""
+    from django.core.exceptions import ValidationError
+    from django.db.models import CheckConstraint, Q
+
+    adult = CheckConstraint(condition=Q(age__gte=18) | Q(name__startswith="Kid"), name="adult")
+    adult.validate(Author, Author(name="Ann", age=30))
+    adult.validate(Author, Author(name="Kid Bo", age=9))
+    adult.validate(Author, Author(name="Unknown", age=None))  # NULL: unknown passes, as in SQL
+    with pytest.raises(ValidationError, match="adult"):
+        adult.validate(Author, Author(name="Bob", age=9))
+
+    sane = CheckConstraint(condition=~Q(rating__gt=F("age")), name="rating_not_above_age")
+    sane.validate(Author, Author(name="Cid", age=5, rating=Decimal("4.5")))
+    with pytest.raises(ValidationError, match="rating_not_above_age"):
+        sane.validate(Author, Author(name="Cid", age=3, rating=Decimal("4.5")))

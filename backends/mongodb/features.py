@@ -111,9 +111,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "custom_pk.tests.BasicCustomPKTests.test_querysets_related_name",
             "custom_pk.tests.BasicCustomPKTests.test_querysets_relational",
             "get_or_create.tests.GetOrCreateTests.test_get_or_create_on_related_manager",
-            "get_or_create.tests.GetOrCreateThroughManyToMany.test_create_get_or_create",
-            "get_or_create.tests.GetOrCreateThroughManyToMany.test_get_get_or_create",
-            "get_or_create.tests.GetOrCreateThroughManyToMany.test_something",
+            "get_or_create.tests.GetOrCreateThroughManyToMany",  # every test in it
             "get_or_create.tests.UpdateOrCreateTests.test_create_with_many",
             "get_or_create.tests.UpdateOrCreateTests.test_update_with_many",
             "lookup.tests.LookupQueryingTests.test_multivalued_join_reuse",
@@ -129,6 +127,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "update.tests.SimpleTest.test_nonempty_update_with_inheritance",
         },
         "QuerySet.extra() and raw() run SQL; MongoDB runs no SQL.": {
+            "prefetch_related.tests.RawQuerySetTests",
             "lookup.tests.LookupTests.test_in_bulk_values_extra_select_all_fields",
             "lookup.tests.LookupTests.test_values_extra",
             "lookup.tests.LookupTests.test_values_list_extra",
@@ -160,10 +159,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "model_fields.test_jsonfield.JSONNullTests.test_case_expression_with_jsonnull_then",
             "bulk_create.tests.BulkCreateTests.test_bulk_insert_expressions",
             "bulk_create.tests.BulkCreateTests.test_bulk_insert_now",
-            "lookup.test_decimalfield.DecimalFieldLookupTests.test_gt",
-            "lookup.test_decimalfield.DecimalFieldLookupTests.test_gte",
-            "lookup.test_decimalfield.DecimalFieldLookupTests.test_lt",
-            "lookup.test_decimalfield.DecimalFieldLookupTests.test_lte",
+            "lookup.test_decimalfield.DecimalFieldLookupTests",  # every test in it
             "lookup.tests.LookupQueryingTests.test_aggregate_combined_lookup",
             "lookup.tests.LookupQueryingTests.test_alias",
             "lookup.tests.LookupQueryingTests.test_annotate",
@@ -247,9 +243,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "model_fields.test_datetimefield.DateTimeFieldTests.test_lookup_date_without_use_tz",
         },
         "TimeField values are stored as text: hour/minute/second lookups are refused.": {
-            "lookup.test_timefield.TimeFieldLookupTests.test_hour_lookups",
-            "lookup.test_timefield.TimeFieldLookupTests.test_minute_lookups",
-            "lookup.test_timefield.TimeFieldLookupTests.test_second_lookups",
+            "lookup.test_timefield.TimeFieldLookupTests",  # every test in it
         },
         (
             "Keys containing '.' or starting with '$' cannot be MongoDB paths; such lookups are "
@@ -339,6 +333,21 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "ValueError."
         ): {
             "lookup.tests.LookupTests.test_in_different_database",
+        },
+        (
+            "Runs SQL through connection.cursor() (parameter escaping, connection health checks "
+            "with a query, a concurrent DELETE on a second connection); MongoDB runs no SQL. "
+            "EscapingChecksDebug inherits the skip."
+        ): {
+            "backends.tests.EscapingChecks",
+            "backends.base.test_base.ConnectionHealthChecksTests",
+            "delete_regress.tests.DeleteLockingTest",
+        },
+        (
+            "Django's database cache backend (DatabaseCache, createcachetable) runs SQL through "
+            "connection.cursor(); MongoDB runs no SQL. DBCacheWithTimeZoneTests inherits the skip."
+        ): {
+            "cache.tests.DBCacheTests",
         },
     }
 

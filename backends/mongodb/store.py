@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from django_nonrel.exceptions import ConflictError
 from django_nonrel.partials import (
@@ -78,11 +78,17 @@ class MongoStore(DocumentStore):
         session = self.connection.transaction_session
         try:
             with self.connection.wrap_database_errors:
-                if session is None:
-                    result = command(*args, **kwargs)
-                else:
-                    with session.bind(end_session=False):
+                try:
+                    if session is None:
                         result = command(*args, **kwargs)
+                    else:
+                        with session.bind(end_session=False):
+                            result = command(*args, **kwargs)
+                except OperationFailure as error:
+                    duplicate = _as_duplicate_key(error)
+                    if duplicate is None:
+                        raise
+                    raise duplicate from error
             if description.split("(", 1)[0].rsplit(".", 1)[-1] in WRITE_COMMANDS:
                 self.applied_writes += 1
             return result
@@ -607,3 +613,19 @@ class MongoStore(DocumentStore):
             sequences.delete_many,
             {ID: {"$in": list(tables)}},
         )
+
+
+#: How FerretDB v1 on SQLite reports an update that breaks a unique index: an
+#: InternalError (code 1) carrying SQLite's message, where MongoDB sends E11000.
+_FERRETDB_UNIQUE = "UNIQUE constraint failed"
+
+
+def _as_duplicate_key(error: OperationFailure) -> DuplicateKeyError | None:
+    """FerretDB's unique-index failure as the DuplicateKeyError it is, else None.
+
+    Django maps DuplicateKeyError to IntegrityError; left alone, the failure would
+    surface as ProgrammingError and code catching IntegrityError would miss it.
+    """
+    if isinstance(error, DuplicateKeyError) or _FERRETDB_UNIQUE not in str(error):
+        return None
+    return DuplicateKeyError(str(error), DUPLICATE_KEY, error.details)

@@ -20,7 +20,7 @@ import django
 from tests.djangosuite import report
 from tests.djangosuite.cli import commands_for, parse_args
 from tests.djangosuite.declared import declared_by
-from tests.djangosuite.outcomes import AppOutcome
+from tests.djangosuite.outcomes import AppOutcome, parse
 from tests.djangosuite.report import TITLES
 from tests.djangosuite.runner import ROOT, run_app
 from tests.djangosuite.sdist import django_tests_dir
@@ -69,14 +69,23 @@ def main(argv: list[str]) -> int:
             "python": platform.python_version(),
             "date": date,
             "server": mongodb_server() if target.needs_mongodb else "",
-            "declared": _declared(target),
+            "declared": _declared(target, tests_dir),
             **commands_for(target.name, app_args, options.timeout, series),
         }
         print(f"\n{target.name}: {target.description}")
         target_started = time.monotonic()
+        measured = data["runs"].get(target.name, {}).get(version, {})
         for app in expand_apps(app_args):
+            if already_measured(measured.get(app), options.resume, options.rerun_status):
+                print(f"  {app:20} already measured ({measured[app]['date']}): skipped")
+                continue
             log = logs / target.name / version / f"{app}.log"
-            outcome = run_app(target, app, tests_dir, options.timeout, log)
+            if options.from_logs:
+                if not log.exists():
+                    continue
+                outcome = reread(log, measured.get(app))
+            else:
+                outcome = run_app(target, app, tests_dir, options.timeout, log)
             print(_line(app, outcome), flush=True)
             report.record_app(data, target.name, version, app, outcome, date)
             report.save(data, docs)  # progress survives an interrupted run
@@ -89,9 +98,24 @@ def main(argv: list[str]) -> int:
     return _check_overlay(data, version, {target.name for target in targets})
 
 
-def _declared(target) -> dict:
+def already_measured(earlier: dict | None, resume: bool, rerun_status: list[str]) -> bool:
+    """Whether ``--resume`` skips an app: recorded, and not with a status asked to rerun."""
+    return bool(resume and earlier and earlier["status"] not in rerun_status)
+
+
+def reread(log: Path, earlier: dict | None) -> AppOutcome:
+    """The outcome in a kept output; a timeout and the time taken come from the report."""
+    outcome = parse(log.read_text())
+    if earlier:
+        outcome.seconds = earlier["seconds"]
+        if earlier["status"] == "timeout":
+            outcome.status, outcome.error = earlier["status"], earlier["error"]
+    return outcome
+
+
+def _declared(target, tests_dir: Path) -> dict:
     try:
-        return declared_by(target)
+        return declared_by(target, tests_dir=tests_dir)
     except (RuntimeError, OSError, ValueError) as exc:
         print(f"{target.name}: {exc}", file=sys.stderr)
         return {"error": str(exc).splitlines()[0]}

@@ -49,6 +49,27 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fail instead of falling back to mongomock when no server is given",
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip apps the report already holds for this target and Django version "
+        "(an interrupted run over a large app set picks up where it stopped); "
+        "without it every chosen app is measured again",
+    )
+    parser.add_argument(
+        "--rerun-status",
+        nargs="+",
+        default=[],
+        metavar="STATUS",
+        help="with --resume, measure again apps recorded with one of these statuses "
+        "(completed, aborted, timeout)",
+    )
+    parser.add_argument(
+        "--from-logs",
+        action="store_true",
+        help="run nothing: re-read the kept outputs of the chosen apps and record them again "
+        "(e.g. after the harness learnt to read more from them)",
+    )
     parser.add_argument("--docs", help="directory for conformance.{json,md} (default: docs/)")
     parser.add_argument("--logs", help="directory for the outputs (default: .cache/djangosuite/)")
     return parser

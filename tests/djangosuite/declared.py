@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.djangosuite.runner import child_environment
 from tests.djangosuite.targets import Target
@@ -30,8 +31,14 @@ print(json.dumps({
 """
 
 
-def declared_by(target: Target, env: dict[str, str] | None = None) -> dict:
-    """Counts and entries of ``target``'s declared skips and expected failures."""
+def declared_by(
+    target: Target, env: dict[str, str] | None = None, tests_dir: Path | None = None
+) -> dict:
+    """Counts and entries of ``target``'s declared skips and expected failures.
+
+    Run from ``tests_dir`` (Django's tests/), test ids resolve as runtests.py resolves
+    them: Django's ``backends`` test app, not this checkout's ``backends`` package.
+    """
     probe = subprocess.run(
         [sys.executable, "-c", _PROBE],
         env=child_environment({**(env or {}), "DJANGO_SETTINGS_MODULE": target.settings}),
@@ -39,6 +46,7 @@ def declared_by(target: Target, env: dict[str, str] | None = None) -> dict:
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=tests_dir,
     )
     if probe.returncode != 0:
         lines = probe.stderr.strip().splitlines() or ["no output"]

@@ -84,6 +84,8 @@ class AppOutcome:
     patches: list[str] | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    #: Test id -> the (normalised) exception its failure or error ended with.
+    causes: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Tests per outcome; ``tests`` is their sum."""
@@ -134,6 +136,7 @@ def parse(output: str) -> AppOutcome:
             if status:
                 _record(result, pending, status["status"])
                 pending = None
+    result.causes = failure_causes(output)
     found = _FOUND.search(output)
     result.found = int(found.group(1)) if found else None
     ran = _RAN.search(output)
@@ -179,3 +182,41 @@ def ending_exception(output: str) -> str:
                 return line.strip()[:300]
     last = [line.strip() for line in lines if line.strip()]
     return last[-1][:300] if last else "no output"
+
+
+_DETAIL_HEADER = re.compile(r"^(?:ERROR|FAIL): (?P<method>\w+) \((?P<id>[\w.]+)\)", re.MULTILINE)
+#: Details that tell instances of one cause apart without changing the cause.
+_VARYING = (
+    (re.compile(r"'[^']*'|\"[^\"]*\""), "'…'"),
+    (re.compile(r"\b\d+(?:\.\d+)?\b"), "N"),
+    (re.compile(r"\b[A-Z]\w*(?:_\w+)?\.\w+\b(?!\()"), "Model.field"),
+)
+
+
+def failure_causes(output: str) -> dict[str, str]:
+    """Test id -> the exception its failure or error ended with, normalised.
+
+    Read from unittest's failure details after the test lines. Quoted values,
+    numbers and ``Model.field`` names are replaced by placeholders, so that the
+    same missing feature hit by many tests reads as one cause.
+    """
+    details = output.split(_END_OF_TESTS, 1)
+    if len(details) < 2:
+        return {}
+    text = _END_OF_TESTS + details[1]
+    causes: dict[str, str] = {}
+    headers = list(_DETAIL_HEADER.finditer(text))
+    for header, following in zip(headers, [*headers[1:], None], strict=True):
+        body = text[header.end() : following.start() if following else len(text)]
+        test_id = header["id"]
+        if header["method"] in FIXTURES:
+            test_id = f"{test_id}.{header['method']}"
+        causes.setdefault(test_id, normalise_cause(ending_exception(body.split("\nRan ")[0])))
+    return causes
+
+
+def normalise_cause(line: str) -> str:
+    """An exception line with its varying details replaced by placeholders."""
+    for pattern, placeholder in _VARYING:
+        line = pattern.sub(placeholder, line)
+    return line[:160]

@@ -8,6 +8,7 @@ dated. The Markdown is rendered from the JSON alone, so both always agree.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,12 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 TITLES = dict(
     zip(COUNTS, ("tests", "passed", "failed", "errors", "skipped", "xfail", "xpass"), strict=True)
 )
-#: Failing test ids listed per app in the Markdown (the JSON has them all).
+#: Failing test ids listed per app in the Markdown (the JSON has them all); fewer
+#: when a table has many apps, so that the causes stay readable.
 LISTED = 15
+LISTED_MANY_APPS = 3
+#: Failure causes listed per target and version, most frequent first.
+CAUSES_LISTED = 25
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -47,6 +52,7 @@ def record_app(data: dict, target: str, version: str, app: str, outcome: AppOutc
         "unittest_ran": outcome.ran,
         "unittest_verdict": outcome.verdict,
         "not_passed": outcome.not_passed(),
+        "causes": {test: outcome.causes.get(test, "") for test in outcome.not_passed()},
         "outcomes_digest": outcome.digest(),
         "date": date,
     }
@@ -126,11 +132,23 @@ def render(data: dict) -> str:
         "",
         "Targets: " + "; ".join(f"`{t.name}`: {t.description}" for t in TARGETS.values()) + ".",
         "",
+        "App sets (`tests/djangosuite/targets.py`): `core` and `mongodb-single-table`, chosen",
+        "here; `mongodb-official`, the 146 Django test apps the official MongoDB backend",
+        "(mongodb/django-mongodb-backend) runs in its CI, taken from its",
+        "`.github/workflows/runtests.py`. That project runs them on a patched fork of Django",
+        "with ObjectId keys; here they run unmodified, on integer AutoField. Skipped tests are",
+        "mostly Django's own `skipUnlessDBFeature` decisions from the backend's feature flags;",
+        "the declared entries are counted per test id (a module, class or method id counts",
+        "once). Each app gets a time budget (`--timeout`); an app cut off is `timeout`, and its",
+        "failing tests' causes are unknown (unittest prints them at the end).",
+        "",
         "Regenerate (each command replaces only the entries it measures):",
         "",
         "```",
         "nox -s djangosuite-5.2 -- --backend sqlite --backend sqlite_overlay --apps core",
         "nox -s djangosuite-5.2 -- --backend mongodb --apps mongodb-single-table",
+        "nox -s djangosuite-5.2 -- --backend mongodb --apps mongodb-official "
+        "--timeout 120 --resume",
         "nox -s djangosuite-6.1 -- --backend sqlite --backend sqlite_overlay --apps core",
         "```",
         "",
@@ -204,14 +222,162 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
         lines.append("| " + " | ".join(cells) + f" | {entry['status']} |")
     cells = ["**total**", *(f"**{totals[name]}**" for name in COUNTS), f"**{seconds:.1f}**"]
     lines += ["| " + " | ".join(cells) + " | |", ""]
+    lines += [
+        f"Apps: {len(apps)}; completed {sum(e['status'] == 'completed' for e in apps.values())}, "
+        f"aborted {sum(e['status'] == 'aborted' for e in apps.values())}, "
+        f"timed out {sum(e['status'] == 'timeout' for e in apps.values())}.",
+        "",
+    ]
+    lines += _render_declared(about.get("declared", {}))
+    lines += _render_causes(apps)
     notes = []
+    listed = LISTED if len(apps) <= 20 else LISTED_MANY_APPS
     for app, entry in sorted(apps.items()):
         if entry["error"]:
             notes.append(f"- {app}: {entry['status']}: `{entry['error']}`")
         notes += [f"- {app}: {note}" for note in entry["notes"]]
         failing = list(entry["not_passed"].items())
         if failing:
-            shown = ", ".join(f"`{test}` ({outcome})" for test, outcome in failing[:LISTED])
-            more = f" and {len(failing) - LISTED} more" if len(failing) > LISTED else ""
+            shown = ", ".join(f"`{test}` ({outcome})" for test, outcome in failing[:listed])
+            more = f" and {len(failing) - listed} more" if len(failing) > listed else ""
             notes.append(f"- {app}: {shown}{more}")
     return lines + (notes + [""] if notes else [])
+
+
+def _render_declared(declared: dict) -> list[str]:
+    """The backend's declared skip / expected-failure entries, counted per reason."""
+    entries = declared.get("entries")
+    if not entries:
+        return []
+    total = sum(len(ids) for ids in entries["skips"].values()) + len(entries["expected_failures"])
+    lines = [
+        f"Declared entries (each test id — module, class or method — counts once): **{total}**.",
+        "",
+        "| entries | reason |",
+        "|---:|---|",
+    ]
+    rows = [(len(ids), reason) for reason, ids in entries["skips"].items()]
+    if entries["expected_failures"]:
+        rows.append((len(entries["expected_failures"]), "expected failures"))
+    for count, reason in sorted(rows, key=lambda row: (-row[0], row[1])):
+        lines.append(f"| {count} | {reason.replace('|', '/')} |")
+    return lines + [""]
+
+
+def cause_counts(apps: dict) -> list[tuple[str, int, list[str]]]:
+    """(cause, tests, apps) for every failing or erroring test, most frequent first."""
+    tests: dict[str, int] = {}
+    where: dict[str, set[str]] = {}
+    for app, entry in apps.items():
+        causes = entry.get("causes", {})
+        for test in entry["not_passed"]:
+            cause = causes.get(test) or (
+                "unknown: the app timed out before unittest printed the details"
+                if entry["status"] == "timeout"
+                else "unknown (see the app's log)"
+            )
+            tests[cause] = tests.get(cause, 0) + 1
+            where.setdefault(cause, set()).add(app)
+        if entry["status"] != "completed":
+            cause = f"app {entry['status']}: {entry['error']}"
+            tests[cause] = tests.get(cause, 0) + 1
+            where.setdefault(cause, set()).add(app)
+    return sorted(
+        ((cause, count, sorted(where[cause])) for cause, count in tests.items()),
+        key=lambda row: (-row[1], row[0]),
+    )
+
+
+#: Areas the failure causes fall into, tried in order: (area, what would fix it, patterns).
+AREAS = (
+    (
+        "relations: filters/values/ordering across relations, select_related, M2M reads, "
+        "multi-table inheritance",
+        "relation support in the nonrel query layer (branch rel)",
+        re.compile(
+            r"needs a JOIN|select_related\(\)|across a relation|Multi-table inheritance|"
+            r"prefetch_related"
+        ),
+    ),
+    (
+        "SQL: raw SQL, extra(), cursors, the database cache, SQL text in assertions",
+        "not applicable to MongoDB (candidates for declared skips)",
+        re.compile(r"does not run SQL|extra\(\)|Cache table|SQL|cursor|WHERE|SELECT"),
+    ),
+    (
+        "schema introspection (a collection has no column list)",
+        "not applicable to a schemaless store (candidates for declared skips)",
+        re.compile(r"get_table_description"),
+    ),
+    (
+        "query counts (key-counter commands, batched follow-up commands)",
+        "case by case: declared where the count differs by design",
+        re.compile(r"queries executed"),
+    ),
+    (
+        "aggregation and annotations",
+        "$group aggregation and annotations (branch agg)",
+        re.compile(r"annotation|[Aa]ggregate|values\(\)\.annotate|Ordering by the annotation"),
+    ),
+    (
+        "expressions and database functions in filters, updates, ordering",
+        "not scheduled: expression translation to MongoDB (FerretDB v1 has few $expr operators)",
+        re.compile(
+            r"transform/expression|Comparing a field to|nulls_first|XOR|is not supported in "
+            r"filters|Func|Case|When|Subquery|Exists|expression"
+        ),
+    ),
+    (
+        "leftover rows after a failed setUpTestData (no transactions to roll back)",
+        "follows from the first failure in the same class",
+        re.compile(r"E11000 duplicate key"),
+    ),
+    (
+        "app timed out or aborted",
+        "larger time budget, or the causes above",
+        re.compile(r"^app (timeout|aborted)|^unknown: the app timed out"),
+    ),
+)
+OTHER_AREA = ("other: assertions on results and query counts, misc.", "case by case")
+
+
+def area_of(cause: str) -> tuple[str, str]:
+    """The (area, fix) a failure cause belongs to."""
+    for area, fix, pattern in AREAS:
+        if pattern.search(cause):
+            return area, fix
+    return OTHER_AREA
+
+
+def _render_causes(apps: dict) -> list[str]:
+    rows = cause_counts(apps)
+    if not rows:
+        return []
+    areas: dict[tuple[str, str], int] = {}
+    for cause, count, _ in rows:
+        key = area_of(cause)
+        areas[key] = areas.get(key, 0) + count
+    lines = [
+        "Failures and errors by area (classified from the exception each one ended with):",
+        "",
+        "| tests | area | what would fix it |",
+        "|---:|---|---|",
+    ]
+    for (area, fix), count in sorted(areas.items(), key=lambda item: -item[1]):
+        lines.append(f"| {count} | {area} | {fix} |")
+    lines += [
+        "",
+        "Failures and errors by the exception they ended with (quoted values, numbers and",
+        "`Model.field` names replaced by placeholders):",
+        "",
+        "| tests | cause | apps |",
+        "|---:|---|---|",
+    ]
+    for cause, count, where in rows[:CAUSES_LISTED]:
+        shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
+        text = cause.replace("|", "/").replace("`", "'")
+        lines.append(f"| {count} | `{text}` | {shown} |")
+    if len(rows) > CAUSES_LISTED:
+        rest = sum(count for _, count, _ in rows[CAUSES_LISTED:])
+        lines.append(f"| {rest} | {len(rows) - CAUSES_LISTED} other causes | |")
+    return lines + [""]

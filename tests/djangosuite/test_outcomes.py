@@ -92,3 +92,50 @@ def test_the_overlay_invariant_compares_every_outcome():
         "basic.tests.A.test_a": "failed"
     }
     assert "**NO**: basic" in report.render({**data, "overlay_invariant": {"5.2.19": verdict}})
+
+
+FAILURES = (
+    "Found 3 test(s).\n"
+    "test_a (admin_x.tests.T.test_a) ... ERROR\n"
+    "test_b (admin_x.tests.T.test_b) ... ERROR\n"
+    "test_c (admin_x.tests.T.test_c) ... FAIL\n\n" + "=" * 70 + "\n"
+    "ERROR: test_a (admin_x.tests.T.test_a)\n" + "-" * 70 + "\n"
+    "Traceback (most recent call last):\n  File 'a'\n"
+    "django.db.utils.NotSupportedError: Filtering on Book.author needs a JOIN, see 'x'\n\n"
+    + "=" * 70
+    + "\nERROR: test_b (admin_x.tests.T.test_b)\n"
+    + "-" * 70
+    + "\nTraceback (most recent call last):\n  File 'b'\n"
+    "django.db.utils.NotSupportedError: Filtering on User.groups needs a JOIN, see 'y'\n\n"
+    + "=" * 70
+    + "\nFAIL: test_c (admin_x.tests.T.test_c)\n"
+    + "-" * 70
+    + "\nTraceback (most recent call last):\n  File 'c'\nAssertionError: 3 != 4\n\n"
+    + "-" * 70
+    + "\nRan 3 tests in 0.1s\n\nFAILED (failures=1, errors=2)\n"
+)
+
+
+def test_failures_are_grouped_by_the_exception_they_ended_with():
+    outcome = parse(FAILURES)
+    join = "django.db.utils.NotSupportedError: Filtering on Model.field needs a JOIN, see '…'"
+    assert outcome.causes == {
+        "admin_x.tests.T.test_a": join,
+        "admin_x.tests.T.test_b": join,
+        "admin_x.tests.T.test_c": "AssertionError: N != N",
+    }
+    data = {"format": report.FORMAT, "runs": {}, "targets": {}}
+    report.record_app(data, "mongodb", "5.2.19", "admin_x", outcome, "today")
+    rows = report.cause_counts(data["runs"]["mongodb"]["5.2.19"])
+    assert rows == [(join, 2, ["admin_x"]), ("AssertionError: N != N", 1, ["admin_x"])]
+
+
+def test_resume_skips_recorded_apps_unless_their_status_is_rerun():
+    from tests.djangosuite.__main__ import already_measured
+
+    done, cut = {"status": "completed"}, {"status": "timeout"}
+    assert already_measured(done, True, [])
+    assert already_measured(cut, True, [])
+    assert not already_measured(cut, True, ["timeout"])
+    assert not already_measured(None, True, ["timeout"])
+    assert not already_measured(done, False, [])  # without --resume everything runs

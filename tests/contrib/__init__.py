@@ -1,0 +1,1 @@
+"""Django's contrib apps, unmodified, on every tier: the admin driven through the test client."""
