@@ -23,7 +23,8 @@ from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
-from django.db import NotSupportedError
+from django.db import NotSupportedError, models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Avg as AvgAggregate
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.aggregates import Aggregate as DjangoAggregate
@@ -485,6 +486,39 @@ def _dig(document: dict[str, Any], path: tuple[str | int, ...]) -> Any:
     return value.to_decimal() if hasattr(value, "to_decimal") else value
 
 
+#: Stock field classes whose pre_save() reads the attribute and whose save
+#: preparation returns a value of the given exact type unchanged (Django's
+#: ``get_prep_value`` is ``str``/``int``/``float``/``bool`` conversion, and the
+#: base ``adapt_integerfield_value`` returns its value). Subclasses are not
+#: listed: they may override either.
+PASSTHROUGH_TYPES = {
+    models.CharField: str,
+    models.TextField: str,
+    models.EmailField: str,
+    models.SlugField: str,
+    models.URLField: str,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.FloatField: float,
+    models.BooleanField: bool,
+}
+
+
+def passthrough_type(field: Any, connection) -> type | None:
+    """The value type ``field`` stores unchanged on insert, or None to prepare every value."""
+    kind = PASSTHROUGH_TYPES.get(type(field))
+    if kind is None or field.primary_key or field.has_db_default():
+        return None
+    adapt = type(connection.ops).adapt_integerfield_value
+    if kind is int and adapt is not BaseDatabaseOperations.adapt_integerfield_value:
+        return None
+    return kind
+
+
 class NonrelInsertCompiler(sql.SQLInsertCompiler):
     """save() of a new row and bulk_create(): one insert command per batch."""
 
@@ -501,18 +535,38 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
             value = value.value
         return field.get_db_prep_save(value, connection=self.connection)
 
+    def _rows(self, fields: list[Any]) -> list[dict[str, Any]]:
+        """The stored row of each object: pre_save, then the field's save preparation.
+
+        Stock scalar fields holding a value of their own Python type are copied
+        as they are: Django's preparation returns such values unchanged, and
+        skipping it is most of the client time of a bulk insert.
+        """
+        plan = [
+            (field, field.column, field.attname, passthrough_type(field, self.connection))
+            for field in fields
+        ]
+        rows = []
+        for obj in self.query.objs:
+            row = {}
+            for field, column, attname, kind in plan:
+                if kind is not None:
+                    value = getattr(obj, attname)
+                    if type(value) is kind:
+                        row[column] = value
+                        continue
+                else:
+                    value = self.pre_save_val(field, obj)
+                row[column] = self.prepare_value(field, value)
+            rows.append(row)
+        return rows
+
     def execute_sql(self, returning_fields=None):
         query = self.query
         opts = query.get_meta()
         store = self.connection.store
         fields = list(query.fields)
-        rows = [
-            {
-                field.column: self.prepare_value(field, self.pre_save_val(field, obj))
-                for field in fields
-            }
-            for obj in query.objs
-        ]
+        rows = self._rows(fields)
         auto = opts.auto_field
         integer_keys = auto is not None and auto.get_internal_type() in INTEGER_AUTO_FIELDS
         if integer_keys and auto not in fields and rows:

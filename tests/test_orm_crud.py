@@ -254,3 +254,21 @@ def test_in_lookup_takes_any_iterable(authors):
     generator = (name for name in ["Ann", "Bob", "nobody"])
     assert sorted(a.name for a in Author.objects.filter(name__in=generator)) == ["Ann", "Bob"]
     assert Author.objects.filter(pk__in={authors[0].pk}).get().name == "Ann"
+
+
+def test_bulk_create_prepares_values_not_of_the_fields_type(db):
+    """Values of a field's own type are stored as they are; others still go through
+    the field's preparation (strings to integers, lazy strings to strings)."""
+    from django.utils.functional import lazy
+
+    lazy_name = lazy(lambda: "Lazy Lou", str)()
+    Author.objects.bulk_create(
+        [
+            Author(name="Plain Pat", age=40, active=False, email="pat@example.com"),
+            Author(name=lazy_name, age="41", active=1),
+        ]
+    )
+    pat, lou = Author.objects.order_by("name").reverse()
+    assert (pat.name, pat.age, pat.active, pat.email) == ("Plain Pat", 40, False, "pat@example.com")
+    assert (lou.name, lou.age, lou.active) == ("Lazy Lou", 41, True)
+    assert Author.objects.filter(age=41, active=True).count() == 1
