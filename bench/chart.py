@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ def draw(result: dict[str, Any], path: Path) -> bool:
     if not rows:
         return False
     several = len(result["ratios"]) > 1
-    labels = [f"{label}\n{pair}" if several else label for label, pair, *_ in rows]
+    labels = [
+        textwrap.fill(label, 34) + (f"\n{pair}" if several else "") for label, pair, *_ in rows
+    ]
     wall = [r[2] for r in rows]
     cpu = [r[3] for r in rows]
-    height = max(3.0, 0.42 * len(rows) + 1.4)
+    height = max(3.0, 0.5 * len(rows) + 1.4)
     figure, axes = plt.subplots(figsize=(10, height))
     positions = range(len(rows))
     axes.barh([p + 0.2 for p in positions], wall, height=0.4, label="wall time", color="#4878a8")

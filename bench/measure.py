@@ -89,6 +89,7 @@ def run_case(case: Case, repeats: int, log: Callable[[str], None]) -> dict[str, 
     if not case.variants:
         log(f"  {case.label}: not available on this build")
         return result
+    started = time.monotonic()
     if case.prepare:
         case.prepare()
     measurements = {name: Measurement() for name in case.variants}
@@ -127,5 +128,5 @@ def run_case(case: Case, repeats: int, log: Callable[[str], None]) -> dict[str, 
         f" / {m.commands} cmd"
         for name, m in measurements.items()
     )
-    log(f"  {case.label}: {summary}")
+    log(f"  {case.label} ({time.monotonic() - started:.1f} s): {summary}")
     return result

@@ -40,13 +40,13 @@ FULL = Sizes(
 #: (FerretDB on SQLite is the slow one).
 QUICK = Sizes(
     mode="quick",
-    rows=500,
+    rows=300,
     saves=100,
     related=200,
     per_page=10,
-    deep_page=50,
-    count_rows=5_000,
+    deep_page=30,
+    count_rows=3_000,
     count_limit=100,
-    children=500,
+    children=300,
     repeats=3,
 )
