@@ -13,7 +13,7 @@ Rows are documents; the model's primary-key column is stored as ``_id``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db import IntegrityError, NotSupportedError
@@ -47,8 +47,12 @@ class MongoStore(DocumentStore):
         return self.connection.database[table]
 
     # -- running and logging commands -------------------------------------------
-    def run(self, description: str, command, *args, **kwargs):
-        """Run one driver command with Django's error mapping and query logging."""
+    def run(self, description: str | Callable[[], str], command, *args, **kwargs):
+        """Run one driver command with Django's error mapping and query logging.
+
+        ``description`` may be a function: rendering a command (the repr of a
+        whole document for a save) is only worth it when queries are logged.
+        """
         self.connection.ensure_connection()
         start = time.monotonic()
         try:
@@ -56,6 +60,8 @@ class MongoStore(DocumentStore):
                 return command(*args, **kwargs)
         finally:
             if self.connection.queries_logged:
+                if callable(description):
+                    description = description()
                 self.connection.queries_log.append(
                     {"sql": description, "time": f"{time.monotonic() - start:.3f}"}
                 )
@@ -114,7 +120,9 @@ class MongoStore(DocumentStore):
         if query.limit is not None:
             kwargs["limit"] = query.limit
         collection = self.collection(query.table)
-        cursor = self.run(self.describe(query), lambda: list(collection.find(filter_doc, **kwargs)))
+        cursor = self.run(
+            lambda: self.describe(query), lambda: list(collection.find(filter_doc, **kwargs))
+        )
         pk_column = query.pk_column
         for document in cursor:
             if ID in document:
@@ -378,7 +386,7 @@ class MongoStore(DocumentStore):
         update["$setOnInsert"] = dict(insert_only or {}) or {ID: pk}
         collection = self.collection(table)
         result = self.run(
-            f"db.{table}.updateOne({{'_id': {pk!r}}}, {update!r}, upsert=True)",
+            lambda: f"db.{table}.updateOne({{'_id': {pk!r}}}, {update!r}, upsert=True)",
             collection.update_one,
             {ID: {"$eq": pk}},
             update,
