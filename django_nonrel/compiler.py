@@ -308,12 +308,17 @@ class NonrelCompiler(sql.SQLCompiler):
             return
         annotations = self.selected_annotations
         connection = self.connection
-        converters = self.converters
+        # Most columns are copied as stored; only paths and converted fields are
+        # revisited (a per-column loop over empty converter lists was the bulk
+        # of the client time of reading flat rows).
+        columns = [(name, column) for name, column, *_ in self.converters]
+        special = [c for c in self.converters if c[2] or c[3]]
         documents = self._documents(nq)
         for document in documents:
-            result = {}
-            for name, column, path, functions, expr in converters:
-                value = _dig(document, (column, *path)) if path else document.get(column)
+            get = document.get
+            result = {name: get(column) for name, column in columns}
+            for name, column, path, functions, expr in special:
+                value = _dig(document, (column, *path)) if path else result[name]
                 for function in functions:
                     value = function(value, expr, connection)
                 result[name] = value
