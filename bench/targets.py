@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,6 +42,19 @@ def _version(distribution: str) -> str:
         return version(distribution)
     except PackageNotFoundError:
         return "not installed"
+
+
+def embedded_ferretdb_version() -> str:
+    """The FerretDB module our embedding program requires (its builds report "unknown")."""
+    go_mod = Path(__file__).resolve().parent.parent / "tests" / "servers" / "ferretdb" / "go.mod"
+    try:
+        for line in go_mod.read_text().splitlines():
+            parts = line.split()
+            if "github.com/FerretDB/FerretDB" in parts:
+                return f"{parts[-1]} (embedded, per go.mod)"
+    except OSError:
+        pass
+    return "unknown version"
 
 
 class MongoTarget:
@@ -92,7 +106,10 @@ class MongoTarget:
             build = raw.client.admin.command("buildInfo")
             server = f"MongoDB-compatible {build.get('version')}"
             if "ferretdbVersion" in build:
-                server = f"FerretDB {build['ferretdbVersion']} (reports MongoDB {build['version']})"
+                ferretdb = build["ferretdbVersion"]
+                if ferretdb == "unknown":
+                    ferretdb = embedded_ferretdb_version()
+                server = f"FerretDB {ferretdb} (reports MongoDB {build['version']})"
             versions["server"] = server
         return Opened(
             kind="mongodb",
