@@ -4,7 +4,8 @@
   ``getMore`` included), for the ORM and the raw driver alike.
 - mongomock: nothing goes on a wire. The ORM's commands are what it logs to
   ``connection.queries`` (one entry per store command); the raw driver's are
-  its calls of command methods, counted by a thin proxy.
+  its calls of command methods, counted by a thin proxy. The ``BEGIN`` Django
+  logs when atomic() starts is not a command and is not counted.
 - MariaDB: the server's own per-session ``Questions`` status counter, read
   before and after on the connection the variant uses (the ``SHOW STATUS``
   itself is subtracted), so multi-row INSERTs count as what the server saw.
@@ -56,6 +57,10 @@ WIRE = WireCommands()
 monitoring.register(WIRE)
 
 
+#: What Django's atomic() logs around a block; the MongoDB backend sends nothing for them.
+TRANSACTION_MARKERS = frozenset({"BEGIN", "COMMIT", "ROLLBACK"})
+
+
 class LoggedQueries:
     """Commands a Django connection records in ``connection.queries``."""
 
@@ -68,7 +73,7 @@ class LoggedQueries:
 
     def stop(self) -> int:
         self.connection.force_debug_cursor = False
-        count = len(self.connection.queries_log)
+        count = sum(1 for q in self.connection.queries_log if q["sql"] not in TRANSACTION_MARKERS)
         self.connection.queries_log.clear()
         return count
 
