@@ -3,8 +3,9 @@
 Starts FerretDB and MariaDB the way the test command does (unless
 ``NONREL_TEST_FERRETDB_URI`` / ``NONREL_TEST_MARIADB_URL`` already name
 servers), runs each target in its own process, and writes
-``DIR/benchmarks.md`` and ``DIR/benchmarks-<target>.png`` (DIR defaults to
-docs/). A target whose server cannot be provisioned is reported as not run.
+``DIR/benchmarks.md``, ``DIR/benchmarks-<target>.png`` and the raw numbers in
+``DIR/benchmarks.json`` (DIR defaults to docs/). A target whose server cannot
+be provisioned is reported as not run.
 """
 
 from __future__ import annotations
@@ -31,9 +32,38 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--target", action="append", choices=sorted(TARGETS), default=[])
     parser.add_argument("--only", action="append", default=[], help="scenario module name")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite benchmarks.md and the charts from DIR/benchmarks.json, measuring nothing",
+    )
     options = parser.parse_args(argv)
-    targets = options.target or list(TARGETS)
     started = time.monotonic()
+    record = options.docs / "benchmarks.json"
+    if options.report_only:
+        saved = json.loads(record.read_text())
+        write_docs(options.docs, saved["results"], saved["machine"], saved["command"])
+        return 0
+    results = measure(options)
+    if results is None:
+        return 1
+    command = "nox -s bench" + (" -- --quick" if options.quick else "")
+    machine_facts = machine.describe()
+    options.docs.mkdir(parents=True, exist_ok=True)
+    record.write_text(
+        json.dumps({"command": command, "machine": machine_facts, "results": results}, indent=1)
+    )
+    write_docs(options.docs, results, machine_facts, command)
+    print(f"bench: wrote {options.docs / 'benchmarks.md'} in {time.monotonic() - started:.0f} s")
+    for result in results:
+        for name, measured, met in report.goals(result):
+            print(f"  {result['target']:<18} {name}: {measured} [{report._mark(met)}]")
+    return 0
+
+
+def measure(options: argparse.Namespace) -> list[dict] | None:
+    """Each target's results, each measured in a process of its own."""
+    targets = options.target or list(TARGETS)
 
     sys.path.insert(0, str(ROOT))
     from tests.servers.provision import ProvisionedServers
@@ -51,23 +81,20 @@ def main(argv: list[str]) -> int:
             code = subprocess.call(command, env=env, cwd=ROOT)
             if code or not path.exists():
                 print(f"bench: {name} failed (exit code {code})", file=sys.stderr)
-                return code or 1
+                return None
             results.append(json.loads(path.read_text()))
+    return results
 
-    options.docs.mkdir(parents=True, exist_ok=True)
+
+def write_docs(docs: Path, results: list[dict], machine_facts: dict, command: str) -> None:
+    """benchmarks.md and one chart per measured target."""
+    docs.mkdir(parents=True, exist_ok=True)
     charts = {}
     for result in results:
-        png = options.docs / f"benchmarks-{result['target']}.png"
+        png = docs / f"benchmarks-{result['target']}.png"
         if result.get("cases") and chart.draw(result, png):
             charts[result["target"]] = png.name
-    command = "nox -s bench" + (" -- --quick" if options.quick else "")
-    text = report.document(results, machine.describe(), charts, command)
-    (options.docs / "benchmarks.md").write_text(text)
-    print(f"bench: wrote {options.docs / 'benchmarks.md'} in {time.monotonic() - started:.0f} s")
-    for result in results:
-        for name, measured, met in report.goals(result):
-            print(f"  {result['target']:<18} {name}: {measured} [{report._mark(met)}]")
-    return 0
+    (docs / "benchmarks.md").write_text(report.document(results, machine_facts, charts, command))
 
 
 if __name__ == "__main__":
