@@ -43,7 +43,12 @@ from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, MULTI, SINGLE
 from django.db.models.sql.query import Query
 
-from django_nonrel.nulls import absent_when_null, check_not_null
+from django_nonrel.nulls import (
+    absent_when_null,
+    check_not_null,
+    check_required,
+    not_null_fields,
+)
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.where import WhereBuilder
 
@@ -582,8 +587,9 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
             store.note_explicit_keys(opts.db_table, [row.get(auto.column) for row in rows])
         features = self.connection.features
         if getattr(features, "checks_not_null", False):
+            required = not_null_fields(query.model, fields)
             for row in rows:
-                check_not_null(query.model, row, fields)
+                check_required(query.model, row, required)
         if getattr(features, "stores_unique_nulls_as_absent", False):
             absent = absent_when_null(query.model)
             rows = [

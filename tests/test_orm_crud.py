@@ -224,6 +224,12 @@ def test_not_null_fields_refuse_none(db):
     assert Author.objects.get(pk=ann.pk).name == "Ann"
 
 
+def test_bulk_create_refuses_none_in_any_row_and_writes_nothing(db):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Author.objects.bulk_create([Author(name="Ann"), Author(name="Bob"), Author(name=None)])
+    assert not Author.objects.exists()
+
+
 def test_values_distinct(authors):
     distinct = Author.objects.order_by().values_list("active", flat=True).distinct()
     assert sorted(distinct) == [False, True]
