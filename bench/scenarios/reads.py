@@ -22,7 +22,7 @@ def sql_dicts(conn, sql: str, params: tuple = ()) -> list[dict]:
     for values in cursor.fetchall():
         row = dict(zip(columns, values, strict=True))
         for _, column in parse:
-            if row[column] is not None:
+            if isinstance(row[column], str | bytes):  # drivers that parse JSON already did
                 row[column] = json.loads(row[column])
         rows.append(row)
     cursor.close()
