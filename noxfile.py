@@ -244,3 +244,30 @@ def _djangosuite_session(python: str, django: str) -> None:
 # ``nox -t djangosuite`` runs every series.
 for _python, _django in DJANGO_SERIES:
     _djangosuite_session(_python, _django)
+
+
+@nox.session(python=DJANGO_SERIES[0][0], default=False)
+def bench(session: nox.Session) -> None:
+    """The ORM against the raw drivers; rewrites docs/benchmarks.md and docs/benchmarks-*.png.
+
+    ``nox -s bench -- --quick`` runs smaller sizes in under two minutes; other arguments
+    go to ``python -m bench`` (``--target NAME``, ``--only SCENARIO``). FerretDB and
+    MariaDB are provisioned as for the tests session; a target whose server cannot start
+    is reported as not run (with CI=true, provisioning failures fail the session).
+    """
+    from tests.servers.process import ServerUnavailable
+
+    try:
+        servers = test_servers()
+    except ServerUnavailable as exc:
+        session.error(str(exc))
+    mariadb_url = servers.env.get("NONREL_TEST_MARIADB_URL")
+    session.install(
+        "-e",
+        ".[mongodb,singlestore]",
+        series_pin(DJANGO_SERIES[0][1]),
+        "matplotlib",
+        # mysqlclient compiles against the headers the MariaDB provisioning installs.
+        *(["mysqlclient"] if mariadb_url else []),
+    )
+    session.run("python", "-m", "bench", *session.posargs, env=servers.env)

@@ -146,7 +146,8 @@ class DatabaseOperations(BaseDatabaseOperations):
         return value
 
     def convert_datetimefield_value(self, value, expression, connection):
-        if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
+        # tzinfo first: settings.USE_TZ is a lazy-settings lookup, once per value.
+        if isinstance(value, datetime.datetime) and value.tzinfo is None and settings.USE_TZ:
             return value.replace(tzinfo=datetime.UTC)
         return value
 
