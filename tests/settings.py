@@ -7,9 +7,9 @@ modules run on every tier:
 - ``mongodb://HOST:PORT``     FerretDB started by the test command, or a real MongoDB
 - ``sqlite://``               Django's stock SQLite backend with the overlay active
 - ``mysql://USER@HOST:PORT``  Django's stock MySQL backend on the MariaDB the test command starts
-- ``singlestore://USER:PASSWORD@HOST:PORT?dialect=mysql``  the SingleStore backend; ``dialect=mysql``
-  on MariaDB (the test command's SQL-wire tier), the default ``singlestore`` on a SingleStore
-  server (``SINGLESTORE_URL``). ``storage=...`` sets OPTIONS["table_storage_type"].
+- ``singlestore://USER:PASSWORD@HOST:PORT?dialect=mysql``  the SingleStore backend;
+  ``dialect=mysql`` on MariaDB (the test command's SQL-wire tier), the default ``singlestore``
+  on a SingleStore server (``SINGLESTORE_URL``); ``storage=`` sets its table storage type.
 
 The ``sqlite`` alias is always stock SQLite: differential tests compare against it.
 """
