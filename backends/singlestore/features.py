@@ -20,6 +20,9 @@ from .testsuite import EXPECTED_FAILURES, SINGLESTORE_ONLY_SKIPS, SKIPS
 
 
 class DatabaseFeatures(MySQLFeatures):
+    # singlestoredb's fetchmany() returns [] when the rows are exhausted.
+    empty_fetchmany_value = []
+
     # -- what this backend emits (both dialects) --------------------------------
     # SingleStore neither creates nor enforces foreign keys; none are emitted.
     supports_foreign_keys = False

@@ -28,12 +28,18 @@ class DatabaseValidation(BaseDatabaseValidation):
                 for model in config.get_models(include_auto_created=True)
             ]
         )
+        routed = [
+            model for model in models if router.allow_migrate_model(self.connection.alias, model)
+        ]
+        return issues + self.check_models(routed)
+
+    def check_models(self, models) -> list[checks.CheckMessage]:
+        """One Error per SingleStore rule each of ``models`` breaks, as migrate would refuse."""
         default = self.connection.settings_dict["OPTIONS"].get("table_storage_type")
+        issues = []
         for model in models:
             meta = model._meta
             if not meta.managed or meta.proxy or meta.swapped:
-                continue
-            if not router.allow_migrate_model(self.connection.alias, model):
                 continue
             for violation in plan_table(model, default).violations:
                 issues.append(
