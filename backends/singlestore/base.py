@@ -29,7 +29,7 @@ import os
 
 import singlestoredb as Database
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.db.backends import utils as backend_utils
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.asyncio import async_unsafe
@@ -55,6 +55,8 @@ DIALECTS = (SINGLESTORE, MYSQL)
 BACKEND_OPTIONS = frozenset({"dialect", "isolation_level", "table_storage_type"})
 #: The MySQL release whose SQL SingleStore speaks (for Django's MySQL SQL paths).
 SINGLESTORE_MYSQL_VERSION = (8, 0, 32)
+#: Server error: the database named in NAME does not exist (yet).
+UNKNOWN_DATABASE = 1049
 
 # TIME columns come back as timedelta; Django's TimeField wants datetime.time.
 django_conversions = {**conversions, FIELD_TYPE.TIME: backend_utils.typecast_time}
@@ -305,10 +307,20 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     @cached_property
     def mysql_server_data(self) -> dict:
-        if self.is_singlestore:
+        try:
             with self.temporary_connection() as cursor:
-                cursor.execute("SELECT @@memsql_version, @@sql_mode")
-                version, sql_mode = cursor.fetchone()
+                return self.read_server_data(cursor)
+        except OperationalError as exc:
+            if exc.args[0] != UNKNOWN_DATABASE:
+                raise
+        # Server facts need no database: read them before the test database exists.
+        with self._nodb_cursor() as cursor:
+            return self.read_server_data(cursor)
+
+    def read_server_data(self, cursor) -> dict:
+        if self.is_singlestore:
+            cursor.execute("SELECT @@memsql_version, @@sql_mode")
+            version, sql_mode = cursor.fetchone()
             return {
                 "version": version,
                 "sql_mode": sql_mode,
@@ -316,12 +328,11 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 "lower_case_table_names": False,
                 "has_zoneinfo_database": True,
             }
-        with self.temporary_connection() as cursor:
-            cursor.execute(
-                "SELECT VERSION(), @@sql_mode, @@sql_auto_is_null, @@lower_case_table_names, "
-                "CONVERT_TZ('2001-01-01 01:00:00', 'UTC', 'UTC') IS NOT NULL"
-            )
-            row = cursor.fetchone()
+        cursor.execute(
+            "SELECT VERSION(), @@sql_mode, @@sql_auto_is_null, @@lower_case_table_names, "
+            "CONVERT_TZ('2001-01-01 01:00:00', 'UTC', 'UTC') IS NOT NULL"
+        )
+        row = cursor.fetchone()
         return {
             "version": row[0],
             "sql_mode": row[1],
