@@ -240,3 +240,14 @@ def test_defaults_render_without_a_server(shop, monkeypatch):
     assert editor.collected_sql[0] == (
         "ALTER TABLE `shop_item` ADD COLUMN `label` varchar(10) DEFAULT 'it\\'s' NOT NULL;"
     )
+
+
+def test_long_unique_key_names_are_shortened_like_djangos(shop, monkeypatch):
+    monkeypatch.setenv(STORAGE_ENV, "ROWSTORE REFERENCE")
+    model = shop.model(
+        "AVeryLongModelNameForKeys",
+        {"a_rather_long_field_name_that_is_unique": models.IntegerField(unique=True)},
+    )
+    (sql,) = create_sql(offline_connection(), model)
+    name = sql.split("UNIQUE KEY `", 1)[1].split("`", 1)[0]
+    assert len(name) <= 64 and name.endswith("_uniq")

@@ -120,7 +120,8 @@ def plan_table(model, default_storage: str | None = None) -> TablePlan:
             plan.shard_key = (from_column,)
         return plan
     if storage.is_distributed:
-        plan.shard_key = (pk.column,)
+        # The primary key's columns (several for a CompositePrimaryKey).
+        plan.shard_key = tuple(f.column for f in meta.pk_fields)
     if storage.is_columnstore and pk.get_internal_type() in FLOAT_TYPES:
         plan.violations.append(
             RuleViolation(
@@ -146,7 +147,7 @@ def plan_table(model, default_storage: str | None = None) -> TablePlan:
             plan.moved_unique_columns.add(columns[0])
     if storage.is_columnstore:
         enforced = [key for key in plan.unique_keys if key.enforced]
-        indexes = [(pk.column,), *(key.columns for key in enforced)]
+        indexes = [tuple(f.column for f in meta.pk_fields), *(key.columns for key in enforced)]
         if len(indexes) > 1 and any(len(columns) > 1 for columns in indexes):
             plan.violations.append(
                 RuleViolation(
@@ -183,7 +184,7 @@ def unique_violation(model, storage, origin, names, obj) -> RuleViolation:
         obj,
         f"{meta.label}: {origin} is unique on a distributed table ({storage.label}, from "
         f"{storage.source}), and SingleStore requires every unique key of a distributed table "
-        f"to contain the shard key ({meta.pk.column!r}).",
+        f"to contain the shard key ({', '.join(f.column for f in meta.pk_fields)}).",
         "Either " + "; or ".join(fixes) + ".",
     )
 

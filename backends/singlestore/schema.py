@@ -109,16 +109,19 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
         keys = []
         if plan.primary_key:
             keys.append(f"PRIMARY KEY ({columns(plan.primary_key)})")
+        table = plan.model._meta.db_table
         for key in plan.unique_keys:
+            name = key.name
+            if len(name) > self.connection.ops.max_name_length():
+                # Django's shortened name (prefix + hash) when the readable one is too long.
+                name = self._create_index_name(table, list(key.columns), suffix="_uniq")
             if key.enforced:
-                keys.append(f"UNIQUE KEY {quote(key.name)} ({columns(key.columns)})")
+                keys.append(f"UNIQUE KEY {quote(name)} ({columns(key.columns)})")
             elif self.connection.is_singlestore:
-                keys.append(
-                    f"UNIQUE KEY {quote(key.name)} ({columns(key.columns)}) UNENFORCED RELY"
-                )
+                keys.append(f"UNIQUE KEY {quote(name)} ({columns(key.columns)}) UNENFORCED RELY")
             else:
                 # MariaDB/MySQL: an index, unenforced as on SingleStore.
-                keys.append(f"KEY {quote(key.name)} ({columns(key.columns)})")
+                keys.append(f"KEY {quote(name)} ({columns(key.columns)})")
         for extra in plan.extra_keys:
             keys.append(f"KEY ({columns(extra)})")
         if plan.shard_key and self.connection.is_singlestore:
