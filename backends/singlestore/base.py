@@ -222,6 +222,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             # JSON columns come back as text; Django's JSONField decodes it.
             "parse_json": False,
             "autocommit": True,
+            # Like mysqlclient (and Django's SQL): params=() still interpolates, so
+            # "%%" becomes "%"; params=None sends the query as written.
+            "interpolate_query_with_empty_args": True,
         }
         if settings_dict["USER"]:
             kwargs["user"] = settings_dict["USER"]
