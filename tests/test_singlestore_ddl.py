@@ -251,3 +251,27 @@ def test_long_unique_key_names_are_shortened_like_djangos(shop, monkeypatch):
     (sql,) = create_sql(offline_connection(), model)
     name = sql.split("UNIQUE KEY `", 1)[1].split("`", 1)[0]
     assert len(name) <= 64 and name.endswith("_uniq")
+
+
+def test_a_migration_renders_without_a_server(monkeypatch):
+    """What ``sqlmigrate contenttypes 0001`` prints, with nothing listening.
+
+    Django's command also reads the django_migrations table (needing a server);
+    the DDL itself comes from the loader's collect_sql, run here offline.
+    """
+    from django.db.migrations.loader import MigrationLoader
+
+    monkeypatch.setenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_CONTENTTYPES", "ROWSTORE REFERENCE")
+    offline = offline_connection()
+    loader = MigrationLoader(None, replace_migrations=False)  # no applied-migrations query
+    loader.connection = offline
+    node = loader.graph.nodes[("contenttypes", "0001_initial")]
+    statements = [sql for sql in loader.collect_sql([(node, False)]) if not sql.startswith("--")]
+    assert statements == [
+        "CREATE ROWSTORE REFERENCE TABLE `django_content_type` (`id` integer AUTO_INCREMENT "
+        "NOT NULL PRIMARY KEY, `name` varchar(100) NOT NULL, `app_label` varchar(100) NOT NULL, "
+        "`model` varchar(100) NOT NULL);",
+        # AlterUniqueTogether: allowed on rowstore (refused on columnstore, see the rules).
+        "ALTER TABLE `django_content_type` ADD CONSTRAINT "
+        "`django_content_type_app_label_model_76bd3d3b_uniq` UNIQUE (`app_label`, `model`);",
+    ]

@@ -192,3 +192,15 @@ def test_project_models_pass_the_database_checks_on_this_tier():
     if not hasattr(connection, "is_singlestore"):
         pytest.skip(f"SingleStore backend checks; this tier runs {connection.vendor}")
     call_command("check", databases=["default"])
+
+
+def test_unique_keys_added_by_migrations_obey_the_shard_key_rule(shop, monkeypatch):
+    monkeypatch.setenv(STORAGE_ENV, "ROWSTORE")
+    model = shop.model(
+        "Seat",
+        {"row": models.IntegerField(), "number": models.IntegerField()},
+        meta={"unique_together": [("row", "number")]},  # the migration's new state
+    )
+    editor = offline_connection().schema_editor(collect_sql=True, atomic=False)
+    with pytest.raises(NotSupportedError, match="singlestore.E001"), editor:
+        editor.alter_unique_together(model, [], [("row", "number")])

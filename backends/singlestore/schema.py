@@ -182,6 +182,7 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
             refusal = self.columnstore_refusal(model, f"add the unique column {field.column!r}")
             if refusal is not None:
                 raise refusal
+            self.refuse_violations(self.plan(model))
         super().add_field(model, field)
 
     def alter_unique_together(self, model, old_unique_together, new_unique_together):
@@ -189,6 +190,8 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
             refusal = self.columnstore_refusal(model, "add a unique index")
             if refusal is not None:
                 raise refusal
+            # ``model`` is the migration's new state: its keys obey the shard-key rule or not.
+            self.refuse_violations(self.plan(model))
         super().alter_unique_together(model, old_unique_together, new_unique_together)
 
     def add_constraint(self, model, constraint):
@@ -196,4 +199,5 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
             refusal = self.columnstore_refusal(model, f"add the unique index {constraint.name!r}")
             if refusal is not None:
                 raise refusal
+            self.refuse_violations(self.plan(model))
         super().add_constraint(model, constraint)
