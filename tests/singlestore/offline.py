@@ -8,6 +8,9 @@ app registry per test, so they never reach the project's apps or checks.
 
 from __future__ import annotations
 
+import sys
+
+from django.apps import AppConfig
 from django.apps.registry import Apps
 from django.db import models
 from django.db.utils import ConnectionHandler
@@ -37,7 +40,10 @@ class Registry:
     """Declares models in the app ``shop`` of a fresh app registry."""
 
     def __init__(self) -> None:
-        self.apps = Apps()
+        # An app config for "shop", so the registry lists its models (reverse relations).
+        config = AppConfig("tests.singlestore", sys.modules["tests.singlestore"])
+        config.label = "shop"
+        self.apps = Apps([config])
 
     def model(self, name: str, fields: dict, meta: dict | None = None, **attrs):
         meta_attrs = {"app_label": "shop", "apps": self.apps, **(meta or {})}
