@@ -148,3 +148,15 @@ def test_cascade_deletes_take_a_bounded_number_of_statements():
     deletes = [q for q in queries.captured_queries if q["sql"].startswith("DELETE")]
     assert len(deletes) <= 3
     assert not Book.objects.exists()
+
+
+def test_select_for_update_on_columnstore_is_refused_with_the_fix(monkeypatch):
+    from django.db import NotSupportedError
+
+    monkeypatch.delenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_ORM", raising=False)
+    with pytest.raises(NotSupportedError, match="locks rows of ROWSTORE tables only"):
+        compiled(Author.objects.select_for_update())
+    monkeypatch.setenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_ORM", "ROWSTORE")
+    query = Author.objects.select_for_update().query
+    compiler = query.get_compiler(connection=offline_connection())
+    compiler.refuse_columnstore_locking()  # a ROWSTORE table may be locked

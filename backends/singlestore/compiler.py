@@ -6,7 +6,10 @@ where functions.py registers something else. In the mysql dialect the
 connection's vendor is ``"mysql"`` and Django's own dispatch already does this.
 """
 
+from django.db import NotSupportedError
 from django.db.backends.mysql import compiler as mysql
+
+from .storage import table_storage
 
 
 class SingleStoreCompileMixin:
@@ -20,7 +23,22 @@ class SingleStoreCompileMixin:
 
 
 class SQLCompiler(SingleStoreCompileMixin, mysql.SQLCompiler):
-    pass
+    def as_sql(self, with_limits=True, with_col_aliases=False):
+        if self.query.select_for_update and self.connection.is_singlestore:
+            self.refuse_columnstore_locking()
+        return super().as_sql(with_limits, with_col_aliases)
+
+    def refuse_columnstore_locking(self) -> None:
+        """SingleStore runs SELECT ... FOR UPDATE on rowstore tables only."""
+        default = self.connection.settings_dict["OPTIONS"].get("table_storage_type")
+        storage = table_storage(self.query.model, default)
+        if storage.is_columnstore:
+            raise NotSupportedError(
+                f"select_for_update() on {self.query.model._meta.label}: SingleStore locks "
+                f"rows of ROWSTORE tables only, and this table is {storage.label} (from "
+                f"{storage.source}). Store it as ROWSTORE (or ROWSTORE REFERENCE), or use "
+                "an optimistic check instead (a version column compared in update())."
+            )
 
 
 class SQLInsertCompiler(SingleStoreCompileMixin, mysql.SQLInsertCompiler):
