@@ -19,13 +19,14 @@ def test_flags_about_what_the_backend_emits_hold_in_both_dialects():
         features = offline_connection(dialect).features
         assert features.supports_foreign_keys is False
         assert features.supports_table_check_constraints is False
-        assert features.has_native_uuid_field is False
         assert features.distinguishes_insert_from_update is False
+        assert features.supports_on_delete_db_cascade is False
 
 
 def test_singlestore_flags_need_no_server():
     features = offline_connection().features  # nothing listens: any probe would fail
     assert features.uses_savepoints is False
+    assert features.has_native_uuid_field is False  # SingleStore stores UUIDs as char(32)
     assert features.supports_transactions is True
     assert features.can_return_columns_from_insert is False
     assert features.has_select_for_update_skip_locked is False

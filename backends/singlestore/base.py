@@ -102,6 +102,30 @@ class CursorWrapper:
         return iter(self.cursor)
 
 
+class DataTypes(dict):
+    """Column types; UUIDField's is looked up on use, so other DDL needs no server.
+
+    UUIDField is ``char(32)`` on SingleStore and on MySQL, ``uuid`` on MariaDB
+    10.7+ (where a generated column cannot CAST to char): only that needs the
+    server's version, and only in the mysql dialect.
+    """
+
+    def __init__(self, types: dict, connection) -> None:
+        super().__init__(types)
+        self.connection = connection
+
+    def __getitem__(self, key):
+        if key == "UUIDField" and self.connection.features.has_native_uuid_field:
+            return "uuid"
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
 class DatabaseWrapper(BaseDatabaseWrapper):
     vendor = SINGLESTORE
     display_name = "SingleStore"
@@ -202,7 +226,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     @cached_property
     def data_types(self):
-        return dict(self._data_types)
+        return DataTypes(self._data_types, self)
 
     @cached_property
     def store(self) -> RowStore:

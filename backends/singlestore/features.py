@@ -31,8 +31,11 @@ class DatabaseFeatures(MySQLFeatures):
     supports_column_check_constraints = False
     supports_table_check_constraints = False
     can_introspect_check_constraints = False
-    # UUIDField is char(32) on SingleStore; the same column type on MariaDB.
-    has_native_uuid_field = False
+    # Django 6.1's database-level on_delete (DB_CASCADE, DB_SET_NULL, DB_SET_DEFAULT)
+    # lives in FOREIGN KEY constraints, which are never created.
+    supports_on_delete_db_cascade = False
+    supports_on_delete_db_default = False
+    supports_on_delete_db_null = False
     supports_partial_indexes = False
     supports_expression_indexes = False
     supports_covering_indexes = False
@@ -56,6 +59,11 @@ class DatabaseFeatures(MySQLFeatures):
     @cached_property
     def _mysql_storage_engine(self):
         return "SingleStore" if self._singlestore else "InnoDB"
+
+    @cached_property
+    def has_native_uuid_field(self):
+        # SingleStore has no UUID type (char(32)); MariaDB 10.7+ has one.
+        return not self._singlestore and super().has_native_uuid_field
 
     @cached_property
     def uses_savepoints(self):
