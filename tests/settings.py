@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "django_nonrel",
     "tests.app",
     "tests.orm",
+    "tests.relations",
+    "tests.agg",
+    "tests.conc",
+    "tests.differential",
 ]
 
 SECRET_KEY = "django-nonrel-tests"
