@@ -66,6 +66,44 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
             self, model, field
         ) and not self._is_limited_data_type(field)
 
+    # -- indexes ----------------------------------------------------------------
+
+    def indexes_unindexable_column(self, model, index) -> bool:
+        """Whether ``index`` covers a JSON/TEXT/BLOB column (e.g. a PathIndex on SQL).
+
+        Neither SingleStore nor MariaDB/MySQL can key such a column, so these
+        indexes are left out of the DDL (documented in docs/singlestore.md).
+        """
+        return any(
+            self._is_limited_data_type(model._meta.get_field(name))
+            for name, _ in index.fields_orders
+        )
+
+    def _model_indexes_sql(self, model):
+        meta = model._meta
+        if not meta.managed or meta.proxy or meta.swapped:
+            return []
+        output = []
+        for field in meta.local_fields:
+            output.extend(self._field_indexes_sql(model, field))
+        for index in meta.indexes:
+            if (
+                index.contains_expressions
+                and not self.connection.features.supports_expression_indexes
+            ):
+                continue
+            if not self.indexes_unindexable_column(model, index):
+                output.append(index.create_sql(model, self))
+        return output
+
+    def add_index(self, model, index):
+        if not self.indexes_unindexable_column(model, index):
+            super().add_index(model, index)
+
+    def remove_index(self, model, index):
+        if not self.indexes_unindexable_column(model, index):
+            super().remove_index(model, index)
+
     # -- CREATE TABLE ------------------------------------------------------------
 
     def plan(self, model) -> TablePlan:
