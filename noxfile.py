@@ -5,8 +5,11 @@
     embedded        NONREL_TEST_DB=mongomock://localhost
     MongoDB wire    FerretDB, built and started here (tests/servers/ferretdb.py)
     stock SQLite    NONREL_TEST_DB=sqlite://
-    SQL wire        MariaDB, installed and started here (tests/servers/mariadb.py)
+    SQL wire        MariaDB, installed and started here (tests/servers/mariadb.py):
+                    Django's stock MySQL backend, then the SingleStore backend in
+                    its mysql dialect on the same server
     real MongoDB    only when MONGODB_URI is set
+    real SingleStore  only when SINGLESTORE_URL is set (singlestore dialect)
 
 The servers start once per nox run and stop when nox exits. With CI=true every
 server tier must run; elsewhere a tier whose server cannot be provisioned is
@@ -90,6 +93,19 @@ def run_checked(session: nox.Session, *args: str, env: dict[str, str] | None = N
     return 0
 
 
+def singlestore_url(server_url: str | None, dialect: str) -> str | None:
+    """NONREL_TEST_DB for the SingleStore backend on ``server_url`` (mysql:// or singlestore://).
+
+    Tables are ROWSTORE REFERENCE: the suite's models have unique columns, which
+    SingleStore enforces everywhere only on reference tables (the rule checks
+    would refuse them on distributed storage, as they should).
+    """
+    if not server_url:
+        return None
+    _, _, rest = server_url.partition("://")
+    return f"singlestore://{rest}?dialect={dialect}&storage=ROWSTORE+REFERENCE"
+
+
 def series_pin(series: str) -> str:
     """``Django>=5.2,<5.3`` for ``5.2``."""
     major, minor = series.split(".")
@@ -125,7 +141,15 @@ def tests(session: nox.Session, django: str) -> None:
         ),
         "stock SQLite": ("sqlite://", ""),
         "SQL wire (MariaDB)": (mariadb_url, servers.not_run.get("NONREL_TEST_MARIADB_URL", "")),
+        "SingleStore backend, mysql dialect (MariaDB)": (
+            singlestore_url(mariadb_url, "mysql"),
+            servers.not_run.get("NONREL_TEST_MARIADB_URL", ""),
+        ),
         "real MongoDB": (os.environ.get("MONGODB_URI"), "MONGODB_URI is unset"),
+        "real SingleStore": (
+            singlestore_url(os.environ.get("SINGLESTORE_URL"), "singlestore"),
+            "SINGLESTORE_URL is unset",
+        ),
     }
     outcomes = {}
     for tier, (url, why_not) in tiers.items():
@@ -202,13 +226,15 @@ def run_djangosuite(session: nox.Session, django: str) -> None:
     """Django's own test suite (runtests.py from the Django sdist) per backend target.
 
     Arguments after ``--`` go to ``python -m tests.djangosuite`` (see its ``--help``):
-    ``--backend sqlite|sqlite_overlay|mongodb`` (repeatable, default all) and ``--apps``
-    (labels or the sets ``core``, ``mongodb-single-table``, ``mongodb-official``; with
-    ``--resume`` apps already recorded are skipped). Counts are merged into
+    ``--backend sqlite|sqlite_overlay|mongodb|singlestore`` (repeatable, default all) and
+    ``--apps`` (labels or the sets ``core``, ``mongodb-single-table``, ``mongodb-official``;
+    with ``--resume`` apps already recorded are skipped). Counts are merged into
     docs/conformance.{json,md}. Unless ``--mongodb-uri``, NONREL_TEST_FERRETDB_URI or
     MONGODB_URI names a server, the mongodb target runs under ``python -m tests.servers
     --ferretdb`` (FerretDB started and stopped around it) and fails rather than fall back
-    to mongomock. The session fails if the overlay changed any outcome on SQLite.
+    to mongomock. The singlestore target (mysql dialect) runs on MariaDB, started the same
+    way unless NONREL_TEST_MARIADB_URL is set. The session fails if the overlay changed any
+    outcome on SQLite.
     """
     from tests.djangosuite.cli import parse_args
     from tests.djangosuite.targets import MONGODB_URI_SOURCES, TARGETS
@@ -219,12 +245,19 @@ def run_djangosuite(session: nox.Session, django: str) -> None:
     env = {}
     wants_mongodb = any(TARGETS[name].needs_mongodb for name in options.backend)
     has_server = options.mongodb_uri or any(os.environ.get(v) for v in MONGODB_URI_SOURCES)
+    wants_mariadb = any(TARGETS[name].needs_mariadb for name in options.backend)
+    servers = []
     if wants_mongodb and not has_server:
+        servers.append("--ferretdb")
+    if wants_mariadb and not os.environ.get("NONREL_TEST_MARIADB_URL"):
+        servers.append("--mariadb")
+    if servers:
         if test_servers.cache_info().currsize:
-            # The tests session already started FerretDB in this nox run.
+            # The tests session already started the servers in this nox run.
             env = test_servers().env
         else:
-            command = ["python", "-m", "tests.servers", "--ferretdb", "--", *command]
+            command = ["python", "-m", "tests.servers", *servers, "--", *command]
+    if wants_mongodb and not has_server:
         command.append("--require-mongodb-server")
     session.run(*command, env=env)
 
