@@ -164,3 +164,31 @@ def test_filters_across_generic_relations_respect_the_content_type(shelf):
     assert list(Novel.objects.filter(pk=novel.pk).values_list("notes__text", flat=True)) == [
         "novel note"
     ]
+
+
+def test_command_counts_stay_flat_over_a_thousand_rows():
+    uk = Country.objects.create(name="UK")
+    publishers = Publisher.objects.bulk_create(
+        [Publisher(name=f"p{i}", country=uk) for i in range(10)]
+    )
+    writers = Writer.objects.bulk_create(
+        [Writer(name=f"w{i}", publisher=publishers[i % 10]) for i in range(100)]
+    )
+    novels = Novel.objects.bulk_create(
+        [Novel(title=f"n{i}", pages=i, writer=writers[i % 100]) for i in range(1000)]
+    )
+    labels = Label.objects.bulk_create([Label(name=f"l{i}") for i in range(5)])
+    through = Novel.labels.through
+    through.objects.bulk_create(
+        [through(novel=n, label=labels[i % 5]) for i, n in enumerate(novels)]
+        + [through(novel=n, label=labels[(i + 1) % 5]) for i, n in enumerate(novels[:500])]
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        rows = list(Novel.objects.select_related("writer__publisher"))
+        assert len({n.writer.publisher.name for n in rows}) == 10
+    assert len(rows) == 1000 and len(ctx.captured_queries) == expect(1, 3)
+    with CaptureQueriesContext(connection) as ctx:
+        rows = list(Novel.objects.prefetch_related("labels", "writer"))
+        assert sum(len(n.labels.all()) for n in rows) == 1500
+        assert {n.writer.name for n in rows} == {w.name for w in writers}
+    assert len(ctx.captured_queries) == expect(3, 4)
