@@ -192,13 +192,13 @@ class NonrelCompiler(sql.SQLCompiler):
         ordering: list[Ordering] = []
         related: list[tuple[list[Any], Ordering]] = []
         for item in items:
-            hops, order = self._ordering_item(item)
-            if not query.standard_ordering:
-                order.descending = not order.descending
-            if hops or related:
-                related.append((hops, order))
-            else:
-                ordering.append(order)
+            for hops, order in self._ordering_items(item):
+                if not query.standard_ordering:
+                    order.descending = not order.descending
+                if hops or related:
+                    related.append((hops, order))
+                else:
+                    ordering.append(order)
         if related:
             # Sorting by a related model's value happens client-side, after one
             # batched key lookup per hop; earlier plain keys sort there too.
@@ -207,8 +207,14 @@ class NonrelCompiler(sql.SQLCompiler):
         self.related_ordering = related
         return ordering
 
-    def _ordering_item(self, item: Any) -> tuple[list[Any], Ordering]:
-        """(relation fields crossed, ordering on the final model's stored path)."""
+    def _ordering_items(
+        self, item: Any, opts: Any = None, hops: tuple = (), flip: bool = False, seen=frozenset()
+    ) -> list[tuple[list[Any], Ordering]]:
+        """(relation fields crossed, ordering on the final model's stored path) per sort key.
+
+        Ordering by a relation without a field (``order_by("author")``) sorts by
+        the related model's whole ``Meta.ordering``, as Django does.
+        """
         descending = False
         if isinstance(item, OrderBy):
             if item.nulls_first or item.nulls_last:
@@ -228,11 +234,12 @@ class NonrelCompiler(sql.SQLCompiler):
             raise _unsupported("Random ordering (order_by('?'))", "Shuffle in Python.")
         if item.startswith("-"):
             descending, item = not descending, item[1:]
-        if item in self.query.annotation_select:
+        descending = descending != flip
+        if not hops and item in self.query.annotation_select:
             raise _unsupported(f"Ordering by the annotation {item!r}", "Sort in Python.")
-        opts = self.query.get_meta()
+        opts = opts or self.query.get_meta()
         parts = item.split("__")
-        hops: list[Any] = []
+        hops = list(hops)
         while True:
             name = opts.pk.name if parts[0] == "pk" else parts[0]
             field = next((f for f in opts.concrete_fields if f.attname == name), None)
@@ -262,13 +269,20 @@ class NonrelCompiler(sql.SQLCompiler):
             ):
                 hops.append(field)
                 opts = field.related_model._meta
-                parts = parts[1:] or list(opts.ordering[:1]) or ["pk"]
-                if parts[0].startswith("-"):
-                    descending = not descending
-                    parts[0] = parts[0][1:]
-                continue
+                if len(parts) > 1:
+                    parts = parts[1:]
+                    continue
+                if opts.model in seen:
+                    raise FieldError("Infinite loop caused by ordering.")
+                return [
+                    entry
+                    for sub in opts.ordering
+                    for entry in self._ordering_items(
+                        sub, opts, tuple(hops), descending, seen | {opts.model}
+                    )
+                ]
             path = (field.column, *self._document_path(parts[1:]))
-            return hops, Ordering(path=path, descending=descending)
+            return [(hops, Ordering(path=path, descending=descending))]
 
     @staticmethod
     def _document_path(parts: list[str]) -> list[str | int]:
