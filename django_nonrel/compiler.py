@@ -684,7 +684,10 @@ class NonrelCompiler(sql.SQLCompiler):
             if not select_related_descend(field, restricted, requested, mask):
                 continue
             path = (*prefix, field.name)
-            steps.append(RelatedStep(path, prefix, field, False, field.remote_field.model))
+            related_mask = mask.get(field) or {}
+            steps.append(
+                RelatedStep(path, prefix, field, False, field.remote_field.model, related_mask)
+            )
             nested = requested.get(field.name, {}) if restricted else None
             self._walk_related(
                 steps,
@@ -692,7 +695,7 @@ class NonrelCompiler(sql.SQLCompiler):
                 path,
                 nested,
                 depth + 1,
-                mask.get(field) or {},
+                related_mask,
             )
         if not restricted:
             return
@@ -704,9 +707,13 @@ class NonrelCompiler(sql.SQLCompiler):
             name = rel.field.related_query_name()
             found.add(name)
             path = (*prefix, name)
-            steps.append(RelatedStep(path, prefix, rel.field, True, rel.related_model))
+            related_mask = mask.get(rel) or {}
+            steps.append(
+                RelatedStep(path, prefix, rel.field, True, rel.related_model, related_mask)
+            )
+            nested = requested.get(name, {})
             self._walk_related(
-                steps, rel.related_model._meta, path, requested.get(name, {}), depth + 1, {}
+                steps, rel.related_model._meta, path, nested, depth + 1, related_mask
             )
         invalid = set(requested) - found
         if invalid:
@@ -759,11 +766,20 @@ class NonrelCompiler(sql.SQLCompiler):
 
             keys = [key(parent) for parent in parents]
             opts = step.model._meta.concrete_model._meta
-            found = fetch_by_keys(self.store, limit, opts, column, keys)
+            own_model = opts.concrete_model
+            columns = [f.column for f in step.fields if f.model._meta.concrete_model is own_model]
+            columns += [
+                child.parent_key.column
+                for child in steps
+                if child.parent == step.path
+                and child.parent_key.model._meta.concrete_model is own_model
+            ]
+            columns.append(opts.pk.column)
+            found = fetch_by_keys(self.store, limit, opts, column, keys, columns)
             own = [(found.get(k) or [None])[0] if k is not None else None for k in keys]
             known = parents if step.reverse and step.field.remote_field.parent_link else None
             sources[step.path] = self._with_parents(step.model, own, limit, known)
-            selections[step.path] = self._model_values(step.model, sources[step.path])
+            selections[step.path] = self._model_values(step, sources[step.path])
         return [
             {"__".join(path): values[index] for path, values in selections.items()}
             for index in range(len(rows))
@@ -795,12 +811,11 @@ class NonrelCompiler(sql.SQLCompiler):
                     entry[parent] = (found.get(document.get(pk_column)) or [None])[0]
         return result
 
-    def _model_values(self, model, sources: list[Any]) -> list[Any]:
+    def _model_values(self, step: RelatedStep, sources: list[Any]) -> list[Any]:
         """``{attname: value}`` per related object (None stays None), converters applied."""
-        opts = model._meta
         connection, ops = self.connection, self.connection.ops
         fields = []
-        for field in opts.concrete_fields:
+        for field in step.fields:
             col = field.get_col("related")
             functions = ops.get_db_converters(col) + col.get_db_converters(connection)
             fields.append((field, field.model._meta.concrete_model, functions, col))
@@ -922,6 +937,14 @@ class RelatedStep:
     field: Any
     reverse: bool
     model: Any
+    #: Django's select mask of the related model (only()/defer()); empty: every field.
+    mask: Any = None
+
+    @property
+    def fields(self) -> list[Any]:
+        """The related model's concrete fields this step loads (deferred ones are not)."""
+        fields = self.model._meta.concrete_fields
+        return [f for f in fields if not self.mask or f in self.mask]
 
     @property
     def parent_key(self):

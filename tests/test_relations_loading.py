@@ -192,3 +192,14 @@ def test_command_counts_stay_flat_over_a_thousand_rows():
         assert sum(len(n.labels.all()) for n in rows) == 1500
         assert {n.writer.name for n in rows} == {w.name for w in writers}
     assert len(ctx.captured_queries) == expect(3, 4)
+
+
+def test_select_related_honours_deferred_related_fields(shelf):
+    novel = Novel.objects.select_related("writer").defer("writer__name").get(title="n2")
+    assert "name" in novel.writer.get_deferred_fields()
+    with CaptureQueriesContext(connection) as ctx:
+        assert novel.writer.name == "w2"
+    assert len(ctx.captured_queries) == 1
+    only = Novel.objects.select_related("writer").only("title", "writer__mentor").get(title="n3")
+    assert only.writer.get_deferred_fields() >= {"name", "publisher_id"}
+    assert only.writer.mentor_id == shelf["writers"][2].pk
