@@ -555,7 +555,7 @@ class NonrelCompiler(sql.SQLCompiler):
                     columns[alias],
                     restricted(
                         conditions.get(alias, True),
-                        join_restriction(self.connection, query, join),
+                        join_restriction(self.connection, query, join)[0],
                     ),
                 )
             joined = []

@@ -154,10 +154,11 @@ def test_prefetch_generic_foreign_keys(shelf):
 
 
 def test_filters_across_generic_relations_respect_the_content_type(shelf):
-    novel, writer = shelf["novels"][1], shelf["writers"][1]
-    assert novel.pk == writer.pk  # same key, different content types
+    novel = shelf["novels"][1]
     Note.objects.create(text="novel note", target=novel)
-    Note.objects.create(text="writer note", target=writer)
+    # Same object key, another content type: must not count as the novel's note.
+    writer_type = ContentType.objects.get_for_model(Writer)
+    Note.objects.create(text="writer note", content_type=writer_type, object_id=novel.pk)
     assert [n.title for n in Novel.objects.filter(notes__text="novel note")] == ["n1"]
     assert list(Novel.objects.filter(notes__text="writer note")) == []
     assert Novel.objects.filter(notes__isnull=False).count() == 1
@@ -203,3 +204,13 @@ def test_select_related_honours_deferred_related_fields(shelf):
     only = Novel.objects.select_related("writer").only("title", "writer__mentor").get(title="n3")
     assert only.writer.get_deferred_fields() >= {"name", "publisher_id"}
     assert only.writer.mentor_id == shelf["writers"][2].pk
+
+
+def test_filters_from_the_generic_side_respect_the_content_type(shelf):
+    novel = shelf["novels"][4]
+    Note.objects.create(text="novel note", target=novel)
+    writer_type = ContentType.objects.get_for_model(Writer)
+    Note.objects.create(text="writer note", content_type=writer_type, object_id=novel.pk)
+    assert [n.text for n in Note.objects.filter(novel__isnull=False)] == ["novel note"]
+    assert [n.text for n in Note.objects.filter(novel__title="n4")] == ["novel note"]
+    assert [n.text for n in Note.objects.filter(novel__isnull=True)] == ["writer note"]
