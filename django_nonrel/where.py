@@ -137,7 +137,12 @@ class WhereBuilder:
         connector = AND if node.connector == AND else OR
         # Children of a top-level AND are top-level too (chained filter() calls).
         nested_top = top and connector == AND and not node.negated
-        items = [self._build(child, nested_top) for child in node.children]
+        items = []
+        for child in node.children:
+            item = self._build(child, nested_top)
+            items.append(item)
+            if item is (connector == OR):
+                break  # decided: later children (and their subqueries) need not run
         return self._combine(connector, items, node.negated, top)
 
     def _combine(self, connector: str, items: list[Item], negated: bool, top: bool = False) -> Item:
@@ -408,6 +413,15 @@ class WhereBuilder:
                     "backend; filter on each related field."
                 )
         name = lookup.lookup_name
+        if name == "isnull":
+            # (a, b) IS NULL: any column NULL; IS NOT NULL: every column set.
+            if not isinstance(lookup.rhs, bool):
+                raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
+            leaves = [
+                Leaf(path=(col.target.column,), lookup="isnull", value=lookup.rhs, field=col.target)
+                for col in cols
+            ]
+            return leaves[0] if len(leaves) == 1 else Node(OR if lookup.rhs else AND, leaves)
         if name not in ("in", "exact") or hasattr(lookup.rhs, "resolve_expression"):
             raise NotSupportedError(
                 f"The multi-column {name!r} lookup with this value is not supported on "
