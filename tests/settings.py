@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django_nonrel",
     "tests.app",
     "tests.orm",
+    "tests.relations",
+    "tests.agg",
     "tests.conc",
 ]
 

@@ -358,6 +358,16 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         return not self.connection.server_info["ferretdb"]
 
     @cached_property
+    def supports_group_accumulators(self) -> bool:
+        """$group with several accumulators, $min/$max/$addToSet and $cond in one stage.
+
+        FerretDB v1 implements only $sum and $count, and answers 0 for every
+        accumulator after the first in a stage; grouped aggregation there reads
+        the projected rows and folds them in Python (still one command).
+        """
+        return not self.connection.server_info["ferretdb"]
+
+    @cached_property
     def supports_multi_document_transactions(self) -> bool:
         """Replica sets and sharded clusters have transactions; standalone servers do not."""
         return self.connection.server_info.get("transactions", False)

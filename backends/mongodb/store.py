@@ -21,6 +21,15 @@ from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
 from django_nonrel.exceptions import ConflictError
+from django_nonrel.partials import (
+    Groups,
+    Partial,
+    add_group,
+    by_filter,
+    dig,
+    hashable,
+    restricted,
+)
 from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
 from django_nonrel.store import DocumentStore
 
@@ -94,7 +103,11 @@ class MongoStore(DocumentStore):
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:
         if query.matches_nothing:
             return dict(MATCH_NONE)
-        return self.translator(query).translate(query.where)
+        document = self.translator(query).translate(query.where)
+        if query.native_filter:
+            # raw_query(): the user's own MongoDB filter, deliberately not escaped.
+            return {"$and": [document, query.native_filter]} if document else query.native_filter
+        return document
 
     def sort_spec(self, query: NonrelQuery) -> list[tuple[str, int]]:
         return [
@@ -187,6 +200,84 @@ class MongoStore(DocumentStore):
             result.update(self._group(query, grouped))
         return [result]
 
+    def aggregate_groups(
+        self,
+        query: NonrelQuery,
+        aggregates: Sequence[Aggregate],
+        group_by: Sequence[tuple[str | int, ...]] = (),
+    ) -> Groups:
+        """One ``$group`` per distinct aggregate ``filter=`` where the server has the
+        accumulators; the portable projected ``find`` folded in Python elsewhere."""
+        if not self.connection.features.supports_group_accumulators:
+            return super().aggregate_groups(query, aggregates, group_by)
+        groups: Groups = {}
+        if not group_by:
+            groups[()] = ((), {spec.alias: Partial() for spec in aggregates})
+        for extra, members in by_filter(aggregates):
+            if extra is None and not members and not group_by:
+                continue
+            narrowed = restricted(query, extra, None)
+            pipeline = [
+                *self._pipeline_head(narrowed),
+                {"$group": self._accumulators(query.pk_column, group_by, members)},
+            ]
+            for document in self._aggregate_pipeline(query.table, pipeline):
+                key = document[ID] or {}
+                key_values = tuple(dig(key, (f"k{i}",)) for i in range(len(group_by)))
+                add_group(
+                    groups,
+                    key_values,
+                    {
+                        spec.alias: self._partial(document, index, spec)
+                        for index, spec in enumerate(members)
+                    },
+                )
+        for _, partials in groups.values():
+            for spec in aggregates:
+                partials.setdefault(spec.alias, Partial())
+        return groups
+
+    @staticmethod
+    def _accumulators(pk_column: str, group_by, specs: Sequence[Aggregate]) -> dict[str, Any]:
+        group: dict[str, Any] = {
+            ID: {f"k{i}": f"${field_path(path, pk_column)}" for i, path in enumerate(group_by)}
+            or None
+        }
+        for index, spec in enumerate(specs):
+            group[f"r{index}"] = {"$sum": 1}
+            if spec.path is None:
+                continue
+            value = f"${field_path(spec.path, pk_column)}"
+            is_null = {"$eq": [{"$ifNull": [value, None]}, None]}
+            group[f"c{index}"] = {"$sum": {"$cond": [is_null, 0, 1]}}
+            group[f"t{index}"] = {"$sum": value}
+            group[f"l{index}"] = {"$min": value}
+            group[f"h{index}"] = {"$max": value}
+            if spec.distinct:
+                group[f"v{index}"] = {"$addToSet": value}
+        return group
+
+    @staticmethod
+    def _partial(document: dict[str, Any], index: int, spec: Aggregate) -> Partial:
+        rows = document[f"r{index}"]
+        if spec.path is None:
+            return Partial(rows=rows, count=rows)
+        count = document[f"c{index}"]
+        partial = Partial(
+            rows=rows,
+            count=count,
+            total=dig(document, (f"t{index}",)) if count else None,
+            low=dig(document, (f"l{index}",)),
+            high=dig(document, (f"h{index}",)),
+        )
+        if spec.distinct:
+            partial.values = {}
+            for value in document[f"v{index}"]:
+                if value is not None:
+                    value = value.to_decimal() if hasattr(value, "to_decimal") else value
+                    partial.values.setdefault(hashable(value), value)
+        return partial
+
     def _count_aggregate(self, query: NonrelQuery, spec: Aggregate) -> int:
         if query.distinct and query.columns:
             return len(self._distinct_rows(query))
@@ -204,6 +295,7 @@ class MongoStore(DocumentStore):
             low=query.low,
             high=query.high,
             matches_nothing=query.matches_nothing,
+            native_filter=query.native_filter,
             where=query.where,
         )
         filter_doc = {"$and": [self.filter_document(narrowed), {path: {"$ne": None}}]}
@@ -252,21 +344,19 @@ class MongoStore(DocumentStore):
                 raise NotSupportedError(
                     f"{spec.function.title()}(distinct=True) is not supported on MongoDB."
                 )
-        # One accumulator per path: FerretDB v1 answers 0 for a second $sum of
-        # the same path in one $group.
+        # One accumulator per $group: FerretDB v1 answers 0 for every
+        # accumulator after the first in a stage.
         paths = {
             field_path(spec.path, query.pk_column)
             for spec in specs
             if spec.function in ("sum", "avg")
         }
-        names = {path: f"sum{i}" for i, path in enumerate(sorted(paths))}
         by_path: dict[str, Any] = {}
-        if names:
-            group: dict[str, Any] = {ID: None}
-            group.update({name: {"$sum": f"${path}"} for path, name in names.items()})
+        for path in sorted(paths):
+            group: dict[str, Any] = {ID: None, "total": {"$sum": f"${path}"}}
             pipeline = [*self._pipeline_head(query), {"$group": group}]
             rows = self._aggregate_pipeline(query.table, pipeline)
-            by_path = {path: (rows[0].get(name) if rows else None) for path, name in names.items()}
+            by_path[path] = rows[0].get("total") if rows else None
         totals = {
             spec.alias: by_path.get(field_path(spec.path, query.pk_column))
             for spec in specs
