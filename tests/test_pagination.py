@@ -93,7 +93,9 @@ def test_page_one_thousand_costs_what_page_one_costs():
     # bookmark page 999's next_bookmark is (walking 999 pages on the embedded
     # store would only measure mongomock).
     bookmark = paginator.bookmark_after(in_order[1997])
-    assert bookmark == paginator.bookmark_after(Entry.objects.get(pk=in_order[1997].pk))
+    # signing.dumps() stamps the time, so compare what the bookmarks carry.
+    same = paginator.bookmark_after(Entry.objects.get(pk=in_order[1997].pk))
+    assert paginator._load(bookmark) == paginator._load(same)
     commands = []
     for page_bookmark in (None, bookmark):
         with CaptureQueriesContext(connection) as captured:
