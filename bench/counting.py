@@ -1,7 +1,8 @@
 """How many database commands a variant issues, counted where the commands go.
 
-- MongoDB servers: pymongo's command monitoring (every command on the wire,
-  ``getMore`` included), for the ORM and the raw driver alike.
+- MongoDB servers: pymongo's command monitoring (every command on the wire
+  except ``getMore``, which fetches further batches of a query already
+  counted), for the ORM and the raw driver alike.
 - mongomock: nothing goes on a wire. The ORM's commands are what it logs to
   ``connection.queries`` (one entry per store command); the raw driver's are
   its calls of command methods, counted by a thin proxy. The ``BEGIN`` Django
@@ -34,7 +35,8 @@ class WireCommands(monitoring.CommandListener):
         self.count = 0
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.enabled:
+        # getMore continues a query's cursor in further batches: not a new query.
+        if self.enabled and event.command_name != "getMore":
             self.count += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:

@@ -40,6 +40,8 @@ def cases(ctx: Context):
         if ctx.filled.get(SmallFlat) != rows:
             bookmarks.clear()  # keys change when the table is reloaded
         ctx.fill(SmallFlat, rows, lambda i: SmallFlat(**data.small_flat(i)))
+        for handle in ctx.opened.raw.values():
+            raw_after(handle)  # the raw keyset bookmark, found untimed and uncounted
         if paginator is None:
             return
         for alias in ctx.aliases:
