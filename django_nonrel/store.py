@@ -128,12 +128,17 @@ class DocumentStore(abc.ABC):
         *,
         insert_only: dict[str, Any] | None = None,
         unset: Sequence[str] = (),
+        expected: dict[str, Any] | None = None,
     ) -> bool:
         """Write the row with primary key ``pk`` in one command; True if it was created.
 
         Only the ``values`` columns are written to an existing row, so columns
         the model does not know about survive. ``insert_only`` columns are
         written only when the row is created; ``unset`` columns are removed.
+        ``expected`` (a ``VersionField``'s column and the version the instance
+        was loaded with) makes the write conditional: when a row with ``pk``
+        exists with another value, nothing is written -- no update and no
+        second row -- and ``django_nonrel.exceptions.ConflictError`` is raised.
         """
 
     @abc.abstractmethod

@@ -54,7 +54,9 @@ INSTALLED_APPS = [
     "django_nonrel",
     "tests.app",
     "tests.orm",
+    "tests.relations",
     "tests.agg",
+    "tests.conc",
 ]
 
 SECRET_KEY = "django-nonrel-tests"

@@ -20,6 +20,7 @@ from django.db import IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
+from django_nonrel.exceptions import ConflictError
 from django_nonrel.partials import (
     Groups,
     Partial,
@@ -37,6 +38,10 @@ from .filters import ID, MATCH_NONE, FilterTranslator, field_path
 #: Collection holding one integer counter per table with an integer AutoField.
 SEQUENCES = "django_nonrel_sequences"
 DUPLICATE_KEY = 11000
+#: Command names (as logged) that change data.
+WRITE_COMMANDS = frozenset(
+    {"insertMany", "insertOne", "updateMany", "updateOne", "deleteMany", "deleteOne"}
+)
 UPDATE_OPERATORS = {"set": "$set", "inc": "$inc", "mul": "$mul", "unset": "$unset"}
 
 
@@ -47,6 +52,8 @@ class MongoStore(DocumentStore):
         self.connection = connection
         #: table -> [next key, last key] of the block of keys this connection holds.
         self.key_blocks: dict[str, list[int]] = {}
+        #: How many write commands the server has accepted on this connection.
+        self.applied_writes = 0
 
     @property
     def key_block_size(self) -> int:
@@ -57,12 +64,27 @@ class MongoStore(DocumentStore):
 
     # -- running and logging commands -------------------------------------------
     def run(self, description: str, command, *args, **kwargs):
-        """Run one driver command with Django's error mapping and query logging."""
+        """Run one driver command with Django's error mapping and query logging.
+
+        Inside a transaction the command runs with the transaction's session
+        bound (``ClientSession.bind``), so every command the store sends takes
+        part without each call passing ``session=``. ``applied_writes`` counts
+        write commands the server accepted: ``run_in_transaction`` uses it to
+        know whether a failed attempt without a transaction left writes behind.
+        """
         self.connection.ensure_connection()
         start = time.monotonic()
+        session = self.connection.transaction_session
         try:
             with self.connection.wrap_database_errors:
-                return command(*args, **kwargs)
+                if session is None:
+                    result = command(*args, **kwargs)
+                else:
+                    with session.bind(end_session=False):
+                        result = command(*args, **kwargs)
+            if description.split("(", 1)[0].rsplit(".", 1)[-1] in WRITE_COMMANDS:
+                self.applied_writes += 1
+            return result
         finally:
             if self.connection.queries_logged:
                 self.connection.queries_log.append(
@@ -459,6 +481,7 @@ class MongoStore(DocumentStore):
         *,
         insert_only: dict[str, Any] | None = None,
         unset: Sequence[str] = (),
+        expected: dict[str, Any] | None = None,
     ) -> bool:
         update: dict[str, Any] = {}
         if values:
@@ -467,14 +490,42 @@ class MongoStore(DocumentStore):
             update["$unset"] = dict.fromkeys(unset, "")
         update["$setOnInsert"] = dict(insert_only or {}) or {ID: pk}
         collection = self.collection(table)
-        result = self.run(
-            f"db.{table}.updateOne({{'_id': {pk!r}}}, {update!r}, upsert=True)",
-            collection.update_one,
-            {ID: {"$eq": pk}},
-            update,
-            upsert=True,
-        )
+        filter_doc: dict[str, Any] = {ID: {"$eq": pk}}
+        shown: dict[str, Any] = {ID: pk}
+        for column, value in (expected or {}).items():
+            filter_doc[column] = {"$eq": value}
+            shown[column] = value
+        try:
+            result = self.run(
+                f"db.{table}.updateOne({shown!r}, {update!r}, upsert=True)",
+                collection.update_one,
+                filter_doc,
+                update,
+                upsert=True,
+            )
+        except IntegrityError:
+            # With a version condition, a duplicate _id means the stored version
+            # differs: the server refused the insert and nothing was written.
+            if expected and self._version_differs(table, pk, expected):
+                raise ConflictError(
+                    f"{table} row {pk!r} no longer has {expected!r}; nothing was written. "
+                    "Reload it and apply the change again."
+                ) from None
+            raise
         return result.upserted_id is not None
+
+    def _version_differs(self, table: str, pk: Any, expected: dict[str, Any]) -> bool:
+        collection = self.collection(table)
+        projection = dict.fromkeys(expected, 1)
+        document = self.run(
+            f"db.{table}.findOne({{'_id': {pk!r}}}, {projection!r})",
+            collection.find_one,
+            {ID: {"$eq": pk}},
+            projection,
+        )
+        return document is not None and any(
+            document.get(column) != value for column, value in expected.items()
+        )
 
     def delete(self, query: NonrelQuery) -> int:
         filter_doc = self.filter_document(query)
