@@ -406,3 +406,16 @@ def test_exists_and_count_of_annotated_querysets(library):
     assert agree(lambda u: annotated(u).filter(n__gt=5).exists()) is False
     assert agree(lambda u: annotated(u).filter(n=0).count()) == 1
     assert agree(lambda u: annotated(u).count()) == 3
+
+
+def test_annotation_then_filter_across_the_relation_keeps_one_row_per_parent(library):
+    names = agree(
+        lambda u: list(
+            publishers(u)
+            .annotate(n=Count("novels"))
+            .filter(novels__pages__gte=100)
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+    )
+    assert names == ["Acme", "Blue"]
