@@ -153,6 +153,43 @@ def tests(session: nox.Session, django: str) -> None:
         session.error(f"failed on Django {django}: {', '.join(failures)}")
 
 
+@nox.session(python=DJANGO_SERIES[0][0], default=False)
+def differential(session: nox.Session) -> None:
+    """The long differential profile: generated querysets, each backend against stock SQLite.
+
+    ``NONREL_DIFFERENTIAL_QUERYSETS`` (default 10000) querysets per backend, with
+    fresh random seeds, on the embedded store and on FerretDB (and on SQLite with
+    the overlay). Each tier prints how many querysets it compared and how many it
+    refused as documented; a mismatch fails with the queryset's code and data.
+    """
+    from tests.servers.process import ServerUnavailable
+
+    try:
+        servers = test_servers()
+    except ServerUnavailable as exc:
+        session.error(str(exc))
+    session.install("-e", ".[test]", series_pin(DJANGO_SERIES[0][1]))
+    env = {
+        "NONREL_DIFFERENTIAL_QUERYSETS": os.environ.get("NONREL_DIFFERENTIAL_QUERYSETS", "10000")
+    }
+    targets = {
+        "embedded (mongomock)": "mongomock://localhost",
+        "MongoDB wire (FerretDB)": servers.env.get("NONREL_TEST_FERRETDB_URI"),
+        "stock SQLite + overlay": "sqlite://",
+    }
+    failures = []
+    for tier, url in targets.items():
+        if not url:
+            session.warn(f"the {tier} tier is skipped: its server did not start")
+            continue
+        session.log(f"differential, {tier}: NONREL_TEST_DB={url}")
+        command = ("python", "-m", "pytest", "-q", "-s", "tests/differential", *session.posargs)
+        if run_checked(session, *command, env={**env, "NONREL_TEST_DB": url}):
+            failures.append(tier)
+    if failures:
+        session.error(f"differential mismatches on: {', '.join(failures)}")
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole tree."""

@@ -352,6 +352,13 @@ class WhereBuilder:
             value = [v for v in value if v is not None]
             if not value:
                 return False
+        # A key inside a document is NULL in SQL when missing, and a comparison
+        # with NULL is UNKNOWN: exclude() must not match the row either. Paths
+        # through list elements are EXISTS tests, true or false.
+        in_elements = getattr(lookup.lhs, "in_element_scope", None)
+        unknown_when_null = (
+            len(path) > 1 and name != "isnull" and not (in_elements and in_elements())
+        )
         if transform is not None:
             # The stored field (a DateTimeField, a ListField) decides how the
             # backend evaluates the transform; the value is already converted.
@@ -362,8 +369,15 @@ class WhereBuilder:
                 field=column_field,
                 transform=transform,
                 compare=name,
+                unknown_when_null=unknown_when_null,
             )
-        return Leaf(path=path, lookup=name, value=value, field=field)
+        return Leaf(
+            path=path,
+            lookup=name,
+            value=value,
+            field=field,
+            unknown_when_null=unknown_when_null,
+        )
 
     def _out_of_range(self, lookup: Lookup) -> bool | None:
         """Django's IntegerFieldOverflow: an integer beyond the field's range decides

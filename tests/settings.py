@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tests.relations",
     "tests.agg",
     "tests.conc",
+    "tests.differential",
 ]
 
 SECRET_KEY = "django-nonrel-tests"

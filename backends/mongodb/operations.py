@@ -128,8 +128,16 @@ class DatabaseOperations(BaseDatabaseOperations):
             "TimeField": self.convert_timefield_value,
             "UUIDField": self.convert_uuidfield_value,
             "JSONField": self.convert_jsonfield_value,
+            "BigIntegerField": self.convert_bigintegerfield_value,
+            "PositiveBigIntegerField": self.convert_bigintegerfield_value,
+            "BigAutoField": self.convert_bigintegerfield_value,
         }.get(internal_type)
         return [converter, *converters] if converter else converters
+
+    @staticmethod
+    def convert_bigintegerfield_value(value, expression, connection):
+        """pymongo reads BSON int64 as ``bson.Int64``; the field's value is a plain int."""
+        return int(value) if type(value) not in (int, type(None)) else value
 
     @staticmethod
     def convert_datefield_value(value, expression, connection):
