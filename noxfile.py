@@ -5,8 +5,11 @@
     embedded        NONREL_TEST_DB=mongomock://localhost
     MongoDB wire    FerretDB, built and started here (tests/servers/ferretdb.py)
     stock SQLite    NONREL_TEST_DB=sqlite://
-    SQL wire        MariaDB, installed and started here (tests/servers/mariadb.py)
+    SQL wire        MariaDB, installed and started here (tests/servers/mariadb.py):
+                    Django's stock MySQL backend, then the SingleStore backend in
+                    its mysql dialect on the same server
     real MongoDB    only when MONGODB_URI is set
+    real SingleStore  only when SINGLESTORE_URL is set (singlestore dialect)
 
 The servers start once per nox run and stop when nox exits. With CI=true every
 server tier must run; elsewhere a tier whose server cannot be provisioned is
@@ -90,6 +93,19 @@ def run_checked(session: nox.Session, *args: str, env: dict[str, str] | None = N
     return 0
 
 
+def singlestore_url(server_url: str | None, dialect: str) -> str | None:
+    """NONREL_TEST_DB for the SingleStore backend on ``server_url`` (mysql:// or singlestore://).
+
+    Tables are ROWSTORE REFERENCE: the suite's models have unique columns, which
+    SingleStore enforces everywhere only on reference tables (the rule checks
+    would refuse them on distributed storage, as they should).
+    """
+    if not server_url:
+        return None
+    _, _, rest = server_url.partition("://")
+    return f"singlestore://{rest}?dialect={dialect}&storage=ROWSTORE+REFERENCE"
+
+
 def series_pin(series: str) -> str:
     """``Django>=5.2,<5.3`` for ``5.2``."""
     major, minor = series.split(".")
@@ -125,7 +141,15 @@ def tests(session: nox.Session, django: str) -> None:
         ),
         "stock SQLite": ("sqlite://", ""),
         "SQL wire (MariaDB)": (mariadb_url, servers.not_run.get("NONREL_TEST_MARIADB_URL", "")),
+        "SingleStore backend, mysql dialect (MariaDB)": (
+            singlestore_url(mariadb_url, "mysql"),
+            servers.not_run.get("NONREL_TEST_MARIADB_URL", ""),
+        ),
         "real MongoDB": (os.environ.get("MONGODB_URI"), "MONGODB_URI is unset"),
+        "real SingleStore": (
+            singlestore_url(os.environ.get("SINGLESTORE_URL"), "singlestore"),
+            "SINGLESTORE_URL is unset",
+        ),
     }
     outcomes = {}
     for tier, (url, why_not) in tiers.items():
@@ -153,6 +177,43 @@ def tests(session: nox.Session, django: str) -> None:
         session.error(f"failed on Django {django}: {', '.join(failures)}")
 
 
+@nox.session(python=DJANGO_SERIES[0][0], default=False)
+def differential(session: nox.Session) -> None:
+    """The long differential profile: generated querysets, each backend against stock SQLite.
+
+    ``NONREL_DIFFERENTIAL_QUERYSETS`` (default 10000) querysets per backend, with
+    fresh random seeds, on the embedded store and on FerretDB (and on SQLite with
+    the overlay). Each tier prints how many querysets it compared and how many it
+    refused as documented; a mismatch fails with the queryset's code and data.
+    """
+    from tests.servers.process import ServerUnavailable
+
+    try:
+        servers = test_servers()
+    except ServerUnavailable as exc:
+        session.error(str(exc))
+    session.install("-e", ".[test]", series_pin(DJANGO_SERIES[0][1]))
+    env = {
+        "NONREL_DIFFERENTIAL_QUERYSETS": os.environ.get("NONREL_DIFFERENTIAL_QUERYSETS", "10000")
+    }
+    targets = {
+        "embedded (mongomock)": "mongomock://localhost",
+        "MongoDB wire (FerretDB)": servers.env.get("NONREL_TEST_FERRETDB_URI"),
+        "stock SQLite + overlay": "sqlite://",
+    }
+    failures = []
+    for tier, url in targets.items():
+        if not url:
+            session.warn(f"the {tier} tier is skipped: its server did not start")
+            continue
+        session.log(f"differential, {tier}: NONREL_TEST_DB={url}")
+        command = ("python", "-m", "pytest", "-q", "-s", "tests/differential", *session.posargs)
+        if run_checked(session, *command, env={**env, "NONREL_TEST_DB": url}):
+            failures.append(tier)
+    if failures:
+        session.error(f"differential mismatches on: {', '.join(failures)}")
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole tree."""
@@ -165,13 +226,15 @@ def run_djangosuite(session: nox.Session, django: str) -> None:
     """Django's own test suite (runtests.py from the Django sdist) per backend target.
 
     Arguments after ``--`` go to ``python -m tests.djangosuite`` (see its ``--help``):
-    ``--backend sqlite|sqlite_overlay|mongodb`` (repeatable, default all) and ``--apps``
-    (labels or the sets ``core``, ``mongodb-single-table``, ``mongodb-official``; with
-    ``--resume`` apps already recorded are skipped). Counts are merged into
+    ``--backend sqlite|sqlite_overlay|mongodb|singlestore`` (repeatable, default all) and
+    ``--apps`` (labels or the sets ``core``, ``mongodb-single-table``, ``mongodb-official``;
+    with ``--resume`` apps already recorded are skipped). Counts are merged into
     docs/conformance.{json,md}. Unless ``--mongodb-uri``, NONREL_TEST_FERRETDB_URI or
     MONGODB_URI names a server, the mongodb target runs under ``python -m tests.servers
     --ferretdb`` (FerretDB started and stopped around it) and fails rather than fall back
-    to mongomock. The session fails if the overlay changed any outcome on SQLite.
+    to mongomock. The singlestore target (mysql dialect) runs on MariaDB, started the same
+    way unless NONREL_TEST_MARIADB_URL is set. The session fails if the overlay changed any
+    outcome on SQLite.
     """
     from tests.djangosuite.cli import parse_args
     from tests.djangosuite.targets import MONGODB_URI_SOURCES, TARGETS
@@ -182,12 +245,19 @@ def run_djangosuite(session: nox.Session, django: str) -> None:
     env = {}
     wants_mongodb = any(TARGETS[name].needs_mongodb for name in options.backend)
     has_server = options.mongodb_uri or any(os.environ.get(v) for v in MONGODB_URI_SOURCES)
+    wants_mariadb = any(TARGETS[name].needs_mariadb for name in options.backend)
+    servers = []
     if wants_mongodb and not has_server:
+        servers.append("--ferretdb")
+    if wants_mariadb and not os.environ.get("NONREL_TEST_MARIADB_URL"):
+        servers.append("--mariadb")
+    if servers:
         if test_servers.cache_info().currsize:
-            # The tests session already started FerretDB in this nox run.
+            # The tests session already started the servers in this nox run.
             env = test_servers().env
         else:
-            command = ["python", "-m", "tests.servers", "--ferretdb", "--", *command]
+            command = ["python", "-m", "tests.servers", *servers, "--", *command]
+    if wants_mongodb and not has_server:
         command.append("--require-mongodb-server")
     session.run(*command, env=env)
 
@@ -207,3 +277,30 @@ def _djangosuite_session(python: str, django: str) -> None:
 # ``nox -t djangosuite`` runs every series.
 for _python, _django in DJANGO_SERIES:
     _djangosuite_session(_python, _django)
+
+
+@nox.session(python=DJANGO_SERIES[0][0], default=False)
+def bench(session: nox.Session) -> None:
+    """The ORM against the raw drivers; rewrites docs/benchmarks.md and docs/benchmarks-*.png.
+
+    ``nox -s bench -- --quick`` runs smaller sizes in under two minutes; other arguments
+    go to ``python -m bench`` (``--target NAME``, ``--only SCENARIO``). FerretDB and
+    MariaDB are provisioned as for the tests session; a target whose server cannot start
+    is reported as not run (with CI=true, provisioning failures fail the session).
+    """
+    from tests.servers.process import ServerUnavailable
+
+    try:
+        servers = test_servers()
+    except ServerUnavailable as exc:
+        session.error(str(exc))
+    mariadb_url = servers.env.get("NONREL_TEST_MARIADB_URL")
+    session.install(
+        "-e",
+        ".[mongodb,singlestore]",
+        series_pin(DJANGO_SERIES[0][1]),
+        "matplotlib",
+        # mysqlclient compiles against the headers the MariaDB provisioning installs.
+        *(["mysqlclient"] if mariadb_url else []),
+    )
+    session.run("python", "-m", "bench", *session.posargs, env=servers.env)

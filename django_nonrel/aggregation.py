@@ -293,9 +293,17 @@ class GroupedRead:
             return True
         pk = self.query.get_meta().pk
         base = self.compiler.base_alias
-        return any(
+        if not any(
             isinstance(expr, Col) and expr.alias == base and expr.target == pk for expr in group_by
-        )
+        ):
+            return False
+        if any(isinstance(expr, Col) and expr.alias != base for expr in group_by):
+            # values("id", "book__rating").annotate(...): one group per parent AND related row.
+            raise _unsupported(
+                "Grouping by a related model's field (needs a JOIN)",
+                "Group by the model's own fields, then load the related values by key.",
+            )
+        return True
 
     # -- running --------------------------------------------------------------
     def rows(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -352,7 +360,7 @@ class GroupedRead:
         join_fields = self._join_fields(base)
         extra = self._select_extra(base, join_fields)
         compiler = base.get_compiler(connection=self.connection)
-        fetched = list(compiler.results_iter())
+        fetched = _one_per_key(base, compiler.results_iter())
         keys_by_column = {
             field.column: [
                 field.get_db_prep_value(row["result"][field.attname], self.connection)
@@ -649,6 +657,23 @@ def related_partials(store, hops, specs, keys) -> dict[Any, dict[str, Partial]]:
             upper[key] = merged
         groups = upper
     return groups
+
+
+def _one_per_key(base, rows) -> list[dict[str, Any]]:
+    """Rows once per primary key: a filter across a multi-valued relation can repeat a
+    parent row, and a GROUP BY on the primary key collapses such repeats."""
+    attname = base.get_meta().pk.attname
+    seen: set[Any] = set()
+    unique = []
+    for row in rows:
+        key = row["result"].get(attname, row)
+        if isinstance(key, dict):  # the key is not selected: nothing to collapse on
+            unique.append(row)
+            continue
+        if hashable(key) not in seen:
+            seen.add(hashable(key))
+            unique.append(row)
+    return unique
 
 
 def _keyed(hop: Hop, keys: list[Any]) -> Node:

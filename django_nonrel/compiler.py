@@ -25,7 +25,8 @@ from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
-from django.db import NotSupportedError
+from django.db import NotSupportedError, models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Avg as AvgAggregate
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.aggregates import Aggregate as DjangoAggregate
@@ -54,7 +55,12 @@ from django_nonrel.aggregation import (
     is_grouped,
     needs_planning,
 )
-from django_nonrel.nulls import absent_when_null, check_not_null
+from django_nonrel.nulls import (
+    absent_when_null,
+    check_not_null,
+    check_required,
+    not_null_fields,
+)
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.relations import (
     chain_to,
@@ -209,13 +215,13 @@ class NonrelCompiler(sql.SQLCompiler):
         ordering: list[Ordering] = []
         related: list[tuple[list[Any], Ordering]] = []
         for item in items:
-            hops, order = self._ordering_item(item)
-            if not query.standard_ordering:
-                order.descending = not order.descending
-            if hops or related:
-                related.append((hops, order))
-            else:
-                ordering.append(order)
+            for hops, order in self._ordering_items(item):
+                if not query.standard_ordering:
+                    order.descending = not order.descending
+                if hops or related:
+                    related.append((hops, order))
+                else:
+                    ordering.append(order)
         if related:
             # Sorting by a related model's value happens client-side, after one
             # batched key lookup per hop; earlier plain keys sort there too.
@@ -224,8 +230,14 @@ class NonrelCompiler(sql.SQLCompiler):
         self.related_ordering = related
         return ordering
 
-    def _ordering_item(self, item: Any) -> tuple[list[Any], Ordering]:
-        """(relation fields crossed, ordering on the final model's stored path)."""
+    def _ordering_items(
+        self, item: Any, opts: Any = None, hops: tuple = (), flip: bool = False, seen=frozenset()
+    ) -> list[tuple[list[Any], Ordering]]:
+        """(relation fields crossed, ordering on the final model's stored path) per sort key.
+
+        Ordering by a relation without a field (``order_by("author")``) sorts by
+        the related model's whole ``Meta.ordering``, as Django does.
+        """
         descending = False
         if isinstance(item, OrderBy):
             if item.nulls_first or item.nulls_last:
@@ -245,15 +257,16 @@ class NonrelCompiler(sql.SQLCompiler):
             raise _unsupported("Random ordering (order_by('?'))", "Shuffle in Python.")
         if item.startswith("-"):
             descending, item = not descending, item[1:]
-        annotation = self.query.annotations.get(item)
+        descending = descending != flip
+        annotation = None if hops else self.query.annotations.get(item)
         if isinstance(annotation, Col) and annotation.alias == self.base_alias:
             # annotate(x=F("field")): ordering by the annotation is ordering by the field.
             item = annotation.target.attname
         elif annotation is not None:
             raise _unsupported(f"Ordering by the annotation {item!r}", "Sort in Python.")
-        opts = self.query.get_meta()
+        opts = opts or self.query.get_meta()
         parts = item.split("__")
-        hops: list[Any] = []
+        hops = list(hops)
         while True:
             name = opts.pk.name if parts[0] == "pk" else parts[0]
             field = next((f for f in opts.concrete_fields if f.attname == name), None)
@@ -283,13 +296,20 @@ class NonrelCompiler(sql.SQLCompiler):
             ):
                 hops.append(field)
                 opts = field.related_model._meta
-                parts = parts[1:] or list(opts.ordering[:1]) or ["pk"]
-                if parts[0].startswith("-"):
-                    descending = not descending
-                    parts[0] = parts[0][1:]
-                continue
+                if len(parts) > 1:
+                    parts = parts[1:]
+                    continue
+                if opts.model in seen:
+                    raise FieldError("Infinite loop caused by ordering.")
+                return [
+                    entry
+                    for sub in opts.ordering
+                    for entry in self._ordering_items(
+                        sub, opts, tuple(hops), descending, seen | {opts.model}
+                    )
+                ]
             path = (field.column, *self._document_path(parts[1:]))
-            return hops, Ordering(path=path, descending=descending)
+            return [(hops, Ordering(path=path, descending=descending))]
 
     @staticmethod
     def _document_path(parts: list[str]) -> list[str | int]:
@@ -565,7 +585,7 @@ class NonrelCompiler(sql.SQLCompiler):
                     columns[alias],
                     restricted(
                         conditions.get(alias, True),
-                        join_restriction(self.connection, query, join),
+                        join_restriction(self.connection, query, join)[0],
                     ),
                 )
             joined = []
@@ -694,7 +714,10 @@ class NonrelCompiler(sql.SQLCompiler):
             if not select_related_descend(field, restricted, requested, mask):
                 continue
             path = (*prefix, field.name)
-            steps.append(RelatedStep(path, prefix, field, False, field.remote_field.model))
+            related_mask = mask.get(field) or {}
+            steps.append(
+                RelatedStep(path, prefix, field, False, field.remote_field.model, related_mask)
+            )
             nested = requested.get(field.name, {}) if restricted else None
             self._walk_related(
                 steps,
@@ -702,7 +725,7 @@ class NonrelCompiler(sql.SQLCompiler):
                 path,
                 nested,
                 depth + 1,
-                mask.get(field) or {},
+                related_mask,
             )
         if not restricted:
             return
@@ -714,9 +737,13 @@ class NonrelCompiler(sql.SQLCompiler):
             name = rel.field.related_query_name()
             found.add(name)
             path = (*prefix, name)
-            steps.append(RelatedStep(path, prefix, rel.field, True, rel.related_model))
+            related_mask = mask.get(rel) or {}
+            steps.append(
+                RelatedStep(path, prefix, rel.field, True, rel.related_model, related_mask)
+            )
+            nested = requested.get(name, {})
             self._walk_related(
-                steps, rel.related_model._meta, path, requested.get(name, {}), depth + 1, {}
+                steps, rel.related_model._meta, path, nested, depth + 1, related_mask
             )
         invalid = set(requested) - found
         if invalid:
@@ -769,11 +796,20 @@ class NonrelCompiler(sql.SQLCompiler):
 
             keys = [key(parent) for parent in parents]
             opts = step.model._meta.concrete_model._meta
-            found = fetch_by_keys(self.store, limit, opts, column, keys)
+            own_model = opts.concrete_model
+            columns = [f.column for f in step.fields if f.model._meta.concrete_model is own_model]
+            columns += [
+                child.parent_key.column
+                for child in steps
+                if child.parent == step.path
+                and child.parent_key.model._meta.concrete_model is own_model
+            ]
+            columns.append(opts.pk.column)
+            found = fetch_by_keys(self.store, limit, opts, column, keys, columns)
             own = [(found.get(k) or [None])[0] if k is not None else None for k in keys]
             known = parents if step.reverse and step.field.remote_field.parent_link else None
             sources[step.path] = self._with_parents(step.model, own, limit, known)
-            selections[step.path] = self._model_values(step.model, sources[step.path])
+            selections[step.path] = self._model_values(step, sources[step.path])
         return [
             {"__".join(path): values[index] for path, values in selections.items()}
             for index in range(len(rows))
@@ -805,12 +841,11 @@ class NonrelCompiler(sql.SQLCompiler):
                     entry[parent] = (found.get(document.get(pk_column)) or [None])[0]
         return result
 
-    def _model_values(self, model, sources: list[Any]) -> list[Any]:
+    def _model_values(self, step: RelatedStep, sources: list[Any]) -> list[Any]:
         """``{attname: value}`` per related object (None stays None), converters applied."""
-        opts = model._meta
         connection, ops = self.connection, self.connection.ops
         fields = []
-        for field in opts.concrete_fields:
+        for field in step.fields:
             col = field.get_col("related")
             functions = ops.get_db_converters(col) + col.get_db_converters(connection)
             fields.append((field, field.model._meta.concrete_model, functions, col))
@@ -935,6 +970,14 @@ class RelatedStep:
     field: Any
     reverse: bool
     model: Any
+    #: Django's select mask of the related model (only()/defer()); empty: every field.
+    mask: Any = None
+
+    @property
+    def fields(self) -> list[Any]:
+        """The related model's concrete fields this step loads (deferred ones are not)."""
+        fields = self.model._meta.concrete_fields
+        return [f for f in fields if not self.mask or f in self.mask]
 
     @property
     def parent_key(self):
@@ -968,6 +1011,39 @@ def _dig(document: dict[str, Any], path: tuple[str | int, ...]) -> Any:
     return value.to_decimal() if hasattr(value, "to_decimal") else value
 
 
+#: Stock field classes whose pre_save() reads the attribute and whose save
+#: preparation returns a value of the given exact type unchanged (Django's
+#: ``get_prep_value`` is ``str``/``int``/``float``/``bool`` conversion, and the
+#: base ``adapt_integerfield_value`` returns its value). Subclasses are not
+#: listed: they may override either.
+PASSTHROUGH_TYPES = {
+    models.CharField: str,
+    models.TextField: str,
+    models.EmailField: str,
+    models.SlugField: str,
+    models.URLField: str,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.FloatField: float,
+    models.BooleanField: bool,
+}
+
+
+def passthrough_type(field: Any, connection) -> type | None:
+    """The value type ``field`` stores unchanged on insert, or None to prepare every value."""
+    kind = PASSTHROUGH_TYPES.get(type(field))
+    if kind is None or field.primary_key or field.has_db_default():
+        return None
+    adapt = type(connection.ops).adapt_integerfield_value
+    if kind is int and adapt is not BaseDatabaseOperations.adapt_integerfield_value:
+        return None
+    return kind
+
+
 class NonrelInsertCompiler(sql.SQLInsertCompiler):
     """save() of a new row and bulk_create(): one insert command per batch."""
 
@@ -984,18 +1060,38 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
             value = value.value
         return field.get_db_prep_save(value, connection=self.connection)
 
+    def _rows(self, fields: list[Any]) -> list[dict[str, Any]]:
+        """The stored row of each object: pre_save, then the field's save preparation.
+
+        Stock scalar fields holding a value of their own Python type are copied
+        as they are: Django's preparation returns such values unchanged, and
+        skipping it is most of the client time of a bulk insert.
+        """
+        plan = [
+            (field, field.column, field.attname, passthrough_type(field, self.connection))
+            for field in fields
+        ]
+        rows = []
+        for obj in self.query.objs:
+            row = {}
+            for field, column, attname, kind in plan:
+                if kind is not None:
+                    value = getattr(obj, attname)
+                    if type(value) is kind:
+                        row[column] = value
+                        continue
+                else:
+                    value = self.pre_save_val(field, obj)
+                row[column] = self.prepare_value(field, value)
+            rows.append(row)
+        return rows
+
     def execute_sql(self, returning_fields=None):
         query = self.query
         opts = query.get_meta()
         store = self.connection.store
         fields = list(query.fields)
-        rows = [
-            {
-                field.column: self.prepare_value(field, self.pre_save_val(field, obj))
-                for field in fields
-            }
-            for obj in query.objs
-        ]
+        rows = self._rows(fields)
         auto = opts.auto_field
         integer_keys = auto is not None and auto.get_internal_type() in INTEGER_AUTO_FIELDS
         if integer_keys and auto not in fields and rows:
@@ -1006,8 +1102,9 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
             store.note_explicit_keys(opts.db_table, [row.get(auto.column) for row in rows])
         features = self.connection.features
         if getattr(features, "checks_not_null", False):
+            required = not_null_fields(query.model, fields)
             for row in rows:
-                check_not_null(query.model, row, fields)
+                check_required(query.model, row, required)
         if getattr(features, "stores_unique_nulls_as_absent", False):
             absent = absent_when_null(query.model)
             rows = [

@@ -30,15 +30,30 @@ def absent_when_null(model) -> frozenset[str]:
     )
 
 
-def check_not_null(model, values: dict[str, Any], fields: Iterable) -> None:
-    """Raise IntegrityError if a NOT NULL field of ``model`` is given None."""
+def not_null_fields(model, fields: Iterable) -> list:
+    """The fields among ``fields`` that must not be given None."""
     auto = model._meta.auto_field
-    for field in fields:
-        # None in a JSONField is JSON null, a value, not SQL NULL.
-        if field.null or field is auto or field.get_internal_type() == "JSONField":
-            continue
+    # None in a JSONField is JSON null, a value, not SQL NULL.
+    return [
+        field
+        for field in fields
+        if not (field.null or field is auto or field.get_internal_type() == "JSONField")
+    ]
+
+
+def check_required(model, values: dict[str, Any], required: Iterable) -> None:
+    """Raise IntegrityError if a field of ``required`` (see :func:`not_null_fields`) is None.
+
+    Bulk inserts compute ``required`` once and check every row with it.
+    """
+    for field in required:
         if values.get(field.column, 0) is None:
             raise IntegrityError(
                 f"NOT NULL constraint failed: {model._meta.db_table}.{field.column} "
                 f"({model.__name__}.{field.name} has null=False)."
             )
+
+
+def check_not_null(model, values: dict[str, Any], fields: Iterable) -> None:
+    """Raise IntegrityError if a NOT NULL field of ``model`` is given None."""
+    check_required(model, values, not_null_fields(model, fields))

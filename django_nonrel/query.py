@@ -69,6 +69,12 @@ class Leaf:
     ``path`` starts with the stored column name; further elements are dict keys
     (str) or list indexes (int) into a document. ``field`` is the Django field
     whose conversions produced ``value`` (None for keys into untyped dicts).
+
+    ``unknown_when_null`` marks a comparison SQL evaluates to UNKNOWN when the
+    value at ``path`` is null or missing (a key inside a document, which
+    Django's exclude() does not guard with ``IS NOT NULL``): neither the
+    condition nor its negation matches such a row, so ``NOT`` of it must only
+    match rows where the value is there.
     """
 
     path: tuple[str | int, ...]
@@ -77,6 +83,7 @@ class Leaf:
     field: Any = None
     transform: str | None = None
     compare: str | None = None
+    unknown_when_null: bool = False
 
     @property
     def column(self) -> str:

@@ -29,6 +29,7 @@ from django.db import NotSupportedError
 from django.db.models import ForeignObjectRel
 from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.datastructures import Join
+from django.db.models.sql.where import WhereNode
 
 from django_nonrel.query import AND, OR, Leaf, Node, NonrelQuery
 
@@ -71,17 +72,27 @@ def chain_to(query, base_alias: str, alias: str) -> list[str]:
     return chain
 
 
-def join_restriction(connection, query, join: Join) -> Filter:
-    """The extra ON condition of a join (a GenericRelation's content type), or True."""
+def join_restriction(connection, query, join: Join) -> tuple[Filter, Filter]:
+    """The extra ON condition of a join (a generic relation's content type), or True.
+
+    Returned as (condition on the joined table, condition on the parent table):
+    ``Animal.tags`` restricts the tagged items' content type, the reverse join
+    from a tagged item to its animal restricts the item itself.
+    """
     restriction = join.join_field.get_extra_restriction(join.table_alias, join.parent_alias)
     if restriction is None:
-        return True
+        return True, True
     from django_nonrel.where import WhereBuilder  # where.py builds on this module
 
     def no_subqueries(subquery):
         raise NotSupportedError("Subqueries in a relation's join condition are not supported.")
 
-    return WhereBuilder(connection, join.table_alias, no_subqueries, query).build(restriction)
+    sides = []
+    for alias in (join.table_alias, join.parent_alias):
+        children = [c for c in restriction.children if getattr(c.lhs, "alias", None) == alias]
+        node = WhereNode(children, connector=AND)
+        sides.append(WhereBuilder(connection, alias, no_subqueries, query).build(node))
+    return sides[0], sides[1]
 
 
 def restricted(condition: Filter, restriction: Filter) -> Filter:
@@ -145,19 +156,31 @@ class KeyLookups:
     def resolve(self, alias: str, condition: Filter) -> Filter:
         """The condition on the parent of ``alias`` equivalent to ``condition`` on ``alias``."""
         join = join_of(self.query, alias)
-        parent_column, column = join.join_cols[0]
-        parent_field = join.join_fields[0][0] if join.join_fields else None
-        restriction = join_restriction(self.connection, self.query, join)
+        column = join.join_cols[0][1]
+        joined_side, parent_side = join_restriction(self.connection, self.query, join)
         keys = self.keys(
-            join.table_name, joined_opts(join).pk.column, column, restricted(condition, restriction)
+            join.table_name, joined_opts(join).pk.column, column, restricted(condition, joined_side)
         )
+        return self._on_parent(join, condition, keys, parent_side)
+
+    def _on_parent(self, join: Join, condition: Filter, keys: list[Any], parent_side: Filter):
+        """``parent key IN keys`` (and the join's parent-side restriction), plus, for a
+        LEFT OUTER join whose condition holds for a missing row, the rows without one."""
+        parent_column = join.join_cols[0][0]
+        parent_field = join.join_fields[0][0] if join.join_fields else None
         result: Filter = (
-            Leaf(path=(parent_column,), lookup="in", value=keys, field=parent_field)
+            restricted(
+                Leaf(path=(parent_column,), lookup="in", value=keys, field=parent_field),
+                parent_side,
+            )
             if keys
             else False
         )
         if join.join_type == LOUTER and matches_missing_row(condition):
             missing = self.missing(join, parent_column, parent_field)
+            if parent_side is not True:
+                outside = Node(AND, [parent_side], negated=True)
+                missing = outside if missing is True else Node(OR, [outside, missing])
             result = missing if result is False else Node(OR, [result, missing])
         return result
 
@@ -186,14 +209,13 @@ class KeyLookups:
         if simple or isinstance(condition, bool):
             return self.resolve(alias, condition), None, parent_column
         opts = joined_opts(join)
+        joined_side, parent_side = join_restriction(self.connection, self.query, join)
         columns = [column] if weights is None else [column, weight_column]
         columns += list(keep or ())
         lookup = NonrelQuery(
             table=join.table_name,
             pk_column=opts.pk.column,
-            where=_as_node(
-                restricted(condition, join_restriction(self.connection, self.query, join))
-            ),
+            where=_as_node(restricted(condition, joined_side)),
             columns=list(dict.fromkeys(columns)),
         )
         counts: dict[Any, int] = {}
@@ -206,15 +228,7 @@ class KeyLookups:
                 weight = 1 if weights is None else weights.get(row.get(weight_column), 1)
                 counts[key] = counts.get(key, 0) + weight
         self._check_size(len(counts), join.table_name)
-        parent_field = join.join_fields[0][0] if join.join_fields else None
-        result: Filter = (
-            Leaf(path=(parent_column,), lookup="in", value=list(counts), field=parent_field)
-            if counts
-            else False
-        )
-        if join.join_type == LOUTER and matches_missing_row(condition):
-            missing = self.missing(join, parent_column, parent_field)
-            result = missing if result is False else Node(OR, [result, missing])
+        result = self._on_parent(join, condition, list(counts), parent_side)
         repeated = any(count > 1 for count in counts.values())
         return result, (counts if repeated else None), parent_column
 
@@ -234,7 +248,7 @@ class KeyLookups:
             join.table_name,
             joined_opts(join).pk.column,
             join.join_cols[0][1],
-            join_restriction(self.connection, self.query, join),
+            join_restriction(self.connection, self.query, join)[0],
         )
         if not referenced:
             return True

@@ -137,7 +137,12 @@ class WhereBuilder:
         connector = AND if node.connector == AND else OR
         # Children of a top-level AND are top-level too (chained filter() calls).
         nested_top = top and connector == AND and not node.negated
-        items = [self._build(child, nested_top) for child in node.children]
+        items = []
+        for child in node.children:
+            item = self._build(child, nested_top)
+            items.append(item)
+            if item is (connector == OR):
+                break  # decided: later children (and their subqueries) need not run
         return self._combine(connector, items, node.negated, top)
 
     def _combine(self, connector: str, items: list[Item], negated: bool, top: bool = False) -> Item:
@@ -352,6 +357,13 @@ class WhereBuilder:
             value = [v for v in value if v is not None]
             if not value:
                 return False
+        # A key inside a document is NULL in SQL when missing, and a comparison
+        # with NULL is UNKNOWN: exclude() must not match the row either. Paths
+        # through list elements are EXISTS tests, true or false.
+        in_elements = getattr(lookup.lhs, "in_element_scope", None)
+        unknown_when_null = (
+            len(path) > 1 and name != "isnull" and not (in_elements and in_elements())
+        )
         if transform is not None:
             # The stored field (a DateTimeField, a ListField) decides how the
             # backend evaluates the transform; the value is already converted.
@@ -362,8 +374,15 @@ class WhereBuilder:
                 field=column_field,
                 transform=transform,
                 compare=name,
+                unknown_when_null=unknown_when_null,
             )
-        return Leaf(path=path, lookup=name, value=value, field=field)
+        return Leaf(
+            path=path,
+            lookup=name,
+            value=value,
+            field=field,
+            unknown_when_null=unknown_when_null,
+        )
 
     def _out_of_range(self, lookup: Lookup) -> bool | None:
         """Django's IntegerFieldOverflow: an integer beyond the field's range decides
@@ -394,6 +413,15 @@ class WhereBuilder:
                     "backend; filter on each related field."
                 )
         name = lookup.lookup_name
+        if name == "isnull":
+            # (a, b) IS NULL: any column NULL; IS NOT NULL: every column set.
+            if not isinstance(lookup.rhs, bool):
+                raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
+            leaves = [
+                Leaf(path=(col.target.column,), lookup="isnull", value=lookup.rhs, field=col.target)
+                for col in cols
+            ]
+            return leaves[0] if len(leaves) == 1 else Node(OR if lookup.rhs else AND, leaves)
         if name not in ("in", "exact") or hasattr(lookup.rhs, "resolve_expression"):
             raise NotSupportedError(
                 f"The multi-column {name!r} lookup with this value is not supported on "

@@ -91,10 +91,11 @@ def _make_save_table(original):
         pk = meta.pk.get_db_prep_save(self._get_pk_val(meta), connection=connection)
         store = connection.store
         checked = expected_version(self, meta)
-        expected = {checked[0].column: checked[1]} if checked else None
+        # Passed only when needed: stores written before ``expected`` keep working.
+        condition = {"expected": {checked[0].column: checked[1]}} if checked else {}
         try:
             created = store.upsert(
-                meta.db_table, meta.pk.column, pk, values, unset=unset, expected=expected
+                meta.db_table, meta.pk.column, pk, values, unset=unset, **condition
             )
         except ConflictError:
             raise ConflictError(stale_message(cls, self._get_pk_val(meta), checked[1])) from None

@@ -7,12 +7,15 @@ modules run on every tier:
 - ``mongodb://HOST:PORT``     FerretDB started by the test command, or a real MongoDB
 - ``sqlite://``               Django's stock SQLite backend with the overlay active
 - ``mysql://USER@HOST:PORT``  Django's stock MySQL backend on the MariaDB the test command starts
+- ``singlestore://USER:PASSWORD@HOST:PORT?dialect=mysql``  the SingleStore backend;
+  ``dialect=mysql`` on MariaDB (the test command's SQL-wire tier), the default ``singlestore``
+  on a SingleStore server (``SINGLESTORE_URL``); ``storage=`` sets its table storage type.
 
 The ``sqlite`` alias is always stock SQLite: differential tests compare against it.
 """
 
 import os
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 TARGET = os.environ.get("NONREL_TEST_DB", "mongomock://localhost")
 
@@ -40,6 +43,22 @@ def database_from_url(url: str, name: str) -> dict:
             "NAME": name,
             "TEST": {"NAME": f"test_{name}"},
         }
+    if scheme == "singlestore":
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        options = {"dialect": query.get("dialect", "singlestore")}
+        if "storage" in query:
+            options["table_storage_type"] = query["storage"]
+        return {
+            "ENGINE": "django_nonrel.backends.singlestore",
+            "HOST": parts.hostname,
+            "PORT": parts.port or 3306,
+            "USER": unquote(parts.username or "root"),
+            "PASSWORD": unquote(parts.password or ""),
+            "NAME": name,
+            "OPTIONS": options,
+            "TEST": {"NAME": f"test_{name}"},
+        }
     raise ValueError(f"NONREL_TEST_DB: unsupported URL scheme {scheme!r} in {url!r}")
 
 
@@ -61,6 +80,7 @@ INSTALLED_APPS = [
     "tests.relations",
     "tests.agg",
     "tests.conc",
+    "tests.differential",
 ]
 
 SECRET_KEY = "django-nonrel-tests"

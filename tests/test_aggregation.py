@@ -138,19 +138,20 @@ def test_aggregate_over_reverse_relation(library):
 
 # -- values().annotate(): GROUP BY --------------------------------------------
 def test_values_annotate_groups(library):
-    rows = agree(
-        lambda u: list(
-            novels(u)
+    def grouped(using):
+        names = dict(publishers(using).values_list("pk", "name"))  # keys differ per database
+        rows = (
+            novels(using)
             .values("publisher")
             .annotate(n=Count("id"), total=Sum("pages"), mean=Avg("pages"), top=Max("rating"))
             .order_by("publisher")
         )
-    )
-    acme, blue = (Publisher.objects.get(name=n).pk for n in ("Acme", "Blue"))
-    assert rows == [
+        return [{**row, "publisher": names.get(row["publisher"])} for row in rows]
+
+    assert agree(grouped) == [
         {"publisher": None, "n": 1, "total": 50, "mean": 50.0, "top": 2.0},
-        {"publisher": acme, "n": 3, "total": 400, "mean": 200.0, "top": 4.0},
-        {"publisher": blue, "n": 1, "total": 200, "mean": 200.0, "top": 5.0},
+        {"publisher": "Acme", "n": 3, "total": 400, "mean": 200.0, "top": 4.0},
+        {"publisher": "Blue", "n": 1, "total": 200, "mean": 200.0, "top": 5.0},
     ]
 
 
@@ -292,10 +293,17 @@ def test_values_annotate_across_relation(library):
 
 
 def test_annotate_then_aggregate(library):
+    # Rounded: MySQL/MariaDB compute AVG over a derived table to 4 decimal places.
     result = agree(
-        lambda u: publishers(u).annotate(n=Count("novels")).aggregate(mean=Avg("n"), top=Max("n"))
+        lambda u: {
+            name: round(value, 4)
+            for name, value in publishers(u)
+            .annotate(n=Count("novels"))
+            .aggregate(mean=Avg("n"), top=Max("n"))
+            .items()
+        }
     )
-    assert result["top"] == 3 and abs(result["mean"] - 4 / 3) < 1e-9
+    assert result == {"mean": round(4 / 3, 4), "top": 3}
 
 
 def test_relation_annotation_is_batched(library, on_mongodb):
@@ -398,3 +406,16 @@ def test_exists_and_count_of_annotated_querysets(library):
     assert agree(lambda u: annotated(u).filter(n__gt=5).exists()) is False
     assert agree(lambda u: annotated(u).filter(n=0).count()) == 1
     assert agree(lambda u: annotated(u).count()) == 3
+
+
+def test_annotation_then_filter_across_the_relation_keeps_one_row_per_parent(library):
+    names = agree(
+        lambda u: list(
+            publishers(u)
+            .annotate(n=Count("novels"))
+            .filter(novels__pages__gte=100)
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+    )
+    assert names == ["Acme", "Blue"]

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def shops():
+def shops(on_mongodb):
     return [
         Shop.objects.create(
             name="North", address=Venue(city="Oslo"), tags=["food", "late"], visits=5

@@ -235,6 +235,12 @@ def test_not_null_fields_refuse_none(db):
     assert Author.objects.get(pk=ann.pk).name == "Ann"
 
 
+def test_bulk_create_refuses_none_in_any_row_and_writes_nothing(db):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Author.objects.bulk_create([Author(name="Ann"), Author(name="Bob"), Author(name=None)])
+    assert not Author.objects.exists()
+
+
 def test_values_distinct(authors):
     distinct = Author.objects.order_by().values_list("active", flat=True).distinct()
     assert sorted(distinct) == [False, True]
@@ -291,3 +297,21 @@ def test_check_constraints_validate_instances():
     sane.validate(Author, Author(name="Cid", age=5, rating=Decimal("4.5")))
     with pytest.raises(ValidationError, match="rating_not_above_age"):
         sane.validate(Author, Author(name="Cid", age=3, rating=Decimal("4.5")))
+
+
+def test_bulk_create_prepares_values_not_of_the_fields_type(db):
+    """Values of a field's own type are stored as they are; others still go through
+    the field's preparation (strings to integers, lazy strings to strings)."""
+    from django.utils.functional import lazy
+
+    lazy_name = lazy(lambda: "Lazy Lou", str)()
+    Author.objects.bulk_create(
+        [
+            Author(name="Plain Pat", age=40, active=False, email="pat@example.com"),
+            Author(name=lazy_name, age="41", active=1),
+        ]
+    )
+    pat, lou = Author.objects.order_by("name").reverse()
+    assert (pat.name, pat.age, pat.active, pat.email) == ("Plain Pat", 40, False, "pat@example.com")
+    assert (lou.name, lou.age, lou.active) == ("Lazy Lou", 41, True)
+    assert Author.objects.filter(age=41, active=True).count() == 1

@@ -154,13 +154,63 @@ def test_prefetch_generic_foreign_keys(shelf):
 
 
 def test_filters_across_generic_relations_respect_the_content_type(shelf):
-    novel, writer = shelf["novels"][1], shelf["writers"][1]
-    assert novel.pk == writer.pk  # same key, different content types
+    novel = shelf["novels"][1]
     Note.objects.create(text="novel note", target=novel)
-    Note.objects.create(text="writer note", target=writer)
+    # Same object key, another content type: must not count as the novel's note.
+    writer_type = ContentType.objects.get_for_model(Writer)
+    Note.objects.create(text="writer note", content_type=writer_type, object_id=novel.pk)
     assert [n.title for n in Novel.objects.filter(notes__text="novel note")] == ["n1"]
     assert list(Novel.objects.filter(notes__text="writer note")) == []
     assert Novel.objects.filter(notes__isnull=False).count() == 1
     assert list(Novel.objects.filter(pk=novel.pk).values_list("notes__text", flat=True)) == [
         "novel note"
     ]
+
+
+def test_command_counts_stay_flat_over_a_thousand_rows():
+    uk = Country.objects.create(name="UK")
+    publishers = Publisher.objects.bulk_create(
+        [Publisher(name=f"p{i}", country=uk) for i in range(10)]
+    )
+    writers = Writer.objects.bulk_create(
+        [Writer(name=f"w{i}", publisher=publishers[i % 10]) for i in range(100)]
+    )
+    novels = Novel.objects.bulk_create(
+        [Novel(title=f"n{i}", pages=i, writer=writers[i % 100]) for i in range(1000)]
+    )
+    labels = Label.objects.bulk_create([Label(name=f"l{i}") for i in range(5)])
+    through = Novel.labels.through
+    through.objects.bulk_create(
+        [through(novel=n, label=labels[i % 5]) for i, n in enumerate(novels)]
+        + [through(novel=n, label=labels[(i + 1) % 5]) for i, n in enumerate(novels[:500])]
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        rows = list(Novel.objects.select_related("writer__publisher"))
+        assert len({n.writer.publisher.name for n in rows}) == 10
+    assert len(rows) == 1000 and len(ctx.captured_queries) == expect(1, 3)
+    with CaptureQueriesContext(connection) as ctx:
+        rows = list(Novel.objects.prefetch_related("labels", "writer"))
+        assert sum(len(n.labels.all()) for n in rows) == 1500
+        assert {n.writer.name for n in rows} == {w.name for w in writers}
+    assert len(ctx.captured_queries) == expect(3, 4)
+
+
+def test_select_related_honours_deferred_related_fields(shelf):
+    novel = Novel.objects.select_related("writer").defer("writer__name").get(title="n2")
+    assert "name" in novel.writer.get_deferred_fields()
+    with CaptureQueriesContext(connection) as ctx:
+        assert novel.writer.name == "w2"
+    assert len(ctx.captured_queries) == 1
+    only = Novel.objects.select_related("writer").only("title", "writer__mentor").get(title="n3")
+    assert only.writer.get_deferred_fields() >= {"name", "publisher_id"}
+    assert only.writer.mentor_id == shelf["writers"][2].pk
+
+
+def test_filters_from_the_generic_side_respect_the_content_type(shelf):
+    novel = shelf["novels"][4]
+    Note.objects.create(text="novel note", target=novel)
+    writer_type = ContentType.objects.get_for_model(Writer)
+    Note.objects.create(text="writer note", content_type=writer_type, object_id=novel.pk)
+    assert [n.text for n in Note.objects.filter(novel__isnull=False)] == ["novel note"]
+    assert [n.text for n in Note.objects.filter(novel__title="n4")] == ["novel note"]
+    assert [n.text for n in Note.objects.filter(novel__isnull=True)] == ["writer note"]

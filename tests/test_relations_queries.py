@@ -196,3 +196,19 @@ def test_filters_across_multi_valued_relations_repeat_rows_like_a_join(library):
     ]
     ordered = Writer.objects.filter(novels__pages__lt=1000).order_by("-name")
     assert list(ordered.values_list("name", flat=True)[1:3]) == ["Sartre", "Camus"]
+
+
+def test_order_by_a_relation_uses_the_related_models_whole_ordering():
+    from tests.relations.models import Place, Restaurant
+
+    Restaurant.objects.create(name="B", city="Rome")
+    Restaurant.objects.create(name="A", city="Rome")
+    Restaurant.objects.create(name="A", city="Nice")
+    # order_by("place_ptr") sorts by Place.Meta.ordering (["name"]), then by city.
+    ordered = Restaurant.objects.order_by("place_ptr", "city")
+    assert list(ordered.values_list("name", "city")) == [
+        ("A", "Nice"),
+        ("A", "Rome"),
+        ("B", "Rome"),
+    ]
+    assert Place.objects.count() == 3

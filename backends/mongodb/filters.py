@@ -73,18 +73,39 @@ class FilterTranslator:
         self.time_zone = time_zone
 
     def translate(self, node: Node | Leaf) -> dict[str, Any]:
+        """The documents for which ``node`` is true."""
+        return self._match(node, want=True)
+
+    def _match(self, node: Node | Leaf, want: bool) -> dict[str, Any]:
+        """Documents for which ``node`` is ``want`` -- SQL's three-valued logic.
+
+        A comparison on a key inside a document is UNKNOWN in SQL when the key
+        is missing or null, and NOT UNKNOWN is UNKNOWN: such a row matches
+        neither ``filter()`` nor ``exclude()``. So negation is pushed down to
+        the leaves (De Morgan), and a false leaf of that kind also requires the
+        value to be there. Every other leaf is true or false, and its false
+        form is ``$nor`` of its true form.
+        """
         if isinstance(node, Leaf):
-            return self.leaf(node)
-        parts = [self.translate(child) for child in node.children]
-        if not parts:
-            result = MATCH_ALL
-        elif len(parts) == 1:
-            result = parts[0]
-        else:
-            result = {"$and" if node.connector == AND else "$or": parts}
+            condition = self.leaf(node)
+            if want:
+                return condition
+            if node.unknown_when_null:
+                # $exists as well: mongomock matches a missing list index with $ne.
+                path = field_path(node.path, self.pk_column)
+                present = {path: {"$exists": True, "$ne": None}}
+                return {"$and": [present, {"$nor": [condition]}]}
+            return {"$nor": [condition]} if condition else MATCH_NONE
         if node.negated:
-            return {"$nor": [result]} if result else MATCH_NONE
-        return result
+            want = not want
+        parts = [self._match(child, want) for child in node.children]
+        # AND is true when all children are; it is false when any child is.
+        conjunction = (node.connector == AND) == want
+        if not parts:
+            return MATCH_ALL if want else MATCH_NONE
+        if len(parts) == 1:
+            return parts[0]
+        return {"$and" if conjunction else "$or": parts}
 
     # -- leaves ---------------------------------------------------------------
     def leaf(self, leaf: Leaf) -> dict[str, Any]:

@@ -128,8 +128,16 @@ class DatabaseOperations(BaseDatabaseOperations):
             "TimeField": self.convert_timefield_value,
             "UUIDField": self.convert_uuidfield_value,
             "JSONField": self.convert_jsonfield_value,
+            "BigIntegerField": self.convert_bigintegerfield_value,
+            "PositiveBigIntegerField": self.convert_bigintegerfield_value,
+            "BigAutoField": self.convert_bigintegerfield_value,
         }.get(internal_type)
         return [converter, *converters] if converter else converters
+
+    @staticmethod
+    def convert_bigintegerfield_value(value, expression, connection):
+        """pymongo reads BSON int64 as ``bson.Int64``; the field's value is a plain int."""
+        return int(value) if type(value) not in (int, type(None)) else value
 
     @staticmethod
     def convert_datefield_value(value, expression, connection):
@@ -138,7 +146,8 @@ class DatabaseOperations(BaseDatabaseOperations):
         return value
 
     def convert_datetimefield_value(self, value, expression, connection):
-        if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
+        # tzinfo first: settings.USE_TZ is a lazy-settings lookup, once per value.
+        if isinstance(value, datetime.datetime) and value.tzinfo is None and settings.USE_TZ:
             return value.replace(tzinfo=datetime.UTC)
         return value
 

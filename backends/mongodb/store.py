@@ -34,6 +34,7 @@ from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
 from django_nonrel.store import DocumentStore
 
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path
+from .limits import check_documents
 
 #: Collection holding one integer counter per table with an integer AutoField.
 SEQUENCES = "django_nonrel_sequences"
@@ -420,6 +421,7 @@ class MongoStore(DocumentStore):
             if pk_column in document:
                 document[ID] = document.pop(pk_column)
             documents.append(document)
+        check_documents(self.connection, table, documents)
         collection = self.collection(table)
 
         def write() -> None:
@@ -442,6 +444,7 @@ class MongoStore(DocumentStore):
         for column, value in values.items():
             operand = "" if value.operator == "unset" else value.value
             update.setdefault(UPDATE_OPERATORS[value.operator], {})[column] = operand
+        check_documents(self.connection, query.table, [update.get("$set", {})])
         filter_doc = self.filter_document(query)
         collection = self.collection(query.table)
         if query.low or query.high is not None:
@@ -495,6 +498,7 @@ class MongoStore(DocumentStore):
         if unset:
             update["$unset"] = dict.fromkeys(unset, "")
         update["$setOnInsert"] = dict(insert_only or {}) or {ID: pk}
+        check_documents(self.connection, table, [{ID: pk, **values, **(insert_only or {})}])
         collection = self.collection(table)
         filter_doc: dict[str, Any] = {ID: {"$eq": pk}}
         shown: dict[str, Any] = {ID: pk}

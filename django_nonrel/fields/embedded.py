@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django_nonrel.fields.lookups import DocumentExact, KeyTransform, PathStep
 from django_nonrel.fields.nested import (
     NestedValueField,
+    cached_per_connection,
     prefixed_errors,
     reader,
     serialize_leaf,
@@ -217,18 +218,29 @@ class EmbeddedModelField(NestedValueField):
                 f"EmbeddedModelField {self.name!r}: the stored value is a "
                 f"{type(value).__name__}, not a document."
             )
-        model = self.embedded_model
+        model, attnames, plan = cached_per_connection(
+            connection, self, "read plan", lambda: self._read_plan(connection)
+        )
         values = []
-        for field in model._meta.concrete_fields:
-            if field.auto_created:
+        for field, column, read in plan:
+            if read is None:
                 values.append(None)
-            elif field.column in value:
-                values.append(reader(field, connection)(value[field.column]))
+            elif column in value:
+                values.append(read(value[column]))
             else:
                 # A field added to the embedded model after the row was written.
                 values.append(field.get_default())
-        attnames = [field.attname for field in model._meta.concrete_fields]
         return model.from_db(connection.alias, attnames, values)
+
+    def _read_plan(self, connection) -> tuple[type[Model], list[str], list[tuple]]:
+        """(model, attnames, (field, column, reader or None if not stored) per field)."""
+        model = self.embedded_model
+        fields = model._meta.concrete_fields
+        plan = [
+            (field, field.column, None if field.auto_created else reader(field, connection))
+            for field in fields
+        ]
+        return model, [field.attname for field in fields], plan
 
     def to_serializable(self, value: Any) -> dict | None:
         if value is None:

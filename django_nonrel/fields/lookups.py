@@ -321,6 +321,16 @@ class PathTransform(NonrelTransform):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.nonrel_path_segment!r}, {self.lhs!r})"
 
+    @property
+    def identity(self) -> tuple:
+        """The step and what it starts from; the output field follows from those.
+
+        Django's identity would include the inner output field, which has a
+        name but no model, and fails when SQL compilers hash the expression
+        (``order_by()`` together with ``values()`` of a path).
+        """
+        return (type(self), self.nonrel_path_segment, self.lhs)
+
     def locate(self, compiler, connection) -> JsonLocation:
         return locate(self.lhs, compiler, connection).child(self.nonrel_path_segment)
 

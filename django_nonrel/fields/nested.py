@@ -166,8 +166,38 @@ def json_leaf_to_python(field: Field, value: Any, connection) -> Any:
 # -- codecs: one per inner field and connection -------------------------------
 
 
+def cached_per_connection(connection, owner: Any, kind: str, build: Callable[[], Any]) -> Any:
+    """``build()``'s result for (``owner``, ``kind``), kept on ``connection``.
+
+    Codecs are called once per stored leaf, so rows of nested documents would
+    otherwise rebuild the same converter chain thousands of times per query.
+    They depend on the connection (its backend's converters and storage form),
+    so they live on it. Keyed by ``id(owner)`` -- fields copied by model
+    inheritance compare equal yet may embed different models -- with ``owner``
+    kept in the entry so the id is not reused while it is cached.
+    """
+    try:
+        cache = connection.nonrel_codecs
+    except AttributeError:
+        cache = connection.nonrel_codecs = {}
+    key = (id(owner), kind)
+    entry = cache.get(key)
+    if entry is None:
+        entry = cache[key] = (owner, build())
+    return entry[1]
+
+
 def writer(field: Field, connection) -> Codec:
     """A function turning ``field``'s Python values into stored leaves."""
+    return cached_per_connection(connection, field, "write", lambda: _writer(field, connection))
+
+
+def reader(field: Field, connection) -> Codec:
+    """A function turning stored leaves back into ``field``'s Python values."""
+    return cached_per_connection(connection, field, "read", lambda: _reader(field, connection))
+
+
+def _writer(field: Field, connection) -> Codec:
     if isinstance(field, NestedValueField):
         return lambda value: None if value is None else field.to_storage(value, connection)
     if stores_documents(connection):
@@ -175,8 +205,7 @@ def writer(field: Field, connection) -> Codec:
     return lambda value: json_safe(field.get_db_prep_save(value, connection), field)
 
 
-def reader(field: Field, connection) -> Codec:
-    """A function turning stored leaves back into ``field``'s Python values."""
+def _reader(field: Field, connection) -> Codec:
     if isinstance(field, NestedValueField):
         return lambda value: None if value is None else field.from_storage(value, connection)
     if not stores_documents(connection):

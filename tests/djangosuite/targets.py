@@ -97,6 +97,10 @@ class Target:
     def needs_mongodb(self) -> bool:
         return self.settings.endswith("_mongodb")
 
+    @property
+    def needs_mariadb(self) -> bool:
+        return self.settings.endswith("_singlestore")
+
 
 TARGETS = {
     target.name: target
@@ -118,6 +122,12 @@ TARGETS = {
             "tests.djangosuite.settings_mongodb",
             "django_nonrel.backends.mongodb",
             "mongodb-single-table",
+        ),
+        Target(
+            "singlestore",
+            "tests.djangosuite.settings_singlestore",
+            "django_nonrel.backends.singlestore, mysql dialect, on MariaDB",
+            "core",
         ),
     )
 }

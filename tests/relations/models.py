@@ -30,7 +30,7 @@ class Novel(models.Model):
     pages = models.IntegerField(default=0)
     writer = models.ForeignKey(Writer, models.CASCADE, related_name="novels")
     labels = models.ManyToManyField(Label, related_name="novels")
-    notes = GenericRelation("Note")
+    notes = GenericRelation("Note", related_query_name="novel")
 
 
 class Profile(models.Model):

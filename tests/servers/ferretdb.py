@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tests.servers.ports import LOOPBACK
 from tests.servers.process import ServerProcess, ServerUnavailable
@@ -123,6 +124,24 @@ def announced_uri(server: ServerProcess) -> str | None:
     """The address in the program's ready line, once it has printed one."""
     ready = READY_LINE.search(server.log.read_bytes())
     return ready.group(1).decode().rstrip("/") if ready else None
+
+
+def restart(server: ServerProcess, timeout: float = 60.0) -> None:
+    """Start a halted FerretDB again on the same port and data directory.
+
+    Fault-injection tests stop a server of their own mid-workload
+    (``server.halt()``) and bring it back with this: clients keep their
+    address, and the data written before the stop is there.
+    """
+    port = urlsplit(server.uri).port
+    server.spawn(
+        [
+            str(binary_path()),
+            f"-listen-addr={LOOPBACK}:{port}",
+            f"-data-dir={server.workdir / 'data'}",
+        ]
+    )
+    server.wait_until(lambda: answers_ping(server.uri), what="answer ping again", timeout=timeout)
 
 
 def start(timeout: float = 60.0) -> ServerProcess:

@@ -111,8 +111,13 @@ def ensure_installed() -> None:
     )
 
 
-def start(timeout: float = 60.0) -> ServerProcess:
-    """Install if needed, start a throwaway MariaDB on a free 127.0.0.1 port, add a test user."""
+def start(timeout: float = 60.0, *, durable: bool = False) -> ServerProcess:
+    """Install if needed, start a throwaway MariaDB on a free 127.0.0.1 port, add a test user.
+
+    ``durable`` keeps every committed transaction through a crash of the server
+    process (the redo log is written at each commit), for fault-injection
+    tests; the shared test server flushes once a second instead.
+    """
     ensure_installed()
     server = ServerProcess("mariadb")
     socket = server.workdir / "mariadbd.sock"
@@ -132,29 +137,25 @@ def start(timeout: float = 60.0) -> ServerProcess:
             timeout=120,
         )
         port = free_port()
-        server.spawn(
-            [
-                program("mariadbd", "mysqld"),
-                "--no-defaults",
-                f"--datadir={datadir}",
-                f"--socket={socket}",
-                f"--pid-file={server.workdir / 'mariadbd.pid'}",
-                f"--port={port}",
-                f"--bind-address={LOOPBACK}",
-                "--user=root",
-                "--skip-name-resolve",
-                # Django expects utf8mb4; without /etc/mysql the server default is latin1.
-                "--character-set-server=utf8mb4",
-                "--collation-server=utf8mb4_unicode_ci",
-                "--innodb-flush-log-at-trx-commit=0",
-                "--skip-innodb-doublewrite",
-            ]
-        )
-        server.wait_until(
-            lambda: socket.exists() and _accepts(client + ["-e", "SELECT 1"]),
-            what="accept connections on its socket",
-            timeout=timeout,
-        )
+        server.argv = [
+            program("mariadbd", "mysqld"),
+            "--no-defaults",
+            f"--datadir={datadir}",
+            f"--socket={socket}",
+            f"--pid-file={server.workdir / 'mariadbd.pid'}",
+            f"--port={port}",
+            f"--bind-address={LOOPBACK}",
+            "--user=root",
+            "--skip-name-resolve",
+            # Django expects utf8mb4; without /etc/mysql the server default is latin1.
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_unicode_ci",
+            f"--innodb-flush-log-at-trx-commit={2 if durable else 0}",
+            "--skip-innodb-doublewrite",
+        ]
+        server.spawn(server.argv)
+        server.ready = lambda: socket.exists() and _accepts(client + ["-e", "SELECT 1"])
+        server.wait_until(server.ready, what="accept connections on its socket", timeout=timeout)
         password = secrets.token_hex(12)
         server.run_step(
             client,
@@ -183,6 +184,16 @@ def start(timeout: float = 60.0) -> ServerProcess:
         server.stop()
         raise
     return server
+
+
+def restart(server: ServerProcess, timeout: float = 60.0) -> None:
+    """Start a halted MariaDB again with the same data directory, port and users.
+
+    For fault-injection tests (``server.halt()`` then this): the data
+    committed before the stop is there, and clients keep their address.
+    """
+    server.spawn(server.argv)
+    server.wait_until(server.ready, what="accept connections again", timeout=timeout)
 
 
 def _accepts(argv: list[str]) -> bool:

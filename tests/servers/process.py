@@ -34,6 +34,9 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
         #: Where clients connect; set by the starter once the server answers.
         self.uri = ""
+        #: How the server was started and how to tell it answers, for a restart.
+        self.argv: list[str] = []
+        self.ready: Callable[[], bool] = lambda: True
 
     def run_step(
         self, argv: Sequence[str], *, what: str, timeout: float, stdin: bytes | None = None
@@ -72,6 +75,24 @@ class ServerProcess:
                 )
             except OSError as exc:
                 raise ServerUnavailable(f"{self.name}: could not start {argv[0]}: {exc}")
+
+    def halt(self, *, kill: bool = False, grace: float = 15.0) -> None:
+        """Stop the process but keep its directory, so it can be started again on it.
+
+        ``kill`` sends SIGKILL at once (a crash); otherwise SIGTERM, then
+        SIGKILL after ``grace`` seconds. Fault-injection tests use this.
+        """
+        if self.process is None or self.process.poll() is not None:
+            return
+        if kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
     def wait_until(self, ready: Callable[[], bool], *, what: str, timeout: float) -> None:
         """Poll ``ready`` until it is true; fail early if the server exits."""

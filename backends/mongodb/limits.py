@@ -1,0 +1,62 @@
+"""What a document may hold: MongoDB's rules, checked where a server does not check them.
+
+MongoDB refuses a document over 16 MiB (``maxBsonObjectSize``); FerretDB v1.24
+and mongomock store it, so code that works on them would fail in production.
+FerretDB v1.24 refuses NaN and infinite doubles (NaN even closes the
+connection), which MongoDB and mongomock store. Both are checked here, before
+anything is sent, so a bulk write is refused whole -- nothing is half-written --
+and the error is Django's DataError with a message that says what to do.
+On a real MongoDB nothing is checked here: the server and pymongo do it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import bson
+from django.db import DataError
+
+#: MongoDB's maximum document size (bytes).
+MAX_DOCUMENT_SIZE = 16 * 1024 * 1024
+
+
+def check_documents(connection, table: str, documents: Iterable[dict[str, Any]]) -> None:
+    """Raise DataError for a document MongoDB or this server would not store."""
+    embedded = connection.is_embedded
+    ferretdb = not embedded and connection.server_info["ferretdb"]
+    if not (embedded or ferretdb):
+        return
+    for document in documents:
+        size = len(bson.encode(document))
+        if size > MAX_DOCUMENT_SIZE:
+            raise DataError(
+                f"A {table} document of {size} bytes exceeds MongoDB's limit of "
+                f"{MAX_DOCUMENT_SIZE} bytes (16 MiB); nothing was written. Keep large "
+                "values out of the document (files, GridFS) or split them."
+            )
+        if ferretdb:
+            path = non_finite_path(document)
+            if path is not None:
+                raise DataError(
+                    f"{table}.{path}: FerretDB cannot store NaN or infinite numbers; "
+                    "nothing was written. Store None instead, or use MongoDB."
+                )
+
+
+def non_finite_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first NaN/infinite float inside ``value``, if any."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if isinstance(value, dict):
+        items: Iterable = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = non_finite_path(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,220 @@
+"""SingleStore's table rules, applied to a model before any DDL reaches a server.
+
+:func:`plan_table` decides a model's table layout (storage, shard key, primary
+key, unique keys and whether SingleStore enforces them) and lists every
+:class:`RuleViolation` the model commits. The schema editor renders the plan
+(and refuses a table with violations at migration time); the system checks
+(validation.py) report the same violations from ``manage.py check --database``.
+One function decides both, so a check that passes means the DDL is accepted.
+
+The rules (see docs/singlestore.md for each one's source and handling):
+
+* a UNIQUE key on a distributed table must contain the shard key (the primary
+  key) -- fix: REFERENCE storage, DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_<APP>,
+  or include the primary key in the key; for a OneToOneField, make it the
+  primary key;
+* a columnstore table takes at most one unique index when any of them spans
+  several columns;
+* no FLOAT/DOUBLE primary key on a columnstore table;
+* no two indexes on the same columns of a columnstore table (both are HASH);
+* auto-created many-to-many tables on distributed or columnstore storage get
+  the layout SingleStore accepts (primary key (from, to), shard key from, the
+  ``id`` column kept and indexed) -- not a violation, a layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import UniqueConstraint
+
+from .storage import ROWSTORE_REFERENCE, TableStorage, table_storage
+
+FLOAT_TYPES = ("FloatField",)
+
+
+@dataclass(frozen=True)
+class RuleViolation:
+    """A SingleStore rule a model breaks: what, which rule, how to fix it."""
+
+    id: str
+    obj: object
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    name: str
+    columns: tuple[str, ...]
+    #: False: ``UNIQUE KEY ... UNENFORCED RELY`` (SingleStore trusts, never checks it).
+    enforced: bool
+    #: Where it comes from, for messages (``field 'slug'``, ``unique_together (...)``).
+    origin: str
+
+
+@dataclass
+class TablePlan:
+    model: type[models.Model]
+    storage: TableStorage
+    shard_key: tuple[str, ...]
+    #: Columns of a table-level PRIMARY KEY; empty when the pk column carries it inline.
+    primary_key: tuple[str, ...]
+    unique_keys: list[UniqueKey] = field(default_factory=list)
+    #: Plain (non-unique) keys the layout needs, e.g. KEY(id) on an m2m table.
+    extra_keys: list[tuple[str, ...]] = field(default_factory=list)
+    #: Unique columns whose inline UNIQUE moves into ``unique_keys``.
+    moved_unique_columns: set[str] = field(default_factory=set)
+    #: The pk column renders without PRIMARY KEY (the m2m layout).
+    pk_inline: bool = True
+    #: unique_together entries the layout already covers (m2m (from, to)).
+    covered_unique_together: set[tuple[str, ...]] = field(default_factory=set)
+    violations: list[RuleViolation] = field(default_factory=list)
+
+
+def is_m2m_through(model) -> bool:
+    return bool(model._meta.auto_created)
+
+
+def m2m_columns(model) -> tuple[str, str]:
+    """(from, to) columns of an auto-created through table, in unique_together order."""
+    names = model._meta.unique_together[0]
+    return tuple(model._meta.get_field(name).column for name in names)
+
+
+def unique_sources(model) -> list[tuple[str, tuple[str, ...], tuple[str, ...], object]]:
+    """(origin, field names, columns, object for messages) of every unique key but the pk."""
+    meta = model._meta
+    found = []
+    for f in meta.local_concrete_fields:
+        if f.unique and not f.primary_key:
+            kind = "OneToOneField" if isinstance(f, models.OneToOneField) else "field"
+            found.append((f"{kind} {f.name!r}", (f.name,), (f.column,), f))
+    for names in meta.unique_together:
+        columns = tuple(meta.get_field(name).column for name in names)
+        found.append((f"unique_together {tuple(names)!r}", tuple(names), columns, model))
+    for constraint in meta.constraints:
+        if isinstance(constraint, UniqueConstraint) and constraint.fields:
+            columns = tuple(meta.get_field(name).column for name in constraint.fields)
+            found.append(
+                (f"UniqueConstraint {constraint.name!r}", tuple(constraint.fields), columns, model)
+            )
+    return found
+
+
+def plan_table(model, default_storage: str | None = None) -> TablePlan:
+    """The layout of ``model``'s table and the SingleStore rules it breaks."""
+    meta = model._meta
+    storage = table_storage(model, default_storage)
+    pk = meta.pk
+    label = meta.label
+    plan = TablePlan(model, storage, shard_key=(), primary_key=())
+    if is_m2m_through(model) and storage.storage_type != ROWSTORE_REFERENCE:
+        from_column, to_column = m2m_columns(model)
+        plan.primary_key = (from_column, to_column)
+        plan.pk_inline = False
+        plan.extra_keys.append((pk.column,))
+        plan.covered_unique_together.add(tuple(meta.unique_together[0]))
+        if storage.is_distributed:
+            plan.shard_key = (from_column,)
+        return plan
+    if storage.is_distributed:
+        # The primary key's columns (several for a CompositePrimaryKey).
+        plan.shard_key = tuple(f.column for f in meta.pk_fields)
+    if storage.is_columnstore and pk.get_internal_type() in FLOAT_TYPES:
+        plan.violations.append(
+            RuleViolation(
+                "singlestore.E003",
+                pk,
+                f"{label}.{pk.name} is a {pk.get_internal_type()} primary key on a "
+                f"columnstore table ({storage.label}, from {storage.source}); SingleStore "
+                "refuses FLOAT/DOUBLE primary keys on columnstore tables.",
+                "Use an integer, decimal or string primary key, or ROWSTORE storage "
+                "(ModelStorageManager(table_storage_type='ROWSTORE')).",
+            )
+        )
+    for origin, names, columns, obj in unique_sources(model):
+        name = f"{meta.db_table}_{'_'.join(columns)}_uniq"
+        enforced = True
+        if storage.is_distributed and not set(plan.shard_key) <= set(columns):
+            if storage.unenforced_unique:
+                enforced = False
+            else:
+                plan.violations.append(unique_violation(model, storage, origin, names, obj))
+        plan.unique_keys.append(UniqueKey(name, columns, enforced, origin))
+        if len(columns) == 1 and obj is not model:
+            plan.moved_unique_columns.add(columns[0])
+    if storage.is_columnstore:
+        enforced = [key for key in plan.unique_keys if key.enforced]
+        indexes = [tuple(f.column for f in meta.pk_fields), *(key.columns for key in enforced)]
+        if len(indexes) > 1 and any(len(columns) > 1 for columns in indexes):
+            plan.violations.append(
+                RuleViolation(
+                    "singlestore.E002",
+                    model,
+                    f"{label} has {len(indexes)} unique indexes (the primary key and "
+                    f"{', '.join(key.origin for key in enforced)}) on a columnstore table "
+                    f"({storage.label}, from {storage.source}) and one of them spans several "
+                    "columns; SingleStore allows several unique indexes on a columnstore table "
+                    "only when each has one column.",
+                    "Keep one multi-column unique key, or use ROWSTORE storage, or set "
+                    f"DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_{meta.app_label.upper()}=1.",
+                )
+            )
+        plan.violations.extend(duplicate_index_violations(model, storage))
+    return plan
+
+
+def unique_violation(model, storage, origin, names, obj) -> RuleViolation:
+    meta = model._meta
+    app = meta.app_label.upper()
+    fixes = [
+        "store the table as REFERENCE or ROWSTORE REFERENCE "
+        "(ModelStorageManager(table_storage_type='ROWSTORE REFERENCE') or "
+        f"DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_{app})",
+        f"set DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_{app}=1 (the key is declared "
+        "UNENFORCED RELY: SingleStore trusts it and no longer checks it)",
+        f"include the primary key {meta.pk.name!r} in the unique key",
+    ]
+    if origin.startswith("OneToOneField"):
+        fixes.insert(0, f"make {names[0]!r} the primary key (primary_key=True)")
+    return RuleViolation(
+        "singlestore.E001",
+        obj,
+        f"{meta.label}: {origin} is unique on a distributed table ({storage.label}, from "
+        f"{storage.source}), and SingleStore requires every unique key of a distributed table "
+        f"to contain the shard key ({', '.join(f.column for f in meta.pk_fields)}).",
+        "Either " + "; or ".join(fixes) + ".",
+    )
+
+
+def duplicate_index_violations(model, storage) -> list[RuleViolation]:
+    """Two indexes on the same columns: SingleStore builds both as HASH and refuses that."""
+    meta = model._meta
+    seen: dict[tuple[str, ...], str] = {}
+    found = []
+    indexed = [
+        ((f.column,), f"db_index on {f.name!r}")
+        for f in meta.local_concrete_fields
+        if f.db_index and not f.unique and not f.primary_key
+    ]
+    for index in meta.indexes:
+        if index.fields and not index.expressions:
+            columns = tuple(meta.get_field(name.lstrip("-")).column for name in index.fields)
+            indexed.append((columns, f"index {index.name!r}"))
+    for columns, origin in indexed:
+        if columns in seen:
+            found.append(
+                RuleViolation(
+                    "singlestore.E004",
+                    model,
+                    f"{meta.label}: {origin} and {seen[columns]} index the same columns "
+                    f"{columns!r} of a columnstore table ({storage.label}); SingleStore "
+                    "refuses two HASH indexes on the same columns.",
+                    "Drop one of them (db_index=False or remove the Meta.indexes entry).",
+                )
+            )
+        else:
+            seen[columns] = origin
+    return found

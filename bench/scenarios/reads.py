@@ -1,0 +1,98 @@
+"""Iterating model instances vs a list of dicts; filters on embedded paths and list members."""
+
+from __future__ import annotations
+
+import json
+
+from bench import data
+from bench.models import LargeNested
+from bench.scenarios import Context
+
+#: Columns the raw SQL reader parses from JSON text, as an application would.
+JSON_COLUMNS = frozenset({"tags", "address", "items", "attributes"})
+
+
+def sql_dicts(conn, sql: str, params: tuple = ()) -> list[dict]:
+    """What a DB-API user writes to get dicts: fetchall, zip with the column names."""
+    cursor = conn.cursor()
+    cursor.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    parse = [(i, c) for i, c in enumerate(columns) if c in JSON_COLUMNS]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(columns, values, strict=True))
+        for _, column in parse:
+            if isinstance(row[column], str | bytes):  # drivers that parse JSON already did
+                row[column] = json.loads(row[column])
+        rows.append(row)
+    cursor.close()
+    return rows
+
+
+def _iterate(ctx: Context, shape: str):
+    model, make = data.SHAPES[shape]
+    count = ctx.sizes.rows
+    table = model._meta.db_table
+
+    def prepare():
+        ctx.fill(model, count, lambda i: data.instance(model, make(i)))
+
+    def orm(alias, state):
+        return len(list(model.objects.using(alias).all()))
+
+    if ctx.kind == "mongodb":
+
+        def raw(db, state):
+            return len(list(db[table].find()))
+    else:
+
+        def raw(conn, state):
+            return len(sql_dicts(conn, f"SELECT * FROM {table}"))
+
+    case = ctx.case("iterate", f"iterate {count:,} {shape}", orm=orm, raw=raw)
+    case.prepare = prepare
+    return case
+
+
+def _filter(ctx: Context, what: str):
+    count = ctx.sizes.rows
+    table = LargeNested._meta.db_table
+    if what == "embedded path":
+        lookup = {"address__city": "Oslo"}
+        mongo_filter = {"address.city": "Oslo"}
+        where = "JSON_UNQUOTE(JSON_EXTRACT(address, '$.city')) = %s"
+        params: tuple = ("Oslo",)
+    else:
+        lookup = {"tags": "rare"}
+        mongo_filter = {"tags": "rare"}
+        where = "JSON_CONTAINS(tags, %s)"
+        params = (json.dumps("rare"),)
+
+    def prepare():
+        ctx.fill(LargeNested, count, lambda i: data.instance(LargeNested, data.large_nested(i)))
+
+    def orm(alias, state):
+        return len(list(LargeNested.objects.using(alias).filter(**lookup)))
+
+    if ctx.kind == "mongodb":
+
+        def raw(db, state):
+            return len(list(db[table].find(mongo_filter)))
+    else:
+
+        def raw(conn, state):
+            return len(sql_dicts(conn, f"SELECT * FROM {table} WHERE {where}", params))
+
+    key = next(iter(lookup))
+    case = ctx.case(
+        "filter", f"filter {key}= over {count:,} large nested ({what})", orm=orm, raw=raw
+    )
+    case.prepare = prepare
+    return case
+
+
+def cases(ctx: Context):
+    result = [_iterate(ctx, shape) for shape in data.SHAPES]
+    result.append(_filter(ctx, "embedded path"))
+    result.append(_filter(ctx, "list membership"))
+    return result

@@ -1,0 +1,252 @@
+"""Run one generated queryset on the oracle (stock SQLite) and on the backend under test.
+
+``load`` writes a dataset to a database alias; ``compare`` evaluates a
+:class:`~tests.differential.strategies.QuerySpec` on both aliases, normalises
+only the documented deliberate differences below, and raises AssertionError
+with the queryset's code and both results when they differ. A
+NotSupportedError from the backend under test is accepted only when the shape
+is in :data:`UNSUPPORTED` (each entry names where it is documented); every
+outcome is counted in :data:`TALLY`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import NotSupportedError, connections
+from django.db.models import Model
+
+from tests.differential.models import Item, Label, Owner, Spot, Team
+from tests.differential.strategies import SPANS, Dataset, QuerySpec
+
+ORACLE = "sqlite"
+UNDER_TEST = "default"
+
+#: Where the backend under test may differ from SQLite on purpose, and why.
+#: ``oracle.py`` and ``strategies.py`` apply these; docs/reliability.md lists them.
+DELIBERATE_DIFFERENCES = {
+    "datetime precision": (
+        "BSON dates keep milliseconds; generated datetimes have millisecond precision."
+    ),
+    "case-sensitive LIKE on SQLite": (
+        "Django on SQLite runs contains/startswith/endswith as LIKE, which SQLite folds "
+        "for ASCII (Django documents this); the oracle sets PRAGMA case_sensitive_like "
+        "for querysets using the case-sensitive lookups."
+    ),
+    "non-ASCII case folding": (
+        "SQLite's LIKE folds ASCII letters only, MongoDB's regex options fold Unicode; "
+        "generated text has no upper-case non-ASCII letter."
+    ),
+    "sum and average of doubles": (
+        "Sum/Avg over FloatField, and over DecimalField stored as doubles, may differ "
+        "in the last bits (accumulation order); compared to a relative 1e-9."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A query shape the backend refuses on purpose, and where that is documented."""
+
+    name: str
+    documented_in: str
+    messages: tuple[str, ...]  # substrings of the NotSupportedError message
+
+    def matches(self, spec: QuerySpec, error: NotSupportedError, connection) -> bool:
+        if not any(message in str(error) for message in self.messages):
+            return False
+        lookups = spec.lookups
+        if self.name == "relation spans":
+            return any(lookup.startswith(tuple(f"{s}__" for s in SPANS)) for lookup in lookups)
+        if self.name == "date parts without $expr":
+            return not getattr(connection.features, "supports_date_part_expressions", True)
+        if self.name == "datetime __date":
+            return any(lookup == "moment__date" for lookup in lookups)
+        return False
+
+
+UNSUPPORTED = (
+    # A span is a JOIN; a negated span over a multi-valued relation is Django's
+    # EXISTS subquery.
+    Unsupported(
+        "relation spans", "docs/mongodb.md (Relations)", ("needs a JOIN", "'Exists' transform")
+    ),
+    Unsupported(
+        "date parts without $expr", "docs/mongodb.md (Date parts per server)", ("need $expr",)
+    ),
+    Unsupported(
+        "datetime __date",
+        "docs/mongodb.md (Date parts per server)",
+        ("'date' transform is not supported",),
+    ),
+)
+
+
+@dataclass
+class Tally:
+    """What the differential runs did, for the report and docs/reliability.md."""
+
+    compared: Counter = field(default_factory=Counter)
+    unsupported: Counter = field(default_factory=Counter)
+    datasets: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.compared.values()) + sum(self.unsupported.values())
+
+    def summary(self, vendor: str) -> str:
+        lines = [
+            f"differential ({vendor} vs stock SQLite): {self.total} querysets on "
+            f"{self.datasets} datasets, {sum(self.compared.values())} compared equal, "
+            f"{sum(self.unsupported.values())} refused as documented"
+        ]
+        lines += [f"  compared {k}: {v}" for k, v in sorted(self.compared.items())]
+        lines += [f"  refused ({k}): {v}" for k, v in sorted(self.unsupported.items())]
+        return "\n".join(lines)
+
+
+TALLY = Tally()
+
+
+# -- data -------------------------------------------------------------------------
+def load(dataset: Dataset, alias: str) -> None:
+    """Replace every differential table's rows on ``alias`` with ``dataset``."""
+    through = Item.labels.through
+    for model in (through, Item, Owner, Label, Team):
+        model.objects.using(alias).all()._raw_delete(alias)
+    manager = lambda model: model.objects.using(alias)  # noqa: E731
+    manager(Team).bulk_create([Team(**row) for row in dataset.teams])
+    manager(Owner).bulk_create([Owner(**row) for row in dataset.owners])
+    manager(Label).bulk_create([Label(**row) for row in dataset.labels])
+    manager(Item).bulk_create([item(row) for row in dataset.items])
+    manager(through).bulk_create(
+        [through(id=n, item_id=i, label_id=lb) for n, (i, lb) in enumerate(dataset.links, 1)]
+    )
+
+
+def item(row: dict[str, Any]) -> Item:
+    values = dict(row)
+    if values["place"] is not None:
+        values["place"] = Spot(**values["place"])
+    return Item(**values)
+
+
+# -- evaluation ---------------------------------------------------------------------
+def evaluate(spec: QuerySpec, alias: str) -> Any:
+    """The result of ``spec`` on ``alias``, normalised for comparison."""
+    queryset = Item.objects.using(alias).all()
+    for method, q in spec.steps:
+        queryset = getattr(queryset, method)(q)
+    if spec.ordering is not None:
+        queryset = queryset.order_by(*spec.ordering)
+    if spec.shape == "values":
+        queryset = queryset.values(*spec.fields)
+    elif spec.shape == "values_list":
+        queryset = queryset.values_list(*spec.fields)
+    if spec.window is not None:
+        low, high = spec.window
+        queryset = queryset[low:high]
+    if spec.terminal == "count":
+        return queryset.count()
+    if spec.terminal == "count_limit":
+        return queryset.count(limit=spec.argument)
+    if spec.terminal == "exists":
+        return queryset.exists()
+    if spec.terminal == "aggregate":
+        return {k: normal(v) for k, v in queryset.aggregate(**spec.argument).items()}
+    if spec.terminal in ("first", "last"):
+        return normal(getattr(queryset, spec.terminal)())
+    rows = [normal(row) for row in queryset]
+    if spec.ordering is None:
+        rows.sort(key=repr)
+    return rows
+
+
+def normal(value: Any) -> Any:
+    """A plain, comparable form of a result value."""
+    if isinstance(value, Model):
+        return tuple(
+            (f.attname, normal(getattr(value, f.attname))) for f in value._meta.concrete_fields
+        )
+    if isinstance(value, dict):
+        return {k: normal(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(normal(v) for v in value)
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.UTC)
+    return value
+
+
+def types(value: Any) -> Any:
+    """The type structure of a normalised result: 1 and 1.0 or Decimal("1") differ."""
+    if isinstance(value, dict):
+        return {k: types(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [types(v) for v in value]
+    return type(value).__name__
+
+
+def difference(expected: Any, actual: Any, where: str = "result") -> str:
+    """The first place two results differ, for a readable failure."""
+    if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
+        if len(expected) != len(actual):
+            return f"{where}: {len(expected)} items on SQLite, {len(actual)} here"
+        for index, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            if e != a or types(e) != types(a):
+                return difference(e, a, f"{where}[{index}]")
+    return f"{where}: SQLite {expected!r} ({types(expected)}), here {actual!r} ({types(actual)})"
+
+
+def same_aggregate(name: str, expected: Any, actual: Any) -> bool:
+    if name.startswith(("sum_", "avg_")) and isinstance(expected, (float, Decimal)):
+        if actual is None:
+            return False
+        return math.isclose(float(expected), float(actual), rel_tol=1e-9, abs_tol=1e-9)
+    return expected == actual and type(expected) is type(actual)
+
+
+def set_oracle_case_sensitivity(spec: QuerySpec) -> None:
+    """PRAGMA case_sensitive_like on the oracle for contains/startswith/endswith."""
+    sensitive = any(
+        lookup.rsplit("__", 1)[-1] in ("contains", "startswith", "endswith")
+        for lookup in spec.lookups
+    )
+    for alias in (ORACLE, UNDER_TEST):
+        if connections[alias].vendor == "sqlite":  # the SQLite tier tests SQLite too
+            with connections[alias].cursor() as cursor:
+                cursor.execute(f"PRAGMA case_sensitive_like = {'ON' if sensitive else 'OFF'}")
+
+
+def compare(spec: QuerySpec, dataset: Dataset) -> None:
+    """Evaluate ``spec`` on both aliases; AssertionError naming the queryset if they differ."""
+    set_oracle_case_sensitivity(spec)
+    expected = evaluate(spec, ORACLE)
+    connection = connections[UNDER_TEST]
+    try:
+        actual = evaluate(spec, UNDER_TEST)
+    except NotSupportedError as error:
+        known = next((u for u in UNSUPPORTED if u.matches(spec, error, connection)), None)
+        if known is None:
+            raise AssertionError(
+                f"{spec}\nraised NotSupportedError on {connection.vendor}, and the shape is "
+                f"not in the documented unsupported list:\n{error}\ndataset: {dataset}"
+            ) from error
+        TALLY.unsupported[known.name] += 1
+        return
+    if spec.terminal == "aggregate":
+        equal = expected.keys() == actual.keys() and all(
+            same_aggregate(k, expected[k], actual[k]) for k in expected
+        )
+    else:
+        equal = expected == actual and types(expected) == types(actual)
+    if not equal:
+        raise AssertionError(
+            f"{spec}\n  {difference(expected, actual)}\n  SQLite: {expected!r}\n"
+            f"  {connection.vendor}: {actual!r}\ndataset: {dataset}"
+        )
+    TALLY.compared[spec.terminal if spec.shape == "models" else spec.shape] += 1

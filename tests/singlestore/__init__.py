@@ -1,0 +1,1 @@
+"""Tests of the SingleStore backend that need no server (DDL, rules, SQL)."""

@@ -1,0 +1,56 @@
+"""SingleStore connections and throwaway models for tests that run without a server.
+
+``offline_connection()`` builds a connection to a port nothing listens on: any
+test that renders DDL or SQL through it proves that rendering needs no server
+(a query would fail with OperationalError). Models are declared in a private
+app registry per test, so they never reach the project's apps or checks.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.apps import AppConfig
+from django.apps.registry import Apps
+from django.db import models
+from django.db.utils import ConnectionHandler
+
+#: Port 9 (discard) on loopback: nothing answers, so a query fails at once.
+UNREACHABLE = {"HOST": "127.0.0.1", "PORT": 9, "USER": "nobody", "NAME": "shopdb"}
+
+
+def offline_connection(dialect: str = "singlestore", **options):
+    settings = {
+        "ENGINE": "django_nonrel.backends.singlestore",
+        **UNREACHABLE,
+        "OPTIONS": {"dialect": dialect, **options},
+    }
+    return ConnectionHandler({"default": settings})["default"]
+
+
+def create_sql(connection, *model_classes) -> list[str]:
+    """The statements ``create_model`` would run, collected without a server."""
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        for model in model_classes:
+            editor.create_model(model)
+    return [sql.removesuffix(";") for sql in editor.collected_sql]
+
+
+class Registry:
+    """Declares models in the app ``shop`` of a fresh app registry."""
+
+    def __init__(self) -> None:
+        # An app config for "shop", so the registry lists its models (reverse relations).
+        config = AppConfig("tests.singlestore", sys.modules["tests.singlestore"])
+        config.label = "shop"
+        self.apps = Apps([config])
+
+    def model(self, name: str, fields: dict, meta: dict | None = None, **attrs):
+        meta_attrs = {"app_label": "shop", "apps": self.apps, **(meta or {})}
+        body = {
+            "__module__": "tests.singlestore.shop",
+            "Meta": type("Meta", (), meta_attrs),
+            **fields,
+            **attrs,
+        }
+        return type(name, (models.Model,), body)
