@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 from django.db import NotSupportedError
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import debug_transaction
 from django.utils.functional import cached_property
 
 from . import database as Database
@@ -242,6 +243,22 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 "cannot run. Use a replica set (a single-node one is enough), or set "
                 "TRANSACTIONS to 'auto' to let atomic() apply writes immediately."
             )
+
+    def _start_transaction_under_autocommit(self):
+        """How atomic() enters its outermost block (Django calls it when defined).
+
+        Django's own path logs a ``BEGIN`` entry in ``connection.queries``. On a
+        server without transactions no command is sent, so nothing is logged:
+        ``assertNumQueries`` and ``CaptureQueriesContext`` then count only the
+        commands that really ran (a multi-table save, ``get_or_create``, the
+        admin's deletes all run in ``atomic()``). With transactions, ``BEGIN`` is
+        logged as on SQL backends.
+        """
+        if self.features.supports_transactions:
+            with debug_transaction(self, "BEGIN"):
+                self._set_autocommit(False)
+        else:
+            self._set_autocommit(False)
 
     @property
     def transaction_session(self):

@@ -90,13 +90,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     #: Django test-suite ids this backend cannot pass yet, grouped by the reason.
     #: Regenerate the counts with: nox -s djangosuite-5.2 -- --backend mongodb --apps single-table
     common_django_test_skips: dict[str, set[str]] = {
-        (
-            "A multi-table inheritance save runs in atomic(), which Django logs as a BEGIN "
-            "entry in connection.queries although this backend sends no command; the test's "
-            "exact query count includes it."
-        ): {
-            "basic.tests.ModelInstanceCreationTests.test_save_parent_primary_with_default",
-        },
         "QuerySet.extra() and raw() run SQL; MongoDB runs no SQL.": {
             "prefetch_related.tests.RawQuerySetTests",
             "lookup.tests.LookupTests.test_in_bulk_values_extra_select_all_fields",
