@@ -28,6 +28,10 @@ from .limits import check_documents
 
 #: Collection holding one integer counter per table with an integer AutoField.
 SEQUENCES = "django_nonrel_sequences"
+#: Blocks of integer keys claimed on servers whose $inc is not atomic (FerretDB v1).
+KEY_CLAIMS = "django_nonrel_key_claims"
+#: Reservations tried before a lost race is reported (each loss means another connection won).
+MAX_RESERVE_ATTEMPTS = 100
 DUPLICATE_KEY = 11000
 UPDATE_OPERATORS = {"set": "$set", "inc": "$inc", "mul": "$mul", "unset": "$unset"}
 
@@ -384,13 +388,24 @@ class MongoStore(DocumentStore):
         update["$setOnInsert"] = dict(insert_only or {}) or {ID: pk}
         check_documents(self.connection, table, [{ID: pk, **values, **(insert_only or {})}])
         collection = self.collection(table)
-        result = self.run(
-            f"db.{table}.updateOne({{'_id': {pk!r}}}, {update!r}, upsert=True)",
-            collection.update_one,
-            {ID: {"$eq": pk}},
-            update,
-            upsert=True,
-        )
+
+        def write():
+            return self.run(
+                f"db.{table}.updateOne({{'_id': {pk!r}}}, {update!r}, upsert=True)",
+                collection.update_one,
+                {ID: {"$eq": pk}},
+                update,
+                upsert=True,
+            )
+
+        try:
+            result = write()
+        except IntegrityError:
+            # Two upserts of a new key at once: the one that lost the insert
+            # gets a duplicate key error (FerretDB; MongoDB retries this itself).
+            # Now the document exists and the retry updates it; a real unique
+            # violation fails again and is raised.
+            result = write()
         return result.upserted_id is not None
 
     def delete(self, query: NonrelQuery) -> int:
@@ -429,6 +444,35 @@ class MongoStore(DocumentStore):
         return list(range(first, last + 1))
 
     def _reserve(self, table: str, count: int) -> int:
+        """The last key of a fresh block of ``count`` keys (one atomic ``$inc``).
+
+        FerretDB v1 runs ``$inc`` as a read then a write, so connections
+        reserving at the same moment can get the same block (measured: 800
+        concurrent increments gave 139 distinct values). There each block is
+        also claimed by inserting a document named after its first key: the
+        unique ``_id`` lets one connection win, the others reserve again.
+        """
+        claim = self.connection.server_info["ferretdb"]
+        for _ in range(MAX_RESERVE_ATTEMPTS - 1):
+            try:
+                return self._reserve_once(table, count, claim)
+            except IntegrityError:
+                continue  # a concurrent reservation won this block (or created the counter)
+        return self._reserve_once(table, count, claim)
+
+    def _reserve_once(self, table: str, count: int, claim: bool) -> int:
+        last = self._increment(table, count)
+        if claim:
+            claims = self.collection(KEY_CLAIMS)
+            first = last - count + 1
+            self.run(
+                f"db.{KEY_CLAIMS}.insertOne({{'_id': '{table}:{first}'}})",
+                claims.insert_one,
+                {ID: f"{table}:{first}", "table": table, "last": last},
+            )
+        return last
+
+    def _increment(self, table: str, count: int) -> int:
         sequences = self.collection(SEQUENCES)
         document = self.run(
             f"db.{SEQUENCES}.findOneAndUpdate({{'_id': {table!r}}}, "
@@ -463,6 +507,13 @@ class MongoStore(DocumentStore):
         """Restart the counters of ``tables`` (flush with reset_sequences)."""
         for table in tables:
             self.key_blocks.pop(table, None)
+        if self.connection.server_info["ferretdb"]:
+            claims = self.collection(KEY_CLAIMS)
+            self.run(
+                f"db.{KEY_CLAIMS}.deleteMany({{'table': {{'$in': {list(tables)!r}}}}})",
+                claims.delete_many,
+                {"table": {"$in": list(tables)}},
+            )
         sequences = self.collection(SEQUENCES)
         self.run(
             f"db.{SEQUENCES}.deleteMany({{'_id': {{'$in': {list(tables)!r}}}}})",
