@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.db.models import Avg, Q, Sum
+from django.db.models import Avg, Max, Q, Sum
 
 from tests.differential.models import Item, Spot
 
@@ -66,3 +66,13 @@ def test_sums_and_averages_of_several_fields_in_one_aggregate():
     assert Item.objects.aggregate(
         avg_ratio=Avg("ratio"), avg_number=Avg("number"), sum_price=Sum("price")
     ) == {"avg_ratio": 1.75, "avg_number": 2.5, "sum_price": Decimal("3.25")}
+
+
+def test_sum_of_decimals_beyond_the_fields_max_digits():
+    """Sum of DecimalField(max_digits=8) values needs more digits than the field;
+    the converter quantized with the field's precision (decimal.InvalidOperation)."""
+    for name in "abc":
+        Item.objects.create(name=name, price=Decimal("999999.99"), tags=[])
+    total = Item.objects.aggregate(total=Sum("price"))["total"]
+    assert total == Decimal("2999999.97")
+    assert Item.objects.aggregate(most=Max("price"))["most"] == Decimal("999999.99")
