@@ -18,7 +18,9 @@ intermediate positional row is built.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -38,16 +40,36 @@ from django.db.models.expressions import (
     Value,
 )
 from django.db.models.fields.json import KeyTransform
+from django.db.models.query_utils import select_related_descend
 from django.db.models.sql import compiler as sql
-from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, MULTI, SINGLE
+from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, LOUTER, MULTI, SINGLE
+from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 
+from django_nonrel.aggregation import (
+    GroupedRead,
+    aggregate_all,
+    aggregate_grouped,
+    is_grouped,
+    needs_planning,
+)
 from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
+from django_nonrel.relations import (
+    chain_to,
+    fetch_by_keys,
+    is_single_valued,
+    join_of,
+    join_restriction,
+    joined_opts,
+    restricted,
+)
 from django_nonrel.where import WhereBuilder
 
 #: AutoField types whose keys the store allocates as integers.
 INTEGER_AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
+#: ``extra(select=...)`` text that names a column of a joined table.
+EXTRA_COLUMN = re.compile(r'"?(?P<alias>\w+)"?\."?(?P<column>\w+)"?')
 AGGREGATE_FUNCTIONS = {Count: "count", Sum: "sum", AvgAggregate: "avg", Min: "min", Max: "max"}
 
 
@@ -82,7 +104,13 @@ class NonrelCompiler(sql.SQLCompiler):
 
     @cached_property
     def base_alias(self) -> str:
-        return self.query.base_table or self.query.get_initial_alias()
+        # Not Query.base_table: it caches None when read before the first alias
+        # exists, which breaks every later compile of the same query.
+        query = self.query
+        for alias, table in query.alias_map.items():
+            if not isinstance(table, Join) and query.alias_refcount.get(alias, 1):
+                return alias
+        return query.get_initial_alias()
 
     # -- building the NonrelQuery ------------------------------------------
     def build_query(self, *, with_projection: bool = True) -> NonrelQuery:
@@ -90,18 +118,62 @@ class NonrelCompiler(sql.SQLCompiler):
         self._reject_unsupported()
         opts = query.get_meta()
         nq = NonrelQuery(table=opts.db_table, pk_column=opts.pk.column)
-        builder = WhereBuilder(self.connection, self.base_alias, self._subquery_values)
+        if with_projection:
+            self.selections  # noqa: B018 -- joins parent tables (MTI) before the WHERE
+        builder = WhereBuilder(self.connection, self.base_alias, self._subquery_values, query)
+        if with_projection:
+            columns = self._join_columns()
+            builder.select_columns = {
+                chain[0]: columns[chain[0]] for chain in self.selected_chains if chain
+            }
+        self.where_builder = builder
         built = builder.build(query.where)
         if built is False:
             nq.matches_nothing = True
         elif built is not True:
             nq.where = built if isinstance(built, Node) else Node(children=[built])
         nq.low, nq.high = query.low_mark, query.high_mark
+        nq.native_filter = getattr(query, "nonrel_native_filter", None)
         nq.ordering = self._ordering()
         nq.distinct = query.distinct
         if with_projection:
-            nq.columns = list(dict.fromkeys(column for _, column, *_ in self.selections))
+            base = [column for _, alias, column, *_ in self.selections if alias == self.base_alias]
+            base += [
+                expr.target.column
+                for expr in query.annotation_select.values()
+                if isinstance(expr, Col) and expr.alias == self.base_alias
+            ]
+            hops = [join_of(query, chain[0]).join_cols[0][0] for chain in self.selected_chains]
+            weights = [column for column, _ in self.row_weights]
+            nq.columns = list(
+                dict.fromkeys([*base, *hops, *weights, *self._select_related_columns()])
+            )
         return nq
+
+    @property
+    def row_weights(self) -> list[tuple[str, dict[Any, int]]]:
+        """(base column, matches per key) of filters that repeat rows as a JOIN does.
+
+        A filter across a multi-valued relation repeats a row once per
+        matching related row in SQL; not when the query is distinct(), and not
+        for an alias the read selects (its rows are joined one by one already).
+        """
+        builder = getattr(self, "where_builder", None)
+        if builder is None or not builder.row_weights or self.query.distinct:
+            return []
+        selected = {alias for chain in self.selected_chains for alias in chain}
+        return [weight for alias, weight in builder.row_weights.items() if alias not in selected]
+
+    def _repeat(self, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each document as many times as the JOINs of its filter would give it."""
+        weights = self.row_weights
+        repeated = []
+        for document in documents:
+            times = 1
+            for column, counts in weights:
+                times *= counts.get(_hashable_key(document.get(column)), 1)
+            repeated.extend([document] * times)
+        return repeated
 
     def _reject_unsupported(self) -> None:
         query = self.query
@@ -109,14 +181,10 @@ class NonrelCompiler(sql.SQLCompiler):
             raise _unsupported(
                 f"QuerySet.{query.combinator}()", "Evaluate the querysets separately."
             )
-        if query.extra_select or query.extra_tables:
+        if query.extra_tables or (query.extra_select and self.extra_selections is None):
             raise _unsupported("QuerySet.extra()", "Use filter() and annotate() instead.")
         if query.distinct_fields:
             raise _unsupported("distinct(*fields)", "Use values(*fields).distinct().")
-        if query.select_related:
-            raise _unsupported(
-                "select_related()", "Use prefetch_related(), or load related objects by key."
-            )
 
     def _subquery_values(self, subquery: Query) -> list[Any]:
         """Run a queryset used as a filter value and return its single column."""
@@ -126,7 +194,10 @@ class NonrelCompiler(sql.SQLCompiler):
             subquery.clear_select_fields()
             subquery.add_fields([subquery.get_meta().pk.name])
         compiler = subquery.get_compiler(connection=self.connection)
-        return [next(iter(row["result"].values())) for row in compiler.results_iter()]
+        return [
+            next(iter({**row["result"], **row["annotations"]}.values()))
+            for row in compiler.results_iter()
+        ]
 
     def _ordering(self) -> list[Ordering]:
         """Server-side ordering; relation-spanning items go to ``related_ordering``."""
@@ -173,7 +244,11 @@ class NonrelCompiler(sql.SQLCompiler):
             raise _unsupported("Random ordering (order_by('?'))", "Shuffle in Python.")
         if item.startswith("-"):
             descending, item = not descending, item[1:]
-        if item in self.query.annotation_select:
+        annotation = self.query.annotations.get(item)
+        if isinstance(annotation, Col) and annotation.alias == self.base_alias:
+            # annotate(x=F("field")): ordering by the annotation is ordering by the field.
+            item = annotation.target.attname
+        elif annotation is not None:
             raise _unsupported(f"Ordering by the annotation {item!r}", "Sort in Python.")
         opts = self.query.get_meta()
         parts = item.split("__")
@@ -190,8 +265,18 @@ class NonrelCompiler(sql.SQLCompiler):
                 ) from None
             if field.is_relation and not field.concrete:
                 raise _unsupported(f"Ordering by the reverse relation {name!r}", "Sort in Python.")
+            owner = field.model._meta.concrete_model
+            if field.concrete and owner is not opts.concrete_model:
+                # An inherited field lives in the parent's documents: hop
+                # through the parent links (multi-table inheritance).
+                for parent in opts.get_base_chain(owner):
+                    link = opts.get_ancestor_link(parent)
+                    if link is not None:
+                        hops.append(link)
+                    opts = parent._meta
             if (
                 field.is_relation
+                and parts[0] != "pk"
                 and field.attname != name
                 and (len(parts) > 1 or field.related_model._meta.ordering)
             ):
@@ -211,18 +296,32 @@ class NonrelCompiler(sql.SQLCompiler):
 
     # -- what a read returns ------------------------------------------------
     @cached_property
-    def selections(self) -> list[tuple[str, str, tuple[str | int, ...], Any]]:
-        """(name in the row, stored column, path inside it, expression) per selected value."""
+    def selections(self) -> list[tuple[str, str, str, tuple[str | int, ...], Any]]:
+        """(name in the row, table alias, stored column, path inside it, expression).
+
+        Fields of a multi-table inheritance parent live in the parent's
+        documents: like Django's ``get_default_columns`` they are read through
+        the join to the parent table (``join_parent_model``), which
+        ``_join_rows`` then fetches by key.
+        """
         query = self.query
         opts = query.get_meta()
         alias = self.base_alias
         if query.default_cols:
             mask = query.get_select_mask()
-            return [
-                (field.attname, field.column, (), field.get_col(alias))
-                for field in opts.concrete_fields
-                if not mask or field in mask
-            ]
+            seen = {None: alias}
+            selections = []
+            for field in opts.concrete_fields:
+                if mask and field not in mask:
+                    continue
+                model = field.model._meta.concrete_model
+                if model == opts.model:
+                    model = None
+                field_alias = query.join_parent_model(opts, model, alias, seen)
+                selections.append(
+                    (field.attname, field_alias, field.column, (), field.get_col(field_alias))
+                )
+            return selections
         names = list(query.values_select) or [
             getattr(getattr(expr, "target", None), "attname", f"col{i}")
             for i, expr in enumerate(query.select)
@@ -232,8 +331,47 @@ class NonrelCompiler(sql.SQLCompiler):
             for name, expr in zip(names, query.select, strict=True)
         ]
 
-    def _selection_path(self, name: str, expr: Any) -> tuple[str, tuple[str | int, ...]]:
-        """The stored column and the document path a values() expression reads."""
+    @cached_property
+    def extra_selections(self) -> list[tuple[str, str, str]] | None:
+        """(name, alias, column) of ``extra(select=...)`` entries naming a joined column.
+
+        Django's many-to-many prefetch selects the through table's source key
+        this way (``_prefetch_related_val_<attname>``: "table"."column"); any
+        other SQL snippet is refused (None).
+        """
+        selections = []
+        for name, (sql_text, params) in self.query.extra_select.items():
+            match = EXTRA_COLUMN.fullmatch(sql_text)
+            if params or match is None or match["alias"] not in self.query.alias_map:
+                return None
+            selections.append((name, match["alias"], match["column"]))
+        return selections
+
+    def _extra_select(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        extra = self.extra_selections
+        if not extra:
+            return None
+        return [
+            {
+                name: None if row.get(alias) is None else row[alias].get(column)
+                for name, alias, column in extra
+            }
+            for row in rows
+        ]
+
+    @cached_property
+    def selected_chains(self) -> list[list[str]]:
+        """Join aliases (outermost first) leading to each joined alias a read selects."""
+        chains = {}
+        selected = [alias for _, alias, *_ in self.selections]
+        selected += [alias for _, alias, _ in self.extra_selections or ()]
+        for alias in selected:
+            if alias != self.base_alias and alias not in chains:
+                chains[alias] = chain_to(self.query, self.base_alias, alias)
+        return list(chains.values())
+
+    def _selection_path(self, name: str, expr: Any) -> tuple[str, str, tuple[str | int, ...]]:
+        """The table alias, stored column and document path a values() expression reads."""
         segments: list[str | int] = []
         node = expr
         while not isinstance(node, Col):
@@ -247,12 +385,7 @@ class NonrelCompiler(sql.SQLCompiler):
                 )
             segments.append(segment)
             node = node.lhs
-        if node.alias != self.base_alias:
-            raise _unsupported(
-                f"values()/values_list() of {name!r} across a relation (needs a JOIN)",
-                "Select the foreign key column and load related values separately.",
-            )
-        return node.target.column, tuple(reversed(segments))
+        return node.alias, node.target.column, tuple(reversed(segments))
 
     @property
     def selected_names(self) -> list[str]:
@@ -275,18 +408,19 @@ class NonrelCompiler(sql.SQLCompiler):
         return result
 
     @cached_property
-    def converters(self) -> list[tuple[str, str, tuple, list, Any]]:
-        """(row name, column, path, converter functions, expression) per selection."""
+    def converters(self) -> list[tuple[str, str, str, tuple, list, Any]]:
+        """(row name, alias, column, path, converter functions, expression) per selection."""
         ops, connection = self.connection.ops, self.connection
         return [
             (
                 name,
+                alias,
                 column,
                 path,
                 ops.get_db_converters(expr) + expr.get_db_converters(connection),
                 expr,
             )
-            for name, column, path, expr in self.selections
+            for name, alias, column, path, expr in self.selections
         ]
 
     def results_iter(
@@ -299,6 +433,9 @@ class NonrelCompiler(sql.SQLCompiler):
         if results is not None:
             yield from results
             return
+        if is_grouped(self.query):
+            yield from GroupedRead(self).structured_rows()
+            return
         try:
             nq = self.build_query()
         except EmptyResultSet:
@@ -308,11 +445,19 @@ class NonrelCompiler(sql.SQLCompiler):
         annotations = self.selected_annotations
         connection = self.connection
         converters = self.converters
-        documents = self._documents(nq)
-        for document in documents:
+        base = self.base_alias
+        rows = self._rows(nq)
+        related = self._related_selections(rows)
+        extra = self._extra_select(rows)
+        for index, row in enumerate(rows):
+            document = row[base]
             result = {}
-            for name, column, path, functions, expr in converters:
-                value = _dig(document, (column, *path)) if path else document.get(column)
+            for name, alias, column, path, functions, expr in converters:
+                source = row.get(alias)
+                if source is None:
+                    value = None
+                else:
+                    value = _dig(source, (column, *path)) if path else source.get(column)
                 for function in functions:
                     value = function(value, expr, connection)
                 result[name] = value
@@ -321,21 +466,28 @@ class NonrelCompiler(sql.SQLCompiler):
                 row_annotations[alias] = source if kind == "value" else document.get(source.column)
             yield {
                 "result": result,
-                "related_selection": {},
+                "related_selection": related[index] if related else {},
                 "annotations": row_annotations,
-                "extra_select": {},
+                "extra_select": extra[index] if extra else {},
             }
 
-    def _documents(self, nq: NonrelQuery):
-        """The stored rows of a read, ordered, made distinct and sliced.
+    def _rows(self, nq: NonrelQuery) -> list[dict[str, Any]]:
+        """The rows of a read as ``{alias: document}``, ordered, made distinct and sliced.
 
-        Ordering by related models' values and distinct ``values()`` are done
-        client-side over the filtered rows (one extra ``in`` query per relation
-        hop), so slicing is applied after them.
+        Ordering by related models' values, distinct ``values()`` and selections
+        across multi-valued relations (one row per related row, as a JOIN gives)
+        are done client-side over the filtered rows (one extra ``in`` command per
+        relation hop), so slicing is applied after them.
         """
-        distinct = self.query.distinct and not self.query.default_cols
-        if not (distinct or self.related_ordering):
-            return self.store.fetch(nq)
+        query = self.query
+        distinct = query.distinct and not query.default_cols
+        chains = self.selected_chains
+        expands = any(
+            not is_single_valued(join_of(query, alias)) for chain in chains for alias in chain
+        )
+        repeats = bool(self.row_weights)
+        if not (distinct or self.related_ordering or expands or repeats):
+            return self._join_rows(list(self.store.fetch(nq)))
         low, high = nq.low, nq.high
         nq.low, nq.high = 0, None
         # As in SQL, ordering columns take part in DISTINCT (Django documents
@@ -344,38 +496,150 @@ class NonrelCompiler(sql.SQLCompiler):
         ordering_paths += [order.path for hops, order in self.related_ordering if not hops]
         if distinct and nq.columns is not None:
             nq.columns += [p[0] for p in ordering_paths if p[0] not in nq.columns]
+        sources = self._ordering_sources()
+        if nq.columns is not None:
+            needed = [c for alias, c, _, _ in sources if alias == self.base_alias]
+            nq.columns += [c for c in dict.fromkeys(needed) if c not in nq.columns]
+        extra = {}
+        for alias, column, _, _ in sources:
+            extra.setdefault(alias, []).append(column)
+        documents = list(self.store.fetch(nq))
+        rows = self._join_rows(self._repeat(documents) if repeats else documents, extra)
         if self.related_ordering:
-            documents = self._sorted_client_side(nq)
-        else:
-            documents = list(self.store.fetch(nq))
+            rows = self._sorted_rows(rows, sources)
         if distinct:
             seen = set()
             unique = []
-            for document in documents:
+            base = self.base_alias
+            for row in rows:
                 key = repr(
-                    [_dig(document, (c, *p)) for _, c, p, _ in self.selections]
-                    + [_dig(document, path) for path in ordering_paths]
+                    [_dig(row.get(a) or {}, (c, *p)) for _, a, c, p, _ in self.selections]
+                    + [_dig(row[base], path) for path in ordering_paths]
                 )
                 if key not in seen:
                     seen.add(key)
-                    unique.append(document)
-            documents = unique
-        return documents[low:high]
+                    unique.append(row)
+            rows = unique
+        return rows[low:high]
 
-    def _sorted_client_side(self, nq: NonrelQuery) -> list[dict[str, Any]]:
-        """Rows ordered by related models' values: one ``in`` query per relation hop."""
-        if nq.columns is not None:
-            needed = [hops[0].column for hops, _ in self.related_ordering if hops]
-            needed += [order.path[0] for hops, order in self.related_ordering if not hops]
-            nq.columns += [c for c in dict.fromkeys(needed) if c not in nq.columns]
-        documents = list(self.store.fetch(nq))
-        positions = list(range(len(documents)))
-        for hops, order in reversed(self.related_ordering):
-            values = self._ordering_values(documents, hops, order.path)
+    def _join_rows(
+        self, documents: list[dict[str, Any]], extra: dict[str, list[str]] | None = None
+    ) -> list[dict[str, Any]]:
+        """Attach the joined rows a read selects: one ``$in`` command per alias.
+
+        Django's join types decide rows without a match: an INNER join drops
+        the row, a LEFT OUTER join keeps it with NULLs. Conditions the filter
+        put on the same alias (``filter(books__title=...).values("books__pages")``)
+        restrict the related rows, as the shared JOIN does in SQL. ``extra``
+        names more columns to read per alias (for client-side ordering).
+        """
+        base = self.base_alias
+        rows = [{base: document} for document in documents]
+        chains = self.selected_chains
+        if not chains or not rows:
+            return rows
+        query = self.query
+        columns = self._join_columns(extra)
+        builder = getattr(self, "where_builder", None)
+        conditions = builder.alias_conditions if builder else {}
+        kept = builder.kept_rows if builder else {}
+        limit = getattr(self.connection.features, "max_keys_per_command", None)
+        for alias in columns:
+            join = join_of(query, alias)
+            parent_column, column = join.join_cols[0]
+            parent = join.parent_alias
+            if alias in kept and set(columns[alias]) <= set(kept[alias][0]):
+                # The filter's key lookup already read these rows.
+                found = {}
+                for related in kept[alias][1]:
+                    found.setdefault(_hashable_key(related.get(column)), []).append(related)
+            else:
+                keys = [row[parent].get(parent_column) for row in rows if row.get(parent)]
+                found = fetch_by_keys(
+                    self.store,
+                    limit,
+                    joined_opts(join),
+                    column,
+                    keys,
+                    columns[alias],
+                    restricted(
+                        conditions.get(alias, True),
+                        join_restriction(self.connection, query, join),
+                    ),
+                )
+            joined = []
+            for row in rows:
+                source = row.get(parent)
+                matches = found.get(source.get(parent_column)) if source is not None else None
+                if matches:
+                    joined.extend({**row, alias: match} for match in matches)
+                elif join.join_type == LOUTER:
+                    joined.append({**row, alias: None})
+            rows = joined
+        return rows
+
+    def _join_columns(self, extra: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+        """Joined aliases a read selects (parents first) -> the columns to read there."""
+        query = self.query
+        order = dict.fromkeys(alias for chain in self.selected_chains for alias in chain)
+        columns: dict[str, list[str]] = {
+            alias: list((extra or {}).get(alias, ())) for alias in order
+        }
+        for _, alias, column, *_ in self.selections:
+            if alias in columns:
+                columns[alias].append(column)
+        for _, alias, column in self.extra_selections or ():
+            if alias in columns:
+                columns[alias].append(column)
+        for alias in order:
+            join = join_of(query, alias)
+            columns[alias].append(join.join_cols[0][1])
+            if join.parent_alias in columns:
+                columns[join.parent_alias].append(join.join_cols[0][0])
+        return {alias: list(dict.fromkeys(names)) for alias, names in columns.items()}
+
+    @cached_property
+    def parent_aliases(self) -> dict[Any, str]:
+        """Concrete parent model -> alias of its joined documents (multi-table inheritance)."""
+        aliases = {}
+        for _, alias, _, _, expr in self.selections:
+            if alias != self.base_alias and isinstance(expr, Col):
+                join = self.query.alias_map.get(alias)
+                field = getattr(join, "join_field", None)
+                if getattr(getattr(field, "remote_field", None), "parent_link", False):
+                    aliases[expr.target.model._meta.concrete_model] = alias
+        return aliases
+
+    def _ordering_sources(self) -> list[tuple[str, str, list[Any], tuple]]:
+        """Per related ordering: (alias it starts from, column read there, hops left, path).
+
+        Hops through multi-table-inheritance parents the read already joins
+        are taken from those documents, so ordering by an inherited field costs
+        no extra command.
+        """
+        sources = []
+        for hops, order in self.related_ordering:
+            alias = self.base_alias
+            while hops and getattr(hops[0].remote_field, "parent_link", False):
+                parent = self.parent_aliases.get(hops[0].related_model._meta.concrete_model)
+                if parent is None or self.query.alias_map[parent].parent_alias != alias:
+                    break
+                alias, hops = parent, hops[1:]
+            column = hops[0].column if hops else order.path[0]
+            sources.append((alias, column, hops, order.path))
+        return sources
+
+    def _sorted_rows(self, rows, sources) -> list[dict[str, Any]]:
+        """Rows ordered by related models' values: one ``in`` command per remaining hop."""
+        positions = list(range(len(rows)))
+        orders = [order for _, order in self.related_ordering]
+        for (alias, _, hops, path), order in reversed(list(zip(sources, orders, strict=True))):
+            documents = [row.get(alias) or {} for row in rows]
+            values = self._ordering_values(documents, hops, path)
             positions.sort(
                 key=lambda i, v=values: (v[i] is not None, v[i]), reverse=order.descending
             )
-        return [documents[i] for i in positions]
+        return [rows[i] for i in positions]
 
     def _ordering_values(self, documents, hops, path) -> list[Any]:
         if not hops:
@@ -397,7 +661,176 @@ class NonrelCompiler(sql.SQLCompiler):
             current = [found.get(value) for value in current]
         return current
 
+    # -- select_related ------------------------------------------------------
+    @cached_property
+    def related_steps(self) -> list[RelatedStep]:
+        """The select_related() tree, parents before children (Django's rules).
+
+        Without arguments: every non-null forward FK/one-to-one, down to
+        ``query.max_depth``. With names: those forward relations and reverse
+        one-to-ones, at any depth.
+        """
+        query = self.query
+        if not query.select_related:
+            return []
+        steps: list[RelatedStep] = []
+        requested = query.select_related if isinstance(query.select_related, dict) else None
+        self._walk_related(steps, query.get_meta(), (), requested, 1, query.get_select_mask())
+        return steps
+
+    def _walk_related(self, steps, opts, prefix, requested, depth, mask) -> None:
+        restricted = requested is not None
+        if not restricted and depth > self.query.max_depth:
+            return
+        found = set()
+        for field in opts.fields:
+            found.add(field.name)
+            if restricted and not field.is_relation and field.name in requested:
+                raise FieldError(
+                    f"Non-relational field given in select_related: '{field.name}'. "
+                    f"Choices are: {', '.join(_relation_choices(opts)) or '(none)'}"
+                )
+            if not select_related_descend(field, restricted, requested, mask):
+                continue
+            path = (*prefix, field.name)
+            steps.append(RelatedStep(path, prefix, field, False, field.remote_field.model))
+            nested = requested.get(field.name, {}) if restricted else None
+            self._walk_related(
+                steps,
+                field.remote_field.model._meta,
+                path,
+                nested,
+                depth + 1,
+                mask.get(field) or {},
+            )
+        if not restricted:
+            return
+        for rel in opts.related_objects:
+            if not rel.field.unique or rel.many_to_many:
+                continue
+            if not select_related_descend(rel, restricted, requested, mask):
+                continue
+            name = rel.field.related_query_name()
+            found.add(name)
+            path = (*prefix, name)
+            steps.append(RelatedStep(path, prefix, rel.field, True, rel.related_model))
+            self._walk_related(
+                steps, rel.related_model._meta, path, requested.get(name, {}), depth + 1, {}
+            )
+        invalid = set(requested) - found
+        if invalid:
+            raise FieldError(
+                "Invalid field name(s) given in select_related: "
+                f"{', '.join(sorted(repr(n) for n in invalid))}. "
+                f"Choices are: {', '.join(_relation_choices(opts)) or '(none)'}"
+            )
+
+    def _select_related_columns(self) -> list[str]:
+        """Base columns select_related() follows (the keys of the first hops)."""
+        opts = self.query.get_meta()
+        return [
+            step.parent_key.column
+            for step in self.related_steps
+            if not step.parent and step.parent_key.model._meta.concrete_model is opts.concrete_model
+        ]
+
+    def _related_selections(self, rows: list[dict[str, Any]]) -> list[dict] | None:
+        """Per row, ``{"author": {attname: value} | None, "author__agent": ...}``.
+
+        One ``$in`` command per select_related() step (plus one per
+        multi-table-inheritance parent of a related model that the parent
+        row does not already hold), whatever the number of rows.
+        """
+        steps = self.related_steps
+        if not steps or not rows:
+            return None
+        limit = getattr(self.connection.features, "max_keys_per_command", None)
+        base = self.query.get_meta().concrete_model
+        root = [
+            {
+                base: row[self.base_alias],
+                **{model: row.get(alias) for model, alias in self.parent_aliases.items()},
+            }
+            for row in rows
+        ]
+        # Per path: for each row, the stored documents of the related object by
+        # concrete model (its own and its parents'), or None.
+        sources: dict[tuple, list[Any]] = {(): root}
+        selections: dict[tuple, list[Any]] = {}
+        for step in steps:
+            parents = sources[step.parent]
+            owner = step.parent_key.model._meta.concrete_model
+            parent_column, column = step.parent_key.column, step.key.column
+
+            def key(parent, owner=owner, column=parent_column):
+                document = parent.get(owner) if parent is not None else None
+                return None if document is None else document.get(column)
+
+            keys = [key(parent) for parent in parents]
+            opts = step.model._meta.concrete_model._meta
+            found = fetch_by_keys(self.store, limit, opts, column, keys)
+            own = [(found.get(k) or [None])[0] if k is not None else None for k in keys]
+            known = parents if step.reverse and step.field.remote_field.parent_link else None
+            sources[step.path] = self._with_parents(step.model, own, limit, known)
+            selections[step.path] = self._model_values(step.model, sources[step.path])
+        return [
+            {"__".join(path): values[index] for path, values in selections.items()}
+            for index in range(len(rows))
+        ]
+
+    def _with_parents(self, model, documents, limit, known=None) -> list[Any]:
+        """Per stored row of ``model``: ``{concrete model: document}`` with its MTI parents.
+
+        Parents come from ``known`` (the row we came from, when following a
+        parent link in reverse) or are fetched by the shared key, one command
+        per parent model.
+        """
+        opts = model._meta
+        inherited = known or [None] * len(documents)
+        result = [
+            None if d is None else {**(k or {}), opts.concrete_model: d}
+            for d, k in zip(documents, inherited, strict=True)
+        ]
+        pk_column = opts.pk.column
+        for parent in opts.get_parent_list():
+            parent = parent._meta.concrete_model
+            if known is not None and all(r is None or parent in r for r in result):
+                continue
+            parent_opts = parent._meta
+            keys = [d.get(pk_column) for d in documents if d is not None]
+            found = fetch_by_keys(self.store, limit, parent_opts, parent_opts.pk.column, keys)
+            for entry, document in zip(result, documents, strict=True):
+                if entry is not None:
+                    entry[parent] = (found.get(document.get(pk_column)) or [None])[0]
+        return result
+
+    def _model_values(self, model, sources: list[Any]) -> list[Any]:
+        """``{attname: value}`` per related object (None stays None), converters applied."""
+        opts = model._meta
+        connection, ops = self.connection, self.connection.ops
+        fields = []
+        for field in opts.concrete_fields:
+            col = field.get_col("related")
+            functions = ops.get_db_converters(col) + col.get_db_converters(connection)
+            fields.append((field, field.model._meta.concrete_model, functions, col))
+        values = []
+        for source in sources:
+            if source is None:
+                values.append(None)
+                continue
+            row = {}
+            for field, owner, functions, col in fields:
+                stored = source.get(owner)
+                value = None if stored is None else stored.get(field.column)
+                for function in functions:
+                    value = function(value, col, connection)
+                row[field.attname] = value
+            values.append(row)
+        return values
+
     def has_results(self) -> bool:
+        if is_grouped(self.query):
+            return bool(GroupedRead(self).rows())
         nq = self.build_query(with_projection=False)
         return not nq.matches_nothing and self.store.exists(nq)
 
@@ -415,18 +848,16 @@ class NonrelCompiler(sql.SQLCompiler):
         """aggregate()/count() of ``source_query``'s rows: one value per annotation."""
         source_query = source_query or query
         annotations = query.annotation_select
-        if (
-            source_query.group_by is not None
-            and source_query.group_by is not True
-            and (source_query.group_by)
-        ):
-            raise _unsupported(
-                "values().annotate() grouping", "Group in Python, or use aggregate()."
-            )
-        specs = [self._aggregate_spec(alias, expr) for alias, expr in annotations.items()]
+        if is_grouped(source_query):
+            row = aggregate_grouped(self, source_query, annotations)
+            return tuple(row[alias] for alias in annotations)
         compiler = (
             self if source_query is query else source_query.get_compiler(connection=self.connection)
         )
+        if source_query is query and needs_planning(self, annotations):
+            row = aggregate_all(self, annotations)
+            return tuple(row[alias] for alias in annotations)
+        specs = [self._aggregate_spec(alias, expr) for alias, expr in annotations.items()]
         nq = compiler.build_query(with_projection=False)
         if source_query is not query and source_query.distinct and source_query.select:
             nq.columns = [col.target.column for col in source_query.select]
@@ -435,11 +866,22 @@ class NonrelCompiler(sql.SQLCompiler):
         elif all(s.function == "count" and s.path is None for s in specs) and not (
             nq.distinct and nq.columns
         ):
-            total = self.store.count(nq)
+            total = compiler._count(nq)
             row = {spec.alias: total for spec in specs}
         else:
             row = self.store.aggregate(nq, specs)[0]
         return tuple(row[alias] for alias in annotations)
+
+    def _count(self, nq: NonrelQuery) -> int:
+        """count(): one count command, or the repeated rows of a JOIN-like filter."""
+        weights = self.row_weights
+        if not weights:
+            return self.store.count(nq)
+        low, high = nq.low, nq.high
+        nq.low, nq.high, nq.columns = 0, None, [column for column, _ in weights]
+        total = len(self._repeat(list(self.store.fetch(nq))))
+        total = total if high is None else min(total, high)
+        return max(total - low, 0)
 
     def _aggregate_spec(self, alias: str, expr: Any) -> Aggregate:
         function = next(
@@ -450,13 +892,19 @@ class NonrelCompiler(sql.SQLCompiler):
                 f"The aggregate {alias!r} ({type(expr).__name__})",
                 "Use Count, Sum, Avg, Min or Max over a model field.",
             )
-        if getattr(expr, "filter", None) is not None:
+        condition = getattr(expr, "filter", None)
+        if getattr(condition, "condition", condition):  # Django 6.1: AggregateFilter
             raise _unsupported("Aggregates with filter=", "Filter the queryset before aggregating.")
         source = expr.get_source_expressions()[0]
         while isinstance(source, Ref):
             source = source.source
         if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
             return Aggregate(alias=alias, function=function, distinct=expr.distinct)
+        if isinstance(source, Col) and source.alias not in (self.base_alias, None):
+            raise _unsupported(
+                f"The aggregate {alias!r} over a related model's field",
+                "Aggregate the related model's queryset, filtered by key.",
+            )
         if isinstance(source, Col):
             return Aggregate(
                 alias=alias,
@@ -472,6 +920,38 @@ class NonrelCompiler(sql.SQLCompiler):
     def as_sql(self, with_limits=True, with_col_aliases=False):
         """A readable description of the command (``str(queryset.query)``)."""
         return self.store.describe(self.build_query()), ()
+
+
+@dataclass(frozen=True)
+class RelatedStep:
+    """One select_related() hop: ``path`` (names from the queried model), its parent path,
+    the FK/one-to-one ``field``, whether it is followed in ``reverse`` and the target model."""
+
+    path: tuple[str, ...]
+    parent: tuple[str, ...]
+    field: Any
+    reverse: bool
+    model: Any
+
+    @property
+    def parent_key(self):
+        """The field whose value on the parent row is the key to look up."""
+        return self.field.target_field if self.reverse else self.field
+
+    @property
+    def key(self):
+        """The field of the related model the key is matched against."""
+        return self.field if self.reverse else self.field.target_field
+
+
+def _relation_choices(opts) -> list[str]:
+    direct = [f.name for f in opts.fields if f.is_relation]
+    reverse = [r.field.related_query_name() for r in opts.related_objects if r.field.unique]
+    return direct + reverse
+
+
+def _hashable_key(value: Any) -> Any:
+    return value if not isinstance(value, (list, dict)) else repr(value)
 
 
 def _dig(document: dict[str, Any], path: tuple[str | int, ...]) -> Any:
@@ -570,6 +1050,8 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
     """QuerySet.update(): one update command, F() arithmetic as $inc/$mul."""
 
     def execute_sql(self, result_type):
+        if self.query.related_updates:
+            self._pin_related_ids()
         nq = self.build_query(with_projection=False)
         values = {}
         fields = []
@@ -585,11 +1067,15 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
             for column, value in values.items():
                 if column in absent and value.operator == "set" and value.value is None:
                     values[column] = UpdateValue("unset", None)
-        count = 0
+        count = None
         if values and not nq.matches_nothing:
             count = self.store.update(nq, values)
         for related in self.query.get_related_updates():
-            related.get_compiler(self.using).execute_sql(result_type)
+            # As in Django: with nothing to write here, a parent's count is the result.
+            related_count = related.get_compiler(self.using).execute_sql(None)
+            if count is None and related_count:
+                count = related_count
+        count = count or 0
         return RowCountCursor(count) if result_type == CURSOR else count
 
     def _update_value(self, field, value) -> UpdateValue:
@@ -625,6 +1111,36 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
             f"update({field.name}=<{expr}>)",
             "Use F('same_field') + n, - n or * n; compute other values in Python.",
         )
+
+    def _pin_related_ids(self) -> None:
+        """Updates of inherited fields go to the parents' collections by key.
+
+        As Django's SQL compiler does, the matching keys are read once, so
+        the child and each parent update the same rows (a child and its
+        multi-table-inheritance parents share the key).
+        """
+        query = self.query.chain(klass=Query)
+        query.select_related = False
+        query.clear_ordering(force=True)
+        query.clear_select_fields()
+        meta = query.get_meta()
+        names = [meta.pk.name]
+        index = {}
+        for parent in self.query.related_updates:
+            index[parent] = 0
+            # A parent outside the primary-key chain (multiple inheritance)
+            # has keys of its own, read through the join to it.
+            if not all(p.join_field.primary_key for p in meta.get_path_to_parent(parent)):
+                index[parent] = len(names)
+                names.append(parent._meta.pk.name)
+        query.add_fields(names)
+        compiler = query.get_compiler(connection=self.connection)
+        rows = [list(row["result"].values()) for row in compiler.results_iter()]
+        self.query.clear_where()
+        self.query.add_filter("pk__in", [row[0] for row in rows])
+        self.query.related_ids = {
+            parent: [row[position] for row in rows] for parent, position in index.items()
+        }
 
     def pre_sql_setup(self):
         return None

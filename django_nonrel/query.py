@@ -114,13 +114,16 @@ class Ordering:
 class Aggregate:
     """``function`` (count, sum, avg, min, max) over ``path`` (None: count rows).
 
-    ``alias`` is the name the result is returned under.
+    ``alias`` is the name the result is returned under. ``filter`` (Django's
+    ``filter=`` argument) restricts the rows this aggregate sees, on top of the
+    query's own filter.
     """
 
     alias: str
     function: str
     path: tuple[str | int, ...] | None = None
     distinct: bool = False
+    filter: Node | None = None
 
 
 @dataclass
@@ -143,6 +146,9 @@ class NonrelQuery:
     high: int | None = None
     distinct: bool = False
     matches_nothing: bool = False
+    #: A filter in the backend's own syntax, ANDed to ``where`` (MongoDB's
+    #: ``raw_query()``); None for every query the ORM builds by itself.
+    native_filter: Any = None
 
     @property
     def limit(self) -> int | None:

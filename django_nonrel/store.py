@@ -20,6 +20,7 @@ import abc
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django_nonrel.partials import Groups, fold_groups
 from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
 
 
@@ -43,6 +44,7 @@ class DocumentStore(abc.ABC):
             low=query.low,
             high=query.low + 1 if query.high is None else min(query.high, query.low + 1),
             matches_nothing=query.matches_nothing,
+            native_filter=query.native_filter,
         )
         return self.count(probe) > 0
 
@@ -62,6 +64,24 @@ class DocumentStore(abc.ABC):
         One dict per group, keyed by the group columns and the aggregate aliases;
         with no ``group_by``, exactly one dict (also for no matching rows).
         """
+
+    def aggregate_groups(
+        self,
+        query: NonrelQuery,
+        aggregates: Sequence[Aggregate],
+        group_by: Sequence[tuple[str | int, ...]] = (),
+    ) -> Groups:
+        """Mergeable partial aggregates per group of the matching rows.
+
+        ``group_by`` holds paths (column, then document keys). The answer maps a
+        hashable group key to ``(key values, {alias: Partial})``; with no
+        ``group_by`` it has exactly one group. Aggregates with a ``filter`` see
+        only the rows that also match it, and every group of the unfiltered
+        rows is present. The default reads the projected rows with ``fetch``
+        (one command per distinct ``filter``) and folds them in Python; stores
+        whose database can group override it.
+        """
+        return fold_groups(self, query, aggregates, group_by)
 
     @abc.abstractmethod
     def insert(
@@ -108,12 +128,17 @@ class DocumentStore(abc.ABC):
         *,
         insert_only: dict[str, Any] | None = None,
         unset: Sequence[str] = (),
+        expected: dict[str, Any] | None = None,
     ) -> bool:
         """Write the row with primary key ``pk`` in one command; True if it was created.
 
         Only the ``values`` columns are written to an existing row, so columns
         the model does not know about survive. ``insert_only`` columns are
         written only when the row is created; ``unset`` columns are removed.
+        ``expected`` (a ``VersionField``'s column and the version the instance
+        was loaded with) makes the write conditional: when a row with ``pk``
+        exists with another value, nothing is written -- no update and no
+        second row -- and ``django_nonrel.exceptions.ConflictError`` is raised.
         """
 
     @abc.abstractmethod

@@ -8,19 +8,26 @@ database on the way, so a backend only ever sees paths, lookup names and data.
 
 Constant results are folded: ``pk__in=[]`` is ``False``, and AND/OR/NOT of
 constants simplify, so backends never receive a filter that cannot match.
-Anything that needs a JOIN, a correlated subquery or a comparison between two
-columns raises ``NotSupportedError`` saying what to write instead.
+
+Conditions on joined tables (``author__name``, ``books__labels__name``, the
+``Exists`` subqueries Django builds for ``exclude()`` over multi-valued
+relations) become key lookups (``django_nonrel.relations``): conditions that
+Django put on the same join alias are combined first, so "one ``filter()`` call
+means the same related row" holds, while chained ``filter()`` calls (separate
+aliases) stay independent. Comparisons between two columns raise
+``NotSupportedError`` saying what to write instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FullResultSet
 from django.db import NotSupportedError
-from django.db.models import Field
-from django.db.models.expressions import Col, ColPairs, ExpressionList, Value
+from django.db.models import Field, ForeignObjectRel
+from django.db.models.expressions import Col, ColPairs, Exists, ExpressionList, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Extract, TruncDate, TruncTime
 from django.db.models.lookups import (
@@ -30,12 +37,25 @@ from django.db.models.lookups import (
     Transform,
     UUIDTextMixin,
 )
+from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
 from django_nonrel.query import DATE_PARTS, Leaf, Node
+from django_nonrel.relations import KeyLookups, chain_to, is_single_valued, join_of
 
 Filter = Node | Leaf | bool
+
+
+@dataclass(frozen=True)
+class Related:
+    """``condition`` on the rows of the joined aliases ``path`` (outermost first)."""
+
+    path: tuple[str, ...]
+    condition: Any  # Filter, or a Related relative to path[-1]
+
+
+Item = Filter | Related
 
 #: Lookups whose right-hand side is a list/tuple of values, each converted.
 ITERABLE_LOOKUPS = frozenset({"in", "range"})
@@ -68,15 +88,36 @@ class WhereBuilder:
         connection,
         base_alias: str,
         resolve_subquery: Callable[[Query], list[Any]],
+        query: Query | None = None,
     ) -> None:
         self.connection = connection
         self.base_alias = base_alias
         self.resolve_subquery = resolve_subquery
+        self.query = query
+        #: Conditions an AND at the top put on a joined alias: values() and
+        #: select of that alias see only the related rows the filter kept.
+        self.alias_conditions: dict[str, Filter] = {}
+        #: Per top-level multi-valued alias: (base column, {key: matching related
+        #: rows}). A JOIN repeats a row once per related row that matched; the
+        #: compiler repeats rows by these counts unless the query is distinct.
+        self.row_weights: dict[str, tuple[str, dict[Any, int]]] = {}
+        #: Columns the read selects from aliases joined to the base (set by the
+        #: compiler): a key lookup on such an alias keeps its rows for the read.
+        self.select_columns: dict[str, list[str]] = {}
+        #: alias -> (columns read, rows) kept by those lookups.
+        self.kept_rows: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
 
     # -- tree ---------------------------------------------------------------
     def build(self, node: Any) -> Filter:
+        """The filter on the base table; related conditions already resolved to keys."""
+        item = self._build(node, top=True)
+        if isinstance(item, Related):
+            return self._resolve_top(item)
+        return item
+
+    def _build(self, node: Any, top: bool = False) -> Item:
         if isinstance(node, WhereNode):
-            return self._build_node(node)
+            return self._build_node(node, top)
         if isinstance(node, NothingNode):
             return False
         if isinstance(node, Lookup):
@@ -87,44 +128,225 @@ class WhereBuilder:
             "with filter() lookups on the model's fields."
         )
 
-    def _build_node(self, node: WhereNode) -> Filter:
+    def _build_node(self, node: WhereNode, top: bool = False) -> Item:
         if node.connector == XOR:
             raise NotSupportedError(
                 "XOR of Q objects is not supported on this backend. Rewrite "
                 "a ^ b as (a & ~b) | (~a & b)."
             )
-        children: list[Node | Leaf] = []
-        absorbing = node.connector == OR  # the constant that decides the node
-        for child in node.children:
-            built = self.build(child)
-            if built is absorbing:
-                return self._negate(absorbing, node.negated)
-            if built is (not absorbing):
-                continue  # neutral element: drop it
-            children.append(built)
-        if not children:
-            # Every child was neutral: AND() is True, OR() is False.
-            return self._negate(not absorbing, node.negated)
-        if len(children) == 1 and not node.negated:
+        connector = AND if node.connector == AND else OR
+        # Children of a top-level AND are top-level too (chained filter() calls).
+        nested_top = top and connector == AND and not node.negated
+        items = [self._build(child, nested_top) for child in node.children]
+        return self._combine(connector, items, node.negated, top)
+
+    def _combine(self, connector: str, items: list[Item], negated: bool, top: bool = False) -> Item:
+        """AND/OR of ``items``: constants folded, conditions on one join alias merged.
+
+        Items on the same first alias become one key lookup (the same related
+        row must satisfy them all, as with a JOIN). When every item is on one
+        single-valued alias, the whole node stays on that alias so an enclosing
+        node can merge it further.
+        """
+        items = self._fold(connector, items)
+        if isinstance(items, bool):
+            return self._negate(items, negated)
+        plain: list[Item] = []
+        groups: dict[str, list[Item]] = {}
+        for item in items:
+            if isinstance(item, Related):
+                inner = Related(item.path[1:], item.condition) if len(item.path) > 1 else None
+                groups.setdefault(item.path[0], []).append(inner or item.condition)
+            else:
+                plain.append(item)
+        merged = [
+            Related(
+                (alias,),
+                members[0] if len(members) == 1 else self._combine(connector, members, False),
+            )
+            for alias, members in groups.items()
+        ]
+        if top and connector == AND and not negated and (plain or len(merged) > 1):
+            children = self._fold(AND, plain + [self._resolve_top(item) for item in merged])
+            if isinstance(children, bool):
+                return children
+            return children[0] if len(children) == 1 else Node(AND, children)
+        if not plain and len(merged) == 1:
+            only = merged[0]
+            if not negated:
+                return only
+            if is_single_valued(join_of(self.query, only.path[0])):
+                return Related(only.path, self._negated(only.condition))
+        children = self._fold(connector, plain + [self._resolve(item) for item in merged])
+        if isinstance(children, bool):
+            return self._negate(children, negated)
+        if len(children) == 1 and not negated:
             return children[0]
-        return Node(
-            connector=AND if node.connector == AND else OR, children=children, negated=node.negated
-        )
+        return Node(connector=connector, children=children, negated=negated)
+
+    @staticmethod
+    def _fold(connector: str, items: list[Item]) -> list[Item] | bool:
+        """Drop neutral constants; an absorbing constant decides the node."""
+        absorbing = connector == OR
+        kept = []
+        for item in items:
+            if item is absorbing:
+                return absorbing
+            if item is not (not absorbing):
+                kept.append(item)
+        # Every child was neutral: AND() is True, OR() is False.
+        return kept or (not absorbing)
+
+    def _negated(self, item: Item) -> Item:
+        if isinstance(item, bool):
+            return not item
+        if isinstance(item, Related):
+            return Related(item.path, self._negated(item.condition))
+        if isinstance(item, Node):
+            return Node(item.connector, item.children, not item.negated)
+        return Node(AND, [item], negated=True)
+
+    def _resolve_top(self, item: Related) -> Filter:
+        """A related condition ANDed at the top of the WHERE: also records what a JOIN would.
+
+        The condition on the alias is kept for selections of that alias, and
+        how many related rows matched per key (a JOIN's row multiplicity).
+        """
+        lookups = KeyLookups(self.connection, self.query)
+        condition, weights, column = self._resolve_weighted(item.condition, lookups)
+        (alias,) = item.path
+        self.alias_conditions[alias] = condition
+        keep = self.select_columns.get(alias)
+        result, weights, column = lookups.resolve_weighted(alias, condition, weights, column, keep)
+        self.kept_rows.update(lookups.kept)
+        if weights:
+            self.row_weights[alias] = (column, weights)
+        return result
+
+    def _resolve_weighted(self, item: Item, lookups: KeyLookups):
+        """(condition, matches per key or None, the column the keys are of)."""
+        if not isinstance(item, Related):
+            return item, None, None
+        condition, weights, column = self._resolve_weighted(item.condition, lookups)
+        for alias in reversed(item.path):
+            condition, weights, column = lookups.resolve_weighted(alias, condition, weights, column)
+        return condition, weights, column
+
+    def _resolve(self, item: Item) -> Filter:
+        """A related condition as a condition on the scope it hangs from: one command per hop."""
+        if not isinstance(item, Related):
+            return item
+        condition = self._resolve(item.condition)
+        lookups = KeyLookups(self.connection, self.query)
+        for alias in reversed(item.path):
+            condition = lookups.resolve(alias, condition)
+        return condition
 
     @staticmethod
     def _negate(value: bool, negated: bool) -> bool:
         return (not value) if negated else value
 
     # -- leaves -------------------------------------------------------------
-    def _build_lookup(self, lookup: Lookup) -> Filter:
+    def _build_lookup(self, lookup: Lookup) -> Item:
         if isinstance(lookup.lhs, ColPairs):
             return self._build_tuple_lookup(lookup)
-        path, transform, column_field = self._path(lookup.lhs, lookup)
+        if isinstance(lookup.lhs, Exists) or isinstance(
+            getattr(lookup.lhs, "expression", None), Exists
+        ):
+            return self._build_exists(lookup)
+        alias, (path, transform, column_field) = (
+            self._alias(lookup.lhs),
+            self._path(lookup.lhs, lookup),
+        )
+        leaf = self._build_leaf(lookup, path, transform, column_field)
+        return self._on_alias(alias, leaf)
+
+    def _on_alias(self, alias: str, condition: Filter) -> Item:
+        if alias == self.base_alias or isinstance(condition, bool):
+            return condition
+        return Related(tuple(chain_to(self.query, self.base_alias, alias)), condition)
+
+    @staticmethod
+    def _alias(lhs: Any) -> str:
+        node = lhs
+        while not isinstance(node, Col):
+            node = getattr(node, "lhs", None)
+            if node is None:
+                return ""
+        return node.alias
+
+    def _build_exists(self, lookup: Lookup) -> Item:
+        """``Exists(correlated subquery)`` as a semi-join: outer key IN inner keys.
+
+        Django builds these for ``exclude()`` across multi-valued relations
+        (``WHERE NOT EXISTS(... child.parent_id = parent.id)``) and users write
+        them with ``OuterRef``. The correlation must be an equality between a
+        column of the subquery's table and one of the outer query.
+        """
+        exists = lookup.lhs
+        negated = not isinstance(exists, Exists) or getattr(exists, "negated", False)
+        exists = exists if isinstance(exists, Exists) else exists.expression
+        if lookup.lookup_name != "exact" or not isinstance(lookup.rhs, bool):
+            raise NotSupportedError("Exists() can only be filtered on as a condition.")
+        inner = exists.query
+        correlations = []
+        children = []
+        for child in inner.where.children:
+            rhs = getattr(child, "rhs", None)
+            if (
+                isinstance(child, Lookup)
+                and child.lookup_name == "exact"
+                and isinstance(rhs, Col)
+                and isinstance(child.lhs, Col)
+                and (rhs.alias not in inner.alias_map or rhs.alias in inner.external_aliases)
+            ):
+                correlations.append((child.lhs, rhs))
+            else:
+                children.append(child)
+        if inner.where.connector != AND or inner.where.negated or len(correlations) != 1:
+            raise NotSupportedError(
+                "Exists() subqueries must be correlated by one equality with the outer "
+                "query (field=OuterRef('...')) on this backend; use __in=queryset instead."
+            )
+        inner_col, outer_col = correlations[0]
+        # trim_start() leaves the trimmed joins in alias_map, unreferenced.
+        inner_base = next(
+            (
+                a
+                for a, j in inner.alias_map.items()
+                if not isinstance(j, Join) and inner.alias_refcount[a]
+            ),
+            None,
+        )
+        if inner_col.alias != inner_base:
+            raise NotSupportedError(
+                "Exists() correlated through a joined table is not supported on this "
+                "backend; correlate on a field of the subquery's model."
+            )
+        builder = WhereBuilder(self.connection, inner_base, self.resolve_subquery, inner)
+        condition = builder.build(WhereNode(children, connector=AND))
+        opts = inner_col.target.model._meta.concrete_model._meta
+        keys = KeyLookups(self.connection, inner).keys(
+            opts.db_table, opts.pk.column, inner_col.target.column, condition
+        )
+        outer = (
+            Leaf(path=(outer_col.target.column,), lookup="in", value=keys, field=outer_col.target)
+            if keys
+            else False
+        )
+        matches = lookup.rhs != negated
+        result = outer if matches else self._negated(outer)
+        return self._on_alias(outer_col.alias, result)
+
+    def _build_leaf(self, lookup: Lookup, path, transform, column_field) -> Filter:
         constant = self._out_of_range(lookup)
         if constant is not None:
             return constant
         name = getattr(lookup, "nonrel_lookup", lookup.lookup_name)
         field = getattr(lookup.lhs, "output_field", None)
+        if isinstance(field, ForeignObjectRel) and isinstance(lookup.lhs, Col):
+            # A reverse relation (filter(article=5)) compares the joined key.
+            field = lookup.lhs.target
         value = self._value(lookup, name, field)
         if name == "in":
             value = [v for v in value if v is not None]
@@ -180,7 +402,11 @@ class WhereBuilder:
         """
         cols = lookup.lhs.get_cols()
         for col in cols:
-            self._path(col, lookup)  # refuses columns of other tables
+            if col.alias != self.base_alias:
+                raise NotSupportedError(
+                    "Multi-column lookups across a relation are not supported on this "
+                    "backend; filter on each related field."
+                )
         name = lookup.lookup_name
         if name not in ("in", "exact") or hasattr(lookup.rhs, "resolve_expression"):
             raise NotSupportedError(
@@ -216,13 +442,6 @@ class WhereBuilder:
         node = lhs
         while True:
             if isinstance(node, Col):
-                if node.alias != self.base_alias:
-                    raise NotSupportedError(
-                        f"Filtering on {node.target.model.__name__}.{node.target.name} "
-                        "needs a JOIN, which this backend does not run. Filter on the "
-                        "related object's key instead (e.g. author_id__in=[...] or "
-                        "author__in=Author.objects.filter(...))."
-                    )
                 segments.append(node.target.column)
                 break
             segment = getattr(node, "nonrel_path_segment", None)

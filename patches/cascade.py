@@ -10,18 +10,23 @@ parameter limits: 100 commands for 10,000 children. A nonrel backend declares
 ``features.max_keys_per_command`` (how many keys one ``$in`` may carry) and
 these batches use it instead.
 
-The hook: when the connection's ``ops.take_over_cascade(collector, objs,
-**collect_kwargs)`` exists and returns True for a top-level ``collect()``,
-Django's recursive collection is skipped; the backend has filled the collector
-itself (for example with ``fast_deletes`` querysets keyed on parent keys, so no
-child is fetched) or scheduled the work elsewhere. Returning False keeps
-Django's semantics: on_delete rules, signals, and the batches above.
+The hooks, asked in turn for every top-level ``collect()``: the project's
+``settings.NONREL_CASCADE_HANDLER`` (a dotted path, on every database; see
+``django_nonrel.deletion.cascade_handler``), then the connection's
+``ops.take_over_cascade(collector, objs, **collect_kwargs)`` where the backend
+has one (MongoDB's runs cascades on key sets: ``django_nonrel.deletion``). The
+first to return True has filled the collector itself (for example with
+``fast_deletes`` querysets keyed on parent keys, so no child is fetched) or
+scheduled the work elsewhere, and Django's recursive collection is skipped.
+When all return False, Django's semantics hold: on_delete rules, signals, and
+the batches above. Without the setting, stock backends are untouched.
 """
 
 from django.db import connections
 from django.db.models.deletion import Collector
 from django.db.models.sql.subqueries import DeleteQuery, UpdateQuery
 
+from django_nonrel.deletion import cascade_handler
 from django_nonrel.patches.versions import wrap
 
 PATCH = "cascade"
@@ -61,12 +66,27 @@ def _make_update_batch(original):
     return update_batch
 
 
+#: ``Collector.collect()``'s parameters after ``source``, handed to the hooks by name.
+COLLECT_PARAMETERS = (
+    "nullable",
+    "collect_related",
+    "source_attr",
+    "reverse_dependency",
+    "keep_parents",
+    "fail_on_restricted",
+)
+
+
 def _make_collect(original):
     def collect(self, objs, source=None, *args, **kwargs):
         if source is None:
-            take_over = getattr(connections[self.using].ops, "take_over_cascade", None)
-            if take_over is not None and take_over(self, objs, *args, **kwargs):
-                return None
+            named = {**dict(zip(COLLECT_PARAMETERS, args, strict=False)), **kwargs}
+            for take_over in (
+                cascade_handler(),
+                getattr(connections[self.using].ops, "take_over_cascade", None),
+            ):
+                if take_over is not None and take_over(self, objs, **named):
+                    return None
         return original(self, objs, source, *args, **kwargs)
 
     return collect

@@ -60,6 +60,7 @@ def _model_rows(iterable):
             for from_field in field.from_fields
         ]
         known_related.append((field, related_objs, attnames, operator.attrgetter(*attnames)))
+    related_steps = compiler.related_steps
     peers = []
     for row in compiler.results_iter(
         chunked_fetch=iterable.chunked_fetch, chunk_size=iterable.chunk_size
@@ -71,6 +72,10 @@ def _model_rows(iterable):
             obj._state.peers = peers
         for name, value in row["annotations"].items():
             setattr(obj, name, value)
+        for name, value in row["extra_select"].items():
+            setattr(obj, name, value)
+        if row["related_selection"]:
+            _attach_related(obj, row["related_selection"], related_steps, db, fetch_mode)
         for field, related_objs, attnames, getter in known_related:
             if field.is_cached(obj):
                 continue
@@ -81,6 +86,38 @@ def _model_rows(iterable):
             if related is not None:
                 setattr(obj, field.name, related)
         yield obj
+
+
+def _attach_related(obj, selection: dict, steps, db: str, fetch_mode) -> None:
+    """Build select_related() instances from the row's ``related_selection``.
+
+    Each step's values are keyed ``"fk"``, ``"fk__user"``…; Django's
+    RelatedPopulator semantics: the parent caches the related object (or None),
+    and a unique relation also caches the parent on the related object.
+    """
+    built = {(): obj}
+    for step in steps:
+        parent = built.get(step.parent)
+        if parent is None:
+            built[step.path] = None
+            continue
+        values = selection.get("__".join(step.path))
+        related = None
+        if values is not None:
+            names = list(values)
+            model = step.model
+            from_db = model.from_db if fetch_mode is None else query._get_from_db(model, fetch_mode)
+            related = from_db(db, names, [values[n] for n in names])
+        built[step.path] = related
+        field = step.field
+        if step.reverse:
+            field.remote_field.set_cached_value(parent, related)
+            if related is not None:
+                field.set_cached_value(related, parent)
+        else:
+            field.set_cached_value(parent, related)
+            if related is not None and field.unique:
+                field.remote_field.set_cached_value(related, parent)
 
 
 def _value_rows(iterable):

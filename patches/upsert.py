@@ -7,6 +7,8 @@ trips for every new row with a known key, and a race between them. When
 ``store.upsert()`` writes the row in one command and reports whether it created
 it, which keeps ``post_save(created=...)`` right. Only the model's columns are
 written, so document fields the model does not know about survive the save.
+A model with a ``VersionField`` gets a conditional upsert (``expected=`` the
+loaded version): a stale save raises ``ConflictError`` and writes nothing.
 
 Django's own path is kept where its semantics differ from an upsert:
 ``force_insert`` (and new rows whose pk comes from a default), ``force_update``
@@ -19,6 +21,8 @@ from django.db import connections
 from django.db.models import Model
 
 from django_nonrel.compiler import INTEGER_AUTO_FIELDS
+from django_nonrel.exceptions import ConflictError
+from django_nonrel.fields.version import expected_version, stale_message
 from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.patches.versions import wrap
 
@@ -86,7 +90,14 @@ def _make_save_table(original):
                 del values[column]
         pk = meta.pk.get_db_prep_save(self._get_pk_val(meta), connection=connection)
         store = connection.store
-        created = store.upsert(meta.db_table, meta.pk.column, pk, values, unset=unset)
+        checked = expected_version(self, meta)
+        expected = {checked[0].column: checked[1]} if checked else None
+        try:
+            created = store.upsert(
+                meta.db_table, meta.pk.column, pk, values, unset=unset, expected=expected
+            )
+        except ConflictError:
+            raise ConflictError(stale_message(cls, self._get_pk_val(meta), checked[1])) from None
         if created and meta.pk.get_internal_type() in INTEGER_AUTO_FIELDS:
             store.note_explicit_keys(meta.db_table, [pk])
         return not created

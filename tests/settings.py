@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "django_nonrel",
     "tests.app",
     "tests.orm",
+    "tests.relations",
+    "tests.agg",
+    "tests.conc",
     "tests.differential",
 ]
 

@@ -14,7 +14,16 @@ the process that names the same ``NAME`` sees the same data, so threads and
 Django's test runner behave as with a server. ``OPTIONS["AUTO_ID_BLOCK"]`` sets
 how many integer AutoField keys a connection reserves at a time (default 20);
 ``OPTIONS["DECIMAL128"] = True`` stores DecimalField as exact Decimal128 (servers
-that support it) instead of doubles. Neither is passed to the client.
+that support it) instead of doubles. ``OPTIONS["TRANSACTIONS"]`` says what
+``atomic()`` does (see ``TRANSACTION_MODES``). None of these is passed to the client.
+
+Transactions: on a replica set or sharded cluster (detected at connect),
+``atomic()`` runs a real multi-document transaction -- a pymongo session
+started when Django turns autocommit off, bound around every command the store
+sends, committed or aborted with the block. Elsewhere (standalone servers,
+FerretDB, mongomock) there are no transactions: ``atomic()`` applies each write
+when it is sent and rolls nothing back, and ``features.supports_transactions``
+is False so that Django and its test runner know.
 """
 
 from __future__ import annotations
@@ -36,7 +45,15 @@ from .schema import DatabaseSchemaEditor
 from .store import MongoStore
 
 #: OPTIONS that configure django-nonrel rather than the driver.
-BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK", "DECIMAL128"})
+BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK", "DECIMAL128", "TRANSACTIONS"})
+#: OPTIONS["TRANSACTIONS"]: "auto" uses transactions where the server has them
+#: and otherwise lets atomic() apply writes immediately; "required" makes
+#: atomic() raise NotSupportedError on a server without them; "off" never uses
+#: them (atomic() applies writes immediately even on a replica set).
+TRANSACTION_MODES = ("auto", "required", "off")
+#: Labels the server puts on errors worth retrying the whole transaction for.
+TRANSIENT_LABEL = "TransientTransactionError"
+UNKNOWN_COMMIT_LABEL = "UnknownTransactionCommitResult"
 #: In-process mongomock servers by name, shared by every connection in the process.
 MOCK_SERVERS: dict[str, object] = {}
 
@@ -111,6 +128,18 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.store = MongoStore(self)
+        #: The pymongo session of the transaction in progress (autocommit off), if any.
+        self.session = None
+
+    @property
+    def transaction_mode(self) -> str:
+        mode = self.settings_dict.get("OPTIONS", {}).get("TRANSACTIONS", "auto")
+        if mode not in TRANSACTION_MODES:
+            raise ImproperlyConfigured(
+                f"OPTIONS['TRANSACTIONS'] must be one of {', '.join(TRANSACTION_MODES)}; "
+                f"got {mode!r}."
+            )
+        return mode
 
     # -- connecting -----------------------------------------------------------
     def get_connection_params(self) -> dict:
@@ -192,20 +221,67 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         return True
 
     def _close(self):
+        self._end_session()
         if self.connection is not None:
             with self.wrap_database_errors:
                 self.connection.close()
 
-    # MongoDB writes are applied immediately; Django's transaction plumbing
-    # calls these and there is nothing to commit, roll back or switch.
+    # -- transactions -----------------------------------------------------------
+    # Django turns autocommit off when the outermost atomic() block starts, and
+    # commits or rolls back and turns it on again when the block ends.
     def _set_autocommit(self, autocommit):
-        pass
+        if autocommit:
+            self._end_session()
+        elif self.features.supports_transactions:
+            with self.wrap_database_errors:
+                self.session = self.connection.start_session()
+        elif self.transaction_mode == "required":
+            raise NotSupportedError(
+                "This MongoDB server has no transactions (it is not a replica set or a "
+                "sharded cluster) and OPTIONS['TRANSACTIONS'] is 'required', so atomic() "
+                "cannot run. Use a replica set (a single-node one is enough), or set "
+                "TRANSACTIONS to 'auto' to let atomic() apply writes immediately."
+            )
+
+    @property
+    def transaction_session(self):
+        """The session to send commands in: one with a transaction started, or None.
+
+        The transaction starts at the first command after autocommit is turned
+        off (and again after a commit, as on SQL databases).
+        """
+        session = self.session
+        if session is not None and not session.in_transaction:
+            session.start_transaction()
+        return session
 
     def _commit(self):
-        pass
+        session = self.session
+        if session is None or not session.in_transaction:
+            return
+        with self.wrap_database_errors:
+            for attempt in range(3):
+                try:
+                    session.commit_transaction()
+                    return
+                except Exception as error:
+                    # The server may have committed; committing again is safe.
+                    labelled = getattr(error, "has_error_label", lambda label: False)
+                    if attempt == 2 or not labelled(UNKNOWN_COMMIT_LABEL):
+                        raise
 
     def _rollback(self):
-        pass
+        session = self.session
+        if session is not None and session.in_transaction:
+            with self.wrap_database_errors:
+                session.abort_transaction()
+
+    def _end_session(self):
+        session, self.session = self.session, None
+        if session is not None:
+            if session.in_transaction:
+                session.abort_transaction()
+            session.end_session()
 
     def _savepoint_allowed(self):
         return False

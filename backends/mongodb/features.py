@@ -18,7 +18,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
 
     # -- Django flags ----------------------------------------------------------
     minimum_database_version = (5, 0)
-    supports_transactions = False
     uses_savepoints = False
     atomic_transactions = False
     can_rollback_ddl = False
@@ -359,9 +358,30 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         return not self.connection.server_info["ferretdb"]
 
     @cached_property
+    def supports_group_accumulators(self) -> bool:
+        """$group with several accumulators, $min/$max/$addToSet and $cond in one stage.
+
+        FerretDB v1 implements only $sum and $count, and answers 0 for every
+        accumulator after the first in a stage; grouped aggregation there reads
+        the projected rows and folds them in Python (still one command).
+        """
+        return not self.connection.server_info["ferretdb"]
+
+    @cached_property
     def supports_multi_document_transactions(self) -> bool:
         """Replica sets and sharded clusters have transactions; standalone servers do not."""
         return self.connection.server_info.get("transactions", False)
+
+    @cached_property
+    def supports_transactions(self) -> bool:
+        """Whether atomic() is a real transaction: the server has them, pymongo can bind
+        a session around a command (ClientSession.bind), and OPTIONS["TRANSACTIONS"]
+        is not "off"."""
+        if self.connection.transaction_mode == "off":
+            return False
+        from pymongo.client_session import ClientSession
+
+        return self.supports_multi_document_transactions and hasattr(ClientSession, "bind")
 
     #: Further Django test-suite ids that fail on FerretDB v1 only, by reason.
     ferretdb_django_test_skips: dict[str, set[str]] = {

@@ -33,6 +33,8 @@ from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.dateparse import parse_time
 
+from django_nonrel.deletion import cascade_by_key_sets
+
 
 class Command(str):
     """A management command step (flush, sequence reset) run through a cursor.
@@ -65,6 +67,11 @@ class DatabaseOperations(BaseDatabaseOperations):
 
     def no_limit_value(self):
         return None
+
+    def take_over_cascade(self, collector, objs, **collect_kwargs) -> bool:
+        """Cascade on key sets when no deleted model has delete signals (see
+        ``django_nonrel.deletion``); otherwise Django's collector runs."""
+        return cascade_by_key_sets(collector, objs, **collect_kwargs)
 
     # -- Python -> BSON -----------------------------------------------------------
     def adapt_datefield_value(self, value):

@@ -262,7 +262,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 "only (no expressions, conditions, include or opclasses)."
             )
         keys = []
-        for name in index.fields:
+        # PathIndex keeps the full ``address__city`` paths; a plain Index has fields.
+        for name in getattr(index, "paths", index.fields):
             descending = name.startswith("-")
             keys.append((self._path_column(model, name.lstrip("-")), -1 if descending else 1))
         return keys, {"name": index.name}

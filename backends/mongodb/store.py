@@ -20,6 +20,16 @@ from django.db import IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
+from django_nonrel.exceptions import ConflictError
+from django_nonrel.partials import (
+    Groups,
+    Partial,
+    add_group,
+    by_filter,
+    dig,
+    hashable,
+    restricted,
+)
 from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
 from django_nonrel.store import DocumentStore
 
@@ -33,6 +43,10 @@ KEY_CLAIMS = "django_nonrel_key_claims"
 #: Reservations tried before a lost race is reported (each loss means another connection won).
 MAX_RESERVE_ATTEMPTS = 100
 DUPLICATE_KEY = 11000
+#: Command names (as logged) that change data.
+WRITE_COMMANDS = frozenset(
+    {"insertMany", "insertOne", "updateMany", "updateOne", "deleteMany", "deleteOne"}
+)
 UPDATE_OPERATORS = {"set": "$set", "inc": "$inc", "mul": "$mul", "unset": "$unset"}
 
 
@@ -43,6 +57,8 @@ class MongoStore(DocumentStore):
         self.connection = connection
         #: table -> [next key, last key] of the block of keys this connection holds.
         self.key_blocks: dict[str, list[int]] = {}
+        #: How many write commands the server has accepted on this connection.
+        self.applied_writes = 0
 
     @property
     def key_block_size(self) -> int:
@@ -53,12 +69,27 @@ class MongoStore(DocumentStore):
 
     # -- running and logging commands -------------------------------------------
     def run(self, description: str, command, *args, **kwargs):
-        """Run one driver command with Django's error mapping and query logging."""
+        """Run one driver command with Django's error mapping and query logging.
+
+        Inside a transaction the command runs with the transaction's session
+        bound (``ClientSession.bind``), so every command the store sends takes
+        part without each call passing ``session=``. ``applied_writes`` counts
+        write commands the server accepted: ``run_in_transaction`` uses it to
+        know whether a failed attempt without a transaction left writes behind.
+        """
         self.connection.ensure_connection()
         start = time.monotonic()
+        session = self.connection.transaction_session
         try:
             with self.connection.wrap_database_errors:
-                return command(*args, **kwargs)
+                if session is None:
+                    result = command(*args, **kwargs)
+                else:
+                    with session.bind(end_session=False):
+                        result = command(*args, **kwargs)
+            if description.split("(", 1)[0].rsplit(".", 1)[-1] in WRITE_COMMANDS:
+                self.applied_writes += 1
+            return result
         finally:
             if self.connection.queries_logged:
                 self.connection.queries_log.append(
@@ -77,7 +108,11 @@ class MongoStore(DocumentStore):
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:
         if query.matches_nothing:
             return dict(MATCH_NONE)
-        return self.translator(query).translate(query.where)
+        document = self.translator(query).translate(query.where)
+        if query.native_filter:
+            # raw_query(): the user's own MongoDB filter, deliberately not escaped.
+            return {"$and": [document, query.native_filter]} if document else query.native_filter
+        return document
 
     def sort_spec(self, query: NonrelQuery) -> list[tuple[str, int]]:
         return [
@@ -170,6 +205,84 @@ class MongoStore(DocumentStore):
             result.update(self._group(query, grouped))
         return [result]
 
+    def aggregate_groups(
+        self,
+        query: NonrelQuery,
+        aggregates: Sequence[Aggregate],
+        group_by: Sequence[tuple[str | int, ...]] = (),
+    ) -> Groups:
+        """One ``$group`` per distinct aggregate ``filter=`` where the server has the
+        accumulators; the portable projected ``find`` folded in Python elsewhere."""
+        if not self.connection.features.supports_group_accumulators:
+            return super().aggregate_groups(query, aggregates, group_by)
+        groups: Groups = {}
+        if not group_by:
+            groups[()] = ((), {spec.alias: Partial() for spec in aggregates})
+        for extra, members in by_filter(aggregates):
+            if extra is None and not members and not group_by:
+                continue
+            narrowed = restricted(query, extra, None)
+            pipeline = [
+                *self._pipeline_head(narrowed),
+                {"$group": self._accumulators(query.pk_column, group_by, members)},
+            ]
+            for document in self._aggregate_pipeline(query.table, pipeline):
+                key = document[ID] or {}
+                key_values = tuple(dig(key, (f"k{i}",)) for i in range(len(group_by)))
+                add_group(
+                    groups,
+                    key_values,
+                    {
+                        spec.alias: self._partial(document, index, spec)
+                        for index, spec in enumerate(members)
+                    },
+                )
+        for _, partials in groups.values():
+            for spec in aggregates:
+                partials.setdefault(spec.alias, Partial())
+        return groups
+
+    @staticmethod
+    def _accumulators(pk_column: str, group_by, specs: Sequence[Aggregate]) -> dict[str, Any]:
+        group: dict[str, Any] = {
+            ID: {f"k{i}": f"${field_path(path, pk_column)}" for i, path in enumerate(group_by)}
+            or None
+        }
+        for index, spec in enumerate(specs):
+            group[f"r{index}"] = {"$sum": 1}
+            if spec.path is None:
+                continue
+            value = f"${field_path(spec.path, pk_column)}"
+            is_null = {"$eq": [{"$ifNull": [value, None]}, None]}
+            group[f"c{index}"] = {"$sum": {"$cond": [is_null, 0, 1]}}
+            group[f"t{index}"] = {"$sum": value}
+            group[f"l{index}"] = {"$min": value}
+            group[f"h{index}"] = {"$max": value}
+            if spec.distinct:
+                group[f"v{index}"] = {"$addToSet": value}
+        return group
+
+    @staticmethod
+    def _partial(document: dict[str, Any], index: int, spec: Aggregate) -> Partial:
+        rows = document[f"r{index}"]
+        if spec.path is None:
+            return Partial(rows=rows, count=rows)
+        count = document[f"c{index}"]
+        partial = Partial(
+            rows=rows,
+            count=count,
+            total=dig(document, (f"t{index}",)) if count else None,
+            low=dig(document, (f"l{index}",)),
+            high=dig(document, (f"h{index}",)),
+        )
+        if spec.distinct:
+            partial.values = {}
+            for value in document[f"v{index}"]:
+                if value is not None:
+                    value = value.to_decimal() if hasattr(value, "to_decimal") else value
+                    partial.values.setdefault(hashable(value), value)
+        return partial
+
     def _count_aggregate(self, query: NonrelQuery, spec: Aggregate) -> int:
         if query.distinct and query.columns:
             return len(self._distinct_rows(query))
@@ -187,6 +300,7 @@ class MongoStore(DocumentStore):
             low=query.low,
             high=query.high,
             matches_nothing=query.matches_nothing,
+            native_filter=query.native_filter,
             where=query.where,
         )
         filter_doc = {"$and": [self.filter_document(narrowed), {path: {"$ne": None}}]}
@@ -235,24 +349,19 @@ class MongoStore(DocumentStore):
                 raise NotSupportedError(
                     f"{spec.function.title()}(distinct=True) is not supported on MongoDB."
                 )
-        # One accumulator per path; FerretDB v1 answers 0 for every $sum after
-        # the first in one $group, so there each path gets a $group of its own.
+        # One accumulator per $group: FerretDB v1 answers 0 for every
+        # accumulator after the first in a stage.
         paths = {
             field_path(spec.path, query.pk_column)
             for spec in specs
             if spec.function in ("sum", "avg")
         }
-        names = {path: f"sum{i}" for i, path in enumerate(sorted(paths))}
         by_path: dict[str, Any] = {}
-        batches = [list(names.items())] if names else []
-        if len(names) > 1 and self.connection.server_info["ferretdb"]:
-            batches = [[item] for item in names.items()]
-        for batch in batches:
-            group: dict[str, Any] = {ID: None}
-            group.update({name: {"$sum": f"${path}"} for path, name in batch})
+        for path in sorted(paths):
+            group: dict[str, Any] = {ID: None, "total": {"$sum": f"${path}"}}
             pipeline = [*self._pipeline_head(query), {"$group": group}]
             rows = self._aggregate_pipeline(query.table, pipeline)
-            by_path.update({path: (rows[0].get(name) if rows else None) for path, name in batch})
+            by_path[path] = rows[0].get("total") if rows else None
         totals = {
             spec.alias: by_path.get(field_path(spec.path, query.pk_column))
             for spec in specs
@@ -379,6 +488,7 @@ class MongoStore(DocumentStore):
         *,
         insert_only: dict[str, Any] | None = None,
         unset: Sequence[str] = (),
+        expected: dict[str, Any] | None = None,
     ) -> bool:
         update: dict[str, Any] = {}
         if values:
@@ -388,12 +498,17 @@ class MongoStore(DocumentStore):
         update["$setOnInsert"] = dict(insert_only or {}) or {ID: pk}
         check_documents(self.connection, table, [{ID: pk, **values, **(insert_only or {})}])
         collection = self.collection(table)
+        filter_doc: dict[str, Any] = {ID: {"$eq": pk}}
+        shown: dict[str, Any] = {ID: pk}
+        for column, value in (expected or {}).items():
+            filter_doc[column] = {"$eq": value}
+            shown[column] = value
 
         def write():
             return self.run(
-                f"db.{table}.updateOne({{'_id': {pk!r}}}, {update!r}, upsert=True)",
+                f"db.{table}.updateOne({shown!r}, {update!r}, upsert=True)",
                 collection.update_one,
-                {ID: {"$eq": pk}},
+                filter_doc,
                 update,
                 upsert=True,
             )
@@ -401,12 +516,34 @@ class MongoStore(DocumentStore):
         try:
             result = write()
         except IntegrityError:
-            # Two upserts of a new key at once: the one that lost the insert
-            # gets a duplicate key error (FerretDB; MongoDB retries this itself).
-            # Now the document exists and the retry updates it; a real unique
+            # With a version condition, a duplicate _id means the stored version
+            # differs: the server refused the insert and nothing was written.
+            if expected and self._version_differs(table, pk, expected):
+                raise ConflictError(
+                    f"{table} row {pk!r} no longer has {expected!r}; nothing was written. "
+                    "Reload it and apply the change again."
+                ) from None
+            if expected:
+                raise
+            # Two upserts of a new key at once: the one that lost the insert gets
+            # a duplicate key error (FerretDB; MongoDB retries this itself). Now
+            # the document exists and the retry updates it; a real unique
             # violation fails again and is raised.
             result = write()
         return result.upserted_id is not None
+
+    def _version_differs(self, table: str, pk: Any, expected: dict[str, Any]) -> bool:
+        collection = self.collection(table)
+        projection = dict.fromkeys(expected, 1)
+        document = self.run(
+            f"db.{table}.findOne({{'_id': {pk!r}}}, {projection!r})",
+            collection.find_one,
+            {ID: {"$eq": pk}},
+            projection,
+        )
+        return document is not None and any(
+            document.get(column) != value for column, value in expected.items()
+        )
 
     def delete(self, query: NonrelQuery) -> int:
         filter_doc = self.filter_document(query)

@@ -22,10 +22,15 @@ and are queried with Django's own lookup syntax (see
         meta = DictField(blank=True)
 
     Person.objects.filter(tags="admin", address__city__istartswith="par")
+
+``VersionField()`` adds optimistic concurrency to a model: a save of a stale
+instance raises ``django_nonrel.exceptions.ConflictError`` and writes nothing
+(see ``django_nonrel.fields.version``).
 """
 
 from django_nonrel.fields.dict import DictField
 from django_nonrel.fields.embedded import EmbeddedModelField
 from django_nonrel.fields.list import ListField, SetField
+from django_nonrel.fields.version import VersionField
 
-__all__ = ["DictField", "EmbeddedModelField", "ListField", "SetField"]
+__all__ = ["DictField", "EmbeddedModelField", "ListField", "SetField", "VersionField"]

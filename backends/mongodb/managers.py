@@ -1,0 +1,104 @@
+"""Raw MongoDB access from the ORM: ``raw_query()`` and ``raw_update()``.
+
+Everywhere else django-nonrel treats user values as data, never as MongoDB
+operators. These two methods are the deliberate exception: their dicts *are*
+MongoDB syntax, for the queries and updates the ORM cannot express (``$elemMatch``,
+``$push``, ``$pull``, ``$rename``, geo operators...). Use them with trusted
+input only.
+
+Attach the manager to a model (``objects = MongoManager()``), or build your own
+with ``MongoQuerySet.as_manager()`` / ``Manager.from_queryset(MongoQuerySet)``.
+Both methods combine with the queryset's ORM filters, so
+``Shop.objects.filter(visits__gt=10).raw_query({"tags": {"$size": 2}})`` is
+one ``find`` with both conditions, and the result is an ordinary queryset
+(ordering, slicing, ``count()``, ``values()``...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import NotSupportedError, connections
+from django.db.models import Manager, QuerySet
+
+
+class MongoQuerySet(QuerySet):
+    """A QuerySet with ``raw_query()`` and ``raw_update()`` for MongoDB databases."""
+
+    def _require_mongodb(self, method: str) -> Any:
+        connection = connections[self.db]
+        if connection.vendor != "mongodb":
+            raise NotSupportedError(
+                f"{method}() runs MongoDB syntax, but the database {self.db!r} is "
+                f"{connection.vendor}. Use filter()/update() there."
+            )
+        return connection
+
+    def raw_query(self, filter: dict[str, Any] | None = None) -> MongoQuerySet:  # noqa: A002
+        """This queryset further restricted by ``filter``, a MongoDB filter document.
+
+        Field names are stored names (``_id`` for the primary key, ``author_id``
+        for a foreign key, ``address.city`` for embedded paths). Several
+        ``raw_query()`` calls are ANDed.
+        """
+        if filter is not None and not isinstance(filter, dict):
+            raise TypeError("raw_query() takes a MongoDB filter document (a dict).")
+        clone = self._chain()
+        previous = getattr(clone.query, "nonrel_native_filter", None)
+        if filter:
+            combined = {"$and": [previous, filter]} if previous else dict(filter)
+            clone.query.nonrel_native_filter = combined
+        return clone
+
+    def raw_update(
+        self,
+        filter: dict[str, Any] | None,  # noqa: A002
+        update: dict[str, Any],
+    ) -> int:
+        """Apply ``update`` (MongoDB update operators) to the matching documents.
+
+        Matching documents are those of this queryset that also match ``filter``;
+        one ``updateMany`` command; returns how many documents matched. Model
+        signals are not sent and field validation does not run.
+        """
+        connection = self._require_mongodb("raw_update")
+        if not isinstance(update, dict) or not update:
+            raise TypeError("raw_update() takes a non-empty MongoDB update document (a dict).")
+        if not all(str(key).startswith("$") for key in update):
+            raise ValueError(
+                "raw_update() takes update operators ({'$set': {...}, '$inc': {...}}); "
+                "a plain document would replace every matching document's fields."
+            )
+        if self.query.is_sliced:
+            raise NotSupportedError("raw_update() of a sliced queryset.")
+        queryset = self.raw_query(filter) if filter else self._chain()
+        compiler = queryset.query.get_compiler(using=self.db)
+        nq = compiler.build_query(with_projection=False)
+        if nq.matches_nothing:
+            return 0
+        store = connection.store
+        filter_doc = store.filter_document(nq)
+        collection = store.collection(nq.table)
+        result = store.run(
+            f"db.{nq.table}.updateMany({filter_doc!r}, {update!r})",
+            collection.update_many,
+            filter_doc,
+            update,
+        )
+        return result.matched_count
+
+    def iterator(self, *args, **kwargs):
+        self._check_native_filter()
+        return super().iterator(*args, **kwargs)
+
+    def _fetch_all(self):
+        self._check_native_filter()
+        super()._fetch_all()
+
+    def _check_native_filter(self) -> None:
+        if getattr(self.query, "nonrel_native_filter", None):
+            self._require_mongodb("raw_query")
+
+
+class MongoManager(Manager.from_queryset(MongoQuerySet)):
+    """``objects = MongoManager()``: the default manager plus raw MongoDB access."""

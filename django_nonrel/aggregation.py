@@ -1,0 +1,819 @@
+"""GROUP BY without SQL: ``annotate()``, ``values().annotate()`` and ``aggregate()``.
+
+Django expresses grouping as a ``Query`` with ``group_by`` set and aggregate
+annotations, often over JOINs. A nonrel store has neither, so this module
+reads that ``Query`` and answers it with the store's primitives:
+
+- aggregates over the queried model's own fields are grouped by the store
+  (``DocumentStore.aggregate_groups``: ``$group`` on MongoDB, a projected
+  ``find`` folded in Python where the server lacks the accumulators);
+- aggregates over relations (``Count("books")``, ``Sum("books__pages")``,
+  M2M through tables) become one batched command per relation hop: the child
+  rows are restricted with ``in`` to the keys of the parent rows and grouped by
+  their foreign key, never one command per parent;
+- filters on aggregates (HAVING), ordering by aggregates and the slice are
+  applied to the grouped rows in Python, because they need the aggregated
+  values, which only exist after grouping.
+
+Results are what SQL gives, with one deliberate difference: several
+aggregates over *different* multi-valued relations (``Count("books"),
+Count("reviews")``) are each computed on their own relation, where a SQL JOIN
+multiplies the rows and inflates both counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.apps import apps
+from django.db import NotSupportedError
+from django.db.models import Avg, Count, Max, Min, Sum
+from django.db.models.aggregates import Aggregate as DjangoAggregate
+from django.db.models.expressions import Col, OrderBy, Ref, Star, Value
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Lookup
+from django.db.models.sql.datastructures import Join
+from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
+
+from django_nonrel.partials import Groups, Partial, add_group, dig, hashable
+from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery
+from django_nonrel.where import WhereBuilder
+
+AGGREGATE_FUNCTIONS = {Count: "count", Sum: "sum", Avg: "avg", Min: "min", Max: "max"}
+COMPARISONS = {
+    "exact": lambda a, b: a == b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+    "in": lambda a, b: a in b,
+    "range": lambda a, b: b[0] <= a <= b[1],
+}
+
+
+def _unsupported(what: str, instead: str) -> NotSupportedError:
+    return NotSupportedError(f"{what} is not supported on this backend. {instead}")
+
+
+def is_grouped(query) -> bool:
+    """Whether a read must group: ``group_by`` is set and an annotation aggregates."""
+    return query.group_by is not None and any(
+        getattr(expr, "contains_aggregate", False) for expr in query.annotations.values()
+    )
+
+
+@dataclass
+class Hop:
+    """One relation step: rows of ``table`` whose ``child_column`` equals the parent's
+    ``parent_column``."""
+
+    alias: str
+    table: str
+    pk_column: str
+    parent_column: str
+    child_column: str
+    #: The relation's own condition (GenericRelation's content type), or None.
+    condition: Node | None = None
+
+
+@dataclass
+class AnnotationPlan:
+    """How one aggregate annotation is computed."""
+
+    alias: str
+    expr: Any
+    spec: Aggregate
+    default: Any = None
+    hops: tuple[Hop, ...] = ()
+
+
+def _table_models() -> dict[str, Any]:
+    return {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
+
+
+class AggregatePlanner:
+    """Turns Django aggregate expressions of one query into ``AnnotationPlan`` objects."""
+
+    def __init__(self, compiler) -> None:
+        self.compiler = compiler
+        self.query = compiler.query
+        self.connection = compiler.connection
+        self.base_alias = compiler.base_alias
+
+    def plan(self, alias: str, expr: Any) -> AnnotationPlan:
+        aggregate, default = expr, None
+        if isinstance(expr, Coalesce):
+            first, *rest = expr.get_source_expressions()
+            if isinstance(first, DjangoAggregate) and len(rest) == 1:
+                if not isinstance(rest[0], Value):
+                    raise _unsupported(
+                        f"The aggregate {alias!r} with a non-literal default",
+                        "Use a literal default=.",
+                    )
+                aggregate, default = first, rest[0].value
+        function = next(
+            (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
+        )
+        if function is None:
+            raise _unsupported(
+                f"The annotation {alias!r} ({type(aggregate).__name__})",
+                "Use Count, Sum, Avg, Min or Max over a field (optionally with default=), "
+                "and compute other values in Python.",
+            )
+        source = aggregate.get_source_expressions()[0]
+        while isinstance(source, Ref):
+            source = source.source
+        if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
+            column_alias, path = self.base_alias, None
+        else:
+            column_alias, path = self._path(alias, source)
+        hops = self._hops(alias, column_alias)
+        spec = Aggregate(
+            alias=alias,
+            function=function,
+            path=path,
+            distinct=bool(aggregate.distinct),
+            filter=self._filter(alias, aggregate, column_alias),
+        )
+        return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default, hops=hops)
+
+    def _path(self, alias: str, source: Any) -> tuple[str, tuple[str | int, ...]]:
+        segments: list[str | int] = []
+        node = source
+        while not isinstance(node, Col):
+            segment = getattr(node, "nonrel_path_segment", None)
+            if segment is None and isinstance(node, KeyTransform):
+                segment = node.key_name
+            if segment is None:
+                raise _unsupported(
+                    f"The aggregate {alias!r} over {type(node).__name__}",
+                    "Aggregate over a model field, a path into one, or a related field.",
+                )
+            segments.append(segment)
+            node = node.lhs
+        return node.alias, (node.target.column, *reversed(segments))
+
+    def _hops(self, alias: str, column_alias: str) -> tuple[Hop, ...]:
+        hops: list[Hop] = []
+        models = None
+        current = column_alias
+        while current != self.base_alias:
+            join = self.query.alias_map.get(current)
+            if not isinstance(join, Join) or len(join.join_cols) != 1 or join.filtered_relation:
+                raise _unsupported(
+                    f"The aggregate {alias!r} across this relation",
+                    "Aggregate over a foreign key, reverse foreign key or many-to-many "
+                    "relation without FilteredRelation.",
+                )
+            models = models or _table_models()
+            model = models[join.table_name]
+            (parent_column, child_column), *_ = join.join_cols
+            hops.append(
+                Hop(
+                    alias=current,
+                    table=join.table_name,
+                    pk_column=model._meta.pk.column,
+                    parent_column=parent_column,
+                    child_column=child_column,
+                    condition=self._join_condition(join),
+                )
+            )
+            current = join.parent_alias
+        return tuple(reversed(hops))
+
+    def _join_condition(self, join: Join) -> Node | None:
+        restriction = None
+        get_restriction = getattr(join.join_field, "get_extra_restriction", None)
+        if get_restriction is not None:
+            restriction = get_restriction(join.table_alias, join.parent_alias)
+        if restriction is None:
+            return None
+        built = WhereBuilder(
+            self.connection, join.table_alias, self.compiler._subquery_values
+        ).build(restriction)
+        if built is True:
+            return None
+        if built is False:
+            return Node(children=[Leaf(("__never__",), "in", [])])
+        return built if isinstance(built, Node) else Node(children=[built])
+
+    def _filter(self, alias: str, aggregate: Any, column_alias: str) -> Node | None:
+        condition = getattr(aggregate, "filter", None)
+        # Django 6.1 wraps the condition in AggregateFilter.
+        condition = getattr(condition, "condition", condition)
+        if not condition:  # None, or an empty Q() that Django leaves unresolved
+            return None
+        built = WhereBuilder(self.connection, column_alias, self.compiler._subquery_values).build(
+            condition
+        )
+        if built is True:
+            return None
+        if built is False:
+            return Node(children=[Leaf(("__never__",), "in", [])])
+        return built if isinstance(built, Node) else Node(children=[built])
+
+
+class GroupedRead:
+    """Rows of a grouped read, as structured rows (see ``django_nonrel.compiler``)."""
+
+    def __init__(self, compiler) -> None:
+        self.compiler = compiler
+        self.query = compiler.query
+        self.connection = compiler.connection
+        self.store = compiler.store
+        where, having, qualify = self.query.where.split_having_qualify(must_group_by=True)
+        if qualify:
+            raise _unsupported("Filtering on window functions", "Filter in Python.")
+        self.where = where
+        self.having = having
+        planner = AggregatePlanner(compiler)
+        self.plans = {
+            alias: planner.plan(alias, expr)
+            for alias, expr in self.query.annotations.items()
+            if getattr(expr, "contains_aggregate", False)
+        }
+        self.having_aliases: dict[int, str] = {}
+        if having is not None:
+            self._plan_having(having, planner)
+        self._check_where()
+
+    # -- planning -------------------------------------------------------------
+    def _plan_having(self, node: Any, planner: AggregatePlanner) -> None:
+        if isinstance(node, WhereNode):
+            for child in node.children:
+                self._plan_having(child, planner)
+            return
+        if isinstance(node, NothingNode):
+            return
+        if not isinstance(node, Lookup):
+            raise _unsupported(f"Filtering on {type(node).__name__}", "Filter in Python.")
+        if node.lookup_name not in COMPARISONS and node.lookup_name != "isnull":
+            raise _unsupported(
+                f"The lookup {node.lookup_name!r} next to an aggregate filter",
+                f"Use one of {', '.join(sorted(COMPARISONS))} or isnull.",
+            )
+        self._plan_operand(node.lhs, planner)
+        if hasattr(node.rhs, "resolve_expression"):
+            self._plan_operand(node.rhs, planner)
+
+    def _plan_operand(self, expr: Any, planner: AggregatePlanner) -> None:
+        """Name where a HAVING operand's value is found in a grouped row."""
+        if isinstance(expr, Value):
+            return
+        if isinstance(expr, Ref) and expr.refs in self.plans:
+            self.having_aliases[id(expr)] = expr.refs
+            return
+        if isinstance(expr, Col) and expr.alias == self.compiler.base_alias:
+            self.having_aliases[id(expr)] = expr.target.attname
+            return
+        if not getattr(expr, "contains_aggregate", False):
+            raise _unsupported(
+                f"Filtering an aggregate against {type(expr).__name__}",
+                "Compare with a literal, a field or another aggregate.",
+            )
+        for alias, plan in self.plans.items():
+            if plan.expr == expr:
+                self.having_aliases[id(expr)] = alias
+                return
+        alias = f"__having{len(self.having_aliases)}"
+        self.plans[alias] = planner.plan(alias, expr)
+        self.having_aliases[id(expr)] = alias
+
+    def _check_where(self) -> None:
+        check_where(self.where, self.plans.values())
+
+    @property
+    def per_row(self) -> bool:
+        """Each row of the model is its own group (annotate() on a model queryset)."""
+        group_by = self.query.group_by
+        if group_by is True:
+            return True
+        pk = self.query.get_meta().pk
+        base = self.compiler.base_alias
+        return any(
+            isinstance(expr, Col) and expr.alias == base and expr.target == pk for expr in group_by
+        )
+
+    # -- running --------------------------------------------------------------
+    def rows(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(result, annotations) per group, filtered by HAVING, ordered and sliced."""
+        post = self.having is not None or self._orders_by_annotation() or not self.per_row
+        base = self._base_query(keep_order_and_slice=not post)
+        if self.per_row:
+            rows = self._per_row(base)
+        else:
+            rows = self._grouped(base)
+        if self.having is not None:
+            rows = [row for row in rows if self._matches(self.having, row)]
+        if post:
+            rows = self._sorted(rows)
+            rows = rows[self.query.low_mark : self.query.high_mark]
+        return rows
+
+    def structured_rows(self) -> Iterator[dict[str, Any]]:
+        selected = self.query.annotation_select
+        for result, values in self.rows():
+            yield {
+                "result": result,
+                "related_selection": {},
+                "annotations": {alias: values[alias] for alias in selected},
+                "extra_select": {},
+            }
+
+    def _orders_by_annotation(self) -> bool:
+        for item in self.query.order_by:
+            name = _order_name(item)[0]
+            if name is None or name in self.query.annotations:
+                return True
+        return False
+
+    def _base_query(self, *, keep_order_and_slice: bool):
+        """The query without its aggregates: which rows (and groups) there are."""
+        base = self.query.clone()
+        base.where = self.where if self.where is not None else WhereNode()
+        base.group_by = None
+        base.default_ordering = False  # Meta.ordering does not apply to GROUP BY (as in SQL)
+        base.set_annotation_mask([a for a in self.query.annotation_select if a not in self.plans])
+        base.annotations = {a: e for a, e in base.annotations.items() if a not in self.plans}
+        if not keep_order_and_slice:
+            base.clear_ordering(force=True)
+            base.clear_limits()
+        return base
+
+    def _join_fields(self, base) -> list[Any]:
+        opts = base.get_meta()
+        columns = {hop.parent_column for p in self.plans.values() for hop in p.hops[:1]}
+        return [f for f in opts.concrete_fields if f.column in columns]
+
+    def _per_row(self, base) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        join_fields = self._join_fields(base)
+        extra = self._select_extra(base, join_fields)
+        compiler = base.get_compiler(connection=self.connection)
+        fetched = list(compiler.results_iter())
+        keys_by_column = {
+            field.column: [
+                field.get_db_prep_value(row["result"][field.attname], self.connection)
+                for row in fetched
+            ]
+            for field in join_fields
+        }
+        own = [p for p in self.plans.values() if not p.hops]
+        own_groups: Groups = {}
+        if own and fetched:
+            pk = base.get_meta().pk
+            keys = (
+                [
+                    pk.get_db_prep_value(row["result"][pk.attname], self.connection)
+                    for row in fetched
+                ]
+                if pk.attname in fetched[0]["result"]
+                else None
+            )
+            if keys is None:
+                raise _unsupported(
+                    "annotate() with aggregates over the model's own fields after only()/values() "
+                    "without the primary key",
+                    "Include the primary key.",
+                )
+            own_groups = self._own_groups(base, own, [(pk.column,)], keys)
+        related = self._related_partials(keys_by_column)
+        rows = []
+        for index, row in enumerate(fetched):
+            result = {k: v for k, v in row["result"].items() if k not in extra}
+            partials: dict[str, Partial] = {}
+            if own:
+                key = hashable(keys[index])
+                partials.update(own_groups.get((key,), ((), {}))[1])
+            for alias, (column, by_key) in related.items():
+                partials[alias] = by_key.get(hashable(keys_by_column[column][index])) or Partial()
+            rows.append((result, {**row["annotations"], **self._finish(partials)}))
+        return rows
+
+    def _select_extra(self, base, fields: list[Any]) -> set[str]:
+        """Select the join key fields too (values() queries may not); return what was added."""
+        if base.default_cols:
+            mask = base.get_select_mask()
+            if mask and any(f not in mask for f in fields):
+                raise _unsupported(
+                    "annotate() over a relation with only()/defer() of its key",
+                    "Do not defer the key field.",
+                )
+            return set()
+        if not base.values_select and base.select:
+            # Columns selected without values() (Django's inner aggregation queries).
+            base.values_select = tuple(
+                getattr(getattr(expr, "target", None), "attname", f"col{i}")
+                for i, expr in enumerate(base.select)
+            )
+        names = set(base.values_select)
+        extra = [f for f in fields if f.attname not in names]
+        alias = self.compiler.base_alias
+        base.values_select = (*base.values_select, *(f.attname for f in extra))
+        base.select = (*base.select, *(f.get_col(alias) for f in extra))
+        return {f.attname for f in extra}
+
+    def _grouped(self, base) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """values(...).annotate(...): groups keyed by the stored values of the GROUP BY paths."""
+        planner = AggregatePlanner(self.compiler)
+        paths: list[tuple[str | int, ...]] = []
+        for expr in self.query.group_by:
+            source = expr.source if isinstance(expr, Ref) else expr
+            if _constant(source):
+                continue
+            column_alias, path = planner._path("GROUP BY", source)
+            if column_alias != self.compiler.base_alias:
+                raise _unsupported(
+                    "Grouping by a related model's field (needs a JOIN)",
+                    "Group by the foreign key, then load the related values by key.",
+                )
+            if path not in paths:
+                paths.append(path)
+        outputs = self._outputs(planner, paths)
+        for expr in self.query.group_by:
+            # Group columns that are not selected can still order the groups.
+            if isinstance(expr, Col) and expr.alias == self.compiler.base_alias:
+                index = paths.index((expr.target.column,))
+                functions = self.connection.ops.get_db_converters(expr) + expr.get_db_converters(
+                    self.connection
+                )
+                for name in dict.fromkeys((expr.target.attname, expr.target.name)):
+                    if not any(name == output[0] for output in outputs):
+                        outputs.append((name, index, functions, expr, True))
+        own = [p for p in self.plans.values() if not p.hops]
+        relation = [p for p in self.plans.values() if p.hops]
+        nq = base.get_compiler(connection=self.connection).build_query(with_projection=False)
+        groups: Groups = {}
+        if not nq.matches_nothing:
+            if own or not relation:
+                groups = self.store.aggregate_groups(nq, [p.spec for p in own], paths)
+            if relation:
+                self._add_related_groups(nq, paths, groups)
+        rows = []
+        for key_values, partials in groups.values():
+            result, annotations = {}, {}
+            for name, index, functions, expr, is_annotation in outputs:
+                value = expr.value if index is None else key_values[index]
+                for function in functions:
+                    value = function(value, expr, self.connection)
+                (annotations if is_annotation else result)[name] = value
+            rows.append((result, {**annotations, **self._finish(partials)}))
+        return rows
+
+    def _outputs(self, planner, paths):
+        """(name, index into the group key or None for a constant, converters, expression,
+        whether it is an annotation) per value a grouped row returns."""
+        connection = self.connection
+        outputs = []
+        selected = [(name, expr, False) for name, *_, expr in self.compiler.selections]
+        selected += [
+            (alias, expr, True)
+            for alias, expr in self.query.annotation_select.items()
+            if alias not in self.plans
+        ]
+        for name, expr, is_annotation in selected:
+            functions = connection.ops.get_db_converters(expr) + expr.get_db_converters(connection)
+            if _constant(expr):
+                outputs.append((name, None, functions, expr, is_annotation))
+                continue
+            column_alias, path = planner._path(name, expr)
+            if column_alias != self.compiler.base_alias or path not in paths:
+                raise _unsupported(
+                    f"Selecting {name!r}, which the query does not group by",
+                    "Select only the values(...) fields and aggregates; compute other "
+                    "values in Python.",
+                )
+            outputs.append((name, paths.index(path), functions, expr, is_annotation))
+        return outputs
+
+    def _add_related_groups(self, nq: NonrelQuery, paths, groups: Groups) -> None:
+        """Partials of the relation aggregates per group: the parents' stored group values
+        and keys (one command), then one command per relation hop."""
+        columns = [str(path[0]) for path in paths]
+        columns += [p.hops[0].parent_column for p in self.plans.values() if p.hops]
+        parents = list(self.store.fetch(replace(nq, columns=list(dict.fromkeys(columns)))))
+        related = self._related_partials(
+            {
+                column: [row.get(column) for row in parents]
+                for column in {p.hops[0].parent_column for p in self.plans.values() if p.hops}
+            }
+        )
+        for row in parents:
+            key_values = tuple(dig(row, path) for path in paths)
+            partials = {}
+            for alias, (column, by_key) in related.items():
+                partials[alias] = by_key.get(hashable(row.get(column))) or Partial()
+            add_group(groups, key_values, partials)
+
+    def _own_groups(self, base, plans, group_by, keys) -> Groups:
+        nq = base.get_compiler(connection=self.connection).build_query(with_projection=False)
+        nq = replace(
+            nq, low=0, high=None, ordering=[], where=Node(children=[Leaf(group_by[0], "in", keys)])
+        )
+        found = self.store.aggregate_groups(nq, [p.spec for p in plans], group_by)
+        return {(hashable(values[0]),): (values, partials) for values, partials in found.values()}
+
+    def _related_partials(self, keys_by_column) -> dict[str, tuple[str, dict[Any, Partial]]]:
+        """alias -> (parent column, {parent key: Partial}); one command per hop and chain."""
+        chains: dict[tuple[str, ...], list[AnnotationPlan]] = {}
+        for plan in self.plans.values():
+            if plan.hops:
+                chains.setdefault(tuple(h.alias for h in plan.hops), []).append(plan)
+        answer = {}
+        for plans in chains.values():
+            hops = plans[0].hops
+            keys = [k for k in keys_by_column[hops[0].parent_column] if k is not None]
+            by_key = related_partials(self.store, hops, [p.spec for p in plans], keys)
+            for plan in plans:
+                answer[plan.alias] = (
+                    hops[0].parent_column,
+                    {key: partials[plan.alias] for key, partials in by_key.items()},
+                )
+        return answer
+
+    def _finish(self, partials: dict[str, Partial]) -> dict[str, Any]:
+        values = {}
+        connection = self.connection
+        for alias, plan in self.plans.items():
+            value = partials.get(alias, Partial()).result(plan.spec)
+            if value is None:
+                value = plan.default
+            expr = plan.expr
+            for function in connection.ops.get_db_converters(expr) + expr.get_db_converters(
+                connection
+            ):
+                value = function(value, expr, connection)
+            values[alias] = value
+        return values
+
+    # -- HAVING and ordering ------------------------------------------------
+    def _matches(self, node: Any, row: tuple[dict[str, Any], dict[str, Any]]) -> bool:
+        if isinstance(node, NothingNode):
+            return False
+        if isinstance(node, WhereNode):
+            results = [self._matches(child, row) for child in node.children]
+            if node.connector == AND:
+                matched = all(results)
+            elif node.connector == OR:
+                matched = any(results)
+            else:
+                assert node.connector == XOR
+                matched = sum(results) % 2 == 1
+            return not matched if node.negated else matched
+        value = self._operand(node.lhs, row)
+        rhs = self._operand(node.rhs, row) if hasattr(node.rhs, "resolve_expression") else node.rhs
+        if node.lookup_name == "isnull":
+            return (value is None) == bool(rhs)
+        if value is None or rhs is None:
+            return False
+        return COMPARISONS[node.lookup_name](value, rhs)
+
+    def _operand(self, expr: Any, row: tuple[dict[str, Any], dict[str, Any]]) -> Any:
+        if isinstance(expr, Value):
+            return expr.value
+        name = self.having_aliases[id(expr)]
+        result, annotations = row
+        if name in annotations:
+            return annotations[name]
+        if name not in result:
+            raise _unsupported(
+                f"Filtering a grouped query on {name!r}, which it does not select",
+                "Filter before annotate(), or select the field.",
+            )
+        return result[name]
+
+    def _sorted(self, rows):
+        items = list(self.query.order_by)
+        if not self.query.standard_ordering:
+            items = [_reverse(item) for item in items]
+        for item in reversed(items):
+            name, descending = _order_name(item)
+            if name == "pk":
+                name = self.query.get_meta().pk.attname
+            if not rows:
+                return rows
+            if name is None or not (name in rows[0][0] or name in rows[0][1]):
+                raise _unsupported(
+                    f"Ordering a grouped query by {item!r}",
+                    "Order by a selected field or an annotation.",
+                )
+
+            def key(row, name=name):
+                value = row[1][name] if name in row[1] else row[0][name]
+                return (value is not None, value)
+
+            rows = sorted(rows, key=key, reverse=descending)
+        return rows
+
+
+def related_partials(store, hops, specs, keys) -> dict[Any, dict[str, Partial]]:
+    """Partials of ``specs`` per parent key, following ``hops``: one command per hop.
+
+    Intermediate hops (M2M through tables, chains) fetch (key, next key)
+    pairs; the last hop is grouped by its foreign key in the store.
+    """
+    if not keys:
+        return {}
+    *middle, last = hops
+    mappings = []
+    current = list(dict.fromkeys(keys))
+    for index, hop in enumerate(middle):
+        next_column = hops[index + 1].parent_column
+        columns = list(dict.fromkeys([hop.child_column, next_column]))
+        query = NonrelQuery(
+            table=hop.table,
+            pk_column=hop.pk_column,
+            where=_keyed(hop, current),
+            columns=columns,
+        )
+        pairs: dict[Any, list[Any]] = {}
+        for row in store.fetch(query):
+            pairs.setdefault(hashable(row.get(hop.child_column)), []).append(row.get(next_column))
+        mappings.append(pairs)
+        found = {hashable(v): v for vs in pairs.values() for v in vs if v is not None}
+        current = list(found.values())
+    groups: dict[Any, dict[str, Partial]] = {}
+    if current:
+        query = NonrelQuery(table=last.table, pk_column=last.pk_column, where=_keyed(last, current))
+        found = store.aggregate_groups(query, specs, [(last.child_column,)])
+        groups = {hashable(values[0]): partials for values, partials in found.values()}
+    for pairs in reversed(mappings):
+        upper: dict[Any, dict[str, Partial]] = {}
+        for key, next_keys in pairs.items():
+            merged = {spec.alias: Partial() for spec in specs}
+            for next_key in next_keys:
+                for alias, partial in groups.get(hashable(next_key), {}).items():
+                    merged[alias].merge(partial)
+            upper[key] = merged
+        groups = upper
+    return groups
+
+
+def _keyed(hop: Hop, keys: list[Any]) -> Node:
+    """Rows of ``hop``'s table whose foreign key is in ``keys`` (and its condition)."""
+    children: list[Node | Leaf] = [Leaf((hop.child_column,), "in", keys)]
+    if hop.condition is not None:
+        children.append(hop.condition)
+    return Node(children=children)
+
+
+def aggregate_grouped(compiler, inner_query, outer_annotations) -> dict[str, Any]:
+    """aggregate()/count() over a grouped queryset: fold the grouped rows in Python."""
+    inner = inner_query.get_compiler(connection=compiler.connection)
+    rows = [{**result, **annotations} for result, annotations in GroupedRead(inner).rows()]
+    values = {}
+    for alias, expr in outer_annotations.items():
+        plan = _outer_plan(alias, expr)
+        partial = Partial()
+        for row in rows:
+            partial.add(1 if plan.spec.path is None else dig(row, plan.spec.path), plan.spec)
+        value = partial.result(plan.spec)
+        values[alias] = plan.default if value is None else value
+    return values
+
+
+def _outer_plan(alias: str, expr: Any) -> AnnotationPlan:
+    aggregate, default = expr, None
+    if isinstance(expr, Coalesce):
+        first, second = expr.get_source_expressions()
+        if isinstance(second, Value):
+            aggregate, default = first, second.value
+    function = next(
+        (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
+    )
+    if function is None or getattr(aggregate, "filter", None) is not None:
+        raise _unsupported(
+            f"The aggregate {alias!r} over a grouped queryset",
+            "Use Count, Sum, Avg, Min or Max of an annotation or a selected field.",
+        )
+    source = aggregate.get_source_expressions()[0]
+    path = None
+    if isinstance(source, Ref):
+        path = (source.refs,)
+    elif isinstance(source, Col):
+        path = (source.target.attname,)
+    elif not isinstance(source, (Star, Value)):
+        raise _unsupported(
+            f"The aggregate {alias!r} over {type(source).__name__} of a grouped queryset",
+            "Aggregate an annotation or a selected field.",
+        )
+    spec = Aggregate(alias=alias, function=function, path=path, distinct=bool(aggregate.distinct))
+    return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default)
+
+
+def _order_name(item: Any) -> tuple[str | None, bool]:
+    descending = False
+    if isinstance(item, OrderBy):
+        descending = item.descending
+        item = item.expression
+    if isinstance(item, Ref):
+        return item.refs, descending
+    name = getattr(item, "name", item)
+    if not isinstance(name, str):
+        return None, descending
+    if name.startswith("-"):
+        return name[1:], not descending
+    return name, descending
+
+
+def _reverse(item: Any) -> Any:
+    if isinstance(item, str):
+        return item[1:] if item.startswith("-") else f"-{item}"
+    if isinstance(item, OrderBy):
+        return OrderBy(item.expression, descending=not item.descending)
+    return OrderBy(item, descending=True)
+
+
+def _constant(expr: Any) -> bool:
+    return isinstance(expr, Value)
+
+
+def _columns(node: Any) -> Iterator[Col]:
+    if isinstance(node, Col):
+        yield node
+    for child in getattr(node, "children", None) or []:
+        yield from _columns(child)
+    if isinstance(node, Lookup):
+        yield from _columns(node.lhs)
+        if hasattr(node.rhs, "get_source_expressions"):
+            yield from _columns(node.rhs)
+    elif hasattr(node, "get_source_expressions"):
+        for source in node.get_source_expressions():
+            if source is not None:
+                yield from _columns(source)
+
+
+def needs_planning(compiler, annotations) -> bool:
+    """Whether aggregate() needs this module (relations, filter=, default=, paths,
+    distinct Sum/Avg) rather than the store's plain ungrouped aggregation."""
+    planner = AggregatePlanner(compiler)
+    for alias, expr in annotations.items():
+        plan = planner.plan(alias, expr)
+        spec = plan.spec
+        if (
+            plan.hops
+            or spec.filter is not None
+            or plan.default is not None
+            or (spec.distinct and spec.function != "count")
+            or (spec.path is not None and len(spec.path) > 1)
+        ):
+            return True
+    return False
+
+
+def aggregate_all(compiler, annotations) -> dict[str, Any]:
+    """aggregate() of a queryset without grouping, through the planned path.
+
+    Aggregates over the model's own fields are one ungrouped store call;
+    those over relations read the parents' keys (one command) and then one
+    command per relation hop, merged over every parent row as a JOIN would.
+    """
+    planner = AggregatePlanner(compiler)
+    plans = {alias: planner.plan(alias, expr) for alias, expr in annotations.items()}
+    check_where(compiler.query.where, plans.values())
+    nq = compiler.build_query(with_projection=False)
+    totals = {alias: Partial() for alias in plans}
+    if not nq.matches_nothing:
+        store = compiler.store
+        own = [p.spec for p in plans.values() if not p.hops]
+        if own:
+            (_, partials), *_ = store.aggregate_groups(nq, own, ()).values()
+            for alias, partial in partials.items():
+                totals[alias].merge(partial)
+        chains: dict[tuple[str, ...], list[AnnotationPlan]] = {}
+        for plan in plans.values():
+            if plan.hops:
+                chains.setdefault(tuple(h.alias for h in plan.hops), []).append(plan)
+        if chains:
+            columns = list(dict.fromkeys(p[0].hops[0].parent_column for p in chains.values()))
+            parents = list(store.fetch(replace(nq, columns=columns, distinct=False)))
+            for members in chains.values():
+                column = members[0].hops[0].parent_column
+                keys = [row.get(column) for row in parents]
+                specs = [p.spec for p in members]
+                present = [k for k in keys if k is not None]
+                by_key = related_partials(store, members[0].hops, specs, present)
+                for key in keys:
+                    for alias, partial in by_key.get(hashable(key), {}).items():
+                        totals[alias].merge(partial)
+    values = {}
+    for alias, plan in plans.items():
+        value = totals[alias].result(plan.spec)
+        values[alias] = plan.default if value is None else value
+    return values
+
+
+def check_where(where, plans) -> None:
+    """Refuse a filter on the relation an aggregate reads (SQL would share the JOIN)."""
+    aliases = {hop.alias for plan in plans for hop in plan.hops}
+    if not aliases or where is None:
+        return
+    for col in _columns(where):
+        if col.alias in aliases:
+            raise _unsupported(
+                "filter() on the relation an annotation aggregates",
+                "Put the condition in the aggregate instead, e.g. "
+                "Count('books', filter=Q(books__pages__gt=100)).",
+            )

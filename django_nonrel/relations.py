@@ -1,0 +1,303 @@
+"""Relations without JOINs: key lookups and batched follow-up fetches.
+
+Django describes a relation-spanning query with table aliases joined to the
+base table (``Query.alias_map``: ``Join`` objects saying which column of the
+parent alias equals which column of the joined table). A document store runs
+no JOIN, so this module answers the two questions a join answers, one batched
+command per relation hop:
+
+- *which base rows qualify* (filters): the condition on the joined table runs
+  against that collection and yields the set of join keys that satisfy it
+  (``distinct``); the base query then filters ``column IN keys``. A chain of
+  hops runs from the deepest table up, one command each.
+- *what the joined row holds* (``values("author__name")``, ``select_related``,
+  multi-table inheritance): after the base rows are fetched, the join keys they
+  hold are collected and the related rows fetched with one ``$in`` command per
+  hop, then matched in Python.
+
+Key sets are bounded by ``features.max_keys_per_command``: a lookup producing
+more keys than one command can carry raises ``NotSupportedError`` (narrow the
+related condition, or store the value you filter on in the base document).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import NotSupportedError
+from django.db.models import ForeignObjectRel
+from django.db.models.sql.constants import LOUTER
+from django.db.models.sql.datastructures import Join
+
+from django_nonrel.query import AND, OR, Leaf, Node, NonrelQuery
+
+Filter = Node | Leaf | bool
+
+
+def join_of(query, alias: str) -> Join:
+    """The ``Join`` that brought ``alias`` into ``query``, checked for what we emulate."""
+    join = query.alias_map[alias]
+    if not isinstance(join, Join):
+        raise NotSupportedError(
+            f"The table alias {alias!r} is not a join this backend can emulate."
+        )
+    if join.filtered_relation is not None:
+        raise NotSupportedError(
+            "FilteredRelation() is not supported on this backend; filter the related "
+            "queryset instead (prefetch_related(Prefetch(..., queryset=...)))."
+        )
+    if len(join.join_cols) != 1:
+        raise NotSupportedError(
+            "Relations over several columns (composite keys) cannot be followed on this "
+            "backend; filter on the key columns."
+        )
+    return join
+
+
+def chain_to(query, base_alias: str, alias: str) -> list[str]:
+    """Aliases from the one joined to ``base_alias`` down to ``alias`` (inclusive)."""
+    chain = []
+    while alias != base_alias:
+        chain.append(alias)
+        join = query.alias_map.get(alias)
+        if join is None or not isinstance(join, Join) or join.parent_alias is None:
+            raise NotSupportedError(
+                f"The table alias {alias!r} is not reachable from the queried table; "
+                "references to outer queries (OuterRef) are not supported here."
+            )
+        alias = join.parent_alias
+    chain.reverse()
+    return chain
+
+
+def join_restriction(connection, query, join: Join) -> Filter:
+    """The extra ON condition of a join (a GenericRelation's content type), or True."""
+    restriction = join.join_field.get_extra_restriction(join.table_alias, join.parent_alias)
+    if restriction is None:
+        return True
+    from django_nonrel.where import WhereBuilder  # where.py builds on this module
+
+    def no_subqueries(subquery):
+        raise NotSupportedError("Subqueries in a relation's join condition are not supported.")
+
+    return WhereBuilder(connection, join.table_alias, no_subqueries, query).build(restriction)
+
+
+def restricted(condition: Filter, restriction: Filter) -> Filter:
+    """``condition AND restriction`` with constants folded."""
+    if restriction is True or condition is False:
+        return condition
+    if condition is True:
+        return restriction
+    return Node(AND, [condition, restriction])
+
+
+def is_forward(join: Join) -> bool:
+    """Whether the join follows a key stored on the parent row (at most one match)."""
+    return not isinstance(join.join_field, ForeignObjectRel)
+
+
+def is_single_valued(join: Join) -> bool:
+    """At most one joined row per parent row (forward FK/one-to-one, reverse one-to-one)."""
+    return is_forward(join) or join.join_field.one_to_one
+
+
+def matches_missing_row(condition: Filter) -> bool:
+    """Whether ``condition`` holds for a related row that does not exist (all NULL).
+
+    LEFT OUTER JOIN semantics: ``author__age__isnull=True`` also matches books
+    without an author. Comparisons with NULL are false; Django's own negation
+    guards (``IS NOT NULL`` added under exclude) make two-valued logic agree
+    with SQL here.
+    """
+    if isinstance(condition, bool):
+        return condition
+    if isinstance(condition, Leaf):
+        result = condition.lookup == "isnull" and condition.value is True
+    else:
+        parts = [matches_missing_row(child) for child in condition.children]
+        result = all(parts) if condition.connector == AND else any(parts)
+    return not result if isinstance(condition, Node) and condition.negated else result
+
+
+class KeyLookups:
+    """Runs the per-hop key lookups of one query against ``connection.store``."""
+
+    def __init__(self, connection, query) -> None:
+        self.connection = connection
+        self.query = query
+        self.store = connection.store
+        self.limit = getattr(connection.features, "max_keys_per_command", None)
+        #: Rows read by a counting lookup, kept for a selection of the same alias.
+        self.kept: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
+
+    def keys(self, table: str, pk_column: str, column: str, condition: Filter) -> list[Any]:
+        """Distinct non-null ``column`` values of ``table`` rows matching ``condition``."""
+        if condition is False:
+            return []
+        where = Node() if condition is True else _as_node(condition)
+        lookup = NonrelQuery(table=table, pk_column=pk_column, where=where)
+        keys = [key for key in self.store.distinct_values(lookup, column) if key is not None]
+        self._check_size(len(keys), table)
+        return keys
+
+    def resolve(self, alias: str, condition: Filter) -> Filter:
+        """The condition on the parent of ``alias`` equivalent to ``condition`` on ``alias``."""
+        join = join_of(self.query, alias)
+        parent_column, column = join.join_cols[0]
+        parent_field = join.join_fields[0][0] if join.join_fields else None
+        restriction = join_restriction(self.connection, self.query, join)
+        keys = self.keys(
+            join.table_name, joined_opts(join).pk.column, column, restricted(condition, restriction)
+        )
+        result: Filter = (
+            Leaf(path=(parent_column,), lookup="in", value=keys, field=parent_field)
+            if keys
+            else False
+        )
+        if join.join_type == LOUTER and matches_missing_row(condition):
+            missing = self.missing(join, parent_column, parent_field)
+            result = missing if result is False else Node(OR, [result, missing])
+        return result
+
+    def resolve_weighted(
+        self,
+        alias: str,
+        condition: Filter,
+        weights: dict[Any, int] | None,
+        weight_column: str | None,
+        keep: Sequence[str] | None = None,
+    ) -> tuple[Filter, dict[Any, int] | None, str]:
+        """``resolve()``, also counting the matching rows of ``alias`` per parent key.
+
+        A single-valued hop with no counts below it is a plain key lookup
+        (``distinct``). Otherwise the matching rows' keys are read (one
+        ``find``, projected on the key columns) and each row counts as many
+        times as it matched below (``weights`` of its ``weight_column``).
+        Returns (condition on the parent, counts or None when all are 1,
+        the parent column the counts are keyed by). With ``keep`` (columns a
+        selection of ``alias`` reads) the rows are read with those columns and
+        kept in ``self.kept``, so the selection needs no second command.
+        """
+        join = join_of(self.query, alias)
+        parent_column, column = join.join_cols[0]
+        simple = weights is None and is_single_valued(join) and keep is None
+        if simple or isinstance(condition, bool):
+            return self.resolve(alias, condition), None, parent_column
+        opts = joined_opts(join)
+        columns = [column] if weights is None else [column, weight_column]
+        columns += list(keep or ())
+        lookup = NonrelQuery(
+            table=join.table_name,
+            pk_column=opts.pk.column,
+            where=_as_node(
+                restricted(condition, join_restriction(self.connection, self.query, join))
+            ),
+            columns=list(dict.fromkeys(columns)),
+        )
+        counts: dict[Any, int] = {}
+        rows = list(self.store.fetch(lookup))
+        if keep is not None:
+            self.kept[alias] = (lookup.columns, rows)
+        for row in rows:
+            key = row.get(column)
+            if key is not None:
+                weight = 1 if weights is None else weights.get(row.get(weight_column), 1)
+                counts[key] = counts.get(key, 0) + weight
+        self._check_size(len(counts), join.table_name)
+        parent_field = join.join_fields[0][0] if join.join_fields else None
+        result: Filter = (
+            Leaf(path=(parent_column,), lookup="in", value=list(counts), field=parent_field)
+            if counts
+            else False
+        )
+        if join.join_type == LOUTER and matches_missing_row(condition):
+            missing = self.missing(join, parent_column, parent_field)
+            result = missing if result is False else Node(OR, [result, missing])
+        repeated = any(count > 1 for count in counts.values())
+        return result, (counts if repeated else None), parent_column
+
+    def _check_size(self, count: int, table: str) -> None:
+        if self.limit is not None and count > self.limit:
+            raise NotSupportedError(
+                f"A filter across a relation matched {count} keys of {table!r}, more "
+                f"than one command may carry ({self.limit}). Narrow the condition on the "
+                "related model, or store the value you filter on in this model's documents."
+            )
+
+    def missing(self, join: Join, parent_column: str, parent_field: Any) -> Filter:
+        """Parent rows with no joined row: a NULL key, or (reverse) a key nobody references."""
+        if is_forward(join):
+            return Leaf(path=(parent_column,), lookup="isnull", value=True, field=parent_field)
+        referenced = self.keys(
+            join.table_name,
+            joined_opts(join).pk.column,
+            join.join_cols[0][1],
+            join_restriction(self.connection, self.query, join),
+        )
+        if not referenced:
+            return True
+        return Node(
+            AND,
+            [Leaf(path=(parent_column,), lookup="in", value=referenced, field=parent_field)],
+            negated=True,
+        )
+
+    def fetch_related(
+        self, alias: str, parent_keys: Iterable[Any], columns: Sequence[str] | None = None
+    ) -> dict[Any, list[dict[str, Any]]]:
+        """Rows of ``alias``'s table whose join column is in ``parent_keys``, grouped by it.
+
+        One ``$in`` command (per ``max_keys_per_command`` keys) however many
+        parent rows there are.
+        """
+        join = join_of(self.query, alias)
+        _, column = join.join_cols[0]
+        opts = joined_opts(join)
+        return fetch_by_keys(self.store, self.limit, opts, column, parent_keys, columns)
+
+
+def fetch_by_keys(
+    store,
+    limit: int | None,
+    opts,
+    column: str,
+    keys: Iterable[Any],
+    columns: Sequence[str] | None = None,
+    condition: Filter = True,
+) -> dict[Any, list[dict[str, Any]]]:
+    """Rows of ``opts``' table with ``column`` in ``keys`` (and ``condition``), by key."""
+    unique = list(dict.fromkeys(k for k in keys if k is not None))
+    grouped: dict[Any, list[dict[str, Any]]] = {}
+    if not unique or condition is False:
+        return grouped
+    step = limit or len(unique)
+    if columns is not None:
+        columns = list(dict.fromkeys([column, *columns]))
+    for offset in range(0, len(unique), step):
+        leaf = Leaf(path=(column,), lookup="in", value=unique[offset : offset + step])
+        where = Node(AND, [leaf] if condition is True else [leaf, condition])
+        lookup = NonrelQuery(
+            table=opts.db_table, pk_column=opts.pk.column, where=where, columns=columns
+        )
+        for row in store.fetch(lookup):
+            grouped.setdefault(_hashable(row.get(column)), []).append(row)
+    return grouped
+
+
+def _hashable(value: Any) -> Any:
+    return value if not isinstance(value, (list, dict)) else repr(value)
+
+
+def _as_node(condition: Node | Leaf) -> Node:
+    return condition if isinstance(condition, Node) else Node(AND, [condition])
+
+
+def joined_opts(join: Join):
+    """The model options of the joined table: the owner of the join's right-hand field.
+
+    (A reverse join's ``join_field`` is a rel whose ``related_model`` is the
+    joined model, except for GenericRel, whose field lives on the other side.)
+    """
+    return join.join_fields[0][1].model._meta.concrete_model._meta

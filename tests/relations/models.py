@@ -1,0 +1,73 @@
+"""Models for relation tests: FK chains, nullable FKs, M2M (auto and custom through),
+one-to-one, generic relations and multi-table inheritance."""
+
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Country(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Publisher(models.Model):
+    name = models.CharField(max_length=50)
+    country = models.ForeignKey(Country, models.CASCADE, related_name="publishers")
+
+
+class Label(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Writer(models.Model):
+    name = models.CharField(max_length=50)
+    publisher = models.ForeignKey(Publisher, models.CASCADE, related_name="writers")
+    mentor = models.ForeignKey("self", models.SET_NULL, null=True, related_name="pupils")
+
+
+class Novel(models.Model):
+    title = models.CharField(max_length=50)
+    pages = models.IntegerField(default=0)
+    writer = models.ForeignKey(Writer, models.CASCADE, related_name="novels")
+    labels = models.ManyToManyField(Label, related_name="novels")
+    notes = GenericRelation("Note")
+
+
+class Profile(models.Model):
+    writer = models.OneToOneField(Writer, models.CASCADE, related_name="profile")
+    bio = models.CharField(max_length=50)
+
+
+class Club(models.Model):
+    name = models.CharField(max_length=50)
+    members = models.ManyToManyField(Writer, through="Membership", related_name="clubs")
+
+
+class Membership(models.Model):
+    club = models.ForeignKey(Club, models.CASCADE)
+    writer = models.ForeignKey(Writer, models.CASCADE)
+    role = models.CharField(max_length=20)
+
+
+class Note(models.Model):
+    text = models.CharField(max_length=50)
+    content_type = models.ForeignKey(ContentType, models.CASCADE)
+    object_id = models.PositiveIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+
+
+class Place(models.Model):
+    name = models.CharField(max_length=50)
+    city = models.CharField(max_length=50)
+    country = models.ForeignKey(Country, models.SET_NULL, null=True, related_name="places")
+
+    class Meta:
+        ordering = ["name"]
+
+
+class Restaurant(Place):
+    serves_pizza = models.BooleanField(default=False)
+
+
+class Pizzeria(Restaurant):
+    oven = models.CharField(max_length=20)

@@ -1,0 +1,167 @@
+"""Cascade deletes: key sets on MongoDB, Django semantics with signals, a project hook."""
+
+import pytest
+from django.db import connection, connections
+from django.db.models import ProtectedError, signals
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from tests.conc.models import (
+    FALLBACK_CALLS,
+    Ad,
+    Banner,
+    Board,
+    Campaign,
+    Node,
+    Pin,
+    Post,
+    Shelf,
+    Thread,
+)
+
+pytestmark = pytest.mark.django_db
+
+#: Work a test-local task queue would run later (see deferred_cascade).
+QUEUE: list = []
+
+
+def deferred_cascade(collector, objs, **collect_kwargs):
+    """A NONREL_CASCADE_HANDLER: delete boards now, their threads and posts later.
+
+    Only where the database enforces no foreign keys: elsewhere the board could
+    not go before its threads, so the handler declines and Django cascades.
+    """
+    if connections[collector.using].features.supports_foreign_keys:
+        return False
+    if getattr(objs, "model", type(objs[0])) is not Board:
+        return False
+    boards = list(objs)
+    collector.add(boards)
+    QUEUE.append([board.pk for board in boards])
+    return True
+
+
+def run_queue():
+    while QUEUE:
+        keys = QUEUE.pop()
+        Post.objects.filter(thread__in=list(Thread.objects.filter(board__in=keys))).delete()
+        Thread.objects.filter(board__in=keys).delete()
+
+
+def commands(func):
+    with CaptureQueriesContext(connection) as captured:
+        result = func()
+    return result, [q["sql"] for q in captured if q["sql"] not in ("BEGIN", "COMMIT")]
+
+
+def make_board(threads):
+    """A board with ``threads`` threads, posts on 50 of them, and a post it moderates."""
+    board = Board.objects.create(name="main")
+    other = Board.objects.create(name="other")
+    threads = Thread.objects.bulk_create(
+        [Thread(board=board, title=f"t{i}") for i in range(threads)]
+    )
+    kept = Thread.objects.create(board=other, title="kept")
+    Post.objects.bulk_create(
+        [Post(thread=thread, moderator=other, body="x") for thread in threads[:50]]
+        + [Post(thread=kept, moderator=board, body="moderated")]
+    )
+    return board
+
+
+@pytest.fixture
+def board():
+    return make_board(10_000)
+
+
+def test_ten_thousand_children_go_in_a_handful_of_commands(on_mongodb, board):
+    (total, per_model), sent = commands(board.delete)
+    assert per_model == {"conc.Board": 1, "conc.Thread": 10_000, "conc.Post": 50}
+    assert total == 10_051
+    # thread keys (1 find), posts of those threads (1 delete), threads (1 delete),
+    # moderator SET_NULL (1 update), the board (1 delete): no command per child.
+    assert len(sent) == 5, sent
+    reads = [s for s in sent if ".find(" in s]
+    assert len(reads) == 1 and "conc_thread.find(" in reads[0], reads  # keys of threads only
+    assert Thread.objects.count() == 1 and Post.objects.count() == 1
+    assert Post.objects.get().moderator_id is None
+    assert board.pk is None  # as after Django's own delete()
+
+
+def test_queryset_delete_cascades_by_keys(on_mongodb, board):
+    (total, per_model), sent = commands(Board.objects.filter(name="main").delete)
+    assert per_model == {"conc.Board": 1, "conc.Thread": 10_000, "conc.Post": 50}
+    assert len(sent) == 6, sent  # plus reading the board keys
+    assert Board.objects.count() == 1 and Thread.objects.count() == 1
+
+
+def test_signals_keep_django_semantics():
+    board = make_board(300)
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    signals.pre_delete.connect(receiver, sender=Post)
+    try:
+        total, per_model = board.delete()
+    finally:
+        signals.pre_delete.disconnect(receiver, sender=Post)
+    assert per_model == {"conc.Board": 1, "conc.Thread": 300, "conc.Post": 50}
+    assert len(seen) == 50 and len(set(seen)) == 50
+    assert Post.objects.get().moderator_id is None
+
+
+def test_protect_still_protects():
+    shelf = Shelf.objects.create(name="s")
+    Pin.objects.create(shelf=shelf)
+    with pytest.raises(ProtectedError):
+        shelf.delete()
+    assert Shelf.objects.count() == 1
+
+
+def test_a_self_referencing_tree_is_deleted_whole():
+    root = Node.objects.create(name="root")
+    level = [root]
+    for depth in range(4):
+        level = [
+            Node.objects.create(parent=parent, name=f"{depth}-{i}")
+            for parent in level
+            for i in range(2)
+        ]
+    other = Node.objects.create(name="other")
+    total, per_model = root.delete()
+    assert total == 31 and per_model == {"conc.Node": 31}
+    assert list(Node.objects.values_list("pk", flat=True)) == [other.pk]
+
+
+@override_settings(NONREL_CASCADE_HANDLER="tests.test_cascade.deferred_cascade")
+def test_a_project_handler_takes_cascades_over():
+    board = Board.objects.create(name="b")
+    thread = Thread.objects.create(board=board, title="t")
+    Post.objects.create(thread=thread)
+    total, per_model = board.delete()
+    if connection.features.supports_foreign_keys:  # declined: Django's cascade
+        assert per_model == {"conc.Board": 1, "conc.Thread": 1, "conc.Post": 1}
+        assert not QUEUE
+    else:
+        assert per_model == {"conc.Board": 1}
+        assert Thread.objects.count() == 1  # not yet: the task queue has it
+        run_queue()
+    assert Thread.objects.count() == 0 and Post.objects.count() == 0
+    Shelf.objects.create(name="s").delete()  # declined: Django's collector ran
+
+
+def test_set_callables_run_only_when_children_need_them():
+    FALLBACK_CALLS.clear()
+    lonely = Campaign.objects.create(name="lonely")
+    Ad.objects.create(campaign=lonely)
+    lonely.delete()
+    assert FALLBACK_CALLS == [] and Ad.objects.count() == 0
+    busy = Campaign.objects.create(name="busy")
+    Ad.objects.create(campaign=busy)
+    banner = Banner.objects.create(campaign=busy)
+    busy.delete()
+    assert FALLBACK_CALLS == [1]
+    banner.refresh_from_db()
+    assert banner.campaign_id is None and Ad.objects.count() == 0

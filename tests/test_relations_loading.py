@@ -1,0 +1,166 @@
+"""select_related() and prefetch_related() without JOINs: batched, never N+1.
+
+On the MongoDB backend select_related() costs one command for the rows plus one
+``$in`` command per relation hop; prefetch_related() costs what it costs on SQL
+backends (one query per lookup) plus one key lookup per hop of the filter it
+runs (the through table of a many-to-many).
+"""
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldError
+from django.db import connection
+from django.db.models import Prefetch
+from django.test.utils import CaptureQueriesContext
+
+from tests.relations.models import (
+    Club,
+    Country,
+    Label,
+    Membership,
+    Note,
+    Novel,
+    Profile,
+    Publisher,
+    Writer,
+)
+
+pytestmark = pytest.mark.django_db
+
+ON_MONGODB = connection.vendor == "mongodb"
+
+
+def expect(sql: int, mongodb: int) -> int:
+    return mongodb if ON_MONGODB else sql
+
+
+@pytest.fixture
+def shelf():
+    uk = Country.objects.create(name="UK")
+    penguin = Publisher.objects.create(name="Penguin", country=uk)
+    writers = [Writer.objects.create(name=f"w{i}", publisher=penguin) for i in range(30)]
+    for i, writer in enumerate(writers[1:], 1):
+        writer.mentor = writers[i - 1] if i % 2 else None
+        writer.save()
+    labels = [Label.objects.create(name=f"l{i}") for i in range(3)]
+    novels = []
+    for i, writer in enumerate(writers):
+        novel = Novel.objects.create(title=f"n{i}", pages=i, writer=writer)
+        novel.labels.set(labels[: i % 4])
+        novels.append(novel)
+    Profile.objects.create(writer=writers[0], bio="first")
+    return {"writers": writers, "labels": labels, "novels": novels}
+
+
+def test_select_related_chain_is_one_command_per_hop(shelf):
+    with CaptureQueriesContext(connection) as ctx:
+        novels = list(Novel.objects.select_related("writer__publisher__country").order_by("pages"))
+        countries = {n.writer.publisher.country.name for n in novels}
+    assert countries == {"UK"} and len(novels) == 30
+    assert novels[3].writer.name == "w3"
+    assert len(ctx.captured_queries) == expect(1, 4)
+
+
+def test_select_related_without_arguments_follows_non_null_fks(shelf):
+    with CaptureQueriesContext(connection) as ctx:
+        writers = list(Writer.objects.select_related().order_by("name"))
+        assert {w.publisher.country.name for w in writers} == {"UK"}
+    assert len(ctx.captured_queries) == expect(1, 3)
+    # The nullable mentor FK is not followed without naming it.
+    assert not Writer._meta.get_field("mentor").is_cached(writers[2])
+
+
+def test_select_related_nullable_fk_and_reverse_one_to_one(shelf):
+    with CaptureQueriesContext(connection) as ctx:
+        writers = {w.name: w for w in Writer.objects.select_related("mentor", "profile")}
+        assert writers["w1"].mentor.name == "w0"
+        assert writers["w2"].mentor is None
+        assert writers["w0"].profile.bio == "first"
+        assert writers["w0"].profile.writer is writers["w0"]
+    assert len(ctx.captured_queries) == expect(1, 3)
+    with pytest.raises(Profile.DoesNotExist):
+        writers["w1"].profile  # noqa: B018
+
+
+def test_select_related_depth_and_errors(shelf):
+    novel = Novel.objects.select_related("writer").get(title="n1")
+    with CaptureQueriesContext(connection) as ctx:
+        assert novel.writer.name == "w1"
+    assert not ctx.captured_queries
+    with pytest.raises(FieldError, match="Invalid field name"):
+        list(Novel.objects.select_related("nope"))
+    with pytest.raises(FieldError, match="Non-relational field"):
+        list(Novel.objects.select_related("title"))
+
+
+def test_prefetch_forward_and_reverse_fk(shelf):
+    with CaptureQueriesContext(connection) as ctx:
+        writers = list(Writer.objects.prefetch_related("novels", "mentor").order_by("pk"))
+        assert [n.title for n in writers[5].novels.all()] == ["n5"]
+        assert writers[5].mentor.name == "w4"
+    assert len(ctx.captured_queries) == 3
+
+
+def test_prefetch_many_to_many_auto_and_reverse(shelf):
+    with CaptureQueriesContext(connection) as ctx:
+        novels = list(Novel.objects.prefetch_related("labels").order_by("pages"))
+        assert [sorted(label.name for label in n.labels.all()) for n in novels[:4]] == [
+            [],
+            ["l0"],
+            ["l0", "l1"],
+            ["l0", "l1", "l2"],
+        ]
+    # Rows, then labels (on MongoDB: the through rows of these novels, then the labels).
+    assert len(ctx.captured_queries) == expect(2, 3)
+    labels = list(Label.objects.prefetch_related("novels").order_by("name"))
+    assert sorted(n.title for n in labels[2].novels.all()) == [
+        "n11",
+        "n15",
+        "n19",
+        "n23",
+        "n27",
+        "n3",
+        "n7",
+    ]
+
+
+def test_prefetch_custom_through_and_prefetch_objects(shelf):
+    writers = shelf["writers"]
+    club = Club.objects.create(name="inklings")
+    Membership.objects.create(club=club, writer=writers[0], role="chair")
+    Membership.objects.create(club=club, writer=writers[3], role="member")
+    clubs = list(Club.objects.prefetch_related("members"))
+    assert sorted(w.name for w in clubs[0].members.all()) == ["w0", "w3"]
+    only_long = Prefetch("novels", queryset=Novel.objects.filter(pages__gte=3), to_attr="long")
+    writers = {w.name: w for w in Writer.objects.prefetch_related(only_long, "clubs")}
+    assert [n.title for n in writers["w3"].long] == ["n3"] and writers["w1"].long == []
+    assert [c.name for c in writers["w3"].clubs.all()] == ["inklings"]
+
+
+def test_prefetch_generic_foreign_keys(shelf):
+    novel, writer = shelf["novels"][1], shelf["writers"][2]
+    Note.objects.create(text="on a novel", target=novel)
+    Note.objects.create(text="on a writer", target=writer)
+    with CaptureQueriesContext(connection) as ctx:
+        notes = {n.text: n for n in Note.objects.prefetch_related("target")}
+        assert notes["on a novel"].target == novel
+        assert notes["on a writer"].target == writer
+    # Notes, then one query per content type (content types come from the cache).
+    ContentType.objects.clear_cache()
+    assert len(ctx.captured_queries) <= 4
+    assert [
+        n.text for n in Novel.objects.prefetch_related("notes").get(pk=novel.pk).notes.all()
+    ] == ["on a novel"]
+
+
+def test_filters_across_generic_relations_respect_the_content_type(shelf):
+    novel, writer = shelf["novels"][1], shelf["writers"][1]
+    assert novel.pk == writer.pk  # same key, different content types
+    Note.objects.create(text="novel note", target=novel)
+    Note.objects.create(text="writer note", target=writer)
+    assert [n.title for n in Novel.objects.filter(notes__text="novel note")] == ["n1"]
+    assert list(Novel.objects.filter(notes__text="writer note")) == []
+    assert Novel.objects.filter(notes__isnull=False).count() == 1
+    assert list(Novel.objects.filter(pk=novel.pk).values_list("notes__text", flat=True)) == [
+        "novel note"
+    ]
