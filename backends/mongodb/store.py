@@ -103,6 +103,7 @@ class MongoStore(DocumentStore):
             connection.ops.year_bounds,
             connection.ops.time_zone_for,
             date_parts=connection.features.supports_date_part_expressions,
+            null_parents=connection.is_embedded,
         )
 
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:

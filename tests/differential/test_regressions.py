@@ -76,3 +76,16 @@ def test_sum_of_decimals_beyond_the_fields_max_digits():
     total = Item.objects.aggregate(total=Sum("price"))["total"]
     assert total == Decimal("2999999.97")
     assert Item.objects.aggregate(most=Max("price"))["most"] == Decimal("999999.99")
+
+
+def test_isnull_on_a_key_of_a_null_embedded_document():
+    """place__floor is NULL when place is NULL (mongomock did not match
+    {"place.floor": null} for a null place)."""
+    Item.objects.create(name="no place", tags=[])
+    Item.objects.create(name="no floor", place=Spot(city="Oslo"), tags=[])
+    Item.objects.create(name="floor", place=Spot(city="Oslo", floor=2), tags=[])
+    assert sorted(i.name for i in Item.objects.filter(place__floor__isnull=True)) == [
+        "no floor",
+        "no place",
+    ]
+    assert [i.name for i in Item.objects.filter(place__floor__isnull=False)] == ["floor"]
