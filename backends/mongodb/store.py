@@ -42,6 +42,8 @@ SEQUENCES = "django_nonrel_sequences"
 KEY_CLAIMS = "django_nonrel_key_claims"
 #: Reservations tried before a lost race is reported (each loss means another connection won).
 MAX_RESERVE_ATTEMPTS = 100
+#: Keys per claimed chunk on FerretDB (reservations there are rounded up to it).
+CLAIM_CHUNK = 20
 DUPLICATE_KEY = 11000
 #: Command names (as logged) that change data.
 WRITE_COMMANDS = frozenset(
@@ -574,41 +576,52 @@ class MongoStore(DocumentStore):
             block[0] += 1
             return [key]
         reserve = max(count, self.key_block_size) if count == 1 else count
-        last = self._reserve(table, reserve)
-        first = last - reserve + 1
+        first, last = self._reserve(table, reserve)
         if count == 1:
             self.key_blocks[table] = [first + 1, last]
             return [first]
-        return list(range(first, last + 1))
+        return list(range(first, first + count))
 
-    def _reserve(self, table: str, count: int) -> int:
-        """The last key of a fresh block of ``count`` keys (one atomic ``$inc``).
+    def _reserve(self, table: str, count: int) -> tuple[int, int]:
+        """(first, last) key of a fresh block of at least ``count`` keys (one ``$inc``).
 
         FerretDB v1 runs ``$inc`` as a read then a write, so connections
-        reserving at the same moment can get the same block (measured: 800
-        concurrent increments gave 139 distinct values). There each block is
-        also claimed by inserting a document named after its first key: the
-        unique ``_id`` lets one connection win, the others reserve again.
+        reserving at the same moment can get overlapping blocks (measured: 800
+        concurrent increments gave 139 distinct values; the counter can even go
+        back). There keys are reserved in aligned chunks of ``CLAIM_CHUNK`` and
+        every chunk is claimed by inserting a document named after it: the
+        unique ``_id`` lets one connection win each chunk, and a connection that
+        loses any reserves again (its other chunks stay unused: a gap, never a
+        duplicate).
         """
         claim = self.connection.server_info["ferretdb"]
-        for _ in range(MAX_RESERVE_ATTEMPTS - 1):
-            try:
-                return self._reserve_once(table, count, claim)
-            except IntegrityError:
-                continue  # a concurrent reservation won this block (or created the counter)
-        return self._reserve_once(table, count, claim)
-
-    def _reserve_once(self, table: str, count: int, claim: bool) -> int:
-        last = self._increment(table, count)
         if claim:
-            claims = self.collection(KEY_CLAIMS)
-            first = last - count + 1
-            self.run(
-                f"db.{KEY_CLAIMS}.insertOne({{'_id': '{table}:{first}'}})",
-                claims.insert_one,
-                {ID: f"{table}:{first}", "table": table, "last": last},
-            )
-        return last
+            count = -(-count // CLAIM_CHUNK) * CLAIM_CHUNK
+        for attempt in range(MAX_RESERVE_ATTEMPTS):
+            try:
+                last = self._increment(table, count)
+                first = last - count + 1
+                if claim:
+                    self._claim(table, first, last)
+                return first, last
+            except IntegrityError:
+                # A concurrent reservation won a chunk (or created the counter).
+                if attempt == MAX_RESERVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _claim(self, table: str, first: int, last: int) -> None:
+        chunks = range((first - 1) // CLAIM_CHUNK, (last - 1) // CLAIM_CHUNK + 1)
+        documents = [{ID: f"{table}:{chunk}", "table": table} for chunk in chunks]
+        claims = self.collection(KEY_CLAIMS)
+
+        def insert() -> None:
+            try:
+                claims.insert_many(documents, ordered=False)
+            except BulkWriteError as error:
+                raise IntegrityError(f"key chunks of {table} already claimed") from error
+
+        self.run(f"db.{KEY_CLAIMS}.insertMany(<{len(documents)} chunks of {table}>)", insert)
 
     def _increment(self, table: str, count: int) -> int:
         sequences = self.collection(SEQUENCES)
@@ -629,6 +642,8 @@ class MongoStore(DocumentStore):
         if not numbers:
             return
         highest = max(numbers)
+        if self.connection.server_info["ferretdb"]:
+            highest = -(-highest // CLAIM_CHUNK) * CLAIM_CHUNK  # keep chunks aligned
         block = self.key_blocks.get(table)
         if block and highest >= block[0]:
             del self.key_blocks[table]
