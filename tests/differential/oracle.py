@@ -44,11 +44,6 @@ DELIBERATE_DIFFERENCES = {
         "SQLite's LIKE folds ASCII letters only, MongoDB's regex options fold Unicode; "
         "generated text has no upper-case non-ASCII letter."
     ),
-    "multi-valued spans never duplicate rows": (
-        "A filter across a many-to-many relation is a key test on the nonrel backends, "
-        "not a JOIN (docs/mongodb.md, Relations); the oracle runs such a filter() as "
-        "pk__in=<the same filter>, which is SQL's answer without the repeated rows."
-    ),
     "sum and average of doubles": (
         "Sum/Avg over FloatField, and over DecimalField stored as doubles, may differ "
         "in the last bits (accumulation order); compared to a relative 1e-9."
@@ -154,10 +149,6 @@ def evaluate(spec: QuerySpec, alias: str) -> Any:
     """The result of ``spec`` on ``alias``, normalised for comparison."""
     queryset = Item.objects.using(alias).all()
     for method, q in spec.steps:
-        if alias == ORACLE and method == "filter" and spans_many(q):
-            # Deliberate difference "multi-valued spans never duplicate rows": on
-            # the oracle the same condition becomes a key test, as on MongoDB.
-            q = Q(pk__in=Item.objects.using(alias).filter(q).values("pk"))
         queryset = getattr(queryset, method)(q)
     if spec.ordering is not None:
         queryset = queryset.order_by(*spec.ordering)
@@ -290,6 +281,12 @@ def compare(spec: QuerySpec, dataset: Dataset) -> None:
         equal = expected == actual and types(expected) == types(actual)
     if not equal and spans_under_double_negation(spec):
         TALLY.open_mismatches["span under double negation"] += 1
+        return
+    if not equal and any(method == "filter" and spans_many(q) for method, q in spec.steps):
+        # OPEN MISMATCH: a JOIN repeats a row once per matching related row; the
+        # relation layer repeats it for a plain many-to-many filter but not when
+        # the span sits inside OR/NOT (a key test). test_regressions.py (xfail).
+        TALLY.open_mismatches["many-to-many row repetition"] += 1
         return
     if not equal:
         raise AssertionError(
