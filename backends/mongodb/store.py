@@ -12,6 +12,7 @@ Rows are documents; the model's primary-key column is stored as ``_id``.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -42,6 +43,8 @@ SEQUENCES = "django_nonrel_sequences"
 KEY_CLAIMS = "django_nonrel_key_claims"
 #: Reservations tried before a lost race is reported (each loss means another connection won).
 MAX_RESERVE_ATTEMPTS = 100
+#: Serialises commands on the in-process mongomock store (see ``run``).
+EMBEDDED_COMMANDS = threading.RLock()
 #: Keys per claimed chunk on FerretDB (reservations there are rounded up to it).
 CLAIM_CHUNK = 20
 DUPLICATE_KEY = 11000
@@ -84,7 +87,13 @@ class MongoStore(DocumentStore):
         session = self.connection.transaction_session
         try:
             with self.connection.wrap_database_errors:
-                if session is None:
+                if self.connection.is_embedded:
+                    # mongomock has no locking: one command at a time per process,
+                    # so $inc, upserts and conditional updates are atomic as on a
+                    # server (threads otherwise got duplicate keys).
+                    with EMBEDDED_COMMANDS:
+                        result = command(*args, **kwargs)
+                elif session is None:
                     result = command(*args, **kwargs)
                 else:
                     with session.bind(end_session=False):

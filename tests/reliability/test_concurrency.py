@@ -86,17 +86,15 @@ def test_read_modify_write_with_a_version_field_loses_no_update(request):
     """Each thread loads the account, adds 1 and saves; a stale save raises
     ConflictError and is retried, so every increment lands exactly once.
 
-    OPEN on the MongoDB backend (found here, not fixed): mongomock applies the
-    version-conditional upsert without a lock (lost updates), and FerretDB v1
-    runs it as a read then a write (a stale save can raise IntegrityError, or
-    win). MariaDB's conditional UPDATE is atomic and passes.
+    OPEN on FerretDB v1 (found here, not fixed): it runs the version-conditional
+    upsert as a read then a write (a stale save can raise IntegrityError, or win).
+    mongomock (commands serialised per process) and MariaDB's conditional UPDATE
+    pass.
     """
     if connection.vendor == "sqlite":
         pytest.skip("in-memory SQLite is one connection per thread; MariaDB covers SQL")
-    if connection.vendor == "mongodb":
-        request.applymarker(
-            pytest.mark.xfail(reason="version check is not atomic on mongomock/FerretDB v1")
-        )
+    if connection.vendor == "mongodb" and not connection.is_embedded:
+        request.applymarker(pytest.mark.xfail(reason="version check is not atomic on FerretDB v1"))
     account = Account.objects.create(owner="shared")
     per_thread = 15
 
