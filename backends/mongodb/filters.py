@@ -63,11 +63,21 @@ class FilterTranslator:
     calendar year for a date/datetime field (the backend's operations know the
     time zone and storage form). ``time_zone(field)`` is the zone name ``$expr``
     date operators extract parts of that field in (None: as stored);
-    ``date_parts`` says whether the server has those operators at all.
+    ``date_parts`` says whether the server has those operators at all;
+    ``null_parents`` spells out that a path under a null value is null (for
+    mongomock, which does not match ``{"a.b": null}`` when ``a`` is null).
     """
 
-    def __init__(self, pk_column: str, year_bounds, time_zone, date_parts: bool = True) -> None:
+    def __init__(
+        self,
+        pk_column: str,
+        year_bounds,
+        time_zone,
+        date_parts: bool = True,
+        null_parents: bool = False,
+    ) -> None:
         self.pk_column = pk_column
+        self.null_parents = null_parents
         self.date_parts = date_parts
         self.year_bounds = year_bounds
         self.time_zone = time_zone
@@ -118,7 +128,18 @@ class FilterTranslator:
             return self._date_part(path, leaf)
         if leaf.lookup in KEY_LOOKUPS:
             return self._has_keys(leaf, path)
+        if leaf.lookup == "isnull" and len(leaf.path) > 1 and self.null_parents:
+            return self._isnull_through_parents(path, leaf.value)
         return {path: self.condition(leaf.lookup, leaf.value)}
+
+    @staticmethod
+    def _isnull_through_parents(path: str, isnull: bool) -> dict[str, Any]:
+        """``a.b`` is null when ``a`` is: mongomock does not see through a null parent."""
+        parts = path.split(".")
+        paths = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        if isnull:
+            return {"$or": [{p: {"$eq": None}} for p in paths]}
+        return {"$and": [{p: {"$ne": None}} for p in paths]}
 
     def _has_keys(self, leaf: Leaf, path: str) -> dict[str, Any]:
         """JSONField has_key/has_keys/has_any_keys: the key paths exist."""

@@ -2,7 +2,7 @@
 
 from django.db.backends.base.introspection import BaseDatabaseIntrospection, TableInfo
 
-from .store import SEQUENCES
+from .store import KEY_CLAIMS, SEQUENCES
 
 
 class DatabaseIntrospection(BaseDatabaseIntrospection):
@@ -11,7 +11,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         return [
             TableInfo(name, "t")
             for name in sorted(names)
-            if name != SEQUENCES and not name.startswith("system.")
+            if name not in (SEQUENCES, KEY_CLAIMS) and not name.startswith("system.")
         ]
 
     def get_sequences(self, cursor, table_name, table_fields=()):

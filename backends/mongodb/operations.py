@@ -29,6 +29,7 @@ from typing import Any
 from bson.decimal128 import Decimal128
 from django.conf import settings
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.dateparse import parse_time
 
@@ -164,6 +165,10 @@ class DatabaseOperations(BaseDatabaseOperations):
         places = getattr(field, "decimal_places", None)
         context = decimal.Context(prec=getattr(field, "max_digits", None) or 28)
         quantum = decimal.Decimal(1).scaleb(-places) if places is not None else None
+        if not isinstance(expression, Col):
+            # An aggregate (Sum of prices) can exceed the field's max_digits; as
+            # Django's SQLite backend does, keep 15 significant digits of the double.
+            context, quantum = decimal.Context(prec=15), None
 
         def convert(value, expression, connection):
             if isinstance(value, Decimal128):

@@ -20,7 +20,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Index, UniqueConstraint
 
 from .operations import Command
-from .store import SEQUENCES
+from .store import KEY_CLAIMS, SEQUENCES
 
 
 class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
@@ -70,6 +70,10 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         self._run(
             f"db.{SEQUENCES}.deleteOne({{'_id': {table!r}}})",
             lambda: self.database[SEQUENCES].delete_one({"_id": table}),
+        )
+        self._run(
+            f"db.{KEY_CLAIMS}.deleteMany({{'table': {table!r}}})",
+            lambda: self.database[KEY_CLAIMS].delete_many({"table": table}),
         )
         for field in model._meta.local_many_to_many:
             if field.remote_field.through._meta.auto_created:

@@ -12,6 +12,7 @@ Rows are documents; the model's primary-key column is stored as ``_id``.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -38,6 +39,14 @@ from .limits import check_documents
 
 #: Collection holding one integer counter per table with an integer AutoField.
 SEQUENCES = "django_nonrel_sequences"
+#: Blocks of integer keys claimed on servers whose $inc is not atomic (FerretDB v1).
+KEY_CLAIMS = "django_nonrel_key_claims"
+#: Reservations tried before a lost race is reported (each loss means another connection won).
+MAX_RESERVE_ATTEMPTS = 100
+#: Serialises commands on the in-process mongomock store (see ``run``).
+EMBEDDED_COMMANDS = threading.RLock()
+#: Keys per claimed chunk on FerretDB (reservations there are rounded up to it).
+CLAIM_CHUNK = 20
 DUPLICATE_KEY = 11000
 #: Command names (as logged) that change data.
 WRITE_COMMANDS = frozenset(
@@ -79,7 +88,13 @@ class MongoStore(DocumentStore):
         try:
             with self.connection.wrap_database_errors:
                 try:
-                    if session is None:
+                    if self.connection.is_embedded:
+                        # mongomock has no locking: one command at a time per process,
+                        # so $inc, upserts and conditional updates are atomic as on a
+                        # server (threads otherwise got duplicate keys).
+                        with EMBEDDED_COMMANDS:
+                            result = command(*args, **kwargs)
+                    elif session is None:
                         result = command(*args, **kwargs)
                     else:
                         with session.bind(end_session=False):
@@ -105,6 +120,7 @@ class MongoStore(DocumentStore):
             connection.ops.year_bounds,
             connection.ops.time_zone_for,
             date_parts=connection.features.supports_date_part_expressions,
+            null_parents=connection.is_embedded,
         )
 
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:
@@ -505,14 +521,18 @@ class MongoStore(DocumentStore):
         for column, value in (expected or {}).items():
             filter_doc[column] = {"$eq": value}
             shown[column] = value
-        try:
-            result = self.run(
+
+        def write():
+            return self.run(
                 f"db.{table}.updateOne({shown!r}, {update!r}, upsert=True)",
                 collection.update_one,
                 filter_doc,
                 update,
                 upsert=True,
             )
+
+        try:
+            result = write()
         except IntegrityError:
             # With a version condition, a duplicate _id means the stored version
             # differs: the server refused the insert and nothing was written.
@@ -521,7 +541,13 @@ class MongoStore(DocumentStore):
                     f"{table} row {pk!r} no longer has {expected!r}; nothing was written. "
                     "Reload it and apply the change again."
                 ) from None
-            raise
+            if expected:
+                raise
+            # Two upserts of a new key at once: the one that lost the insert gets
+            # a duplicate key error (FerretDB; MongoDB retries this itself). Now
+            # the document exists and the retry updates it; a real unique
+            # violation fails again and is raised.
+            result = write()
         return result.upserted_id is not None
 
     def _version_differs(self, table: str, pk: Any, expected: dict[str, Any]) -> bool:
@@ -565,14 +591,54 @@ class MongoStore(DocumentStore):
             block[0] += 1
             return [key]
         reserve = max(count, self.key_block_size) if count == 1 else count
-        last = self._reserve(table, reserve)
-        first = last - reserve + 1
+        first, last = self._reserve(table, reserve)
         if count == 1:
             self.key_blocks[table] = [first + 1, last]
             return [first]
-        return list(range(first, last + 1))
+        return list(range(first, first + count))
 
-    def _reserve(self, table: str, count: int) -> int:
+    def _reserve(self, table: str, count: int) -> tuple[int, int]:
+        """(first, last) key of a fresh block of at least ``count`` keys (one ``$inc``).
+
+        FerretDB v1 runs ``$inc`` as a read then a write, so connections
+        reserving at the same moment can get overlapping blocks (measured: 800
+        concurrent increments gave 139 distinct values; the counter can even go
+        back). There keys are reserved in aligned chunks of ``CLAIM_CHUNK`` and
+        every chunk is claimed by inserting a document named after it: the
+        unique ``_id`` lets one connection win each chunk, and a connection that
+        loses any reserves again (its other chunks stay unused: a gap, never a
+        duplicate).
+        """
+        claim = self.connection.server_info["ferretdb"]
+        if claim:
+            count = -(-count // CLAIM_CHUNK) * CLAIM_CHUNK
+        for attempt in range(MAX_RESERVE_ATTEMPTS):
+            try:
+                last = self._increment(table, count)
+                first = last - count + 1
+                if claim:
+                    self._claim(table, first, last)
+                return first, last
+            except IntegrityError:
+                # A concurrent reservation won a chunk (or created the counter).
+                if attempt == MAX_RESERVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _claim(self, table: str, first: int, last: int) -> None:
+        chunks = range((first - 1) // CLAIM_CHUNK, (last - 1) // CLAIM_CHUNK + 1)
+        documents = [{ID: f"{table}:{chunk}", "table": table} for chunk in chunks]
+        claims = self.collection(KEY_CLAIMS)
+
+        def insert() -> None:
+            try:
+                claims.insert_many(documents, ordered=False)
+            except BulkWriteError as error:
+                raise IntegrityError(f"key chunks of {table} already claimed") from error
+
+        self.run(f"db.{KEY_CLAIMS}.insertMany(<{len(documents)} chunks of {table}>)", insert)
+
+    def _increment(self, table: str, count: int) -> int:
         sequences = self.collection(SEQUENCES)
         document = self.run(
             f"db.{SEQUENCES}.findOneAndUpdate({{'_id': {table!r}}}, "
@@ -591,6 +657,8 @@ class MongoStore(DocumentStore):
         if not numbers:
             return
         highest = max(numbers)
+        if self.connection.server_info["ferretdb"]:
+            highest = -(-highest // CLAIM_CHUNK) * CLAIM_CHUNK  # keep chunks aligned
         block = self.key_blocks.get(table)
         if block and highest >= block[0]:
             del self.key_blocks[table]
@@ -607,6 +675,13 @@ class MongoStore(DocumentStore):
         """Restart the counters of ``tables`` (flush with reset_sequences)."""
         for table in tables:
             self.key_blocks.pop(table, None)
+        if self.connection.server_info["ferretdb"]:
+            claims = self.collection(KEY_CLAIMS)
+            self.run(
+                f"db.{KEY_CLAIMS}.deleteMany({{'table': {{'$in': {list(tables)!r}}}}})",
+                claims.delete_many,
+                {"table": {"$in": list(tables)}},
+            )
         sequences = self.collection(SEQUENCES)
         self.run(
             f"db.{SEQUENCES}.deleteMany({{'_id': {{'$in': {list(tables)!r}}}}})",

@@ -1,0 +1,117 @@
+"""Concurrency on the MongoDB backend: key allocation and upserts from many threads.
+
+Every thread has its own Django connection (Django's connections are
+per-thread), as request threads of a web server do. Integer AutoField keys come
+from a counters collection (one atomic ``$inc`` per block of keys); a save is an
+upsert by primary key. Neither may hand out a key twice or leave two documents
+for one key, on a server (FerretDB) or in the embedded store (mongomock).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, connections
+
+from django_nonrel.exceptions import ConflictError
+from tests.conc.models import Account
+from tests.differential.models import Team
+from tests.orm.models import Token
+
+pytestmark = pytest.mark.django_db
+
+THREADS = 8
+
+
+def in_threads(work: Callable[[int], list], threads: int = THREADS) -> list:
+    """Run ``work(i)`` in ``threads`` threads started together; all results, or the first error."""
+    barrier = threading.Barrier(threads)
+    results: list[list] = [[] for _ in range(threads)]
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except BaseException as error:  # reported in the main thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not any(w.is_alive() for w in workers), "a thread hung"
+    if errors:
+        raise errors[0]
+    return [item for result in results for item in result]
+
+
+def test_concurrent_autofield_allocation_never_repeats_a_key(on_mongodb):
+    def work(i: int) -> list[int]:
+        keys = [Team.objects.create(name=f"save-{i}-{n}").pk for n in range(30)]
+        created = Team.objects.bulk_create([Team(name=f"bulk-{i}-{n}") for n in range(15)])
+        return keys + [team.pk for team in created]
+
+    keys = in_threads(work)
+    assert all(isinstance(key, int) for key in keys)
+    assert len(keys) == len(set(keys)) == THREADS * 45
+    stored = dict(Team.objects.values_list("pk", "name"))
+    assert set(stored) == set(keys)
+    assert len(stored) == THREADS * 45
+
+
+def test_concurrent_upserts_of_one_key_leave_one_document(on_mongodb):
+    def work(i: int) -> list[bool]:
+        for n in range(25):
+            Token(key="shared", uses=i * 100 + n).save()
+            Team(id=4242, name=f"thread {i}").save()
+        return []
+
+    in_threads(work)
+    assert Token.objects.filter(key="shared").count() == 1
+    assert Team.objects.filter(pk=4242).count() == 1
+    # Counted on the raw collection too: no second document under the same _id.
+    assert connection.database[Token._meta.db_table].count_documents({"_id": "shared"}) == 1
+    last = Token.objects.get(key="shared").uses
+    assert last % 100 == 24  # the document holds one thread's last complete save
+
+
+@pytest.mark.django_db(transaction=True)
+def test_read_modify_write_with_a_version_field_loses_no_update(request):
+    """Each thread loads the account, adds 1 and saves; a stale save raises
+    ConflictError and is retried, so every increment lands exactly once.
+
+    OPEN on FerretDB v1 (found here, not fixed): it runs the version-conditional
+    upsert as a read then a write (a stale save can raise IntegrityError, or win).
+    mongomock (commands serialised per process) and MariaDB's conditional UPDATE
+    pass.
+    """
+    if connection.vendor == "sqlite":
+        pytest.skip("in-memory SQLite is one connection per thread; MariaDB covers SQL")
+    if connection.vendor == "mongodb" and not connection.is_embedded:
+        request.applymarker(pytest.mark.xfail(reason="version check is not atomic on FerretDB v1"))
+    account = Account.objects.create(owner="shared")
+    per_thread = 15
+
+    def work(i: int) -> list[int]:
+        conflicts = 0
+        for _ in range(per_thread):
+            while True:
+                current = Account.objects.get(pk=account.pk)
+                current.balance += 1
+                try:
+                    current.save()
+                    break
+                except ConflictError:
+                    conflicts += 1
+        return [conflicts]
+
+    conflicts = sum(in_threads(work))
+    stored = Account.objects.get(pk=account.pk)
+    assert stored.balance == THREADS * per_thread, f"lost updates ({conflicts} conflicts seen)"
+    assert stored.version == THREADS * per_thread + 1
