@@ -25,11 +25,12 @@ singlestore dialect uses the dialect's known facts, so ``sqlmigrate`` output and
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 
 import singlestoredb as Database
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, OperationalError
+from django.db import DataError, IntegrityError, OperationalError
 from django.db.backends import utils as backend_utils
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.asyncio import async_unsafe
@@ -63,6 +64,25 @@ django_conversions = {**conversions, FIELD_TYPE.TIME: backend_utils.typecast_tim
 server_version_re = _lazy_re_compile(r"(\d{1,2})\.(\d{1,2})\.(\d{1,2})")
 
 
+def _refuse_non_finite(args) -> None:
+    """Refuse NaN and infinity before they reach the driver.
+
+    SQL has no such FLOAT values: the driver either refuses NaN with a bare
+    ProgrammingError or renders ``-inf`` as ``-infe0``, which the server reads
+    as an unknown column name. A DataError naming the value is what a user
+    can act on, and nothing is sent.
+    """
+    if not args:
+        return
+    values = args.values() if isinstance(args, dict) else args
+    for value in values:
+        if type(value) is float and not math.isfinite(value):
+            raise DataError(
+                f"{value!r} cannot be stored in SingleStore or MySQL: SQL FLOAT/DOUBLE columns "
+                "have no NaN or infinity. Store NULL instead, or a finite sentinel value."
+            )
+
+
 class CursorWrapper:
     """The driver's cursor, with errors the server files under OperationalError
     that are integrity violations re-raised as IntegrityError (as Django's MySQL
@@ -79,6 +99,7 @@ class CursorWrapper:
         self.cursor = cursor
 
     def execute(self, query, args=None):
+        _refuse_non_finite(args)
         try:
             # args None: the query is sent as written (no % interpolation).
             return self.cursor.execute(query, args)
@@ -88,6 +109,8 @@ class CursorWrapper:
             raise
 
     def executemany(self, query, args):
+        for row in args or ():
+            _refuse_non_finite(row)
         try:
             return self.cursor.executemany(query, args)
         except Database.OperationalError as exc:
