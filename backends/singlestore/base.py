@@ -25,11 +25,12 @@ singlestore dialect uses the dialect's known facts, so ``sqlmigrate`` output and
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 
 import singlestoredb as Database
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, OperationalError
+from django.db import DataError, IntegrityError, OperationalError
 from django.db.backends import utils as backend_utils
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.asyncio import async_unsafe
@@ -63,6 +64,23 @@ django_conversions = {**conversions, FIELD_TYPE.TIME: backend_utils.typecast_tim
 server_version_re = _lazy_re_compile(r"(\d{1,2})\.(\d{1,2})\.(\d{1,2})")
 
 
+def refuse_non_finite(params) -> None:
+    """NaN and infinity have no FLOAT/DOUBLE representation on SingleStore or MySQL.
+
+    The driver would fail with a message about its own formatting (or send
+    broken SQL for infinity); say what is wrong instead, before anything is sent.
+    """
+    if not params or isinstance(params, dict):
+        return
+    for value in params:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise DataError(
+                f"{value!r} cannot be stored: SingleStore and MySQL FLOAT/DOUBLE columns "
+                "hold finite numbers only. Store None, or keep the value in a JSON field "
+                "as a string."
+            )
+
+
 class CursorWrapper:
     """The driver's cursor, with errors the server files under OperationalError
     that are integrity violations re-raised as IntegrityError (as Django's MySQL
@@ -79,6 +97,7 @@ class CursorWrapper:
         self.cursor = cursor
 
     def execute(self, query, args=None):
+        refuse_non_finite(args)
         try:
             # args None: the query is sent as written (no % interpolation).
             return self.cursor.execute(query, args)
@@ -88,6 +107,8 @@ class CursorWrapper:
             raise
 
     def executemany(self, query, args):
+        for row in args:
+            refuse_non_finite(row)
         try:
             return self.cursor.executemany(query, args)
         except Database.OperationalError as exc:
