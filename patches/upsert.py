@@ -13,8 +13,9 @@ loaded version): a stale save raises ``ConflictError`` and writes nothing.
 Django's own path is kept where its semantics differ from an upsert:
 ``force_insert`` (and new rows whose pk comes from a default), ``force_update``
 and ``update_fields`` (which must fail when the row is gone), values that are
-expressions (``F('n') + 1``), ``order_with_respect_to`` models, and models that
-ask for ``Meta.select_on_save``.
+expressions (``F('n') + 1``), ``order_with_respect_to`` models, models with a
+``GeneratedField`` (Django reads the computed values back), and models that ask
+for ``Meta.select_on_save``.
 """
 
 from django.db import connections
@@ -34,6 +35,9 @@ def _upsert_applies(instance, cls, raw, force_insert, force_update, update_field
     if force_insert or force_update or update_fields or meta.order_with_respect_to:
         return False
     if instance._meta.select_on_save:  # a proxy may ask for it; cls is the concrete model
+        return False
+    # Django refreshes GeneratedField values after its own INSERT/UPDATE.
+    if any(field.generated for field in meta.local_concrete_fields):
         return False
     if len(meta.pk_fields) != 1 or not instance._is_pk_set(meta):
         return False

@@ -312,9 +312,14 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 assignments.append(
                     f"SET SESSION TRANSACTION ISOLATION LEVEL {self.isolation_level.upper()}"
                 )
+            # AVG() and division keep 30 decimals instead of 4, so Avg() of integers
+            # gives the float Django's other backends give (4 / 3, not 1.3333).
+            assignments.append("SET SESSION div_precision_increment = 30")
         if assignments:
             with self.cursor() as cursor:
-                cursor.execute("; ".join(assignments))
+                # One statement each: the driver does not enable multi-statements.
+                for assignment in assignments:
+                    cursor.execute(assignment)
 
     @async_unsafe
     def create_cursor(self, name=None):

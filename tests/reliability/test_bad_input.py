@@ -207,17 +207,8 @@ CASES = [
 ]
 
 
-PACKET_LIMIT_CASES = {"document over 16 MiB", "bulk_create with one document over 16 MiB"}
-
-
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_bad_input(case: Case):
-    if case.name in PACKET_LIMIT_CASES and is_mariadb():
-        pytest.skip(
-            "MariaDB answers a statement over max_allowed_packet (16 MiB) with error 1153 "
-            "and closes the connection, which ends the test's transaction; the refusal is "
-            "the server's, not the backend's"
-        )
     Item.objects.create(name="$where", tags=[], meta={"s": "x"})
     before = sorted(Item.objects.values_list("pk", "name"))
     error = case.expected_error()
