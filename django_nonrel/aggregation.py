@@ -32,13 +32,13 @@ from django.db import NotSupportedError
 from django.db.models import Avg, Count, Max, Min, Sum
 from django.db.models.aggregates import Aggregate as DjangoAggregate
 from django.db.models.expressions import Col, OrderBy, Ref, Star, Value
-from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Lookup
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
 from django_nonrel.partials import Groups, Partial, add_group, dig, hashable
+from django_nonrel.paths import column_path
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery
 from django_nonrel.where import WhereBuilder
 
@@ -141,20 +141,14 @@ class AggregatePlanner:
         return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default, hops=hops)
 
     def _path(self, alias: str, source: Any) -> tuple[str, tuple[str | int, ...]]:
-        segments: list[str | int] = []
-        node = source
-        while not isinstance(node, Col):
-            segment = getattr(node, "nonrel_path_segment", None)
-            if segment is None and isinstance(node, KeyTransform):
-                segment = node.key_name
-            if segment is None:
-                raise _unsupported(
-                    f"The aggregate {alias!r} over {type(node).__name__}",
-                    "Aggregate over a model field, a path into one, or a related field.",
-                )
-            segments.append(segment)
-            node = node.lhs
-        return node.alias, (node.target.column, *reversed(segments))
+        col, segments = column_path(
+            source,
+            lambda node: _unsupported(
+                f"The aggregate {alias!r} over {type(node).__name__}",
+                "Aggregate over a model field, a path into one, or a related field.",
+            ),
+        )
+        return col.alias, (col.target.column, *segments)
 
     def _hops(self, alias: str, column_alias: str) -> tuple[Hop, ...]:
         hops: list[Hop] = []

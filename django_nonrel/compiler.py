@@ -40,7 +40,6 @@ from django.db.models.expressions import (
     Star,
     Value,
 )
-from django.db.models.fields.json import KeyTransform
 from django.db.models.query_utils import select_related_descend
 from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, LOUTER, MULTI, SINGLE
@@ -61,6 +60,7 @@ from django_nonrel.nulls import (
     check_required,
     not_null_fields,
 )
+from django_nonrel.paths import column_path
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.relations import (
     chain_to,
@@ -393,20 +393,14 @@ class NonrelCompiler(sql.SQLCompiler):
 
     def _selection_path(self, name: str, expr: Any) -> tuple[str, str, tuple[str | int, ...]]:
         """The table alias, stored column and document path a values() expression reads."""
-        segments: list[str | int] = []
-        node = expr
-        while not isinstance(node, Col):
-            segment = getattr(node, "nonrel_path_segment", None)
-            if segment is None and isinstance(node, KeyTransform):
-                segment = node.key_name
-            if segment is None:
-                raise _unsupported(
-                    f"values()/values_list() of {name!r} ({type(node).__name__})",
-                    "Select stored fields or paths into them, and compute in Python.",
-                )
-            segments.append(segment)
-            node = node.lhs
-        return node.alias, node.target.column, tuple(reversed(segments))
+        col, segments = column_path(
+            expr,
+            lambda node: _unsupported(
+                f"values()/values_list() of {name!r} ({type(node).__name__})",
+                "Select stored fields or paths into them, and compute in Python.",
+            ),
+        )
+        return col.alias, col.target.column, segments
 
     @property
     def selected_names(self) -> list[str]:
