@@ -12,6 +12,7 @@ Rows are documents; the model's primary-key column is stored as ``_id``.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -88,17 +89,15 @@ class MongoStore(DocumentStore):
         try:
             with self.connection.wrap_database_errors:
                 try:
-                    if self.connection.is_embedded:
-                        # mongomock has no locking: one command at a time per process,
-                        # so $inc, upserts and conditional updates are atomic as on a
-                        # server (threads otherwise got duplicate keys).
-                        with EMBEDDED_COMMANDS:
-                            result = command(*args, **kwargs)
-                    elif session is None:
+                    with contextlib.ExitStack() as scope:
+                        if self.connection.is_embedded:
+                            # mongomock has no locking: one command at a time per
+                            # process, so $inc, upserts and conditional updates are
+                            # atomic as on a server (threads otherwise got duplicate keys).
+                            scope.enter_context(EMBEDDED_COMMANDS)
+                        if session is not None:
+                            scope.enter_context(session.bind(end_session=False))
                         result = command(*args, **kwargs)
-                    else:
-                        with session.bind(end_session=False):
-                            result = command(*args, **kwargs)
                 except OperationFailure as error:
                     duplicate = _as_duplicate_key(error)
                     if duplicate is None:
