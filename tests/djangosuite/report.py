@@ -193,9 +193,15 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
         if "error" in declared:
             declared_text = f"the backend's declared skips could not be read: {declared['error']}"
         else:
+            written = (
+                f" ({declared['written']} written in features.py for this server, one list "
+                "for every supported Django release)"
+                if "written" in declared
+                else ""
+            )
             declared_text = (
-                f"declared by the backend: {declared['skips']} skip entries "
-                f"({declared['skip_reasons']} reasons), "
+                f"declared by the backend: {declared['skips']} skip entries applied "
+                f"({declared['skip_reasons']} reasons){written}, "
                 f"{declared['expected_failures']} expected-failure entries"
             )
         facts = [
@@ -253,7 +259,9 @@ def _render_declared(declared: dict) -> list[str]:
         return []
     total = sum(len(ids) for ids in entries["skips"].values()) + len(entries["expected_failures"])
     lines = [
-        f"Declared entries (each test id — module, class or method — counts once): **{total}**.",
+        "Declared entries applied to this run (each test id — module, class or method —",
+        "counts once; ids of other Django releases and ids inside a class or module skipped",
+        f"as a whole are not counted): **{total}**.",
         "",
         "| entries | reason |",
         "|---:|---|",
