@@ -152,6 +152,16 @@ def test_order_by_related_fields_with_slicing(library):
     assert list(by_country.values_list("title", flat=True)[:2]) == ["The Waves", "Nausea"]
 
 
+def test_order_by_an_unknown_related_field_names_the_choices_as_django_does(library):
+    # Users read the choices to fix a typo: foreign keys are offered by name and attname.
+    from django.core.exceptions import FieldError
+
+    with pytest.raises(FieldError, match="Choices are: .*mentor, mentor_id, name") as raised:
+        list(Novel.objects.order_by("writer__nickname"))
+    assert "'nickname'" in str(raised.value)
+    assert "publisher, publisher_id" in str(raised.value)
+
+
 def test_update_and_delete_filtered_across_relations(library):
     assert Novel.objects.filter(writer__publisher__name="Gallimard").update(pages=1) == 3
     assert sorted(Novel.objects.values_list("pages", flat=True)) == [1, 1, 1, 120]

@@ -191,7 +191,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         "Ordering by expressions and nulls_first/nulls_last is not supported yet.": {
             "ordering.tests.OrderingTests.test_order_by_case_when_constant_value",
             "ordering.tests.OrderingTests.test_default_ordering_by_f_expression",
-            "ordering.tests.OrderingTests.test_default_ordering_override_unknown_field",
             "ordering.tests.OrderingTests.test_order_by_f_expression_duplicates",
             "ordering.tests.OrderingTests.test_order_by_nulls_first",
             "ordering.tests.OrderingTests.test_order_by_nulls_last",
