@@ -548,6 +548,14 @@ class WhereBuilder:
                 f"A queryset as the value of {lookup.lookup_name!r} is not supported on "
                 "this backend; use __in=queryset, or evaluate the queryset first."
             )
+        db_rhs = getattr(query, "_db", None)
+        if lookup.lookup_name == "in" and db_rhs is not None and db_rhs != self.connection.alias:
+            # Django's own check (lookups.In.process_rhs): run anywhere else, the inner
+            # queryset would silently read another database's rows.
+            raise ValueError(
+                "Subqueries aren't allowed across different databases. Force the "
+                "inner query to be evaluated using `list(inner_query)`."
+            )
         values = self.resolve_subquery(query)
         if lookup.lookup_name == "exact":
             if len(values) > 1:

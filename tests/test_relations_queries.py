@@ -162,6 +162,13 @@ def test_order_by_an_unknown_related_field_names_the_choices_as_django_does(libr
     assert "publisher, publisher_id" in str(raised.value)
 
 
+def test_a_queryset_of_another_database_is_refused_as_in_django(library):
+    # Run where it belongs, the inner queryset would match keys of unrelated rows.
+    inner = Writer.objects.using("sqlite").values("pk")
+    with pytest.raises(ValueError, match="Subqueries aren't allowed across different databases"):
+        list(Novel.objects.filter(writer__in=inner))
+
+
 def test_update_and_delete_filtered_across_relations(library):
     assert Novel.objects.filter(writer__publisher__name="Gallimard").update(pages=1) == 3
     assert sorted(Novel.objects.values_list("pages", flat=True)) == [1, 1, 1, 120]

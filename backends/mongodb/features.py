@@ -191,7 +191,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         "Ordering by expressions and nulls_first/nulls_last is not supported yet.": {
             "ordering.tests.OrderingTests.test_order_by_case_when_constant_value",
             "ordering.tests.OrderingTests.test_default_ordering_by_f_expression",
-            "ordering.tests.OrderingTests.test_order_by_f_expression_duplicates",
             "ordering.tests.OrderingTests.test_order_by_nulls_first",
             "ordering.tests.OrderingTests.test_order_by_nulls_last",
         },
@@ -281,18 +280,13 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "lookup.tests.LookupTests.test_in_keeps_value_ordering",
             "lookup.tests.LookupTests.test_textfield_exact_null",
             "model_fields.test_jsonfield.TestQuerying.test_key_sql_injection_escape",
+            "ordering.tests.OrderingTests.test_order_by_f_expression_duplicates",
         },
         (
             "MongoDB without a replica set has no transactions; the test expects a broken- "
             "transaction error."
         ): {
             "basic.tests.SelectOnSaveTests.test_select_on_save_lying_update",
-        },
-        (
-            "A queryset value from another database is run there first instead of raising "
-            "ValueError."
-        ): {
-            "lookup.tests.LookupTests.test_in_different_database",
         },
         (
             "Runs SQL through connection.cursor() (parameter escaping, connection health checks "
