@@ -219,7 +219,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "model_fields.test_jsonfield.JSONNullTests.test_key_in",
             "model_fields.test_jsonfield.JSONNullTests.test_filter",
             "model_fields.test_jsonfield.JSONExactNoneDeprecationTests.test_filter",
-            "model_fields.test_jsonfield.JSONFieldTests.test_db_check_constraints",
             "model_fields.test_jsonfield.TestQuerying.test_contained_by_unsupported",
             "model_fields.test_jsonfield.TestQuerying.test_contains_unsupported",
             "model_fields.test_jsonfield.TestQuerying.test_has_key_number",

@@ -28,6 +28,7 @@ from typing import Any
 
 from bson.decimal128 import Decimal128
 from django.conf import settings
+from django.db import DataError
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from django.utils.dateparse import parse_time
@@ -111,7 +112,14 @@ class DatabaseOperations(BaseDatabaseOperations):
     def adapt_json_value(self, value, encoder):
         # Round-trip through JSON: values that are not JSON fail with Django's TypeError
         # (as on SQL backends), and an encoder's custom types become plain data.
-        return json.loads(json.dumps(value, cls=encoder))
+        text = json.dumps(value, cls=encoder)
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            # A faulty encoder: SQL databases refuse such text with a DataError or a
+            # check-constraint error, and so does this backend rather than a bare
+            # JSONDecodeError from deep inside a save.
+            raise DataError(f"The JSON encoder {encoder!r} produced invalid JSON: {exc}") from exc
 
     def adapt_ipaddressfield_value(self, value):
         return value or None
