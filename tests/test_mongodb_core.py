@@ -108,3 +108,13 @@ def test_a_json_encoder_producing_invalid_json_is_a_data_error_and_writes_nothin
     with faulty, pytest.raises(DataError, match="produced invalid JSON"):
         Book.objects.create(title="Broken", author=author, data={"a": 1})
     assert not Book.objects.filter(title="Broken").exists()
+
+
+def test_json_containment_is_refused_as_on_django_backends_without_it():
+    # Read as a text search, a dict value would silently match nothing.
+    author = Author.objects.create(name="Ann")
+    Book.objects.create(title="Tagged", author=author, data={"tags": {"a": 1}})
+    for lookup in ("data__contains", "data__contained_by"):
+        with pytest.raises(NotSupportedError, match="lookup is not supported on this database"):
+            list(Book.objects.filter(**{lookup: {"tags": {"a": 1}}}))
+    assert Book.objects.filter(data__tags__a=1).count() == 1

@@ -213,14 +213,13 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         },
         (
             "JSONField on MongoDB: a missing key and a JSON null both match null lookups, and "
-            "contained_by is not supported."
+            "key lookups and ordering by keys follow MongoDB's matching of arrays and sort "
+            "order of mixed types, not SQL's JSON functions."
         ): {
             "model_fields.test_jsonfield.JSONNullTests.test_filter_in",
             "model_fields.test_jsonfield.JSONNullTests.test_key_in",
             "model_fields.test_jsonfield.JSONNullTests.test_filter",
             "model_fields.test_jsonfield.JSONExactNoneDeprecationTests.test_filter",
-            "model_fields.test_jsonfield.TestQuerying.test_contained_by_unsupported",
-            "model_fields.test_jsonfield.TestQuerying.test_contains_unsupported",
             "model_fields.test_jsonfield.TestQuerying.test_has_key_number",
             "model_fields.test_jsonfield.TestQuerying.test_icontains",
             "model_fields.test_jsonfield.TestQuerying.test_isnull_key",
