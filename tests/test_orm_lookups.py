@@ -80,3 +80,36 @@ def test_chained_filters_and_empty_in(people):
     assert names(Author.objects.filter(age__gt=20).filter(name__icontains="b")) == ["Bob", "albert"]
     assert list(Author.objects.filter(name__in=[])) == []
     assert names(Author.objects.filter(Q(name__in=[]) | Q(name="Bob"))) == ["Bob"]
+
+
+def test_date_of_a_datetime_is_the_day_in_the_current_time_zone(settings):
+    # Django's own semantics on every backend; on MongoDB a range of instants, which
+    # every server runs (FerretDB has no $expr date operators) and an index can serve.
+    from django.utils import timezone
+
+    from tests.orm.models import Book
+
+    settings.TIME_ZONE = "America/Vancouver"
+    author = Author.objects.create(name="Ann")
+    zone = timezone.get_fixed_timezone(-7 * 60)  # Vancouver in March 2014 (PDT)
+    morning = Book.objects.create(
+        title="morning", author=author, published=datetime.datetime(2014, 3, 12, 10, tzinfo=zone)
+    )
+    evening = Book.objects.create(  # already 13 March in UTC
+        title="evening", author=author, published=datetime.datetime(2014, 3, 12, 21, tzinfo=zone)
+    )
+    Book.objects.create(title="undated", author=author, published=None)
+    day = datetime.date(2014, 3, 12)
+    with timezone.override("America/Vancouver"):
+        assert set(Book.objects.filter(published__date=day)) == {morning, evening}
+        assert list(Book.objects.filter(published__date__gt=day)) == []
+        assert set(Book.objects.filter(published__date__lte=day)) == {morning, evening}
+        assert set(Book.objects.filter(published__date__in=[day, None])) == {morning, evening}
+        span = (day, day + datetime.timedelta(days=1))
+        assert Book.objects.filter(published__date__range=span).count() == 2
+        assert list(Book.objects.exclude(published__date=day)) == list(
+            Book.objects.filter(title="undated")
+        )
+    with timezone.override("UTC"):
+        assert list(Book.objects.filter(published__date=day)) == [morning]
+        assert list(Book.objects.filter(published__date__gt=day)) == [evening]

@@ -197,10 +197,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         "order_by('?') has no portable MongoDB equivalent.": {
             "ordering.tests.OrderingTests.test_random_ordering",
         },
-        "__date and __time of a datetime are not supported yet; filter on a datetime range.": {
-            "model_fields.test_datetimefield.DateTimeFieldTests.test_lookup_date_with_use_tz",
-            "model_fields.test_datetimefield.DateTimeFieldTests.test_lookup_date_without_use_tz",
-        },
         "TimeField values are stored as text: hour/minute/second lookups are refused.": {
             "lookup.test_timefield.TimeFieldLookupTests",  # every test in it
         },

@@ -64,13 +64,19 @@ class FilterTranslator:
     time zone and storage form). ``time_zone(field)`` is the zone name ``$expr``
     date operators extract parts of that field in (None: as stored);
     ``date_parts`` says whether the server has those operators at all.
+    ``day_bounds(day, field)`` returns the stored [first, last] instants of a
+    calendar day for a datetime field: ``__date`` lookups become ranges, which
+    every server runs (and an index serves).
     """
 
-    def __init__(self, pk_column: str, year_bounds, time_zone, date_parts: bool = True) -> None:
+    def __init__(
+        self, pk_column: str, year_bounds, time_zone, date_parts: bool = True, day_bounds=None
+    ) -> None:
         self.pk_column = pk_column
         self.date_parts = date_parts
         self.year_bounds = year_bounds
         self.time_zone = time_zone
+        self.day_bounds = day_bounds
 
     def translate(self, node: Node | Leaf) -> dict[str, Any]:
         """The documents for which ``node`` is true."""
@@ -114,6 +120,8 @@ class FilterTranslator:
             return self._length(path, leaf.compare, leaf.value)
         if leaf.transform == "year":
             return self._year(path, leaf)
+        if leaf.transform == "date" and self._is_datetime(leaf.field) and self.day_bounds:
+            return self._date(path, leaf)
         if leaf.transform is not None:
             return self._date_part(path, leaf)
         if leaf.lookup in KEY_LOOKUPS:
@@ -215,6 +223,42 @@ class FilterTranslator:
         if compare not in ("exact", "gt", "gte", "lt", "lte"):
             raise NotSupportedError(f"year__{compare} is not supported on MongoDB.")
         first, last = self.year_bounds(year, leaf.field)
+        return {
+            path: {
+                "exact": {"$gte": first, "$lte": last},
+                "gt": {"$gt": last},
+                "gte": {"$gte": first},
+                "lt": {"$lt": first},
+                "lte": {"$lte": last},
+            }[compare]
+        }
+
+    @staticmethod
+    def _is_datetime(field) -> bool:
+        return field is not None and field.get_internal_type() == "DateTimeField"
+
+    def _date(self, path: str, leaf: Leaf) -> dict[str, Any]:
+        """``datetime__date`` as a range of instants (the day in the current time zone)."""
+        compare, value = leaf.compare, leaf.value
+
+        def bounds(day: Any) -> list[Any]:
+            if isinstance(day, datetime.datetime):
+                day = day.date()  # a date arrives adapted to midnight for storage
+            return self.day_bounds(day, leaf.field)
+
+        if compare == "in":
+            days = [day for day in value if day is not None]
+            ranges = [bounds(day) for day in days]
+            if not ranges:
+                return dict(MATCH_NONE)
+            return {"$or": [{path: {"$gte": first, "$lte": last}} for first, last in ranges]}
+        if compare == "range":
+            return {path: {"$gte": bounds(value[0])[0], "$lte": bounds(value[1])[1]}}
+        if compare not in ("exact", "gt", "gte", "lt", "lte"):
+            raise NotSupportedError(f"date__{compare} is not supported on MongoDB.")
+        if value is None:
+            raise NotSupportedError("Compare a date to a date; use isnull for missing values.")
+        first, last = bounds(value)
         return {
             path: {
                 "exact": {"$gte": first, "$lte": last},

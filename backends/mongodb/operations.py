@@ -201,6 +201,16 @@ class DatabaseOperations(BaseDatabaseOperations):
             return self.year_lookup_bounds_for_datetime_field(year)
         return self.year_lookup_bounds_for_date_field(year)
 
+    def day_bounds(self, day: datetime.date, field) -> list[Any]:
+        """Stored [first, last] instants of ``day`` for a datetime field: the day in the
+        current time zone with USE_TZ (as SQL backends read ``__date``), else as stored."""
+        first = datetime.datetime.combine(day, datetime.time.min)
+        last = datetime.datetime.combine(day, datetime.time.max)
+        if settings.USE_TZ:
+            zone = timezone.get_current_timezone()
+            first, last = timezone.make_aware(first, zone), timezone.make_aware(last, zone)
+        return [self.adapt_datetimefield_value(first), self.adapt_datetimefield_value(last)]
+
     def time_zone_for(self, field) -> str | None:
         """The zone date parts of ``field`` are extracted in (datetimes only, with USE_TZ)."""
         if settings.USE_TZ and field is not None and field.get_internal_type() == "DateTimeField":

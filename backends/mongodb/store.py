@@ -105,6 +105,7 @@ class MongoStore(DocumentStore):
             connection.ops.year_bounds,
             connection.ops.time_zone_for,
             date_parts=connection.features.supports_date_part_expressions,
+            day_bounds=connection.ops.day_bounds,
         )
 
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:
