@@ -113,3 +113,32 @@ def test_date_of_a_datetime_is_the_day_in_the_current_time_zone(settings):
     with timezone.override("UTC"):
         assert list(Book.objects.filter(published__date=day)) == [morning]
         assert list(Book.objects.filter(published__date__gt=day)) == [evening]
+
+
+def test_hour_minute_second_of_a_time():
+    from tests.orm.models import Alarm
+
+    Alarm.objects.create(desc="early", time=datetime.time(5, 30))
+    Alarm.objects.create(desc="late", time=datetime.time(10, 0))
+    Alarm.objects.create(desc="precise", time=datetime.time(12, 34, 56, 789000))
+    Alarm.objects.create(desc="unset", time=None)
+
+    def descs(**lookup):
+        return sorted(alarm.desc for alarm in Alarm.objects.filter(**lookup))
+
+    assert descs(time__hour=5) == ["early"]
+    assert descs(time__minute=30) == ["early"]
+    assert descs(time__second=56) == ["precise"]
+    assert descs(time__minute=0) == ["late"]
+    assert descs(time__hour__in=[10, 12]) == ["late", "precise"]
+    assert descs(time__hour__gt=5) == ["late", "precise"]
+    assert descs(time__hour__gte=10) == ["late", "precise"]
+    assert descs(time__hour__lt=10) == ["early"]
+    assert descs(time__hour__lte=10) == ["early", "late"]
+    assert descs(time__second=99) == []
+    # exclude() keeps the row without a time, as Django's SQL does.
+    assert sorted(a.desc for a in Alarm.objects.exclude(time__hour=5)) == [
+        "late",
+        "precise",
+        "unset",
+    ]

@@ -197,9 +197,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         "order_by('?') has no portable MongoDB equivalent.": {
             "ordering.tests.OrderingTests.test_random_ordering",
         },
-        "TimeField values are stored as text: hour/minute/second lookups are refused.": {
-            "lookup.test_timefield.TimeFieldLookupTests",  # every test in it
-        },
         (
             "Keys containing '.' or starting with '$' cannot be MongoDB paths; such lookups are "
             "refused."

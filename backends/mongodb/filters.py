@@ -269,11 +269,45 @@ class FilterTranslator:
             }[compare]
         }
 
+    def _time_part(self, path: str, leaf: Leaf) -> dict[str, Any] | None:
+        """hour/minute/second of a TimeField, stored as ``HH:MM:SS.ffffff`` text.
+
+        Equality (and ``in``) matches the digits at the part's place; the hour also
+        orders, since zero-padded text sorts like the time. None: not expressible.
+        """
+        place = {"hour": "^", "minute": r"^\d\d:", "second": r"^\d\d:\d\d:"}.get(leaf.transform)
+        if place is None:
+            return None
+        if leaf.compare in ("exact", "in"):
+            values = leaf.value if leaf.compare == "in" else [leaf.value]
+            tests = [
+                {path: {"$regex": f"{place}{value:02d}[:.]"}}
+                for value in values
+                if isinstance(value, int) and 0 <= value <= 59
+            ]
+            if not tests:
+                return dict(MATCH_NONE)
+            return tests[0] if len(tests) == 1 else {"$or": tests}
+        if leaf.transform == "hour" and leaf.compare in COMPARISONS:
+            hour = leaf.value
+            if not isinstance(hour, int):
+                return None
+            # "HH:" bounds: every stored time of hour h sorts in ["hh:", "(h+1):").
+            at, after = f"{hour:02d}:", f"{hour + 1:02d}:"
+            bound = {"gt": ("$gte", after), "gte": ("$gte", at), "lt": ("$lt", at)}
+            operator, text = bound.get(leaf.compare, ("$lt", after))
+            return {path: {operator: text}}  # text bounds match text only, never null
+        return None
+
     def _date_part(self, path: str, leaf: Leaf) -> dict[str, Any]:
         if leaf.field is not None and leaf.field.get_internal_type() == "TimeField":
+            found = self._time_part(path, leaf)
+            if found is not None:
+                return found
             raise NotSupportedError(
-                f"{leaf.transform} lookups on a TimeField are not supported on MongoDB "
-                "(times are stored as text); filter on a range of times instead."
+                f"{leaf.transform}__{leaf.compare} on a TimeField is not supported on MongoDB "
+                "(times are stored as text: hour, minute and second support exact and in, "
+                "the hour also gt/gte/lt/lte); filter on a range of times instead."
             )
         operator = DATE_OPERATORS.get(leaf.transform)
         if operator is not None and not self.date_parts:
