@@ -148,7 +148,7 @@ def render(data: dict) -> str:
         "nox -s djangosuite-5.2 -- --backend sqlite --backend sqlite_overlay --apps core",
         "nox -s djangosuite-5.2 -- --backend mongodb --apps mongodb-single-table",
         "nox -s djangosuite-5.2 -- --backend mongodb --apps mongodb-official "
-        "--timeout 120 --resume",
+        "--timeout 300 --require-mongodb-server",
         "nox -s djangosuite-6.1 -- --backend sqlite --backend sqlite_overlay --apps core",
         "nox -s djangosuite-5.2 -- --backend singlestore --apps core",
         "nox -s djangosuite-6.1 -- --backend singlestore --apps core",
@@ -156,7 +156,11 @@ def render(data: dict) -> str:
         "",
         "or, in an environment with Django and this checkout installed,",
         "`python -m tests.djangosuite --help`. Full outputs are kept in",
-        "`.cache/djangosuite/TARGET/VERSION/APP.log`.",
+        "`.cache/djangosuite/TARGET/VERSION/APP.log`. A long run can be split over",
+        "processes: each `python -m tests.servers --ferretdb -- python -m tests.djangosuite",
+        "... --apps APP ... --docs DIR --logs DIR` starts its own FerretDB (two runs never",
+        "share a test database) and writes its own report; the entries are then merged",
+        "by app (each keeps its `measured` date).",
         "",
     ]
     invariant = data.get("overlay_invariant", {})
@@ -303,7 +307,7 @@ AREAS = (
     (
         "relations: filters/values/ordering across relations, select_related, M2M reads, "
         "multi-table inheritance",
-        "relation support (branch rel; apps measured before it merged show more)",
+        "the relation shapes still refused (see the causes below)",
         re.compile(
             r"needs a JOIN|select_related\(\)|across a relation|Multi-table inheritance|"
             r"prefetch_related"
@@ -326,7 +330,7 @@ AREAS = (
     ),
     (
         "aggregation and annotations",
-        "more aggregation shapes (branch agg; apps measured before it merged show more)",
+        "more aggregation shapes (expressions inside aggregates, Coalesce, Case)",
         re.compile(r"annotation|[Aa]ggregate|values\(\)\.annotate|Ordering by the annotation"),
     ),
     (
