@@ -204,7 +204,8 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
                 else ""
             )
             declared_text = (
-                f"declared by the backend: {declared['skips']} skip entries applied "
+                f"declared by the backend: {declared['skips']} skip entries"
+                f"{' applied' if 'written' in declared else ''} "
                 f"({declared['skip_reasons']} reasons){written}, "
                 f"{declared['expected_failures']} expected-failure entries"
             )
@@ -220,6 +221,8 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
             f"Command: `{about['nox']}` (or `{about['command']}`)",
             "",
         ]
+        if about.get("note"):  # how a run split over processes was put together
+            lines += [about["note"], ""]
     lines += [
         "| app | " + " | ".join(TITLES.values()) + " | seconds | status | measured |",
         "|---|" + "---:|" * (len(TITLES) + 1) + "---|---|",
@@ -262,10 +265,19 @@ def _render_declared(declared: dict) -> list[str]:
     if not entries:
         return []
     total = sum(len(ids) for ids in entries["skips"].values()) + len(entries["expected_failures"])
+    if "written" in declared:
+        heading = [
+            "Declared entries applied to this run (each test id — module, class or method —",
+            "counts once; ids of other Django releases and ids inside a class or module",
+            f"skipped as a whole are not counted): **{total}**; written in `features.py` for",
+            f"this server: {declared['written']}.",
+        ]
+    else:  # recorded before the harness told the two apart
+        heading = [
+            f"Declared entries (each test id — module, class or method — counts once): **{total}**."
+        ]
     lines = [
-        "Declared entries applied to this run (each test id — module, class or method —",
-        "counts once; ids of other Django releases and ids inside a class or module skipped",
-        f"as a whole are not counted): **{total}**.",
+        *heading,
         "",
         "| entries | reason |",
         "|---:|---|",
