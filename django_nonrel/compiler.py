@@ -44,7 +44,7 @@ from django.db.models.query_utils import select_related_descend
 from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, LOUTER, MULTI, SINGLE
 from django.db.models.sql.datastructures import Join
-from django.db.models.sql.query import Query
+from django.db.models.sql.query import Query, get_field_names_from_opts
 
 from django_nonrel import literal_check
 from django_nonrel.aggregation import (
@@ -273,7 +273,8 @@ class NonrelCompiler(sql.SQLCompiler):
             try:
                 field = field or opts.get_field(name)
             except FieldDoesNotExist:
-                names = sorted(f.name for f in opts.get_fields())
+                # The same choices as Django's own message (names and attnames).
+                names = sorted(get_field_names_from_opts(opts))
                 raise FieldError(
                     f"Cannot resolve keyword {name!r} into field. Choices are: {', '.join(names)}."
                 ) from None

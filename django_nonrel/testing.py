@@ -36,3 +36,21 @@ def existing_test_ids(ids: Iterable[str]) -> set[str]:
             kept.add(test_id)
             break
     return kept
+
+
+def without_covered_ids(skips: dict[str, set[str]]) -> dict[str, set[str]]:
+    """``skips`` without the ids that an id of a module or class skipped as a whole covers.
+
+    A backend may skip a whole class on one server (e.g. its test data cannot be
+    stored there) and single methods of that class for other reasons on every
+    server. Where the class is skipped, those method entries change nothing: the
+    runner reports the class's reason for each of its tests. Counting them would
+    count the same skipped tests twice.
+    """
+    every_id = {test_id for ids in skips.values() for test_id in ids}
+
+    def covered(test_id: str) -> bool:
+        parts = test_id.split(".")
+        return any(".".join(parts[:end]) in every_id for end in range(1, len(parts)))
+
+    return {reason: {i for i in ids if not covered(i)} for reason, ids in skips.items()}

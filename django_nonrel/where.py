@@ -28,7 +28,7 @@ from django.core.exceptions import FullResultSet
 from django.db import NotSupportedError
 from django.db.models import Field, ForeignObjectRel
 from django.db.models.expressions import Col, ColPairs, Exists, ExpressionList, Value
-from django.db.models.fields.json import KeyTransform
+from django.db.models.fields.json import ContainedBy, DataContains, KeyTransform
 from django.db.models.functions import Extract, TruncDate, TruncTime
 from django.db.models.lookups import (
     FieldGetDbPrepValueMixin,
@@ -344,6 +344,15 @@ class WhereBuilder:
         return self._on_alias(outer_col.alias, result)
 
     def _build_leaf(self, lookup: Lookup, path, transform, column_field) -> Filter:
+        if isinstance(lookup, (DataContains, ContainedBy)) and not (
+            self.connection.features.supports_json_field_contains
+        ):
+            # Django's own refusal (and message) on backends without JSON containment;
+            # read as a text "contains", a dict value would silently match nothing.
+            raise NotSupportedError(
+                f"{lookup.lookup_name} lookup is not supported on this database backend. "
+                "Filter on the keys instead (field__key=value)."
+            )
         constant = self._out_of_range(lookup)
         if constant is not None:
             return constant
@@ -547,6 +556,14 @@ class WhereBuilder:
             raise NotSupportedError(
                 f"A queryset as the value of {lookup.lookup_name!r} is not supported on "
                 "this backend; use __in=queryset, or evaluate the queryset first."
+            )
+        db_rhs = getattr(query, "_db", None)
+        if lookup.lookup_name == "in" and db_rhs is not None and db_rhs != self.connection.alias:
+            # Django's own check (lookups.In.process_rhs): run anywhere else, the inner
+            # queryset would silently read another database's rows.
+            raise ValueError(
+                "Subqueries aren't allowed across different databases. Force the "
+                "inner query to be evaluated using `list(inner_query)`."
             )
         values = self.resolve_subquery(query)
         if lookup.lookup_name == "exact":

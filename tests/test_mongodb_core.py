@@ -93,3 +93,28 @@ def test_integer_keys_follow_explicit_keys():
 def test_str_of_query_shows_the_command():
     text = str(Author.objects.filter(name__startswith="A").order_by("-age").query)
     assert "find(" in text and "$regex" in text and "('age', -1)" in text
+
+
+def test_a_json_encoder_producing_invalid_json_is_a_data_error_and_writes_nothing():
+    # SQL databases refuse such text (DataError or a JSON check constraint); a bare
+    # JSONDecodeError would not be caught by code handling database errors.
+    import json
+    from unittest import mock
+
+    from django.db import DataError
+
+    author = Author.objects.create(name="Ann")
+    faulty = mock.patch.object(json.JSONEncoder, "encode", return_value="{@!not json")
+    with faulty, pytest.raises(DataError, match="produced invalid JSON"):
+        Book.objects.create(title="Broken", author=author, data={"a": 1})
+    assert not Book.objects.filter(title="Broken").exists()
+
+
+def test_json_containment_is_refused_as_on_django_backends_without_it():
+    # Read as a text search, a dict value would silently match nothing.
+    author = Author.objects.create(name="Ann")
+    Book.objects.create(title="Tagged", author=author, data={"tags": {"a": 1}})
+    for lookup in ("data__contains", "data__contained_by"):
+        with pytest.raises(NotSupportedError, match="lookup is not supported on this database"):
+            list(Book.objects.filter(**{lookup: {"tags": {"a": 1}}}))
+    assert Book.objects.filter(data__tags__a=1).count() == 1

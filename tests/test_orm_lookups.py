@@ -80,3 +80,65 @@ def test_chained_filters_and_empty_in(people):
     assert names(Author.objects.filter(age__gt=20).filter(name__icontains="b")) == ["Bob", "albert"]
     assert list(Author.objects.filter(name__in=[])) == []
     assert names(Author.objects.filter(Q(name__in=[]) | Q(name="Bob"))) == ["Bob"]
+
+
+def test_date_of_a_datetime_is_the_day_in_the_current_time_zone(settings):
+    # Django's own semantics on every backend; on MongoDB a range of instants, which
+    # every server runs (FerretDB has no $expr date operators) and an index can serve.
+    from django.utils import timezone
+
+    from tests.orm.models import Book
+
+    settings.TIME_ZONE = "America/Vancouver"
+    author = Author.objects.create(name="Ann")
+    zone = timezone.get_fixed_timezone(-7 * 60)  # Vancouver in March 2014 (PDT)
+    morning = Book.objects.create(
+        title="morning", author=author, published=datetime.datetime(2014, 3, 12, 10, tzinfo=zone)
+    )
+    evening = Book.objects.create(  # already 13 March in UTC
+        title="evening", author=author, published=datetime.datetime(2014, 3, 12, 21, tzinfo=zone)
+    )
+    Book.objects.create(title="undated", author=author, published=None)
+    day = datetime.date(2014, 3, 12)
+    with timezone.override("America/Vancouver"):
+        assert set(Book.objects.filter(published__date=day)) == {morning, evening}
+        assert list(Book.objects.filter(published__date__gt=day)) == []
+        assert set(Book.objects.filter(published__date__lte=day)) == {morning, evening}
+        assert set(Book.objects.filter(published__date__in=[day, None])) == {morning, evening}
+        span = (day, day + datetime.timedelta(days=1))
+        assert Book.objects.filter(published__date__range=span).count() == 2
+        assert list(Book.objects.exclude(published__date=day)) == list(
+            Book.objects.filter(title="undated")
+        )
+    with timezone.override("UTC"):
+        assert list(Book.objects.filter(published__date=day)) == [morning]
+        assert list(Book.objects.filter(published__date__gt=day)) == [evening]
+
+
+def test_hour_minute_second_of_a_time():
+    from tests.orm.models import Alarm
+
+    Alarm.objects.create(desc="early", time=datetime.time(5, 30))
+    Alarm.objects.create(desc="late", time=datetime.time(10, 0))
+    Alarm.objects.create(desc="precise", time=datetime.time(12, 34, 56, 789000))
+    Alarm.objects.create(desc="unset", time=None)
+
+    def descs(**lookup):
+        return sorted(alarm.desc for alarm in Alarm.objects.filter(**lookup))
+
+    assert descs(time__hour=5) == ["early"]
+    assert descs(time__minute=30) == ["early"]
+    assert descs(time__second=56) == ["precise"]
+    assert descs(time__minute=0) == ["late"]
+    assert descs(time__hour__in=[10, 12]) == ["late", "precise"]
+    assert descs(time__hour__gt=5) == ["late", "precise"]
+    assert descs(time__hour__gte=10) == ["late", "precise"]
+    assert descs(time__hour__lt=10) == ["early"]
+    assert descs(time__hour__lte=10) == ["early", "late"]
+    assert descs(time__second=99) == []
+    # exclude() keeps the row without a time, as Django's SQL does.
+    assert sorted(a.desc for a in Alarm.objects.exclude(time__hour=5)) == [
+        "late",
+        "precise",
+        "unset",
+    ]

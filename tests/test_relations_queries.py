@@ -152,6 +152,23 @@ def test_order_by_related_fields_with_slicing(library):
     assert list(by_country.values_list("title", flat=True)[:2]) == ["The Waves", "Nausea"]
 
 
+def test_order_by_an_unknown_related_field_names_the_choices_as_django_does(library):
+    # Users read the choices to fix a typo: foreign keys are offered by name and attname.
+    from django.core.exceptions import FieldError
+
+    with pytest.raises(FieldError, match="Choices are: .*mentor, mentor_id, name") as raised:
+        list(Novel.objects.order_by("writer__nickname"))
+    assert "'nickname'" in str(raised.value)
+    assert "publisher, publisher_id" in str(raised.value)
+
+
+def test_a_queryset_of_another_database_is_refused_as_in_django(library):
+    # Run where it belongs, the inner queryset would match keys of unrelated rows.
+    inner = Writer.objects.using("sqlite").values("pk")
+    with pytest.raises(ValueError, match="Subqueries aren't allowed across different databases"):
+        list(Novel.objects.filter(writer__in=inner))
+
+
 def test_update_and_delete_filtered_across_relations(library):
     assert Novel.objects.filter(writer__publisher__name="Gallimard").update(pages=1) == 3
     assert sorted(Novel.objects.values_list("pages", flat=True)) == [1, 1, 1, 120]

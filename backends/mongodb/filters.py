@@ -66,6 +66,9 @@ class FilterTranslator:
     ``date_parts`` says whether the server has those operators at all;
     ``null_parents`` spells out that a path under a null value is null (for
     mongomock, which does not match ``{"a.b": null}`` when ``a`` is null).
+    ``day_bounds(day, field)`` returns the stored [first, last] instants of a
+    calendar day for a datetime field: ``__date`` lookups become ranges, which
+    every server runs (and an index serves).
     """
 
     def __init__(
@@ -75,12 +78,14 @@ class FilterTranslator:
         time_zone,
         date_parts: bool = True,
         null_parents: bool = False,
+        day_bounds=None,
     ) -> None:
         self.pk_column = pk_column
         self.null_parents = null_parents
         self.date_parts = date_parts
         self.year_bounds = year_bounds
         self.time_zone = time_zone
+        self.day_bounds = day_bounds
 
     def translate(self, node: Node | Leaf) -> dict[str, Any]:
         """The documents for which ``node`` is true."""
@@ -124,6 +129,8 @@ class FilterTranslator:
             return self._length(path, leaf.compare, leaf.value)
         if leaf.transform == "year":
             return self._year(path, leaf)
+        if leaf.transform == "date" and self._is_datetime(leaf.field) and self.day_bounds:
+            return self._date(path, leaf)
         if leaf.transform is not None:
             return self._date_part(path, leaf)
         if leaf.lookup in KEY_LOOKUPS:
@@ -246,11 +253,81 @@ class FilterTranslator:
             }[compare]
         }
 
+    @staticmethod
+    def _is_datetime(field) -> bool:
+        return field is not None and field.get_internal_type() == "DateTimeField"
+
+    def _date(self, path: str, leaf: Leaf) -> dict[str, Any]:
+        """``datetime__date`` as a range of instants (the day in the current time zone)."""
+        compare, value = leaf.compare, leaf.value
+
+        def bounds(day: Any) -> list[Any]:
+            if isinstance(day, datetime.datetime):
+                day = day.date()  # a date arrives adapted to midnight for storage
+            return self.day_bounds(day, leaf.field)
+
+        if compare == "in":
+            days = [day for day in value if day is not None]
+            ranges = [bounds(day) for day in days]
+            if not ranges:
+                return dict(MATCH_NONE)
+            return {"$or": [{path: {"$gte": first, "$lte": last}} for first, last in ranges]}
+        if compare == "range":
+            return {path: {"$gte": bounds(value[0])[0], "$lte": bounds(value[1])[1]}}
+        if compare not in ("exact", "gt", "gte", "lt", "lte"):
+            raise NotSupportedError(f"date__{compare} is not supported on MongoDB.")
+        if value is None:
+            raise NotSupportedError("Compare a date to a date; use isnull for missing values.")
+        first, last = bounds(value)
+        return {
+            path: {
+                "exact": {"$gte": first, "$lte": last},
+                "gt": {"$gt": last},
+                "gte": {"$gte": first},
+                "lt": {"$lt": first},
+                "lte": {"$lte": last},
+            }[compare]
+        }
+
+    def _time_part(self, path: str, leaf: Leaf) -> dict[str, Any] | None:
+        """hour/minute/second of a TimeField, stored as ``HH:MM:SS.ffffff`` text.
+
+        Equality (and ``in``) matches the digits at the part's place; the hour also
+        orders, since zero-padded text sorts like the time. None: not expressible.
+        """
+        place = {"hour": "^", "minute": r"^\d\d:", "second": r"^\d\d:\d\d:"}.get(leaf.transform)
+        if place is None:
+            return None
+        if leaf.compare in ("exact", "in"):
+            values = leaf.value if leaf.compare == "in" else [leaf.value]
+            tests = [
+                {path: {"$regex": f"{place}{value:02d}[:.]"}}
+                for value in values
+                if isinstance(value, int) and 0 <= value <= 59
+            ]
+            if not tests:
+                return dict(MATCH_NONE)
+            return tests[0] if len(tests) == 1 else {"$or": tests}
+        if leaf.transform == "hour" and leaf.compare in COMPARISONS:
+            hour = leaf.value
+            if not isinstance(hour, int):
+                return None
+            # "HH:" bounds: every stored time of hour h sorts in ["hh:", "(h+1):").
+            at, after = f"{hour:02d}:", f"{hour + 1:02d}:"
+            bound = {"gt": ("$gte", after), "gte": ("$gte", at), "lt": ("$lt", at)}
+            operator, text = bound.get(leaf.compare, ("$lt", after))
+            return {path: {operator: text}}  # text bounds match text only, never null
+        return None
+
     def _date_part(self, path: str, leaf: Leaf) -> dict[str, Any]:
         if leaf.field is not None and leaf.field.get_internal_type() == "TimeField":
+            found = self._time_part(path, leaf)
+            if found is not None:
+                return found
             raise NotSupportedError(
-                f"{leaf.transform} lookups on a TimeField are not supported on MongoDB "
-                "(times are stored as text); filter on a range of times instead."
+                f"{leaf.transform}__{leaf.compare} on a TimeField is not supported on MongoDB "
+                "(times are stored as text: hour, minute and second support exact and in, "
+                "the hour also gt/gte/lt/lte); filter on a range of times instead."
             )
         operator = DATE_OPERATORS.get(leaf.transform)
         if operator is not None and not self.date_parts:

@@ -28,6 +28,7 @@ from typing import Any
 
 from bson.decimal128 import Decimal128
 from django.conf import settings
+from django.db import DataError
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models.expressions import Col
 from django.utils import timezone
@@ -112,7 +113,14 @@ class DatabaseOperations(BaseDatabaseOperations):
     def adapt_json_value(self, value, encoder):
         # Round-trip through JSON: values that are not JSON fail with Django's TypeError
         # (as on SQL backends), and an encoder's custom types become plain data.
-        return json.loads(json.dumps(value, cls=encoder))
+        text = json.dumps(value, cls=encoder)
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            # A faulty encoder: SQL databases refuse such text with a DataError or a
+            # check-constraint error, and so does this backend rather than a bare
+            # JSONDecodeError from deep inside a save.
+            raise DataError(f"The JSON encoder {encoder!r} produced invalid JSON: {exc}") from exc
 
     def adapt_ipaddressfield_value(self, value):
         return value or None
@@ -197,6 +205,16 @@ class DatabaseOperations(BaseDatabaseOperations):
         if field is not None and field.get_internal_type() == "DateTimeField":
             return self.year_lookup_bounds_for_datetime_field(year)
         return self.year_lookup_bounds_for_date_field(year)
+
+    def day_bounds(self, day: datetime.date, field) -> list[Any]:
+        """Stored [first, last] instants of ``day`` for a datetime field: the day in the
+        current time zone with USE_TZ (as SQL backends read ``__date``), else as stored."""
+        first = datetime.datetime.combine(day, datetime.time.min)
+        last = datetime.datetime.combine(day, datetime.time.max)
+        if settings.USE_TZ:
+            zone = timezone.get_current_timezone()
+            first, last = timezone.make_aware(first, zone), timezone.make_aware(last, zone)
+        return [self.adapt_datetimefield_value(first), self.adapt_datetimefield_value(last)]
 
     def time_zone_for(self, field) -> str | None:
         """The zone date parts of ``field`` are extracted in (datetimes only, with USE_TZ)."""

@@ -120,6 +120,7 @@ class MongoStore(DocumentStore):
             connection.ops.time_zone_for,
             date_parts=connection.features.supports_date_part_expressions,
             null_parents=connection.is_embedded,
+            day_bounds=connection.ops.day_bounds,
         )
 
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:

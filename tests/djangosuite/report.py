@@ -148,7 +148,7 @@ def render(data: dict) -> str:
         "nox -s djangosuite-5.2 -- --backend sqlite --backend sqlite_overlay --apps core",
         "nox -s djangosuite-5.2 -- --backend mongodb --apps mongodb-single-table",
         "nox -s djangosuite-5.2 -- --backend mongodb --apps mongodb-official "
-        "--timeout 120 --resume",
+        "--timeout 300 --require-mongodb-server",
         "nox -s djangosuite-6.1 -- --backend sqlite --backend sqlite_overlay --apps core",
         "nox -s djangosuite-5.2 -- --backend singlestore --apps core",
         "nox -s djangosuite-6.1 -- --backend singlestore --apps core",
@@ -156,7 +156,11 @@ def render(data: dict) -> str:
         "",
         "or, in an environment with Django and this checkout installed,",
         "`python -m tests.djangosuite --help`. Full outputs are kept in",
-        "`.cache/djangosuite/TARGET/VERSION/APP.log`.",
+        "`.cache/djangosuite/TARGET/VERSION/APP.log`. A long run can be split over",
+        "processes: each `python -m tests.servers --ferretdb -- python -m tests.djangosuite",
+        "... --apps APP ... --docs DIR --logs DIR` starts its own FerretDB (two runs never",
+        "share a test database) and writes its own report; the entries are then merged",
+        "by app (each keeps its `measured` date).",
         "",
     ]
     invariant = data.get("overlay_invariant", {})
@@ -193,9 +197,16 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
         if "error" in declared:
             declared_text = f"the backend's declared skips could not be read: {declared['error']}"
         else:
+            written = (
+                f" ({declared['written']} written in features.py for this server, one list "
+                "for every supported Django release)"
+                if "written" in declared
+                else ""
+            )
             declared_text = (
-                f"declared by the backend: {declared['skips']} skip entries "
-                f"({declared['skip_reasons']} reasons), "
+                f"declared by the backend: {declared['skips']} skip entries"
+                f"{' applied' if 'written' in declared else ''} "
+                f"({declared['skip_reasons']} reasons){written}, "
                 f"{declared['expected_failures']} expected-failure entries"
             )
         facts = [
@@ -210,6 +221,8 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
             f"Command: `{about['nox']}` (or `{about['command']}`)",
             "",
         ]
+        if about.get("note"):  # how a run split over processes was put together
+            lines += [about["note"], ""]
     lines += [
         "| app | " + " | ".join(TITLES.values()) + " | seconds | status | measured |",
         "|---|" + "---:|" * (len(TITLES) + 1) + "---|---|",
@@ -252,8 +265,19 @@ def _render_declared(declared: dict) -> list[str]:
     if not entries:
         return []
     total = sum(len(ids) for ids in entries["skips"].values()) + len(entries["expected_failures"])
+    if "written" in declared:
+        heading = [
+            "Declared entries applied to this run (each test id — module, class or method —",
+            "counts once; ids of other Django releases and ids inside a class or module",
+            f"skipped as a whole are not counted): **{total}**; written in `features.py` for",
+            f"this server: {declared['written']}.",
+        ]
+    else:  # recorded before the harness told the two apart
+        heading = [
+            f"Declared entries (each test id — module, class or method — counts once): **{total}**."
+        ]
     lines = [
-        f"Declared entries (each test id — module, class or method — counts once): **{total}**.",
+        *heading,
         "",
         "| entries | reason |",
         "|---:|---|",
@@ -295,7 +319,7 @@ AREAS = (
     (
         "relations: filters/values/ordering across relations, select_related, M2M reads, "
         "multi-table inheritance",
-        "relation support (branch rel; apps measured before it merged show more)",
+        "the relation shapes still refused (see the causes below)",
         re.compile(
             r"needs a JOIN|select_related\(\)|across a relation|Multi-table inheritance|"
             r"prefetch_related"
@@ -318,7 +342,7 @@ AREAS = (
     ),
     (
         "aggregation and annotations",
-        "more aggregation shapes (branch agg; apps measured before it merged show more)",
+        "more aggregation shapes (expressions inside aggregates, Coalesce, Case)",
         re.compile(r"annotation|[Aa]ggregate|values\(\)\.annotate|Ordering by the annotation"),
     ),
     (

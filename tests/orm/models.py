@@ -57,3 +57,10 @@ class Ticket(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["seat"], name="unique_seat")]
+
+
+class Alarm(models.Model):
+    """A TimeField: MongoDB stores times as text, lookups on their parts read it."""
+
+    desc = models.CharField(max_length=20)
+    time = models.TimeField(null=True)
