@@ -275,3 +275,21 @@ def test_a_migration_renders_without_a_server(monkeypatch):
         "ALTER TABLE `django_content_type` ADD CONSTRAINT "
         "`django_content_type_app_label_model_76bd3d3b_uniq` UNIQUE (`app_label`, `model`);",
     ]
+
+
+def test_sqlmigrate_prints_ddl_with_no_server_reachable(monkeypatch):
+    """``manage.py sqlmigrate`` for the singlestore dialect needs no server at all."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import connections
+
+    monkeypatch.setenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_CONTENTTYPES", "ROWSTORE REFERENCE")
+    connections["offline"] = offline_connection()
+    try:
+        out = StringIO()
+        call_command("sqlmigrate", "contenttypes", "0001", database="offline", stdout=out)
+    finally:
+        del connections["offline"]
+    assert "CREATE ROWSTORE REFERENCE TABLE `django_content_type`" in out.getvalue()
+    assert "`django_content_type_app_label_model_76bd3d3b_uniq` UNIQUE" in out.getvalue()
