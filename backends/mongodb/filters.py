@@ -243,15 +243,7 @@ class FilterTranslator:
         if compare not in ("exact", "gt", "gte", "lt", "lte"):
             raise NotSupportedError(f"year__{compare} is not supported on MongoDB.")
         first, last = self.year_bounds(year, leaf.field)
-        return {
-            path: {
-                "exact": {"$gte": first, "$lte": last},
-                "gt": {"$gt": last},
-                "gte": {"$gte": first},
-                "lt": {"$lt": first},
-                "lte": {"$lte": last},
-            }[compare]
-        }
+        return {path: _within(compare, first, last)}
 
     @staticmethod
     def _is_datetime(field) -> bool:
@@ -279,15 +271,7 @@ class FilterTranslator:
         if value is None:
             raise NotSupportedError("Compare a date to a date; use isnull for missing values.")
         first, last = bounds(value)
-        return {
-            path: {
-                "exact": {"$gte": first, "$lte": last},
-                "gt": {"$gt": last},
-                "gte": {"$gte": first},
-                "lt": {"$lt": first},
-                "lte": {"$lte": last},
-            }[compare]
-        }
+        return {path: _within(compare, first, last)}
 
     def _time_part(self, path: str, leaf: Leaf) -> dict[str, Any] | None:
         """hour/minute/second of a TimeField, stored as ``HH:MM:SS.ffffff`` text.
@@ -353,3 +337,18 @@ class FilterTranslator:
         # $expr comparisons order null below numbers; SQL never matches NULL.
         expression = {"$expr": {compare: [{operator: argument}, value]}}
         return {"$and": [{path: {"$ne": None}}, expression]}
+
+
+def _within(compare: str, first: Any, last: Any) -> dict[str, Any]:
+    """A comparison against a period stored as its [first, last] instants.
+
+    ``year`` and ``date`` lookups compare with a whole year or day: equal means
+    inside it, greater means after its last instant, and so on.
+    """
+    return {
+        "exact": {"$gte": first, "$lte": last},
+        "gt": {"$gt": last},
+        "gte": {"$gte": first},
+        "lt": {"$lt": first},
+        "lte": {"$lte": last},
+    }[compare]

@@ -100,19 +100,17 @@ class CursorWrapper:
 
     def execute(self, query, args=None):
         _refuse_non_finite(args)
-        try:
-            # args None: the query is sent as written (no % interpolation).
-            return self.cursor.execute(query, args)
-        except Database.OperationalError as exc:
-            if exc.args[0] in self.codes_for_integrityerror:
-                raise IntegrityError(*exc.args) from exc
-            raise
+        # args None: the query is sent as written (no % interpolation).
+        return self._mapping_errors(self.cursor.execute, query, args)
 
     def executemany(self, query, args):
         for row in args or ():
             _refuse_non_finite(row)
+        return self._mapping_errors(self.cursor.executemany, query, args)
+
+    def _mapping_errors(self, method, query, args):
         try:
-            return self.cursor.executemany(query, args)
+            return method(query, args)
         except Database.OperationalError as exc:
             if exc.args[0] in self.codes_for_integrityerror:
                 raise IntegrityError(*exc.args) from exc

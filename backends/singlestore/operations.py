@@ -4,6 +4,8 @@ differences where the singlestore dialect renders something else."""
 from django.db.backends.mysql.operations import DatabaseOperations as MySQLOperations
 from django.db.models.constants import OnConflict
 
+from django_nonrel.where import STRING_LOOKUPS
+
 
 class DatabaseOperations(MySQLOperations):
     compiler_module = "django_nonrel.backends.singlestore.compiler"
@@ -45,17 +47,7 @@ class DatabaseOperations(MySQLOperations):
     def lookup_cast(self, lookup_type, internal_type=None):
         if internal_type == "JSONField" and self.connection.is_singlestore:
             # JSON values compare as JSON text; pattern lookups need the unquoted string.
-            if lookup_type in (
-                "iexact",
-                "contains",
-                "icontains",
-                "startswith",
-                "istartswith",
-                "endswith",
-                "iendswith",
-                "regex",
-                "iregex",
-            ):
+            if lookup_type in STRING_LOOKUPS:
                 return "JSON_EXTRACT_STRING(%s)"
             return "%s"
         return super().lookup_cast(lookup_type, internal_type)
