@@ -37,6 +37,7 @@ from django_nonrel.store import DocumentStore
 
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path
 from .limits import check_documents
+from .version_claims import VERSION_CLAIMS, version_claim
 
 #: Collection holding one integer counter per table with an integer AutoField.
 SEQUENCES = "django_nonrel_sequences"
@@ -53,6 +54,10 @@ DUPLICATE_KEY = 11000
 WRITE_COMMANDS = frozenset(
     {"insertMany", "insertOne", "updateMany", "updateOne", "deleteMany", "deleteOne"}
 )
+#: Collections of django-nonrel's own bookkeeping: writes there are not the
+#: user's data, so they do not count as applied writes (an attempt that only
+#: claimed keys or a version can be retried).
+BOOKKEEPING = frozenset({KEY_CLAIMS, VERSION_CLAIMS})
 UPDATE_OPERATORS = {"set": "$set", "inc": "$inc", "mul": "$mul", "unset": "$unset"}
 
 
@@ -103,7 +108,8 @@ class MongoStore(DocumentStore):
                     if duplicate is None:
                         raise
                     raise duplicate from error
-            if description.split("(", 1)[0].rsplit(".", 1)[-1] in WRITE_COMMANDS:
+            target, _, name = description.split("(", 1)[0].rpartition(".")
+            if name in WRITE_COMMANDS and target.removeprefix("db.") not in BOOKKEEPING:
                 self.applied_writes += 1
             return result
         finally:
@@ -532,7 +538,11 @@ class MongoStore(DocumentStore):
             )
 
         try:
-            result = write()
+            if expected and self.connection.server_info["ferretdb"]:
+                with version_claim(self, table, pk, expected):
+                    result = write()
+            else:
+                result = write()
         except IntegrityError:
             # With a version condition, a duplicate _id means the stored version
             # differs: the server refused the insert and nothing was written.

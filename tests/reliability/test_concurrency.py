@@ -82,19 +82,16 @@ def test_concurrent_upserts_of_one_key_leave_one_document(on_mongodb):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_read_modify_write_with_a_version_field_loses_no_update(request):
+def test_read_modify_write_with_a_version_field_loses_no_update():
     """Each thread loads the account, adds 1 and saves; a stale save raises
     ConflictError and is retried, so every increment lands exactly once.
 
-    OPEN on FerretDB v1 (found here, not fixed): it runs the version-conditional
-    upsert as a read then a write (a stale save can raise IntegrityError, or win).
-    mongomock (commands serialised per process) and MariaDB's conditional UPDATE
-    pass.
+    On FerretDB v1, whose conditional upsert is a read then a write, this holds
+    through version claims (backends/mongodb/version_claims.py); mongomock
+    serialises commands per process; MariaDB runs a conditional UPDATE.
     """
     if connection.vendor == "sqlite":
         pytest.skip("in-memory SQLite is one connection per thread; MariaDB covers SQL")
-    if connection.vendor == "mongodb" and not connection.is_embedded:
-        request.applymarker(pytest.mark.xfail(reason="version check is not atomic on FerretDB v1"))
     account = Account.objects.create(owner="shared")
     per_thread = 15
 
@@ -115,3 +112,67 @@ def test_read_modify_write_with_a_version_field_loses_no_update(request):
     stored = Account.objects.get(pk=account.pk)
     assert stored.balance == THREADS * per_thread, f"lost updates ({conflicts} conflicts seen)"
     assert stored.version == THREADS * per_thread + 1
+
+
+@pytest.fixture
+def claims(on_mongodb):
+    """The version-claims collection, emptied around the test."""
+    from backends.mongodb.version_claims import VERSION_CLAIMS
+
+    collection = connection.database[VERSION_CLAIMS]
+    collection.delete_many({})
+    yield collection
+    collection.delete_many({})
+
+
+def test_a_version_claim_held_by_another_saver_refuses_the_save(claims):
+    """While a saver holds the claim on a version, a second saver from that
+    version is stale: ConflictError, nothing written, the holder's claim kept."""
+    from backends.mongodb.version_claims import version_claim
+
+    account = Account.objects.create(owner="held", balance=5)
+    table, expected = Account._meta.db_table, {"version": account.version}
+    with version_claim(connection.store, table, account.pk, expected):
+        refused = pytest.raises(ConflictError, match="being saved by another connection")
+        with refused, version_claim(connection.store, table, account.pk, expected):
+            pytest.fail("a second claim on one version was granted")
+        assert claims.count_documents({}) == 1
+    assert claims.count_documents({}) == 0  # released once the write is done
+    assert Account.objects.get(pk=account.pk).balance == 5
+
+
+def test_a_claim_abandoned_for_a_lease_is_taken_over(claims):
+    """A saver that died between claim and write must not block the row forever."""
+    import datetime
+
+    from backends.mongodb.version_claims import LEASE_SECONDS, claim_id, version_claim
+
+    account = Account.objects.create(owner="abandoned")
+    table, expected = Account._meta.db_table, {"version": account.version}
+    key = claim_id(table, account.pk, expected)
+    now = datetime.datetime.now(datetime.UTC)
+    claims.insert_one({"_id": key, "table": table, "owner": "fresh", "at": now})
+    with pytest.raises(ConflictError), version_claim(connection.store, table, account.pk, expected):
+        pass
+    gone = now - datetime.timedelta(seconds=LEASE_SECONDS + 5)
+    claims.update_one({"_id": key}, {"$set": {"at": gone}})
+    with version_claim(connection.store, table, account.pk, expected):
+        assert claims.find_one({"_id": key})["owner"] != "fresh"
+    assert claims.count_documents({}) == 0
+
+
+def test_versioned_saves_on_ferretdb_leave_no_claims_behind(claims):
+    if not connection.server_info["ferretdb"]:
+        pytest.skip(
+            "version claims are taken on FerretDB only (atomic conditional updates elsewhere)"
+        )
+    account = Account.objects.create(owner="tidy")
+    for _ in range(3):
+        account.balance += 1
+        account.save()
+    stale = Account.objects.get(pk=account.pk)
+    account.save()
+    with pytest.raises(ConflictError):
+        stale.save()
+    assert claims.count_documents({}) == 0
+    assert Account.objects.get(pk=account.pk).version == 5
