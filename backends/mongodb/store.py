@@ -538,10 +538,7 @@ class MongoStore(DocumentStore):
             )
 
         try:
-            if expected and self.connection.server_info["ferretdb"]:
-                with version_claim(self, table, pk, expected):
-                    result = write()
-            else:
+            with self.version_guard(table, pk, expected):
                 result = write()
         except IntegrityError:
             # With a version condition, a duplicate _id means the stored version
@@ -559,6 +556,18 @@ class MongoStore(DocumentStore):
             # violation fails again and is raised.
             result = write()
         return result.upserted_id is not None
+
+    def version_guard(
+        self, table: str, pk: Any, expected: dict[str, Any] | None
+    ) -> contextlib.AbstractContextManager[None]:
+        """What a write conditional on ``expected`` (a VersionField) runs inside.
+
+        Nothing where the server evaluates the condition and the write
+        atomically; a version claim on FerretDB v1, where it does not.
+        """
+        if expected and self.connection.server_info["ferretdb"]:
+            return version_claim(self, table, pk, expected)
+        return contextlib.nullcontext()
 
     def _version_differs(self, table: str, pk: Any, expected: dict[str, Any]) -> bool:
         collection = self.collection(table)

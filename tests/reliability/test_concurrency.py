@@ -176,3 +176,30 @@ def test_versioned_saves_on_ferretdb_leave_no_claims_behind(claims):
         stale.save()
     assert claims.count_documents({}) == 0
     assert Account.objects.get(pk=account.pk).version == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_update_fields_saves_with_a_version_field_lose_no_update():
+    """The same read-modify-write through save(update_fields=...), which Django
+    runs as a conditional UPDATE (update_many on MongoDB), not as an upsert."""
+    if connection.vendor == "sqlite":
+        pytest.skip("in-memory SQLite is one connection per thread; MariaDB covers SQL")
+    account = Account.objects.create(owner="fields")
+    per_thread = 10
+
+    def work(i: int) -> list[int]:
+        for _ in range(per_thread):
+            while True:
+                current = Account.objects.get(pk=account.pk)
+                current.balance += 1
+                try:
+                    current.save(update_fields=["balance"])
+                    break
+                except ConflictError:
+                    pass
+        return []
+
+    in_threads(work)
+    stored = Account.objects.get(pk=account.pk)
+    assert stored.balance == THREADS * per_thread
+    assert stored.version == THREADS * per_thread + 1
