@@ -1,7 +1,7 @@
 """Cascade deletes: key sets on MongoDB, Django semantics with signals, a project hook."""
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, models
 from django.db.models import ProtectedError, signals
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -165,3 +165,42 @@ def test_set_callables_run_only_when_children_need_them():
     assert FALLBACK_CALLS == [1]
     banner.refresh_from_db()
     assert banner.campaign_id is None and Ad.objects.count() == 0
+
+
+@pytest.mark.skipif(
+    not hasattr(models, "DB_CASCADE"), reason="database-level on_delete is Django 6.1+"
+)
+@pytest.mark.parametrize("rule", ["DB_CASCADE", "DB_SET_NULL"])
+def test_database_level_on_delete_is_refused_where_no_server_would_run_it(rule):
+    """DB_CASCADE/DB_SET_NULL leave the action to the server: on MongoDB (and
+    SingleStore, which has no FOREIGN KEYs) nothing would run it and children
+    would be left pointing at a deleted parent, so the model check says so."""
+    from django.apps import apps
+
+    class Orphanable(models.Model):
+        parent = models.ForeignKey(
+            "conc.Account", getattr(models, rule), null=True, related_name="+"
+        )
+
+        class Meta:
+            app_label = "conc"
+
+    try:
+        errors = Orphanable._meta.get_field("parent").check(databases=[connection.alias])
+    finally:
+        del apps.get_app_config("conc").models["orphanable"]
+        apps.clear_cache()
+    ids = [error.id for error in errors]
+    runs_it = getattr(
+        connection.features,
+        {
+            "DB_CASCADE": "supports_on_delete_db_cascade",
+            "DB_SET_NULL": "supports_on_delete_db_null",
+        }[rule],
+    )
+    if connection.settings_dict["ENGINE"].startswith("django_nonrel.backends."):
+        assert not runs_it
+        assert "fields.E324" in ids
+        assert rule.removeprefix("DB_") in next(e.hint for e in errors if e.id == "fields.E324")
+    else:
+        assert "fields.E324" not in ids, errors

@@ -28,6 +28,13 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     supports_table_check_constraints = False
     can_introspect_check_constraints = False
     can_introspect_foreign_keys = False
+    # Django 6.1's database-level on_delete (DB_CASCADE, DB_SET_NULL, DB_SET_DEFAULT)
+    # leaves the action to the server, and MongoDB has none: deleting a parent
+    # would leave its children pointing at nothing. The system check fields.E324
+    # says so at start-up; CASCADE/SET_NULL run as batched key-set cascades here.
+    supports_on_delete_db_cascade = False
+    supports_on_delete_db_default = False
+    supports_on_delete_db_null = False
     can_introspect_default = False
     can_introspect_json_field = False
     supports_partial_indexes = False
