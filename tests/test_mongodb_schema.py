@@ -80,3 +80,42 @@ def test_collect_sql_renders_commands_without_running_them():
     assert any("createIndex" in line for line in editor.collected_sql)
     indexes = connection.database[Author._meta.db_table].index_information()
     assert not any("score" in name for name in indexes)
+
+
+def test_a_unique_constraint_written_with_field_expressions_is_enforced():
+    """``UniqueConstraint("email", "age")`` names fields as expressions (F()):
+    it is a plain compound unique index, not a refused expression index."""
+    constraint = models.UniqueConstraint("email", "age", name="author_email_age_uniq")
+    with connection.schema_editor() as editor:
+        editor.add_constraint(Author, constraint)
+    try:
+        Author.objects.create(name="Ann", email="x@example.com", age=30)
+        Author.objects.create(name="Bob", email="x@example.com", age=31)
+        with pytest.raises(IntegrityError):
+            Author.objects.create(name="Cy", email="x@example.com", age=30)
+    finally:
+        with connection.schema_editor() as editor:
+            editor.remove_constraint(Author, constraint)
+    Author.objects.create(name="Cy", email="x@example.com", age=30)
+
+
+def test_an_index_written_with_field_expressions_keeps_their_order():
+    index = models.Index(models.F("name"), models.F("email").desc(), name="author_name_email_idx")
+    with connection.schema_editor() as editor:
+        editor.add_index(Author, index)
+    try:
+        info = connection.database[Author._meta.db_table].index_information()
+        assert info["author_name_email_idx"]["key"] == [("name", 1), ("email", -1)]
+    finally:
+        with connection.schema_editor() as editor:
+            editor.remove_index(Author, index)
+
+
+def test_a_unique_constraint_on_a_computed_expression_is_refused():
+    from django.db import NotSupportedError
+    from django.db.models.functions import Lower
+
+    constraint = models.UniqueConstraint(Lower("name"), name="author_lower_name_uniq")
+    refused = pytest.raises(NotSupportedError, match="field paths only")
+    with refused, connection.schema_editor() as editor:
+        editor.add_constraint(Author, constraint)

@@ -13,11 +13,13 @@ are collected as readable MongoDB shell lines.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.db import NotSupportedError
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.models import Index, UniqueConstraint
+from django.db.models import F, Index, UniqueConstraint
+from django.db.models.expressions import OrderBy
 
 from .operations import Command
 from .store import KEY_CLAIMS, SEQUENCES
@@ -255,7 +257,28 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return [([(column, 1)], {"name": self._index_name(table, [column], "")})]
         return []
 
+    @staticmethod
+    def _plain_fields(expressions) -> list[str] | None:
+        """``["mother", "-born"]`` for expressions that only name fields, else None.
+
+        ``UniqueConstraint("mother", "father")`` and ``Index(F("a"), F("b").desc())``
+        are written as expressions but are plain field keys: MongoDB indexes them.
+        """
+        names = []
+        for expression in expressions:
+            descending = isinstance(expression, OrderBy) and expression.descending
+            if isinstance(expression, OrderBy):
+                expression = expression.expression
+            if type(expression) is not F:
+                return None
+            names.append(("-" if descending else "") + expression.name)
+        return names
+
     def _index_spec(self, model, index: Index) -> tuple[list, dict]:
+        fields = self._plain_fields(index.expressions) if index.expressions else None
+        if fields:
+            index = copy.copy(index)
+            index.expressions, index.fields = (), fields
         if index.expressions or index.condition is not None or index.include or index.opclasses:
             raise NotSupportedError(
                 f"Index {index.name!r} on {model.__name__}: MongoDB indexes take field paths "
@@ -269,6 +292,10 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         return keys, {"name": index.name}
 
     def _constraint_spec(self, model, constraint: UniqueConstraint) -> tuple[list, dict]:
+        fields = self._plain_fields(constraint.expressions) if constraint.expressions else None
+        if fields and not any(name.startswith("-") for name in fields):
+            constraint = copy.copy(constraint)
+            constraint.expressions, constraint.fields = (), tuple(fields)
         if constraint.expressions or constraint.condition is not None or constraint.include:
             raise NotSupportedError(
                 f"UniqueConstraint {constraint.name!r} on {model.__name__}: MongoDB unique "
