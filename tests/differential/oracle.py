@@ -14,13 +14,15 @@ from __future__ import annotations
 import datetime
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import NotSupportedError, connections
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 
+from django_nonrel.pagination import BookmarkPaginator
 from tests.differential.models import Item, Label, Owner, Spot, Team
 from tests.differential.strategies import SPANS, Dataset, QuerySpec
 
@@ -28,6 +30,11 @@ ORACLE = "sqlite"
 #: Filter prefixes that cross a multi-valued relation.
 MULTI_VALUED = ("labels__",)
 UNDER_TEST = "default"
+#: The server's text sort key when it compares text by a collation (collation.py):
+#: MIN/MAX of collation-equal values ('a', 'A') may return either.
+TEXT_KEY: Callable[[str], bytes] | None = None
+#: Result names holding text of a collated column (a group key, MAX of one).
+COLLATED = frozenset({"name", "note", "max_name"})
 
 #: Where the backend under test may differ from SQLite on purpose, and why.
 #: ``oracle.py`` and ``strategies.py`` apply these; docs/reliability.md lists them.
@@ -150,12 +157,19 @@ def evaluate(spec: QuerySpec, alias: str) -> Any:
     queryset = Item.objects.using(alias).all()
     for method, q in spec.steps:
         queryset = getattr(queryset, method)(q)
+    if spec.terminal == "grouped":
+        queryset = queryset.values(*spec.fields).annotate(**spec.argument)
+        if spec.having is not None:
+            queryset = queryset.filter(spec.having)
+        return [normal(row) for row in queryset.order_by(*spec.ordering)]
     if spec.ordering is not None:
         queryset = queryset.order_by(*spec.ordering)
     if spec.shape == "values":
         queryset = queryset.values(*spec.fields)
     elif spec.shape == "values_list":
         queryset = queryset.values_list(*spec.fields)
+    if spec.terminal == "pages":
+        return pages(queryset, spec.argument, walk=alias != ORACLE)
     if spec.window is not None:
         low, high = spec.window
         queryset = queryset[low:high]
@@ -173,6 +187,28 @@ def evaluate(spec: QuerySpec, alias: str) -> Any:
     if spec.ordering is None:
         rows.sort(key=repr)
     return rows
+
+
+def pages(queryset: QuerySet, per_page: int, walk: bool) -> list[tuple[list[Any], bool]]:
+    """(rows, has_next) of every page, from the first until has_next is False.
+
+    ``walk`` follows the bookmarks with BookmarkPaginator (the backend under
+    test); otherwise the pages are cut from the whole ordered queryset (the
+    oracle): the walk must give exactly those rows, none lost or repeated.
+    """
+    if not walk:
+        rows = [normal(row) for row in queryset]
+        cut = [rows[i : i + per_page] for i in range(0, len(rows), per_page)] or [[]]
+        return [(page, n < len(cut) - 1) for n, page in enumerate(cut)]
+    paginator = BookmarkPaginator(queryset, per_page=per_page)
+    page = paginator.page()
+    walked = [([normal(row) for row in page], page.has_next)]
+    # A walk that never ends is a mismatch, not a hang: stop one page past the rows.
+    limit = queryset.count() // per_page + 2
+    while page.has_next and len(walked) < limit:
+        page = paginator.page(page.next_bookmark)
+        walked.append(([normal(row) for row in page], page.has_next))
+    return walked
 
 
 def spans_under_double_negation(spec: QuerySpec) -> bool:
@@ -237,7 +273,16 @@ def difference(expected: Any, actual: Any, where: str = "result") -> str:
     return f"{where}: SQLite {expected!r} ({types(expected)}), here {actual!r} ({types(actual)})"
 
 
+def same_row(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
+    """aggregate() results, or one group of values().annotate(), compared by name."""
+    return expected.keys() == actual.keys() and all(
+        same_aggregate(k, expected[k], actual[k]) for k in expected
+    )
+
+
 def same_aggregate(name: str, expected: Any, actual: Any) -> bool:
+    if TEXT_KEY is not None and name in COLLATED and isinstance(expected, str):
+        return isinstance(actual, str) and TEXT_KEY(expected) == TEXT_KEY(actual)
     if name.startswith(("sum_", "avg_")) and isinstance(expected, (float, Decimal)):
         if actual is None:
             return False
@@ -274,8 +319,10 @@ def compare(spec: QuerySpec, dataset: Dataset) -> None:
         TALLY.unsupported[known.name] += 1
         return
     if spec.terminal == "aggregate":
-        equal = expected.keys() == actual.keys() and all(
-            same_aggregate(k, expected[k], actual[k]) for k in expected
+        equal = same_row(expected, actual)
+    elif spec.terminal == "grouped":
+        equal = len(expected) == len(actual) and all(
+            same_row(e, a) for e, a in zip(expected, actual, strict=True)
         )
     else:
         equal = expected == actual and types(expected) == types(actual)
@@ -293,4 +340,5 @@ def compare(spec: QuerySpec, dataset: Dataset) -> None:
             f"{spec}\n  {difference(expected, actual)}\n  SQLite: {expected!r}\n"
             f"  {connection.vendor}: {actual!r}\ndataset: {dataset}"
         )
-    TALLY.compared[spec.terminal if spec.shape == "models" else spec.shape] += 1
+    kind = spec.terminal if spec.shape == "models" or spec.terminal != "list" else spec.shape
+    TALLY.compared[kind] += 1
