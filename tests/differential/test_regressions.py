@@ -150,3 +150,14 @@ def test_many_to_many_span_inside_or_is_refused_unless_distinct(on_mongodb):
     assert either.exists()
     assert sorted(i.name for i in either.distinct()) == ["none", "two labels"]
     assert either.distinct().count() == 2
+
+
+def test_iregex_on_a_document_key_ignores_case():
+    """iregex on a DictField key matched case-sensitively on the SingleStore backend
+    over MariaDB (Django's MariaDB SQL leaves iregex to the collation; JSON values
+    are utf8mb4_bin)."""
+    Item.objects.create(name="upper", meta={"s": "A"}, tags=[])
+    Item.objects.create(name="digits", meta={"s": "09"}, tags=[])
+    assert [i.name for i in Item.objects.filter(meta__s__iregex="^a$")] == ["upper"]
+    assert [i.name for i in Item.objects.exclude(meta__s__iregex="^[^a-z]*$")] == ["upper"]
+    assert [i.name for i in Item.objects.filter(meta__s__regex="^a$")] == []
