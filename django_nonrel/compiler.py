@@ -352,6 +352,9 @@ class NonrelCompiler(sql.SQLCompiler):
                     (field.attname, field_alias, field.column, (), field.get_col(field_alias))
                 )
             return selections
+        if not query.select:
+            # count() of a values() queryset: Django cleared the select, not values_select.
+            return []
         names = list(query.values_select) or [
             getattr(getattr(expr, "target", None), "attname", f"col{i}")
             for i, expr in enumerate(query.select)

@@ -607,12 +607,16 @@ class QueryDrawer:
             chosen = draw(st.lists(st.sampled_from(VALUE_FIELDS), max_size=2, unique=True))
             needed = ["id" if k == "pk" else k for k in (key.lstrip("-") for key in ordering)]
             shape, fields = "values", tuple(dict.fromkeys(chosen + needed))
+        steps = self.steps()
         return QuerySpec(
             model="Item",
-            steps=self.steps(),
+            steps=steps,
             ordering=ordering,
             shape=shape,
             fields=fields,
             terminal="pages",
             argument=draw(st.integers(1, 4)),
+            # Keyset pages hold each row once: a JOIN's repeated rows (a filter across
+            # the many-to-many) share every ordering value, so page a distinct() set.
+            distinct=any("labels__" in lookup for lookup in QuerySpec("Item", steps=steps).lookups),
         )

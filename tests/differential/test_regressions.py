@@ -118,6 +118,7 @@ def test_aggregate_over_rows_a_many_to_many_filter_repeats():
     Item.objects.create(name="no labels", number=7, tags=[])
     repeated = Item.objects.filter(labels__name__gte="a")
     assert repeated.count() == 2
+    assert repeated.values("name").count() == 2  # crashed: values_select without select
     assert repeated.aggregate(n=Count("pk"), total=Sum("number"), top=Max("number")) == {
         "n": 2,
         "total": 10,
