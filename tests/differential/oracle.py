@@ -137,11 +137,16 @@ class Tally:
 
     compared: Counter = field(default_factory=Counter)
     unsupported: Counter = field(default_factory=Counter)
+    open_mismatches: Counter = field(default_factory=Counter)
     datasets: int = 0
 
     @property
     def total(self) -> int:
-        return sum(self.compared.values()) + sum(self.unsupported.values())
+        return (
+            sum(self.compared.values())
+            + sum(self.unsupported.values())
+            + sum(self.open_mismatches.values())
+        )
 
     def summary(self, vendor: str) -> str:
         lines = [
@@ -151,6 +156,7 @@ class Tally:
         ]
         lines += [f"  compared {k}: {v}" for k, v in sorted(self.compared.items())]
         lines += [f"  refused ({k}): {v}" for k, v in sorted(self.unsupported.items())]
+        lines += [f"  OPEN MISMATCH ({k}): {v}" for k, v in sorted(self.open_mismatches.items())]
         return "\n".join(lines)
 
 
@@ -242,6 +248,12 @@ def pages(queryset: QuerySet, per_page: int, walk: bool) -> list[tuple[list[Any]
     return walked
 
 
+def numeric_key_ordering_on_sql(spec: QuerySpec, connection) -> bool:
+    """Ordering by a numeric document key on the SingleStore backend (an open mismatch)."""
+    ordered = any(key.lstrip("-") == "meta__n" for key in spec.ordering or ())
+    return ordered and connection.display_name == "SingleStore"
+
+
 def normal(value: Any) -> Any:
     """A plain, comparable form of a result value."""
     if isinstance(value, Model):
@@ -330,6 +342,11 @@ def compare(spec: QuerySpec, dataset: Dataset) -> None:
         )
     else:
         equal = expected == actual and types(expected) == types(actual)
+    if not equal and numeric_key_ordering_on_sql(spec, connection):
+        # OPEN: the SingleStore backend on MariaDB orders a document key by its JSON
+        # text ('-1' before '-2'); test_regressions.py (strict xfail on that tier).
+        TALLY.open_mismatches["document key ordered as JSON text"] += 1
+        return
     if not equal:
         raise AssertionError(
             f"{spec}\n  {difference(expected, actual)}\n  SQLite: {expected!r}\n"

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.db import NotSupportedError
+from django.db import NotSupportedError, connection
 from django.db.models import Avg, Count, Max, Q, Sum
 
 from tests.differential.models import Item, Label, Owner, Spot, Team
@@ -162,3 +162,17 @@ def test_iregex_on_a_document_key_ignores_case():
     assert [i.name for i in Item.objects.filter(meta__s__iregex="^a$")] == ["upper"]
     assert [i.name for i in Item.objects.exclude(meta__s__iregex="^[^a-z]*$")] == ["upper"]
     assert [i.name for i in Item.objects.filter(meta__s__regex="^a$")] == []
+
+
+def test_ordering_by_a_numeric_document_key_is_numeric(request):
+    """meta__n orders by number on SQLite and MongoDB; the SingleStore backend on
+    MariaDB orders the key's JSON text ('-1' before '-2', '10' before '9').
+    OPEN, found by the long differential run: strict xfail on that tier."""
+    if connection.display_name == "SingleStore":
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="open: a document key sorts as JSON text")
+        )
+    for n in (10, -1, 9, -2):
+        Item.objects.create(name=str(n), meta={"n": n}, tags=[])
+    ordered = Item.objects.order_by("meta__n", "pk").values_list("name", flat=True)
+    assert list(ordered) == ["-2", "-1", "9", "10"]
