@@ -182,9 +182,12 @@ def differential(session: nox.Session) -> None:
     """The long differential profile: generated querysets, each backend against stock SQLite.
 
     ``NONREL_DIFFERENTIAL_QUERYSETS`` (default 10000) querysets per backend, with
-    fresh random seeds, on the embedded store and on FerretDB (and on SQLite with
-    the overlay). Each tier prints how many querysets it compared and how many it
-    refused as documented; a mismatch fails with the queryset's code and data.
+    fresh random seeds, on the embedded store, on FerretDB, on the SingleStore
+    backend (mysql dialect, on MariaDB) and on SQLite with the overlay. Each tier
+    prints how many querysets it compared and how many it refused as documented;
+    a mismatch fails with the queryset's code and data. Positional arguments go
+    to pytest; ``NONREL_DIFFERENTIAL_TIERS=mongomock,singlestore`` runs only
+    those tiers (names: mongomock, ferretdb, singlestore, sqlite).
     """
     from tests.servers.process import ServerUnavailable
 
@@ -192,17 +195,28 @@ def differential(session: nox.Session) -> None:
         servers = test_servers()
     except ServerUnavailable as exc:
         session.error(str(exc))
+    mariadb_url = servers.env.get("NONREL_TEST_MARIADB_URL")
     session.install("-e", ".[test]", series_pin(DJANGO_SERIES[0][1]))
     env = {
         "NONREL_DIFFERENTIAL_QUERYSETS": os.environ.get("NONREL_DIFFERENTIAL_QUERYSETS", "10000")
     }
     targets = {
-        "embedded (mongomock)": "mongomock://localhost",
-        "MongoDB wire (FerretDB)": servers.env.get("NONREL_TEST_FERRETDB_URI"),
-        "stock SQLite + overlay": "sqlite://",
+        "mongomock": ("embedded (mongomock)", "mongomock://localhost"),
+        "ferretdb": ("MongoDB wire (FerretDB)", servers.env.get("NONREL_TEST_FERRETDB_URI")),
+        "singlestore": (
+            "SingleStore backend, mysql dialect (MariaDB)",
+            singlestore_url(mariadb_url, "mysql"),
+        ),
+        "sqlite": ("stock SQLite + overlay", "sqlite://"),
     }
+    chosen = os.environ.get("NONREL_DIFFERENTIAL_TIERS")
+    if chosen:
+        unknown = set(chosen.split(",")) - targets.keys()
+        if unknown:
+            session.error(f"NONREL_DIFFERENTIAL_TIERS: unknown tiers {sorted(unknown)}")
+        targets = {name: targets[name] for name in chosen.split(",")}
     failures = []
-    for tier, url in targets.items():
+    for tier, url in targets.values():
         if not url:
             session.warn(f"the {tier} tier is skipped: its server did not start")
             continue

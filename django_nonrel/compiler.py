@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -60,6 +60,7 @@ from django_nonrel.nulls import (
     check_required,
     not_null_fields,
 )
+from django_nonrel.partials import Partial, dig
 from django_nonrel.paths import column_path
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.relations import (
@@ -166,6 +167,13 @@ class NonrelCompiler(sql.SQLCompiler):
         for an alias the read selects (its rows are joined one by one already).
         """
         builder = getattr(self, "where_builder", None)
+        if builder is not None and builder.unrepeated and not self.query.distinct:
+            raise _unsupported(
+                "A filter across a many-to-many or reverse relation inside OR or NOT "
+                "(where SQL's JOIN repeats a row once per matching related row)",
+                "Add .distinct() to get each row once, or evaluate the alternatives of "
+                "the OR as separate querysets.",
+            )
         if builder is None or not builder.row_weights or self.query.distinct:
             return []
         selected = {alias for chain in self.selected_chains for alias in chain}
@@ -344,6 +352,9 @@ class NonrelCompiler(sql.SQLCompiler):
                     (field.attname, field_alias, field.column, (), field.get_col(field_alias))
                 )
             return selections
+        if not query.select:
+            # count() of a values() queryset: Django cleared the select, not values_select.
+            return []
         names = list(query.values_select) or [
             getattr(getattr(expr, "target", None), "attname", f"col{i}")
             for i, expr in enumerate(query.select)
@@ -901,9 +912,25 @@ class NonrelCompiler(sql.SQLCompiler):
         ):
             total = compiler._count(nq)
             row = {spec.alias: total for spec in specs}
+        elif compiler.row_weights:
+            row = compiler._weighted_aggregate(nq, specs)
         else:
             row = self.store.aggregate(nq, specs)[0]
         return tuple(row[alias] for alias in annotations)
+
+    def _weighted_aggregate(self, nq: NonrelQuery, specs: list[Aggregate]) -> dict[str, Any]:
+        """Aggregates over rows a JOIN-like filter repeats: each row counts as often as
+        SQL's JOIN gives it (one projected read, folded in Python)."""
+        paths = [spec.path for spec in specs if spec.path is not None]
+        weights = [column for column, _ in self.row_weights]
+        nq.columns = list(dict.fromkeys([*(str(path[0]) for path in paths), *weights]))
+        rows = self._repeat(list(self.store.fetch(replace(nq, low=0, high=None))))
+        rows = rows[nq.low or 0 : nq.high]
+        partials = {spec.alias: Partial() for spec in specs}
+        for row in rows:
+            for spec in specs:
+                partials[spec.alias].add(1 if spec.path is None else dig(row, spec.path), spec)
+        return {spec.alias: partials[spec.alias].result(spec) for spec in specs}
 
     def _count(self, nq: NonrelQuery) -> int:
         """count(): one count command, or the repeated rows of a JOIN-like filter."""

@@ -37,12 +37,20 @@ from django.db.models.lookups import (
     Transform,
     UUIDTextMixin,
 )
+from django.db.models.sql.constants import INNER
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
 from django_nonrel.query import DATE_PARTS, Leaf, Node
-from django_nonrel.relations import KeyLookups, chain_to, is_single_valued, join_of
+from django_nonrel.relations import (
+    KeyLookups,
+    chain_to,
+    is_forward,
+    is_single_valued,
+    join_of,
+    join_restriction,
+)
 
 Filter = Node | Leaf | bool
 
@@ -106,14 +114,52 @@ class WhereBuilder:
         self.select_columns: dict[str, list[str]] = {}
         #: alias -> (columns read, rows) kept by those lookups.
         self.kept_rows: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
+        #: Multi-valued aliases whose condition sits inside OR or NOT: a JOIN would
+        #: repeat rows there by a count this layer does not compute (the compiler
+        #: refuses to read such rows unless the query is distinct()).
+        self.unrepeated: list[str] = []
+        #: INNER-joined chains whose conditions sit under a negation: a row
+        #: without the related row is not in a JOIN's result at all, whatever
+        #: the negations make of the condition.
+        self.required_chains: dict[tuple[str, ...], None] = {}
+        self._negations = 0
 
     # -- tree ---------------------------------------------------------------
     def build(self, node: Any) -> Filter:
         """The filter on the base table; related conditions already resolved to keys."""
         item = self._build(node, top=True)
         if isinstance(item, Related):
-            return self._resolve_top(item)
-        return item
+            item = self._resolve_top(item)
+        if not self.required_chains or item is False:
+            return item
+        required = [self._existence(chain) for chain in self.required_chains]
+        children = self._fold(AND, [item, *required])
+        if isinstance(children, bool):
+            return children
+        return children[0] if len(children) == 1 else Node(AND, children)
+
+    def _existence(self, chain: tuple[str, ...]) -> Filter:
+        """The base rows that have a related row at the end of the INNER-joined ``chain``.
+
+        A forward hop needs only a non-null key (Django keeps keys pointing at
+        existing rows); other hops are key lookups, one command each.
+        """
+        lookups = KeyLookups(self.connection, self.query)
+        condition: Filter = True
+        for alias in reversed(chain):
+            join = join_of(self.query, alias)
+            if (
+                condition is True
+                and is_forward(join)
+                and join_restriction(self.connection, self.query, join) == (True, True)
+            ):
+                field = join.join_fields[0][0] if join.join_fields else None
+                condition = Leaf(
+                    path=(join.join_cols[0][0],), lookup="isnull", value=False, field=field
+                )
+            else:
+                condition = lookups.resolve(alias, condition)
+        return condition
 
     def _build(self, node: Any, top: bool = False) -> Item:
         if isinstance(node, WhereNode):
@@ -138,14 +184,25 @@ class WhereBuilder:
         # Children of a top-level AND are top-level too (chained filter() calls).
         nested_top = top and connector == AND and not node.negated
         items = []
-        for child in node.children:
-            item = self._build(child, nested_top)
-            items.append(item)
-            if item is (connector == OR):
-                break  # decided: later children (and their subqueries) need not run
+        self._negations += node.negated
+        try:
+            for child in node.children:
+                item = self._build(child, nested_top)
+                items.append(item)
+                if item is (connector == OR):
+                    break  # decided: later children (and their subqueries) need not run
+        finally:
+            self._negations -= node.negated
         return self._combine(connector, items, node.negated, top)
 
-    def _combine(self, connector: str, items: list[Item], negated: bool, top: bool = False) -> Item:
+    def _combine(
+        self,
+        connector: str,
+        items: list[Item],
+        negated: bool,
+        top: bool = False,
+        on_base: bool = True,
+    ) -> Item:
         """AND/OR of ``items``: constants folded, conditions on one join alias merged.
 
         Items on the same first alias become one key lookup (the same related
@@ -167,7 +224,9 @@ class WhereBuilder:
         merged = [
             Related(
                 (alias,),
-                members[0] if len(members) == 1 else self._combine(connector, members, False),
+                members[0]
+                if len(members) == 1
+                else self._combine(connector, members, False, on_base=False),
             )
             for alias, members in groups.items()
         ]
@@ -182,6 +241,13 @@ class WhereBuilder:
                 return only
             if is_single_valued(join_of(self.query, only.path[0])):
                 return Related(only.path, self._negated(only.condition))
+        if on_base:
+            self.unrepeated += [
+                alias
+                for item in merged
+                for alias in self._aliases(item)
+                if not is_single_valued(join_of(self.query, alias))
+            ]
         children = self._fold(connector, plain + [self._resolve(item) for item in merged])
         if isinstance(children, bool):
             return self._negate(children, negated)
@@ -237,6 +303,13 @@ class WhereBuilder:
             condition, weights, column = lookups.resolve_weighted(alias, condition, weights, column)
         return condition, weights, column
 
+    @classmethod
+    def _aliases(cls, item: Item) -> list[str]:
+        """The join aliases a related condition crosses, outermost first."""
+        if not isinstance(item, Related):
+            return []
+        return [*item.path, *cls._aliases(item.condition)]
+
     def _resolve(self, item: Item) -> Filter:
         """A related condition as a condition on the scope it hangs from: one command per hop."""
         if not isinstance(item, Related):
@@ -269,7 +342,16 @@ class WhereBuilder:
     def _on_alias(self, alias: str, condition: Filter) -> Item:
         if alias == self.base_alias or isinstance(condition, bool):
             return condition
-        return Related(tuple(chain_to(self.query, self.base_alias, alias)), condition)
+        chain = tuple(chain_to(self.query, self.base_alias, alias))
+        if self._negations:
+            inner = []
+            for hop in chain:
+                if join_of(self.query, hop).join_type != INNER:
+                    break
+                inner.append(hop)
+            if inner:
+                self.required_chains[tuple(inner)] = None
+        return Related(chain, condition)
 
     @staticmethod
     def _alias(lhs: Any) -> str:

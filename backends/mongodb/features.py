@@ -329,6 +329,13 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         return not self.connection.server_info["ferretdb"]
 
     @cached_property
+    def supports_set_accumulator(self) -> bool:
+        """$addToSet keeps every value; mongomock's turns 0, False and "" into null
+        (found by the differential tests), so Count/Sum(distinct=True) per group is
+        folded in Python there."""
+        return not self.connection.is_embedded
+
+    @cached_property
     def supports_multi_document_transactions(self) -> bool:
         """Replica sets and sharded clusters have transactions; standalone servers do not."""
         return self.connection.server_info.get("transactions", False)

@@ -237,7 +237,10 @@ class MongoStore(DocumentStore):
     ) -> Groups:
         """One ``$group`` per distinct aggregate ``filter=`` where the server has the
         accumulators; the portable projected ``find`` folded in Python elsewhere."""
-        if not self.connection.features.supports_group_accumulators:
+        features = self.connection.features
+        if not features.supports_group_accumulators or (
+            any(spec.distinct for spec in aggregates) and not features.supports_set_accumulator
+        ):
             return super().aggregate_groups(query, aggregates, group_by)
         groups: Groups = {}
         if not group_by:

@@ -42,6 +42,11 @@ class DatabaseOperations(MySQLOperations):
             if lookup_type == "regex":
                 return "%s RLIKE BINARY %s"
             return "%s RLIKE %s"
+        if lookup_type == "iregex" and self.connection.mysql_is_mariadb:
+            # Django's MariaDB SQL leaves iregex to the collation, and values in
+            # JSON columns (utf8mb4_bin) then match case-sensitively; PCRE's (?i)
+            # makes it case-insensitive on every column.
+            return "%s REGEXP CONCAT('(?i)', %s)"
         return super().regex_lookup(lookup_type)
 
     def lookup_cast(self, lookup_type, internal_type=None):

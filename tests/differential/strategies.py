@@ -17,6 +17,7 @@ text (CJK, emoji, an accented lower-case letter; see DELIBERATE_DIFFERENCES in
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -38,15 +39,23 @@ def texts(max_size: int = 8) -> st.SearchStrategy[str]:
 
 
 def moments() -> st.SearchStrategy[datetime.datetime]:
-    """Aware UTC datetimes with millisecond precision (BSON dates keep milliseconds)."""
+    """Aware UTC datetimes with millisecond precision (BSON dates keep milliseconds),
+    within MySQL's TIMESTAMP range: outside it MariaDB's CONVERT_TZ leaves a value
+    in UTC, so date parts in the current time zone would differ there (by design)."""
     return st.builds(
         lambda day, ms: (
             datetime.datetime.combine(day, datetime.time(), tzinfo=UTC)
             + datetime.timedelta(milliseconds=ms)
         ),
-        st.dates(datetime.date(1960, 1, 1), datetime.date(2040, 12, 31)),
+        st.dates(datetime.date(1970, 1, 2), datetime.date(2038, 1, 18)),
         st.integers(0, 86_400_000 - 1),
     )
+
+
+def uuids() -> st.SearchStrategy[uuid.UUID]:
+    """Version-4 UUIDs: MariaDB's native uuid type refuses some other bit patterns
+    (a version nibble above 5 with the NCS variant), as it would from any client."""
+    return st.uuids(version=4)
 
 
 def dates() -> st.SearchStrategy[datetime.date]:
@@ -66,7 +75,9 @@ def prices() -> st.SearchStrategy[Decimal]:
 def floats() -> st.SearchStrategy[float]:
     return st.one_of(
         st.sampled_from([0.0, -1.5, 2.25, 1e-300, 1e300]),
-        st.floats(allow_nan=False, allow_infinity=False, width=64),
+        # |x| <= 1e300: a Sum/Avg of a dataset's values never overflows, where
+        # servers differ (SQLite gives inf, MariaDB 0.0).
+        st.floats(min_value=-1e300, max_value=1e300, allow_nan=False, width=64),
     )
 
 
@@ -104,7 +115,7 @@ def item_rows(owner_ids: list[int]) -> st.SearchStrategy[dict[str, Any]]:
             "flag": nullable(st.booleans()),
             "day": nullable(dates()),
             "moment": nullable(moments()),
-            "code": nullable(st.uuids()),
+            "code": nullable(uuids()),
             "tags": st.lists(st.text(TAG_ALPHABET, min_size=1, max_size=2), max_size=3),
             "meta": metas(),
             "place": places(),
@@ -164,6 +175,11 @@ class QuerySpec:
     ``aggregate``, ``first`` or ``last``; ``shape`` is ``models``, ``values`` or
     ``values_list`` with ``fields``. Ordering always ends with ``pk``, so every
     ordered result is fully determined.
+
+    ``grouped`` is ``values(*fields).annotate(**argument)``, then ``having``
+    (a filter on the annotations) and ``ordering`` (every group field, so the
+    groups come in one order). ``pages`` walks every page of
+    ``BookmarkPaginator(queryset, per_page=argument)`` from the first.
     """
 
     model: str
@@ -174,11 +190,21 @@ class QuerySpec:
     fields: tuple[str, ...] = ()
     terminal: str = "list"
     argument: Any = None
+    having: Q | None = None
+    distinct: bool = False
 
     def __str__(self) -> str:
         code = f"{self.model}.objects"
         for method, q in self.steps:
             code += f".{method}({q!r})"
+        if self.distinct:
+            code += ".distinct()"
+        if self.terminal == "grouped":
+            code += f".values({', '.join(map(repr, self.fields))})"
+            code += f".annotate(**{self.argument!r})"
+            if self.having is not None:
+                code += f".filter({self.having!r})"
+            return code + f".order_by({', '.join(map(repr, self.ordering))})"
         if self.ordering is not None:
             code += f".order_by({', '.join(map(repr, self.ordering))})"
         if self.window is not None:
@@ -186,6 +212,8 @@ class QuerySpec:
             code += f"[{low}:{'' if high is None else high}]"
         if self.shape != "models":
             code += f".{self.shape}({', '.join(map(repr, self.fields))})"
+        if self.terminal == "pages":
+            return f"BookmarkPaginator({code}, per_page={self.argument}), every page"
         if self.terminal == "aggregate":
             code += f".aggregate(**{self.argument!r})"
         elif self.terminal == "count_limit":
@@ -293,6 +321,10 @@ VALUE_FIELDS = (
     "meta__s",
     "place__city",
 )
+#: Bookmark pages order by fields of the model itself (BookmarkPaginator refuses paths).
+PAGE_ORDER_FIELDS = tuple(f for f in ORDER_FIELDS if "__" not in f)
+#: values(...) fields of grouped aggregation: columns and document paths.
+GROUP_FIELDS = ("name", "number", "flag", "day", "owner_id", "place__city", "meta__s")
 AGGREGATES = {
     "n": lambda: Count("pk"),
     "n_number": lambda: Count("number"),
@@ -306,6 +338,11 @@ AGGREGATES = {
     "min_day": lambda: Min("day"),
     "max_price": lambda: Max("price"),
 }
+#: Per-group aggregates: those of aggregate() and a count across the many-to-many.
+GROUP_AGGREGATES = {**AGGREGATES, "n_labels": lambda: Count("labels")}
+#: Integer annotations: HAVING and ordering use these (sums of doubles may differ in
+#: the last bits, which would reorder groups).
+COUNTS = ("n", "n_number", "n_distinct_number", "n_labels")
 
 
 def with_case(text: str, flips: list[bool]) -> str:
@@ -357,7 +394,7 @@ class QueryDrawer:
                 "bool": st.booleans(),
                 "date": dates(),
                 "datetime": moments(),
-                "uuid": st.uuids(),
+                "uuid": uuids(),
                 "list": st.text(TAG_ALPHABET, min_size=1, max_size=2),
             }[kind]
         )
@@ -390,11 +427,13 @@ class QueryDrawer:
             fields.update(SPANS)
         path = self.draw(st.sampled_from(sorted(fields)))
         kind = fields[path]
+        # One queryset uses case-sensitive or case-insensitive pattern lookups (text
+        # and UUID), not both: the oracle's LIKE folds case for all of them or none.
         lookups = [
             lookup
             for lookup in LOOKUPS[kind]
-            if not (kind == "text" and lookup in TEXT_LOOKUPS_SENSITIVE and case_insensitive)
-            and not (kind == "text" and lookup in TEXT_LOOKUPS_INSENSITIVE and not case_insensitive)
+            if lookup
+            not in (TEXT_LOOKUPS_SENSITIVE if case_insensitive else TEXT_LOOKUPS_INSENSITIVE)
         ]
         lookup = self.draw(st.sampled_from(lookups))
         return Q(**{f"{path}__{lookup}": self.lookup_value(path, kind, lookup)})
@@ -457,16 +496,33 @@ class QueryDrawer:
         return left | right if choice == 4 else left & right
 
     # querysets ----------------------------------------------------------------
-    def spec(self) -> QuerySpec:
+    def steps(self) -> tuple[tuple[str, Q], ...]:
         draw = self.draw
         case_insensitive = draw(st.booleans())
-        steps = tuple(
+        return tuple(
             (
                 draw(st.sampled_from(["filter", "filter", "exclude"])),
                 self._q(0, case_insensitive),
             )
             for _ in range(draw(st.integers(0, 2)))
         )
+
+    def ordering(self, fields: tuple[str, ...], max_size: int = 2) -> tuple[str, ...]:
+        """Up to ``max_size`` of ``fields``, each ascending or descending, then pk."""
+        draw = self.draw
+        keys = draw(st.lists(st.sampled_from(fields), max_size=max_size, unique=True))
+        return tuple(k if draw(st.booleans()) else f"-{k}" for k in keys) + (
+            draw(st.sampled_from(["pk", "-pk"])),
+        )
+
+    def spec(self) -> QuerySpec:
+        draw = self.draw
+        kind = draw(st.sampled_from(["plain"] * 8 + ["grouped", "pages"]))
+        if kind == "grouped":
+            return self.grouped_spec()
+        if kind == "pages":
+            return self.pages_spec()
+        steps = self.steps()
         terminal = draw(
             st.sampled_from(
                 ["list"] * 5 + ["count", "count_limit", "exists", "aggregate", "first", "last"]
@@ -474,10 +530,7 @@ class QueryDrawer:
         )
         ordering = None
         if terminal in ("list", "first", "last") and draw(st.integers(0, 3)):
-            keys = draw(st.lists(st.sampled_from(ORDER_FIELDS), max_size=2, unique=True))
-            ordering = tuple(k if draw(st.booleans()) else f"-{k}" for k in keys) + (
-                draw(st.sampled_from(["pk", "-pk"])),
-            )
+            ordering = self.ordering(ORDER_FIELDS)
         window = None
         if terminal != "aggregate" and (ordering or terminal != "list") and draw(st.booleans()):
             low = draw(st.integers(0, 4))
@@ -497,6 +550,9 @@ class QueryDrawer:
         elif terminal == "aggregate":
             names = draw(st.lists(st.sampled_from(sorted(AGGREGATES)), min_size=1, max_size=3))
             argument = {name: AGGREGATES[name]() for name in dict.fromkeys(names)}
+        # distinct() over model rows: a filter across the many-to-many inside OR/NOT
+        # is refused without it (a JOIN would repeat rows), compared with it.
+        distinct = shape == "models" and terminal in ("list", "count") and draw(st.booleans())
         return QuerySpec(
             model="Item",
             steps=steps,
@@ -506,4 +562,63 @@ class QueryDrawer:
             fields=fields,
             terminal=terminal,
             argument=argument,
+            distinct=distinct,
+        )
+
+    def grouped_spec(self) -> QuerySpec:
+        """``values(...).annotate(...)``: filters, grouping, HAVING and ordering."""
+        draw = self.draw
+        group = tuple(
+            draw(st.lists(st.sampled_from(GROUP_FIELDS), min_size=1, max_size=2, unique=True))
+        )
+        names = draw(st.lists(st.sampled_from(sorted(GROUP_AGGREGATES)), min_size=1, max_size=3))
+        if "n_labels" in names:
+            # Beside Count("labels"), SQL aggregates the rows its JOIN multiplied (Django
+            # documents that as a wrong result); the nonrel layer aggregates each on
+            # its own rows. Deliberate; see docs/reliability.md.
+            names = ["n_labels"]
+        aggregates = {name: GROUP_AGGREGATES[name]() for name in dict.fromkeys(names)}
+        counts = [name for name in aggregates if name in COUNTS]
+        having = None
+        if counts and draw(st.booleans()):
+            lookup = draw(st.sampled_from(["gt", "gte", "lt", "exact"]))
+            having = Q(**{f"{draw(st.sampled_from(counts))}__{lookup}": draw(st.integers(0, 3))})
+        by_count: tuple[str, ...] = ()
+        if counts and draw(st.booleans()):
+            count = draw(st.sampled_from(counts))
+            by_count = (count if draw(st.booleans()) else f"-{count}",)
+        ordering = by_count + tuple(f if draw(st.booleans()) else f"-{f}" for f in group)
+        return QuerySpec(
+            model="Item",
+            steps=self.steps(),
+            ordering=ordering,
+            shape="values",
+            fields=group,
+            terminal="grouped",
+            argument=aggregates,
+            having=having,
+        )
+
+    def pages_spec(self) -> QuerySpec:
+        """Every page of a BookmarkPaginator over a filtered, ordered queryset."""
+        draw = self.draw
+        ordering = self.ordering(PAGE_ORDER_FIELDS)
+        shape, fields = "models", ()
+        if draw(st.integers(0, 2)) == 0:
+            # A values() row must hold the ordering fields to make a bookmark.
+            chosen = draw(st.lists(st.sampled_from(VALUE_FIELDS), max_size=2, unique=True))
+            needed = ["id" if k == "pk" else k for k in (key.lstrip("-") for key in ordering)]
+            shape, fields = "values", tuple(dict.fromkeys(chosen + needed))
+        steps = self.steps()
+        return QuerySpec(
+            model="Item",
+            steps=steps,
+            ordering=ordering,
+            shape=shape,
+            fields=fields,
+            terminal="pages",
+            argument=draw(st.integers(1, 4)),
+            # Keyset pages hold each row once: a JOIN's repeated rows (a filter across
+            # the many-to-many) share every ordering value, so page a distinct() set.
+            distinct=any("labels__" in lookup for lookup in QuerySpec("Item", steps=steps).lookups),
         )
