@@ -33,6 +33,7 @@ from django_nonrel.fields.nested import (
     prefixed_errors,
     reader,
     serialize_leaf,
+    unchanged,
     writer,
 )
 from django_nonrel.fields.raw import RawValueField, inner_field
@@ -138,6 +139,15 @@ class ListField(NestedValueField):
     def from_storage(self, value: Any, connection) -> Any:
         read = reader(self.item_field, connection)
         return self.make_container([read(item) for item in value])
+
+    def storage_reader(self, connection):
+        if self.overrides("from_storage", ListField):
+            return super().storage_reader(connection)
+        read = reader(self.item_field, connection)
+        make = self.make_container
+        if read is unchanged:
+            return lambda value: make(list(value))
+        return lambda value: make([read(item) for item in value])
 
     def to_serializable(self, value: Any) -> list | None:
         if value is None:
