@@ -25,8 +25,7 @@ from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
-from django.db import NotSupportedError, models
-from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db import NotSupportedError
 from django.db.models import Avg as AvgAggregate
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.aggregates import Aggregate as DjangoAggregate
@@ -60,6 +59,7 @@ from django_nonrel.nulls import (
     check_required,
     not_null_fields,
 )
+from django_nonrel.passthrough import passthrough_type
 from django_nonrel.paths import column_path
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.relations import (
@@ -1071,39 +1071,6 @@ def _dig(document: dict[str, Any], path: tuple[str | int, ...]) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return value.to_decimal() if hasattr(value, "to_decimal") else value
-
-
-#: Stock field classes whose pre_save() reads the attribute and whose save
-#: preparation returns a value of the given exact type unchanged (Django's
-#: ``get_prep_value`` is ``str``/``int``/``float``/``bool`` conversion, and the
-#: base ``adapt_integerfield_value`` returns its value). Subclasses are not
-#: listed: they may override either.
-PASSTHROUGH_TYPES = {
-    models.CharField: str,
-    models.TextField: str,
-    models.EmailField: str,
-    models.SlugField: str,
-    models.URLField: str,
-    models.IntegerField: int,
-    models.BigIntegerField: int,
-    models.SmallIntegerField: int,
-    models.PositiveIntegerField: int,
-    models.PositiveBigIntegerField: int,
-    models.PositiveSmallIntegerField: int,
-    models.FloatField: float,
-    models.BooleanField: bool,
-}
-
-
-def passthrough_type(field: Any, connection) -> type | None:
-    """The value type ``field`` stores unchanged on insert, or None to prepare every value."""
-    kind = PASSTHROUGH_TYPES.get(type(field))
-    if kind is None or field.primary_key or field.has_db_default():
-        return None
-    adapt = type(connection.ops).adapt_integerfield_value
-    if kind is int and adapt is not BaseDatabaseOperations.adapt_integerfield_value:
-        return None
-    return kind
 
 
 class NonrelInsertCompiler(sql.SQLInsertCompiler):

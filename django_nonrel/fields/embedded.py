@@ -185,11 +185,21 @@ class EmbeddedModelField(NestedValueField):
     def pre_save_value(self, value: Any, add: bool) -> Any:
         value = self.as_instance(value)
         adding = value._state.adding
-        for field in self.stored_fields():
+        for field in self._fields_with_pre_save():
             field.pre_save(value, adding)
         # Stored with its outer row from now on: auto_now_add must not fire again.
         value._state.adding = False
         return value
+
+    def _fields_with_pre_save(self) -> list[Field]:
+        """Stored fields whose ``pre_save`` does something: Field's own only reads the
+        attribute (auto_now fields, nested fields and custom fields override it)."""
+        model = self.embedded_model
+        cached = self.__dict__.get("_pre_save_fields")
+        if cached is None or cached[0] is not model:
+            fields = [f for f in self.stored_fields() if type(f).pre_save is not Field.pre_save]
+            cached = self._pre_save_fields = (model, fields)
+        return cached[1]
 
     def pre_save(self, model_instance, add: bool) -> Any:
         value = super().pre_save(model_instance, add)
@@ -211,19 +221,37 @@ class EmbeddedModelField(NestedValueField):
         return value
 
     def to_storage(self, value: Any, connection) -> dict:
-        value = self.as_instance(value)
-        return {
-            field.column: writer(field, connection)(getattr(value, field.attname))
+        return self._cached(connection, "encode", self._encoder)(value)
+
+    def storage_writer(self, connection):
+        if self.overrides("to_storage", EmbeddedModelField):
+            return super().storage_writer(connection)
+        return self._cached(connection, "encode", self._encoder)
+
+    def _cached(self, connection, kind: str, build):
+        return cached_per_connection(connection, self, kind, lambda: build(connection))
+
+    def _encoder(self, connection):
+        """``to_storage`` with the stored fields and their writers looked up once."""
+        plan = [
+            (field.column, field.attname, writer(field, connection))
             for field in self.stored_fields()
-        }
+        ]
+        as_instance = self.as_instance
+
+        def encode(value: Any) -> dict:
+            value = as_instance(value)
+            return {column: write(getattr(value, attname)) for column, attname, write in plan}
+
+        return encode
 
     def from_storage(self, value: Any, connection) -> Model:
-        return self.storage_reader(connection)(value)
+        return self._cached(connection, "decode", self._decoder)(value)
 
     def storage_reader(self, connection):
         if self.overrides("from_storage", EmbeddedModelField):
             return super().storage_reader(connection)
-        return cached_per_connection(connection, self, "decode", lambda: self._decoder(connection))
+        return self._cached(connection, "decode", self._decoder)
 
     def _decoder(self, connection):
         """A function from a stored document to an instance, through ``from_db``.

@@ -140,6 +140,18 @@ class ListField(NestedValueField):
         read = reader(self.item_field, connection)
         return self.make_container([read(item) for item in value])
 
+    def storage_writer(self, connection):
+        if self.overrides("to_storage", ListField) or self.overrides("items_to_storage", ListField):
+            return super().storage_writer(connection)
+        write = writer(self.item_field, connection)
+        check, ordered = self.check_container, self.ordered_items
+
+        def write_list(value: Any) -> list:
+            check(value)
+            return [write(item) for item in ordered(value)]
+
+        return write_list
+
     def storage_reader(self, connection):
         if self.overrides("from_storage", ListField):
             return super().storage_reader(connection)

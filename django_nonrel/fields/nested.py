@@ -46,6 +46,8 @@ from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.duration import duration_microseconds
 
+from django_nonrel.passthrough import passthrough_type
+
 #: Module whose names ``deconstruct()`` writes into migrations, so migrations
 #: survive moving a field class between the package's modules.
 PUBLIC_MODULE = "django_nonrel.fields"
@@ -199,9 +201,22 @@ def reader(field: Field, connection) -> Codec:
 
 def _writer(field: Field, connection) -> Codec:
     if isinstance(field, NestedValueField):
-        return lambda value: None if value is None else field.to_storage(value, connection)
+        write_stored = field.storage_writer(connection)
+        return lambda value: None if value is None else write_stored(value)
+    # A value of the stock field's own type needs no preparation (see passthrough).
+    kind = passthrough_type(field, connection)
     if stores_documents(connection):
+        if kind is not None:
+            return lambda value: (
+                value if type(value) is kind else field.get_db_prep_save(value, connection)
+            )
         return lambda value: field.get_db_prep_save(value, connection)
+    if kind is not None:
+        return lambda value: (
+            value
+            if type(value) is kind
+            else json_safe(field.get_db_prep_save(value, connection), field)
+        )
     return lambda value: json_safe(field.get_db_prep_save(value, connection), field)
 
 
@@ -389,6 +404,14 @@ class NestedValueField(Field):
     def from_storage(self, value: Any, connection) -> Any:
         """A stored structure back into Python values."""
         raise NotImplementedError
+
+    def storage_writer(self, connection) -> Codec:
+        """A function doing ``to_storage(value, connection)`` for values (not None).
+
+        As :meth:`storage_reader`: subclasses resolve the per-connection work
+        once, when ``to_storage`` is their own.
+        """
+        return lambda value: self.to_storage(value, connection)
 
     def storage_reader(self, connection) -> Codec:
         """A function doing ``from_storage(value, connection)`` for stored values (not None).
