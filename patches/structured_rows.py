@@ -8,7 +8,9 @@ to positional rows and back is wasted work (the old fork's double conversion).
 When the connection's features declare ``returns_structured_rows``, the
 compiler's ``results_iter()`` yields ``{"result": {...}, "related_selection":
 {...}, "annotations": {...}, "extra_select": {...}}`` and these iterables build
-instances and dicts straight from it. Other connections run Django's code.
+dicts straight from it; model instances are built from ``selected_value_rows()``
+(the same content with the values as a list in ``selected_names`` order) by
+``django_nonrel.instances``. Other connections run Django's code.
 """
 
 import operator
