@@ -19,14 +19,13 @@ intermediate positional row is built.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
-from django.db import NotSupportedError, models
-from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db import NotSupportedError
 from django.db.models import Avg as AvgAggregate
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.aggregates import Aggregate as DjangoAggregate
@@ -61,6 +60,7 @@ from django_nonrel.nulls import (
     not_null_fields,
 )
 from django_nonrel.partials import Partial, dig
+from django_nonrel.passthrough import passthrough_type
 from django_nonrel.paths import column_path
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.relations import (
@@ -155,6 +155,11 @@ class NonrelCompiler(sql.SQLCompiler):
             weights = [column for column, _ in self.row_weights]
             nq.columns = list(
                 dict.fromkeys([*base, *hops, *weights, *self._select_related_columns()])
+            )
+            nq.whole_rows = (
+                query.default_cols
+                and not query.get_select_mask()
+                and all(alias == self.base_alias for _, alias, *_ in self.selections)
             )
         return nq
 
@@ -463,40 +468,102 @@ class NonrelCompiler(sql.SQLCompiler):
         if is_grouped(self.query):
             yield from GroupedRead(self).structured_rows()
             return
+        names = self.selected_names
+        for values, related, row_annotations, extra in self.selected_value_rows():
+            yield {
+                "result": dict(zip(names, values, strict=True)),
+                "related_selection": related,
+                "annotations": row_annotations,
+                "extra_select": extra,
+            }
+
+    def selected_value_rows(self) -> Iterator[tuple[list[Any], dict, dict, dict]]:
+        """Per row: (values in ``selected_names`` order, related selection, annotations,
+        extra select) -- ``results_iter()``'s content without building its dicts, for
+        callers that want the values in order (model instances)."""
+        if is_grouped(self.query):
+            names = self.selected_names
+            for row in GroupedRead(self).structured_rows():
+                result = row["result"]
+                yield (
+                    [result[name] for name in names],
+                    row["related_selection"],
+                    row["annotations"],
+                    row["extra_select"],
+                )
+            return
         try:
             nq = self.build_query()
         except EmptyResultSet:
             return
         if nq.matches_nothing:
             return
-        annotations = self.selected_annotations
-        connection = self.connection
-        converters = self.converters
+        annotations = [
+            (alias, kind == "value", source)
+            for alias, (kind, source) in self.selected_annotations.items()
+        ]
+        read = self.row_reader()
         base = self.base_alias
         rows = self._rows(nq)
         related = self._related_selections(rows)
         extra = self._extra_select(rows)
         for index, row in enumerate(rows):
-            document = row[base]
-            result = {}
-            for name, alias, column, path, functions, expr in converters:
-                source = row.get(alias)
-                if source is None:
-                    value = None
-                else:
-                    value = _dig(source, (column, *path)) if path else source.get(column)
+            row_annotations = {}
+            if annotations:
+                document = row[base]
+                for alias, constant, source in annotations:
+                    row_annotations[alias] = source if constant else document.get(source.column)
+            yield (
+                read(row),
+                related[index] if related else {},
+                row_annotations,
+                extra[index] if extra else {},
+            )
+
+    def row_reader(self) -> Callable[[dict[str, Any]], list[Any]]:
+        """A function from a row (``{alias: document}``) to its selected values, converted.
+
+        Built once per read: rows whose selections are all top-level columns of
+        the base document (every model read without joins) are read with one
+        ``map`` over the document, and only columns with converters run them.
+        """
+        connection = self.connection
+        base = self.base_alias
+        entries = self.converters
+        converted = [
+            (index, functions[0] if len(functions) == 1 else None, functions, expr)
+            for index, (_, _, _, _, functions, expr) in enumerate(entries)
+            if functions
+        ]
+
+        def convert(values: list[Any]) -> list[Any]:
+            for index, only, functions, expr in converted:
+                value = values[index]
+                if only is not None:
+                    values[index] = only(value, expr, connection)
+                    continue
                 for function in functions:
                     value = function(value, expr, connection)
-                result[name] = value
-            row_annotations = {}
-            for alias, (kind, source) in annotations.items():
-                row_annotations[alias] = source if kind == "value" else document.get(source.column)
-            yield {
-                "result": result,
-                "related_selection": related[index] if related else {},
-                "annotations": row_annotations,
-                "extra_select": extra[index] if extra else {},
-            }
+                values[index] = value
+            return values
+
+        if all(alias == base and not path for _, alias, _, path, _, _ in entries):
+            columns = [column for _, _, column, _, _, _ in entries]
+            if not converted:
+                return lambda row: list(map(row[base].get, columns))
+            return lambda row: convert(list(map(row[base].get, columns)))
+
+        def read(row: dict[str, Any]) -> list[Any]:
+            values = []
+            for _, alias, column, path, _, _ in entries:
+                source = row.get(alias)
+                if source is None:
+                    values.append(None)
+                else:
+                    values.append(_dig(source, (column, *path)) if path else source.get(column))
+            return convert(values)
+
+        return read
 
     def _rows(self, nq: NonrelQuery) -> list[dict[str, Any]]:
         """The rows of a read as ``{alias: document}``, ordered, made distinct and sliced.
@@ -1031,39 +1098,6 @@ def _dig(document: dict[str, Any], path: tuple[str | int, ...]) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return value.to_decimal() if hasattr(value, "to_decimal") else value
-
-
-#: Stock field classes whose pre_save() reads the attribute and whose save
-#: preparation returns a value of the given exact type unchanged (Django's
-#: ``get_prep_value`` is ``str``/``int``/``float``/``bool`` conversion, and the
-#: base ``adapt_integerfield_value`` returns its value). Subclasses are not
-#: listed: they may override either.
-PASSTHROUGH_TYPES = {
-    models.CharField: str,
-    models.TextField: str,
-    models.EmailField: str,
-    models.SlugField: str,
-    models.URLField: str,
-    models.IntegerField: int,
-    models.BigIntegerField: int,
-    models.SmallIntegerField: int,
-    models.PositiveIntegerField: int,
-    models.PositiveBigIntegerField: int,
-    models.PositiveSmallIntegerField: int,
-    models.FloatField: float,
-    models.BooleanField: bool,
-}
-
-
-def passthrough_type(field: Any, connection) -> type | None:
-    """The value type ``field`` stores unchanged on insert, or None to prepare every value."""
-    kind = PASSTHROUGH_TYPES.get(type(field))
-    if kind is None or field.primary_key or field.has_db_default():
-        return None
-    adapt = type(connection.ops).adapt_integerfield_value
-    if kind is int and adapt is not BaseDatabaseOperations.adapt_integerfield_value:
-        return None
-    return kind
 
 
 class NonrelInsertCompiler(sql.SQLInsertCompiler):

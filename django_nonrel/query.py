@@ -142,6 +142,9 @@ class NonrelQuery:
     where: Node = field(default_factory=Node)
     ordering: list[Ordering] = field(default_factory=list)
     columns: list[str] | None = None
+    #: ``columns`` name every field the model stores: whole documents hold
+    #: nothing a read needs more, only fields it ignores (see ``projection``).
+    whole_rows: bool = False
     low: int = 0
     high: int | None = None
     distinct: bool = False

@@ -8,7 +8,9 @@ to positional rows and back is wasted work (the old fork's double conversion).
 When the connection's features declare ``returns_structured_rows``, the
 compiler's ``results_iter()`` yields ``{"result": {...}, "related_selection":
 {...}, "annotations": {...}, "extra_select": {...}}`` and these iterables build
-instances and dicts straight from it. Other connections run Django's code.
+dicts straight from it; model instances are built from ``selected_value_rows()``
+(the same content with the values as a list in ``selected_names`` order) by
+``django_nonrel.instances``. Other connections run Django's code.
 """
 
 import operator
@@ -17,6 +19,7 @@ from weakref import ref as weak_ref
 from django.db import connections
 from django.db.models import query
 
+from django_nonrel.instances import instance_builder
 from django_nonrel.patches.versions import wrap
 
 PATCH = "structured_rows"
@@ -46,10 +49,7 @@ def _model_rows(iterable):
     # Django 6.1 fetch modes: from_db receives the queryset's mode, and peers
     # are tracked so deferred fields can be fetched for all of them at once.
     fetch_mode = getattr(queryset, "_fetch_mode", None)
-    if fetch_mode is None:
-        from_db = model_cls.from_db
-    else:
-        from_db = query._get_from_db(model_cls, fetch_mode)
+    build = instance_builder(model_cls, init_list, fetch_mode)
     track_peers = fetch_mode is not None and fetch_mode.track_peers
     known_related = []
     for field, related_objs in queryset._known_related_objects.items():
@@ -62,20 +62,17 @@ def _model_rows(iterable):
         known_related.append((field, related_objs, attnames, operator.attrgetter(*attnames)))
     related_steps = compiler.related_steps
     peers = []
-    for row in compiler.results_iter(
-        chunked_fetch=iterable.chunked_fetch, chunk_size=iterable.chunk_size
-    ):
-        result = row["result"]
-        obj = from_db(db, init_list, [result[name] for name in init_list])
+    for values, related_selection, annotations, extra_select in compiler.selected_value_rows():
+        obj = build(db, values)
         if track_peers:
             peers.append(weak_ref(obj))
             obj._state.peers = peers
-        for name, value in row["annotations"].items():
+        for name, value in annotations.items():
             setattr(obj, name, value)
-        for name, value in row["extra_select"].items():
+        for name, value in extra_select.items():
             setattr(obj, name, value)
-        if row["related_selection"]:
-            _attach_related(obj, row["related_selection"], related_steps, db, fetch_mode)
+        if related_selection:
+            _attach_related(obj, related_selection, related_steps, db, fetch_mode)
         for field, related_objs, attnames, getter in known_related:
             if field.is_cached(obj):
                 continue

@@ -36,13 +36,40 @@ def check_documents(connection, table: str, documents: Iterable[dict[str, Any]])
                 f"{MAX_DOCUMENT_SIZE} bytes (16 MiB); nothing was written. Keep large "
                 "values out of the document (files, GridFS) or split them."
             )
-        if ferretdb:
+        if ferretdb and has_non_finite(document):
             path = non_finite_path(document)
             if path is not None:
                 raise DataError(
                     f"{table}.{path}: FerretDB cannot store NaN or infinite numbers; "
                     "nothing was written. Store None instead, or use MongoDB."
                 )
+
+
+def has_non_finite(value: Any) -> bool:
+    """Whether a NaN/infinite float is inside ``value``: what ``non_finite_path`` finds,
+    without building a path per value (every document of every write is scanned)."""
+    pending = [value]
+    pop, extend = pending.pop, pending.extend
+    while pending:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            extend(item.values())
+        elif kind is list:
+            extend(item)
+        elif kind is float:
+            if item - item != 0.0:  # nan - nan and inf - inf are nan
+                return True
+        elif kind in (str, int, bool) or item is None:
+            continue
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            extend(item.values())
+        elif isinstance(item, list):
+            extend(item)
+    return False
 
 
 def non_finite_path(value: Any, path: str = "") -> str | None:

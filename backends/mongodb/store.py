@@ -145,7 +145,10 @@ class MongoStore(DocumentStore):
         ]
 
     def projection(self, query: NonrelQuery) -> dict[str, int] | None:
-        if query.columns is None:
+        # mongomock projects in Python, in the client process: a whole-row read
+        # is cheaper without (the row decoder skips fields the model lacks). A
+        # server projects on its side and sends less, so it gets the projection.
+        if query.columns is None or (query.whole_rows and self.connection.is_embedded):
             return None
         projection = {ID if c == query.pk_column else c: 1 for c in query.columns}
         if ID not in projection:

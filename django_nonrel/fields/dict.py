@@ -24,6 +24,7 @@ from django_nonrel.fields.nested import (
     prefixed_errors,
     reader,
     serialize_leaf,
+    unchanged,
     writer,
 )
 from django_nonrel.fields.raw import RawValueField, inner_field
@@ -123,6 +124,14 @@ class DictField(NestedValueField):
     def from_storage(self, value: Any, connection) -> dict:
         read = reader(self.value_field, connection)
         return {key: read(item) for key, item in value.items()}
+
+    def storage_reader(self, connection):
+        if self.overrides("from_storage", DictField):
+            return super().storage_reader(connection)
+        read = reader(self.value_field, connection)
+        if read is unchanged:
+            return lambda value: dict(value.items())
+        return lambda value: {key: read(item) for key, item in value.items()}
 
     def to_serializable(self, value: Any) -> dict | None:
         if value is None:

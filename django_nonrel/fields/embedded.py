@@ -34,8 +34,13 @@ from django_nonrel.fields.nested import (
     prefixed_errors,
     reader,
     serialize_leaf,
+    unchanged,
     writer,
 )
+from django_nonrel.instances import instance_builder
+
+#: A field absent from a stored document (``dict.get`` default).
+MISSING = object()
 
 
 class EmbeddedSaveValue:
@@ -180,11 +185,21 @@ class EmbeddedModelField(NestedValueField):
     def pre_save_value(self, value: Any, add: bool) -> Any:
         value = self.as_instance(value)
         adding = value._state.adding
-        for field in self.stored_fields():
+        for field in self._fields_with_pre_save():
             field.pre_save(value, adding)
         # Stored with its outer row from now on: auto_now_add must not fire again.
         value._state.adding = False
         return value
+
+    def _fields_with_pre_save(self) -> list[Field]:
+        """Stored fields whose ``pre_save`` does something: Field's own only reads the
+        attribute (auto_now fields, nested fields and custom fields override it)."""
+        model = self.embedded_model
+        cached = self.__dict__.get("_pre_save_fields")
+        if cached is None or cached[0] is not model:
+            fields = [f for f in self.stored_fields() if type(f).pre_save is not Field.pre_save]
+            cached = self._pre_save_fields = (model, fields)
+        return cached[1]
 
     def pre_save(self, model_instance, add: bool) -> Any:
         value = super().pre_save(model_instance, add)
@@ -206,41 +221,82 @@ class EmbeddedModelField(NestedValueField):
         return value
 
     def to_storage(self, value: Any, connection) -> dict:
-        value = self.as_instance(value)
-        return {
-            field.column: writer(field, connection)(getattr(value, field.attname))
+        return self._cached(connection, "encode", self._encoder)(value)
+
+    def storage_writer(self, connection):
+        if self.overrides("to_storage", EmbeddedModelField):
+            return super().storage_writer(connection)
+        return self._cached(connection, "encode", self._encoder)
+
+    def _cached(self, connection, kind: str, build):
+        return cached_per_connection(connection, self, kind, lambda: build(connection))
+
+    def _encoder(self, connection):
+        """``to_storage`` with the stored fields and their writers looked up once."""
+        plan = [
+            (field.column, field.attname, writer(field, connection))
             for field in self.stored_fields()
-        }
+        ]
+        as_instance = self.as_instance
+
+        def encode(value: Any) -> dict:
+            value = as_instance(value)
+            return {column: write(getattr(value, attname)) for column, attname, write in plan}
+
+        return encode
 
     def from_storage(self, value: Any, connection) -> Model:
-        if not isinstance(value, dict):
-            raise ValueError(
-                f"EmbeddedModelField {self.name!r}: the stored value is a "
-                f"{type(value).__name__}, not a document."
-            )
-        model, attnames, plan = cached_per_connection(
-            connection, self, "read plan", lambda: self._read_plan(connection)
-        )
-        values = []
-        for field, column, read in plan:
-            if read is None:
-                values.append(None)
-            elif column in value:
-                values.append(read(value[column]))
-            else:
-                # A field added to the embedded model after the row was written.
-                values.append(field.get_default())
-        return model.from_db(connection.alias, attnames, values)
+        return self._cached(connection, "decode", self._decoder)(value)
 
-    def _read_plan(self, connection) -> tuple[type[Model], list[str], list[tuple]]:
-        """(model, attnames, (field, column, reader or None if not stored) per field)."""
+    def storage_reader(self, connection):
+        if self.overrides("from_storage", EmbeddedModelField):
+            return super().storage_reader(connection)
+        return self._cached(connection, "decode", self._decoder)
+
+    def _decoder(self, connection):
+        """A function from a stored document to an instance, through ``from_db``.
+
+        Each stored field of the embedded model is read by its reader; a field
+        the document lacks (added to the model after the row was written) gets
+        its default. Auto-created fields are not stored and read as None.
+        """
         model = self.embedded_model
         fields = model._meta.concrete_fields
-        plan = [
-            (field, field.column, None if field.auto_created else reader(field, connection))
-            for field in fields
-        ]
-        return model, [field.attname for field in fields], plan
+        build = instance_builder(model, [field.attname for field in fields])
+        alias = connection.alias
+        stored = [field for field in fields if not field.auto_created]
+        columns = [field.column for field in stored]
+        absent = [MISSING] * len(stored)
+        readers = [reader(field, connection) for field in stored]
+        converted = [(index, read) for index, read in enumerate(readers) if read is not unchanged]
+        # Where the unstored fields go: usually only the implicit "id", first.
+        unstored = len(fields) - len(stored)
+        leading = fields[:unstored] == [f for f in fields if f.auto_created]
+        name = self.name
+
+        def decode(value: Any) -> Model:
+            if not isinstance(value, dict):
+                raise ValueError(
+                    f"EmbeddedModelField {name!r}: the stored value is a "
+                    f"{type(value).__name__}, not a document."
+                )
+            items = list(map(value.get, columns, absent))
+            missing = MISSING in items  # before reading: stored values compare cheaply
+            for index, read in converted:
+                item = items[index]
+                if item is not MISSING:
+                    items[index] = read(item)
+            if missing:
+                items = [
+                    field.get_default() if item is MISSING else item
+                    for field, item in zip(stored, items, strict=True)
+                ]
+            if leading:
+                return build(alias, [None] * unstored + items if unstored else items)
+            found = iter(items)
+            return build(alias, [None if f.auto_created else next(found) for f in fields])
+
+        return decode
 
     def to_serializable(self, value: Any) -> dict | None:
         if value is None:

@@ -33,6 +33,7 @@ from django_nonrel.fields.nested import (
     prefixed_errors,
     reader,
     serialize_leaf,
+    unchanged,
     writer,
 )
 from django_nonrel.fields.raw import RawValueField, inner_field
@@ -138,6 +139,27 @@ class ListField(NestedValueField):
     def from_storage(self, value: Any, connection) -> Any:
         read = reader(self.item_field, connection)
         return self.make_container([read(item) for item in value])
+
+    def storage_writer(self, connection):
+        if self.overrides("to_storage", ListField) or self.overrides("items_to_storage", ListField):
+            return super().storage_writer(connection)
+        write = writer(self.item_field, connection)
+        check, ordered = self.check_container, self.ordered_items
+
+        def write_list(value: Any) -> list:
+            check(value)
+            return [write(item) for item in ordered(value)]
+
+        return write_list
+
+    def storage_reader(self, connection):
+        if self.overrides("from_storage", ListField):
+            return super().storage_reader(connection)
+        read = reader(self.item_field, connection)
+        make = self.make_container
+        if read is unchanged:
+            return lambda value: make(list(value))
+        return lambda value: make([read(item) for item in value])
 
     def to_serializable(self, value: Any) -> list | None:
         if value is None:

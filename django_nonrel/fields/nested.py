@@ -46,6 +46,8 @@ from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.duration import duration_microseconds
 
+from django_nonrel.passthrough import passthrough_type
+
 #: Module whose names ``deconstruct()`` writes into migrations, so migrations
 #: survive moving a field class between the package's modules.
 PUBLIC_MODULE = "django_nonrel.fields"
@@ -199,15 +201,40 @@ def reader(field: Field, connection) -> Codec:
 
 def _writer(field: Field, connection) -> Codec:
     if isinstance(field, NestedValueField):
-        return lambda value: None if value is None else field.to_storage(value, connection)
+        write_stored = field.storage_writer(connection)
+        return lambda value: None if value is None else write_stored(value)
+    # A value of the stock field's own type needs no preparation (see passthrough).
+    kind = passthrough_type(field, connection)
     if stores_documents(connection):
+        if kind is not None:
+            return lambda value: (
+                value if type(value) is kind else field.get_db_prep_save(value, connection)
+            )
         return lambda value: field.get_db_prep_save(value, connection)
+    if kind is not None:
+        return lambda value: (
+            value
+            if type(value) is kind
+            else json_safe(field.get_db_prep_save(value, connection), field)
+        )
     return lambda value: json_safe(field.get_db_prep_save(value, connection), field)
+
+
+def unchanged(value: Any) -> Any:
+    """The reader of leaves stored as their Python value (no converter applies).
+
+    Containers test for it (``read is unchanged``) to copy their items instead
+    of calling it once per item.
+    """
+    return value
 
 
 def _reader(field: Field, connection) -> Codec:
     if isinstance(field, NestedValueField):
-        return lambda value: None if value is None else field.from_storage(value, connection)
+        read_stored = field.storage_reader(connection)
+        if read_stored is unchanged:
+            return unchanged
+        return lambda value: None if value is None else read_stored(value)
     if not stores_documents(connection):
         return lambda value: json_leaf_to_python(field, value, connection)
     # The same converters a compiler applies to a column of this field.
@@ -216,6 +243,11 @@ def _reader(field: Field, connection) -> Codec:
         *connection.ops.get_db_converters(expression),
         *expression.get_db_converters(connection),
     ]
+    if not converters:
+        return unchanged
+    if len(converters) == 1:
+        (only,) = converters
+        return lambda value: None if value is None else only(value, expression, connection)
 
     def read(value: Any) -> Any:
         if value is None:
@@ -373,6 +405,28 @@ class NestedValueField(Field):
         """A stored structure back into Python values."""
         raise NotImplementedError
 
+    def storage_writer(self, connection) -> Codec:
+        """A function doing ``to_storage(value, connection)`` for values (not None).
+
+        As :meth:`storage_reader`: subclasses resolve the per-connection work
+        once, when ``to_storage`` is their own.
+        """
+        return lambda value: self.to_storage(value, connection)
+
+    def storage_reader(self, connection) -> Codec:
+        """A function doing ``from_storage(value, connection)`` for stored values (not None).
+
+        Subclasses return one that resolves the per-connection work (inner
+        readers, the embedded model) once instead of per value, when
+        ``from_storage`` is their own (a subclass overriding it gets this
+        generic one); :func:`unchanged` when values are stored as they are.
+        """
+        return lambda value: self.from_storage(value, connection)
+
+    def overrides(self, method: str, owner: type) -> bool:
+        """Whether this field's class replaces ``owner``'s ``method`` (a user subclass)."""
+        return getattr(type(self), method) is not getattr(owner, method)
+
     def to_serializable(self, value: Any) -> Any:
         """``value`` as backend-independent JSON data (see ``value_to_string``)."""
         raise NotImplementedError
@@ -415,6 +469,16 @@ class NestedValueField(Field):
         if isinstance(value, (str, bytes, bytearray)) and not stores_documents(connection):
             value = json.loads(value)
         return self.from_storage(value, connection)
+
+    def get_db_converters(self, connection) -> list:
+        # A column read on a document store: from_db_value is None-or-from_storage,
+        # done by the field's reader without the layers in between.
+        if stores_documents(connection) and not self.overrides("from_db_value", NestedValueField):
+            read = reader(self, connection)
+            if read is unchanged:
+                return []
+            return [lambda value, expression, connection: read(value)]
+        return super().get_db_converters(connection)
 
     def value_to_string(self, obj) -> Any:
         """JSON data (a list or dict, not a string), as Django's JSONField does.

@@ -29,6 +29,7 @@ from django_nonrel.fields.nested import (
     invalid_key_reason,
     json_safe,
     stores_documents,
+    unchanged,
 )
 
 
@@ -63,6 +64,11 @@ class RawValueField(NestedValueField):
 
     def from_storage(self, value: Any, connection) -> Any:
         return value
+
+    def storage_reader(self, connection):
+        if self.overrides("from_storage", RawValueField):
+            return super().storage_reader(connection)
+        return unchanged
 
     def to_serializable(self, value: Any) -> Any:
         return json_safe(value)

@@ -64,3 +64,16 @@ class Alarm(models.Model):
 
     desc = models.CharField(max_length=20)
     time = models.TimeField(null=True)
+
+
+class Snapshot(models.Model):
+    """Overrides from_db, as Django documents for tracking loaded values."""
+
+    label = models.CharField(max_length=20)
+    count = models.IntegerField(default=0)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.loaded_values = dict(zip(field_names, values, strict=True))
+        return instance
