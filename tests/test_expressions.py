@@ -250,16 +250,11 @@ def test_filter_comparing_two_fields_and_expressions(novels):
 def test_exclude_of_a_comparison_with_null_keeps_the_row(novels):
     # pages > rating is UNKNOWN where either is NULL: filter() drops such rows, and
     # exclude() keeps them (Django guards the negation with IS NOT NULL).
-    assert (
-        agree(
-            lambda u: sorted(
-                Novel.objects.using(u)
-                .exclude(pages__gt=F("rating"))
-                .values_list("title", flat=True)
-            )
+    assert agree(
+        lambda u: sorted(
+            Novel.objects.using(u).exclude(pages__gt=F("rating")).values_list("title", flat=True)
         )
-        == ["  Gamma ", "beta"]
-    )
+    ) == ["  Gamma ", "beta"]
     assert agree(lambda u: Novel.objects.using(u).filter(pages__lt=F("rating")).count()) == 0
 
 
