@@ -572,15 +572,20 @@ class NonrelCompiler(sql.SQLCompiler):
                 chains[alias] = chain_to(self.query, self.base_alias, alias)
         return list(chains.values())
 
+    @cached_property
+    def computed_selections(self) -> dict[str, Any]:
+        """values() names whose value is an expression evaluated on the row
+        (``values("published__month")``) -> its function of the stored row."""
+        return {}
+
     def _selection_path(self, name: str, expr: Any) -> tuple[str, str, tuple[str | int, ...]]:
         """The table alias, stored column and document path a values() expression reads."""
-        col, segments = column_path(
-            expr,
-            lambda node: _unsupported(
-                f"values()/values_list() of {name!r} ({type(node).__name__})",
-                "Select stored fields or paths into them, and compute in Python.",
-            ),
-        )
+        try:
+            col, segments = column_path(expr, lambda node: LookupError())
+        except LookupError:
+            evaluate = self.evaluator.compile(expr)
+            self.computed_selections[name] = evaluate
+            return self.base_alias, self.query.get_meta().pk.column, ()
         return col.alias, col.target.column, segments
 
     @property
@@ -649,6 +654,7 @@ class NonrelCompiler(sql.SQLCompiler):
         annotations = self.selected_annotations
         connection = self.connection
         converters = self.converters
+        computed = self.computed_selections
         base = self.base_alias
         rows = self._rows(nq)
         related = self._related_selections(rows)
@@ -657,6 +663,9 @@ class NonrelCompiler(sql.SQLCompiler):
             document = row[base]
             result = {}
             for name, alias, column, path, functions, expr in converters:
+                if name in computed:
+                    result[name] = output_value(computed[name](document), expr)
+                    continue
                 source = row.get(alias)
                 if source is None:
                     value = None
@@ -719,10 +728,12 @@ class NonrelCompiler(sql.SQLCompiler):
             seen = set()
             unique = []
             base = self.base_alias
+            annotations = list(self.selected_annotations.values())
             for row in rows:
                 key = repr(
                     [_dig(row.get(a) or {}, (c, *p)) for _, a, c, p, _ in self.selections]
                     + [_dig(row[base], path) for path in ordering_paths]
+                    + [evaluate(row[base]) for evaluate in annotations]
                 )
                 if key not in seen:
                     seen.add(key)
@@ -1235,16 +1246,33 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
     """save() of a new row and bulk_create(): one insert command per batch."""
 
     def prepare_value(self, field, value):
-        """Literal values only: a db_default becomes its literal, other expressions fail."""
+        """A literal, or an expression without columns (``Lower(Value("x"))``, ``Now()``,
+        an expression db_default) evaluated in Python, as Django's checks allow."""
         if isinstance(value, DatabaseDefault):
             value = field._db_default_expression
         if hasattr(value, "resolve_expression"):
-            if not isinstance(value, Value):
-                raise _unsupported(
-                    f"Saving the expression {value!r} into {field.model.__name__}.{field.name}",
-                    "Compute the value in Python before saving (or use a literal db_default).",
+            value = value.resolve_expression(self.query, allow_joins=False, for_save=True)
+            # Django's own checks (SQLInsertCompiler.prepare_value), same messages.
+            if value.contains_column_references:
+                raise ValueError(
+                    f'Failed to insert expression "{value}" on {field}. F() expressions '
+                    "can only be used to update, not to insert."
                 )
-            value = value.value
+            if value.contains_aggregate:
+                raise FieldError(
+                    f"Aggregate functions are not allowed in this query ({field.name}={value!r})."
+                )
+            if value.contains_over_clause:
+                raise FieldError(
+                    f"Window expressions are not allowed in this query ({field.name}={value!r})."
+                )
+            if isinstance(value, Value):
+                value = value.value
+            else:
+                evaluator = ExpressionEvaluator(
+                    self.connection, self.query.get_meta().db_table, None
+                )
+                value = output_value(evaluator.compile(value)({}), value)
         return field.get_db_prep_save(value, connection=self.connection)
 
     def _rows(self, fields: list[Any]) -> list[dict[str, Any]]:

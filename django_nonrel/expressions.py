@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import hashlib
 import math
 import re
 from collections.abc import Callable
@@ -680,6 +681,16 @@ class ExpressionEvaluator:
 
         return self._strict(substr)(expr)
 
+    def _json_array(self, expr: Any) -> Evaluator:
+        arguments = self._arguments(expr)
+        return lambda row: [argument(row) for argument in arguments]
+
+    def _json_object(self, expr: Any) -> Evaluator:
+        sources = expr.get_source_expressions()
+        keys = [source.value for source in sources[::2]]
+        values = [self.compile(source) for source in sources[1::2]]
+        return lambda row: {key: value(row) for key, value in zip(keys, values, strict=True)}
+
     def _key(self, expr: KeyTransform) -> Evaluator:
         source = self.compile(expr.lhs)
         key = expr.key_name
@@ -739,6 +750,12 @@ TEXT_FUNCTIONS: dict[type, Callable[..., Any]] = {
     fn.LPad: _pad(left=True),
     fn.RPad: _pad(left=False),
     fn.Chr: lambda n: chr(int(n)),
+    fn.MD5: lambda s: hashlib.md5(_text(s).encode()).hexdigest(),
+    fn.SHA1: lambda s: hashlib.sha1(_text(s).encode()).hexdigest(),
+    fn.SHA224: lambda s: hashlib.sha224(_text(s).encode()).hexdigest(),
+    fn.SHA256: lambda s: hashlib.sha256(_text(s).encode()).hexdigest(),
+    fn.SHA384: lambda s: hashlib.sha384(_text(s).encode()).hexdigest(),
+    fn.SHA512: lambda s: hashlib.sha512(_text(s).encode()).hexdigest(),
     fn.Ord: lambda s: ord(_text(s)[0]) if _text(s) else 0,
 }
 MATH_FUNCTIONS: dict[type, Callable[..., Any]] = {
@@ -778,6 +795,8 @@ FUNCTIONS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
     fn.Round: ExpressionEvaluator._round,
     fn.Substr: ExpressionEvaluator._substr,
     fn.Extract: ExpressionEvaluator._extract,
+    fn.JSONArray: ExpressionEvaluator._json_array,
+    fn.JSONObject: ExpressionEvaluator._json_object,
     TruncBase: ExpressionEvaluator._trunc,
     **{
         cls: (lambda self, expr, f=function: self._strict(f)(expr))

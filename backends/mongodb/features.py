@@ -15,6 +15,9 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     stores_unique_nulls_as_absent = True
     #: Keys one ``$in`` may carry (a 16 MB command holds ~500k small keys).
     max_keys_per_command = 50_000
+    #: Rows a read may evaluate filters or sort keys on in Python (expressions the
+    #: server cannot run, django_nonrel.expressions); more raise NotSupportedError.
+    max_rows_evaluated_in_python = 10_000
 
     # -- Django flags ----------------------------------------------------------
     minimum_database_version = (5, 0)
