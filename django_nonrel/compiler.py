@@ -130,7 +130,16 @@ class NonrelCompiler(sql.SQLCompiler):
         return query.get_initial_alias()
 
     # -- building the NonrelQuery ------------------------------------------
-    def build_query(self, *, with_projection: bool = True) -> NonrelQuery:
+    #: Conditions a read evaluates on the rows it fetches (see ``build_query``).
+    row_predicates: list[Any] = []
+
+    def build_query(self, *, with_projection: bool = True, in_rows: bool = False) -> NonrelQuery:
+        """The NonrelQuery of this read, update or delete.
+
+        Conditions the store cannot run are evaluated in Python: with
+        ``in_rows`` (a read that fetches the rows anyway) on those rows,
+        in the same command; otherwise they are resolved to a key list first.
+        """
         query = self.query
         self._reject_unsupported()
         opts = query.get_meta()
@@ -151,7 +160,9 @@ class NonrelCompiler(sql.SQLCompiler):
         elif built is not True:
             nq.where = built if isinstance(built, Node) else Node(children=[built])
         nq.native_filter = getattr(query, "nonrel_native_filter", None)
-        if residual:
+        if residual and in_rows:
+            self.row_predicates = [self.evaluator.predicate(node) for node in residual]
+        elif residual:
             self._filter_in_python(nq, residual)
         nq.low, nq.high = query.low_mark, query.high_mark
         nq.ordering = self._ordering()
@@ -346,8 +357,6 @@ class NonrelCompiler(sql.SQLCompiler):
                     bool(item.nulls_last),
                 )
                 item = item.expression
-            if isinstance(item, F):
-                item = item.name
             if isinstance(item, str) and item.startswith("-"):
                 descending, item = not descending, item[1:]
             if isinstance(item, str) and item in self.query.annotations:
@@ -602,6 +611,7 @@ class NonrelCompiler(sql.SQLCompiler):
         """
         result = {}
         for alias, expr in self.query.annotation_select.items():
+            expr.output_field  # noqa: B018 -- Django's FieldError / OutputFieldIsNoneError
             if isinstance(expr, Value):
                 result[alias] = lambda document, value=expr.value: value
             elif getattr(expr, "contains_aggregate", False):
@@ -611,7 +621,6 @@ class NonrelCompiler(sql.SQLCompiler):
                     "Aggregate with aggregate(), or annotate() aggregates on their own.",
                 )
             else:
-                expr.output_field  # noqa: B018 -- Django's FieldError for mixed types, as in SQL
                 evaluate = self.evaluator.compile(expr)
                 result[alias] = lambda document, f=evaluate, e=expr: output_value(f(document), e)
         return result
@@ -646,7 +655,7 @@ class NonrelCompiler(sql.SQLCompiler):
             yield from GroupedRead(self).structured_rows()
             return
         try:
-            nq = self.build_query()
+            nq = self.build_query(in_rows=True)
         except EmptyResultSet:
             return
         if nq.matches_nothing:
@@ -697,7 +706,8 @@ class NonrelCompiler(sql.SQLCompiler):
             not is_single_valued(join_of(query, alias)) for chain in chains for alias in chain
         )
         repeats = bool(self.row_weights)
-        if not (distinct or self.related_ordering or expands or repeats or self.python_ordering):
+        in_python = bool(self.python_ordering or self.row_predicates)
+        if not (distinct or self.related_ordering or expands or repeats or in_python):
             return self._join_rows(list(self.store.fetch(nq)))
         low, high = nq.low, nq.high
         nq.low, nq.high = 0, None
@@ -714,9 +724,12 @@ class NonrelCompiler(sql.SQLCompiler):
         extra = {}
         for alias, column, _, _ in sources:
             extra.setdefault(alias, []).append(column)
-        if self.python_ordering:
-            documents = self._bounded_fetch(nq, "Ordering evaluated in Python")
+        if in_python:
+            what = "Ordering" if self.python_ordering else "A filter"
+            documents = self._bounded_fetch(nq, f"{what} evaluated in Python")
             nq.high = None
+            predicates = self.row_predicates
+            documents = [d for d in documents if all(p(d) for p in predicates)]
         else:
             documents = list(self.store.fetch(nq))
         rows = self._join_rows(self._repeat(documents) if repeats else documents, extra)
@@ -1463,8 +1476,13 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
     def _arithmetic(self, field, expr: CombinedExpression) -> UpdateValue | None:
         """F('same_field') + n, - n or * n: an atomic $inc/$mul (None: evaluate in Python)."""
         lhs, rhs = expr.lhs, expr.rhs
+        # Only where the server's arithmetic is SQL's: exact integers and doubles
+        # (a DecimalField stored as a double would drift; dates are not numbers).
+        kind = field.get_internal_type()
         if (
-            isinstance(lhs, Col)
+            (kind.endswith("IntegerField") or kind == "FloatField")
+            and isinstance(rhs.value if isinstance(rhs, Value) else None, (int, float))
+            and isinstance(lhs, Col)
             and lhs.target.column == field.column
             and isinstance(rhs, Value)
             and expr.connector in ("+", "-", "*")

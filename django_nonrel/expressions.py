@@ -218,9 +218,9 @@ LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
 def _comparable(a: Any, b: Any) -> tuple[Any, Any]:
     """SQL compares a date with a datetime column and numbers of any kind."""
     if isinstance(a, datetime.datetime) and type(b) is datetime.date:
-        return a.date(), b
+        return a, datetime.datetime.combine(b, datetime.time(), a.tzinfo)
     if isinstance(b, datetime.datetime) and type(a) is datetime.date:
-        return a, b.date()
+        return datetime.datetime.combine(a, datetime.time(), b.tzinfo), b
     return _numbers(a, b)
 
 
@@ -365,6 +365,8 @@ def output_value(value: Any, expression: Any) -> Any:
         return int(value)
     if kind == "BooleanField" and isinstance(value, int):
         return bool(value)
+    if kind == "DateTimeField" and type(value) is datetime.date:
+        return cast(value, field)  # date +/- interval is a timestamp in SQL
     return value
 
 
@@ -455,7 +457,7 @@ class ExpressionEvaluator:
             if a is None or b is None:
                 return None
             a, b = _numbers(a, b)
-            return operation(a, b)
+            return output_value(operation(a, b), expr)
 
         return combine
 
