@@ -58,7 +58,7 @@ from django.db.models.expressions import (
 )
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions.datetime import TruncBase
-from django.db.models.lookups import Lookup
+from django.db.models.lookups import Lookup, UUIDTextMixin
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, XOR, NothingNode, WhereNode
 from django.utils import timezone
@@ -509,12 +509,20 @@ class ExpressionEvaluator:
                 f"Use one of {', '.join(sorted(LOOKUPS))} or isnull.",
             )
         rhs = self._rhs(lookup)
+        # A UUID compared as text is its stored text: 32 hex digits where the
+        # backend has no native UUID type, and the pattern loses its dashes.
+        uuid_text = isinstance(lookup, UUIDTextMixin) and not getattr(
+            self.connection.features, "has_native_uuid_field", False
+        )
 
         def compare(row: Row) -> Any:
             a = lhs(row)
             b = rhs(row)
             if a is None or b is None:
                 return None
+            if uuid_text:
+                a = a.hex if hasattr(a, "hex") and not isinstance(a, float) else a
+                b = _text(b).replace("-", "")
             if name in ("in", "range"):
                 b = [_comparable(a, v)[1] if v is not None else None for v in b]
             else:
