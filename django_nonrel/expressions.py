@@ -70,7 +70,7 @@ Evaluator = Callable[[Row], Any]
 
 #: Date parts a filter can push to every server (``year`` as a range, ``date``
 #: as day ranges); others need ``$expr`` date operators.
-PORTABLE_PARTS = frozenset({"year", "date", "time"})
+PORTABLE_PARTS = frozenset({"year", "date"})
 
 
 def unsupported(what: str, instead: str) -> NotSupportedError:
@@ -232,9 +232,23 @@ def _local(value: Any, zone: Any) -> Any:
     return value
 
 
+EXTRACT_PARTS = frozenset(
+    {"year", "iso_year", "month", "day", "week", "week_day", "iso_week_day", "quarter"}
+    | {"hour", "minute", "second"}
+)
+TRUNC_KINDS = frozenset(
+    {"year", "quarter", "month", "week", "day", "hour", "minute", "second", "date", "time"}
+)
+
+
+def _zone(expr: Any) -> Any:
+    """The time zone a date function works in: its tzinfo, else the current one."""
+    if not settings.USE_TZ:
+        return None
+    return expr.tzinfo or timezone.get_current_timezone()
+
+
 def _extract(value: Any, part: str) -> Any:
-    if isinstance(value, datetime.timedelta):
-        raise unsupported("Extract from a DurationField", "Compute the part in Python.")
     if part == "year":
         return value.year
     if part == "iso_year":
@@ -255,7 +269,7 @@ def _extract(value: Any, part: str) -> Any:
         if type(value) is datetime.date:
             return 0
         return getattr(value, part)
-    raise unsupported(f"Extract({part!r})", "Extract a standard date or time part.")
+    raise ValueError(f"Invalid lookup type: {part!r}")
 
 
 def _truncate(value: Any, kind: str) -> Any:
@@ -266,7 +280,7 @@ def _truncate(value: Any, kind: str) -> Any:
     if isinstance(value, datetime.time):
         parts = {"hour": 1, "minute": 2, "second": 3}
         if kind not in parts:
-            raise unsupported(f"Trunc({kind!r}) of a time", "Truncate to hour/minute/second.")
+            raise ValueError(f"Invalid kind {kind!r} for truncating a time.")
         names = ("hour", "minute", "second")
         return value.replace(microsecond=0, **{n: 0 for n in names[parts[kind] :]})
     day = value.date() if isinstance(value, datetime.datetime) else value
@@ -290,7 +304,7 @@ def _truncate(value: Any, kind: str) -> Any:
         return value.replace(second=0, microsecond=0)
     if kind == "second":
         return value.replace(microsecond=0)
-    raise unsupported(f"Trunc({kind!r})", "Truncate to a standard date or time part.")
+    raise ValueError(f"Invalid kind: {kind!r}")
 
 
 # -- casts --------------------------------------------------------------------------
@@ -630,8 +644,13 @@ class ExpressionEvaluator:
     def _extract(self, expr: fn.Extract) -> Evaluator:
         (argument,) = self._arguments(expr)
         part = expr.lookup_name
-        zone = expr.get_tzname() if settings.USE_TZ else None
-        zone = timezone.zoneinfo.ZoneInfo(zone) if zone else None
+        if part not in EXTRACT_PARTS:
+            raise ValueError(f"Invalid lookup type: {part!r}")
+        source = getattr(expr.lhs, "output_field", None)
+        if source is not None and source.get_internal_type() == "DurationField":
+            # Django's own error for backends without a native interval type.
+            raise ValueError("Extract requires native DurationField database support.")
+        zone = _zone(expr)
 
         def extract(row: Row) -> Any:
             value = argument(row)
@@ -642,8 +661,9 @@ class ExpressionEvaluator:
     def _trunc(self, expr: TruncBase) -> Evaluator:
         (argument,) = self._arguments(expr)
         kind = expr.kind
-        zone = expr.get_tzname() if settings.USE_TZ else None
-        zone = timezone.zoneinfo.ZoneInfo(zone) if zone else None
+        if kind not in TRUNC_KINDS:
+            raise ValueError(f"Invalid kind: {kind!r}")
+        zone = _zone(expr)
         output = expr.output_field.get_internal_type()
 
         def truncate(row: Row) -> Any:

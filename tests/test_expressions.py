@@ -378,3 +378,26 @@ def test_unsupported_expressions_say_what_to_do(novels, on_mongodb):
         list(Novel.objects.annotate(t=Subquery(inner)))
     with pytest.raises(NotSupportedError, match="related field"):
         list(Novel.objects.annotate(p=Upper("publisher__name")))
+
+
+# -- aggregates of expressions -----------------------------------------------------
+def test_aggregate_of_expressions(novels):
+    from django.db.models import Avg, Count, Sum
+
+    result = agree(
+        lambda u: Novel.objects.using(u).aggregate(
+            weighted=Sum(F("pages") * 2),
+            long=Count(Case(When(pages__gte=100, then=Value(1)))),
+            mean=Avg(Coalesce("rating", Value(0.0))),
+            short=Sum("pages", filter=Q(pages__lt=F("rating") * 10)),
+            text=Sum(Length("title"), filter=Q(pages__isnull=False)),
+        )
+    )
+    assert result == {"weighted": 814, "long": 2, "mean": 2.875, "short": 7, "text": 14}
+
+
+def test_aggregates_of_expressions_in_grouped_queries_are_refused(novels, on_mongodb):
+    from django.db.models import Sum
+
+    with pytest.raises(NotSupportedError, match="aggregate\\(\\) on the queryset"):
+        list(Novel.objects.values("rating").annotate(s=Sum(F("pages") * 2)))
