@@ -37,6 +37,7 @@ from django.db.models.lookups import Lookup
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
+from django_nonrel.expressions import needs_python
 from django_nonrel.partials import Groups, Partial, add_group, dig, hashable
 from django_nonrel.paths import column_path
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery
@@ -56,6 +57,15 @@ COMPARISONS = {
 
 def _unsupported(what: str, instead: str) -> NotSupportedError:
     return NotSupportedError(f"{what} is not supported on this backend. {instead}")
+
+
+def _is_path(source: Any) -> bool:
+    """Whether an aggregate's source is a column or a path into one (the store aggregates it)."""
+    try:
+        column_path(source, lambda node: LookupError())
+    except LookupError:
+        return False
+    return True
 
 
 def is_grouped(query) -> bool:
@@ -88,6 +98,11 @@ class AnnotationPlan:
     spec: Aggregate
     default: Any = None
     hops: tuple[Hop, ...] = ()
+    #: For an aggregate of an expression (``Sum(F("a") * F("b"))``, ``Count(Case(...))``):
+    #: the expression and its ``filter=`` as functions of a stored row, evaluated in
+    #: Python (django_nonrel.expressions); None for aggregates the store computes.
+    compute: Any = None
+    condition: Any = None
 
 
 def _table_models() -> dict[str, Any]:
@@ -126,8 +141,12 @@ class AggregatePlanner:
         source = aggregate.get_source_expressions()[0]
         while isinstance(source, Ref):
             source = source.source
+        if self._filters_in_python(aggregate):
+            return self._computed(alias, expr, aggregate, function, source, default)
         if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
             column_alias, path = self.base_alias, None
+        elif not _is_path(source):
+            return self._computed(alias, expr, aggregate, function, source, default)
         else:
             column_alias, path = self._path(alias, source)
         hops = self._hops(alias, column_alias)
@@ -139,6 +158,41 @@ class AggregatePlanner:
             filter=self._filter(alias, aggregate, column_alias),
         )
         return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default, hops=hops)
+
+    def _filters_in_python(self, aggregate: Any) -> bool:
+        """Whether the aggregate's filter= has a condition only Python evaluates."""
+        condition = getattr(aggregate, "filter", None)
+        condition = getattr(condition, "condition", condition)
+        if not condition:
+            return False
+        features = self.connection.features
+        return needs_python(condition, getattr(features, "supports_date_part_expressions", True))
+
+    def _computed(self, alias, expr, aggregate, function, source, default) -> AnnotationPlan:
+        """An aggregate of an expression over the model's own fields, folded in Python."""
+        if getattr(source, "contains_aggregate", False):
+            raise _unsupported(f"The aggregate {alias!r} of an aggregate", "Aggregate fields.")
+        evaluator = self.compiler.evaluator
+        if isinstance(source, Star):
+            compute = lambda row: True  # noqa: E731 -- Count("*"): every row counts
+        else:
+            compute = evaluator.compile(source)
+        condition = getattr(aggregate, "filter", None)
+        condition = getattr(condition, "condition", condition)  # Django 6.1: AggregateFilter
+        spec = Aggregate(
+            alias=alias,
+            function=function,
+            path=("<expression>",),
+            distinct=bool(aggregate.distinct),
+        )
+        return AnnotationPlan(
+            alias=alias,
+            expr=expr,
+            spec=spec,
+            default=default,
+            compute=compute,
+            condition=evaluator.predicate(condition) if condition else None,
+        )
 
     def _path(self, alias: str, source: Any) -> tuple[str, tuple[str | int, ...]]:
         col, segments = column_path(
@@ -232,6 +286,11 @@ class GroupedRead:
         self.having_aliases: dict[int, str] = {}
         if having is not None:
             self._plan_having(having, planner)
+        if any(plan.compute is not None for plan in self.plans.values()):
+            raise _unsupported(
+                "Aggregates of expressions in a grouped query (annotate(), values().annotate())",
+                "Use aggregate() on the queryset, or aggregate stored fields.",
+            )
         self._check_where()
 
     # -- planning -------------------------------------------------------------
@@ -772,7 +831,8 @@ def needs_planning(compiler, annotations) -> bool:
         plan = planner.plan(alias, expr)
         spec = plan.spec
         if (
-            plan.hops
+            plan.compute is not None
+            or plan.hops
             or spec.filter is not None
             or plan.default is not None
             or (spec.distinct and spec.function != "count")
@@ -796,7 +856,10 @@ def aggregate_all(compiler, annotations) -> dict[str, Any]:
     totals = {alias: Partial() for alias in plans}
     if not nq.matches_nothing:
         store = compiler.store
-        own = [p.spec for p in plans.values() if not p.hops]
+        own = [p.spec for p in plans.values() if not p.hops and p.compute is None]
+        computed = [p for p in plans.values() if p.compute is not None]
+        if computed:
+            _fold_computed(compiler, nq, computed, totals)
         if own:
             (_, partials), *_ = store.aggregate_groups(nq, own, ()).values()
             for alias, partial in partials.items():
@@ -822,6 +885,16 @@ def aggregate_all(compiler, annotations) -> dict[str, Any]:
         value = totals[alias].result(plan.spec)
         values[alias] = plan.default if value is None else value
     return values
+
+
+def _fold_computed(compiler, nq: NonrelQuery, plans: list[AnnotationPlan], totals) -> None:
+    """Aggregates of expressions: one bounded read of the columns they need, folded here."""
+    columns = [nq.pk_column, *compiler.evaluator.columns]
+    probe = replace(nq, columns=list(dict.fromkeys(columns)), distinct=False, ordering=[])
+    for document in compiler._bounded_fetch(probe, "Aggregates of expressions"):
+        for plan in plans:
+            if plan.condition is None or plan.condition(document):
+                totals[plan.alias].add(plan.compute(document), plan.spec)
 
 
 def check_where(where, plans) -> None:

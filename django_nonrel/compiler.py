@@ -18,6 +18,7 @@ intermediate positional row is built.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -44,6 +45,7 @@ from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, LOUTER, MULTI, SINGLE
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query, get_field_names_from_opts
+from django.db.models.sql.where import WhereNode
 
 from django_nonrel import literal_check
 from django_nonrel.aggregation import (
@@ -53,6 +55,7 @@ from django_nonrel.aggregation import (
     is_grouped,
     needs_planning,
 )
+from django_nonrel.expressions import ExpressionEvaluator, needs_python, output_value
 from django_nonrel.nulls import (
     absent_when_null,
     check_not_null,
@@ -76,6 +79,9 @@ from django_nonrel.where import WhereBuilder
 
 #: AutoField types whose keys the store allocates as integers.
 INTEGER_AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
+#: Rows a read evaluates filters or sort keys on in Python, unless the
+#: backend's features say otherwise (``max_rows_evaluated_in_python``).
+PYTHON_EVALUATION_LIMIT = 10_000
 #: ``extra(select=...)`` text that names a column of a joined table.
 EXTRA_COLUMN = re.compile(r'"?(?P<alias>\w+)"?\."?(?P<column>\w+)"?')
 AGGREGATE_FUNCTIONS = {Count: "count", Sum: "sum", AvgAggregate: "avg", Min: "min", Max: "max"}
@@ -105,6 +111,10 @@ class NonrelCompiler(sql.SQLCompiler):
     """Reads: iteration, values(), count(), exists(), aggregate()."""
 
     returns_structured_rows = True
+    #: Sort keys evaluated in Python (see ``_python_ordering``); empty: the store sorts.
+    python_ordering: list[tuple[Any, bool, bool, bool]] = []
+    #: Stored paths those sort keys read.
+    python_ordering_paths: list[Ordering] = []
 
     @cached_property
     def store(self):
@@ -121,7 +131,16 @@ class NonrelCompiler(sql.SQLCompiler):
         return query.get_initial_alias()
 
     # -- building the NonrelQuery ------------------------------------------
-    def build_query(self, *, with_projection: bool = True) -> NonrelQuery:
+    #: Conditions a read evaluates on the rows it fetches (see ``build_query``).
+    row_predicates: list[Any] = []
+
+    def build_query(self, *, with_projection: bool = True, in_rows: bool = False) -> NonrelQuery:
+        """The NonrelQuery of this read, update or delete.
+
+        Conditions the store cannot run are evaluated in Python: with
+        ``in_rows`` (a read that fetches the rows anyway) on those rows,
+        in the same command; otherwise they are resolved to a key list first.
+        """
         query = self.query
         self._reject_unsupported()
         opts = query.get_meta()
@@ -135,22 +154,25 @@ class NonrelCompiler(sql.SQLCompiler):
                 chain[0]: columns[chain[0]] for chain in self.selected_chains if chain
             }
         self.where_builder = builder
-        built = builder.build(query.where)
+        pushed, residual = self._split_where(query.where)
+        built = builder.build(pushed)
         if built is False:
             nq.matches_nothing = True
         elif built is not True:
             nq.where = built if isinstance(built, Node) else Node(children=[built])
-        nq.low, nq.high = query.low_mark, query.high_mark
         nq.native_filter = getattr(query, "nonrel_native_filter", None)
+        if residual and in_rows:
+            self.row_predicates = [self.evaluator.predicate(node) for node in residual]
+        elif residual:
+            self._filter_in_python(nq, residual)
+        nq.low, nq.high = query.low_mark, query.high_mark
         nq.ordering = self._ordering()
         nq.distinct = query.distinct
         if with_projection:
             base = [column for _, alias, column, *_ in self.selections if alias == self.base_alias]
-            base += [
-                expr.target.column
-                for expr in query.annotation_select.values()
-                if isinstance(expr, Col) and expr.alias == self.base_alias
-            ]
+            self.selected_annotations  # noqa: B018 -- the evaluator learns the columns it reads
+            base += self.evaluator.columns
+            base += [order.path[0] for order in self.python_ordering_paths]
             hops = [join_of(query, chain[0]).join_cols[0][0] for chain in self.selected_chains]
             weights = [column for column, _ in self.row_weights]
             nq.columns = list(
@@ -162,6 +184,71 @@ class NonrelCompiler(sql.SQLCompiler):
                 and all(alias == self.base_alias for _, alias, *_ in self.selections)
             )
         return nq
+
+    @cached_property
+    def evaluator(self) -> ExpressionEvaluator:
+        """Compiles this query's expressions into Python (``django_nonrel.expressions``)."""
+        return ExpressionEvaluator(self.connection, self.base_alias, self._subquery_values)
+
+    @property
+    def python_evaluation_limit(self) -> int:
+        features = self.connection.features
+        return getattr(features, "max_rows_evaluated_in_python", PYTHON_EVALUATION_LIMIT)
+
+    def _split_where(self, where: Any) -> tuple[Any, list[Any]]:
+        """(the part of the WHERE the store runs, conditions evaluated in Python).
+
+        Conditions ANDed at the top are split one by one; a condition the
+        store cannot run anywhere else (inside OR/NOT) takes its whole
+        top-level branch to Python.
+        """
+        date_parts = getattr(self.connection.features, "supports_date_part_expressions", True)
+        if not needs_python(where, date_parts):
+            return where, []
+        if where.connector != "AND" or where.negated:
+            return WhereNode([], connector="AND"), [where]
+        pushed = [child for child in where.children if not needs_python(child, date_parts)]
+        residual = [child for child in where.children if needs_python(child, date_parts)]
+        return WhereNode(pushed, connector="AND"), residual
+
+    def _bounded_fetch(self, nq: NonrelQuery, what: str) -> list[dict[str, Any]]:
+        """The rows of ``nq`` (unsliced), refusing more than the evaluation limit."""
+        limit = self.python_evaluation_limit
+        nq.low, nq.high = 0, limit + 1
+        documents = [] if nq.matches_nothing else list(self.store.fetch(nq))
+        if len(documents) > limit:
+            raise _unsupported(
+                f"{what} over more than {limit} rows",
+                "Narrow the queryset with filters the database runs (on stored field "
+                "values) first, or raise connection.features.max_rows_evaluated_in_python.",
+            )
+        return documents
+
+    def _filter_in_python(self, nq: NonrelQuery, residual: list[Any]) -> None:
+        """Conditions the store cannot run become a key list: one bounded read first.
+
+        The rows matching the rest of the filter are read, projected to the
+        key and the columns the conditions need; the conditions are evaluated
+        on them (SQL's UNKNOWN excludes a row, as in a WHERE), and ``nq`` then
+        selects the matching keys, so ordering, slicing, counting, updates and
+        deletes all run on the store as usual.
+        """
+        evaluator = ExpressionEvaluator(self.connection, self.base_alias, self._subquery_values)
+        predicates = [evaluator.predicate(node) for node in residual]
+        pk = nq.pk_column
+        probe = NonrelQuery(
+            table=nq.table,
+            pk_column=pk,
+            where=nq.where,
+            columns=list(dict.fromkeys([pk, *evaluator.columns])),
+            matches_nothing=nq.matches_nothing,
+            native_filter=nq.native_filter,
+        )
+        documents = self._bounded_fetch(probe, "A filter evaluated in Python")
+        keys = [d[pk] for d in documents if all(predicate(d) for predicate in predicates)]
+        nq.where = Node(children=[Leaf((pk,), "in", keys, field=self.query.get_meta().pk)])
+        nq.native_filter = None
+        nq.matches_nothing = not keys
 
     @property
     def row_weights(self) -> list[tuple[str, dict[Any, int]]]:
@@ -225,6 +312,10 @@ class NonrelCompiler(sql.SQLCompiler):
         if query.extra_order_by:
             raise _unsupported("extra(order_by=...)", "Use order_by().")
         items = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+        self.python_ordering = self._python_ordering(items)
+        if self.python_ordering:
+            self.related_ordering = []
+            return []
         ordering: list[Ordering] = []
         related: list[tuple[list[Any], Ordering]] = []
         for item in items:
@@ -242,6 +333,104 @@ class NonrelCompiler(sql.SQLCompiler):
             ordering = []
         self.related_ordering = related
         return ordering
+
+    def _sorts_in_python(self, item: Any) -> bool:
+        """Whether an order_by() item needs a sort key the store cannot compute."""
+        if isinstance(item, OrderBy):
+            if item.nulls_first or item.nulls_last:
+                return True
+            item = item.expression
+        if isinstance(item, F):
+            item = item.name
+        if not isinstance(item, str):
+            return True
+        annotation = self.query.annotations.get(item.lstrip("-"))
+        return annotation is not None and not (
+            isinstance(annotation, Col) and annotation.alias == self.base_alias
+        )
+
+    def _python_ordering(self, items: Any) -> list[tuple[Any, bool, bool, bool]]:
+        """(sort key of a stored row, descending, nulls first, nulls last) per item.
+
+        Used when an item orders by an expression, a computed annotation or
+        with nulls_first/nulls_last: the whole ordering is then done in Python
+        on the (bounded) matching rows, each key with SQL's NULL placement.
+        Plain field items read the stored value at their path.
+        """
+        if not any(self._sorts_in_python(item) for item in items):
+            return []
+        self.python_ordering_paths = []
+        keys = []
+        for item in items:
+            descending = nulls_first = nulls_last = False
+            if isinstance(item, OrderBy):
+                descending, nulls_first, nulls_last = (
+                    item.descending,
+                    bool(item.nulls_first),
+                    bool(item.nulls_last),
+                )
+                item = item.expression
+            if isinstance(item, str) and item.startswith("-"):
+                descending, item = not descending, item[1:]
+            if isinstance(item, str) and item in self.query.annotations:
+                key = self.evaluator.compile(self.query.annotations[item])
+            elif isinstance(item, str):
+                entries = self._ordering_items(item)
+                if any(hops for hops, _ in entries):
+                    raise _unsupported(
+                        f"Ordering by the related field {item!r} together with an expression",
+                        "Order by the model's own fields and expressions over them.",
+                    )
+                for _, order in entries:
+                    self.python_ordering_paths.append(order)
+                    keys.append(
+                        (
+                            lambda doc, path=order.path: _dig(doc, path),
+                            order.descending != descending,
+                            nulls_first,
+                            nulls_last,
+                        )
+                    )
+                continue
+            else:
+                resolved = item.resolve_expression(self.query, allow_joins=True, reuse=None)
+                if isinstance(resolved, OrderBy):
+                    descending = resolved.descending != descending
+                    nulls_first = nulls_first or bool(resolved.nulls_first)
+                    nulls_last = nulls_last or bool(resolved.nulls_last)
+                    resolved = resolved.expression
+                key = self.evaluator.compile(resolved)
+            keys.append((key, descending, nulls_first, nulls_last))
+        if not self.query.standard_ordering:
+            keys = [(key, not desc, last, first) for key, desc, first, last in keys]
+        return keys
+
+    def _python_sorted(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows in the order of ``python_ordering`` (a stable sort, like the store's)."""
+        base = self.base_alias
+        keys = self.python_ordering
+        values = [[key(row[base]) for key, *_ in keys] for row in rows]
+
+        def compare(i: int, j: int) -> int:
+            for index, (_, descending, nulls_first, nulls_last) in enumerate(keys):
+                a, b = values[i][index], values[j][index]
+                if a is None or b is None:
+                    if a is None and b is None:
+                        continue
+                    # This backend's default: NULL is the smallest value.
+                    null_first = nulls_first or (not nulls_last and not descending)
+                    return (-1 if null_first else 1) if a is None else (1 if null_first else -1)
+                if a == b:
+                    continue
+                try:
+                    order = -1 if a < b else 1
+                except TypeError:
+                    order = -1 if type(a).__name__ < type(b).__name__ else 1
+                return -order if descending else order
+            return 0
+
+        positions = sorted(range(len(rows)), key=functools.cmp_to_key(compare))
+        return [rows[i] for i in positions]
 
     def _ordering_items(
         self, item: Any, opts: Any = None, hops: tuple = (), flip: bool = False, seen=frozenset()
@@ -408,15 +597,20 @@ class NonrelCompiler(sql.SQLCompiler):
                 chains[alias] = chain_to(self.query, self.base_alias, alias)
         return list(chains.values())
 
+    @cached_property
+    def computed_selections(self) -> dict[str, Any]:
+        """values() names whose value is an expression evaluated on the row
+        (``values("published__month")``) -> its function of the stored row."""
+        return {}
+
     def _selection_path(self, name: str, expr: Any) -> tuple[str, str, tuple[str | int, ...]]:
         """The table alias, stored column and document path a values() expression reads."""
-        col, segments = column_path(
-            expr,
-            lambda node: _unsupported(
-                f"values()/values_list() of {name!r} ({type(node).__name__})",
-                "Select stored fields or paths into them, and compute in Python.",
-            ),
-        )
+        try:
+            col, segments = column_path(expr, lambda node: LookupError())
+        except LookupError:
+            evaluate = self.evaluator.compile(expr)
+            self.computed_selections[name] = evaluate
+            return self.base_alias, self.query.get_meta().pk.column, ()
         return col.alias, col.target.column, segments
 
     @property
@@ -425,18 +619,26 @@ class NonrelCompiler(sql.SQLCompiler):
 
     @cached_property
     def selected_annotations(self) -> dict[str, Any]:
-        """Constant or column annotations a read can compute without the database."""
+        """Per selected annotation, a function of the stored row giving its value.
+
+        Values, columns and expressions over the queried model's fields are
+        evaluated in Python on the fetched row (``django_nonrel.expressions``);
+        aggregates are grouped reads (``django_nonrel.aggregation``).
+        """
         result = {}
         for alias, expr in self.query.annotation_select.items():
+            expr.output_field  # noqa: B018 -- Django's FieldError / OutputFieldIsNoneError
             if isinstance(expr, Value):
-                result[alias] = ("value", expr.value)
-            elif isinstance(expr, Col) and expr.alias == self.base_alias:
-                result[alias] = ("column", expr.target)
-            else:
+                result[alias] = lambda document, value=expr.value: value
+            elif getattr(expr, "contains_aggregate", False):
                 raise _unsupported(
-                    f"The annotation {alias!r} ({type(expr).__name__})",
-                    "Aggregate with aggregate(), or compute the value in Python.",
+                    f"The annotation {alias!r} ({type(expr).__name__}) next to this query's "
+                    "grouping",
+                    "Aggregate with aggregate(), or annotate() aggregates on their own.",
                 )
+            else:
+                evaluate = self.evaluator.compile(expr)
+                result[alias] = lambda document, f=evaluate, e=expr: output_value(f(document), e)
         return result
 
     @cached_property
@@ -493,30 +695,23 @@ class NonrelCompiler(sql.SQLCompiler):
                 )
             return
         try:
-            nq = self.build_query()
+            nq = self.build_query(in_rows=True)
         except EmptyResultSet:
             return
         if nq.matches_nothing:
             return
-        annotations = [
-            (alias, kind == "value", source)
-            for alias, (kind, source) in self.selected_annotations.items()
-        ]
+        annotations = self.selected_annotations
         read = self.row_reader()
         base = self.base_alias
         rows = self._rows(nq)
         related = self._related_selections(rows)
         extra = self._extra_select(rows)
         for index, row in enumerate(rows):
-            row_annotations = {}
-            if annotations:
-                document = row[base]
-                for alias, constant, source in annotations:
-                    row_annotations[alias] = source if constant else document.get(source.column)
+            document = row[base]
             yield (
                 read(row),
                 related[index] if related else {},
-                row_annotations,
+                {alias: evaluate(document) for alias, evaluate in annotations.items()},
                 extra[index] if extra else {},
             )
 
@@ -526,14 +721,17 @@ class NonrelCompiler(sql.SQLCompiler):
         Built once per read: rows whose selections are all top-level columns of
         the base document (every model read without joins) are read with one
         ``map`` over the document, and only columns with converters run them.
+        Selections computed from expressions (``values("published__month")``)
+        are evaluated on the base document instead.
         """
         connection = self.connection
         base = self.base_alias
         entries = self.converters
+        computed = self.computed_selections
         converted = [
             (index, functions[0] if len(functions) == 1 else None, functions, expr)
-            for index, (_, _, _, _, functions, expr) in enumerate(entries)
-            if functions
+            for index, (name, _, _, _, functions, expr) in enumerate(entries)
+            if functions and name not in computed
         ]
 
         def convert(values: list[Any]) -> list[Any]:
@@ -547,7 +745,8 @@ class NonrelCompiler(sql.SQLCompiler):
                 values[index] = value
             return values
 
-        if all(alias == base and not path for _, alias, _, path, _, _ in entries):
+        plain = all(alias == base and not path for _, alias, _, path, _, _ in entries)
+        if plain and not computed:
             columns = [column for _, _, column, _, _, _ in entries]
             if not converted:
                 return lambda row: list(map(row[base].get, columns))
@@ -555,7 +754,10 @@ class NonrelCompiler(sql.SQLCompiler):
 
         def read(row: dict[str, Any]) -> list[Any]:
             values = []
-            for _, alias, column, path, _, _ in entries:
+            for name, alias, column, path, _, expr in entries:
+                if name in computed:
+                    values.append(output_value(computed[name](row[base]), expr))
+                    continue
                 source = row.get(alias)
                 if source is None:
                     values.append(None)
@@ -580,7 +782,8 @@ class NonrelCompiler(sql.SQLCompiler):
             not is_single_valued(join_of(query, alias)) for chain in chains for alias in chain
         )
         repeats = bool(self.row_weights)
-        if not (distinct or self.related_ordering or expands or repeats):
+        in_python = bool(self.python_ordering or self.row_predicates)
+        if not (distinct or self.related_ordering or expands or repeats or in_python):
             return self._join_rows(list(self.store.fetch(nq)))
         low, high = nq.low, nq.high
         nq.low, nq.high = 0, None
@@ -597,18 +800,29 @@ class NonrelCompiler(sql.SQLCompiler):
         extra = {}
         for alias, column, _, _ in sources:
             extra.setdefault(alias, []).append(column)
-        documents = list(self.store.fetch(nq))
+        if in_python:
+            what = "Ordering" if self.python_ordering else "A filter"
+            documents = self._bounded_fetch(nq, f"{what} evaluated in Python")
+            nq.high = None
+            predicates = self.row_predicates
+            documents = [d for d in documents if all(p(d) for p in predicates)]
+        else:
+            documents = list(self.store.fetch(nq))
         rows = self._join_rows(self._repeat(documents) if repeats else documents, extra)
         if self.related_ordering:
             rows = self._sorted_rows(rows, sources)
+        if self.python_ordering:
+            rows = self._python_sorted(rows)
         if distinct:
             seen = set()
             unique = []
             base = self.base_alias
+            annotations = list(self.selected_annotations.values())
             for row in rows:
                 key = repr(
                     [_dig(row.get(a) or {}, (c, *p)) for _, a, c, p, _ in self.selections]
                     + [_dig(row[base], path) for path in ordering_paths]
+                    + [evaluate(row[base]) for evaluate in annotations]
                 )
                 if key not in seen:
                     seen.add(key)
@@ -1104,16 +1318,33 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
     """save() of a new row and bulk_create(): one insert command per batch."""
 
     def prepare_value(self, field, value):
-        """Literal values only: a db_default becomes its literal, other expressions fail."""
+        """A literal, or an expression without columns (``Lower(Value("x"))``, ``Now()``,
+        an expression db_default) evaluated in Python, as Django's checks allow."""
         if isinstance(value, DatabaseDefault):
             value = field._db_default_expression
         if hasattr(value, "resolve_expression"):
-            if not isinstance(value, Value):
-                raise _unsupported(
-                    f"Saving the expression {value!r} into {field.model.__name__}.{field.name}",
-                    "Compute the value in Python before saving (or use a literal db_default).",
+            value = value.resolve_expression(self.query, allow_joins=False, for_save=True)
+            # Django's own checks (SQLInsertCompiler.prepare_value), same messages.
+            if value.contains_column_references:
+                raise ValueError(
+                    f'Failed to insert expression "{value}" on {field}. F() expressions '
+                    "can only be used to update, not to insert."
                 )
-            value = value.value
+            if value.contains_aggregate:
+                raise FieldError(
+                    f"Aggregate functions are not allowed in this query ({field.name}={value!r})."
+                )
+            if value.contains_over_clause:
+                raise FieldError(
+                    f"Window expressions are not allowed in this query ({field.name}={value!r})."
+                )
+            if isinstance(value, Value):
+                value = value.value
+            else:
+                evaluator = ExpressionEvaluator(
+                    self.connection, self.query.get_meta().db_table, None
+                )
+                value = output_value(evaluator.compile(value)({}), value)
         return field.get_db_prep_save(value, connection=self.connection)
 
     def _rows(self, fields: list[Any]) -> list[dict[str, Any]]:
@@ -1210,22 +1441,20 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
             self._pin_related_ids()
         nq = self.build_query(with_projection=False)
         values = {}
-        fields = []
+        fields = {}
+        computed = {}
         for field, _model, value in self.query.values:
-            values[field.column] = self._update_value(field, value)
-            fields.append(field)
-        features = self.connection.features
-        if getattr(features, "checks_not_null", False):
-            literal = {c: v.value for c, v in values.items() if v.operator == "set"}
-            check_not_null(self.query.model, literal, fields)
-        if getattr(features, "stores_unique_nulls_as_absent", False):
-            absent = absent_when_null(self.query.model)
-            for column, value in values.items():
-                if column in absent and value.operator == "set" and value.value is None:
-                    values[column] = UpdateValue("unset", None)
+            update = self._update_value(field, value)
+            if callable(update):
+                computed[field.column] = update
+            else:
+                values[field.column] = update
+            fields[field.column] = field
         count = None
-        if values and not nq.matches_nothing:
-            count = self.store.update(nq, values)
+        if computed and not nq.matches_nothing:
+            count = self._update_in_python(nq, values, computed, fields)
+        elif values and not nq.matches_nothing:
+            count = self.store.update(nq, self._writable(values, fields))
         for related in self.query.get_related_updates():
             # As in Django: with nothing to write here, a parent's count is the result.
             related_count = related.get_compiler(self.using).execute_sql(None)
@@ -1234,26 +1463,85 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
         count = count or 0
         return RowCountCursor(count) if result_type == CURSOR else count
 
-    def _update_value(self, field, value) -> UpdateValue:
+    def _writable(self, values: dict[str, UpdateValue], fields: dict[str, Any]):
+        """``values`` checked for NOT NULL, NULLs of unique fields written as absent."""
+        features = self.connection.features
+        if getattr(features, "checks_not_null", False):
+            literal = {c: v.value for c, v in values.items() if v.operator == "set"}
+            check_not_null(self.query.model, literal, [fields[c] for c in values])
+        if getattr(features, "stores_unique_nulls_as_absent", False):
+            absent = absent_when_null(self.query.model)
+            for column, value in values.items():
+                if column in absent and value.operator == "set" and value.value is None:
+                    values[column] = UpdateValue("unset", None)
+        return values
+
+    def _update_in_python(self, nq, values, computed, fields) -> int:
+        """update() with expressions: evaluated on the rows read, written back guarded.
+
+        The matching rows are read once (bounded, projected to the columns
+        the expressions read); rows that read the same values get the same new
+        values, so there is one update command per distinct combination. Each
+        command also requires those columns to still hold what was read: a
+        row another writer changed in between is left alone and not counted,
+        instead of being overwritten with a value computed from stale data.
+        """
+        evaluator = self.evaluator
+        pk = nq.pk_column
+        read = [column for column in evaluator.columns if column != pk]
+        nq.columns = [pk, *read]
+        documents = self._bounded_fetch(nq, "update() with expressions evaluated in Python")
+        groups: dict[str, tuple[dict[str, Any], list[Any]]] = {}
+        for document in documents:
+            key = repr([_hashable_key(document.get(column)) for column in read])
+            groups.setdefault(key, (document, []))[1].append(document[pk])
+        count = 0
+        pk_field = self.query.get_meta().pk
+        for document, keys in groups.values():
+            changes = dict(values)
+            for column, evaluate in computed.items():
+                changes[column] = UpdateValue(
+                    "set", fields[column].get_db_prep_save(evaluate(document), self.connection)
+                )
+            guard = [Leaf((pk,), "in", keys, field=pk_field)]
+            for column in read:
+                stored = document.get(column)
+                guard.append(
+                    Leaf((column,), "isnull", True)
+                    if stored is None
+                    else Leaf((column,), "exact", stored)
+                )
+            target = NonrelQuery(table=nq.table, pk_column=pk, where=Node(children=guard))
+            count += self.store.update(target, self._writable(changes, fields))
+        return count
+
+    def _update_value(self, field, value) -> UpdateValue | Any:
+        """The write for ``field``: an UpdateValue, or a function of the stored row."""
         if hasattr(value, "resolve_expression"):
             value = value.resolve_expression(self.query, allow_joins=False, for_save=True)
-            if isinstance(value, Value):
-                value = value.value
-            elif isinstance(value, CombinedExpression):
-                return self._arithmetic(field, value)
-            else:
-                raise _unsupported(
-                    f"update({field.name}={type(value).__name__})",
-                    "Use literal values, or F('field') + number / F('field') * number.",
-                )
+            arithmetic = (
+                self._arithmetic(field, value) if isinstance(value, CombinedExpression) else None
+            )
+            if arithmetic is not None:
+                return arithmetic
+            if not isinstance(value, Value):
+                evaluate = self.evaluator.compile(value)
+                return lambda document, e=value: output_value(evaluate(document), e)
+            value = value.value
         if hasattr(value, "prepare_database_save"):
             value = value.prepare_database_save(field) if field.remote_field else value
         return UpdateValue("set", field.get_db_prep_save(value, connection=self.connection))
 
-    def _arithmetic(self, field, expr: CombinedExpression) -> UpdateValue:
+    def _arithmetic(self, field, expr: CombinedExpression) -> UpdateValue | None:
+        """F('same_field') + n, - n or * n: an atomic $inc/$mul (None: evaluate in Python)."""
         lhs, rhs = expr.lhs, expr.rhs
+        # Only where the server's arithmetic is SQL's: exact integers and doubles
+        # (a DecimalField stored as a double would drift; dates are not numbers).
+        kind = field.get_internal_type()
         if (
-            isinstance(lhs, Col)
+            (kind.endswith("IntegerField") or kind == "FloatField")
+            and isinstance(rhs.value if isinstance(rhs, Value) else None, (int, float))
+            and isinstance(lhs, Col)
             and lhs.target.column == field.column
             and isinstance(rhs, Value)
             and expr.connector in ("+", "-", "*")
@@ -1263,10 +1551,7 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
                 amount = -amount
             operator = "mul" if expr.connector == "*" else "inc"
             return UpdateValue(operator, field.get_db_prep_save(amount, self.connection))
-        raise _unsupported(
-            f"update({field.name}=<{expr}>)",
-            "Use F('same_field') + n, - n or * n; compute other values in Python.",
-        )
+        return None
 
     def _pin_related_ids(self) -> None:
         """Updates of inherited fields go to the parents' collections by key.
