@@ -1183,8 +1183,19 @@ class NonrelCompiler(sql.SQLCompiler):
             row = aggregate_all(self, annotations)
             return tuple(row[alias] for alias in annotations)
         specs = [self._aggregate_spec(alias, expr) for alias, expr in annotations.items()]
+        distinct_rows = source_query is not query and source_query.distinct and source_query.select
+        if distinct_rows and not all(isinstance(col, Col) for col in source_query.select):
+            # values("meta__key").distinct().count(): distinct over document paths
+            # or expressions; the rows are read made distinct, and counted.
+            if not all(s.function == "count" and s.path is None for s in specs):
+                raise _unsupported(
+                    "Aggregating a distinct values() over document paths or expressions",
+                    "Aggregate the values in Python.",
+                )
+            total = sum(1 for _ in compiler.results_iter())
+            return tuple(total for _ in annotations)
         nq = compiler.build_query(with_projection=False)
-        if source_query is not query and source_query.distinct and source_query.select:
+        if distinct_rows:
             nq.columns = [col.target.column for col in source_query.select]
         if nq.matches_nothing:
             row = {spec.alias: (0 if spec.function == "count" else None) for spec in specs}

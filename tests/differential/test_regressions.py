@@ -176,3 +176,14 @@ def test_ordering_by_a_numeric_document_key_is_numeric(request):
         Item.objects.create(name=str(n), meta={"n": n}, tags=[])
     ordered = Item.objects.order_by("meta__n", "pk").values_list("name", flat=True)
     assert list(ordered) == ["-2", "-1", "9", "10"]
+
+
+def test_distinct_values_of_a_document_path_are_counted():
+    """count() of values("meta__s").distinct() (a bookmark page's total) read the
+    projection as plain columns and failed on the path (AttributeError)."""
+    for name, s in [("a", "x"), ("b", "x"), ("c", "y"), ("d", None)]:
+        Item.objects.create(name=name, meta={"s": s}, tags=[])
+    distinct = Item.objects.values("meta__s").distinct()
+    assert distinct.count() == 3
+    assert Item.objects.values("name", "meta__s").distinct().count() == 4
+    assert Item.objects.filter(name__gt="a").values("meta__s").distinct().count() == 3
