@@ -50,6 +50,8 @@ EMBEDDED_COMMANDS = threading.RLock()
 #: Keys per claimed chunk on FerretDB (reservations there are rounded up to it).
 CLAIM_CHUNK = 20
 DUPLICATE_KEY = 11000
+#: The largest integer BSON stores (int64).
+INT64_MAX = 2**63 - 1
 #: Command names (as logged) that change data.
 WRITE_COMMANDS = frozenset(
     {"insertMany", "insertOne", "updateMany", "updateOne", "deleteMany", "deleteOne"}
@@ -683,7 +685,9 @@ class MongoStore(DocumentStore):
             return
         highest = max(numbers)
         if self.connection.server_info["ferretdb"]:
-            highest = -(-highest // CLAIM_CHUNK) * CLAIM_CHUNK  # keep chunks aligned
+            # Keep chunks aligned, within BSON's 64-bit integers (a key near the
+            # top of BigAutoField's range leaves the counter at its end).
+            highest = min(-(-highest // CLAIM_CHUNK) * CLAIM_CHUNK, INT64_MAX)
         block = self.key_blocks.get(table)
         if block and highest >= block[0]:
             del self.key_blocks[table]

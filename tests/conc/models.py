@@ -76,3 +76,10 @@ class Banner(models.Model):
     campaign = models.ForeignKey(
         Campaign, models.SET(fallback_campaign), null=True, related_name="banners"
     )
+
+
+class Ledger(models.Model):
+    """A BigAutoField key: explicit keys up to the end of the int64 range."""
+
+    id = models.BigAutoField(primary_key=True)
+    note = models.CharField(max_length=50)
