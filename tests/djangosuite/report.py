@@ -148,7 +148,7 @@ def render(data: dict) -> str:
         "nox -s djangosuite-5.2 -- --backend sqlite --backend sqlite_overlay --apps core",
         "nox -s djangosuite-5.2 -- --backend mongodb --apps mongodb-single-table",
         "nox -s djangosuite-5.2 -- --backend mongodb --apps mongodb-official "
-        "--timeout 300 --require-mongodb-server",
+        "--require-mongodb-server",
         "nox -s djangosuite-6.1 -- --backend sqlite --backend sqlite_overlay --apps core",
         "nox -s djangosuite-6.1 -- --backend mongodb --apps mongodb-official "
         "--require-mongodb-server",
