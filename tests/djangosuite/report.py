@@ -344,12 +344,14 @@ AREAS = (
     ),
     (
         "aggregation and annotations",
-        "more aggregation shapes (expressions inside aggregates, Coalesce, Case)",
+        "aggregates inside grouped queries next to expressions, Subquery/Exists/OuterRef in "
+        "annotations (other expressions are evaluated in Python)",
         re.compile(r"annotation|[Aa]ggregate|values\(\)\.annotate|Ordering by the annotation"),
     ),
     (
         "expressions and database functions in filters, updates, ordering",
-        "not scheduled: expression translation to MongoDB (FerretDB v1 has few $expr operators)",
+        "expressions over related models' fields, Subquery/Exists/OuterRef, window functions "
+        "(the rest are evaluated in Python; docs/mongodb.md, Expressions)",
         re.compile(
             r"transform/expression|Comparing a field to|nulls_first|XOR|is not supported in "
             r"filters|Func|Case|When|Subquery|Exists|expression"
