@@ -37,7 +37,7 @@ from django.db.models.lookups import (
     Transform,
     UUIDTextMixin,
 )
-from django.db.models.sql.constants import INNER
+from django.db.models.sql.constants import INNER, LOUTER
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
@@ -351,7 +351,39 @@ class WhereBuilder:
                 inner.append(hop)
             if inner:
                 self.required_chains[tuple(inner)] = None
+            if self._negations % 2 and self._unknown_when_missing(chain, condition):
+                # SQL: the comparison is UNKNOWN for a row without the related
+                # row, and stays UNKNOWN through NOT, so the row is left out.
+                # Two-valued, that is "true" under an odd number of negations
+                # (the literal the negations make of it is then false), i.e.
+                # condition OR no related row.
+                exists = self._existence(chain)
+                missing = (
+                    not exists
+                    if isinstance(exists, bool)
+                    else Node(connector=AND, children=[exists], negated=True)
+                )
+                either = self._fold(OR, [self._resolve(Related(chain, condition)), missing])
+                if isinstance(either, bool):
+                    return either
+                return either[0] if len(either) == 1 else Node(connector=OR, children=either)
         return Related(chain, condition)
+
+    def _unknown_when_missing(self, chain: tuple[str, ...], condition: Filter) -> bool:
+        """Whether SQL gives UNKNOWN (not FALSE) for base rows without the related row.
+
+        Along single-valued LEFT OUTER joins a missing related row reads as NULLs;
+        a comparison with NULL is UNKNOWN, an ``isnull`` test is not (which is
+        also why Django's ``IS NOT NULL`` guard on a negated lookup, where it adds
+        one, still decides the row: FALSE, so NOT gives TRUE).
+        """
+        joins = [join_of(self.query, hop) for hop in chain]
+        return (
+            any(join.join_type == LOUTER for join in joins)
+            and all(is_single_valued(join) for join in joins)
+            and isinstance(condition, Leaf)
+            and condition.lookup != "isnull"
+        )
 
     @staticmethod
     def _alias(lhs: Any) -> str:

@@ -207,14 +207,11 @@ def test_a_negated_relation_span_alone_keeps_rows_without_the_related_row(owned_
 
 
 def test_a_negated_relation_span_inside_or_leaves_out_rows_without_the_related_row(
-    owned_and_unowned, request
+    owned_and_unowned,
 ):
     """Inside an OR Django builds the join INNER and promotes it afterwards, so
     the guard is missing: NOT (team.name > 'T') is UNKNOWN without a team and
-    SQL leaves the row out. OPEN on the MongoDB backend (its relation layer
-    treats the missing related row as not matching, so the negation keeps it)."""
-    if connection.vendor == "mongodb":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="open: see docs/reliability.md"))
+    SQL leaves the row out (the relation layer kept it)."""
     queryset = Item.objects.filter(
         (Q(number=5) & Q(owner__team_id__gt=1)) | ~Q(owner__team__name__gt="T")
     )
