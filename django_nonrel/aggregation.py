@@ -264,6 +264,25 @@ class AggregatePlanner:
         return built if isinstance(built, Node) else Node(children=[built])
 
 
+def _refuse_repeated_rows(compiler) -> None:
+    """Refuse grouped aggregates over rows a many-to-many filter repeats.
+
+    SQL's JOIN gives a row once per matching related row and GROUP BY then
+    aggregates every copy (a Sum counts a price twice for an item with two
+    matching labels). The grouped read takes each row once, so it would answer
+    differently (found by the differential tests); ``aggregate()`` without
+    grouping does repeat the rows.
+    """
+    if compiler.row_weights:
+        raise _unsupported(
+            "Grouped aggregates over a field of the queried model after a filter across a "
+            "many-to-many or reverse relation (SQL's JOIN repeats each row once per matching "
+            "related row, and the aggregates count every copy)",
+            "Filter with pk__in=<that filtered queryset>.values('pk') to aggregate each row "
+            "once, or use aggregate() without values()/annotate().",
+        )
+
+
 class GroupedRead:
     """Rows of a grouped read, as structured rows (see ``django_nonrel.compiler``)."""
 
@@ -422,6 +441,8 @@ class GroupedRead:
             for field in join_fields
         }
         own = [p for p in self.plans.values() if not p.hops]
+        if own:
+            _refuse_repeated_rows(compiler)
         own_groups: Groups = {}
         if own and fetched:
             pk = base.get_meta().pk
@@ -505,7 +526,10 @@ class GroupedRead:
                         outputs.append((name, index, functions, expr, True))
         own = [p for p in self.plans.values() if not p.hops]
         relation = [p for p in self.plans.values() if p.hops]
-        nq = base.get_compiler(connection=self.connection).build_query(with_projection=False)
+        base_compiler = base.get_compiler(connection=self.connection)
+        nq = base_compiler.build_query(with_projection=False)
+        if own:
+            _refuse_repeated_rows(base_compiler)
         groups: Groups = {}
         if not nq.matches_nothing:
             if own or not relation:

@@ -95,6 +95,10 @@ class Unsupported:
             return not getattr(connection.features, "supports_date_part_expressions", True)
         if self.name == "datetime __date":
             return any(lookup == "moment__date" for lookup in lookups)
+        if self.name == "grouped aggregates over rows a many-to-many filter repeats":
+            return spec.terminal == "grouped" and any(
+                lookup.startswith(MULTI_VALUED) for lookup in lookups
+            )
         if self.name == "filter on the relation an annotation aggregates":
             return spec.terminal == "grouped" and any(
                 lookup.startswith(MULTI_VALUED) for lookup in lookups
@@ -151,6 +155,13 @@ UNSUPPORTED = (
         "filter on the relation an annotation aggregates",
         "docs/mongodb.md (Aggregation)",
         ("filter() on the relation an annotation aggregates",),
+    ),
+    # SQL's JOIN repeats a row per matching related row and GROUP BY aggregates
+    # every copy; the grouped read takes each row once, so it refuses.
+    Unsupported(
+        "grouped aggregates over rows a many-to-many filter repeats",
+        "docs/mongodb.md (Aggregation)",
+        ("Grouped aggregates over a field of the queried model after a filter across",),
     ),
     # SQL's JOIN repeats a row per matching related row; inside OR/NOT the count
     # depends on the other alternatives, which the relation layer does not compute.

@@ -216,3 +216,24 @@ def test_a_negated_relation_span_inside_or_leaves_out_rows_without_the_related_r
         (Q(number=5) & Q(owner__team_id__gt=1)) | ~Q(owner__team__name__gt="T")
     )
     assert sorted(queryset.values_list("name", flat=True)) == ["owned"]
+
+
+def test_grouped_sums_after_a_many_to_many_filter_are_refused_not_undercounted():
+    """SQL sums an item once per matching label (the JOIN repeats it); the
+    grouped read took it once. Refused on the nonrel backends, with the way to
+    aggregate each row once, which gives the same answer everywhere."""
+    first, second = Label.objects.create(name="a1"), Label.objects.create(name="a2")
+    two = Item.objects.create(name="two", price=Decimal("1.50"), place=Spot(city="Oslo"), tags=[])
+    two.labels.set([first, second])
+    one = Item.objects.create(name="one", price=Decimal("2.00"), place=Spot(city="Oslo"), tags=[])
+    one.labels.set([first])
+    filtered = Item.objects.filter(labels__name__startswith="a")
+    grouped = filtered.values("place__city").annotate(total=Sum("price"))
+    if connection.vendor == "mongodb":
+        with pytest.raises(NotSupportedError, match="pk__in"):
+            list(grouped)
+    else:
+        assert [row["total"] for row in grouped] == [Decimal("5.00")]
+    once = Item.objects.filter(pk__in=filtered.values("pk"))
+    rows = once.values("place__city").annotate(total=Sum("price"))
+    assert [(row["place__city"], row["total"]) for row in rows] == [("Oslo", Decimal("3.50"))]
