@@ -20,6 +20,16 @@ def attnames(model) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
 
 
+class Upper:
+    """A data descriptor with a setter: instances must not bypass it."""
+
+    def __get__(self, instance, owner):
+        return self if instance is None else instance.__dict__["name"]
+
+    def __set__(self, instance, value):
+        instance.__dict__["name"] = value.upper()
+
+
 class Recorder:
     """Receivers of pre_init and post_init that note what they were sent."""
 
@@ -85,13 +95,6 @@ class WhenTheShortcutApplies(TestCase):
             def __setattr__(self, name, value):
                 super().__setattr__(name, value)
 
-        class Upper:
-            def __get__(self, instance, owner):
-                return self if instance is None else instance.__dict__["name"]
-
-            def __set__(self, instance, value):
-                instance.__dict__["name"] = value.upper()
-
         class WithSetter(models.Model):
             name = models.CharField(max_length=10)
 
@@ -104,13 +107,6 @@ class WhenTheShortcutApplies(TestCase):
 
     @isolate_apps("tests.app")
     def test_a_setter_still_runs_when_not_shortcut(self):
-        class Upper:
-            def __get__(self, instance, owner):
-                return self if instance is None else instance.__dict__["name"]
-
-            def __set__(self, instance, value):
-                instance.__dict__["name"] = value.upper()
-
         class Shouting(models.Model):
             name = models.CharField(max_length=10)
 
