@@ -408,8 +408,10 @@ class ExpressionEvaluator:
             handler = HANDLERS.get(cls)
             if handler is not None:
                 return handler(self, expr)
+        # Django 6.1 resolves Subquery(queryset) to the inner Query itself.
+        name = "Subquery" if isinstance(expr, Query) else type(expr).__name__
         raise unsupported(
-            f"The expression {type(expr).__name__}",
+            f"The expression {name}",
             "Use fields, values, arithmetic, Case/When, Coalesce, Cast and Django's text, "
             "math and date functions, or compute the value in Python.",
         )

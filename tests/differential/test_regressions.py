@@ -153,10 +153,19 @@ def test_many_to_many_span_inside_or_is_refused_unless_distinct(on_mongodb):
     assert either.distinct().count() == 2
 
 
-def test_iregex_on_a_document_key_ignores_case():
+def on_djangos_mysql_backend() -> bool:
+    return connection.settings_dict["ENGINE"] == "django.db.backends.mysql"
+
+
+def test_iregex_on_a_document_key_ignores_case(request):
     """iregex on a DictField key matched case-sensitively on the SingleStore backend
     over MariaDB (Django's MariaDB SQL leaves iregex to the collation; JSON values
-    are utf8mb4_bin)."""
+    are utf8mb4_bin). Fixed in the SingleStore backend; OPEN for the nonrel fields
+    on Django's own mysql backend, whose SQL we do not render."""
+    if on_djangos_mysql_backend():
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="open on Django's mysql backend (MariaDB)")
+        )
     Item.objects.create(name="upper", meta={"s": "A"}, tags=[])
     Item.objects.create(name="digits", meta={"s": "09"}, tags=[])
     assert [i.name for i in Item.objects.filter(meta__s__iregex="^a$")] == ["upper"]
@@ -168,7 +177,7 @@ def test_ordering_by_a_numeric_document_key_is_numeric(request):
     """meta__n orders by number on SQLite and MongoDB; the SingleStore backend on
     MariaDB orders the key's JSON text ('-1' before '-2', '10' before '9').
     OPEN, found by the long differential run: strict xfail on that tier."""
-    if connection.display_name == "SingleStore":
+    if connection.display_name == "SingleStore" or on_djangos_mysql_backend():
         request.applymarker(
             pytest.mark.xfail(strict=True, reason="open: a document key sorts as JSON text")
         )
