@@ -27,12 +27,24 @@ class CommandCounter(Protocol):
     def stop(self) -> int: ...
 
 
-class WireCommands(monitoring.CommandListener):
-    """Counts every command pymongo sends from this process while enabled."""
+class Tally:
+    """A count that grows only between ``start()`` and ``stop()``."""
 
     def __init__(self) -> None:
         self.enabled = False
         self.count = 0
+
+    def start(self) -> None:
+        self.count = 0
+        self.enabled = True
+
+    def stop(self) -> int:
+        self.enabled = False
+        return self.count
+
+
+class WireCommands(Tally, monitoring.CommandListener):
+    """Counts every command pymongo sends from this process while enabled."""
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         # getMore continues a query's cursor in further batches: not a new query.
@@ -44,14 +56,6 @@ class WireCommands(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
-
-    def start(self) -> None:
-        self.count = 0
-        self.enabled = True
-
-    def stop(self) -> int:
-        self.enabled = False
-        return self.count
 
 
 #: Registered before any client is created (pymongo only monitors clients made after).
@@ -101,24 +105,15 @@ COMMAND_METHODS = frozenset(
 )
 
 
-class CountingDatabase:
+class CountingDatabase(Tally):
     """A mongomock Database whose collections count their command calls."""
 
     def __init__(self, database) -> None:
+        super().__init__()
         self._database = database
-        self.enabled = False
-        self.count = 0
 
     def __getitem__(self, name: str) -> CountingCollection:
         return CountingCollection(self._database[name], self)
-
-    def start(self) -> None:
-        self.count = 0
-        self.enabled = True
-
-    def stop(self) -> int:
-        self.enabled = False
-        return self.count
 
 
 class CountingCollection:
