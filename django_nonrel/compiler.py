@@ -47,7 +47,7 @@ from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query, get_field_names_from_opts
 from django.db.models.sql.where import WhereNode
 
-from django_nonrel import literal_check
+from django_nonrel import guarded_writes, literal_check
 from django_nonrel.aggregation import (
     GroupedRead,
     aggregate_all,
@@ -223,6 +223,10 @@ class NonrelCompiler(sql.SQLCompiler):
                 "values) first, or raise connection.features.max_rows_evaluated_in_python.",
             )
         return documents
+
+    def _decided_rows(self, nq: NonrelQuery) -> list[dict[str, Any]]:
+        """The candidate rows of an update()/delete() decided in Python (bounded)."""
+        return self._bounded_fetch(nq, "update() or delete() evaluated in Python")
 
     def _filter_in_python(self, nq: NonrelQuery, residual: list[Any]) -> None:
         """Conditions the store cannot run become a key list: one bounded read first.
@@ -1439,8 +1443,15 @@ class NonrelDeleteCompiler(NonrelCompiler, sql.SQLDeleteCompiler):
     """QuerySet.delete() fast path and Collector batches: one delete command."""
 
     def execute_sql(self, result_type=MULTI, **kwargs):
-        nq = self.build_query(with_projection=False)
-        count = 0 if nq.matches_nothing else self.store.delete(nq)
+        nq = self.build_query(with_projection=False, in_rows=True)
+        if nq.matches_nothing:
+            count = 0
+        elif self.row_predicates:
+            count = guarded_writes.delete_rows(
+                self.store, nq, self.row_predicates, self.evaluator.columns, self._decided_rows
+            )
+        else:
+            count = self.store.delete(nq)
         return RowCountCursor(count) if result_type == CURSOR else count
 
 
@@ -1450,7 +1461,7 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
     def execute_sql(self, result_type):
         if self.query.related_updates:
             self._pin_related_ids()
-        nq = self.build_query(with_projection=False)
+        nq = self.build_query(with_projection=False, in_rows=True)
         values = {}
         fields = {}
         computed = {}
@@ -1462,7 +1473,7 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
                 values[field.column] = update
             fields[field.column] = field
         count = None
-        if computed and not nq.matches_nothing:
+        if (computed or self.row_predicates) and not nq.matches_nothing:
             count = self._update_in_python(nq, values, computed, fields)
         elif values and not nq.matches_nothing:
             count = self.store.update(nq, self._writable(values, fields))
@@ -1488,43 +1499,35 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
         return values
 
     def _update_in_python(self, nq, values, computed, fields) -> int:
-        """update() with expressions: evaluated on the rows read, written back guarded.
+        """update() with a filter or values evaluated in Python, written guarded.
 
-        The matching rows are read once (bounded, projected to the columns
-        the expressions read); rows that read the same values get the same new
-        values, so there is one update command per distinct combination. Each
-        command also requires those columns to still hold what was read: a
-        row another writer changed in between is left alone and not counted,
-        instead of being overwritten with a value computed from stale data.
+        Each matching row's changes are computed from that row alone (its
+        key included: bulk_update() reads nothing else), and every write
+        re-checks the values it was computed from (django_nonrel.guarded_writes).
         """
-        evaluator = self.evaluator
-        pk = nq.pk_column
-        read = [column for column in evaluator.columns if column != pk]
-        nq.columns = [pk, *read]
-        documents = self._bounded_fetch(nq, "update() with expressions evaluated in Python")
-        groups: dict[str, tuple[dict[str, Any], list[Any]]] = {}
-        for document in documents:
-            key = repr([_hashable_key(document.get(column)) for column in read])
-            groups.setdefault(key, (document, []))[1].append(document[pk])
-        count = 0
-        pk_field = self.query.get_meta().pk
-        for document, keys in groups.values():
-            changes = dict(values)
+        connection = self.connection
+
+        def changes(document):
+            result = dict(values)
             for column, evaluate in computed.items():
-                changes[column] = UpdateValue(
-                    "set", fields[column].get_db_prep_save(evaluate(document), self.connection)
-                )
-            guard = [Leaf((pk,), "in", keys, field=pk_field)]
-            for column in read:
-                stored = document.get(column)
-                guard.append(
-                    Leaf((column,), "isnull", True)
-                    if stored is None
-                    else Leaf((column,), "exact", stored)
-                )
-            target = NonrelQuery(table=nq.table, pk_column=pk, where=Node(children=guard))
-            count += self.store.update(target, self._writable(changes, fields))
-        return count
+                value = fields[column].get_db_prep_save(evaluate(document), connection)
+                result[column] = UpdateValue("set", value)
+            return self._writable(result, fields)
+
+        read = self.evaluator.columns
+        cumulative = any(v.operator in ("inc", "mul") for v in values.values()) or bool(
+            set(computed) & set(read)
+        )
+        return guarded_writes.update_rows(
+            self.store,
+            nq,
+            self.row_predicates,
+            read,
+            changes,
+            list(fields),
+            cumulative,
+            self._decided_rows,
+        )
 
     def _update_value(self, field, value) -> UpdateValue | Any:
         """The write for ``field``: an UpdateValue, or a function of the stored row."""

@@ -14,3 +14,14 @@ class ConflictError(DatabaseError):
     Nothing was written. Reload the object and retry, or wrap the work in
     ``django_nonrel.transaction.run_in_transaction``, which retries for you.
     """
+
+
+class ContentionError(DatabaseError):
+    """An update() or delete() decided in Python could not finish its rows.
+
+    Such a write re-checks every row it writes and re-reads the rows other
+    connections changed in between (see ``django_nonrel.guarded_writes``);
+    this is raised when rows kept changing for too many rounds, or when it
+    cannot tell which rows it already changed. The message says how many rows
+    were written. Unlike ``ConflictError``, some rows may have been written.
+    """

@@ -624,7 +624,7 @@ class WhereBuilder:
             return lookup.nonrel_value(self.connection)
         rhs = lookup.rhs
         if isinstance(rhs, Query):
-            return self._subquery_values(rhs, lookup)
+            return self._subquery_values(rhs, lookup, field)
         if isinstance(rhs, ExpressionList) and all(
             isinstance(e, Value) for e in rhs.get_source_expressions()
         ):
@@ -665,7 +665,39 @@ class WhereBuilder:
         connection = self.connection
         return lambda value: field.get_db_prep_value(value, connection, prepared=True)
 
-    def _subquery_values(self, query: Query, lookup: Lookup) -> list[Any]:
+    def _subquery_values(self, query: Query, lookup: Lookup, field: Field | None) -> Any:
+        """The values of a queryset used as the value of ``in``/``exact``, in stored form.
+
+        The inner query returns Python values, as its model holds them (UUID
+        objects, dates, Decimals, ObjectId strings); the outer column stores
+        its own form of them (hex text, datetimes, Decimal128, ObjectIds). Each
+        value is prepared as Django prepares a literal list for the same lookup
+        (the outer field's ``get_prep_value``, then ``get_db_prep_value``), so
+        ``pk__in=<queryset>`` matches what ``pk__in=list(<queryset>)`` matches.
+        """
+        prepare = self._preparer(lookup)
+        convert = self._converter(lookup, field)
+        values = [
+            None if value is None else convert(prepare(value))
+            for value in self._queryset_values(query, lookup)
+        ]
+        if lookup.lookup_name == "exact":
+            if len(values) > 1:
+                raise NotSupportedError(
+                    "An exact lookup against a queryset returning more than one row."
+                )
+            return values[0] if values else None
+        return values
+
+    @staticmethod
+    def _preparer(lookup: Lookup) -> Callable[[Any], Any]:
+        """Django's ``get_prep_lookup`` for one literal value of ``lookup``."""
+        output_field = getattr(lookup.lhs, "output_field", None)
+        if not lookup.prepare_rhs or not hasattr(output_field, "get_prep_value"):
+            return lambda value: value
+        return output_field.get_prep_value
+
+    def _queryset_values(self, query: Query, lookup: Lookup) -> list[Any]:
         if lookup.lookup_name not in ("in", "exact"):
             raise NotSupportedError(
                 f"A queryset as the value of {lookup.lookup_name!r} is not supported on "
@@ -679,11 +711,4 @@ class WhereBuilder:
                 "Subqueries aren't allowed across different databases. Force the "
                 "inner query to be evaluated using `list(inner_query)`."
             )
-        values = self.resolve_subquery(query)
-        if lookup.lookup_name == "exact":
-            if len(values) > 1:
-                raise NotSupportedError(
-                    "An exact lookup against a queryset returning more than one row."
-                )
-            return values[0] if values else None
-        return values
+        return self.resolve_subquery(query)

@@ -18,6 +18,9 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     #: Rows a read may evaluate filters or sort keys on in Python (expressions the
     #: server cannot run, django_nonrel.expressions); more raise NotSupportedError.
     max_rows_evaluated_in_python = 10_000
+    #: No row locks (select_for_update): update_or_create() saves the row it found
+    #: only if it still matches the lookup, and looks again when it does not.
+    guards_update_or_create = True
 
     # -- Django flags ----------------------------------------------------------
     minimum_database_version = (5, 0)

@@ -1,0 +1,337 @@
+"""update()/delete() whose filter or values are evaluated in Python: right values, guarded writes.
+
+On the MongoDB backend such a write reads the matching rows, decides in Python
+and writes by key (django_nonrel.guarded_writes). Each row must get the value
+computed from that row (bulk_update() wrote the first object's value into every
+row), and a row another connection changes between the read and the write must
+be judged on its new values, as SQL's UPDATE/DELETE ... WHERE judges it: not
+deleted or overwritten when it no longer matches, still written when it does.
+Every test runs on every tier; SQL backends (SQLite, MariaDB) are the reference.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from django.db import connection
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat, Upper
+from django.test.utils import CaptureQueriesContext
+
+from django_nonrel.exceptions import ContentionError
+from tests.conc.models import Account, Board, Entry, Post, Thread
+from tests.differential.models import Item
+from tests.reliability.interleave import between_read_and_write
+
+pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
+
+ALIASES = ("default", "sqlite")
+
+
+def agree(make):
+    """``make(alias)`` on the tier under test, after checking stock SQLite agrees."""
+    ours, sqlite = (make(using) for using in ALIASES)
+    assert ours == sqlite, f"tier gives {ours!r}, SQLite gives {sqlite!r}"
+    return ours
+
+
+def items(using: str, count: int = 5) -> list[Item]:
+    return [
+        Item.objects.using(using).create(id=n, name=f"Question {n}", number=n * 10, big=25)
+        for n in range(1, count + 1)
+    ]
+
+
+def stored(using: str, *fields: str) -> list[tuple]:
+    return list(Item.objects.using(using).order_by("pk").values_list("pk", *fields))
+
+
+# -- item 0: every row gets its own value --------------------------------------------
+def test_bulk_update_writes_each_objects_own_value():
+    def run(using):
+        objs = items(using)
+        objs[2].name = "changed"
+        for obj in objs:
+            obj.number = obj.pk * 7
+        Item.objects.using(using).bulk_update(objs, ["name", "number"])
+        return stored(using, "name", "number")
+
+    assert agree(run) == [
+        (1, "Question 1", 7),
+        (2, "Question 2", 14),
+        (3, "changed", 21),
+        (4, "Question 4", 28),
+        (5, "Question 5", 35),
+    ]
+
+
+def test_bulk_update_of_objects_sharing_values_and_in_batches():
+    def run(using):
+        objs = items(using, 7)
+        for obj in objs:
+            obj.name = "even" if obj.pk % 2 == 0 else "odd"
+            obj.flag = obj.pk > 3
+        count = Item.objects.using(using).bulk_update(objs, ["name", "flag"], batch_size=3)
+        return count, stored(using, "name", "flag")
+
+    count, rows = agree(run)
+    assert count == 7
+    assert rows == [(n, "even" if n % 2 == 0 else "odd", n > 3) for n in range(1, 8)]
+
+
+def test_update_with_an_expression_reading_the_primary_key():
+    def run(using):
+        items(using, 3)
+        Item.objects.using(using).update(name=Concat(Value("id-"), Cast(F("id"), CharField())))
+        return stored(using, "name")
+
+    assert agree(run) == [(1, "id-1"), (2, "id-2"), (3, "id-3")]
+
+
+def test_update_with_expressions_reading_the_key_and_other_columns():
+    """Rows that read the same non-key values still differ by their key."""
+
+    def run(using):
+        items(using, 4)
+        Item.objects.using(using).update(
+            number=F("big") + F("id"),
+            note=Concat(Upper("name"), Value("#"), Cast(F("id") * 2, CharField())),
+        )
+        return stored(using, "number", "note")
+
+    assert agree(run) == [
+        (1, 26, "QUESTION 1#2"),
+        (2, 27, "QUESTION 2#4"),
+        (3, 28, "QUESTION 3#6"),
+        (4, 29, "QUESTION 4#8"),
+    ]
+
+
+def test_update_with_a_python_filter_is_one_read_and_one_write(on_mongodb):
+    """Rows that get the same values share one guarded command."""
+    items("default", 6)
+    with CaptureQueriesContext(connection) as queries:
+        count = Item.objects.filter(number__gt=F("big")).update(name="big")
+    assert count == 4
+    assert [q["sql"].split("(")[0].rsplit(".", 1)[-1] for q in queries.captured_queries] == [
+        "find",
+        "updateMany",
+    ]
+
+
+# -- item 1: a row another connection changes between the read and the write -----------
+def make_unmatched(pk: int):
+    """Another connection's write that takes row ``pk`` out of ``number > big``."""
+    return lambda alias: Item.objects.using(alias).filter(pk=pk).update(number=-1, name="mine")
+
+
+def entries() -> None:
+    """Rows of a model no other model refers to: SQL deletes them with one DELETE."""
+    for n in range(1, 6):
+        Entry.objects.create(id=n, group=25, score=n * 10, title=f"Entry {n}")
+
+
+def test_delete_keeps_a_row_that_stopped_matching():
+    entries()
+    unmatch = lambda alias: Entry.objects.using(alias).filter(pk=4).update(score=-1)  # noqa: E731
+    with between_read_and_write(unmatch):
+        deleted, _ = Entry.objects.filter(score__gt=F("group")).delete()
+    assert deleted == 2
+    assert sorted(Entry.objects.values_list("pk", "score")) == [(1, 10), (2, 20), (4, -1)]
+
+
+def test_delete_still_deletes_a_row_that_changed_but_matches():
+    entries()
+    bump = lambda alias: Entry.objects.using(alias).filter(pk=4).update(score=99)  # noqa: E731
+    with between_read_and_write(bump):
+        deleted, _ = Entry.objects.filter(score__gt=F("group")).delete()
+    assert deleted == 3
+    assert sorted(Entry.objects.values_list("pk", flat=True)) == [1, 2]
+
+
+def test_delete_with_cascades_keeps_a_row_that_stopped_matching():
+    """Item has a many-to-many: Django's collector reads the rows, then deletes their
+    relations and them by key, on SQL too (there the row is deleted). The MongoDB
+    backend's key-set cascade re-checks the filter when it deletes."""
+    items("default")
+    with between_read_and_write(make_unmatched(4)):
+        deleted, _ = Item.objects.filter(number__gt=F("big")).delete()
+    if connection.vendor == "mongodb":
+        assert deleted == 2
+        assert stored("default", "name", "number") == [
+            (1, "Question 1", 10),
+            (2, "Question 2", 20),
+            (4, "mine", -1),
+        ]
+    else:
+        assert deleted == 3
+
+
+def test_update_does_not_overwrite_a_row_that_stopped_matching():
+    items("default")
+    with between_read_and_write(make_unmatched(5)):
+        count = Item.objects.filter(number__gt=F("big")).update(name="updated")
+    assert count == 2
+    assert stored("default", "name") == [
+        (1, "Question 1"),
+        (2, "Question 2"),
+        (3, "updated"),
+        (4, "updated"),
+        (5, "mine"),
+    ]
+
+
+def test_update_with_an_expression_recomputes_a_row_changed_in_between():
+    """The value is computed from what the row holds when it is written."""
+    items("default")
+    rename = lambda alias: Item.objects.using(alias).filter(pk=2).update(name="renamed")  # noqa: E731
+    with between_read_and_write(rename):
+        count = Item.objects.filter(number__gte=20).update(name=Concat("name", Value("!")))
+    assert count == 4
+    assert stored("default", "name") == [
+        (1, "Question 1"),
+        (2, "renamed!"),
+        (3, "Question 3!"),
+        (4, "Question 4!"),
+        (5, "Question 5!"),
+    ]
+
+
+def test_arithmetic_update_with_a_python_filter_applies_once_per_row():
+    items("default")
+    bump = lambda alias: Item.objects.using(alias).filter(pk=3).update(number=F("number") + 1)  # noqa: E731
+    with between_read_and_write(bump):
+        count = Item.objects.filter(number__gt=F("big")).update(number=F("number") * 2)
+    assert count == 3
+    assert stored("default", "number") == [(1, 10), (2, 20), (3, 62), (4, 80), (5, 100)]
+
+
+def test_bulk_update_is_not_lost_to_a_concurrent_write_of_the_same_field():
+    """bulk_update() sets each row to its object's value, also over a concurrent write
+    of that field (last writer wins, as in SQL); the others keep their own values."""
+    objs = items("default", 3)
+    for obj in objs:
+        obj.name = f"bulk {obj.pk}"
+    rename = lambda alias: Item.objects.using(alias).filter(pk=2).update(name="other")  # noqa: E731
+    with between_read_and_write(rename):
+        Item.objects.bulk_update(objs, ["name"])
+    assert stored("default", "name") == [(1, "bulk 1"), (2, "bulk 2"), (3, "bulk 3")]
+
+
+def test_a_row_deleted_in_between_is_not_counted_or_recreated():
+    items("default")
+    drop = lambda alias: Item.objects.using(alias).filter(pk=3).delete()  # noqa: E731
+    with between_read_and_write(drop):
+        count = Item.objects.filter(number__gt=F("big")).update(name=Upper("name"))
+    assert count == 2
+    assert stored("default", "name") == [
+        (1, "Question 1"),
+        (2, "Question 2"),
+        (4, "QUESTION 4"),
+        (5, "QUESTION 5"),
+    ]
+
+
+def test_rows_that_keep_changing_end_in_a_clear_error(on_mongodb):
+    """Another writer changing a row before every attempt: bounded, then ContentionError
+    saying what was written (never a silent skip)."""
+    items("default")
+    churn = lambda alias: Item.objects.using(alias).filter(pk=5).update(big=F("big") - 1)  # noqa: E731
+    with between_read_and_write(churn, times=1000), pytest.raises(ContentionError) as raised:
+        Item.objects.filter(number__gt=F("big")).update(name="x")
+    message = str(raised.value)
+    assert "kept changing" in message and "keys 5" in message and "2 rows were written" in message
+    assert stored("default", "name")[2:4] == [(3, "x"), (4, "x")]
+
+
+def test_a_nan_in_a_guarded_column_still_matches_its_guard(on_mongodb):
+    """NaN equals nothing on some stores, not even NaN (mongomock): the guard on the
+    old value of a column holding NaN must still match the row."""
+    Item.objects.create(id=1, name="nan", ratio=math.nan, number=30, big=25)
+    Item.objects.create(id=2, name="one", ratio=1.0, number=30, big=25)
+    assert Item.objects.filter(number__gt=F("big")).update(ratio=2.5) == 2
+    assert stored("default", "ratio") == [(1, 2.5), (2, 2.5)]
+
+
+# -- cascades: children go only with a parent that went -----------------------------
+def orphans() -> tuple[int, int]:
+    """(threads whose board is gone, posts whose thread is gone): never any."""
+    boards = set(Board.objects.values_list("pk", flat=True))
+    threads = set(Thread.objects.values_list("pk", flat=True))
+    return (
+        Thread.objects.exclude(board__in=boards).count(),
+        Post.objects.exclude(thread__in=threads).count(),
+    )
+
+
+def forum() -> tuple[Board, Board, list[Thread]]:
+    main, other = Board.objects.create(name="main"), Board.objects.create(name="other")
+    threads = [Thread.objects.create(board=main, title=f"t{n}") for n in range(3)]
+    for thread in threads:
+        Post.objects.create(thread=thread, body="x")
+    return main, other, threads
+
+
+def test_queryset_delete_keeps_a_parent_that_stopped_matching_and_its_children():
+    """SQL's Django deletes the collected rows by key; the MongoDB backend's key-set
+    cascade re-checks the queryset's filter, and keeps the children of a row it keeps."""
+    main, _, _ = forum()
+    rename = lambda alias: Board.objects.using(alias).filter(pk=main.pk).update(name="kept")  # noqa: E731
+    with between_read_and_write(rename):
+        Board.objects.filter(name="main").delete()
+    assert orphans() == (0, 0)
+    if connection.vendor == "mongodb":
+        assert Board.objects.filter(pk=main.pk).exists()
+        assert Thread.objects.filter(board=main).count() == 3
+        assert Post.objects.count() == 3
+
+
+def test_a_child_moved_to_another_parent_mid_cascade_keeps_its_own_children():
+    main, other, threads = forum()
+    move = lambda alias: Thread.objects.using(alias).filter(pk=threads[0].pk).update(board=other)  # noqa: E731
+    with between_read_and_write(move):
+        main.delete()
+    assert orphans() == (0, 0)
+    assert not Board.objects.filter(name="main").exists()
+    if connection.vendor == "mongodb":
+        assert list(Thread.objects.values_list("pk", flat=True)) == [threads[0].pk]
+        assert Post.objects.get().thread_id == threads[0].pk
+
+
+# -- update_or_create ----------------------------------------------------------------
+# SQL databases hold the found row with select_for_update() until the save, so the
+# other connection's write waits for it (SQLite, which has no row locks, raises
+# "Save with update_fields did not affect any rows" for a row deleted in between).
+# Without locks the save is conditional on the lookup, and a row that changed or
+# went away in between is looked up again: as if the other write came first.
+def test_update_or_create_does_not_update_a_row_that_stopped_matching(on_mongodb):
+    Account.objects.create(owner="ann", balance=1)
+    rename = lambda alias: Account.objects.using(alias).filter(owner="ann").update(owner="bob")  # noqa: E731
+    with between_read_and_write(rename):
+        account, created = Account.objects.update_or_create(owner="ann", defaults={"balance": 7})
+    assert created and account.owner == "ann"
+    assert sorted(Account.objects.values_list("owner", "balance")) == [("ann", 7), ("bob", 1)]
+
+
+def test_update_or_create_of_a_row_deleted_in_between_creates_it(on_mongodb):
+    Account.objects.create(owner="ann", balance=1)
+    drop = lambda alias: Account.objects.using(alias).filter(owner="ann").delete()  # noqa: E731
+    with between_read_and_write(drop):
+        _, created = Account.objects.update_or_create(owner="ann", defaults={"balance": 7})
+    assert created
+    assert list(Account.objects.values_list("owner", "balance")) == [("ann", 7)]
+
+
+def test_update_or_create_gives_up_on_a_row_that_keeps_changing(on_mongodb):
+    """Replaced by a new row before every save: bounded, then a clear error."""
+    Account.objects.create(owner="ann", balance=1)
+
+    def replace(alias):
+        Account.objects.using(alias).filter(owner="ann").delete()
+        Account.objects.using(alias).create(owner="ann", balance=1)
+
+    with between_read_and_write(replace, times=1000), pytest.raises(ContentionError) as raised:
+        Account.objects.update_or_create(owner="ann", defaults={"balance": 7})
+    assert "changed or went away before each of 10 saves" in str(raised.value)
+    assert list(Account.objects.values_list("owner", "balance")) == [("ann", 1)]
