@@ -490,7 +490,16 @@ class MongoStore(DocumentStore):
         return result.matched_count
 
     def _multiply_in_python(self, table: str, filter_doc: dict, update: dict) -> int:
-        """mongomock lacks ``$mul``: read, multiply and write each matching document."""
+        """mongomock lacks ``$mul``: read, multiply and write each matching document.
+
+        The read and the writes run under the one-command-at-a-time lock (see
+        ``run``), so no other thread's write lands between them: a product is
+        never computed from a value that changed meanwhile.
+        """
+        with EMBEDDED_COMMANDS:
+            return self._multiply_documents(table, filter_doc, update)
+
+    def _multiply_documents(self, table: str, filter_doc: dict, update: dict) -> int:
         factors = update.pop("$mul")
         collection = self.collection(table)
         documents = self.run(
