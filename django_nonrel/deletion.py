@@ -139,45 +139,34 @@ def cascade_by_key_sets(collector: Collector, objs, **collect_kwargs) -> bool:
     model = model._meta.concrete_model
     if isinstance(objs, QuerySet):
         keys = list(objs.values_list("pk", flat=True))
-        for chunk in _chunks(keys, size):
-            # The queryset's own filter, re-checked when the rows are deleted: a row
-            # another connection changed since the keys were read may no longer match.
-            collector.fast_deletes.append(objs.filter(pk__in=chunk))
+        # As collected instances (key only), so that they are deleted last (below).
+        attname = model._meta.pk.attname
+        collector.add([model.from_db(using, [attname], [key]) for key in keys])
     else:
         collector.add(list(objs))
         keys = [obj.pk for obj in objs]
-    _cascade(collector, model, keys, using, size, parents_may_stay=isinstance(objs, QuerySet))
+    _cascade(collector, model, keys, using, size)
     return True
 
 
-def _cascade(
-    collector: Collector,
-    model: type[Model],
-    keys: list[Any],
-    using: str,
-    size: int,
-    parents_may_stay: bool,
-):
+def _cascade(collector: Collector, model: type[Model], keys: list[Any], using: str, size: int):
     """Delete (or SET) the children of ``keys`` of ``model``, level by level.
 
     ``deleted`` remembers the keys already deleted per model so that cycles
-    (a tree of self-referencing rows) end.
-
-    The children of a row are read when the cascade is planned, but deleted
-    later, after their parents' delete (the collector runs these fast deletes
-    in order, parents first). A parent whose delete re-checks a condition (the
-    objects of a queryset delete, and every cascaded level, deleted by
-    ``fk__in``) may stay, because another connection changed it meanwhile: its
-    children must stay too. So the children of such a level are selected as
-    "children of the keys whose parent row is gone" when the delete runs.
-    Only the children of objects given as instances, which are deleted
-    unconditionally (last, by key), are selected by key alone.
+    (a tree of self-referencing rows) end. The levels are deleted deepest
+    first, then the SET rules run, then the objects themselves go (Django's
+    collector runs fast deletes, field updates, collected instances, in that
+    order): where no transaction holds the cascade together (MongoDB without
+    a replica set), a cascade cut short by a failure leaves the parent with
+    fewer children -- never children without their parent, which a second
+    delete could no longer find -- and deleting it again completes it.
     """
     deleted: dict[type[Model], set[Any]] = defaultdict(set)
     deleted[model].update(keys)
-    pending = [(model, keys, parents_may_stay)]
+    levels: list[QuerySet] = []
+    pending = [(model, keys)]
     while pending:
-        parent, parent_keys, may_stay = pending.pop()
+        parent, parent_keys = pending.pop()
         for relation in _relations(parent):
             field = relation.field
             child = relation.related_model._meta.concrete_model
@@ -187,14 +176,12 @@ def _cascade(
                 values = _values_of(parent, target, parent_keys, using, size)
             for chunk in _chunks(values, size):
                 children = child._base_manager.using(using).filter(**{f"{field.name}__in": chunk})
-                orphaned = _of_gone_parents(children, field, parent, target, chunk, using)
-                orphaned = orphaned if may_stay else children
                 on_delete = field.remote_field.on_delete
                 if on_delete is not CASCADE:
                     # Django calls a SET(callable)/SET_DEFAULT only when children exist.
                     if _computes_value(on_delete) and not children.exists():
                         continue
-                    on_delete(collector, field, orphaned, using)
+                    on_delete(collector, field, children, using)
                     continue
                 if _relations(child):
                     child_keys = [
@@ -204,18 +191,10 @@ def _cascade(
                     ]
                     deleted[child].update(child_keys)
                     if child_keys:
-                        pending.append((child, child_keys, True))
-                collector.fast_deletes.append(orphaned)
-
-
-def _of_gone_parents(children: QuerySet, field, parent, target: str, chunk, using: str):
-    """``children`` whose parent row (among ``chunk``) no longer exists when this runs.
-
-    The inner queryset is evaluated when the children's delete or update is
-    compiled, that is after the parents' delete has run.
-    """
-    staying = parent._base_manager.using(using).filter(**{f"{target}__in": chunk})
-    return children.exclude(**{f"{field.name}__in": staying.values(target)})
+                        pending.append((child, child_keys))
+                levels.append(children)
+    # A level is found after the level it hangs from: reversed, children come first.
+    collector.fast_deletes.extend(reversed(levels))
 
 
 def _values_of(model: type[Model], attname: str, keys: list[Any], using: str, size: int):
