@@ -19,12 +19,22 @@ function, generic relations, multi-table inheritance, foreign keys over several
 columns, and collectors other than Django's own (the admin's ``NestedObjects``
 collects to *show* what would be deleted, and must see every object).
 
+The rows of a queryset delete are read once, and the cascade is planned from
+them; another connection may change a row before the commands run. So every
+command re-checks what its rows were chosen for, as SQL's ``DELETE ... WHERE``
+does: the queryset's own rows are deleted with its filter (``requeried``), and
+each level's children (and each SET rule's) only while the row they hang from
+is still there and still on its way out -- still a child of its parent, up to a
+queryset row that still matches. A row that stopped matching keeps its
+children; a child moved to another parent keeps its own.
+
 A project can take cascades over entirely with the setting
 ``NONREL_CASCADE_HANDLER = "dotted.path.to.handler"``; see ``cascade_handler``.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -37,6 +47,23 @@ from django.utils.module_loading import import_string
 
 #: ``handler(collector, objs, **collect_kwargs) -> bool``: True when it took the cascade over.
 CascadeHandler = Callable[..., bool]
+#: The rows among some keys still on their way out when a command runs (None:
+#: every such row; they are deleted unconditionally).
+Staying = Callable[[list[Any]], QuerySet] | None
+#: Per collector filled by ``cascade_by_key_sets``: concrete model -> the queryset
+#: whose rows it collected (deleted last, with that queryset's filter).
+_REQUERIED: weakref.WeakKeyDictionary[Collector, dict[type[Model], QuerySet]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def requeried(collector: Collector) -> dict[type[Model], QuerySet]:
+    """The querysets whose filter ``collector`` re-checks when it deletes their rows.
+
+    The cascade patch's ``DeleteQuery.delete_batch`` deletes the collected rows of
+    such a model through ``queryset.filter(pk__in=...)``.
+    """
+    return _REQUERIED.get(collector, {})
 
 
 def cascade_handler() -> CascadeHandler | None:
@@ -137,19 +164,30 @@ def cascade_by_key_sets(collector: Collector, objs, **collect_kwargs) -> bool:
     using = collector.using
     size = getattr(connections[using].features, "max_keys_per_command", None) or 1000
     model = model._meta.concrete_model
+    staying: Staying = None
     if isinstance(objs, QuerySet):
         keys = list(objs.values_list("pk", flat=True))
-        # As collected instances (key only), so that they are deleted last (below).
+        # As collected instances (key only), so that they are deleted last (below),
+        # through the queryset: a row changed meanwhile may no longer match.
         attname = model._meta.pk.attname
         collector.add([model.from_db(using, [attname], [key]) for key in keys])
+        _REQUERIED.setdefault(collector, {})[model] = objs
+        staying = _rows_of(objs)
     else:
         collector.add(list(objs))
         keys = [obj.pk for obj in objs]
-    _cascade(collector, model, keys, using, size)
+    _cascade(collector, model, keys, staying, using, size)
     return True
 
 
-def _cascade(collector: Collector, model: type[Model], keys: list[Any], using: str, size: int):
+def _cascade(
+    collector: Collector,
+    model: type[Model],
+    keys: list[Any],
+    staying: Staying,
+    using: str,
+    size: int,
+):
     """Delete (or SET) the children of ``keys`` of ``model``, level by level.
 
     ``deleted`` remembers the keys already deleted per model so that cycles
@@ -160,13 +198,19 @@ def _cascade(collector: Collector, model: type[Model], keys: list[Any], using: s
     a replica set), a cascade cut short by a failure leaves the parent with
     fewer children -- never children without their parent, which a second
     delete could no longer find -- and deleting it again completes it.
+
+    Each command selects its children among those read here, and only those
+    whose parent is still on its way out when it runs (see the module
+    docstring): below rows deleted unconditionally (instances) the foreign key
+    the server checks is enough; below a re-checked row the command carries the
+    chain up to it as subqueries, evaluated when the command runs.
     """
     deleted: dict[type[Model], set[Any]] = defaultdict(set)
     deleted[model].update(keys)
     levels: list[QuerySet] = []
-    pending = [(model, keys)]
+    pending: list[tuple[type[Model], list[Any], Staying]] = [(model, keys, staying)]
     while pending:
-        parent, parent_keys = pending.pop()
+        parent, parent_keys, parent_staying = pending.pop()
         for relation in _relations(parent):
             field = relation.field
             child = relation.related_model._meta.concrete_model
@@ -175,13 +219,18 @@ def _cascade(collector: Collector, model: type[Model], keys: list[Any], using: s
             if target != parent._meta.pk.attname:
                 values = _values_of(parent, target, parent_keys, using, size)
             for chunk in _chunks(values, size):
-                children = child._base_manager.using(using).filter(**{f"{field.name}__in": chunk})
+                lookup = f"{field.name}__in"
+                children = child._base_manager.using(using).filter(**{lookup: chunk})
+                chosen = children
+                if parent_staying is not None:
+                    own_keys = chunk if values is parent_keys else parent_keys
+                    chosen = children.filter(**{lookup: parent_staying(own_keys).values(target)})
                 on_delete = field.remote_field.on_delete
                 if on_delete is not CASCADE:
                     # Django calls a SET(callable)/SET_DEFAULT only when children exist.
                     if _computes_value(on_delete) and not children.exists():
                         continue
-                    on_delete(collector, field, children, using)
+                    on_delete(collector, field, chosen, using)
                     continue
                 if _relations(child):
                     child_keys = [
@@ -191,10 +240,15 @@ def _cascade(collector: Collector, model: type[Model], keys: list[Any], using: s
                     ]
                     deleted[child].update(child_keys)
                     if child_keys:
-                        pending.append((child, child_keys))
-                levels.append(children)
+                        pending.append((child, child_keys, _rows_of(chosen)))
+                levels.append(chosen)
     # A level is found after the level it hangs from: reversed, children come first.
     collector.fast_deletes.extend(reversed(levels))
+
+
+def _rows_of(queryset: QuerySet) -> Callable[[list[Any]], QuerySet]:
+    """The rows among some keys that ``queryset`` selects when it is run."""
+    return lambda keys: queryset.filter(pk__in=keys)
 
 
 def _values_of(model: type[Model], attname: str, keys: list[Any], using: str, size: int):

@@ -1,8 +1,9 @@
 """Cascade deletes in few, large batches, and a hook for backends to take them over.
 
 Wraps ``django.db.models.sql.DeleteQuery.delete_batch``,
-``django.db.models.sql.UpdateQuery.update_batch`` and
-``django.db.models.deletion.Collector.collect``.
+``django.db.models.sql.UpdateQuery.update_batch``,
+``django.db.models.deletion.Collector.collect`` and
+``django.db.models.deletion.Collector.delete``.
 
 Django's Collector already works in batches, but deletes and SET_NULL updates
 go out in chunks of ``GET_ITERATOR_CHUNK_SIZE`` (100) keys, sized for SQL
@@ -20,16 +21,25 @@ first to return True has filled the collector itself (for example with
 scheduled the work elsewhere, and Django's recursive collection is skipped.
 When all return False, Django's semantics hold: on_delete rules, signals, and
 the batches above. Without the setting, stock backends are untouched.
+
+A queryset delete the key-set cascade took over collects the queryset's rows
+by key and deletes them last; while its collector deletes, ``delete_batch``
+deletes those rows through the queryset (``django_nonrel.deletion.requeried``),
+so its filter is checked again on each row then.
 """
+
+from contextvars import ContextVar
 
 from django.db import connections
 from django.db.models.deletion import Collector
 from django.db.models.sql.subqueries import DeleteQuery, UpdateQuery
 
-from django_nonrel.deletion import cascade_handler
+from django_nonrel.deletion import cascade_handler, requeried
 from django_nonrel.patches.versions import wrap
 
 PATCH = "cascade"
+#: While a collector deletes: concrete model -> the queryset its rows go through.
+REQUERIED: ContextVar[dict | None] = ContextVar("nonrel_requeried_deletes", default=None)
 
 
 def _batch_size(using: str) -> int | None:
@@ -42,10 +52,15 @@ def _make_delete_batch(original):
         if size is None:
             return original(self, pk_list, using)
         meta = self.get_meta()
+        through = (REQUERIED.get() or {}).get(meta.concrete_model)
         deleted = 0
         for offset in range(0, len(pk_list), size):
+            chunk = pk_list[offset : offset + size]
+            if through is not None:
+                deleted += through.filter(pk__in=chunk)._raw_delete(using)
+                continue
             self.clear_where()
-            self.add_filter(f"{meta.pk.attname}__in", pk_list[offset : offset + size])
+            self.add_filter(f"{meta.pk.attname}__in", chunk)
             deleted += self.do_query(meta.db_table, self.where, using=using)
         return deleted
 
@@ -92,7 +107,19 @@ def _make_collect(original):
     return collect
 
 
+def _make_delete(original):
+    def delete(self):
+        token = REQUERIED.set(requeried(self))
+        try:
+            return original(self)
+        finally:
+            REQUERIED.reset(token)
+
+    return delete
+
+
 def apply() -> None:
+    wrap(Collector, "delete", PATCH, _make_delete)
     wrap(DeleteQuery, "delete_batch", PATCH, _make_delete_batch)
     wrap(UpdateQuery, "update_batch", PATCH, _make_update_batch)
     wrap(Collector, "collect", PATCH, _make_collect)

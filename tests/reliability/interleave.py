@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import connection, connections
+from django.db.models.deletion import Collector
 from django.db.utils import load_backend
 
 #: The alias of the other connection on the MongoDB tiers.
@@ -98,3 +99,25 @@ def _before_store_writes(interfere: Callable[[], None]) -> Iterator[None]:
     finally:
         for name in originals:
             delattr(store, name)
+
+
+@contextmanager
+def between_collect_and_delete(write: Callable[[str], object]) -> Iterator[None]:
+    """Run ``write(alias)`` once, after a delete has planned its cascade (read the rows
+    it deletes, on every backend: Django's collector and the key-set cascade alike)
+    and before it runs any of its commands."""
+    with other_connection() as alias:
+        planned = Collector.delete
+        remaining = [1]
+
+        def delete(collector):
+            if remaining[0]:
+                remaining[0] = 0
+                write(alias)
+            return planned(collector)
+
+        Collector.delete = delete
+        try:
+            yield
+        finally:
+            Collector.delete = planned

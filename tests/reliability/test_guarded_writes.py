@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django_nonrel.exceptions import ContentionError
 from tests.conc.models import Account, Board, Entry, Post, Thread
 from tests.differential.models import Item
-from tests.reliability.interleave import between_read_and_write
+from tests.reliability.interleave import between_collect_and_delete, between_read_and_write
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
 
@@ -278,7 +278,7 @@ def test_queryset_delete_keeps_a_parent_that_stopped_matching_and_its_children()
     cascade re-checks the queryset's filter, and keeps the children of a row it keeps."""
     main, _, _ = forum()
     rename = lambda alias: Board.objects.using(alias).filter(pk=main.pk).update(name="kept")  # noqa: E731
-    with between_read_and_write(rename):
+    with between_collect_and_delete(rename):
         Board.objects.filter(name="main").delete()
     assert orphans() == (0, 0)
     if connection.vendor == "mongodb":
@@ -290,7 +290,7 @@ def test_queryset_delete_keeps_a_parent_that_stopped_matching_and_its_children()
 def test_a_child_moved_to_another_parent_mid_cascade_keeps_its_own_children():
     main, other, threads = forum()
     move = lambda alias: Thread.objects.using(alias).filter(pk=threads[0].pk).update(board=other)  # noqa: E731
-    with between_read_and_write(move):
+    with between_collect_and_delete(move):
         main.delete()
     assert orphans() == (0, 0)
     assert not Board.objects.filter(name="main").exists()
