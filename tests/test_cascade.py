@@ -51,7 +51,22 @@ def run_queue():
 def commands(func):
     with CaptureQueriesContext(connection) as captured:
         result = func()
-    return result, [q["sql"] for q in captured if q["sql"] not in ("BEGIN", "COMMIT")]
+    return result, without_row_claims(
+        [q["sql"] for q in captured if q["sql"] not in ("BEGIN", "COMMIT")]
+    )
+
+
+def without_row_claims(sent: list[str]) -> list[str]:
+    """The commands without FerretDB's row claims (backends/mongodb/row_claims.py): there
+    each write first claims its rows and releases them after, reading the keys its
+    filter does not name just before the claim. The rest is what every server runs."""
+    kept = []
+    for index, command in enumerate(sent):
+        claims_next = index + 1 < len(sent) and "row_claims.insertMany" in sent[index + 1]
+        if "django_nonrel_row_claims" in command or (claims_next and ".find(" in command):
+            continue
+        kept.append(command)
+    return kept
 
 
 def make_board(threads):
@@ -78,9 +93,9 @@ def test_ten_thousand_children_go_in_a_handful_of_commands(on_mongodb, board):
     (total, per_model), sent = commands(board.delete)
     assert per_model == {"conc.Board": 1, "conc.Thread": 10_000, "conc.Post": 50}
     assert total == 10_051
-    # thread keys (1 find), threads (1 delete), posts of the threads now gone (1 find
-    # of the threads still there, 1 delete), moderator SET_NULL (1 update), the board
-    # (1 delete): no command per child.
+    # thread keys (1 find), posts of the threads still on the board (1 find, 1 delete),
+    # threads (1 delete), moderator SET_NULL (1 update), the board (1 delete): no
+    # command per child.
     assert len(sent) == 6, sent
     reads = [s for s in sent if ".find(" in s]
     assert len(reads) == 2 and all("conc_thread.find(" in r for r in reads), reads

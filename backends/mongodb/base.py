@@ -42,8 +42,8 @@ from .creation import DatabaseCreation
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
 from .operations import Command, DatabaseOperations
+from .row_claims import RowClaimingStore
 from .schema import DatabaseSchemaEditor
-from .store import MongoStore
 
 #: OPTIONS that configure django-nonrel rather than the driver.
 BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK", "DECIMAL128", "TRANSACTIONS"})
@@ -128,7 +128,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.store = MongoStore(self)
+        self.store = RowClaimingStore(self)
         #: The pymongo session of the transaction in progress (autocommit off), if any.
         self.session = None
 

@@ -37,7 +37,6 @@ from django_nonrel.store import DocumentStore
 
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path
 from .limits import check_documents
-from .version_claims import VERSION_CLAIMS, version_claim
 
 #: Collection holding one integer counter per table with an integer AutoField.
 SEQUENCES = "django_nonrel_sequences"
@@ -56,10 +55,12 @@ INT64_MAX = 2**63 - 1
 WRITE_COMMANDS = frozenset(
     {"insertMany", "insertOne", "updateMany", "updateOne", "deleteMany", "deleteOne"}
 )
+#: Claims on rows being written, on servers whose writes are not atomic (row_claims.py).
+ROW_CLAIMS = "django_nonrel_row_claims"
 #: Collections of django-nonrel's own bookkeeping: writes there are not the
 #: user's data, so they do not count as applied writes (an attempt that only
-#: claimed keys or a version can be retried).
-BOOKKEEPING = frozenset({KEY_CLAIMS, VERSION_CLAIMS})
+#: claimed keys or rows can be retried).
+BOOKKEEPING = frozenset({KEY_CLAIMS, ROW_CLAIMS})
 UPDATE_OPERATORS = {"set": "$set", "inc": "$inc", "mul": "$mul", "unset": "$unset"}
 
 
@@ -555,8 +556,7 @@ class MongoStore(DocumentStore):
             )
 
         try:
-            with self.version_guard(table, pk, expected):
-                result = write()
+            result = write()
         except IntegrityError:
             # With a version condition, a duplicate _id means the stored version
             # differs: the server refused the insert and nothing was written.
@@ -573,18 +573,6 @@ class MongoStore(DocumentStore):
             # violation fails again and is raised.
             result = write()
         return result.upserted_id is not None
-
-    def version_guard(
-        self, table: str, pk: Any, expected: dict[str, Any] | None
-    ) -> contextlib.AbstractContextManager[None]:
-        """What a write conditional on ``expected`` (a VersionField) runs inside.
-
-        Nothing where the server evaluates the condition and the write
-        atomically; a version claim on FerretDB v1, where it does not.
-        """
-        if expected and self.connection.server_info["ferretdb"]:
-            return version_claim(self, table, pk, expected)
-        return contextlib.nullcontext()
 
     def _version_differs(self, table: str, pk: Any, expected: dict[str, Any]) -> bool:
         collection = self.collection(table)

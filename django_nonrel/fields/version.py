@@ -31,10 +31,9 @@ on MongoDB without transactions the parents' writes stay.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-from django.db import connections, models
+from django.db import models
 
 from django_nonrel.exceptions import ConflictError
 
@@ -127,15 +126,7 @@ def _install_version_check(owner: type[models.Model]) -> None:
             return parent(base_qs, using, pk_val, values, update_fields, forced_update, *args)
         field, expected = checked
         current = base_qs.filter(**{field.attname: expected})
-        connection = connections[using]
-        # A store whose conditional update is not atomic guards it (FerretDB v1).
-        guard = getattr(getattr(connection, "store", None), "version_guard", None)
-        with contextlib.ExitStack() as scope:
-            if guard is not None:
-                meta = base_qs.model._meta
-                pk = meta.pk.get_db_prep_save(pk_val, connection=connection)
-                scope.enter_context(guard(meta.db_table, pk, {field.column: expected}))
-            updated = parent(current, using, pk_val, values, update_fields, forced_update, *args)
+        updated = parent(current, using, pk_val, values, update_fields, forced_update, *args)
         if not updated and base_qs.filter(pk=pk_val).exists():
             raise ConflictError(stale_message(base_qs.model, pk_val, expected))
         return updated

@@ -9,14 +9,18 @@ for one key, on a server (FerretDB) or in the embedded store (mongomock).
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
 
 import pytest
 from django.db import connection, connections
+from django.db.models import F, Value
+from django.db.models.functions import Concat
+from django.test.utils import CaptureQueriesContext
 
-from django_nonrel.exceptions import ConflictError
-from tests.conc.models import Account
+from django_nonrel.exceptions import ConflictError, ContentionError
+from tests.conc.models import Account, Entry
 from tests.differential.models import Team
 from tests.orm.models import Token
 
@@ -87,8 +91,8 @@ def test_read_modify_write_with_a_version_field_loses_no_update():
     ConflictError and is retried, so every increment lands exactly once.
 
     On FerretDB v1, whose conditional upsert is a read then a write, this holds
-    through version claims (backends/mongodb/version_claims.py); mongomock
-    serialises commands per process; MariaDB runs a conditional UPDATE.
+    through row claims (backends/mongodb/row_claims.py); mongomock serialises
+    commands per process; MariaDB runs a conditional UPDATE.
     """
     if connection.vendor == "sqlite":
         pytest.skip("in-memory SQLite is one connection per thread; MariaDB covers SQL")
@@ -116,90 +120,140 @@ def test_read_modify_write_with_a_version_field_loses_no_update():
 
 @pytest.fixture
 def claims(on_mongodb):
-    """The version-claims collection, emptied around the test."""
-    from backends.mongodb.version_claims import VERSION_CLAIMS
+    """The row-claims collection, emptied around the test."""
+    from backends.mongodb.store import ROW_CLAIMS
 
-    collection = connection.database[VERSION_CLAIMS]
+    collection = connection.database[ROW_CLAIMS]
     collection.delete_many({})
     yield collection
     collection.delete_many({})
 
 
-def test_a_version_claim_held_by_another_saver_refuses_the_save(claims):
-    """While a saver holds the claim on a version, a second saver from that
-    version is stale: ConflictError, nothing written, the holder's claim kept."""
-    from backends.mongodb.version_claims import version_claim
+@pytest.fixture
+def short_wait(monkeypatch):
+    """Writers wait 0.3 s for a claimed row instead of 10 s."""
+    from backends.mongodb import row_claims
 
-    account = Account.objects.create(owner="held", balance=5)
-    table, expected = Account._meta.db_table, {"version": account.version}
-    with version_claim(connection.store, table, account.pk, expected):
-        refused = pytest.raises(ConflictError, match="being saved by another connection")
-        with refused, version_claim(connection.store, table, account.pk, expected):
-            pytest.fail("a second claim on one version was granted")
+    monkeypatch.setattr(row_claims, "CLAIM_WAIT", 0.3)
+
+
+def test_a_row_claimed_by_another_writer_waits_then_is_refused(claims, short_wait):
+    """While a writer holds a row, another writer of it waits; past the wait it gets
+    ContentionError, writes nothing, and the holder's claim stays (all or none: it
+    holds none of the rows it asked for either)."""
+    from backends.mongodb.row_claims import row_claims
+
+    first, second = Account.objects.create(owner="held"), Account.objects.create(owner="free")
+    table = Account._meta.db_table
+    with row_claims(connection.store, table, [first.pk]):
+        refused = pytest.raises(ContentionError, match="stayed claimed by another connection")
+        with refused, row_claims(connection.store, table, [second.pk, first.pk]):
+            pytest.fail("a second claim on one row was granted")
         assert claims.count_documents({}) == 1
     assert claims.count_documents({}) == 0  # released once the write is done
-    assert Account.objects.get(pk=account.pk).balance == 5
+    with row_claims(connection.store, table, [second.pk, first.pk]):
+        assert claims.count_documents({}) == 2
 
 
-def test_a_claim_abandoned_for_a_lease_is_taken_over(claims):
-    """A saver that died between claim and write must not block the row forever."""
+def test_a_claim_abandoned_for_a_lease_is_taken_over(claims, short_wait):
+    """A writer that died between claim and release must not block the row forever."""
     import datetime
 
-    from backends.mongodb.version_claims import LEASE_SECONDS, claim_id, version_claim
+    from backends.mongodb.row_claims import LEASE_SECONDS, claim_id, row_claims
 
     account = Account.objects.create(owner="abandoned")
-    table, expected = Account._meta.db_table, {"version": account.version}
-    key = claim_id(table, account.pk, expected)
+    table = Account._meta.db_table
+    key = claim_id(table, account.pk)
     now = datetime.datetime.now(datetime.UTC)
-    claims.insert_one({"_id": key, "table": table, "owner": "fresh", "at": now})
-    with pytest.raises(ConflictError), version_claim(connection.store, table, account.pk, expected):
+    claims.insert_one({"_id": key, "owner": "fresh", "at": now})
+    with pytest.raises(ContentionError), row_claims(connection.store, table, [account.pk]):
         pass
     gone = now - datetime.timedelta(seconds=LEASE_SECONDS + 5)
     claims.update_one({"_id": key}, {"$set": {"at": gone}})
-    with version_claim(connection.store, table, account.pk, expected):
+    with row_claims(connection.store, table, [account.pk]):
         assert claims.find_one({"_id": key})["owner"] != "fresh"
     assert claims.count_documents({}) == 0
 
 
-def test_versioned_saves_on_ferretdb_leave_no_claims_behind(claims):
+def test_writes_on_ferretdb_claim_their_rows_and_leave_no_claims_behind(claims):
     if not connection.server_info["ferretdb"]:
-        pytest.skip(
-            "version claims are taken on FerretDB only (atomic conditional updates elsewhere)"
-        )
+        pytest.skip("rows are claimed on FerretDB only (atomic writes elsewhere)")
     account = Account.objects.create(owner="tidy")
+    with CaptureQueriesContext(connection) as captured:
+        Account.objects.filter(owner="tidy").update(balance=F("balance") + 1)
+    assert [q["sql"].split("(", 1)[0] for q in captured] == [
+        f"db.{Account._meta.db_table}.find",  # the keys the filter selects now
+        "db.django_nonrel_row_claims.insertMany",
+        f"db.{Account._meta.db_table}.updateMany",
+        "db.django_nonrel_row_claims.deleteMany",
+    ]
     for _ in range(3):
+        account.refresh_from_db()
         account.balance += 1
         account.save()
     stale = Account.objects.get(pk=account.pk)
     account.save()
     with pytest.raises(ConflictError):
         stale.save()
+    Account.objects.filter(pk=account.pk).delete()
     assert claims.count_documents({}) == 0
-    assert Account.objects.get(pk=account.pk).version == 5
+
+
+#: Rounds and rows of the read-then-write stress test (a few seconds per tier).
+STRESS_ROUNDS = 6
+STRESS_ROWS = 60
+STRESS_OPERATIONS = {
+    "delete": lambda rows: rows.delete(),
+    "update": lambda rows: rows.update(title="overwritten"),
+    "update with an expression": lambda rows: rows.update(title=Concat("title", Value("!"))),
+}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_update_fields_saves_with_a_version_field_lose_no_update():
-    """The same read-modify-write through save(update_fields=...), which Django
-    runs as a conditional UPDATE (update_many on MongoDB), not as an upsert."""
+@pytest.mark.parametrize("operation", sorted(STRESS_OPERATIONS))
+def test_python_filtered_writes_leave_rows_that_stopped_matching_alone(operation, capsys):
+    """One thread deletes or updates ``score > group`` (an F() comparison, evaluated
+    in Python on MongoDB: read, decide, write by key) while three others take rows
+    out of that filter, one at a time, each recording the rows its write reached.
+    A row taken out before the delete/update wrote it must survive untouched: SQL's
+    WHERE re-checks each row it writes, and so must the guarded write."""
     if connection.vendor == "sqlite":
         pytest.skip("in-memory SQLite is one connection per thread; MariaDB covers SQL")
-    account = Account.objects.create(owner="fields")
-    per_thread = 10
+    write = STRESS_OPERATIONS[operation]
+    protected: set[int] = set()
+    wrong: set[int] = set()
+    for _ in range(STRESS_ROUNDS):
+        Entry.objects.all().delete()
+        Entry.objects.bulk_create(
+            Entry(group=0, score=n, title=f"row {n}") for n in range(1, STRESS_ROWS + 1)
+        )
+        keys = list(Entry.objects.values_list("pk", flat=True))
+        done = threading.Event()
 
-    def work(i: int) -> list[int]:
-        for _ in range(per_thread):
-            while True:
-                current = Account.objects.get(pk=account.pk)
-                current.balance += 1
+        def work(i: int, keys=keys, done=done) -> list[int]:
+            if i == 0:
                 try:
-                    current.save(update_fields=["balance"])
+                    write(Entry.objects.filter(score__gt=F("group")))
+                finally:
+                    done.set()
+                return []
+            mine = []
+            order = random.Random(i).sample(keys, len(keys))
+            for key in order:
+                if done.is_set():
                     break
-                except ConflictError:
-                    pass
-        return []
+                if Entry.objects.filter(pk=key).update(score=-1, title="mine"):
+                    mine.append(key)
+            return mine
 
-    in_threads(work)
-    stored = Account.objects.get(pk=account.pk)
-    assert stored.balance == THREADS * per_thread
-    assert stored.version == THREADS * per_thread + 1
+        reached = set(in_threads(work, threads=4))
+        titles = dict(Entry.objects.filter(pk__in=reached).values_list("pk", "title"))
+        protected |= reached
+        wrong |= {key for key in reached if titles.get(key) != "mine"}
+    with capsys.disabled():
+        print(
+            f"\n{operation} on {connection.display_name}: {len(wrong)} of "
+            f"{len(protected)} rows taken out of the filter mid-write were changed anyway"
+        )
+    assert protected, "no interleaving happened: make the rounds larger"
+    assert not wrong, f"{len(wrong)} of {len(protected)} protected rows were deleted or overwritten"

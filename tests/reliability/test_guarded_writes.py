@@ -114,10 +114,9 @@ def test_update_with_a_python_filter_is_one_read_and_one_write(on_mongodb):
     with CaptureQueriesContext(connection) as queries:
         count = Item.objects.filter(number__gt=F("big")).update(name="big")
     assert count == 4
-    assert [q["sql"].split("(")[0].rsplit(".", 1)[-1] for q in queries.captured_queries] == [
-        "find",
-        "updateMany",
-    ]
+    sent = [q["sql"].split("(")[0] for q in queries.captured_queries]
+    sent = [s for s in sent if "django_nonrel_row_claims" not in s]  # FerretDB (row_claims.py)
+    assert [s.rsplit(".", 1)[-1] for s in sent] == ["find", "updateMany"]
 
 
 # -- item 1: a row another connection changes between the read and the write -----------
@@ -248,6 +247,8 @@ def test_rows_that_keep_changing_end_in_a_clear_error(on_mongodb):
 def test_a_nan_in_a_guarded_column_still_matches_its_guard(on_mongodb):
     """NaN equals nothing on some stores, not even NaN (mongomock): the guard on the
     old value of a column holding NaN must still match the row."""
+    if not connection.is_embedded and connection.server_info["ferretdb"]:
+        pytest.skip("FerretDB v1 cannot store NaN (refused with DataError before sending)")
     Item.objects.create(id=1, name="nan", ratio=math.nan, number=30, big=25)
     Item.objects.create(id=2, name="one", ratio=1.0, number=30, big=25)
     assert Item.objects.filter(number__gt=F("big")).update(ratio=2.5) == 2

@@ -1,0 +1,208 @@
+"""Row claims: one writer per document at a time where the server's writes are not atomic.
+
+MongoDB applies an update or delete to each document atomically with its
+filter. FerretDB v1 does not: it reads the documents matching the filter,
+closes that read, and then writes them by ``_id`` -- a delete removes the
+documents it read (handler/msg_delete.go: "close read transaction before
+starting write transaction"), an update writes back the whole document it read
+with the change applied. Whatever another connection writes to such a document
+in between is lost: a delete removes a row that no longer matches its filter,
+an update puts back the values it read. No filter, however guarded, can close
+that window, since the server does not evaluate the filter when it writes.
+Measured (tests/reliability/test_concurrency.py, a delete and an update of
+``score > group`` while three threads take rows out of it): 53 of 67 and 54 of
+144 rows taken out were deleted or overwritten anyway.
+
+There every write of existing documents by this backend first *claims* them:
+a claim is a document of ``django_nonrel_row_claims`` whose ``_id`` names the
+table and the key, so inserting it succeeds for one connection at a time (the
+one atomic check FerretDB has: a unique ``_id``). The write then runs on the
+claimed documents only, and the claims are removed once it is acknowledged.
+Two writers of one row take turns; the second then sees what the first wrote
+(a guarded write re-checks it, a ``VersionField`` save finds the new version).
+A writer that finds a row claimed releases what it holds (no writer waits
+while holding claims, so none can deadlock), pauses a few milliseconds and
+tries again, for at most ``CLAIM_WAIT`` seconds, then raises
+``ContentionError``. A claim older than ``LEASE_SECONDS``, left by a process
+that died between claim and release, is taken over.
+
+Cost, on FerretDB only: an update or delete whose filter does not name its
+keys reads them first (one ``find``), and every such write or save is two
+commands more (claim, release). Writes of other programs do not claim, and
+are not protected from (or by) these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import random
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from pymongo.errors import BulkWriteError
+
+from django_nonrel.exceptions import ContentionError
+from django_nonrel.query import AND, Leaf, Node, NonrelQuery, UpdateValue
+
+from .filters import ID
+from .store import ROW_CLAIMS, MongoStore
+
+#: Age after which a claim is presumed abandoned by a crashed writer and taken over.
+LEASE_SECONDS = 30.0
+#: How long a writer waits for rows another connection holds, before ContentionError.
+CLAIM_WAIT = 10.0
+DUPLICATE_KEY = 11000
+
+
+def claim_id(table: str, key: Any) -> str:
+    """A claim's ``_id``: the table and the key (with its type, so 1 and "1" differ)."""
+    return f"{table}:{type(key).__name__}:{key!r}"
+
+
+@contextlib.contextmanager
+def row_claims(store: MongoStore, table: str, keys: Sequence[Any]) -> Iterator[None]:
+    """Hold the claims on the rows ``keys`` of ``table`` while the body writes them."""
+    claims = store.collection(ROW_CLAIMS)
+    owner = uuid.uuid4().hex
+    ids = list(dict.fromkeys(claim_id(table, key) for key in keys))
+    deadline = time.monotonic() + CLAIM_WAIT
+    pause = 0.001
+    while not store.run(
+        f"db.{ROW_CLAIMS}.insertMany(<{len(ids)} rows of {table}>)", _take, claims, ids, owner
+    ):
+        if time.monotonic() > deadline:
+            raise ContentionError(
+                f"{table}: rows {_sample(keys)} stayed claimed by another connection's write "
+                f"for {CLAIM_WAIT:.0f} s; nothing was written. Retry the operation."
+            )
+        time.sleep(random.uniform(0, pause))
+        pause = min(pause * 2, 0.05)
+    try:
+        yield
+    finally:
+        store.run(
+            f"db.{ROW_CLAIMS}.deleteMany(<{len(ids)} rows of {table}>)",
+            claims.delete_many,
+            {ID: {"$in": ids}, "owner": owner},
+        )
+
+
+def _take(claims, ids: list[str], owner: str) -> bool:
+    """Claim every id, or none: a writer holding some while waiting could deadlock."""
+    now = datetime.datetime.now(datetime.UTC)
+    try:
+        claims.insert_many([{ID: i, "owner": owner, "at": now} for i in ids], ordered=False)
+    except BulkWriteError as error:
+        errors = error.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        held = {ids[e["index"]] for e in errors}
+        if not all(_take_over(claims, i, owner, now) for i in held):
+            claims.delete_many({ID: {"$in": ids}, "owner": owner})
+            return False
+    return True
+
+
+def _take_over(claims, claim: str, owner: str, now: datetime.datetime) -> bool:
+    """Take ``claim`` over if its writer has been gone for a lease."""
+    expired = now - datetime.timedelta(seconds=LEASE_SECONDS)
+    stale = claims.find_one_and_update(
+        {ID: claim, "at": {"$lt": expired}}, {"$set": {"owner": owner, "at": now}}
+    )
+    if stale is None:
+        return False
+    # FerretDB's findAndModify is a read then a write: check that the takeover is ours.
+    current = claims.find_one({ID: claim}, {"owner": 1})
+    return current is not None and current.get("owner") == owner
+
+
+def _sample(keys: Sequence[Any], limit: int = 5) -> str:
+    shown = ", ".join(repr(k) for k in list(keys)[:limit])
+    return f"{shown}, ..." if len(keys) > limit else shown
+
+
+class RowClaimingStore(MongoStore):
+    """The MongoDB store, claiming rows around its writes where the server needs it."""
+
+    @property
+    def claims_rows(self) -> bool:
+        connection = self.connection
+        return not connection.is_embedded and connection.server_info["ferretdb"]
+
+    def update(self, query: NonrelQuery, values: dict[str, UpdateValue]) -> int:
+        if not self.claims_rows:
+            return super().update(query, values)
+        keys = self._keys(query)
+        if not keys:
+            return 0
+        with row_claims(self, query.table, keys):
+            return super().update(_within(query, keys), values)
+
+    def delete(self, query: NonrelQuery) -> int:
+        if not self.claims_rows:
+            return super().delete(query)
+        keys = self._keys(query)
+        if not keys:
+            return 0
+        with row_claims(self, query.table, keys):
+            return super().delete(_within(query, keys))
+
+    def upsert(self, table: str, pk_column: str, pk: Any, values: dict[str, Any], **kwargs):
+        claims = row_claims(self, table, [pk]) if self.claims_rows else contextlib.nullcontext()
+        with claims:
+            return super().upsert(table, pk_column, pk, values, **kwargs)
+
+    def _keys(self, query: NonrelQuery) -> list[Any]:
+        """The keys of the rows ``query`` selects now: named by its filter, or read."""
+        named = _named_keys(query)
+        if named is not None:
+            return named
+        if query.matches_nothing:
+            return []
+        probe = NonrelQuery(
+            table=query.table,
+            pk_column=query.pk_column,
+            where=query.where,
+            columns=[query.pk_column],
+            native_filter=query.native_filter,
+        )
+        return [row[query.pk_column] for row in self.fetch(probe)]
+
+
+def _named_keys(query: NonrelQuery) -> list[Any] | None:
+    """The keys a filter names, which every row it selects is among (None: not bounded).
+
+    ``pk = k``, ``pk IN (...)``, an AND with such a condition, and an OR whose
+    every branch has one (a guarded write's key sets) all name them.
+    """
+    if query.native_filter:
+        return None
+    keys = _bound(query.where, query.pk_column)
+    return None if keys is None else list(dict.fromkeys(k for k in keys if k is not None))
+
+
+def _bound(node: Node | Leaf, pk: str) -> list[Any] | None:
+    if isinstance(node, Leaf):
+        if node.path != (pk,) or node.value is None:
+            return None
+        if node.lookup == "exact":
+            return [node.value]
+        return list(node.value) if node.lookup == "in" else None
+    if node.negated or not node.children:
+        return None
+    bounds = [_bound(child, pk) for child in node.children]
+    if node.connector == AND:
+        return next((bound for bound in bounds if bound is not None), None)
+    if any(bound is None for bound in bounds):
+        return None
+    return [key for bound in bounds for key in bound]
+
+
+def _within(query: NonrelQuery, keys: list[Any]) -> NonrelQuery:
+    """``query`` restricted to the claimed ``keys``."""
+    claimed = Leaf((query.pk_column,), "in", keys)
+    return replace(query, where=Node(AND, [query.where, claimed] if query.where else [claimed]))
