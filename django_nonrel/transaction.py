@@ -35,6 +35,12 @@ apply that write twice) -- the error is raised for the caller to handle. A
 stale ``VersionField`` save writes nothing, so work whose first write
 conflicts is still retried safely.
 
+``atomic(using=...)`` covers one database. Writes ``func`` sends through
+another alias are applied when they are sent, transactions or not, so they
+count as applied writes too: every alias the attempt touched is watched
+(``writes_kept_by_failed_attempt``), and an attempt that wrote anywhere a
+rollback of ``using`` does not reach is not retried.
+
 Called inside an outer ``atomic()`` block, retrying is impossible (the outer
 transaction is already doomed by the error), so ``func`` runs once and errors
 propagate to the outermost ``run_in_transaction`` or ``atomic()``.
@@ -42,10 +48,11 @@ propagate to the outermost ``run_in_transaction`` or ``atomic()``.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -118,20 +125,59 @@ def run_in_transaction(
         )
     attempt = 0
     while True:
-        writes_before = _applied_writes(connection)
-        try:
-            with transaction.atomic(using=alias):
-                return func(*args, **kwargs)
-        except Exception as error:
-            if attempt >= retries or not is_retryable(error):
-                raise
-            if not transactional and _applied_writes(connection) != writes_before:
-                raise
+        with writes_kept_by_failed_attempt(alias) as kept:
+            try:
+                with transaction.atomic(using=alias):
+                    return func(*args, **kwargs)
+            except Exception as error:
+                if attempt >= retries or not is_retryable(error) or kept():
+                    raise
         attempt += 1
         # Contenders that retry in lockstep conflict again; spread them out.
         time.sleep(random.uniform(0, 0.01 * 2**attempt))
 
 
-def _applied_writes(connection) -> int | None:
-    store = getattr(connection, "store", None)
-    return getattr(store, "applied_writes", None)
+#: Statements that change a SQL database (DDL included).
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "CREATE", "ALTER", "DROP")
+
+
+@contextlib.contextmanager
+def writes_kept_by_failed_attempt(using: str) -> Iterator[Callable[[], int]]:
+    """Count the writes of the block that rolling back ``atomic(using=using)`` cannot undo.
+
+    Those are the writes to ``using`` when it has no transactions, and every
+    write through any other alias (``atomic`` covers one database). Document
+    stores count the write commands their server accepted (``store.applied_writes``,
+    which leaves out django-nonrel's own bookkeeping); SQL connections have the
+    write statements they run counted for the duration of the block. The
+    context yields a function returning how many such writes there were so far.
+    """
+    counted: list[int] = []
+    before: dict[str, int] = {}
+    with contextlib.ExitStack() as scope:
+        for alias in connections:
+            connection = connections[alias]
+            kept = alias != using or not connection.features.supports_transactions
+            if not kept:
+                continue
+            store = getattr(connection, "store", None)
+            if store is not None and hasattr(store, "applied_writes"):
+                before[alias] = store.applied_writes
+            else:
+                scope.enter_context(connection.execute_wrapper(_counting(counted)))
+
+        def kept_writes() -> int:
+            changed = sum(connections[a].store.applied_writes - n for a, n in before.items())
+            return changed + len(counted)
+
+        yield kept_writes
+
+
+def _counting(counted: list[int]):
+    def count(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.lstrip().upper().startswith(WRITE_STATEMENTS):
+            counted.append(len(params) if many else 1)
+        return result
+
+    return count

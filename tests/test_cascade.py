@@ -6,6 +6,7 @@ from django.db.models import ProtectedError, signals
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from tests.commands import without_row_claims
 from tests.conc.models import (
     FALLBACK_CALLS,
     Ad,
@@ -54,19 +55,6 @@ def commands(func):
     return result, without_row_claims(
         [q["sql"] for q in captured if q["sql"] not in ("BEGIN", "COMMIT")]
     )
-
-
-def without_row_claims(sent: list[str]) -> list[str]:
-    """The commands without FerretDB's row claims (backends/mongodb/row_claims.py): there
-    each write first claims its rows and releases them after, reading the keys its
-    filter does not name just before the claim. The rest is what every server runs."""
-    kept = []
-    for index, command in enumerate(sent):
-        claims_next = index + 1 < len(sent) and "row_claims.insertMany" in sent[index + 1]
-        if "django_nonrel_row_claims" in command or (claims_next and ".find(" in command):
-            continue
-        kept.append(command)
-    return kept
 
 
 def make_board(threads):

@@ -329,8 +329,8 @@ def test_update_recomputes_rows_another_writer_changed_in_between(novels, on_mon
 
     def fetch_then_concurrent_write(query):
         documents = list(original(query))
-        Novel.objects.filter(title="Alpha").update(pages=1)  # another writer, after our read
         store.fetch = original
+        Novel.objects.filter(title="Alpha").update(pages=1)  # another writer, after our read
         return iter(documents)
 
     store.fetch = fetch_then_concurrent_write

@@ -6,7 +6,7 @@ import os
 import warnings
 
 import pytest
-from django.db import NotSupportedError, connection, transaction
+from django.db import NotSupportedError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from pymongo.errors import OperationFailure
 
@@ -80,6 +80,78 @@ def test_an_attempt_that_already_wrote_is_retried_only_with_transactions():
         with pytest.raises(ConflictError):
             quietly(run_in_transaction, log_then_conflict)
         assert len(calls) == 1 and list(logs.values_list("owner", flat=True)) == ["log1"]
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "sqlite"])
+def test_work_that_wrote_through_another_alias_is_not_retried():
+    """atomic(using="default") does not cover the "sqlite" database: a retry would write
+    that row again, with or without transactions on "default" (issue 17, item 9)."""
+    account = Account.objects.create(owner="ann")
+    calls = []
+
+    def log_elsewhere_then_conflict():
+        calls.append(1)
+        Account.objects.using("sqlite").create(owner=f"log{len(calls)}")
+        Account(pk=account.pk, owner="x", version=0).save()
+
+    with pytest.raises(ConflictError):
+        quietly(run_in_transaction, log_elsewhere_then_conflict)
+    assert len(calls) == 1
+    assert list(Account.objects.using("sqlite").values_list("owner", flat=True)) == ["log1"]
+
+
+@pytest.fixture
+def two_document_databases(on_mongodb, django_db_blocker):
+    """Two aliases on the tier's MongoDB server (databases of their own, dropped after)."""
+    from tests.reliability.faults import database_alias
+
+    settings = dict(connection.settings_dict)
+    names = [f"nonrel_txn_{os.getpid()}_{side}" for side in ("a", "b")]
+    with django_db_blocker.unblock(), contextlib.ExitStack() as scope:
+        aliases = [
+            scope.enter_context(database_alias(f"txn_{name[-1]}", {**settings, "NAME": name}))
+            for name in names
+        ]
+        for alias in aliases:
+            with connections[alias].schema_editor() as editor:
+                editor.create_model(Account)
+        yield aliases
+        for alias, name in zip(aliases, names, strict=True):
+            connections[alias].connection.drop_database(name)
+
+
+def test_work_that_wrote_through_another_document_store_is_not_retried(two_document_databases):
+    """The same across two MongoDB aliases: the other store's accepted writes count."""
+    using, other = two_document_databases
+    target = Account.objects.using(using).create(owner="ann")
+    calls = []
+
+    def log_elsewhere_then_conflict():
+        calls.append(1)
+        Account.objects.using(other).create(owner=f"log{len(calls)}")
+        Account(pk=target.pk, owner="x", version=0).save(using=using)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TransactionsUnavailableWarning)
+        with pytest.raises(ConflictError):
+            run_in_transaction(log_elsewhere_then_conflict, using=using)
+    assert len(calls) == 1
+    assert list(Account.objects.using(other).values_list("owner", flat=True)) == ["log1"]
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "sqlite"])
+def test_reads_through_another_alias_do_not_stop_a_retry():
+    account = Account.objects.create(owner="ann")
+    calls = []
+
+    def read_elsewhere_then_conflict():
+        calls.append(1)
+        Account.objects.using("sqlite").count()
+        if len(calls) == 1:
+            Account(pk=account.pk, owner="x", version=0).save()
+
+    quietly(run_in_transaction, read_elsewhere_then_conflict)
+    assert len(calls) == 2
 
 
 @retrying
