@@ -47,7 +47,7 @@ from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query, get_field_names_from_opts
 from django.db.models.sql.where import WhereNode
 
-from django_nonrel import guarded_writes, literal_check
+from django_nonrel import bulk_inserts, guarded_writes, literal_check
 from django_nonrel.aggregation import (
     GroupedRead,
     aggregate_all,
@@ -55,6 +55,7 @@ from django_nonrel.aggregation import (
     is_grouped,
     needs_planning,
 )
+from django_nonrel.exceptions import PartialInsertError
 from django_nonrel.expressions import ExpressionEvaluator, needs_python, output_value
 from django_nonrel.nulls import (
     absent_when_null,
@@ -1413,26 +1414,42 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
                 {k: v for k, v in row.items() if v is not None or k not in absent} for row in rows
             ]
         on_conflict = getattr(query, "on_conflict", None)
-        pks = (
-            store.insert(
-                opts.db_table,
-                rows,
-                opts.pk.column,
-                ignore_conflicts=on_conflict is not None and on_conflict.name == "IGNORE",
+        try:
+            pks = (
+                store.insert(
+                    opts.db_table,
+                    rows,
+                    opts.pk.column,
+                    ignore_conflicts=on_conflict is not None and on_conflict.name == "IGNORE",
+                )
+                if rows
+                else []
             )
-            if rows
-            else []
-        )
+        except PartialInsertError as error:
+            written = rows[: error.written]
+            keys = self._returned([row[opts.pk.column] for row in written], written, [opts.pk])
+            keys = [key for (key,) in keys]
+            kept = bulk_inserts.rows_stay(self.connection)
+            if kept and returning_fields and opts.pk in returning_fields:
+                bulk_inserts.keep_keys(query.objs, opts.pk.attname, keys)
+            raise bulk_inserts.refused(opts.label, len(rows), keys, error, kept) from error
         if on_conflict is not None and on_conflict.name == "UPDATE":
             raise _unsupported("bulk_create(update_conflicts=True)", "Use update_or_create().")
         if not returning_fields:
             return []
-        values = []
-        for pk, row in zip(pks, rows, strict=True):
-            values.append(
-                tuple(pk if f.primary_key else row.get(f.column) for f in returning_fields)
-            )
-        cols = [f.get_col(opts.db_table) for f in returning_fields]
+        values = self._returned(pks, rows, returning_fields)
+        if opts.pk in returning_fields and bulk_inserts.rows_stay(self.connection):
+            position = returning_fields.index(opts.pk)
+            bulk_inserts.keep_keys(query.objs, opts.pk.attname, [v[position] for v in values])
+        return values
+
+    def _returned(self, pks, rows, returning_fields) -> list[tuple]:
+        """The values of ``returning_fields`` for inserted ``rows``, converted for Python."""
+        values = [
+            tuple(pk if f.primary_key else row.get(f.column) for f in returning_fields)
+            for pk, row in zip(pks, rows, strict=True)
+        ]
+        cols = [f.get_col(self.query.get_meta().db_table) for f in returning_fields]
         converters = self.get_converters(cols)
         if converters:
             values = list(self.apply_converters(values, converters))

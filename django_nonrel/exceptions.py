@@ -5,7 +5,7 @@ errors Django's ``DatabaseError`` family; only conditions Django has no class fo
 live here.
 """
 
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError
 
 
 class ConflictError(DatabaseError):
@@ -25,3 +25,16 @@ class ContentionError(DatabaseError):
     cannot tell which rows it already changed. The message says how many rows
     were written. Unlike ``ConflictError``, some rows may have been written.
     """
+
+
+class PartialInsertError(IntegrityError):
+    """An insert of several rows stopped at a refused one (a duplicate key).
+
+    The rows before it were written, in order -- there is no transaction to
+    undo them -- and ``written`` says how many. ``bulk_create()`` sets the
+    primary key of the instances written and names their keys in the message.
+    """
+
+    def __init__(self, message: str, written: int) -> None:
+        super().__init__(message)
+        self.written = written

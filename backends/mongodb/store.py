@@ -22,7 +22,7 @@ from django.db import IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from django_nonrel.exceptions import ConflictError
+from django_nonrel.exceptions import ConflictError, PartialInsertError
 from django_nonrel.partials import (
     Groups,
     Partial,
@@ -463,7 +463,9 @@ class MongoStore(DocumentStore):
                 if not details or any(e.get("code") != DUPLICATE_KEY for e in details):
                     raise
                 if not ignore_conflicts:
-                    raise IntegrityError(details[0].get("errmsg", "duplicate key")) from error
+                    # Ordered: every row before the refused one was written.
+                    reason = details[0].get("errmsg", "duplicate key")
+                    raise PartialInsertError(reason, details[0]["index"]) from error
 
         self.run(f"db.{table}.insertMany(<{len(documents)} documents>)", write)
         return [document[ID] for document in documents]
