@@ -514,6 +514,16 @@ class ExpressionEvaluator:
 
     def _lookup(self, lookup: Lookup) -> Evaluator:
         name = lookup.lookup_name
+        if hasattr(lookup, "nonrel_value"):
+            # List membership, dict and embedded paths follow MongoDB's matching
+            # rules (django_nonrel.fields.lookups); plain Python equality would
+            # answer something else (tags="x" is membership, not list == "x").
+            raise unsupported(
+                f"The expression {type(lookup).__name__} (a lookup on a list, dict or "
+                "embedded field) inside a condition evaluated in Python",
+                "Run the alternatives of the OR/NOT as separate querysets and combine "
+                "their keys.",
+            )
         lhs = self.compile(lookup.lhs)
         if name == "isnull":
             wanted = bool(lookup.rhs)
@@ -551,6 +561,13 @@ class ExpressionEvaluator:
                     "Compare values of the same type (Cast one side).",
                 ) from None
 
+        if name == "in" and isinstance(lookup.rhs, Query) and None in rhs(None):
+            # SQL: x IN (a queryset with a NULL) is UNKNOWN, not FALSE, where unmatched.
+            def unknown_unless_matched(row: Row) -> Any:
+                result = compare(row)
+                return None if result is False else result
+
+            return unknown_unless_matched
         return compare
 
     def _rhs(self, lookup: Lookup) -> Evaluator:

@@ -476,6 +476,15 @@ class WhereBuilder:
             # A reverse relation (filter(article=5)) compares the joined key.
             field = lookup.lhs.target
         value = self._value(lookup, name, field)
+        if isinstance(lookup.rhs, Query) and self._unknown_by_null(name, value):
+            # A NULL among a queryset's values: "x IN (...)" is UNKNOWN (not FALSE)
+            # for every row it does not match, and "x = (NULL or no row)" for every
+            # row. Two-valued that is FALSE for the rows left unmatched, and TRUE
+            # under an odd number of negations, where NOT must not match them.
+            if self._negations % 2:
+                return True
+            if name == "exact":
+                return False
         if name == "in":
             value = [v for v in value if v is not None]
             if not value:
@@ -506,6 +515,11 @@ class WhereBuilder:
             field=field,
             unknown_when_null=unknown_when_null,
         )
+
+    @staticmethod
+    def _unknown_by_null(name: str, value: Any) -> bool:
+        """Whether a queryset's value makes the comparison UNKNOWN where it does not match."""
+        return value is None if name == "exact" else any(v is None for v in value)
 
     def _out_of_range(self, lookup: Lookup) -> bool | None:
         """Django's IntegerFieldOverflow: an integer beyond the field's range decides

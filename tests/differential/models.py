@@ -3,7 +3,8 @@
 The same rows are written to stock SQLite (the oracle) and to the backend under
 test, so every field here must round-trip on both: nullable scalars of each
 common type, an FK chain (Item -> Owner -> Team), an M2M (Item.labels) and the
-nonrel document fields.
+nonrel document fields; Badge and Slot add keys that are not integers (UUID,
+text) and foreign keys over them, for the write and subquery profile.
 """
 
 from django.db import models
@@ -50,3 +51,18 @@ class Item(models.Model):
     place = EmbeddedModelField(Spot, null=True, blank=True)
     owner = models.ForeignKey(Owner, models.CASCADE, null=True, related_name="items")
     labels = models.ManyToManyField(Label, related_name="items")
+
+
+class Badge(models.Model):
+    """A UUID primary key, and a foreign key to Item (deleted with it)."""
+
+    id = models.UUIDField(primary_key=True)
+    name = models.CharField(max_length=20)
+    item = models.ForeignKey(Item, models.CASCADE, null=True, related_name="badges")
+
+
+class Slot(models.Model):
+    """A text primary key, and a foreign key over Badge's UUID key."""
+
+    code = models.CharField(max_length=20, primary_key=True)
+    badge = models.ForeignKey(Badge, models.CASCADE, null=True, related_name="slots")

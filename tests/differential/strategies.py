@@ -133,6 +133,8 @@ class Dataset:
     labels: list[dict[str, Any]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)
     links: list[tuple[int, int]] = field(default_factory=list)
+    badges: list[dict[str, Any]] = field(default_factory=list)
+    slots: list[dict[str, Any]] = field(default_factory=list)
 
     def values(self, column: str) -> list[Any]:
         """Non-null values of an Item column, for filters that hit."""

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.differential import collation, oracle
+from tests.differential import collation, oracle, writes
 from tests.differential.oracle import TALLY, compare, load
 from tests.differential.strategies import QueryDrawer, datasets
 
@@ -26,13 +26,16 @@ pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
 #: Querysets per generated dataset: loading a dataset costs more than a query.
 QUERIES_PER_DATASET = 20
 FAST_PROFILE = 300
+#: Writes and subquery reads per dataset (a write reloads the dataset after it).
+WRITES_PER_DATASET = 6
+FAST_WRITES_PROFILE = 160
 SHRINK = os.environ.get("NONREL_DIFFERENTIAL_SHRINK") == "1"
 
 
-def profile_size() -> tuple[int, bool]:
+def profile_size(fast: int = FAST_PROFILE, share: float = 1.0) -> tuple[int, bool]:
     """(querysets to run, derandomise): the env var selects the long profile."""
     wanted = os.environ.get("NONREL_DIFFERENTIAL_QUERYSETS")
-    return (int(wanted), False) if wanted else (FAST_PROFILE, True)
+    return (math.ceil(int(wanted) * share), False) if wanted else (fast, True)
 
 
 @pytest.fixture
@@ -79,3 +82,37 @@ def test_generated_querysets_answer_like_sqlite(backend_of_ours, capsys):
     with capsys.disabled():
         print("\n" + TALLY.summary(connection.display_name))
     assert TALLY.total >= querysets
+
+
+def test_generated_writes_and_subquery_values_answer_like_sqlite(backend_of_ours, capsys):
+    """bulk_update(), update() with expressions reading the key and other columns,
+    update()/delete() filtered in Python, and querysets as filter values over
+    integer, UUID and text keys: same counts, same rows left (writes.py)."""
+    specs, derandomize = profile_size(FAST_WRITES_PROFILE, share=0.25)
+    oracle.TEXT_KEY = collation.install("default", "sqlite")
+    TALLY.__init__()
+
+    @settings(
+        max_examples=math.ceil(specs / WRITES_PER_DATASET),
+        deadline=None,
+        derandomize=derandomize,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        print_blob=True,
+        phases=[p for p in Phase if p is not Phase.shrink or SHRINK],
+    )
+    @given(st.data())
+    def check(data):
+        dataset = data.draw(writes.write_datasets(), label="dataset")
+        with transaction.atomic(using="sqlite"), transaction.atomic(using="default"):
+            load(dataset, "sqlite")
+            load(dataset, "default")
+            TALLY.datasets += 1
+            drawer = writes.WriteDrawer(data.draw, dataset)
+            for _ in range(WRITES_PER_DATASET):
+                writes.compare(drawer.spec(), dataset)
+
+    check()
+    with capsys.disabled():
+        print("\n" + TALLY.summary(connection.display_name) + " (writes and subqueries)")
+    assert TALLY.total >= specs
