@@ -335,7 +335,18 @@ def compare(spec: WriteSpec, dataset: Dataset) -> None:
                 oracle.load(dataset, alias)
     if expected != actual or oracle.types(expected) != oracle.types(actual):
         raise AssertionError(
-            f"{spec}\n  {oracle.difference(expected, actual)}\n  SQLite: {expected!r}\n"
+            f"{spec}\n  {where_they_differ(expected, actual)}\n  SQLite: {expected!r}\n"
             f"  {connection.vendor}: {actual!r}\ndataset: {dataset}"
         )
     oracle.TALLY.compared[spec.kind] += 1
+
+
+def where_they_differ(expected: Any, actual: Any) -> str:
+    """The first difference: the returned value, or the first table whose rows differ."""
+    if isinstance(expected, list):
+        return oracle.difference(expected, actual)
+    (returned, tables), (returned_here, tables_here) = expected, actual
+    if returned != returned_here:
+        return f"returned: SQLite {returned!r}, here {returned_here!r}"
+    table = next(t for t in tables if tables[t] != tables_here[t])
+    return oracle.difference(tables[table], tables_here[table], table)
