@@ -1567,10 +1567,12 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
         """F('same_field') + n, - n or * n: an atomic $inc/$mul (None: evaluate in Python)."""
         lhs, rhs = expr.lhs, expr.rhs
         # Only where the server's arithmetic is SQL's: exact integers and doubles
-        # (a DecimalField stored as a double would drift; dates are not numbers).
+        # (a DecimalField stored as a double would drift; dates are not numbers),
+        # never NULL (SQL keeps NULL; $inc/$mul fail on it, or set a missing field).
         kind = field.get_internal_type()
         if (
             (kind.endswith("IntegerField") or kind == "FloatField")
+            and not field.null
             and isinstance(rhs.value if isinstance(rhs, Value) else None, (int, float))
             and isinstance(lhs, Col)
             and lhs.target.column == field.column

@@ -108,6 +108,19 @@ def test_update_with_expressions_reading_the_key_and_other_columns():
     ]
 
 
+def test_arithmetic_on_a_nullable_column_keeps_null_as_sql_does():
+    """F("x") + 1 and * 2 leave NULL as NULL; a server's $inc/$mul would fail on null
+    (or give a missing field a value), so nullable columns are computed per row."""
+
+    def run(using):
+        items(using, 2)
+        Item.objects.using(using).filter(pk=1).update(ratio=1.5, number=None)
+        count = Item.objects.using(using).update(ratio=F("ratio") * 2, number=F("number") + 1)
+        return count, stored(using, "ratio", "number")
+
+    assert agree(run) == (2, [(1, 3.0, None), (2, None, 21)])
+
+
 def test_update_with_a_python_filter_is_one_read_and_one_write(on_mongodb):
     """Rows that get the same values share one guarded command."""
     items("default", 6)
