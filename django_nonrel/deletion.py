@@ -26,7 +26,8 @@ does: the queryset's own rows are deleted with its filter (``requeried``), and
 each level's children (and each SET rule's) only while the row they hang from
 is still there and still on its way out -- still a child of its parent, up to a
 queryset row that still matches. A row that stopped matching keeps its
-children; a child moved to another parent keeps its own.
+children; a child moved to another parent keeps its own. (A filter that reads
+other tables is not checked again: see ``_reads_other_tables``.)
 
 A project can take cascades over entirely with the setting
 ``NONREL_CASCADE_HANDLER = "dotted.path.to.handler"``; see ``cascade_handler``.
@@ -43,6 +44,8 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import CASCADE, DO_NOTHING, SET_NULL, Model, QuerySet, signals
 from django.db.models.deletion import Collector, get_candidate_relations_to_delete
+from django.db.models.sql.datastructures import Join
+from django.db.models.sql.query import Query
 from django.utils.module_loading import import_string
 
 #: ``handler(collector, objs, **collect_kwargs) -> bool``: True when it took the cascade over.
@@ -167,12 +170,13 @@ def cascade_by_key_sets(collector: Collector, objs, **collect_kwargs) -> bool:
     staying: Staying = None
     if isinstance(objs, QuerySet):
         keys = list(objs.values_list("pk", flat=True))
-        # As collected instances (key only), so that they are deleted last (below),
-        # through the queryset: a row changed meanwhile may no longer match.
+        # As collected instances (key only), so that they are deleted last (below).
         attname = model._meta.pk.attname
         collector.add([model.from_db(using, [attname], [key]) for key in keys])
-        _REQUERIED.setdefault(collector, {})[model] = objs
-        staying = _rows_of(objs)
+        if not _reads_other_tables(objs.query):
+            # Through the queryset: a row changed meanwhile may no longer match.
+            _REQUERIED.setdefault(collector, {})[model] = objs
+            staying = _rows_of(objs)
     else:
         collector.add(list(objs))
         keys = [obj.pk for obj in objs]
@@ -244,6 +248,27 @@ def _cascade(
                 levels.append(chosen)
     # A level is found after the level it hangs from: reversed, children come first.
     collector.fast_deletes.extend(reversed(levels))
+
+
+def _reads_other_tables(query: Query) -> bool:
+    """Whether a filter reads rows of other tables (a relation span, a subquery).
+
+    The cascade may be deleting those rows (``filter(labels__id=2).delete()``
+    deletes the very through rows its filter joins): checked again after its
+    children went, such a filter could stop matching the row whose children
+    were deleted because it matched. Such a queryset's rows are deleted by the
+    keys read, as Django's collector deletes every queryset's rows.
+    """
+    if any(isinstance(join, Join) for join in query.alias_map.values()):
+        return True
+    pending = list(query.where.get_source_expressions())
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Query):
+            return True
+        if hasattr(node, "get_source_expressions"):
+            pending.extend(e for e in node.get_source_expressions() if e is not None)
+    return False
 
 
 def _rows_of(queryset: QuerySet) -> Callable[[list[Any]], QuerySet]:

@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 
 from django_nonrel.exceptions import ContentionError
 from tests.conc.models import Account, Board, Entry, Post, Thread
-from tests.differential.models import Item
+from tests.differential.models import Item, Label
 from tests.reliability.interleave import between_collect_and_delete, between_read_and_write
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
@@ -349,3 +349,23 @@ def test_update_or_create_gives_up_on_a_row_that_keeps_changing(on_mongodb):
         Account.objects.update_or_create(owner="ann", defaults={"balance": 7})
     assert "changed or went away before each of 10 saves" in str(raised.value)
     assert list(Account.objects.values_list("owner", "balance")) == [("ann", 1)]
+
+
+def test_a_queryset_filtered_across_a_relation_the_cascade_deletes_is_deleted_whole():
+    """filter(labels__id=...) joins the through rows the delete removes first: its rows
+    are deleted by the keys read (found by the generated writes on FerretDB: the
+    item's through row went and the item stayed)."""
+
+    def run(using):
+        label = Label.objects.using(using).create(id=1, name="l")
+        for n in (1, 2):
+            item = Item.objects.using(using).create(id=n, name=f"i{n}", number=5, big=1)
+            item.labels.add(label)
+        deleted = Item.objects.using(using).filter(labels__id=1, number__gt=F("big")).delete()
+        return deleted, stored(using), Item.labels.through.objects.using(using).count()
+
+    assert agree(run) == (
+        (4, {"differential.Item_labels": 2, "differential.Item": 2}),
+        [],
+        0,
+    )
