@@ -306,9 +306,12 @@ def run(spec: WriteSpec, alias: str) -> Any:
 
 
 def rows(alias: str) -> dict[str, list]:
-    """Every table a write can reach, normalised and ordered by key."""
+    """Every table a write can reach, normalised and ordered by key (in Python: text and
+    UUID keys sort by the server's collation and uuid type otherwise)."""
     return {
-        model.__name__: [oracle.normal(obj) for obj in model.objects.using(alias).order_by("pk")]
+        model.__name__: sorted(
+            (oracle.normal(obj) for obj in model.objects.using(alias)), key=lambda row: str(row[0])
+        )
         for model in (Item, Badge, Slot, Item.labels.through)
     }
 
