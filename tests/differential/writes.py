@@ -49,6 +49,15 @@ PYTHON_CONDITIONS = (
     ~Q(big__lte=F("id")),
 )
 SLOT_ALPHABET = "abc012_"
+#: The written columns each update expression of ``expressions`` reads.
+READS_WRITTEN = {
+    "number": set(),
+    "note": set(),
+    "name": {"name"},
+    "flag": set(),
+    "big": {"number"},
+    "ratio": {"ratio"},
+}
 
 
 def expressions(k: int) -> dict[str, tuple[str, Any]]:
@@ -205,6 +214,10 @@ class WriteDrawer:
         columns = draw(
             st.lists(st.sampled_from(sorted(available)), min_size=1, max_size=2, unique=True)
         )
+        # MySQL-family servers evaluate one UPDATE's assignments left to right (a
+        # later one reads an earlier one's new value; MySQL documents it): an
+        # assignment reading another's column goes first, which SQL's rule agrees with.
+        columns.sort(key=lambda column: not READS_WRITTEN[column] & set(columns))
         values = []
         for column in columns:
             if column in ("name", "note") and draw(st.integers(0, 3)) == 0:
