@@ -521,8 +521,7 @@ class ExpressionEvaluator:
             raise unsupported(
                 f"The expression {type(lookup).__name__} (a lookup on a list, dict or "
                 "embedded field) inside a condition evaluated in Python",
-                "Run the alternatives of the OR/NOT as separate querysets and combine "
-                "their keys.",
+                "Run the alternatives of the OR/NOT as separate querysets and combine their keys.",
             )
         lhs = self.compile(lookup.lhs)
         if name == "isnull":

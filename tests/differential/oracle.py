@@ -386,13 +386,7 @@ def compare(spec: QuerySpec, dataset: Dataset) -> None:
     try:
         actual = evaluate(spec, UNDER_TEST)
     except NotSupportedError as error:
-        known = next((u for u in UNSUPPORTED if u.matches(spec, error, connection)), None)
-        if known is None:
-            raise AssertionError(
-                f"{spec}\nraised NotSupportedError on {connection.vendor}, and the shape is "
-                f"not in the documented unsupported list:\n{error}\ndataset: {dataset}"
-            ) from error
-        TALLY.unsupported[known.name] += 1
+        TALLY.unsupported[documented_refusal(spec, error, dataset)] += 1
         return
     if spec.terminal == "aggregate":
         equal = same_row(expected, actual)
@@ -414,3 +408,15 @@ def compare(spec: QuerySpec, dataset: Dataset) -> None:
         )
     kind = spec.terminal if spec.shape == "models" or spec.terminal != "list" else spec.shape
     TALLY.compared[kind] += 1
+
+
+def documented_refusal(spec: Any, error: NotSupportedError, dataset: Dataset) -> str:
+    """The name of the documented shape ``error`` refuses; AssertionError if none is."""
+    connection = connections[UNDER_TEST]
+    known = next((u for u in UNSUPPORTED if u.matches(spec, error, connection)), None)
+    if known is None:
+        raise AssertionError(
+            f"{spec}\nraised NotSupportedError on {connection.vendor}, and the shape is "
+            f"not in the documented unsupported list:\n{error}\ndataset: {dataset}"
+        ) from error
+    return known.name

@@ -227,18 +227,23 @@ class QuerySpec:
     @property
     def lookups(self) -> list[str]:
         """Every ``field__lookup`` keyword the filters use."""
-        found: list[str] = []
+        return q_lookups(q for _, q in self.steps)
 
-        def walk(node: Any) -> None:
-            if isinstance(node, Q):
-                for child in node.children:
-                    walk(child)
-            else:
-                found.append(node[0])
 
-        for _, q in self.steps:
-            walk(q)
-        return found
+def q_lookups(filters) -> list[str]:
+    """Every ``field__lookup`` keyword of the ``Q`` objects ``filters``."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Q):
+            for child in node.children:
+                walk(child)
+        else:
+            found.append(node[0])
+
+    for q in filters:
+        walk(q)
+    return found
 
 
 #: Item filters: field path -> kind. The kind decides lookups and values.

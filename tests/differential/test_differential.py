@@ -50,12 +50,10 @@ def backend_of_ours():
         )
 
 
-def test_generated_querysets_answer_like_sqlite(backend_of_ours, capsys):
-    querysets, derandomize = profile_size()
-    oracle.TEXT_KEY = collation.install("default", "sqlite")
-
-    @settings(
-        max_examples=math.ceil(querysets / QUERIES_PER_DATASET),
+def examples(count: int, derandomize: bool) -> settings:
+    """Hypothesis settings for ``count`` generated datasets."""
+    return settings(
+        max_examples=count,
         deadline=None,
         derandomize=derandomize,
         database=None,
@@ -65,6 +63,13 @@ def test_generated_querysets_answer_like_sqlite(backend_of_ours, capsys):
         # queryset and dataset already. NONREL_DIFFERENTIAL_SHRINK=1 turns it on.
         phases=[p for p in Phase if p is not Phase.shrink or SHRINK],
     )
+
+
+def test_generated_querysets_answer_like_sqlite(backend_of_ours, capsys):
+    querysets, derandomize = profile_size()
+    oracle.TEXT_KEY = collation.install("default", "sqlite")
+
+    @examples(math.ceil(querysets / QUERIES_PER_DATASET), derandomize)
     @given(st.data())
     def check(data):
         dataset = data.draw(datasets(), label="dataset")
@@ -90,29 +95,20 @@ def test_generated_writes_and_subquery_values_answer_like_sqlite(backend_of_ours
     integer, UUID and text keys: same counts, same rows left (writes.py)."""
     specs, derandomize = profile_size(FAST_WRITES_PROFILE, share=0.25)
     oracle.TEXT_KEY = collation.install("default", "sqlite")
-    TALLY.__init__()
 
-    @settings(
-        max_examples=math.ceil(specs / WRITES_PER_DATASET),
-        deadline=None,
-        derandomize=derandomize,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-        print_blob=True,
-        phases=[p for p in Phase if p is not Phase.shrink or SHRINK],
-    )
+    @examples(math.ceil(specs / WRITES_PER_DATASET), derandomize)
     @given(st.data())
     def check(data):
         dataset = data.draw(writes.write_datasets(), label="dataset")
         with transaction.atomic(using="sqlite"), transaction.atomic(using="default"):
             load(dataset, "sqlite")
             load(dataset, "default")
-            TALLY.datasets += 1
+            writes.TALLY.datasets += 1
             drawer = writes.WriteDrawer(data.draw, dataset)
             for _ in range(WRITES_PER_DATASET):
                 writes.compare(drawer.spec(), dataset)
 
     check()
     with capsys.disabled():
-        print("\n" + TALLY.summary(connection.display_name) + " (writes and subqueries)")
-    assert TALLY.total >= specs
+        print("\n" + writes.TALLY.summary(connection.display_name) + " (writes and subqueries)")
+    assert writes.TALLY.total >= specs
