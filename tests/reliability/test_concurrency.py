@@ -10,8 +10,9 @@ for one key, on a server (FerretDB) or in the embedded store (mongomock).
 from __future__ import annotations
 
 import random
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.db import connection, connections
@@ -199,8 +200,20 @@ def test_writes_on_ferretdb_claim_their_rows_and_leave_no_claims_behind(claims):
     assert claims.count_documents({}) == 0
 
 
+def switching_often(rounds: range) -> Iterator[int]:
+    """``rounds``, with Python threads switching every 10 microseconds meanwhile
+    (5 ms by default): the other threads' writes then land inside a write's
+    read-then-write window in a few rounds, on an in-process store too."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        yield from rounds
+    finally:
+        sys.setswitchinterval(interval)
+
+
 #: Rounds and rows of the read-then-write stress test (a few seconds per tier).
-STRESS_ROUNDS = 6
+STRESS_ROUNDS = 4
 STRESS_ROWS = 60
 STRESS_OPERATIONS = {
     "delete": lambda rows: rows.delete(),
@@ -222,7 +235,7 @@ def test_python_filtered_writes_leave_rows_that_stopped_matching_alone(operation
     write = STRESS_OPERATIONS[operation]
     protected: set[int] = set()
     wrong: set[int] = set()
-    for _ in range(STRESS_ROUNDS):
+    for _ in switching_often(range(STRESS_ROUNDS)):
         Entry.objects.all().delete()
         Entry.objects.bulk_create(
             Entry(group=0, score=n, title=f"row {n}") for n in range(1, STRESS_ROWS + 1)
