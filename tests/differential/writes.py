@@ -209,7 +209,8 @@ class WriteDrawer:
         # MySQL-family servers evaluate one UPDATE's assignments left to right (a
         # later one reads an earlier one's new value; MySQL documents it): an
         # assignment reading another's column goes first, which SQL's rule agrees with.
-        columns.sort(key=lambda column: not READS_WRITTEN[column] & set(columns))
+        chosen = set(columns)
+        columns.sort(key=lambda column: not READS_WRITTEN[column] & chosen)
         values = []
         for column in columns:
             if column in ("name", "note") and draw(st.integers(0, 3)) == 0:
