@@ -22,7 +22,11 @@ from django.test.utils import CaptureQueriesContext
 from django_nonrel.exceptions import ContentionError
 from tests.conc.models import Account, Board, Entry, Post, Thread
 from tests.differential.models import Item, Label
-from tests.reliability.interleave import between_collect_and_delete, between_read_and_write
+from tests.reliability.interleave import (
+    between_collect_and_delete,
+    between_read_and_write,
+    other_connection,
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
 
@@ -369,3 +373,28 @@ def test_a_queryset_filtered_across_a_relation_the_cascade_deletes_is_deleted_wh
         [],
         0,
     )
+
+
+def test_a_write_that_cannot_tell_which_rows_it_changed_says_so(on_mongodb, monkeypatch):
+    """One command guards three rows; another connection changes one just before it
+    and another just after it. A store reports only how many rows a command
+    reached, so the re-read cannot tell which changed row this update wrote; its
+    value reads the column it writes (writing it twice would apply it twice), so
+    it raises ContentionError naming the rows instead of guessing."""
+    for n in (1, 2, 3):
+        Item.objects.create(id=n, name="x", number=30, big=25)
+    store = connection.store
+    update = store.update
+
+    def around_the_first_command(query, values):
+        monkeypatch.setattr(store, "update", update)
+        Item.objects.using(alias).filter(pk=1).update(number=31)  # before: unwritten
+        matched = update(query, values)
+        Item.objects.using(alias).filter(pk=2).update(name="y")  # after: written
+        return matched
+
+    with other_connection() as alias:
+        monkeypatch.setattr(store, "update", around_the_first_command)
+        with pytest.raises(ContentionError, match="cannot tell which of them"):
+            Item.objects.filter(number__gt=F("big")).update(name=Concat("name", Value("!")))
+    assert stored("default", "name") == [(1, "x"), (2, "y"), (3, "x!")]
