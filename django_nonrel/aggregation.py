@@ -166,7 +166,7 @@ class AggregatePlanner:
         if not condition:
             return False
         features = self.connection.features
-        return needs_python(condition, getattr(features, "supports_date_part_expressions", True))
+        return needs_python(condition, features.supports_date_part_expressions)
 
     def _computed(self, alias, expr, aggregate, function, source, default) -> AnnotationPlan:
         """An aggregate of an expression over the model's own fields, folded in Python."""

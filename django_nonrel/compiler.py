@@ -79,9 +79,6 @@ from django_nonrel.where import WhereBuilder
 
 #: AutoField types whose keys the store allocates as integers.
 INTEGER_AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
-#: Rows a read evaluates filters or sort keys on in Python, unless the
-#: backend's features say otherwise (``max_rows_evaluated_in_python``).
-PYTHON_EVALUATION_LIMIT = 10_000
 #: ``extra(select=...)`` text that names a column of a joined table.
 EXTRA_COLUMN = re.compile(r'"?(?P<alias>\w+)"?\."?(?P<column>\w+)"?')
 AGGREGATE_FUNCTIONS = {Count: "count", Sum: "sum", AvgAggregate: "avg", Min: "min", Max: "max"}
@@ -110,7 +107,6 @@ def _unsupported(what: str, instead: str) -> NotSupportedError:
 class NonrelCompiler(sql.SQLCompiler):
     """Reads: iteration, values(), count(), exists(), aggregate()."""
 
-    returns_structured_rows = True
     #: Sort keys evaluated in Python (see ``_python_ordering``); empty: the store sorts.
     python_ordering: list[tuple[Any, bool, bool, bool]] = []
     #: Stored paths those sort keys read.
@@ -192,8 +188,7 @@ class NonrelCompiler(sql.SQLCompiler):
 
     @property
     def python_evaluation_limit(self) -> int:
-        features = self.connection.features
-        return getattr(features, "max_rows_evaluated_in_python", PYTHON_EVALUATION_LIMIT)
+        return self.connection.features.max_rows_evaluated_in_python
 
     def _split_where(self, where: Any) -> tuple[Any, list[Any]]:
         """(the part of the WHERE the store runs, conditions evaluated in Python).
@@ -202,7 +197,7 @@ class NonrelCompiler(sql.SQLCompiler):
         store cannot run anywhere else (inside OR/NOT) takes its whole
         top-level branch to Python.
         """
-        date_parts = getattr(self.connection.features, "supports_date_part_expressions", True)
+        date_parts = self.connection.features.supports_date_part_expressions
         if not needs_python(where, date_parts):
             return where, []
         if where.connector != "AND" or where.negated:
@@ -851,7 +846,7 @@ class NonrelCompiler(sql.SQLCompiler):
         builder = getattr(self, "where_builder", None)
         conditions = builder.alias_conditions if builder else {}
         kept = builder.kept_rows if builder else {}
-        limit = getattr(self.connection.features, "max_keys_per_command", None)
+        limit = self.connection.features.max_keys_per_command
         for alias in columns:
             join = join_of(query, alias)
             parent_column, column = join.join_cols[0]
@@ -1059,7 +1054,7 @@ class NonrelCompiler(sql.SQLCompiler):
         steps = self.related_steps
         if not steps or not rows:
             return None
-        limit = getattr(self.connection.features, "max_keys_per_command", None)
+        limit = self.connection.features.max_keys_per_command
         base = self.query.get_meta().concrete_model
         root = [
             {
@@ -1399,11 +1394,11 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
         elif integer_keys:
             store.note_explicit_keys(opts.db_table, [row.get(auto.column) for row in rows])
         features = self.connection.features
-        if getattr(features, "checks_not_null", False):
+        if features.checks_not_null:
             required = not_null_fields(query.model, fields)
             for row in rows:
                 check_required(query.model, row, required)
-        if getattr(features, "stores_unique_nulls_as_absent", False):
+        if features.stores_unique_nulls_as_absent:
             absent = absent_when_null(query.model)
             rows = [
                 {k: v for k, v in row.items() if v is not None or k not in absent} for row in rows
@@ -1477,10 +1472,10 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
     def _writable(self, values: dict[str, UpdateValue], fields: dict[str, Any]):
         """``values`` checked for NOT NULL, NULLs of unique fields written as absent."""
         features = self.connection.features
-        if getattr(features, "checks_not_null", False):
+        if features.checks_not_null:
             literal = {c: v.value for c, v in values.items() if v.operator == "set"}
             check_not_null(self.query.model, literal, [fields[c] for c in values])
-        if getattr(features, "stores_unique_nulls_as_absent", False):
+        if features.stores_unique_nulls_as_absent:
             absent = absent_when_null(self.query.model)
             for column, value in values.items():
                 if column in absent and value.operator == "set" and value.value is None:

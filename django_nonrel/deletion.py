@@ -112,7 +112,9 @@ def can_cascade_by_key_sets(model: type[Model]) -> bool:
     return True
 
 
-def _chunks(keys: list[Any], size: int) -> Iterable[list[Any]]:
+def _chunks(keys: list[Any], size: int | None) -> Iterable[list[Any]]:
+    """``keys`` in slices of ``size`` (None: the backend has no limit, one slice)."""
+    size = size or len(keys) or 1
     for offset in range(0, len(keys), size):
         yield keys[offset : offset + size]
 
@@ -135,7 +137,7 @@ def cascade_by_key_sets(collector: Collector, objs, **collect_kwargs) -> bool:
     if _has_delete_signals(model):  # a proxy's receivers (the walk checks concrete models)
         return False
     using = collector.using
-    size = getattr(connections[using].features, "max_keys_per_command", None) or 1000
+    size = connections[using].features.max_keys_per_command
     model = model._meta.concrete_model
     if isinstance(objs, QuerySet):
         keys = list(objs.values_list("pk", flat=True))

@@ -527,8 +527,8 @@ class ExpressionEvaluator:
         rhs = self._rhs(lookup)
         # A UUID compared as text is its stored text: 32 hex digits where the
         # backend has no native UUID type, and the pattern loses its dashes.
-        uuid_text = isinstance(lookup, UUIDTextMixin) and not getattr(
-            self.connection.features, "has_native_uuid_field", False
+        uuid_text = (
+            isinstance(lookup, UUIDTextMixin) and not self.connection.features.has_native_uuid_field
         )
 
         def compare(row: Row) -> Any:

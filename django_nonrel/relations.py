@@ -139,7 +139,7 @@ class KeyLookups:
         self.connection = connection
         self.query = query
         self.store = connection.store
-        self.limit = getattr(connection.features, "max_keys_per_command", None)
+        self.limit = connection.features.max_keys_per_command
         #: Rows read by a counting lookup, kept for a selection of the same alias.
         self.kept: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
 
@@ -257,19 +257,6 @@ class KeyLookups:
             [Leaf(path=(parent_column,), lookup="in", value=referenced, field=parent_field)],
             negated=True,
         )
-
-    def fetch_related(
-        self, alias: str, parent_keys: Iterable[Any], columns: Sequence[str] | None = None
-    ) -> dict[Any, list[dict[str, Any]]]:
-        """Rows of ``alias``'s table whose join column is in ``parent_keys``, grouped by it.
-
-        One ``$in`` command (per ``max_keys_per_command`` keys) however many
-        parent rows there are.
-        """
-        join = join_of(self.query, alias)
-        _, column = join.join_cols[0]
-        opts = joined_opts(join)
-        return fetch_by_keys(self.store, self.limit, opts, column, parent_keys, columns)
 
 
 def fetch_by_keys(

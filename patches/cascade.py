@@ -27,13 +27,14 @@ from django.db.models.deletion import Collector
 from django.db.models.sql.subqueries import DeleteQuery, UpdateQuery
 
 from django_nonrel.deletion import cascade_handler
+from django_nonrel.features import nonrel_features
 from django_nonrel.patches.versions import wrap
 
 PATCH = "cascade"
 
 
 def _batch_size(using: str) -> int | None:
-    return getattr(connections[using].features, "max_keys_per_command", None)
+    return nonrel_features(connections[using]).max_keys_per_command
 
 
 def _make_delete_batch(original):

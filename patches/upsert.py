@@ -23,6 +23,7 @@ from django.db.models import Model
 
 from django_nonrel.compiler import INTEGER_AUTO_FIELDS
 from django_nonrel.exceptions import ConflictError
+from django_nonrel.features import nonrel_features
 from django_nonrel.fields.version import expected_version, stale_message
 from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.patches.versions import wrap
@@ -58,7 +59,7 @@ def _make_save_table(original):
         update_fields=None,
     ):
         connection = connections[using]
-        if getattr(connection.features, "distinguishes_insert_from_update", True):
+        if nonrel_features(connection).distinguishes_insert_from_update:
             return original(self, raw, cls, force_insert, force_update, using, update_fields)
         cls = cls or self.__class__
         meta = cls._meta
@@ -84,11 +85,11 @@ def _make_save_table(original):
                     )
                 value = value.prepare_database_save(field)
             values[field.column] = field.get_db_prep_save(value, connection=connection)
-        features = connection.features
-        if getattr(features, "checks_not_null", False):
+        features = nonrel_features(connection)
+        if features.checks_not_null:
             check_not_null(cls, values, meta.local_concrete_fields)
         unset = ()
-        if getattr(features, "stores_unique_nulls_as_absent", False):
+        if features.stores_unique_nulls_as_absent:
             unset = [c for c in absent_when_null(cls) if c in values and values[c] is None]
             for column in unset:
                 del values[column]

@@ -3,11 +3,12 @@
 from django.db.backends.base.features import BaseDatabaseFeatures
 from django.utils.functional import cached_property
 
+from django_nonrel.features import NonrelFeatures
 from django_nonrel.testing import existing_test_ids
 
 
-class DatabaseFeatures(BaseDatabaseFeatures):
-    # -- django-nonrel flags (read by the patches and fields) -------------------
+class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
+    # -- django-nonrel flags (declared in django_nonrel.features) ---------------
     returns_structured_rows = True
     distinguishes_insert_from_update = False
     supports_nested_documents = True
@@ -15,9 +16,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     stores_unique_nulls_as_absent = True
     #: Keys one ``$in`` may carry (a 16 MB command holds ~500k small keys).
     max_keys_per_command = 50_000
-    #: Rows a read may evaluate filters or sort keys on in Python (expressions the
-    #: server cannot run, django_nonrel.expressions); more raise NotSupportedError.
-    max_rows_evaluated_in_python = 10_000
 
     # -- Django flags ----------------------------------------------------------
     minimum_database_version = (5, 0)

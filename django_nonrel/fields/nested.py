@@ -46,6 +46,7 @@ from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.duration import duration_microseconds
 
+from django_nonrel.features import nonrel_features
 from django_nonrel.passthrough import passthrough_type
 
 #: Module whose names ``deconstruct()`` writes into migrations, so migrations
@@ -57,7 +58,7 @@ Codec = Callable[[Any], Any]
 
 def stores_documents(connection) -> bool:
     """Whether ``connection`` keeps lists and dicts natively (else: JSON text)."""
-    return getattr(connection.features, "supports_nested_documents", False)
+    return nonrel_features(connection).supports_nested_documents
 
 
 def json_column_type(connection) -> str:
