@@ -867,7 +867,7 @@ class NonrelCompiler(sql.SQLCompiler):
                     columns[alias],
                     restricted(
                         conditions.get(alias, True),
-                        join_restriction(self.connection, query, join)[0],
+                        join_restriction(self.connection, join)[0],
                     ),
                 )
             joined = []

@@ -63,7 +63,7 @@ from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, XOR, NothingNode, WhereNode
 from django.utils import timezone
 
-from django_nonrel.where import WhereBuilder
+from django_nonrel.leaves import date_part
 
 Row = dict[str, Any]
 Evaluator = Callable[[Row], Any]
@@ -119,7 +119,7 @@ def _native_lhs(lhs: Any, date_parts: bool) -> bool:
         if getattr(node, "nonrel_transform", None):
             node = node.lhs
             continue
-        part = WhereBuilder._date_part(node)
+        part = date_part(node)
         if part is not None:
             source = getattr(node.lhs, "output_field", None)
             on_time = source is not None and source.get_internal_type() == "TimeField"

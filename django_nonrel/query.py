@@ -102,6 +102,10 @@ class Node:
         return bool(self.children)
 
 
+#: A filter: a tree, or a constant (True: every row, False: none).
+Filter = Node | Leaf | bool
+
+
 @dataclass
 class Ordering:
     """Sort by ``path`` (column, then document keys); ``descending`` reverses."""

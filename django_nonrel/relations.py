@@ -29,11 +29,9 @@ from django.db import NotSupportedError
 from django.db.models import ForeignObjectRel
 from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.datastructures import Join
-from django.db.models.sql.where import WhereNode
 
-from django_nonrel.query import AND, OR, Leaf, Node, NonrelQuery
-
-Filter = Node | Leaf | bool
+from django_nonrel.leaves import LeafBuilder, conjunction
+from django_nonrel.query import AND, OR, Filter, Leaf, Node, NonrelQuery
 
 
 def join_of(query, alias: str) -> Join:
@@ -72,7 +70,7 @@ def chain_to(query, base_alias: str, alias: str) -> list[str]:
     return chain
 
 
-def join_restriction(connection, query, join: Join) -> tuple[Filter, Filter]:
+def join_restriction(connection, join: Join) -> tuple[Filter, Filter]:
     """The extra ON condition of a join (a generic relation's content type), or True.
 
     Returned as (condition on the joined table, condition on the parent table):
@@ -82,16 +80,15 @@ def join_restriction(connection, query, join: Join) -> tuple[Filter, Filter]:
     restriction = join.join_field.get_extra_restriction(join.table_alias, join.parent_alias)
     if restriction is None:
         return True, True
-    from django_nonrel.where import WhereBuilder  # where.py builds on this module
 
     def no_subqueries(subquery):
         raise NotSupportedError("Subqueries in a relation's join condition are not supported.")
 
     sides = []
     for alias in (join.table_alias, join.parent_alias):
+        leaves = LeafBuilder(connection, alias, no_subqueries)
         children = [c for c in restriction.children if getattr(c.lhs, "alias", None) == alias]
-        node = WhereNode(children, connector=AND)
-        sides.append(WhereBuilder(connection, alias, no_subqueries, query).build(node))
+        sides.append(conjunction([leaves.build(child) for child in children]))
     return sides[0], sides[1]
 
 
@@ -157,7 +154,7 @@ class KeyLookups:
         """The condition on the parent of ``alias`` equivalent to ``condition`` on ``alias``."""
         join = join_of(self.query, alias)
         column = join.join_cols[0][1]
-        joined_side, parent_side = join_restriction(self.connection, self.query, join)
+        joined_side, parent_side = join_restriction(self.connection, join)
         keys = self.keys(
             join.table_name, joined_opts(join).pk.column, column, restricted(condition, joined_side)
         )
@@ -209,7 +206,7 @@ class KeyLookups:
         if simple or isinstance(condition, bool):
             return self.resolve(alias, condition), None, parent_column
         opts = joined_opts(join)
-        joined_side, parent_side = join_restriction(self.connection, self.query, join)
+        joined_side, parent_side = join_restriction(self.connection, join)
         columns = [column] if weights is None else [column, weight_column]
         columns += list(keep or ())
         lookup = NonrelQuery(
@@ -248,7 +245,7 @@ class KeyLookups:
             join.table_name,
             joined_opts(join).pk.column,
             join.join_cols[0][1],
-            join_restriction(self.connection, self.query, join)[0],
+            join_restriction(self.connection, join)[0],
         )
         if not referenced:
             return True

@@ -1,7 +1,17 @@
-"""The library's structure: feature flags declared once.
+"""The library's structure: no import cycles, feature flags declared once.
 
 These read the source (``ast``), not a database, so they cost milliseconds and
 run on every tier.
+
+An import cycle is any cycle in the graph of "module A's source imports module
+B" among the library's modules (``django_nonrel/``, ``backends/``,
+``patches/``). Every import statement counts, wherever it is: at module level,
+inside a function (a deferred import only postpones the cycle), and under
+``if TYPE_CHECKING:`` (the annotation still means A cannot be read or moved
+without B). Not counted: ``import_module()`` by a computed name (the patch
+registry loads its patch modules so, a one-way dependency) and the implicit
+import of a package's ``__init__`` before its submodules, which Python always
+does and which is no dependency of the importing module's design.
 """
 
 import ast
@@ -30,6 +40,112 @@ def library_sources() -> dict[str, Path]:
                 parts.pop()
             modules[".".join([package, *parts])] = path
     return modules
+
+
+def _imported_module(name: str, modules: dict[str, Path]) -> str | None:
+    """The library module ``name`` is, or is inside of (None: not the library's)."""
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Module -> the library modules its source imports (any statement, any depth)."""
+    graph = {}
+    for module, path in modules.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                source = node.module or ""
+                if node.level:
+                    parts = package.split(".")
+                    base = ".".join(parts[: len(parts) - node.level + 1])
+                    source = f"{base}.{source}" if source else base
+                # ``from package import submodule`` imports the submodule.
+                names = [
+                    f"{source}.{alias.name}" if f"{source}.{alias.name}" in modules else source
+                    for alias in node.names
+                ]
+            for name in names:
+                target = _imported_module(name, modules)
+                if target is not None and target != module:
+                    targets.add(target)
+        graph[module] = targets
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in sorted(graph[module]):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_the_library_has_no_import_cycle():
+    graph = import_graph(library_sources())
+    assert graph["django_nonrel.where"] >= {"django_nonrel.relations", "django_nonrel.leaves"}
+    described = [
+        " <-> ".join(group)
+        + "\n    "
+        + "\n    ".join(f"{a} imports {b}" for a in group for b in sorted(graph[a]) if b in group)
+        for group in import_cycles(graph)
+    ]
+    assert not described, "import cycles:\n" + "\n".join(described)
+
+
+def test_a_cycle_through_a_deferred_or_type_checking_import_is_found(tmp_path):
+    """The two cycles this test was written against: one through a function-level
+    import, one through an ``if TYPE_CHECKING:`` import."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "where.py").write_text("from pkg.relations import join_of\n")
+    (package / "relations.py").write_text("def f():\n    from pkg.where import Builder\n")
+    (package / "store.py").write_text("from .claims import claim\n")
+    (package / "claims.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .store import Store\n"
+    )
+    (package / "leaf.py").write_text("import pkg.where\n")
+    modules = {
+        f"pkg.{path.stem}" if path.stem != "__init__" else "pkg": path
+        for path in package.glob("*.py")
+    }
+    assert sorted(import_cycles(import_graph(modules))) == [
+        ["pkg.claims", "pkg.store"],
+        ["pkg.relations", "pkg.where"],
+    ]
 
 
 def test_both_backends_inherit_the_declared_flags():
