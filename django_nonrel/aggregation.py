@@ -28,7 +28,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.apps import apps
-from django.db import NotSupportedError
 from django.db.models import Avg, Count, Max, Min, Sum
 from django.db.models.aggregates import Aggregate as DjangoAggregate
 from django.db.models.expressions import Col, OrderBy, Ref, Star, Value
@@ -37,9 +36,10 @@ from django.db.models.lookups import Lookup
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
+from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import needs_python
-from django_nonrel.partials import Groups, Partial, add_group, dig, hashable
-from django_nonrel.paths import column_path
+from django_nonrel.partials import Groups, Partial, add_group
+from django_nonrel.paths import column_path, dig, hashable
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery
 from django_nonrel.where import WhereBuilder
 
@@ -53,10 +53,6 @@ COMPARISONS = {
     "in": lambda a, b: a in b,
     "range": lambda a, b: b[0] <= a <= b[1],
 }
-
-
-def _unsupported(what: str, instead: str) -> NotSupportedError:
-    return NotSupportedError(f"{what} is not supported on this backend. {instead}")
 
 
 def _is_path(source: Any) -> bool:
@@ -124,7 +120,7 @@ class AggregatePlanner:
             first, *rest = expr.get_source_expressions()
             if isinstance(first, DjangoAggregate) and len(rest) == 1:
                 if not isinstance(rest[0], Value):
-                    raise _unsupported(
+                    raise unsupported(
                         f"The aggregate {alias!r} with a non-literal default",
                         "Use a literal default=.",
                     )
@@ -133,7 +129,7 @@ class AggregatePlanner:
             (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
         )
         if function is None:
-            raise _unsupported(
+            raise unsupported(
                 f"The annotation {alias!r} ({type(aggregate).__name__})",
                 "Use Count, Sum, Avg, Min or Max over a field (optionally with default=), "
                 "and compute other values in Python.",
@@ -171,7 +167,7 @@ class AggregatePlanner:
     def _computed(self, alias, expr, aggregate, function, source, default) -> AnnotationPlan:
         """An aggregate of an expression over the model's own fields, folded in Python."""
         if getattr(source, "contains_aggregate", False):
-            raise _unsupported(f"The aggregate {alias!r} of an aggregate", "Aggregate fields.")
+            raise unsupported(f"The aggregate {alias!r} of an aggregate", "Aggregate fields.")
         evaluator = self.compiler.evaluator
         if isinstance(source, Star):
             compute = lambda row: True  # noqa: E731 -- Count("*"): every row counts
@@ -197,7 +193,7 @@ class AggregatePlanner:
     def _path(self, alias: str, source: Any) -> tuple[str, tuple[str | int, ...]]:
         col, segments = column_path(
             source,
-            lambda node: _unsupported(
+            lambda node: unsupported(
                 f"The aggregate {alias!r} over {type(node).__name__}",
                 "Aggregate over a model field, a path into one, or a related field.",
             ),
@@ -211,7 +207,7 @@ class AggregatePlanner:
         while current != self.base_alias:
             join = self.query.alias_map.get(current)
             if not isinstance(join, Join) or len(join.join_cols) != 1 or join.filtered_relation:
-                raise _unsupported(
+                raise unsupported(
                     f"The aggregate {alias!r} across this relation",
                     "Aggregate over a foreign key, reverse foreign key or many-to-many "
                     "relation without FilteredRelation.",
@@ -274,7 +270,7 @@ def _refuse_repeated_rows(compiler) -> None:
     grouping does repeat the rows.
     """
     if compiler.row_weights:
-        raise _unsupported(
+        raise unsupported(
             "Grouped aggregates over a field of the queried model after a filter across a "
             "many-to-many or reverse relation (SQL's JOIN repeats each row once per matching "
             "related row, and the aggregates count every copy)",
@@ -293,7 +289,7 @@ class GroupedRead:
         self.store = compiler.store
         where, having, qualify = self.query.where.split_having_qualify(must_group_by=True)
         if qualify:
-            raise _unsupported("Filtering on window functions", "Filter in Python.")
+            raise unsupported("Filtering on window functions", "Filter in Python.")
         self.where = where
         self.having = having
         planner = AggregatePlanner(compiler)
@@ -306,7 +302,7 @@ class GroupedRead:
         if having is not None:
             self._plan_having(having, planner)
         if any(plan.compute is not None for plan in self.plans.values()):
-            raise _unsupported(
+            raise unsupported(
                 "Aggregates of expressions in a grouped query (annotate(), values().annotate())",
                 "Use aggregate() on the queryset, or aggregate stored fields.",
             )
@@ -321,9 +317,9 @@ class GroupedRead:
         if isinstance(node, NothingNode):
             return
         if not isinstance(node, Lookup):
-            raise _unsupported(f"Filtering on {type(node).__name__}", "Filter in Python.")
+            raise unsupported(f"Filtering on {type(node).__name__}", "Filter in Python.")
         if node.lookup_name not in COMPARISONS and node.lookup_name != "isnull":
-            raise _unsupported(
+            raise unsupported(
                 f"The lookup {node.lookup_name!r} next to an aggregate filter",
                 f"Use one of {', '.join(sorted(COMPARISONS))} or isnull.",
             )
@@ -342,7 +338,7 @@ class GroupedRead:
             self.having_aliases[id(expr)] = expr.target.attname
             return
         if not getattr(expr, "contains_aggregate", False):
-            raise _unsupported(
+            raise unsupported(
                 f"Filtering an aggregate against {type(expr).__name__}",
                 "Compare with a literal, a field or another aggregate.",
             )
@@ -371,7 +367,7 @@ class GroupedRead:
             return False
         if any(isinstance(expr, Col) and expr.alias != base for expr in group_by):
             # values("id", "book__rating").annotate(...): one group per parent AND related row.
-            raise _unsupported(
+            raise unsupported(
                 "Grouping by a related model's field (needs a JOIN)",
                 "Group by the model's own fields, then load the related values by key.",
             )
@@ -455,7 +451,7 @@ class GroupedRead:
                 else None
             )
             if keys is None:
-                raise _unsupported(
+                raise unsupported(
                     "annotate() with aggregates over the model's own fields after only()/values() "
                     "without the primary key",
                     "Include the primary key.",
@@ -479,7 +475,7 @@ class GroupedRead:
         if base.default_cols:
             mask = base.get_select_mask()
             if mask and any(f not in mask for f in fields):
-                raise _unsupported(
+                raise unsupported(
                     "annotate() over a relation with only()/defer() of its key",
                     "Do not defer the key field.",
                 )
@@ -507,7 +503,7 @@ class GroupedRead:
                 continue
             column_alias, path = planner._path("GROUP BY", source)
             if column_alias != self.compiler.base_alias:
-                raise _unsupported(
+                raise unsupported(
                     "Grouping by a related model's field (needs a JOIN)",
                     "Group by the foreign key, then load the related values by key.",
                 )
@@ -565,7 +561,7 @@ class GroupedRead:
                 continue
             column_alias, path = planner._path(name, expr)
             if column_alias != self.compiler.base_alias or path not in paths:
-                raise _unsupported(
+                raise unsupported(
                     f"Selecting {name!r}, which the query does not group by",
                     "Select only the values(...) fields and aggregates; compute other "
                     "values in Python.",
@@ -663,7 +659,7 @@ class GroupedRead:
         if name in annotations:
             return annotations[name]
         if name not in result:
-            raise _unsupported(
+            raise unsupported(
                 f"Filtering a grouped query on {name!r}, which it does not select",
                 "Filter before annotate(), or select the field.",
             )
@@ -680,7 +676,7 @@ class GroupedRead:
             if not rows:
                 return rows
             if name is None or not (name in rows[0][0] or name in rows[0][1]):
-                raise _unsupported(
+                raise unsupported(
                     f"Ordering a grouped query by {item!r}",
                     "Order by a selected field or an annotation.",
                 )
@@ -786,7 +782,7 @@ def _outer_plan(alias: str, expr: Any) -> AnnotationPlan:
         (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
     )
     if function is None or getattr(aggregate, "filter", None) is not None:
-        raise _unsupported(
+        raise unsupported(
             f"The aggregate {alias!r} over a grouped queryset",
             "Use Count, Sum, Avg, Min or Max of an annotation or a selected field.",
         )
@@ -797,7 +793,7 @@ def _outer_plan(alias: str, expr: Any) -> AnnotationPlan:
     elif isinstance(source, Col):
         path = (source.target.attname,)
     elif not isinstance(source, (Star, Value)):
-        raise _unsupported(
+        raise unsupported(
             f"The aggregate {alias!r} over {type(source).__name__} of a grouped queryset",
             "Aggregate an annotation or a selected field.",
         )
@@ -928,7 +924,7 @@ def check_where(where, plans) -> None:
         return
     for col in _columns(where):
         if col.alias in aliases:
-            raise _unsupported(
+            raise unsupported(
                 "filter() on the relation an annotation aggregates",
                 "Put the condition in the aggregate instead, e.g. "
                 "Count('books', filter=Q(books__pages__gt=100)).",

@@ -26,9 +26,6 @@ from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
-from django.db import NotSupportedError
-from django.db.models import Avg as AvgAggregate
-from django.db.models import Count, Max, Min, Sum
 from django.db.models.aggregates import Aggregate as DjangoAggregate
 from django.db.models.expressions import (
     Col,
@@ -49,12 +46,14 @@ from django.db.models.sql.where import WhereNode
 
 from django_nonrel import literal_check
 from django_nonrel.aggregation import (
+    AGGREGATE_FUNCTIONS,
     GroupedRead,
     aggregate_all,
     aggregate_grouped,
     is_grouped,
     needs_planning,
 )
+from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator, needs_python, output_value
 from django_nonrel.nulls import (
     absent_when_null,
@@ -62,9 +61,9 @@ from django_nonrel.nulls import (
     check_required,
     not_null_fields,
 )
-from django_nonrel.partials import Partial, dig
+from django_nonrel.partials import Partial
 from django_nonrel.passthrough import passthrough_type
-from django_nonrel.paths import column_path
+from django_nonrel.paths import column_path, dig, hashable, key_segment
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.relations import (
     chain_to,
@@ -81,7 +80,6 @@ from django_nonrel.where import WhereBuilder
 INTEGER_AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
 #: ``extra(select=...)`` text that names a column of a joined table.
 EXTRA_COLUMN = re.compile(r'"?(?P<alias>\w+)"?\."?(?P<column>\w+)"?')
-AGGREGATE_FUNCTIONS = {Count: "count", Sum: "sum", AvgAggregate: "avg", Min: "min", Max: "max"}
 
 
 class RowCountCursor:
@@ -98,10 +96,6 @@ class RowCountCursor:
 
     def __exit__(self, *exc: object) -> None:
         pass
-
-
-def _unsupported(what: str, instead: str) -> NotSupportedError:
-    return NotSupportedError(f"{what} is not supported on this backend. {instead}")
 
 
 class NonrelCompiler(sql.SQLCompiler):
@@ -212,7 +206,7 @@ class NonrelCompiler(sql.SQLCompiler):
         nq.low, nq.high = 0, limit + 1
         documents = [] if nq.matches_nothing else list(self.store.fetch(nq))
         if len(documents) > limit:
-            raise _unsupported(
+            raise unsupported(
                 f"{what} over more than {limit} rows",
                 "Narrow the queryset with filters the database runs (on stored field "
                 "values) first, or raise connection.features.max_rows_evaluated_in_python.",
@@ -255,7 +249,7 @@ class NonrelCompiler(sql.SQLCompiler):
         """
         builder = getattr(self, "where_builder", None)
         if builder is not None and builder.unrepeated and not self.query.distinct:
-            raise _unsupported(
+            raise unsupported(
                 "A filter across a many-to-many or reverse relation inside OR or NOT "
                 "(where SQL's JOIN repeats a row once per matching related row)",
                 "Add .distinct() to get each row once, or evaluate the alternatives of "
@@ -273,20 +267,20 @@ class NonrelCompiler(sql.SQLCompiler):
         for document in documents:
             times = 1
             for column, counts in weights:
-                times *= counts.get(_hashable_key(document.get(column)), 1)
+                times *= counts.get(hashable(document.get(column)), 1)
             repeated.extend([document] * times)
         return repeated
 
     def _reject_unsupported(self) -> None:
         query = self.query
         if query.combinator:
-            raise _unsupported(
+            raise unsupported(
                 f"QuerySet.{query.combinator}()", "Evaluate the querysets separately."
             )
         if query.extra_tables or (query.extra_select and self.extra_selections is None):
-            raise _unsupported("QuerySet.extra()", "Use filter() and annotate() instead.")
+            raise unsupported("QuerySet.extra()", "Use filter() and annotate() instead.")
         if query.distinct_fields:
-            raise _unsupported("distinct(*fields)", "Use values(*fields).distinct().")
+            raise unsupported("distinct(*fields)", "Use values(*fields).distinct().")
 
     def _subquery_values(self, subquery: Query) -> list[Any]:
         """Run a queryset used as a filter value and return its single column."""
@@ -305,7 +299,7 @@ class NonrelCompiler(sql.SQLCompiler):
         """Server-side ordering; relation-spanning items go to ``related_ordering``."""
         query = self.query
         if query.extra_order_by:
-            raise _unsupported("extra(order_by=...)", "Use order_by().")
+            raise unsupported("extra(order_by=...)", "Use order_by().")
         items = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
         self.python_ordering = self._python_ordering(items)
         if self.python_ordering:
@@ -372,7 +366,7 @@ class NonrelCompiler(sql.SQLCompiler):
             elif isinstance(item, str):
                 entries = self._ordering_items(item)
                 if any(hops for hops, _ in entries):
-                    raise _unsupported(
+                    raise unsupported(
                         f"Ordering by the related field {item!r} together with an expression",
                         "Order by the model's own fields and expressions over them.",
                     )
@@ -380,7 +374,7 @@ class NonrelCompiler(sql.SQLCompiler):
                     self.python_ordering_paths.append(order)
                     keys.append(
                         (
-                            lambda doc, path=order.path: _dig(doc, path),
+                            lambda doc, path=order.path: dig(doc, path),
                             order.descending != descending,
                             nulls_first,
                             nulls_last,
@@ -438,7 +432,7 @@ class NonrelCompiler(sql.SQLCompiler):
         descending = False
         if isinstance(item, OrderBy):
             if item.nulls_first or item.nulls_last:
-                raise _unsupported(
+                raise unsupported(
                     "order_by() with nulls_first/nulls_last",
                     "NULLs sort first ascending and last descending on this backend.",
                 )
@@ -447,11 +441,11 @@ class NonrelCompiler(sql.SQLCompiler):
         if isinstance(item, F):
             item = item.name
         if not isinstance(item, str):
-            raise _unsupported(
+            raise unsupported(
                 f"Ordering by {type(item).__name__}", "Order by field names or F('field')."
             )
         if item == "?":
-            raise _unsupported("Random ordering (order_by('?'))", "Shuffle in Python.")
+            raise unsupported("Random ordering (order_by('?'))", "Shuffle in Python.")
         if item.startswith("-"):
             descending, item = not descending, item[1:]
         descending = descending != flip
@@ -460,7 +454,7 @@ class NonrelCompiler(sql.SQLCompiler):
             # annotate(x=F("field")): ordering by the annotation is ordering by the field.
             item = annotation.target.attname
         elif annotation is not None:
-            raise _unsupported(f"Ordering by the annotation {item!r}", "Sort in Python.")
+            raise unsupported(f"Ordering by the annotation {item!r}", "Sort in Python.")
         opts = opts or self.query.get_meta()
         parts = item.split("__")
         hops = list(hops)
@@ -476,7 +470,7 @@ class NonrelCompiler(sql.SQLCompiler):
                     f"Cannot resolve keyword {name!r} into field. Choices are: {', '.join(names)}."
                 ) from None
             if field.is_relation and not field.concrete:
-                raise _unsupported(f"Ordering by the reverse relation {name!r}", "Sort in Python.")
+                raise unsupported(f"Ordering by the reverse relation {name!r}", "Sort in Python.")
             owner = field.model._meta.concrete_model
             if field.concrete and owner is not opts.concrete_model:
                 # An inherited field lives in the parent's documents: hop
@@ -506,12 +500,8 @@ class NonrelCompiler(sql.SQLCompiler):
                         sub, opts, tuple(hops), descending, seen | {opts.model}
                     )
                 ]
-            path = (field.column, *self._document_path(parts[1:]))
+            path = (field.column, *(key_segment(part) for part in parts[1:]))
             return [(hops, Ordering(path=path, descending=descending))]
-
-    @staticmethod
-    def _document_path(parts: list[str]) -> list[str | int]:
-        return [int(p) if p.isdigit() else p for p in parts]
 
     # -- what a read returns ------------------------------------------------
     @cached_property
@@ -626,7 +616,7 @@ class NonrelCompiler(sql.SQLCompiler):
             if isinstance(expr, Value):
                 result[alias] = lambda document, value=expr.value: value
             elif getattr(expr, "contains_aggregate", False):
-                raise _unsupported(
+                raise unsupported(
                     f"The annotation {alias!r} ({type(expr).__name__}) next to this query's "
                     "grouping",
                     "Aggregate with aggregate(), or annotate() aggregates on their own.",
@@ -757,7 +747,7 @@ class NonrelCompiler(sql.SQLCompiler):
                 if source is None:
                     values.append(None)
                 else:
-                    values.append(_dig(source, (column, *path)) if path else source.get(column))
+                    values.append(dig(source, (column, *path)) if path else source.get(column))
             return convert(values)
 
         return read
@@ -815,8 +805,8 @@ class NonrelCompiler(sql.SQLCompiler):
             annotations = list(self.selected_annotations.values())
             for row in rows:
                 key = repr(
-                    [_dig(row.get(a) or {}, (c, *p)) for _, a, c, p, _ in self.selections]
-                    + [_dig(row[base], path) for path in ordering_paths]
+                    [dig(row.get(a) or {}, (c, *p)) for _, a, c, p, _ in self.selections]
+                    + [dig(row[base], path) for path in ordering_paths]
                     + [evaluate(row[base]) for evaluate in annotations]
                 )
                 if key not in seen:
@@ -855,7 +845,7 @@ class NonrelCompiler(sql.SQLCompiler):
                 # The filter's key lookup already read these rows.
                 found = {}
                 for related in kept[alias][1]:
-                    found.setdefault(_hashable_key(related.get(column)), []).append(related)
+                    found.setdefault(hashable(related.get(column)), []).append(related)
             else:
                 keys = [row[parent].get(parent_column) for row in rows if row.get(parent)]
                 found = fetch_by_keys(
@@ -946,7 +936,7 @@ class NonrelCompiler(sql.SQLCompiler):
 
     def _ordering_values(self, documents, hops, path) -> list[Any]:
         if not hops:
-            return [_dig(document, path) for document in documents]
+            return [dig(document, path) for document in documents]
         current = [document.get(hops[0].column) for document in documents]
         for index, hop in enumerate(hops):
             opts = hop.related_model._meta
@@ -960,7 +950,7 @@ class NonrelCompiler(sql.SQLCompiler):
                 columns=list(dict.fromkeys([target, next_path[0]])),
                 matches_nothing=not keys,
             )
-            found = {row[target]: _dig(row, next_path) for row in self.store.fetch(lookup)}
+            found = {row[target]: dig(row, next_path) for row in self.store.fetch(lookup)}
             current = [found.get(value) for value in current]
         return current
 
@@ -1161,7 +1151,7 @@ class NonrelCompiler(sql.SQLCompiler):
             return self.execute_aggregate(self.query)
         if result_type == MULTI:
             return self.results_iter(chunked_fetch=chunked_fetch, chunk_size=chunk_size)
-        raise _unsupported(f"execute_sql({result_type!r}) on a read", "")
+        raise unsupported(f"execute_sql({result_type!r}) on a read", "")
 
     # -- aggregation --------------------------------------------------------
     def execute_aggregate(self, query: Query, source_query: Query | None = None) -> tuple:
@@ -1183,7 +1173,7 @@ class NonrelCompiler(sql.SQLCompiler):
             # values("meta__key").distinct().count(): distinct over document paths
             # or expressions; the rows are read made distinct, and counted.
             if not all(s.function == "count" and s.path is None for s in specs):
-                raise _unsupported(
+                raise unsupported(
                     "Aggregating a distinct values() over document paths or expressions",
                     "Aggregate the values in Python.",
                 )
@@ -1235,20 +1225,20 @@ class NonrelCompiler(sql.SQLCompiler):
             (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(expr) is cls), None
         )
         if function is None or not isinstance(expr, DjangoAggregate):
-            raise _unsupported(
+            raise unsupported(
                 f"The aggregate {alias!r} ({type(expr).__name__})",
                 "Use Count, Sum, Avg, Min or Max over a model field.",
             )
         condition = getattr(expr, "filter", None)
         if getattr(condition, "condition", condition):  # Django 6.1: AggregateFilter
-            raise _unsupported("Aggregates with filter=", "Filter the queryset before aggregating.")
+            raise unsupported("Aggregates with filter=", "Filter the queryset before aggregating.")
         source = expr.get_source_expressions()[0]
         while isinstance(source, Ref):
             source = source.source
         if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
             return Aggregate(alias=alias, function=function, distinct=expr.distinct)
         if isinstance(source, Col) and source.alias not in (self.base_alias, None):
-            raise _unsupported(
+            raise unsupported(
                 f"The aggregate {alias!r} over a related model's field",
                 "Aggregate the related model's queryset, filtered by key.",
             )
@@ -1259,7 +1249,7 @@ class NonrelCompiler(sql.SQLCompiler):
                 path=(source.target.column,),
                 distinct=expr.distinct,
             )
-        raise _unsupported(
+        raise unsupported(
             f"The aggregate {alias!r} over {type(source).__name__}",
             "Aggregate over a model field.",
         )
@@ -1303,21 +1293,6 @@ def _relation_choices(opts) -> list[str]:
     direct = [f.name for f in opts.fields if f.is_relation]
     reverse = [r.field.related_query_name() for r in opts.related_objects if r.field.unique]
     return direct + reverse
-
-
-def _hashable_key(value: Any) -> Any:
-    return value if not isinstance(value, (list, dict)) else repr(value)
-
-
-def _dig(document: dict[str, Any], path: tuple[str | int, ...]) -> Any:
-    """The value at ``path`` inside a stored row, comparable in Python."""
-    value: Any = document
-    for segment in path:
-        try:
-            value = value[segment]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return value.to_decimal() if hasattr(value, "to_decimal") else value
 
 
 class NonrelInsertCompiler(sql.SQLInsertCompiler):
@@ -1415,7 +1390,7 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
             else []
         )
         if on_conflict is not None and on_conflict.name == "UPDATE":
-            raise _unsupported("bulk_create(update_conflicts=True)", "Use update_or_create().")
+            raise unsupported("bulk_create(update_conflicts=True)", "Use update_or_create().")
         if not returning_fields:
             return []
         values = []
@@ -1499,7 +1474,7 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
         documents = self._bounded_fetch(nq, "update() with expressions evaluated in Python")
         groups: dict[str, tuple[dict[str, Any], list[Any]]] = {}
         for document in documents:
-            key = repr([_hashable_key(document.get(column)) for column in read])
+            key = repr([hashable(document.get(column)) for column in read])
             groups.setdefault(key, (document, []))[1].append(document[pk])
         count = 0
         pk_field = self.query.get_meta().pk

@@ -41,7 +41,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import NotSupportedError
 from django.db.models import Field
 from django.db.models import functions as fn
 from django.db.models.expressions import (
@@ -63,6 +62,7 @@ from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, XOR, NothingNode, WhereNode
 from django.utils import timezone
 
+from django_nonrel.exceptions import unsupported
 from django_nonrel.leaves import date_part
 
 Row = dict[str, Any]
@@ -71,10 +71,6 @@ Evaluator = Callable[[Row], Any]
 #: Date parts a filter can push to every server (``year`` as a range, ``date``
 #: as day ranges); others need ``$expr`` date operators.
 PORTABLE_PARTS = frozenset({"year", "date"})
-
-
-def unsupported(what: str, instead: str) -> NotSupportedError:
-    return NotSupportedError(f"{what} is not supported on this backend. {instead}")
 
 
 # -- which filters need Python ---------------------------------------------------

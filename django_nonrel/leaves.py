@@ -22,7 +22,7 @@ from django.core.exceptions import FullResultSet
 from django.db import NotSupportedError
 from django.db.models import Field, ForeignObjectRel
 from django.db.models.expressions import Col, ColPairs, ExpressionList, Value
-from django.db.models.fields.json import ContainedBy, DataContains, KeyTransform
+from django.db.models.fields.json import ContainedBy, DataContains
 from django.db.models.functions import Extract, TruncDate, TruncTime
 from django.db.models.lookups import (
     FieldGetDbPrepValueMixin,
@@ -34,6 +34,7 @@ from django.db.models.lookups import (
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR
 
+from django_nonrel.paths import path_segment
 from django_nonrel.query import DATE_PARTS, Filter, Leaf, Node
 
 #: Lookups whose right-hand side is a list/tuple of values, each converted.
@@ -233,11 +234,7 @@ class LeafBuilder:
             if isinstance(node, Col):
                 segments.append(node.target.column)
                 break
-            segment = getattr(node, "nonrel_path_segment", None)
-            if segment is None and isinstance(node, KeyTransform):
-                segment = node.key_name
-                if isinstance(segment, str) and segment.lstrip("-").isdigit():
-                    segment = int(segment)
+            segment = path_segment(node)
             if segment is not None:
                 segments.append(segment)
             elif getattr(node, "nonrel_transform", None) or date_part(node):

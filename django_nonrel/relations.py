@@ -31,6 +31,7 @@ from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.datastructures import Join
 
 from django_nonrel.leaves import LeafBuilder, conjunction
+from django_nonrel.paths import hashable
 from django_nonrel.query import AND, OR, Filter, Leaf, Node, NonrelQuery
 
 
@@ -280,12 +281,8 @@ def fetch_by_keys(
             table=opts.db_table, pk_column=opts.pk.column, where=where, columns=columns
         )
         for row in store.fetch(lookup):
-            grouped.setdefault(_hashable(row.get(column)), []).append(row)
+            grouped.setdefault(hashable(row.get(column)), []).append(row)
     return grouped
-
-
-def _hashable(value: Any) -> Any:
-    return value if not isinstance(value, (list, dict)) else repr(value)
 
 
 def _as_node(condition: Node | Leaf) -> Node:

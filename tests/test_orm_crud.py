@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Avg, Count, F, Max, Min, Sum
 from django.test.utils import CaptureQueriesContext
 
@@ -313,3 +313,18 @@ def test_bulk_create_prepares_values_not_of_the_fields_type(db):
     assert (pat.name, pat.age, pat.active, pat.email) == ("Plain Pat", 40, False, "pat@example.com")
     assert (lou.name, lou.age, lou.active) == ("Lazy Lou", 41, True)
     assert Author.objects.filter(age=41, active=True).count() == 1
+
+
+def test_a_json_key_that_is_a_number_indexes_a_list_everywhere(authors):
+    """``data__sizes__0`` is the list's first element (SQL's ``$.sizes[0]``) in a
+    filter, values(), order_by() and an aggregate alike."""
+    Book.objects.create(title="S", author=authors[0], data={"sizes": [3, 7]})
+    Book.objects.create(title="T", author=authors[0], data={"sizes": [5, 1]})
+    assert list(Book.objects.filter(data__sizes__0=3).values_list("title", flat=True)) == ["S"]
+    assert sorted(Book.objects.values_list("data__sizes__0", flat=True)) == [3, 5]
+    ordered = Book.objects.order_by("data__sizes__1").values_list("title", flat=True)
+    assert list(ordered) == ["T", "S"]
+    total = Sum("data__sizes__1", output_field=models.IntegerField())
+    assert Book.objects.aggregate(total=total)["total"] == 8
+    grouped = Book.objects.values("data__sizes__0").annotate(n=Count("pk"))
+    assert sorted((row["data__sizes__0"], row["n"]) for row in grouped) == [(3, 1), (5, 1)]

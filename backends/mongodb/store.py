@@ -28,10 +28,9 @@ from django_nonrel.partials import (
     Partial,
     add_group,
     by_filter,
-    dig,
-    hashable,
     restricted,
 )
+from django_nonrel.paths import dig, hashable
 from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
 from django_nonrel.store import DocumentStore
 
