@@ -45,14 +45,10 @@ from django.db.models.sql.query import Query, get_field_names_from_opts
 from django.db.models.sql.where import WhereNode
 
 from django_nonrel import literal_check
-from django_nonrel.aggregation import (
-    AGGREGATE_FUNCTIONS,
-    GroupedRead,
-    aggregate_all,
-    aggregate_grouped,
-    is_grouped,
-    needs_planning,
-)
+from django_nonrel.aggregation.grouped import GroupedRead, aggregate_grouped
+from django_nonrel.aggregation.partials import Partial
+from django_nonrel.aggregation.plain import aggregate_all
+from django_nonrel.aggregation.planner import AGGREGATE_FUNCTIONS, is_grouped, needs_planning
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator, needs_python, output_value
 from django_nonrel.nulls import (
@@ -61,7 +57,6 @@ from django_nonrel.nulls import (
     check_required,
     not_null_fields,
 )
-from django_nonrel.partials import Partial
 from django_nonrel.passthrough import passthrough_type
 from django_nonrel.paths import column_path, dig, hashable, key_segment
 from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue

@@ -20,7 +20,7 @@ import abc
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django_nonrel.partials import Groups, fold_groups
+from django_nonrel.aggregation.partials import Groups, fold_groups
 from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
 
 

@@ -22,14 +22,14 @@ from django.db import IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from django_nonrel.exceptions import ConflictError
-from django_nonrel.partials import (
+from django_nonrel.aggregation.partials import (
     Groups,
     Partial,
     add_group,
     by_filter,
     restricted,
 )
+from django_nonrel.exceptions import ConflictError
 from django_nonrel.paths import dig, hashable
 from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
 from django_nonrel.store import DocumentStore
