@@ -21,20 +21,17 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
-from django.db.models.aggregates import Aggregate as DjangoAggregate
 from django.db.models.expressions import (
     Col,
     CombinedExpression,
     DatabaseDefault,
     F,
     OrderBy,
-    Ref,
-    Star,
     Value,
 )
 from django.db.models.query_utils import select_related_descend
@@ -45,10 +42,9 @@ from django.db.models.sql.query import Query, get_field_names_from_opts
 from django.db.models.sql.where import WhereNode
 
 from django_nonrel import literal_check
-from django_nonrel.aggregation.grouped import GroupedRead, aggregate_grouped
-from django_nonrel.aggregation.partials import Partial
-from django_nonrel.aggregation.plain import aggregate_all
-from django_nonrel.aggregation.planner import AGGREGATE_FUNCTIONS, is_grouped, needs_planning
+from django_nonrel.aggregation.grouped import GroupedRead
+from django_nonrel.aggregation.plain import execute_aggregate
+from django_nonrel.aggregation.planner import is_grouped
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator, needs_python, output_value
 from django_nonrel.nulls import (
@@ -59,7 +55,7 @@ from django_nonrel.nulls import (
 )
 from django_nonrel.passthrough import passthrough_type
 from django_nonrel.paths import column_path, dig, hashable, key_segment
-from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery, Ordering, UpdateValue
+from django_nonrel.query import Leaf, Node, NonrelQuery, Ordering, UpdateValue
 from django_nonrel.relations import (
     chain_to,
     fetch_by_keys,
@@ -1143,111 +1139,10 @@ class NonrelCompiler(sql.SQLCompiler):
         if result_type == SINGLE:
             if literal_check.is_literal_query(self.query):
                 return literal_check.evaluate(self.query)  # Q.check(): CheckConstraint.validate
-            return self.execute_aggregate(self.query)
+            return execute_aggregate(self, self.query)
         if result_type == MULTI:
             return self.results_iter(chunked_fetch=chunked_fetch, chunk_size=chunk_size)
         raise unsupported(f"execute_sql({result_type!r}) on a read", "")
-
-    # -- aggregation --------------------------------------------------------
-    def execute_aggregate(self, query: Query, source_query: Query | None = None) -> tuple:
-        """aggregate()/count() of ``source_query``'s rows: one value per annotation."""
-        source_query = source_query or query
-        annotations = query.annotation_select
-        if is_grouped(source_query):
-            row = aggregate_grouped(self, source_query, annotations)
-            return tuple(row[alias] for alias in annotations)
-        compiler = (
-            self if source_query is query else source_query.get_compiler(connection=self.connection)
-        )
-        if source_query is query and needs_planning(self, annotations):
-            row = aggregate_all(self, annotations)
-            return tuple(row[alias] for alias in annotations)
-        specs = [self._aggregate_spec(alias, expr) for alias, expr in annotations.items()]
-        distinct_rows = source_query is not query and source_query.distinct and source_query.select
-        if distinct_rows and not all(isinstance(col, Col) for col in source_query.select):
-            # values("meta__key").distinct().count(): distinct over document paths
-            # or expressions; the rows are read made distinct, and counted.
-            if not all(s.function == "count" and s.path is None for s in specs):
-                raise unsupported(
-                    "Aggregating a distinct values() over document paths or expressions",
-                    "Aggregate the values in Python.",
-                )
-            total = sum(1 for _ in compiler.results_iter())
-            return tuple(total for _ in annotations)
-        nq = compiler.build_query(with_projection=False)
-        if distinct_rows:
-            nq.columns = [col.target.column for col in source_query.select]
-        if nq.matches_nothing:
-            row = {spec.alias: (0 if spec.function == "count" else None) for spec in specs}
-        elif all(s.function == "count" and s.path is None for s in specs) and not (
-            nq.distinct and nq.columns
-        ):
-            total = compiler._count(nq)
-            row = {spec.alias: total for spec in specs}
-        elif compiler.row_weights:
-            row = compiler._weighted_aggregate(nq, specs)
-        else:
-            row = self.store.aggregate(nq, specs)[0]
-        return tuple(row[alias] for alias in annotations)
-
-    def _weighted_aggregate(self, nq: NonrelQuery, specs: list[Aggregate]) -> dict[str, Any]:
-        """Aggregates over rows a JOIN-like filter repeats: each row counts as often as
-        SQL's JOIN gives it (one projected read, folded in Python)."""
-        paths = [spec.path for spec in specs if spec.path is not None]
-        weights = [column for column, _ in self.row_weights]
-        nq.columns = list(dict.fromkeys([*(str(path[0]) for path in paths), *weights]))
-        rows = self._repeat(list(self.store.fetch(replace(nq, low=0, high=None))))
-        rows = rows[nq.low or 0 : nq.high]
-        partials = {spec.alias: Partial() for spec in specs}
-        for row in rows:
-            for spec in specs:
-                partials[spec.alias].add(1 if spec.path is None else dig(row, spec.path), spec)
-        return {spec.alias: partials[spec.alias].result(spec) for spec in specs}
-
-    def _count(self, nq: NonrelQuery) -> int:
-        """count(): one count command, or the repeated rows of a JOIN-like filter."""
-        weights = self.row_weights
-        if not weights:
-            return self.store.count(nq)
-        low, high = nq.low, nq.high
-        nq.low, nq.high, nq.columns = 0, None, [column for column, _ in weights]
-        total = len(self._repeat(list(self.store.fetch(nq))))
-        total = total if high is None else min(total, high)
-        return max(total - low, 0)
-
-    def _aggregate_spec(self, alias: str, expr: Any) -> Aggregate:
-        function = next(
-            (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(expr) is cls), None
-        )
-        if function is None or not isinstance(expr, DjangoAggregate):
-            raise unsupported(
-                f"The aggregate {alias!r} ({type(expr).__name__})",
-                "Use Count, Sum, Avg, Min or Max over a model field.",
-            )
-        condition = getattr(expr, "filter", None)
-        if getattr(condition, "condition", condition):  # Django 6.1: AggregateFilter
-            raise unsupported("Aggregates with filter=", "Filter the queryset before aggregating.")
-        source = expr.get_source_expressions()[0]
-        while isinstance(source, Ref):
-            source = source.source
-        if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
-            return Aggregate(alias=alias, function=function, distinct=expr.distinct)
-        if isinstance(source, Col) and source.alias not in (self.base_alias, None):
-            raise unsupported(
-                f"The aggregate {alias!r} over a related model's field",
-                "Aggregate the related model's queryset, filtered by key.",
-            )
-        if isinstance(source, Col):
-            return Aggregate(
-                alias=alias,
-                function=function,
-                path=(source.target.column,),
-                distinct=expr.distinct,
-            )
-        raise unsupported(
-            f"The aggregate {alias!r} over {type(source).__name__}",
-            "Aggregate over a model field.",
-        )
 
     def as_sql(self, with_limits=True, with_col_aliases=False):
         """A readable description of the command (``str(queryset.query)``)."""
@@ -1567,7 +1462,7 @@ class NonrelAggregateCompiler(NonrelCompiler):
     """aggregate()/count() over a sliced, distinct or annotated queryset."""
 
     def execute_sql(self, result_type=MULTI, **kwargs):
-        return self.execute_aggregate(self.query, self.query.inner_query)
+        return execute_aggregate(self, self.query, self.query.inner_query)
 
     def as_sql(self, with_limits=True, with_col_aliases=False):
         inner = self.query.inner_query.get_compiler(connection=self.connection)

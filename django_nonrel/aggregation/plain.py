@@ -10,11 +10,24 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from django.db.models.aggregates import Aggregate as DjangoAggregate
+from django.db.models.expressions import Col, Ref, Star, Value
+from django.db.models.sql.query import Query
+
+from django_nonrel.aggregation.grouped import aggregate_grouped
 from django_nonrel.aggregation.hops import related_partials
 from django_nonrel.aggregation.partials import Partial
-from django_nonrel.aggregation.planner import AggregatePlanner, AnnotationPlan, check_where
-from django_nonrel.paths import hashable
-from django_nonrel.query import NonrelQuery
+from django_nonrel.aggregation.planner import (
+    AGGREGATE_FUNCTIONS,
+    AggregatePlanner,
+    AnnotationPlan,
+    check_where,
+    is_grouped,
+    needs_planning,
+)
+from django_nonrel.exceptions import unsupported
+from django_nonrel.paths import dig, hashable
+from django_nonrel.query import Aggregate, NonrelQuery
 
 
 def aggregate_all(compiler, annotations) -> dict[str, Any]:
@@ -70,3 +83,109 @@ def _fold_computed(compiler, nq: NonrelQuery, plans: list[AnnotationPlan], total
         for plan in plans:
             if plan.condition is None or plan.condition(document):
                 totals[plan.alias].add(plan.compute(document), plan.spec)
+
+
+def execute_aggregate(compiler, query: Query, source_query: Query | None = None) -> tuple:
+    """aggregate()/count() of ``source_query``'s rows: one value per annotation."""
+    source_query = source_query or query
+    annotations = query.annotation_select
+    if is_grouped(source_query):
+        row = aggregate_grouped(compiler, source_query, annotations)
+        return tuple(row[alias] for alias in annotations)
+    source = (
+        compiler
+        if source_query is query
+        else source_query.get_compiler(connection=compiler.connection)
+    )
+    if source_query is query and needs_planning(compiler, annotations):
+        row = aggregate_all(compiler, annotations)
+        return tuple(row[alias] for alias in annotations)
+    specs = [
+        aggregate_spec(compiler.base_alias, alias, expr) for alias, expr in annotations.items()
+    ]
+    distinct_rows = source_query is not query and source_query.distinct and source_query.select
+    if distinct_rows and not all(isinstance(col, Col) for col in source_query.select):
+        # values("meta__key").distinct().count(): distinct over document paths
+        # or expressions; the rows are read made distinct, and counted.
+        if not all(s.function == "count" and s.path is None for s in specs):
+            raise unsupported(
+                "Aggregating a distinct values() over document paths or expressions",
+                "Aggregate the values in Python.",
+            )
+        total = sum(1 for _ in source.results_iter())
+        return tuple(total for _ in annotations)
+    nq = source.build_query(with_projection=False)
+    if distinct_rows:
+        nq.columns = [col.target.column for col in source_query.select]
+    if nq.matches_nothing:
+        row = {spec.alias: (0 if spec.function == "count" else None) for spec in specs}
+    elif all(s.function == "count" and s.path is None for s in specs) and not (
+        nq.distinct and nq.columns
+    ):
+        total = count_rows(source, nq)
+        row = {spec.alias: total for spec in specs}
+    elif source.row_weights:
+        row = weighted_aggregate(source, nq, specs)
+    else:
+        row = compiler.store.aggregate(nq, specs)[0]
+    return tuple(row[alias] for alias in annotations)
+
+
+def weighted_aggregate(compiler, nq: NonrelQuery, specs: list[Aggregate]) -> dict[str, Any]:
+    """Aggregates over rows a JOIN-like filter repeats: each row counts as often as
+    SQL's JOIN gives it (one projected read, folded in Python)."""
+    paths = [spec.path for spec in specs if spec.path is not None]
+    weights = [column for column, _ in compiler.row_weights]
+    nq.columns = list(dict.fromkeys([*(str(path[0]) for path in paths), *weights]))
+    rows = compiler._repeat(list(compiler.store.fetch(replace(nq, low=0, high=None))))
+    rows = rows[nq.low or 0 : nq.high]
+    partials = {spec.alias: Partial() for spec in specs}
+    for row in rows:
+        for spec in specs:
+            partials[spec.alias].add(1 if spec.path is None else dig(row, spec.path), spec)
+    return {spec.alias: partials[spec.alias].result(spec) for spec in specs}
+
+
+def count_rows(compiler, nq: NonrelQuery) -> int:
+    """count(): one count command, or the repeated rows of a JOIN-like filter."""
+    weights = compiler.row_weights
+    if not weights:
+        return compiler.store.count(nq)
+    low, high = nq.low, nq.high
+    nq.low, nq.high, nq.columns = 0, None, [column for column, _ in weights]
+    total = len(compiler._repeat(list(compiler.store.fetch(nq))))
+    total = total if high is None else min(total, high)
+    return max(total - low, 0)
+
+
+def aggregate_spec(base_alias: str, alias: str, expr: Any) -> Aggregate:
+    function = next((name for cls, name in AGGREGATE_FUNCTIONS.items() if type(expr) is cls), None)
+    if function is None or not isinstance(expr, DjangoAggregate):
+        raise unsupported(
+            f"The aggregate {alias!r} ({type(expr).__name__})",
+            "Use Count, Sum, Avg, Min or Max over a model field.",
+        )
+    condition = getattr(expr, "filter", None)
+    if getattr(condition, "condition", condition):  # Django 6.1: AggregateFilter
+        raise unsupported("Aggregates with filter=", "Filter the queryset before aggregating.")
+    source = expr.get_source_expressions()[0]
+    while isinstance(source, Ref):
+        source = source.source
+    if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
+        return Aggregate(alias=alias, function=function, distinct=expr.distinct)
+    if isinstance(source, Col) and source.alias not in (base_alias, None):
+        raise unsupported(
+            f"The aggregate {alias!r} over a related model's field",
+            "Aggregate the related model's queryset, filtered by key.",
+        )
+    if isinstance(source, Col):
+        return Aggregate(
+            alias=alias,
+            function=function,
+            path=(source.target.column,),
+            distinct=expr.distinct,
+        )
+    raise unsupported(
+        f"The aggregate {alias!r} over {type(source).__name__}",
+        "Aggregate over a model field.",
+    )
