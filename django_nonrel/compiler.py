@@ -28,8 +28,6 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
 from django.db.models.expressions import (
     Col,
-    CombinedExpression,
-    DatabaseDefault,
     F,
     OrderBy,
     Value,
@@ -47,15 +45,8 @@ from django_nonrel.aggregation.plain import execute_aggregate
 from django_nonrel.aggregation.planner import is_grouped
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator, needs_python, output_value
-from django_nonrel.nulls import (
-    absent_when_null,
-    check_not_null,
-    check_required,
-    not_null_fields,
-)
-from django_nonrel.passthrough import passthrough_type
 from django_nonrel.paths import column_path, dig, hashable, key_segment
-from django_nonrel.query import Leaf, Node, NonrelQuery, Ordering, UpdateValue
+from django_nonrel.query import Leaf, Node, NonrelQuery, Ordering
 from django_nonrel.relations import (
     chain_to,
     fetch_by_keys,
@@ -65,10 +56,10 @@ from django_nonrel.relations import (
     joined_opts,
     restricted,
 )
+from django_nonrel.rows import bounded_fetch, repeat
 from django_nonrel.where import WhereBuilder
+from django_nonrel.writes import insert, pin_related_ids, update
 
-#: AutoField types whose keys the store allocates as integers.
-INTEGER_AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
 #: ``extra(select=...)`` text that names a column of a joined table.
 EXTRA_COLUMN = re.compile(r'"?(?P<alias>\w+)"?\."?(?P<column>\w+)"?')
 
@@ -191,19 +182,6 @@ class NonrelCompiler(sql.SQLCompiler):
         residual = [child for child in where.children if needs_python(child, date_parts)]
         return WhereNode(pushed, connector="AND"), residual
 
-    def _bounded_fetch(self, nq: NonrelQuery, what: str) -> list[dict[str, Any]]:
-        """The rows of ``nq`` (unsliced), refusing more than the evaluation limit."""
-        limit = self.python_evaluation_limit
-        nq.low, nq.high = 0, limit + 1
-        documents = [] if nq.matches_nothing else list(self.store.fetch(nq))
-        if len(documents) > limit:
-            raise unsupported(
-                f"{what} over more than {limit} rows",
-                "Narrow the queryset with filters the database runs (on stored field "
-                "values) first, or raise connection.features.max_rows_evaluated_in_python.",
-            )
-        return documents
-
     def _filter_in_python(self, nq: NonrelQuery, residual: list[Any]) -> None:
         """Conditions the store cannot run become a key list: one bounded read first.
 
@@ -224,7 +202,9 @@ class NonrelCompiler(sql.SQLCompiler):
             matches_nothing=nq.matches_nothing,
             native_filter=nq.native_filter,
         )
-        documents = self._bounded_fetch(probe, "A filter evaluated in Python")
+        documents = bounded_fetch(
+            self.store, probe, self.python_evaluation_limit, "A filter evaluated in Python"
+        )
         keys = [d[pk] for d in documents if all(predicate(d) for predicate in predicates)]
         nq.where = Node(children=[Leaf((pk,), "in", keys, field=self.query.get_meta().pk)])
         nq.native_filter = None
@@ -250,17 +230,6 @@ class NonrelCompiler(sql.SQLCompiler):
             return []
         selected = {alias for chain in self.selected_chains for alias in chain}
         return [weight for alias, weight in builder.row_weights.items() if alias not in selected]
-
-    def _repeat(self, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Each document as many times as the JOINs of its filter would give it."""
-        weights = self.row_weights
-        repeated = []
-        for document in documents:
-            times = 1
-            for column, counts in weights:
-                times *= counts.get(hashable(document.get(column)), 1)
-            repeated.extend([document] * times)
-        return repeated
 
     def _reject_unsupported(self) -> None:
         query = self.query
@@ -778,13 +747,15 @@ class NonrelCompiler(sql.SQLCompiler):
             extra.setdefault(alias, []).append(column)
         if in_python:
             what = "Ordering" if self.python_ordering else "A filter"
-            documents = self._bounded_fetch(nq, f"{what} evaluated in Python")
+            documents = bounded_fetch(
+                self.store, nq, self.python_evaluation_limit, f"{what} evaluated in Python"
+            )
             nq.high = None
             predicates = self.row_predicates
             documents = [d for d in documents if all(p(d) for p in predicates)]
         else:
             documents = list(self.store.fetch(nq))
-        rows = self._join_rows(self._repeat(documents) if repeats else documents, extra)
+        rows = self._join_rows(repeat(documents, self.row_weights), extra)
         if self.related_ordering:
             rows = self._sorted_rows(rows, sources)
         if self.python_ordering:
@@ -1186,109 +1157,14 @@ def _relation_choices(opts) -> list[str]:
 
 
 class NonrelInsertCompiler(sql.SQLInsertCompiler):
-    """save() of a new row and bulk_create(): one insert command per batch."""
-
-    def prepare_value(self, field, value):
-        """A literal, or an expression without columns (``Lower(Value("x"))``, ``Now()``,
-        an expression db_default) evaluated in Python, as Django's checks allow."""
-        if isinstance(value, DatabaseDefault):
-            value = field._db_default_expression
-        if hasattr(value, "resolve_expression"):
-            value = value.resolve_expression(self.query, allow_joins=False, for_save=True)
-            # Django's own checks (SQLInsertCompiler.prepare_value), same messages.
-            if value.contains_column_references:
-                raise ValueError(
-                    f'Failed to insert expression "{value}" on {field}. F() expressions '
-                    "can only be used to update, not to insert."
-                )
-            if value.contains_aggregate:
-                raise FieldError(
-                    f"Aggregate functions are not allowed in this query ({field.name}={value!r})."
-                )
-            if value.contains_over_clause:
-                raise FieldError(
-                    f"Window expressions are not allowed in this query ({field.name}={value!r})."
-                )
-            if isinstance(value, Value):
-                value = value.value
-            else:
-                evaluator = ExpressionEvaluator(
-                    self.connection, self.query.get_meta().db_table, None
-                )
-                value = output_value(evaluator.compile(value)({}), value)
-        return field.get_db_prep_save(value, connection=self.connection)
-
-    def _rows(self, fields: list[Any]) -> list[dict[str, Any]]:
-        """The stored row of each object: pre_save, then the field's save preparation.
-
-        Stock scalar fields holding a value of their own Python type are copied
-        as they are: Django's preparation returns such values unchanged, and
-        skipping it is most of the client time of a bulk insert.
-        """
-        plan = [
-            (field, field.column, field.attname, passthrough_type(field, self.connection))
-            for field in fields
-        ]
-        rows = []
-        for obj in self.query.objs:
-            row = {}
-            for field, column, attname, kind in plan:
-                if kind is not None:
-                    value = getattr(obj, attname)
-                    if type(value) is kind:
-                        row[column] = value
-                        continue
-                else:
-                    value = self.pre_save_val(field, obj)
-                row[column] = self.prepare_value(field, value)
-            rows.append(row)
-        return rows
+    """save() of a new row and bulk_create(): one insert command per batch
+    (``django_nonrel.writes.insert``)."""
 
     def execute_sql(self, returning_fields=None):
-        query = self.query
-        opts = query.get_meta()
-        store = self.connection.store
-        fields = list(query.fields)
-        rows = self._rows(fields)
-        auto = opts.auto_field
-        integer_keys = auto is not None and auto.get_internal_type() in INTEGER_AUTO_FIELDS
-        if integer_keys and auto not in fields and rows:
-            pks = store.allocate_keys(opts.db_table, auto, len(rows))
-            for row, pk in zip(rows, pks, strict=True):
-                row[auto.column] = pk
-        elif integer_keys:
-            store.note_explicit_keys(opts.db_table, [row.get(auto.column) for row in rows])
-        features = self.connection.features
-        if features.checks_not_null:
-            required = not_null_fields(query.model, fields)
-            for row in rows:
-                check_required(query.model, row, required)
-        if features.stores_unique_nulls_as_absent:
-            absent = absent_when_null(query.model)
-            rows = [
-                {k: v for k, v in row.items() if v is not None or k not in absent} for row in rows
-            ]
-        on_conflict = getattr(query, "on_conflict", None)
-        pks = (
-            store.insert(
-                opts.db_table,
-                rows,
-                opts.pk.column,
-                ignore_conflicts=on_conflict is not None and on_conflict.name == "IGNORE",
-            )
-            if rows
-            else []
-        )
-        if on_conflict is not None and on_conflict.name == "UPDATE":
-            raise unsupported("bulk_create(update_conflicts=True)", "Use update_or_create().")
-        if not returning_fields:
-            return []
-        values = []
-        for pk, row in zip(pks, rows, strict=True):
-            values.append(
-                tuple(pk if f.primary_key else row.get(f.column) for f in returning_fields)
-            )
-        cols = [f.get_col(opts.db_table) for f in returning_fields]
+        values = insert(self.query, self.connection, returning_fields)
+        if not values:
+            return values
+        cols = [f.get_col(self.query.get_meta().db_table) for f in returning_fields]
         converters = self.get_converters(cols)
         if converters:
             values = list(self.apply_converters(values, converters))
@@ -1305,27 +1181,15 @@ class NonrelDeleteCompiler(NonrelCompiler, sql.SQLDeleteCompiler):
 
 
 class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
-    """QuerySet.update(): one update command, F() arithmetic as $inc/$mul."""
+    """QuerySet.update(): one update command, F() arithmetic as $inc/$mul
+    (``django_nonrel.writes.update``)."""
 
     def execute_sql(self, result_type):
         if self.query.related_updates:
-            self._pin_related_ids()
+            pin_related_ids(self.query, self.connection)
         nq = self.build_query(with_projection=False)
-        values = {}
-        fields = {}
-        computed = {}
-        for field, _model, value in self.query.values:
-            update = self._update_value(field, value)
-            if callable(update):
-                computed[field.column] = update
-            else:
-                values[field.column] = update
-            fields[field.column] = field
-        count = None
-        if computed and not nq.matches_nothing:
-            count = self._update_in_python(nq, values, computed, fields)
-        elif values and not nq.matches_nothing:
-            count = self.store.update(nq, self._writable(values, fields))
+        evaluator = ExpressionEvaluator(self.connection, self.base_alias, self._subquery_values)
+        count = update(nq, self.query, self.connection, evaluator)
         for related in self.query.get_related_updates():
             # As in Django: with nothing to write here, a parent's count is the result.
             related_count = related.get_compiler(self.using).execute_sql(None)
@@ -1333,126 +1197,6 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
                 count = related_count
         count = count or 0
         return RowCountCursor(count) if result_type == CURSOR else count
-
-    def _writable(self, values: dict[str, UpdateValue], fields: dict[str, Any]):
-        """``values`` checked for NOT NULL, NULLs of unique fields written as absent."""
-        features = self.connection.features
-        if features.checks_not_null:
-            literal = {c: v.value for c, v in values.items() if v.operator == "set"}
-            check_not_null(self.query.model, literal, [fields[c] for c in values])
-        if features.stores_unique_nulls_as_absent:
-            absent = absent_when_null(self.query.model)
-            for column, value in values.items():
-                if column in absent and value.operator == "set" and value.value is None:
-                    values[column] = UpdateValue("unset", None)
-        return values
-
-    def _update_in_python(self, nq, values, computed, fields) -> int:
-        """update() with expressions: evaluated on the rows read, written back guarded.
-
-        The matching rows are read once (bounded, projected to the columns
-        the expressions read); rows that read the same values get the same new
-        values, so there is one update command per distinct combination. Each
-        command also requires those columns to still hold what was read: a
-        row another writer changed in between is left alone and not counted,
-        instead of being overwritten with a value computed from stale data.
-        """
-        evaluator = self.evaluator
-        pk = nq.pk_column
-        read = [column for column in evaluator.columns if column != pk]
-        nq.columns = [pk, *read]
-        documents = self._bounded_fetch(nq, "update() with expressions evaluated in Python")
-        groups: dict[str, tuple[dict[str, Any], list[Any]]] = {}
-        for document in documents:
-            key = repr([hashable(document.get(column)) for column in read])
-            groups.setdefault(key, (document, []))[1].append(document[pk])
-        count = 0
-        pk_field = self.query.get_meta().pk
-        for document, keys in groups.values():
-            changes = dict(values)
-            for column, evaluate in computed.items():
-                changes[column] = UpdateValue(
-                    "set", fields[column].get_db_prep_save(evaluate(document), self.connection)
-                )
-            guard = [Leaf((pk,), "in", keys, field=pk_field)]
-            for column in read:
-                stored = document.get(column)
-                guard.append(
-                    Leaf((column,), "isnull", True)
-                    if stored is None
-                    else Leaf((column,), "exact", stored)
-                )
-            target = NonrelQuery(table=nq.table, pk_column=pk, where=Node(children=guard))
-            count += self.store.update(target, self._writable(changes, fields))
-        return count
-
-    def _update_value(self, field, value) -> UpdateValue | Any:
-        """The write for ``field``: an UpdateValue, or a function of the stored row."""
-        if hasattr(value, "resolve_expression"):
-            value = value.resolve_expression(self.query, allow_joins=False, for_save=True)
-            arithmetic = (
-                self._arithmetic(field, value) if isinstance(value, CombinedExpression) else None
-            )
-            if arithmetic is not None:
-                return arithmetic
-            if not isinstance(value, Value):
-                evaluate = self.evaluator.compile(value)
-                return lambda document, e=value: output_value(evaluate(document), e)
-            value = value.value
-        if hasattr(value, "prepare_database_save"):
-            value = value.prepare_database_save(field) if field.remote_field else value
-        return UpdateValue("set", field.get_db_prep_save(value, connection=self.connection))
-
-    def _arithmetic(self, field, expr: CombinedExpression) -> UpdateValue | None:
-        """F('same_field') + n, - n or * n: an atomic $inc/$mul (None: evaluate in Python)."""
-        lhs, rhs = expr.lhs, expr.rhs
-        # Only where the server's arithmetic is SQL's: exact integers and doubles
-        # (a DecimalField stored as a double would drift; dates are not numbers).
-        kind = field.get_internal_type()
-        if (
-            (kind.endswith("IntegerField") or kind == "FloatField")
-            and isinstance(rhs.value if isinstance(rhs, Value) else None, (int, float))
-            and isinstance(lhs, Col)
-            and lhs.target.column == field.column
-            and isinstance(rhs, Value)
-            and expr.connector in ("+", "-", "*")
-        ):
-            amount = rhs.value
-            if expr.connector == "-":
-                amount = -amount
-            operator = "mul" if expr.connector == "*" else "inc"
-            return UpdateValue(operator, field.get_db_prep_save(amount, self.connection))
-        return None
-
-    def _pin_related_ids(self) -> None:
-        """Updates of inherited fields go to the parents' collections by key.
-
-        As Django's SQL compiler does, the matching keys are read once, so
-        the child and each parent update the same rows (a child and its
-        multi-table-inheritance parents share the key).
-        """
-        query = self.query.chain(klass=Query)
-        query.select_related = False
-        query.clear_ordering(force=True)
-        query.clear_select_fields()
-        meta = query.get_meta()
-        names = [meta.pk.name]
-        index = {}
-        for parent in self.query.related_updates:
-            index[parent] = 0
-            # A parent outside the primary-key chain (multiple inheritance)
-            # has keys of its own, read through the join to it.
-            if not all(p.join_field.primary_key for p in meta.get_path_to_parent(parent)):
-                index[parent] = len(names)
-                names.append(parent._meta.pk.name)
-        query.add_fields(names)
-        compiler = query.get_compiler(connection=self.connection)
-        rows = [list(row["result"].values()) for row in compiler.results_iter()]
-        self.query.clear_where()
-        self.query.add_filter("pk__in", [row[0] for row in rows])
-        self.query.related_ids = {
-            parent: [row[position] for row in rows] for parent, position in index.items()
-        }
 
     def pre_sql_setup(self):
         return None

@@ -21,12 +21,12 @@ for ``Meta.select_on_save``.
 from django.db import connections
 from django.db.models import Model
 
-from django_nonrel.compiler import INTEGER_AUTO_FIELDS
 from django_nonrel.exceptions import ConflictError
 from django_nonrel.features import nonrel_features
 from django_nonrel.fields.version import expected_version, stale_message
 from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.patches.versions import wrap
+from django_nonrel.writes import INTEGER_AUTO_FIELDS
 
 PATCH = "upsert"
 

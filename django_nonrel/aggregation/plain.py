@@ -28,6 +28,7 @@ from django_nonrel.aggregation.planner import (
 from django_nonrel.exceptions import unsupported
 from django_nonrel.paths import dig, hashable
 from django_nonrel.query import Aggregate, NonrelQuery
+from django_nonrel.rows import bounded_fetch, repeat
 
 
 def aggregate_all(compiler, annotations) -> dict[str, Any]:
@@ -79,7 +80,8 @@ def _fold_computed(compiler, nq: NonrelQuery, plans: list[AnnotationPlan], total
     """Aggregates of expressions: one bounded read of the columns they need, folded here."""
     columns = [nq.pk_column, *compiler.evaluator.columns]
     probe = replace(nq, columns=list(dict.fromkeys(columns)), distinct=False, ordering=[])
-    for document in compiler._bounded_fetch(probe, "Aggregates of expressions"):
+    limit = compiler.connection.features.max_rows_evaluated_in_python
+    for document in bounded_fetch(compiler.store, probe, limit, "Aggregates of expressions"):
         for plan in plans:
             if plan.condition is None or plan.condition(document):
                 totals[plan.alias].add(plan.compute(document), plan.spec)
@@ -137,7 +139,7 @@ def weighted_aggregate(compiler, nq: NonrelQuery, specs: list[Aggregate]) -> dic
     paths = [spec.path for spec in specs if spec.path is not None]
     weights = [column for column, _ in compiler.row_weights]
     nq.columns = list(dict.fromkeys([*(str(path[0]) for path in paths), *weights]))
-    rows = compiler._repeat(list(compiler.store.fetch(replace(nq, low=0, high=None))))
+    rows = repeat(list(compiler.store.fetch(replace(nq, low=0, high=None))), compiler.row_weights)
     rows = rows[nq.low or 0 : nq.high]
     partials = {spec.alias: Partial() for spec in specs}
     for row in rows:
@@ -153,7 +155,7 @@ def count_rows(compiler, nq: NonrelQuery) -> int:
         return compiler.store.count(nq)
     low, high = nq.low, nq.high
     nq.low, nq.high, nq.columns = 0, None, [column for column, _ in weights]
-    total = len(compiler._repeat(list(compiler.store.fetch(nq))))
+    total = len(repeat(list(compiler.store.fetch(nq)), weights))
     total = total if high is None else min(total, high)
     return max(total - low, 0)
 
