@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -32,7 +31,6 @@ from django.db.models.expressions import (
     OrderBy,
     Value,
 )
-from django.db.models.query_utils import select_related_descend
 from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, LOUTER, MULTI, SINGLE
 from django.db.models.sql.datastructures import Join
@@ -57,6 +55,12 @@ from django_nonrel.relations import (
     restricted,
 )
 from django_nonrel.rows import bounded_fetch, repeat
+from django_nonrel.select_related import (
+    RelatedStep,
+    related_selections,
+    related_steps,
+    select_related_columns,
+)
 from django_nonrel.where import WhereBuilder
 from django_nonrel.writes import insert, pin_related_ids, update
 
@@ -148,7 +152,9 @@ class NonrelCompiler(sql.SQLCompiler):
             hops = [join_of(query, chain[0]).join_cols[0][0] for chain in self.selected_chains]
             weights = [column for column, _ in self.row_weights]
             nq.columns = list(
-                dict.fromkeys([*base, *hops, *weights, *self._select_related_columns()])
+                dict.fromkeys(
+                    [*base, *hops, *weights, *select_related_columns(opts, self.related_steps)]
+                )
             )
             nq.whole_rows = (
                 query.default_cols
@@ -919,184 +925,20 @@ class NonrelCompiler(sql.SQLCompiler):
     # -- select_related ------------------------------------------------------
     @cached_property
     def related_steps(self) -> list[RelatedStep]:
-        """The select_related() tree, parents before children (Django's rules).
-
-        Without arguments: every non-null forward FK/one-to-one, down to
-        ``query.max_depth``. With names: those forward relations and reverse
-        one-to-ones, at any depth.
-        """
-        query = self.query
-        if not query.select_related:
-            return []
-        steps: list[RelatedStep] = []
-        requested = query.select_related if isinstance(query.select_related, dict) else None
-        self._walk_related(steps, query.get_meta(), (), requested, 1, query.get_select_mask())
-        return steps
-
-    def _walk_related(self, steps, opts, prefix, requested, depth, mask) -> None:
-        restricted = requested is not None
-        if not restricted and depth > self.query.max_depth:
-            return
-        found = set()
-        for field in opts.fields:
-            found.add(field.name)
-            if restricted and not field.is_relation and field.name in requested:
-                raise FieldError(
-                    f"Non-relational field given in select_related: '{field.name}'. "
-                    f"Choices are: {', '.join(_relation_choices(opts)) or '(none)'}"
-                )
-            if not select_related_descend(field, restricted, requested, mask):
-                continue
-            path = (*prefix, field.name)
-            related_mask = mask.get(field) or {}
-            steps.append(
-                RelatedStep(path, prefix, field, False, field.remote_field.model, related_mask)
-            )
-            nested = requested.get(field.name, {}) if restricted else None
-            self._walk_related(
-                steps,
-                field.remote_field.model._meta,
-                path,
-                nested,
-                depth + 1,
-                related_mask,
-            )
-        if not restricted:
-            return
-        for rel in opts.related_objects:
-            if not rel.field.unique or rel.many_to_many:
-                continue
-            if not select_related_descend(rel, restricted, requested, mask):
-                continue
-            name = rel.field.related_query_name()
-            found.add(name)
-            path = (*prefix, name)
-            related_mask = mask.get(rel) or {}
-            steps.append(
-                RelatedStep(path, prefix, rel.field, True, rel.related_model, related_mask)
-            )
-            nested = requested.get(name, {})
-            self._walk_related(
-                steps, rel.related_model._meta, path, nested, depth + 1, related_mask
-            )
-        invalid = set(requested) - found
-        if invalid:
-            raise FieldError(
-                "Invalid field name(s) given in select_related: "
-                f"{', '.join(sorted(repr(n) for n in invalid))}. "
-                f"Choices are: {', '.join(_relation_choices(opts)) or '(none)'}"
-            )
-
-    def _select_related_columns(self) -> list[str]:
-        """Base columns select_related() follows (the keys of the first hops)."""
-        opts = self.query.get_meta()
-        return [
-            step.parent_key.column
-            for step in self.related_steps
-            if not step.parent and step.parent_key.model._meta.concrete_model is opts.concrete_model
-        ]
+        """The select_related() tree (``django_nonrel.select_related``)."""
+        return related_steps(self.query)
 
     def _related_selections(self, rows: list[dict[str, Any]]) -> list[dict] | None:
-        """Per row, ``{"author": {attname: value} | None, "author__agent": ...}``.
-
-        One ``$in`` command per select_related() step (plus one per
-        multi-table-inheritance parent of a related model that the parent
-        row does not already hold), whatever the number of rows.
-        """
-        steps = self.related_steps
-        if not steps or not rows:
+        """Per row, the select_related() objects' values (None: nothing selected)."""
+        if not self.related_steps or not rows:
             return None
-        limit = self.connection.features.max_keys_per_command
         base = self.query.get_meta().concrete_model
-        root = [
-            {
-                base: row[self.base_alias],
-                **{model: row.get(alias) for model, alias in self.parent_aliases.items()},
-            }
+        parents = self.parent_aliases.items()
+        roots = [
+            {base: row[self.base_alias], **{model: row.get(alias) for model, alias in parents}}
             for row in rows
         ]
-        # Per path: for each row, the stored documents of the related object by
-        # concrete model (its own and its parents'), or None.
-        sources: dict[tuple, list[Any]] = {(): root}
-        selections: dict[tuple, list[Any]] = {}
-        for step in steps:
-            parents = sources[step.parent]
-            owner = step.parent_key.model._meta.concrete_model
-            parent_column, column = step.parent_key.column, step.key.column
-
-            def key(parent, owner=owner, column=parent_column):
-                document = parent.get(owner) if parent is not None else None
-                return None if document is None else document.get(column)
-
-            keys = [key(parent) for parent in parents]
-            opts = step.model._meta.concrete_model._meta
-            own_model = opts.concrete_model
-            columns = [f.column for f in step.fields if f.model._meta.concrete_model is own_model]
-            columns += [
-                child.parent_key.column
-                for child in steps
-                if child.parent == step.path
-                and child.parent_key.model._meta.concrete_model is own_model
-            ]
-            columns.append(opts.pk.column)
-            found = fetch_by_keys(self.store, limit, opts, column, keys, columns)
-            own = [(found.get(k) or [None])[0] if k is not None else None for k in keys]
-            known = parents if step.reverse and step.field.remote_field.parent_link else None
-            sources[step.path] = self._with_parents(step.model, own, limit, known)
-            selections[step.path] = self._model_values(step, sources[step.path])
-        return [
-            {"__".join(path): values[index] for path, values in selections.items()}
-            for index in range(len(rows))
-        ]
-
-    def _with_parents(self, model, documents, limit, known=None) -> list[Any]:
-        """Per stored row of ``model``: ``{concrete model: document}`` with its MTI parents.
-
-        Parents come from ``known`` (the row we came from, when following a
-        parent link in reverse) or are fetched by the shared key, one command
-        per parent model.
-        """
-        opts = model._meta
-        inherited = known or [None] * len(documents)
-        result = [
-            None if d is None else {**(k or {}), opts.concrete_model: d}
-            for d, k in zip(documents, inherited, strict=True)
-        ]
-        pk_column = opts.pk.column
-        for parent in opts.get_parent_list():
-            parent = parent._meta.concrete_model
-            if known is not None and all(r is None or parent in r for r in result):
-                continue
-            parent_opts = parent._meta
-            keys = [d.get(pk_column) for d in documents if d is not None]
-            found = fetch_by_keys(self.store, limit, parent_opts, parent_opts.pk.column, keys)
-            for entry, document in zip(result, documents, strict=True):
-                if entry is not None:
-                    entry[parent] = (found.get(document.get(pk_column)) or [None])[0]
-        return result
-
-    def _model_values(self, step: RelatedStep, sources: list[Any]) -> list[Any]:
-        """``{attname: value}`` per related object (None stays None), converters applied."""
-        connection, ops = self.connection, self.connection.ops
-        fields = []
-        for field in step.fields:
-            col = field.get_col("related")
-            functions = ops.get_db_converters(col) + col.get_db_converters(connection)
-            fields.append((field, field.model._meta.concrete_model, functions, col))
-        values = []
-        for source in sources:
-            if source is None:
-                values.append(None)
-                continue
-            row = {}
-            for field, owner, functions, col in fields:
-                stored = source.get(owner)
-                value = None if stored is None else stored.get(field.column)
-                for function in functions:
-                    value = function(value, col, connection)
-                row[field.attname] = value
-            values.append(row)
-        return values
+        return related_selections(self.connection, self.related_steps, roots)
 
     def has_results(self) -> bool:
         if is_grouped(self.query):
@@ -1118,42 +960,6 @@ class NonrelCompiler(sql.SQLCompiler):
     def as_sql(self, with_limits=True, with_col_aliases=False):
         """A readable description of the command (``str(queryset.query)``)."""
         return self.store.describe(self.build_query()), ()
-
-
-@dataclass(frozen=True)
-class RelatedStep:
-    """One select_related() hop: ``path`` (names from the queried model), its parent path,
-    the FK/one-to-one ``field``, whether it is followed in ``reverse`` and the target model."""
-
-    path: tuple[str, ...]
-    parent: tuple[str, ...]
-    field: Any
-    reverse: bool
-    model: Any
-    #: Django's select mask of the related model (only()/defer()); empty: every field.
-    mask: Any = None
-
-    @property
-    def fields(self) -> list[Any]:
-        """The related model's concrete fields this step loads (deferred ones are not)."""
-        fields = self.model._meta.concrete_fields
-        return [f for f in fields if not self.mask or f in self.mask]
-
-    @property
-    def parent_key(self):
-        """The field whose value on the parent row is the key to look up."""
-        return self.field.target_field if self.reverse else self.field
-
-    @property
-    def key(self):
-        """The field of the related model the key is matched against."""
-        return self.field if self.reverse else self.field.target_field
-
-
-def _relation_choices(opts) -> list[str]:
-    direct = [f.name for f in opts.fields if f.is_relation]
-    reverse = [r.field.related_query_name() for r in opts.related_objects if r.field.unique]
-    return direct + reverse
 
 
 class NonrelInsertCompiler(sql.SQLInsertCompiler):
