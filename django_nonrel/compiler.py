@@ -123,15 +123,16 @@ class NonrelCompiler(sql.SQLCompiler):
         nq = NonrelQuery(table=opts.db_table, pk_column=opts.pk.column)
         if with_projection:
             self.selections  # noqa: B018 -- joins parent tables (MTI) before the WHERE
-        builder = WhereBuilder(self.connection, self.base_alias, self._subquery_values, query)
+        keep_columns = {}
         if with_projection:
             columns = self._join_columns()
-            builder.select_columns = {
-                chain[0]: columns[chain[0]] for chain in self.selected_chains if chain
-            }
-        self.where_builder = builder
+            keep_columns = {chain[0]: columns[chain[0]] for chain in self.selected_chains if chain}
+        builder = WhereBuilder(
+            self.connection, self.base_alias, self._subquery_values, query, keep_columns
+        )
         pushed, residual = self._split_where(query.where)
-        built = builder.build(pushed)
+        self.built_filter = builder.build(pushed)
+        built = self.built_filter.condition
         if built is False:
             nq.matches_nothing = True
         elif built is not True:
@@ -224,18 +225,18 @@ class NonrelCompiler(sql.SQLCompiler):
         matching related row in SQL; not when the query is distinct(), and not
         for an alias the read selects (its rows are joined one by one already).
         """
-        builder = getattr(self, "where_builder", None)
-        if builder is not None and builder.unrepeated and not self.query.distinct:
+        built = getattr(self, "built_filter", None)
+        if built is not None and built.unrepeated and not self.query.distinct:
             raise unsupported(
                 "A filter across a many-to-many or reverse relation inside OR or NOT "
                 "(where SQL's JOIN repeats a row once per matching related row)",
                 "Add .distinct() to get each row once, or evaluate the alternatives of "
                 "the OR as separate querysets.",
             )
-        if builder is None or not builder.row_weights or self.query.distinct:
+        if built is None or not built.row_weights or self.query.distinct:
             return []
         selected = {alias for chain in self.selected_chains for alias in chain}
-        return [weight for alias, weight in builder.row_weights.items() if alias not in selected]
+        return [weight for alias, weight in built.row_weights.items() if alias not in selected]
 
     def _reject_unsupported(self) -> None:
         query = self.query
@@ -801,9 +802,9 @@ class NonrelCompiler(sql.SQLCompiler):
             return rows
         query = self.query
         columns = self._join_columns(extra)
-        builder = getattr(self, "where_builder", None)
-        conditions = builder.alias_conditions if builder else {}
-        kept = builder.kept_rows if builder else {}
+        built = getattr(self, "built_filter", None)
+        conditions = built.alias_conditions if built else {}
+        kept = built.kept_rows if built else {}
         limit = self.connection.features.max_keys_per_command
         for alias in columns:
             join = join_of(query, alias)

@@ -21,7 +21,7 @@ aliases) stay independent. Comparisons between two columns raise
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import NotSupportedError
@@ -53,14 +53,41 @@ class Related:
 
 
 Item = Filter | Related
+#: (base column, {key: how many related rows matched}) of one joined alias.
+Weight = tuple[str, dict[Any, int]]
+
+
+@dataclass(frozen=True)
+class BuiltFilter:
+    """A translated WHERE: the filter the store runs, and what the JOINs it
+    replaced would also have done (the read plan takes these over)."""
+
+    #: The filter on the base table, related conditions already resolved to keys.
+    condition: Filter
+    #: Conditions an AND at the top put on a joined alias: values() and
+    #: select of that alias see only the related rows the filter kept.
+    alias_conditions: dict[str, Filter] = field(default_factory=dict)
+    #: Per top-level multi-valued alias: (base column, {key: matching related
+    #: rows}). A JOIN repeats a row once per related row that matched; a read
+    #: repeats rows by these counts unless the query is distinct.
+    row_weights: dict[str, Weight] = field(default_factory=dict)
+    #: alias -> (columns read, rows) kept by key lookups on aliases the read
+    #: selects (``keep_columns``), so the selection needs no second command.
+    kept_rows: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
+    #: Multi-valued aliases whose condition sits inside OR or NOT: a JOIN would
+    #: repeat rows there by a count this layer does not compute (a read of such
+    #: rows is refused unless the query is distinct()).
+    unrepeated: tuple[str, ...] = ()
 
 
 class WhereBuilder:
-    """Translate one query's WHERE tree for one connection.
+    """Translate one query's WHERE tree for one connection (one ``build`` per builder).
 
     ``base_alias`` is the alias of the queried table; a column from any other
     alias means Django added a JOIN. ``resolve_subquery`` runs a subquery used
     as a value (``pk__in=Other.objects.values("x")``) and returns its values.
+    ``keep_columns`` names, per alias joined to the base that a read selects,
+    the columns it reads there: a key lookup on such an alias keeps its rows.
     """
 
     def __init__(
@@ -69,43 +96,43 @@ class WhereBuilder:
         base_alias: str,
         resolve_subquery: Callable[[Query], list[Any]],
         query: Query | None = None,
+        keep_columns: dict[str, list[str]] | None = None,
     ) -> None:
         self.connection = connection
         self.base_alias = base_alias
         self.resolve_subquery = resolve_subquery
         self.query = query
         self.leaves = LeafBuilder(connection, base_alias, resolve_subquery)
-        #: Conditions an AND at the top put on a joined alias: values() and
-        #: select of that alias see only the related rows the filter kept.
-        self.alias_conditions: dict[str, Filter] = {}
-        #: Per top-level multi-valued alias: (base column, {key: matching related
-        #: rows}). A JOIN repeats a row once per related row that matched; the
-        #: compiler repeats rows by these counts unless the query is distinct.
-        self.row_weights: dict[str, tuple[str, dict[Any, int]]] = {}
-        #: Columns the read selects from aliases joined to the base (set by the
-        #: compiler): a key lookup on such an alias keeps its rows for the read.
-        self.select_columns: dict[str, list[str]] = {}
-        #: alias -> (columns read, rows) kept by those lookups.
-        self.kept_rows: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
-        #: Multi-valued aliases whose condition sits inside OR or NOT: a JOIN would
-        #: repeat rows there by a count this layer does not compute (the compiler
-        #: refuses to read such rows unless the query is distinct()).
-        self.unrepeated: list[str] = []
+        self.keep_columns = keep_columns or {}
+        # What the build finds besides the filter (see BuiltFilter).
+        self._alias_conditions: dict[str, Filter] = {}
+        self._row_weights: dict[str, Weight] = {}
+        self._kept_rows: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
+        self._unrepeated: list[str] = []
         #: INNER-joined chains whose conditions sit under a negation: a row
         #: without the related row is not in a JOIN's result at all, whatever
         #: the negations make of the condition.
-        self.required_chains: dict[tuple[str, ...], None] = {}
+        self._required_chains: dict[tuple[str, ...], None] = {}
         self._negations = 0
 
     # -- tree ---------------------------------------------------------------
-    def build(self, node: Any) -> Filter:
-        """The filter on the base table; related conditions already resolved to keys."""
+    def build(self, node: Any) -> BuiltFilter:
+        """The filter of ``node`` on the base table, and what its JOINs would have done."""
+        return BuiltFilter(
+            condition=self._condition(node),
+            alias_conditions=self._alias_conditions,
+            row_weights=self._row_weights,
+            kept_rows=self._kept_rows,
+            unrepeated=tuple(self._unrepeated),
+        )
+
+    def _condition(self, node: Any) -> Filter:
         item = self._build(node, top=True)
         if isinstance(item, Related):
             item = self._resolve_top(item)
-        if not self.required_chains or item is False:
+        if not self._required_chains or item is False:
             return item
-        required = [self._existence(chain) for chain in self.required_chains]
+        required = [self._existence(chain) for chain in self._required_chains]
         children = self._fold(AND, [item, *required])
         if isinstance(children, bool):
             return children
@@ -126,9 +153,9 @@ class WhereBuilder:
                 and is_forward(join)
                 and join_restriction(self.connection, join) == (True, True)
             ):
-                field = join.join_fields[0][0] if join.join_fields else None
+                key_field = join.join_fields[0][0] if join.join_fields else None
                 condition = Leaf(
-                    path=(join.join_cols[0][0],), lookup="isnull", value=False, field=field
+                    path=(join.join_cols[0][0],), lookup="isnull", value=False, field=key_field
                 )
             else:
                 condition = lookups.resolve(alias, condition)
@@ -215,7 +242,7 @@ class WhereBuilder:
             if is_single_valued(join_of(self.query, only.path[0])):
                 return Related(only.path, self._negated(only.condition))
         if on_base:
-            self.unrepeated += [
+            self._unrepeated += [
                 alias
                 for item in merged
                 for alias in self._aliases(item)
@@ -259,12 +286,12 @@ class WhereBuilder:
         lookups = KeyLookups(self.connection, self.query)
         condition, weights, column = self._resolve_weighted(item.condition, lookups)
         (alias,) = item.path
-        self.alias_conditions[alias] = condition
-        keep = self.select_columns.get(alias)
+        self._alias_conditions[alias] = condition
+        keep = self.keep_columns.get(alias)
         result, weights, column = lookups.resolve_weighted(alias, condition, weights, column, keep)
-        self.kept_rows.update(lookups.kept)
+        self._kept_rows.update(lookups.kept)
         if weights:
-            self.row_weights[alias] = (column, weights)
+            self._row_weights[alias] = (column, weights)
         return result
 
     def _resolve_weighted(self, item: Item, lookups: KeyLookups):
@@ -319,7 +346,7 @@ class WhereBuilder:
                     break
                 inner.append(hop)
             if inner:
-                self.required_chains[tuple(inner)] = None
+                self._required_chains[tuple(inner)] = None
             if self._negations % 2 and self._unknown_when_missing(chain, condition):
                 # SQL: the comparison is UNKNOWN for a row without the related
                 # row, and stays UNKNOWN through NOT, so the row is left out.
@@ -403,7 +430,7 @@ class WhereBuilder:
                 "backend; correlate on a field of the subquery's model."
             )
         builder = WhereBuilder(self.connection, inner_base, self.resolve_subquery, inner)
-        condition = builder.build(WhereNode(children, connector=AND))
+        condition = builder.build(WhereNode(children, connector=AND)).condition
         opts = inner_col.target.model._meta.concrete_model._meta
         keys = KeyLookups(self.connection, inner).keys(
             opts.db_table, opts.pk.column, inner_col.target.column, condition

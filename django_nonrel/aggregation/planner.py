@@ -26,7 +26,8 @@ from django_nonrel.aggregation.hops import Hop
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import needs_python
 from django_nonrel.paths import column_path
-from django_nonrel.query import Aggregate, Leaf, Node
+from django_nonrel.query import Aggregate, Filter, Leaf, Node
+from django_nonrel.relations import join_restriction
 from django_nonrel.where import WhereBuilder
 
 AGGREGATE_FUNCTIONS = {Count: "count", Sum: "sum", Avg: "avg", Min: "min", Max: "max"}
@@ -192,20 +193,8 @@ class AggregatePlanner:
         return tuple(reversed(hops))
 
     def _join_condition(self, join: Join) -> Node | None:
-        restriction = None
-        get_restriction = getattr(join.join_field, "get_extra_restriction", None)
-        if get_restriction is not None:
-            restriction = get_restriction(join.table_alias, join.parent_alias)
-        if restriction is None:
-            return None
-        built = WhereBuilder(
-            self.connection, join.table_alias, self.compiler._subquery_values
-        ).build(restriction)
-        if built is True:
-            return None
-        if built is False:
-            return Node(children=[Leaf(("__never__",), "in", [])])
-        return built if isinstance(built, Node) else Node(children=[built])
+        """The relation's own condition (a generic relation's content type), or None."""
+        return _restriction_node(join_restriction(self.connection, join)[0])
 
     def _filter(self, alias: str, aggregate: Any, column_alias: str) -> Node | None:
         condition = getattr(aggregate, "filter", None)
@@ -213,14 +202,17 @@ class AggregatePlanner:
         condition = getattr(condition, "condition", condition)
         if not condition:  # None, or an empty Q() that Django leaves unresolved
             return None
-        built = WhereBuilder(self.connection, column_alias, self.compiler._subquery_values).build(
-            condition
-        )
-        if built is True:
-            return None
-        if built is False:
-            return Node(children=[Leaf(("__never__",), "in", [])])
-        return built if isinstance(built, Node) else Node(children=[built])
+        builder = WhereBuilder(self.connection, column_alias, self.compiler._subquery_values)
+        return _restriction_node(builder.build(condition).condition)
+
+
+def _restriction_node(condition: Filter) -> Node | None:
+    """A filter as the extra condition of an aggregate's rows (None: no restriction)."""
+    if condition is True:
+        return None
+    if condition is False:
+        return Node(children=[Leaf(("__never__",), "in", [])])
+    return condition if isinstance(condition, Node) else Node(children=[condition])
 
 
 def outer_plan(alias: str, expr: Any) -> AnnotationPlan:
