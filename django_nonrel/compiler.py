@@ -2,9 +2,17 @@
 
 A nonrel backend's ``DatabaseOperations.compiler_module`` points at a module
 that exposes these classes under Django's names (``SQLCompiler``,
-``SQLInsertCompiler``, ...). They turn Django's ``Query`` into a
-``NonrelQuery`` and call the backend's store primitives (see
-``django_nonrel.store``).
+``SQLInsertCompiler``, ...). They are thin adapters: ``build_query`` turns
+Django's ``Query`` into a read plan (``django_nonrel.read_plan``, built by
+``django_nonrel.planning``) and the work is done by modules of functions over
+the plan and the backend's store (``django_nonrel.store``):
+
+- ``rows``: the in-memory row engine (joins by key, JOIN row repetition,
+  Python filters, ordering outside the store, distinct, slicing);
+- ``ordering``, ``selections``, ``select_related``: how a read is ordered,
+  what it returns, the related objects it loads;
+- ``aggregation``: ``aggregate()``, ``count()``, ``annotate()`` and grouping;
+- ``writes``: inserts and updates.
 
 Reads yield *structured rows*::
 
@@ -18,54 +26,41 @@ intermediate positional row is built.
 
 from __future__ import annotations
 
-import functools
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
-from django.db.models.expressions import (
-    Col,
-    F,
-    OrderBy,
-    Value,
-)
+from django.core.exceptions import EmptyResultSet
 from django.db.models.sql import compiler as sql
-from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, LOUTER, MULTI, SINGLE
+from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, MULTI, SINGLE
 from django.db.models.sql.datastructures import Join
-from django.db.models.sql.query import Query, get_field_names_from_opts
-from django.db.models.sql.where import WhereNode
+from django.db.models.sql.query import Query
 
 from django_nonrel import literal_check
 from django_nonrel.aggregation.grouped import GroupedRead
 from django_nonrel.aggregation.plain import execute_aggregate
 from django_nonrel.aggregation.planner import is_grouped
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import ExpressionEvaluator, needs_python, output_value
-from django_nonrel.paths import column_path, dig, hashable, key_segment
-from django_nonrel.query import Leaf, Node, NonrelQuery, Ordering
-from django_nonrel.relations import (
-    chain_to,
-    fetch_by_keys,
-    is_single_valued,
-    join_of,
-    join_restriction,
-    joined_opts,
-    restricted,
+from django_nonrel.expressions import ExpressionEvaluator
+from django_nonrel.planning import build_read_plan
+from django_nonrel.read_plan import ReadPlan
+from django_nonrel.rows import read_rows
+from django_nonrel.select_related import RelatedStep, related_selections, related_steps
+from django_nonrel.selections import (
+    ExtraSelection,
+    Selected,
+    extra_select_values,
+    extra_selections,
+    parent_aliases,
+    row_reader,
+    select,
+    selected_chains,
 )
-from django_nonrel.rows import bounded_fetch, repeat
-from django_nonrel.select_related import (
-    RelatedStep,
-    related_selections,
-    related_steps,
-    select_related_columns,
-)
-from django_nonrel.where import WhereBuilder
 from django_nonrel.writes import insert, pin_related_ids, update
 
-#: ``extra(select=...)`` text that names a column of a joined table.
-EXTRA_COLUMN = re.compile(r'"?(?P<alias>\w+)"?\."?(?P<column>\w+)"?')
+#: Per row of a read: (values in ``selected_names`` order, related selection,
+#: annotations, extra select).
+ValueRow = tuple[list[Any], dict, dict, dict]
 
 
 class RowCountCursor:
@@ -85,12 +80,12 @@ class RowCountCursor:
 
 
 class NonrelCompiler(sql.SQLCompiler):
-    """Reads: iteration, values(), count(), exists(), aggregate()."""
+    """Reads: iteration, values(), count(), exists(), aggregate().
 
-    #: Sort keys evaluated in Python (see ``_python_ordering``); empty: the store sorts.
-    python_ordering: list[tuple[Any, bool, bool, bool]] = []
-    #: Stored paths those sort keys read.
-    python_ordering_paths: list[Ordering] = []
+    The cached properties are what the compiler derives from its query once
+    (what it selects and joins); the plan of each read is a value
+    (``build_query``) handed to the steps that run it.
+    """
 
     @cached_property
     def store(self):
@@ -106,150 +101,37 @@ class NonrelCompiler(sql.SQLCompiler):
                 return alias
         return query.get_initial_alias()
 
-    # -- building the NonrelQuery ------------------------------------------
-    #: Conditions a read evaluates on the rows it fetches (see ``build_query``).
-    row_predicates: list[Any] = []
+    # -- what the query selects (django_nonrel.selections) --------------------
+    @cached_property
+    def selected(self) -> Selected:
+        """The selections (computing them joins multi-table-inheritance parents)."""
+        evaluator = ExpressionEvaluator(self.connection, self.base_alias, self.resolve_subquery)
+        return select(self.query, self.base_alias, evaluator)
 
-    def build_query(self, *, with_projection: bool = True, in_rows: bool = False) -> NonrelQuery:
-        """The NonrelQuery of this read, update or delete.
-
-        Conditions the store cannot run are evaluated in Python: with
-        ``in_rows`` (a read that fetches the rows anyway) on those rows,
-        in the same command; otherwise they are resolved to a key list first.
-        """
-        query = self.query
-        self._reject_unsupported()
-        opts = query.get_meta()
-        nq = NonrelQuery(table=opts.db_table, pk_column=opts.pk.column)
-        if with_projection:
-            self.selections  # noqa: B018 -- joins parent tables (MTI) before the WHERE
-        keep_columns = {}
-        if with_projection:
-            columns = self._join_columns()
-            keep_columns = {chain[0]: columns[chain[0]] for chain in self.selected_chains if chain}
-        builder = WhereBuilder(
-            self.connection, self.base_alias, self._subquery_values, query, keep_columns
-        )
-        pushed, residual = self._split_where(query.where)
-        self.built_filter = builder.build(pushed)
-        built = self.built_filter.condition
-        if built is False:
-            nq.matches_nothing = True
-        elif built is not True:
-            nq.where = built if isinstance(built, Node) else Node(children=[built])
-        nq.native_filter = getattr(query, "nonrel_native_filter", None)
-        if residual and in_rows:
-            self.row_predicates = [self.evaluator.predicate(node) for node in residual]
-        elif residual:
-            self._filter_in_python(nq, residual)
-        nq.low, nq.high = query.low_mark, query.high_mark
-        nq.ordering = self._ordering()
-        nq.distinct = query.distinct
-        if with_projection:
-            base = [column for _, alias, column, *_ in self.selections if alias == self.base_alias]
-            self.selected_annotations  # noqa: B018 -- the evaluator learns the columns it reads
-            base += self.evaluator.columns
-            base += [order.path[0] for order in self.python_ordering_paths]
-            hops = [join_of(query, chain[0]).join_cols[0][0] for chain in self.selected_chains]
-            weights = [column for column, _ in self.row_weights]
-            nq.columns = list(
-                dict.fromkeys(
-                    [*base, *hops, *weights, *select_related_columns(opts, self.related_steps)]
-                )
-            )
-            nq.whole_rows = (
-                query.default_cols
-                and not query.get_select_mask()
-                and all(alias == self.base_alias for _, alias, *_ in self.selections)
-            )
-        return nq
+    @property
+    def selected_names(self) -> list[str]:
+        return self.selected.names
 
     @cached_property
-    def evaluator(self) -> ExpressionEvaluator:
-        """Compiles this query's expressions into Python (``django_nonrel.expressions``)."""
-        return ExpressionEvaluator(self.connection, self.base_alias, self._subquery_values)
+    def extra_selections(self) -> list[ExtraSelection] | None:
+        return extra_selections(self.query)
 
-    @property
-    def python_evaluation_limit(self) -> int:
-        return self.connection.features.max_rows_evaluated_in_python
-
-    def _split_where(self, where: Any) -> tuple[Any, list[Any]]:
-        """(the part of the WHERE the store runs, conditions evaluated in Python).
-
-        Conditions ANDed at the top are split one by one; a condition the
-        store cannot run anywhere else (inside OR/NOT) takes its whole
-        top-level branch to Python.
-        """
-        date_parts = self.connection.features.supports_date_part_expressions
-        if not needs_python(where, date_parts):
-            return where, []
-        if where.connector != "AND" or where.negated:
-            return WhereNode([], connector="AND"), [where]
-        pushed = [child for child in where.children if not needs_python(child, date_parts)]
-        residual = [child for child in where.children if needs_python(child, date_parts)]
-        return WhereNode(pushed, connector="AND"), residual
-
-    def _filter_in_python(self, nq: NonrelQuery, residual: list[Any]) -> None:
-        """Conditions the store cannot run become a key list: one bounded read first.
-
-        The rows matching the rest of the filter are read, projected to the
-        key and the columns the conditions need; the conditions are evaluated
-        on them (SQL's UNKNOWN excludes a row, as in a WHERE), and ``nq`` then
-        selects the matching keys, so ordering, slicing, counting, updates and
-        deletes all run on the store as usual.
-        """
-        evaluator = ExpressionEvaluator(self.connection, self.base_alias, self._subquery_values)
-        predicates = [evaluator.predicate(node) for node in residual]
-        pk = nq.pk_column
-        probe = NonrelQuery(
-            table=nq.table,
-            pk_column=pk,
-            where=nq.where,
-            columns=list(dict.fromkeys([pk, *evaluator.columns])),
-            matches_nothing=nq.matches_nothing,
-            native_filter=nq.native_filter,
+    @cached_property
+    def selected_chains(self) -> list[list[str]]:
+        return selected_chains(
+            self.query, self.base_alias, self.selected.selections, self.extra_selections
         )
-        documents = bounded_fetch(
-            self.store, probe, self.python_evaluation_limit, "A filter evaluated in Python"
-        )
-        keys = [d[pk] for d in documents if all(predicate(d) for predicate in predicates)]
-        nq.where = Node(children=[Leaf((pk,), "in", keys, field=self.query.get_meta().pk)])
-        nq.native_filter = None
-        nq.matches_nothing = not keys
 
-    @property
-    def row_weights(self) -> list[tuple[str, dict[Any, int]]]:
-        """(base column, matches per key) of filters that repeat rows as a JOIN does.
+    @cached_property
+    def parent_aliases(self) -> dict[Any, str]:
+        return parent_aliases(self.query, self.base_alias, self.selected.selections)
 
-        A filter across a multi-valued relation repeats a row once per
-        matching related row in SQL; not when the query is distinct(), and not
-        for an alias the read selects (its rows are joined one by one already).
-        """
-        built = getattr(self, "built_filter", None)
-        if built is not None and built.unrepeated and not self.query.distinct:
-            raise unsupported(
-                "A filter across a many-to-many or reverse relation inside OR or NOT "
-                "(where SQL's JOIN repeats a row once per matching related row)",
-                "Add .distinct() to get each row once, or evaluate the alternatives of "
-                "the OR as separate querysets.",
-            )
-        if built is None or not built.row_weights or self.query.distinct:
-            return []
-        selected = {alias for chain in self.selected_chains for alias in chain}
-        return [weight for alias, weight in built.row_weights.items() if alias not in selected]
+    @cached_property
+    def related_steps(self) -> list[RelatedStep]:
+        """The select_related() tree (``django_nonrel.select_related``)."""
+        return related_steps(self.query)
 
-    def _reject_unsupported(self) -> None:
-        query = self.query
-        if query.combinator:
-            raise unsupported(
-                f"QuerySet.{query.combinator}()", "Evaluate the querysets separately."
-            )
-        if query.extra_tables or (query.extra_select and self.extra_selections is None):
-            raise unsupported("QuerySet.extra()", "Use filter() and annotate() instead.")
-        if query.distinct_fields:
-            raise unsupported("distinct(*fields)", "Use values(*fields).distinct().")
-
-    def _subquery_values(self, subquery: Query) -> list[Any]:
+    def resolve_subquery(self, subquery: Query) -> list[Any]:
         """Run a queryset used as a filter value and return its single column."""
         subquery = subquery.clone()
         subquery.subquery = False
@@ -262,353 +144,19 @@ class NonrelCompiler(sql.SQLCompiler):
             for row in compiler.results_iter()
         ]
 
-    def _ordering(self) -> list[Ordering]:
-        """Server-side ordering; relation-spanning items go to ``related_ordering``."""
-        query = self.query
-        if query.extra_order_by:
-            raise unsupported("extra(order_by=...)", "Use order_by().")
-        items = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
-        self.python_ordering = self._python_ordering(items)
-        if self.python_ordering:
-            self.related_ordering = []
-            return []
-        ordering: list[Ordering] = []
-        related: list[tuple[list[Any], Ordering]] = []
-        for item in items:
-            for hops, order in self._ordering_items(item):
-                if not query.standard_ordering:
-                    order.descending = not order.descending
-                if hops or related:
-                    related.append((hops, order))
-                else:
-                    ordering.append(order)
-        if related:
-            # Sorting by a related model's value happens client-side, after one
-            # batched key lookup per hop; earlier plain keys sort there too.
-            related = [([], order) for order in ordering] + related
-            ordering = []
-        self.related_ordering = related
-        return ordering
+    # -- the plan -----------------------------------------------------------------
+    def build_query(self, *, with_projection: bool = True, in_rows: bool = False) -> ReadPlan:
+        """The read plan of this read, update or delete (``django_nonrel.planning``)."""
+        return build_read_plan(self, with_projection=with_projection, in_rows=in_rows)
 
-    def _sorts_in_python(self, item: Any) -> bool:
-        """Whether an order_by() item needs a sort key the store cannot compute."""
-        if isinstance(item, OrderBy):
-            if item.nulls_first or item.nulls_last:
-                return True
-            item = item.expression
-        if isinstance(item, F):
-            item = item.name
-        if not isinstance(item, str):
-            return True
-        annotation = self.query.annotations.get(item.lstrip("-"))
-        return annotation is not None and not (
-            isinstance(annotation, Col) and annotation.alias == self.base_alias
-        )
-
-    def _python_ordering(self, items: Any) -> list[tuple[Any, bool, bool, bool]]:
-        """(sort key of a stored row, descending, nulls first, nulls last) per item.
-
-        Used when an item orders by an expression, a computed annotation or
-        with nulls_first/nulls_last: the whole ordering is then done in Python
-        on the (bounded) matching rows, each key with SQL's NULL placement.
-        Plain field items read the stored value at their path.
-        """
-        if not any(self._sorts_in_python(item) for item in items):
-            return []
-        self.python_ordering_paths = []
-        keys = []
-        for item in items:
-            descending = nulls_first = nulls_last = False
-            if isinstance(item, OrderBy):
-                descending, nulls_first, nulls_last = (
-                    item.descending,
-                    bool(item.nulls_first),
-                    bool(item.nulls_last),
-                )
-                item = item.expression
-            if isinstance(item, str) and item.startswith("-"):
-                descending, item = not descending, item[1:]
-            if isinstance(item, str) and item in self.query.annotations:
-                key = self.evaluator.compile(self.query.annotations[item])
-            elif isinstance(item, str):
-                entries = self._ordering_items(item)
-                if any(hops for hops, _ in entries):
-                    raise unsupported(
-                        f"Ordering by the related field {item!r} together with an expression",
-                        "Order by the model's own fields and expressions over them.",
-                    )
-                for _, order in entries:
-                    self.python_ordering_paths.append(order)
-                    keys.append(
-                        (
-                            lambda doc, path=order.path: dig(doc, path),
-                            order.descending != descending,
-                            nulls_first,
-                            nulls_last,
-                        )
-                    )
-                continue
-            else:
-                resolved = item.resolve_expression(self.query, allow_joins=True, reuse=None)
-                if isinstance(resolved, OrderBy):
-                    descending = resolved.descending != descending
-                    nulls_first = nulls_first or bool(resolved.nulls_first)
-                    nulls_last = nulls_last or bool(resolved.nulls_last)
-                    resolved = resolved.expression
-                key = self.evaluator.compile(resolved)
-            keys.append((key, descending, nulls_first, nulls_last))
-        if not self.query.standard_ordering:
-            keys = [(key, not desc, last, first) for key, desc, first, last in keys]
-        return keys
-
-    def _python_sorted(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Rows in the order of ``python_ordering`` (a stable sort, like the store's)."""
-        base = self.base_alias
-        keys = self.python_ordering
-        values = [[key(row[base]) for key, *_ in keys] for row in rows]
-
-        def compare(i: int, j: int) -> int:
-            for index, (_, descending, nulls_first, nulls_last) in enumerate(keys):
-                a, b = values[i][index], values[j][index]
-                if a is None or b is None:
-                    if a is None and b is None:
-                        continue
-                    # This backend's default: NULL is the smallest value.
-                    null_first = nulls_first or (not nulls_last and not descending)
-                    return (-1 if null_first else 1) if a is None else (1 if null_first else -1)
-                if a == b:
-                    continue
-                try:
-                    order = -1 if a < b else 1
-                except TypeError:
-                    order = -1 if type(a).__name__ < type(b).__name__ else 1
-                return -order if descending else order
-            return 0
-
-        positions = sorted(range(len(rows)), key=functools.cmp_to_key(compare))
-        return [rows[i] for i in positions]
-
-    def _ordering_items(
-        self, item: Any, opts: Any = None, hops: tuple = (), flip: bool = False, seen=frozenset()
-    ) -> list[tuple[list[Any], Ordering]]:
-        """(relation fields crossed, ordering on the final model's stored path) per sort key.
-
-        Ordering by a relation without a field (``order_by("author")``) sorts by
-        the related model's whole ``Meta.ordering``, as Django does.
-        """
-        descending = False
-        if isinstance(item, OrderBy):
-            if item.nulls_first or item.nulls_last:
-                raise unsupported(
-                    "order_by() with nulls_first/nulls_last",
-                    "NULLs sort first ascending and last descending on this backend.",
-                )
-            descending = item.descending
-            item = item.expression
-        if isinstance(item, F):
-            item = item.name
-        if not isinstance(item, str):
-            raise unsupported(
-                f"Ordering by {type(item).__name__}", "Order by field names or F('field')."
-            )
-        if item == "?":
-            raise unsupported("Random ordering (order_by('?'))", "Shuffle in Python.")
-        if item.startswith("-"):
-            descending, item = not descending, item[1:]
-        descending = descending != flip
-        annotation = None if hops else self.query.annotations.get(item)
-        if isinstance(annotation, Col) and annotation.alias == self.base_alias:
-            # annotate(x=F("field")): ordering by the annotation is ordering by the field.
-            item = annotation.target.attname
-        elif annotation is not None:
-            raise unsupported(f"Ordering by the annotation {item!r}", "Sort in Python.")
-        opts = opts or self.query.get_meta()
-        parts = item.split("__")
-        hops = list(hops)
-        while True:
-            name = opts.pk.name if parts[0] == "pk" else parts[0]
-            field = next((f for f in opts.concrete_fields if f.attname == name), None)
-            try:
-                field = field or opts.get_field(name)
-            except FieldDoesNotExist:
-                # The same choices as Django's own message (names and attnames).
-                names = sorted(get_field_names_from_opts(opts))
-                raise FieldError(
-                    f"Cannot resolve keyword {name!r} into field. Choices are: {', '.join(names)}."
-                ) from None
-            if field.is_relation and not field.concrete:
-                raise unsupported(f"Ordering by the reverse relation {name!r}", "Sort in Python.")
-            owner = field.model._meta.concrete_model
-            if field.concrete and owner is not opts.concrete_model:
-                # An inherited field lives in the parent's documents: hop
-                # through the parent links (multi-table inheritance).
-                for parent in opts.get_base_chain(owner):
-                    link = opts.get_ancestor_link(parent)
-                    if link is not None:
-                        hops.append(link)
-                    opts = parent._meta
-            if (
-                field.is_relation
-                and parts[0] != "pk"
-                and field.attname != name
-                and (len(parts) > 1 or field.related_model._meta.ordering)
-            ):
-                hops.append(field)
-                opts = field.related_model._meta
-                if len(parts) > 1:
-                    parts = parts[1:]
-                    continue
-                if opts.model in seen:
-                    raise FieldError("Infinite loop caused by ordering.")
-                return [
-                    entry
-                    for sub in opts.ordering
-                    for entry in self._ordering_items(
-                        sub, opts, tuple(hops), descending, seen | {opts.model}
-                    )
-                ]
-            path = (field.column, *(key_segment(part) for part in parts[1:]))
-            return [(hops, Ordering(path=path, descending=descending))]
-
-    # -- what a read returns ------------------------------------------------
-    @cached_property
-    def selections(self) -> list[tuple[str, str, str, tuple[str | int, ...], Any]]:
-        """(name in the row, table alias, stored column, path inside it, expression).
-
-        Fields of a multi-table inheritance parent live in the parent's
-        documents: like Django's ``get_default_columns`` they are read through
-        the join to the parent table (``join_parent_model``), which
-        ``_join_rows`` then fetches by key.
-        """
-        query = self.query
-        opts = query.get_meta()
-        alias = self.base_alias
-        if query.default_cols:
-            mask = query.get_select_mask()
-            seen = {None: alias}
-            selections = []
-            for field in opts.concrete_fields:
-                if mask and field not in mask:
-                    continue
-                model = field.model._meta.concrete_model
-                if model == opts.model:
-                    model = None
-                field_alias = query.join_parent_model(opts, model, alias, seen)
-                selections.append(
-                    (field.attname, field_alias, field.column, (), field.get_col(field_alias))
-                )
-            return selections
-        if not query.select:
-            # count() of a values() queryset: Django cleared the select, not values_select.
-            return []
-        names = list(query.values_select) or [
-            getattr(getattr(expr, "target", None), "attname", f"col{i}")
-            for i, expr in enumerate(query.select)
-        ]
-        return [
-            (name, *self._selection_path(name, expr), expr)
-            for name, expr in zip(names, query.select, strict=True)
-        ]
-
-    @cached_property
-    def extra_selections(self) -> list[tuple[str, str, str]] | None:
-        """(name, alias, column) of ``extra(select=...)`` entries naming a joined column.
-
-        Django's many-to-many prefetch selects the through table's source key
-        this way (``_prefetch_related_val_<attname>``: "table"."column"); any
-        other SQL snippet is refused (None).
-        """
-        selections = []
-        for name, (sql_text, params) in self.query.extra_select.items():
-            match = EXTRA_COLUMN.fullmatch(sql_text)
-            if params or match is None or match["alias"] not in self.query.alias_map:
-                return None
-            selections.append((name, match["alias"], match["column"]))
-        return selections
-
-    def _extra_select(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        extra = self.extra_selections
-        if not extra:
-            return None
-        return [
-            {
-                name: None if row.get(alias) is None else row[alias].get(column)
-                for name, alias, column in extra
-            }
-            for row in rows
-        ]
-
-    @cached_property
-    def selected_chains(self) -> list[list[str]]:
-        """Join aliases (outermost first) leading to each joined alias a read selects."""
-        chains = {}
-        selected = [alias for _, alias, *_ in self.selections]
-        selected += [alias for _, alias, _ in self.extra_selections or ()]
-        for alias in selected:
-            if alias != self.base_alias and alias not in chains:
-                chains[alias] = chain_to(self.query, self.base_alias, alias)
-        return list(chains.values())
-
-    @cached_property
-    def computed_selections(self) -> dict[str, Any]:
-        """values() names whose value is an expression evaluated on the row
-        (``values("published__month")``) -> its function of the stored row."""
-        return {}
-
-    def _selection_path(self, name: str, expr: Any) -> tuple[str, str, tuple[str | int, ...]]:
-        """The table alias, stored column and document path a values() expression reads."""
+    def read_plan(self) -> ReadPlan | None:
+        """The plan of a read that fetches its rows; None when Django proved it empty."""
         try:
-            col, segments = column_path(expr, lambda node: LookupError())
-        except LookupError:
-            evaluate = self.evaluator.compile(expr)
-            self.computed_selections[name] = evaluate
-            return self.base_alias, self.query.get_meta().pk.column, ()
-        return col.alias, col.target.column, segments
+            return self.build_query(in_rows=True)
+        except EmptyResultSet:
+            return None
 
-    @property
-    def selected_names(self) -> list[str]:
-        return [name for name, *_ in self.selections]
-
-    @cached_property
-    def selected_annotations(self) -> dict[str, Any]:
-        """Per selected annotation, a function of the stored row giving its value.
-
-        Values, columns and expressions over the queried model's fields are
-        evaluated in Python on the fetched row (``django_nonrel.expressions``);
-        aggregates are grouped reads (``django_nonrel.aggregation``).
-        """
-        result = {}
-        for alias, expr in self.query.annotation_select.items():
-            expr.output_field  # noqa: B018 -- Django's FieldError / OutputFieldIsNoneError
-            if isinstance(expr, Value):
-                result[alias] = lambda document, value=expr.value: value
-            elif getattr(expr, "contains_aggregate", False):
-                raise unsupported(
-                    f"The annotation {alias!r} ({type(expr).__name__}) next to this query's "
-                    "grouping",
-                    "Aggregate with aggregate(), or annotate() aggregates on their own.",
-                )
-            else:
-                evaluate = self.evaluator.compile(expr)
-                result[alias] = lambda document, f=evaluate, e=expr: output_value(f(document), e)
-        return result
-
-    @cached_property
-    def converters(self) -> list[tuple[str, str, str, tuple, list, Any]]:
-        """(row name, alias, column, path, converter functions, expression) per selection."""
-        ops, connection = self.connection.ops, self.connection
-        return [
-            (
-                name,
-                alias,
-                column,
-                path,
-                ops.get_db_converters(expr) + expr.get_db_converters(connection),
-                expr,
-            )
-            for name, alias, column, path, expr in self.selections
-        ]
-
+    # -- reading ------------------------------------------------------------------
     def results_iter(
         self,
         results: Any = None,
@@ -622,8 +170,12 @@ class NonrelCompiler(sql.SQLCompiler):
         if is_grouped(self.query):
             yield from GroupedRead(self).structured_rows()
             return
+        yield from self.structured_rows(self.read_plan())
+
+    def structured_rows(self, plan: ReadPlan | None) -> Iterator[dict[str, Any]]:
+        """The structured rows of ``plan`` (None: no rows)."""
         names = self.selected_names
-        for values, related, row_annotations, extra in self.selected_value_rows():
+        for values, related, row_annotations, extra in self.value_rows(plan):
             yield {
                 "result": dict(zip(names, values, strict=True)),
                 "related_selection": related,
@@ -631,7 +183,7 @@ class NonrelCompiler(sql.SQLCompiler):
                 "extra_select": extra,
             }
 
-    def selected_value_rows(self) -> Iterator[tuple[list[Any], dict, dict, dict]]:
+    def selected_value_rows(self) -> Iterator[ValueRow]:
         """Per row: (values in ``selected_names`` order, related selection, annotations,
         extra select) -- ``results_iter()``'s content without building its dicts, for
         callers that want the values in order (model instances)."""
@@ -646,18 +198,18 @@ class NonrelCompiler(sql.SQLCompiler):
                     row["extra_select"],
                 )
             return
-        try:
-            nq = self.build_query(in_rows=True)
-        except EmptyResultSet:
+        yield from self.value_rows(self.read_plan())
+
+    def value_rows(self, plan: ReadPlan | None) -> Iterator[ValueRow]:
+        """The rows ``plan`` reads, as ``selected_value_rows()`` yields them."""
+        if plan is None or plan.query.matches_nothing:
             return
-        if nq.matches_nothing:
-            return
-        annotations = self.selected_annotations
-        read = self.row_reader()
+        annotations = plan.annotations
+        read = row_reader(self.connection, self.base_alias, plan.selected)
         base = self.base_alias
-        rows = self._rows(nq)
+        rows = read_rows(plan, self.store)
         related = self._related_selections(rows)
-        extra = self._extra_select(rows)
+        extra = extra_select_values(plan.extra, rows)
         for index, row in enumerate(rows):
             document = row[base]
             yield (
@@ -666,268 +218,6 @@ class NonrelCompiler(sql.SQLCompiler):
                 {alias: evaluate(document) for alias, evaluate in annotations.items()},
                 extra[index] if extra else {},
             )
-
-    def row_reader(self) -> Callable[[dict[str, Any]], list[Any]]:
-        """A function from a row (``{alias: document}``) to its selected values, converted.
-
-        Built once per read: rows whose selections are all top-level columns of
-        the base document (every model read without joins) are read with one
-        ``map`` over the document, and only columns with converters run them.
-        Selections computed from expressions (``values("published__month")``)
-        are evaluated on the base document instead.
-        """
-        connection = self.connection
-        base = self.base_alias
-        entries = self.converters
-        computed = self.computed_selections
-        converted = [
-            (index, functions[0] if len(functions) == 1 else None, functions, expr)
-            for index, (name, _, _, _, functions, expr) in enumerate(entries)
-            if functions and name not in computed
-        ]
-
-        def convert(values: list[Any]) -> list[Any]:
-            for index, only, functions, expr in converted:
-                value = values[index]
-                if only is not None:
-                    values[index] = only(value, expr, connection)
-                    continue
-                for function in functions:
-                    value = function(value, expr, connection)
-                values[index] = value
-            return values
-
-        plain = all(alias == base and not path for _, alias, _, path, _, _ in entries)
-        if plain and not computed:
-            columns = [column for _, _, column, _, _, _ in entries]
-            if not converted:
-                return lambda row: list(map(row[base].get, columns))
-            return lambda row: convert(list(map(row[base].get, columns)))
-
-        def read(row: dict[str, Any]) -> list[Any]:
-            values = []
-            for name, alias, column, path, _, expr in entries:
-                if name in computed:
-                    values.append(output_value(computed[name](row[base]), expr))
-                    continue
-                source = row.get(alias)
-                if source is None:
-                    values.append(None)
-                else:
-                    values.append(dig(source, (column, *path)) if path else source.get(column))
-            return convert(values)
-
-        return read
-
-    def _rows(self, nq: NonrelQuery) -> list[dict[str, Any]]:
-        """The rows of a read as ``{alias: document}``, ordered, made distinct and sliced.
-
-        Ordering by related models' values, distinct ``values()`` and selections
-        across multi-valued relations (one row per related row, as a JOIN gives)
-        are done client-side over the filtered rows (one extra ``in`` command per
-        relation hop), so slicing is applied after them.
-        """
-        query = self.query
-        distinct = query.distinct and not query.default_cols
-        chains = self.selected_chains
-        expands = any(
-            not is_single_valued(join_of(query, alias)) for chain in chains for alias in chain
-        )
-        repeats = bool(self.row_weights)
-        in_python = bool(self.python_ordering or self.row_predicates)
-        if not (distinct or self.related_ordering or expands or repeats or in_python):
-            return self._join_rows(list(self.store.fetch(nq)))
-        low, high = nq.low, nq.high
-        nq.low, nq.high = 0, None
-        # As in SQL, ordering columns take part in DISTINCT (Django documents
-        # this); order_by() without arguments removes them.
-        ordering_paths = [order.path for order in nq.ordering]
-        ordering_paths += [order.path for hops, order in self.related_ordering if not hops]
-        if distinct and nq.columns is not None:
-            nq.columns += [p[0] for p in ordering_paths if p[0] not in nq.columns]
-        sources = self._ordering_sources()
-        if nq.columns is not None:
-            needed = [c for alias, c, _, _ in sources if alias == self.base_alias]
-            nq.columns += [c for c in dict.fromkeys(needed) if c not in nq.columns]
-        extra = {}
-        for alias, column, _, _ in sources:
-            extra.setdefault(alias, []).append(column)
-        if in_python:
-            what = "Ordering" if self.python_ordering else "A filter"
-            documents = bounded_fetch(
-                self.store, nq, self.python_evaluation_limit, f"{what} evaluated in Python"
-            )
-            nq.high = None
-            predicates = self.row_predicates
-            documents = [d for d in documents if all(p(d) for p in predicates)]
-        else:
-            documents = list(self.store.fetch(nq))
-        rows = self._join_rows(repeat(documents, self.row_weights), extra)
-        if self.related_ordering:
-            rows = self._sorted_rows(rows, sources)
-        if self.python_ordering:
-            rows = self._python_sorted(rows)
-        if distinct:
-            seen = set()
-            unique = []
-            base = self.base_alias
-            annotations = list(self.selected_annotations.values())
-            for row in rows:
-                key = repr(
-                    [dig(row.get(a) or {}, (c, *p)) for _, a, c, p, _ in self.selections]
-                    + [dig(row[base], path) for path in ordering_paths]
-                    + [evaluate(row[base]) for evaluate in annotations]
-                )
-                if key not in seen:
-                    seen.add(key)
-                    unique.append(row)
-            rows = unique
-        return rows[low:high]
-
-    def _join_rows(
-        self, documents: list[dict[str, Any]], extra: dict[str, list[str]] | None = None
-    ) -> list[dict[str, Any]]:
-        """Attach the joined rows a read selects: one ``$in`` command per alias.
-
-        Django's join types decide rows without a match: an INNER join drops
-        the row, a LEFT OUTER join keeps it with NULLs. Conditions the filter
-        put on the same alias (``filter(books__title=...).values("books__pages")``)
-        restrict the related rows, as the shared JOIN does in SQL. ``extra``
-        names more columns to read per alias (for client-side ordering).
-        """
-        base = self.base_alias
-        rows = [{base: document} for document in documents]
-        chains = self.selected_chains
-        if not chains or not rows:
-            return rows
-        query = self.query
-        columns = self._join_columns(extra)
-        built = getattr(self, "built_filter", None)
-        conditions = built.alias_conditions if built else {}
-        kept = built.kept_rows if built else {}
-        limit = self.connection.features.max_keys_per_command
-        for alias in columns:
-            join = join_of(query, alias)
-            parent_column, column = join.join_cols[0]
-            parent = join.parent_alias
-            if alias in kept and set(columns[alias]) <= set(kept[alias][0]):
-                # The filter's key lookup already read these rows.
-                found = {}
-                for related in kept[alias][1]:
-                    found.setdefault(hashable(related.get(column)), []).append(related)
-            else:
-                keys = [row[parent].get(parent_column) for row in rows if row.get(parent)]
-                found = fetch_by_keys(
-                    self.store,
-                    limit,
-                    joined_opts(join),
-                    column,
-                    keys,
-                    columns[alias],
-                    restricted(
-                        conditions.get(alias, True),
-                        join_restriction(self.connection, join)[0],
-                    ),
-                )
-            joined = []
-            for row in rows:
-                source = row.get(parent)
-                matches = found.get(source.get(parent_column)) if source is not None else None
-                if matches:
-                    joined.extend({**row, alias: match} for match in matches)
-                elif join.join_type == LOUTER:
-                    joined.append({**row, alias: None})
-            rows = joined
-        return rows
-
-    def _join_columns(self, extra: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
-        """Joined aliases a read selects (parents first) -> the columns to read there."""
-        query = self.query
-        order = dict.fromkeys(alias for chain in self.selected_chains for alias in chain)
-        columns: dict[str, list[str]] = {
-            alias: list((extra or {}).get(alias, ())) for alias in order
-        }
-        for _, alias, column, *_ in self.selections:
-            if alias in columns:
-                columns[alias].append(column)
-        for _, alias, column in self.extra_selections or ():
-            if alias in columns:
-                columns[alias].append(column)
-        for alias in order:
-            join = join_of(query, alias)
-            columns[alias].append(join.join_cols[0][1])
-            if join.parent_alias in columns:
-                columns[join.parent_alias].append(join.join_cols[0][0])
-        return {alias: list(dict.fromkeys(names)) for alias, names in columns.items()}
-
-    @cached_property
-    def parent_aliases(self) -> dict[Any, str]:
-        """Concrete parent model -> alias of its joined documents (multi-table inheritance)."""
-        aliases = {}
-        for _, alias, _, _, expr in self.selections:
-            if alias != self.base_alias and isinstance(expr, Col):
-                join = self.query.alias_map.get(alias)
-                field = getattr(join, "join_field", None)
-                if getattr(getattr(field, "remote_field", None), "parent_link", False):
-                    aliases[expr.target.model._meta.concrete_model] = alias
-        return aliases
-
-    def _ordering_sources(self) -> list[tuple[str, str, list[Any], tuple]]:
-        """Per related ordering: (alias it starts from, column read there, hops left, path).
-
-        Hops through multi-table-inheritance parents the read already joins
-        are taken from those documents, so ordering by an inherited field costs
-        no extra command.
-        """
-        sources = []
-        for hops, order in self.related_ordering:
-            alias = self.base_alias
-            while hops and getattr(hops[0].remote_field, "parent_link", False):
-                parent = self.parent_aliases.get(hops[0].related_model._meta.concrete_model)
-                if parent is None or self.query.alias_map[parent].parent_alias != alias:
-                    break
-                alias, hops = parent, hops[1:]
-            column = hops[0].column if hops else order.path[0]
-            sources.append((alias, column, hops, order.path))
-        return sources
-
-    def _sorted_rows(self, rows, sources) -> list[dict[str, Any]]:
-        """Rows ordered by related models' values: one ``in`` command per remaining hop."""
-        positions = list(range(len(rows)))
-        orders = [order for _, order in self.related_ordering]
-        for (alias, _, hops, path), order in reversed(list(zip(sources, orders, strict=True))):
-            documents = [row.get(alias) or {} for row in rows]
-            values = self._ordering_values(documents, hops, path)
-            positions.sort(
-                key=lambda i, v=values: (v[i] is not None, v[i]), reverse=order.descending
-            )
-        return [rows[i] for i in positions]
-
-    def _ordering_values(self, documents, hops, path) -> list[Any]:
-        if not hops:
-            return [dig(document, path) for document in documents]
-        current = [document.get(hops[0].column) for document in documents]
-        for index, hop in enumerate(hops):
-            opts = hop.related_model._meta
-            target = hop.target_field.column
-            next_path = (hops[index + 1].column,) if index + 1 < len(hops) else path
-            keys = list({value for value in current if value is not None})
-            lookup = NonrelQuery(
-                table=opts.db_table,
-                pk_column=opts.pk.column,
-                where=Node(children=[Leaf((target,), "in", keys)]),
-                columns=list(dict.fromkeys([target, next_path[0]])),
-                matches_nothing=not keys,
-            )
-            found = {row[target]: dig(row, next_path) for row in self.store.fetch(lookup)}
-            current = [found.get(value) for value in current]
-        return current
-
-    # -- select_related ------------------------------------------------------
-    @cached_property
-    def related_steps(self) -> list[RelatedStep]:
-        """The select_related() tree (``django_nonrel.select_related``)."""
-        return related_steps(self.query)
 
     def _related_selections(self, rows: list[dict[str, Any]]) -> list[dict] | None:
         """Per row, the select_related() objects' values (None: nothing selected)."""
@@ -944,7 +234,7 @@ class NonrelCompiler(sql.SQLCompiler):
     def has_results(self) -> bool:
         if is_grouped(self.query):
             return bool(GroupedRead(self).rows())
-        nq = self.build_query(with_projection=False)
+        nq = self.build_query(with_projection=False).query
         return not nq.matches_nothing and self.store.exists(nq)
 
     def execute_sql(
@@ -960,7 +250,7 @@ class NonrelCompiler(sql.SQLCompiler):
 
     def as_sql(self, with_limits=True, with_col_aliases=False):
         """A readable description of the command (``str(queryset.query)``)."""
-        return self.store.describe(self.build_query()), ()
+        return self.store.describe(self.build_query().query), ()
 
 
 class NonrelInsertCompiler(sql.SQLInsertCompiler):
@@ -982,7 +272,7 @@ class NonrelDeleteCompiler(NonrelCompiler, sql.SQLDeleteCompiler):
     """QuerySet.delete() fast path and Collector batches: one delete command."""
 
     def execute_sql(self, result_type=MULTI, **kwargs):
-        nq = self.build_query(with_projection=False)
+        nq = self.build_query(with_projection=False).query
         count = 0 if nq.matches_nothing else self.store.delete(nq)
         return RowCountCursor(count) if result_type == CURSOR else count
 
@@ -994,8 +284,8 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
     def execute_sql(self, result_type):
         if self.query.related_updates:
             pin_related_ids(self.query, self.connection)
-        nq = self.build_query(with_projection=False)
-        evaluator = ExpressionEvaluator(self.connection, self.base_alias, self._subquery_values)
+        nq = self.build_query(with_projection=False).query
+        evaluator = ExpressionEvaluator(self.connection, self.base_alias, self.resolve_subquery)
         count = update(nq, self.query, self.connection, evaluator)
         for related in self.query.get_related_updates():
             # As in Django: with nothing to write here, a parent's count is the result.

@@ -26,7 +26,7 @@ from django.db.models.expressions import Col, CombinedExpression, DatabaseDefaul
 from django.db.models.sql.query import Query
 
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import ExpressionEvaluator, output_value
+from django_nonrel.expressions import ExpressionEvaluator, Row, output_value
 from django_nonrel.nulls import absent_when_null, check_not_null, check_required, not_null_fields
 from django_nonrel.passthrough import passthrough_type
 from django_nonrel.paths import hashable
@@ -35,8 +35,6 @@ from django_nonrel.rows import bounded_fetch
 
 #: AutoField types whose keys the store allocates as integers.
 INTEGER_AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
-
-Row = dict[str, Any]
 
 
 # -- inserts ---------------------------------------------------------------------

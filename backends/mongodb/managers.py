@@ -73,7 +73,7 @@ class MongoQuerySet(QuerySet):
             raise NotSupportedError("raw_update() of a sliced queryset.")
         queryset = self.raw_query(filter) if filter else self._chain()
         compiler = queryset.query.get_compiler(using=self.db)
-        nq = compiler.build_query(with_projection=False)
+        nq = compiler.build_query(with_projection=False).query
         if nq.matches_nothing:
             return 0
         store = connection.store

@@ -41,6 +41,7 @@ from django_nonrel.aggregation.planner import (
 from django_nonrel.exceptions import unsupported
 from django_nonrel.paths import dig, hashable
 from django_nonrel.query import Leaf, Node, NonrelQuery
+from django_nonrel.read_plan import ReadPlan
 
 COMPARISONS = {
     "exact": lambda a, b: a == b,
@@ -53,7 +54,7 @@ COMPARISONS = {
 }
 
 
-def _refuse_repeated_rows(compiler) -> None:
+def _refuse_repeated_rows(plan: ReadPlan | None) -> None:
     """Refuse grouped aggregates over rows a many-to-many filter repeats.
 
     SQL's JOIN gives a row once per matching related row and GROUP BY then
@@ -62,7 +63,7 @@ def _refuse_repeated_rows(compiler) -> None:
     differently (found by the differential tests); ``aggregate()`` without
     grouping does repeat the rows.
     """
-    if compiler.row_weights:
+    if plan is not None and plan.row_weights:
         raise unsupported(
             "Grouped aggregates over a field of the queried model after a filter across a "
             "many-to-many or reverse relation (SQL's JOIN repeats each row once per matching "
@@ -221,7 +222,8 @@ class GroupedRead:
         join_fields = self._join_fields(base)
         extra = self._select_extra(base, join_fields)
         compiler = base.get_compiler(connection=self.connection)
-        fetched = _one_per_key(base, compiler.results_iter())
+        plan = compiler.read_plan()
+        fetched = _one_per_key(base, compiler.structured_rows(plan))
         keys_by_column = {
             field.column: [
                 field.get_db_prep_value(row["result"][field.attname], self.connection)
@@ -231,7 +233,7 @@ class GroupedRead:
         }
         own = [p for p in self.plans.values() if not p.hops]
         if own:
-            _refuse_repeated_rows(compiler)
+            _refuse_repeated_rows(plan)
         own_groups: Groups = {}
         if own and fetched:
             pk = base.get_meta().pk
@@ -315,10 +317,10 @@ class GroupedRead:
                         outputs.append((name, index, functions, expr, True))
         own = [p for p in self.plans.values() if not p.hops]
         relation = [p for p in self.plans.values() if p.hops]
-        base_compiler = base.get_compiler(connection=self.connection)
-        nq = base_compiler.build_query(with_projection=False)
+        plan = base.get_compiler(connection=self.connection).build_query(with_projection=False)
+        nq = plan.query
         if own:
-            _refuse_repeated_rows(base_compiler)
+            _refuse_repeated_rows(plan)
         groups: Groups = {}
         if not nq.matches_nothing:
             if own or not relation:
@@ -341,7 +343,7 @@ class GroupedRead:
         whether it is an annotation) per value a grouped row returns."""
         connection = self.connection
         outputs = []
-        selected = [(name, expr, False) for name, *_, expr in self.compiler.selections]
+        selected = [(name, expr, False) for name, *_, expr in self.compiler.selected.selections]
         selected += [
             (alias, expr, True)
             for alias, expr in self.query.annotation_select.items()
@@ -382,7 +384,7 @@ class GroupedRead:
             add_group(groups, key_values, partials)
 
     def _own_groups(self, base, plans, group_by, keys) -> Groups:
-        nq = base.get_compiler(connection=self.connection).build_query(with_projection=False)
+        nq = base.get_compiler(connection=self.connection).build_query(with_projection=False).query
         nq = replace(
             nq, low=0, high=None, ordering=[], where=Node(children=[Leaf(group_by[0], "in", keys)])
         )

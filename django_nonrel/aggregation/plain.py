@@ -28,6 +28,7 @@ from django_nonrel.aggregation.planner import (
 from django_nonrel.exceptions import unsupported
 from django_nonrel.paths import dig, hashable
 from django_nonrel.query import Aggregate, NonrelQuery
+from django_nonrel.read_plan import ReadPlan
 from django_nonrel.rows import bounded_fetch, repeat
 
 
@@ -41,14 +42,14 @@ def aggregate_all(compiler, annotations) -> dict[str, Any]:
     planner = AggregatePlanner(compiler)
     plans = {alias: planner.plan(alias, expr) for alias, expr in annotations.items()}
     check_where(compiler.query.where, plans.values())
-    nq = compiler.build_query(with_projection=False)
+    nq = compiler.build_query(with_projection=False).query
     totals = {alias: Partial() for alias in plans}
     if not nq.matches_nothing:
         store = compiler.store
         own = [p.spec for p in plans.values() if not p.hops and p.compute is None]
         computed = [p for p in plans.values() if p.compute is not None]
         if computed:
-            _fold_computed(compiler, nq, computed, totals)
+            _fold_computed(compiler, nq, planner.evaluator.columns, computed, totals)
         if own:
             (_, partials), *_ = store.aggregate_groups(nq, own, ()).values()
             for alias, partial in partials.items():
@@ -76,9 +77,12 @@ def aggregate_all(compiler, annotations) -> dict[str, Any]:
     return values
 
 
-def _fold_computed(compiler, nq: NonrelQuery, plans: list[AnnotationPlan], totals) -> None:
-    """Aggregates of expressions: one bounded read of the columns they need, folded here."""
-    columns = [nq.pk_column, *compiler.evaluator.columns]
+def _fold_computed(
+    compiler, nq: NonrelQuery, reads: list[str], plans: list[AnnotationPlan], totals
+) -> None:
+    """Aggregates of expressions: one bounded read of the columns they need (``reads``),
+    folded here."""
+    columns = [nq.pk_column, *reads]
     probe = replace(nq, columns=list(dict.fromkeys(columns)), distinct=False, ordering=[])
     limit = compiler.connection.features.max_rows_evaluated_in_python
     for document in bounded_fetch(compiler.store, probe, limit, "Aggregates of expressions"):
@@ -116,31 +120,34 @@ def execute_aggregate(compiler, query: Query, source_query: Query | None = None)
             )
         total = sum(1 for _ in source.results_iter())
         return tuple(total for _ in annotations)
-    nq = source.build_query(with_projection=False)
+    plan = source.build_query(with_projection=False)
+    nq = plan.query
     if distinct_rows:
         nq.columns = [col.target.column for col in source_query.select]
+    store = compiler.store
     if nq.matches_nothing:
         row = {spec.alias: (0 if spec.function == "count" else None) for spec in specs}
     elif all(s.function == "count" and s.path is None for s in specs) and not (
         nq.distinct and nq.columns
     ):
-        total = count_rows(source, nq)
+        total = count_rows(plan, store)
         row = {spec.alias: total for spec in specs}
-    elif source.row_weights:
-        row = weighted_aggregate(source, nq, specs)
+    elif plan.row_weights:
+        row = weighted_aggregate(plan, store, specs)
     else:
-        row = compiler.store.aggregate(nq, specs)[0]
+        row = store.aggregate(nq, specs)[0]
     return tuple(row[alias] for alias in annotations)
 
 
-def weighted_aggregate(compiler, nq: NonrelQuery, specs: list[Aggregate]) -> dict[str, Any]:
+def weighted_aggregate(plan: ReadPlan, store: Any, specs: list[Aggregate]) -> dict[str, Any]:
     """Aggregates over rows a JOIN-like filter repeats: each row counts as often as
     SQL's JOIN gives it (one projected read, folded in Python)."""
+    nq = plan.query
+    weights = plan.row_weights
     paths = [spec.path for spec in specs if spec.path is not None]
-    weights = [column for column, _ in compiler.row_weights]
-    nq.columns = list(dict.fromkeys([*(str(path[0]) for path in paths), *weights]))
-    rows = repeat(list(compiler.store.fetch(replace(nq, low=0, high=None))), compiler.row_weights)
-    rows = rows[nq.low or 0 : nq.high]
+    columns = [*(str(path[0]) for path in paths), *(column for column, _ in weights)]
+    read = replace(nq, low=0, high=None, columns=list(dict.fromkeys(columns)))
+    rows = repeat(list(store.fetch(read)), weights)[nq.low or 0 : nq.high]
     partials = {spec.alias: Partial() for spec in specs}
     for row in rows:
         for spec in specs:
@@ -148,16 +155,16 @@ def weighted_aggregate(compiler, nq: NonrelQuery, specs: list[Aggregate]) -> dic
     return {spec.alias: partials[spec.alias].result(spec) for spec in specs}
 
 
-def count_rows(compiler, nq: NonrelQuery) -> int:
+def count_rows(plan: ReadPlan, store: Any) -> int:
     """count(): one count command, or the repeated rows of a JOIN-like filter."""
-    weights = compiler.row_weights
+    nq = plan.query
+    weights = plan.row_weights
     if not weights:
-        return compiler.store.count(nq)
-    low, high = nq.low, nq.high
-    nq.low, nq.high, nq.columns = 0, None, [column for column, _ in weights]
-    total = len(repeat(list(compiler.store.fetch(nq)), weights))
-    total = total if high is None else min(total, high)
-    return max(total - low, 0)
+        return store.count(nq)
+    read = replace(nq, low=0, high=None, columns=[column for column, _ in weights])
+    total = len(repeat(list(store.fetch(read)), weights))
+    total = total if nq.high is None else min(total, nq.high)
+    return max(total - nq.low, 0)
 
 
 def aggregate_spec(base_alias: str, alias: str, expr: Any) -> Aggregate:

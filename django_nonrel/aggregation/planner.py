@@ -24,7 +24,7 @@ from django.db.models.sql.datastructures import Join
 
 from django_nonrel.aggregation.hops import Hop
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import needs_python
+from django_nonrel.expressions import ExpressionEvaluator, needs_python
 from django_nonrel.paths import column_path
 from django_nonrel.query import Aggregate, Filter, Leaf, Node
 from django_nonrel.relations import join_restriction
@@ -77,6 +77,10 @@ class AggregatePlanner:
         self.query = compiler.query
         self.connection = compiler.connection
         self.base_alias = compiler.base_alias
+        #: Compiles aggregates of expressions; its ``columns`` are what they read.
+        self.evaluator = ExpressionEvaluator(
+            compiler.connection, compiler.base_alias, compiler.resolve_subquery
+        )
 
     def plan(self, alias: str, expr: Any) -> AnnotationPlan:
         aggregate, default = expr, None
@@ -132,7 +136,7 @@ class AggregatePlanner:
         """An aggregate of an expression over the model's own fields, folded in Python."""
         if getattr(source, "contains_aggregate", False):
             raise unsupported(f"The aggregate {alias!r} of an aggregate", "Aggregate fields.")
-        evaluator = self.compiler.evaluator
+        evaluator = self.evaluator
         if isinstance(source, Star):
             compute = lambda row: True  # noqa: E731 -- Count("*"): every row counts
         else:
@@ -202,7 +206,7 @@ class AggregatePlanner:
         condition = getattr(condition, "condition", condition)
         if not condition:  # None, or an empty Q() that Django leaves unresolved
             return None
-        builder = WhereBuilder(self.connection, column_alias, self.compiler._subquery_values)
+        builder = WhereBuilder(self.connection, column_alias, self.compiler.resolve_subquery)
         return _restriction_node(builder.build(condition).condition)
 
 
