@@ -23,9 +23,10 @@ from django.db.models.expressions import Col, Value
 from django.db.models.sql.query import Query
 
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import Evaluator, ExpressionEvaluator, Row, output_value
+from django_nonrel.expressions import Evaluator, ExpressionEvaluator, Row
 from django_nonrel.paths import Path, column_path, dig
 from django_nonrel.relations import chain_to
+from django_nonrel.sql_values import output_value
 
 #: (name in the row, table alias, stored column, path inside it, expression).
 Selection = tuple[str, str, str, Path, Any]

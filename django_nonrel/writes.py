@@ -26,12 +26,13 @@ from django.db.models.expressions import Col, CombinedExpression, DatabaseDefaul
 from django.db.models.sql.query import Query
 
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import ExpressionEvaluator, Row, output_value
+from django_nonrel.expressions import ExpressionEvaluator, Row
 from django_nonrel.nulls import absent_when_null, check_not_null, check_required, not_null_fields
 from django_nonrel.passthrough import passthrough_type
 from django_nonrel.paths import hashable
 from django_nonrel.query import Leaf, Node, NonrelQuery, UpdateValue
 from django_nonrel.rows import bounded_fetch
+from django_nonrel.sql_values import output_value
 
 #: AutoField types whose keys the store allocates as integers.
 INTEGER_AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
