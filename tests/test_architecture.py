@@ -1,4 +1,4 @@
-"""The library's structure: no import cycles, feature flags declared once.
+"""The library's structure: no import cycles, small modules, feature flags declared once.
 
 These read the source (``ast``), not a database, so they cost milliseconds and
 run on every tier.
@@ -146,6 +146,19 @@ def test_a_cycle_through_a_deferred_or_type_checking_import_is_found(tmp_path):
         ["pkg.claims", "pkg.store"],
         ["pkg.relations", "pkg.where"],
     ]
+
+
+#: The size past which a module is doing more than one thing (the developer guide's rule).
+MAX_MODULE_LINES = 800
+
+
+def test_no_module_is_longer_than_800_lines():
+    long = {
+        module: length
+        for module, path in library_sources().items()
+        if (length := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"split these modules by what they do: {long}"
 
 
 def test_both_backends_inherit_the_declared_flags():
