@@ -18,7 +18,11 @@ from typing import Any
 
 
 class NonrelFeatures:
-    """The flags django-nonrel adds to a backend's ``DatabaseFeatures``."""
+    """The flags django-nonrel adds to a backend's ``DatabaseFeatures``.
+
+    A backend whose features inherit this class also provides
+    ``connection.store``, a ``django_nonrel.store.RowWriter``.
+    """
 
     #: Reads go through ``django_nonrel.compiler`` and yield structured rows
     #: (``{"result": ..., "related_selection": ..., ...}``) that the

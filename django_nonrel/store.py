@@ -1,8 +1,11 @@
-"""The contract between django-nonrel's compilers and a nonrel backend.
+"""The contracts between django-nonrel and a backend's ``connection.store``.
 
-A backend implements ``DocumentStore`` (reached as ``connection.store``); the
-compilers in ``django_nonrel.compiler`` build ``NonrelQuery`` objects from
-Django's queries and call only these primitives. Keeping the contract this
+Every backend whose features inherit ``django_nonrel.features.NonrelFeatures``
+provides ``connection.store``, a ``RowWriter``: the one-command ``save()`` the
+``upsert`` patch calls. A document backend's store is a ``DocumentStore``, which
+extends it with the read and write primitives the compilers in
+``django_nonrel.compiler`` call instead of SQL; they build ``NonrelQuery``
+objects from Django's queries and call only these primitives. Keeping the contract this
 small is what lets very different databases share one compiler (djangotoolbox's
 lesson): a backend author implements nine methods and gets the ORM.
 
@@ -21,11 +24,57 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django_nonrel.aggregation.partials import Groups, fold_groups
+from django_nonrel.features import NonrelFeatures
 from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
 
 
-class DocumentStore(abc.ABC):
-    """The nine primitives every nonrel backend provides."""
+class RowWriter(abc.ABC):
+    """Row writes the ORM patches need from every nonrel backend (``connection.store``).
+
+    A SQL backend implements it with SQL (SingleStore's ``INSERT ... ON DUPLICATE
+    KEY UPDATE``); a document store is one (``DocumentStore``).
+    """
+
+    #: Write commands the database accepted on this connection, or None where the
+    #: writer does not count them. ``run_in_transaction`` compares it around an
+    #: attempt on a database without transactions: an attempt that applied a
+    #: write is not retried.
+    applied_writes: int | None = None
+
+    @abc.abstractmethod
+    def upsert(
+        self,
+        table: str,
+        pk_column: str,
+        pk: Any,
+        values: dict[str, Any],
+        *,
+        insert_only: dict[str, Any] | None = None,
+        unset: Sequence[str] = (),
+        expected: dict[str, Any] | None = None,
+    ) -> bool:
+        """Write the row with primary key ``pk`` in one command; True if it was created.
+
+        Only the ``values`` columns are written to an existing row, so columns
+        the model does not know about survive. ``insert_only`` columns are
+        written only when the row is created; ``unset`` columns are removed.
+        ``expected`` (a ``VersionField``'s column and the version the instance
+        was loaded with) makes the write conditional: when a row with ``pk``
+        exists with another value, nothing is written -- no update and no
+        second row -- and ``django_nonrel.exceptions.ConflictError`` is raised.
+        """
+
+    def note_explicit_keys(self, table: str, keys: Sequence[Any]) -> None:  # noqa: B027
+        """Rows were written with explicit AutoField keys: never allocate those again."""
+
+
+def row_writer(connection: Any) -> RowWriter | None:
+    """``connection.store`` of a nonrel backend; None on Django's stock backends."""
+    return connection.store if isinstance(connection.features, NonrelFeatures) else None
+
+
+class DocumentStore(RowWriter):
+    """The primitives every document backend provides (besides ``RowWriter``'s)."""
 
     @abc.abstractmethod
     def fetch(self, query: NonrelQuery) -> Iterator[dict[str, Any]]:
@@ -107,9 +156,6 @@ class DocumentStore(abc.ABC):
         """
         raise NotImplementedError
 
-    def note_explicit_keys(self, table: str, keys: Sequence[Any]) -> None:  # noqa: B027
-        """Rows were written with explicit AutoField keys: never allocate those again."""
-
     def describe(self, query: NonrelQuery) -> str:
         """A readable form of the command ``query`` becomes (``str(qs.query)``)."""
         return repr(query)
@@ -117,29 +163,6 @@ class DocumentStore(abc.ABC):
     @abc.abstractmethod
     def update(self, query: NonrelQuery, values: dict[str, UpdateValue]) -> int:
         """Change ``values`` in every matching row; return how many matched."""
-
-    @abc.abstractmethod
-    def upsert(
-        self,
-        table: str,
-        pk_column: str,
-        pk: Any,
-        values: dict[str, Any],
-        *,
-        insert_only: dict[str, Any] | None = None,
-        unset: Sequence[str] = (),
-        expected: dict[str, Any] | None = None,
-    ) -> bool:
-        """Write the row with primary key ``pk`` in one command; True if it was created.
-
-        Only the ``values`` columns are written to an existing row, so columns
-        the model does not know about survive. ``insert_only`` columns are
-        written only when the row is created; ``unset`` columns are removed.
-        ``expected`` (a ``VersionField``'s column and the version the instance
-        was loaded with) makes the write conditional: when a row with ``pk``
-        exists with another value, nothing is written -- no update and no
-        second row -- and ``django_nonrel.exceptions.ConflictError`` is raised.
-        """
 
     @abc.abstractmethod
     def delete(self, query: NonrelQuery) -> int:

@@ -51,6 +51,7 @@ from typing import Any, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from django_nonrel.exceptions import ConflictError
+from django_nonrel.store import row_writer
 
 T = TypeVar("T")
 
@@ -133,5 +134,5 @@ def run_in_transaction(
 
 
 def _applied_writes(connection) -> int | None:
-    store = getattr(connection, "store", None)
-    return getattr(store, "applied_writes", None)
+    writer = row_writer(connection)
+    return None if writer is None else writer.applied_writes

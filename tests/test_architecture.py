@@ -20,6 +20,7 @@ from pathlib import Path
 from django.db import connections
 
 from django_nonrel.features import STOCK_FEATURES, NonrelFeatures, nonrel_features
+from django_nonrel.store import RowWriter, row_writer
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The library's source folders and the package each is installed as (setup.cfg).
@@ -178,6 +179,13 @@ def test_a_stock_backend_reads_the_defaults_which_are_djangos_behaviour():
     assert not stock.stores_unique_nulls_as_absent
     # None: the cascade patch leaves Django's own delete/update batching alone.
     assert stock.max_keys_per_command is None
+
+
+def test_a_nonrel_connection_declares_its_row_writer_and_a_stock_one_has_none():
+    assert row_writer(connections["sqlite"]) is None
+    default = connections["default"]
+    if isinstance(default.features, NonrelFeatures):  # the tier runs one of our backends
+        assert isinstance(row_writer(default), RowWriter)
 
 
 def test_no_feature_flag_is_read_with_a_fallback_default():
