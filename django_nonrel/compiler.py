@@ -5,7 +5,7 @@ that exposes these classes under Django's names (``SQLCompiler``,
 ``SQLInsertCompiler``, ...). They are thin adapters: ``build_query`` turns
 Django's ``Query`` into a read plan (``django_nonrel.read_plan``, built by
 ``django_nonrel.planning``) and the work is done by modules of functions over
-the plan and the backend's store (``django_nonrel.store``):
+the plan and the backend's store (``django_nonrel.store_contract``):
 
 - ``rows``: the in-memory row engine (joins by key, JOIN row repetition,
   Python filters, ordering outside the store, distinct, slicing);

@@ -21,7 +21,7 @@ class NonrelFeatures:
     """The flags django-nonrel adds to a backend's ``DatabaseFeatures``.
 
     A backend whose features inherit this class also provides
-    ``connection.store``, a ``django_nonrel.store.RowWriter``.
+    ``connection.store``, a ``django_nonrel.store_contract.RowWriter``.
     """
 
     #: Reads go through ``django_nonrel.compiler`` and yield structured rows

@@ -51,7 +51,7 @@ from typing import Any, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from django_nonrel.exceptions import ConflictError
-from django_nonrel.store import row_writer
+from django_nonrel.store_contract import row_writer
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from django.db import connections
 
 from django_nonrel.features import STOCK_FEATURES, NonrelFeatures, nonrel_features
-from django_nonrel.store import RowWriter, row_writer
+from django_nonrel.store_contract import RowWriter, row_writer
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The library's source folders and the package each is installed as (setup.cfg).

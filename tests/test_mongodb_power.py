@@ -13,7 +13,7 @@ from django.db.models import Count, Max, Sum
 from django.test.utils import CaptureQueriesContext
 
 from django_nonrel.backends.mongodb.client import DatabaseClient, uri_with_database
-from django_nonrel.backends.mongodb.storage import GridFSStorage
+from django_nonrel.backends.mongodb.gridfs_storage import GridFSStorage
 from django_nonrel.indexes import PathIndex
 from tests.agg.models import Attachment, Shop, Venue
 

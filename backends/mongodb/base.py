@@ -41,9 +41,9 @@ from .client import DatabaseClient
 from .creation import DatabaseCreation
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
+from .mongo_store import MongoStore
 from .operations import Command, DatabaseOperations
 from .schema import DatabaseSchemaEditor
-from .store import MongoStore
 
 #: OPTIONS that configure django-nonrel rather than the driver.
 BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK", "DECIMAL128", "TRANSACTIONS"})

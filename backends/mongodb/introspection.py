@@ -2,7 +2,7 @@
 
 from django.db.backends.base.introspection import BaseDatabaseIntrospection, TableInfo
 
-from .store import KEY_CLAIMS, SEQUENCES
+from .mongo_store import KEY_CLAIMS, SEQUENCES
 
 
 class DatabaseIntrospection(BaseDatabaseIntrospection):

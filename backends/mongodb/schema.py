@@ -21,8 +21,8 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import F, Index, UniqueConstraint
 from django.db.models.expressions import OrderBy
 
+from .mongo_store import KEY_CLAIMS, SEQUENCES
 from .operations import Command
-from .store import KEY_CLAIMS, SEQUENCES
 
 
 class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.db.models import UniqueConstraint
 
-from .storage import ROWSTORE_REFERENCE, TableStorage, table_storage
+from .table_storage import ROWSTORE_REFERENCE, TableStorage, table_storage
 
 FLOAT_TYPES = ("FloatField",)
 

@@ -6,6 +6,6 @@
 - ``hops``: aggregates across relations, one command per relation hop;
 - ``partials``: mergeable partial aggregates, the shape every store returns.
 
-The package imports nothing itself: the store contract (``django_nonrel.store``)
+The package imports nothing itself: the store contract (``django_nonrel.store_contract``)
 imports ``partials`` without loading the query machinery.
 """

@@ -11,8 +11,13 @@ is logged to ``connection.queries`` like the ORM's.
 
 Use it per field or as the default storage::
 
-    STORAGES = {"default": {"BACKEND": "django_nonrel.backends.mongodb.storage.GridFSStorage",
-                            "OPTIONS": {"using": "default", "bucket": "fs"}}, ...}
+    STORAGES = {
+        "default": {
+            "BACKEND": "django_nonrel.backends.mongodb.gridfs_storage.GridFSStorage",
+            "OPTIONS": {"using": "default", "bucket": "fs"},
+        },
+        ...
+    }
     upload = models.FileField(storage=GridFSStorage(bucket="uploads"))
 
 ``url()`` is ``base_url`` (default ``MEDIA_URL``) plus the name; the project
@@ -45,7 +50,7 @@ DEFAULT_CHUNK_SIZE = 255 * 1024
 CHUNKS_PER_INSERT = 64
 
 
-@deconstructible(path="django_nonrel.backends.mongodb.storage.GridFSStorage")
+@deconstructible(path="django_nonrel.backends.mongodb.gridfs_storage.GridFSStorage")
 class GridFSStorage(Storage):
     """Files in the GridFS bucket ``bucket`` of the MongoDB database ``using``."""
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 from django_nonrel.exceptions import ConflictError
-from django_nonrel.store import RowWriter
+from django_nonrel.store_contract import RowWriter
 
 #: LAST_INSERT_ID(~0): what the update branch of the upsert reports as insert id.
 UPDATED_MARKER = 2**64 - 1
 
 
-class RowStore(RowWriter):
+class SingleStoreRowWriter(RowWriter):
     """Row writes the ORM patches need from a SQL connection (``RowWriter``)."""
 
     def __init__(self, connection) -> None:

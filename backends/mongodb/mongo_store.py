@@ -32,7 +32,7 @@ from django_nonrel.aggregation.partials import (
 from django_nonrel.exceptions import ConflictError
 from django_nonrel.paths import dig, hashable
 from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
-from django_nonrel.store import DocumentStore
+from django_nonrel.store_contract import DocumentStore
 
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path
 from .limits import check_documents
