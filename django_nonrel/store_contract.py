@@ -5,9 +5,10 @@ provides ``connection.store``, a ``RowWriter``: the one-command ``save()`` the
 ``upsert`` patch calls. A document backend's store is a ``DocumentStore``, which
 extends it with the read and write primitives the compilers in
 ``django_nonrel.compiler`` call instead of SQL; they build ``NonrelQuery``
-objects from Django's queries and call only these primitives. Keeping the contract this
-small is what lets very different databases share one compiler (djangotoolbox's
-lesson): a backend author implements nine methods and gets the ORM.
+objects from Django's queries and call only these primitives. Keeping the
+contract this small is what lets very different databases share one compiler
+(djangotoolbox's lesson): a backend author implements eight methods (the
+abstract ones) and gets the ORM.
 
 Values crossing the contract are already converted for the database by the
 fields (``get_db_prep_value``) and the backend's ``DatabaseOperations``; rows
