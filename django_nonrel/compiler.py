@@ -75,6 +75,7 @@ from django_nonrel.relations import (
     joined_opts,
     restricted,
 )
+from django_nonrel.sharding import refuse_shard_key_change, routes_by_shard_key
 from django_nonrel.where import WhereBuilder
 
 #: AutoField types whose keys the store allocates as integers.
@@ -1461,6 +1462,8 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
             else:
                 values[field.column] = update
             fields[field.column] = field
+        if routes_by_shard_key(self.connection):
+            refuse_shard_key_change(self.query.model, nq.where, {**values, **computed})
         count = None
         if computed and not nq.matches_nothing:
             count = self._update_in_python(nq, values, computed, fields)

@@ -129,6 +129,7 @@ class DocumentStore(abc.ABC):
         insert_only: dict[str, Any] | None = None,
         unset: Sequence[str] = (),
         expected: dict[str, Any] | None = None,
+        shard_key: dict[str, Any] | None = None,
     ) -> bool:
         """Write the row with primary key ``pk`` in one command; True if it was created.
 
@@ -139,6 +140,10 @@ class DocumentStore(abc.ABC):
         was loaded with) makes the write conditional: when a row with ``pk``
         exists with another value, nothing is written -- no update and no
         second row -- and ``django_nonrel.exceptions.ConflictError`` is raised.
+        ``shard_key`` (a ``ShardKey``'s columns and the values the row is stored
+        under, passed only for sharded models) joins the filter, so a sharded
+        cluster routes the write to one shard; where ``values`` give the columns
+        other values, the write moves the row to them.
         """
 
     @abc.abstractmethod

@@ -15,7 +15,9 @@ Django's test runner behave as with a server. ``OPTIONS["AUTO_ID_BLOCK"]`` sets
 how many integer AutoField keys a connection reserves at a time (default 20);
 ``OPTIONS["DECIMAL128"] = True`` stores DecimalField as exact Decimal128 (servers
 that support it) instead of doubles. ``OPTIONS["TRANSACTIONS"]`` says what
-``atomic()`` does (see ``TRANSACTION_MODES``). None of these is passed to the client.
+``atomic()`` does (see ``TRANSACTION_MODES``). ``READ_PREFERENCE``,
+``WRITE_CONCERN`` and ``READ_CONCERN`` apply to every command (see
+concerns.py). None of these is passed to the client.
 
 Transactions: on a replica set or sharded cluster (detected at connect),
 ``atomic()`` runs a real multi-document transaction -- a pymongo session
@@ -38,15 +40,18 @@ from django.utils.functional import cached_property
 
 from . import database as Database
 from .client import DatabaseClient
+from .concerns import OPTION_NAMES as CONCERN_OPTIONS
+from .concerns import Concerns
 from .creation import DatabaseCreation
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
 from .operations import Command, DatabaseOperations
 from .schema import DatabaseSchemaEditor
 from .store import MongoStore
+from .validation import DatabaseValidation
 
 #: OPTIONS that configure django-nonrel rather than the driver.
-BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK", "DECIMAL128", "TRANSACTIONS"})
+BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK", "DECIMAL128", "TRANSACTIONS"}) | CONCERN_OPTIONS
 #: OPTIONS["TRANSACTIONS"]: "auto" uses transactions where the server has them
 #: and otherwise lets atomic() apply writes immediately; "required" makes
 #: atomic() raise NotSupportedError on a server without them; "off" never uses
@@ -94,6 +99,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     features_class = DatabaseFeatures
     introspection_class = DatabaseIntrospection
     ops_class = DatabaseOperations
+    validation_class = DatabaseValidation
 
     # Only used for a field's db_type() (None would mean "no column").
     data_types = {
@@ -150,6 +156,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             raise ImproperlyConfigured(
                 "settings.DATABASES is missing 'NAME' for the MongoDB database to use."
             )
+        # Validated with the other settings: ImproperlyConfigured now, not a
+        # driver error at the first query.
+        self.concerns  # noqa: B018
         options = {k: v for k, v in settings.get("OPTIONS", {}).items() if k not in BACKEND_OPTIONS}
         if settings.get("USER"):
             options.setdefault("username", settings["USER"])
@@ -195,24 +204,36 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     @cached_property
     def server_info(self) -> dict:
-        """Facts about the server, read once: which product, and whether it has
-        transactions (replica sets and sharded clusters do)."""
+        """Facts about the server, read once: which product, whether it has
+        transactions (replica sets and sharded clusters do), and whether it is
+        a ``mongos`` (a sharded cluster's router answers ``hello`` with
+        ``msg: "isdbgrid"``)."""
         if self.is_embedded:
-            return {"ferretdb": False, "transactions": False}
+            return {"ferretdb": False, "transactions": False, "sharded": False}
         self.ensure_connection()
         with self.wrap_database_errors:
             build = self.connection.admin.command("buildInfo")
             hello = self.connection.admin.command("hello")
+        sharded = hello.get("msg") == "isdbgrid"
         return {
             "ferretdb": "ferretdbVersion" in build,
-            "transactions": bool(hello.get("setName") or hello.get("msg") == "isdbgrid"),
+            "transactions": bool(hello.get("setName") or sharded),
+            "sharded": sharded,
         }
+
+    @cached_property
+    def concerns(self) -> Concerns:
+        """READ_PREFERENCE, WRITE_CONCERN and READ_CONCERN from OPTIONS, validated."""
+        return Concerns.from_options(self.settings_dict.get("OPTIONS", {}))
 
     @property
     def database(self):
-        """The driver's Database object for NAME (raw MongoDB access)."""
+        """The driver's Database object for NAME (raw MongoDB access), with the
+        read preference and concerns of OPTIONS."""
         self.ensure_connection()
-        return self.connection[self.settings_dict["NAME"]]
+        return self.connection.get_database(
+            self.settings_dict["NAME"], **self.concerns.database_options()
+        )
 
     def is_usable(self) -> bool:
         try:
@@ -269,7 +290,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         """
         session = self.session
         if session is not None and not session.in_transaction:
-            session.start_transaction()
+            session.start_transaction(**self.concerns.transaction_options())
         return session
 
     def _commit(self):

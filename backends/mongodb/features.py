@@ -15,6 +15,11 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     stores_unique_nulls_as_absent = True
     #: Keys one ``$in`` may carry (a 16 MB command holds ~500k small keys).
     max_keys_per_command = 50_000
+    #: Models may declare a ``django_nonrel.sharding.ShardKey``: writes carry it in
+    #: their filters and migrations shard the collection on a ``mongos``.
+    supports_shard_keys = True
+    #: ``sqlmigrate`` needs no server: the schema editor collects shell commands.
+    renders_migrations_offline = True
     #: Rows a read may evaluate filters or sort keys on in Python (expressions the
     #: server cannot run, django_nonrel.expressions); more raise NotSupportedError.
     max_rows_evaluated_in_python = 10_000
@@ -303,6 +308,11 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         (found by the differential tests), so Count/Sum(distinct=True) per group is
         folded in Python there."""
         return not self.connection.is_embedded
+
+    @cached_property
+    def is_sharded_cluster(self) -> bool:
+        """Connected to a ``mongos``: ShardKey migrations run ``shardCollection``."""
+        return self.connection.server_info["sharded"]
 
     @cached_property
     def supports_multi_document_transactions(self) -> bool:

@@ -21,6 +21,9 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import F, Index, UniqueConstraint
 from django.db.models.expressions import OrderBy
 
+from django_nonrel.sharding import ShardKey
+
+from . import sharded_collections
 from .operations import Command
 from .store import KEY_CLAIMS, SEQUENCES
 
@@ -58,6 +61,9 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         self._run(f"db.createCollection({table!r})", lambda: self._create_collection(table))
         for keys, options in self._model_indexes(model):
             self._create_index(table, keys, **options)
+        for index in model._meta.indexes:
+            if isinstance(index, ShardKey):
+                sharded_collections.shard_collection(self, model, index)
         for field in model._meta.local_many_to_many:
             if field.remote_field.through._meta.auto_created:
                 self.create_model(field.remote_field.through)
@@ -195,11 +201,19 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     def add_index(self, model, index):
         keys, options = self._index_spec(model, index)
         self._create_index(model._meta.db_table, keys, **options)
+        if isinstance(index, ShardKey):
+            sharded_collections.shard_collection(self, model, index)
 
     def remove_index(self, model, index):
-        self._drop_index(model._meta.db_table, index.name)
+        if isinstance(index, ShardKey):
+            sharded_collections.drop_shard_key_index(self, model, index)
+        else:
+            self._drop_index(model._meta.db_table, index.name)
 
     def rename_index(self, model, old_index, new_index):
+        if isinstance(old_index, ShardKey) and isinstance(new_index, ShardKey):
+            sharded_collections.rename_shard_key_index(self, model, old_index, new_index)
+            return
         self.remove_index(model, old_index)
         self.add_index(model, new_index)
 
@@ -275,6 +289,9 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         return names
 
     def _index_spec(self, model, index: Index) -> tuple[list, dict]:
+        if isinstance(index, ShardKey):
+            pattern = sharded_collections.key_document(self, model, index)
+            return list(pattern.items()), {"name": index.name}
         fields = self._plain_fields(index.expressions) if index.expressions else None
         if fields:
             index = copy.copy(index)

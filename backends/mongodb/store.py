@@ -521,6 +521,7 @@ class MongoStore(DocumentStore):
         insert_only: dict[str, Any] | None = None,
         unset: Sequence[str] = (),
         expected: dict[str, Any] | None = None,
+        shard_key: dict[str, Any] | None = None,
     ) -> bool:
         update: dict[str, Any] = {}
         if values:
@@ -530,13 +531,16 @@ class MongoStore(DocumentStore):
         update["$setOnInsert"] = dict(insert_only or {}) or {ID: pk}
         check_documents(self.connection, table, [{ID: pk, **values, **(insert_only or {})}])
         collection = self.collection(table)
-        filter_doc: dict[str, Any] = {ID: {"$eq": pk}}
-        shown: dict[str, Any] = {ID: pk}
-        for column, value in (expected or {}).items():
-            filter_doc[column] = {"$eq": value}
-            shown[column] = value
 
-        def write():
+        def write(located_by: dict[str, Any]):
+            # A sharded cluster targets an upsert by the full shard key: the
+            # values the document is stored under, which a save that changes
+            # them moves it from (a single-document write, as MongoDB requires).
+            filter_doc: dict[str, Any] = {ID: {"$eq": pk}}
+            shown: dict[str, Any] = {ID: pk}
+            for column, value in {**located_by, **(expected or {})}.items():
+                filter_doc[column] = {"$eq": value}
+                shown[column] = value
             return self.run(
                 f"db.{table}.updateOne({shown!r}, {update!r}, upsert=True)",
                 collection.update_one,
@@ -547,7 +551,7 @@ class MongoStore(DocumentStore):
 
         try:
             with self.version_guard(table, pk, expected):
-                result = write()
+                result = write(shard_key or {})
         except IntegrityError:
             # With a version condition, a duplicate _id means the stored version
             # differs: the server refused the insert and nothing was written.
@@ -561,8 +565,10 @@ class MongoStore(DocumentStore):
             # Two upserts of a new key at once: the one that lost the insert gets
             # a duplicate key error (FerretDB; MongoDB retries this itself). Now
             # the document exists and the retry updates it; a real unique
-            # violation fails again and is raised.
-            result = write()
+            # violation fails again and is raised. The retry filters on the
+            # shard key being written: a document moved there since it was
+            # loaded is updated rather than duplicated.
+            result = write({column: values.get(column) for column in shard_key or {}})
         return result.upserted_id is not None
 
     def version_guard(
