@@ -310,6 +310,11 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         return not self.connection.is_embedded
 
     @cached_property
+    def supports_hashed_indexes(self) -> bool:
+        """``{"field": "hashed"}`` indexes (a hashed ShardKey's); FerretDB v1 has none."""
+        return not self.connection.server_info["ferretdb"]
+
+    @cached_property
     def is_sharded_cluster(self) -> bool:
         """Connected to a ``mongos``: ShardKey migrations run ``shardCollection``."""
         return self.connection.server_info["sharded"]

@@ -160,7 +160,10 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             or old_field.db_index != new_field.db_index
         )
         if index_changed:
-            self._drop_indexes_on(table, old_column, single_only=True)
+            # Meta.indexes entries (a ShardKey's among them) come and go with
+            # AddIndex/RemoveIndex, not with the field's own index.
+            declared = {index.name for index in model._meta.indexes}
+            self._drop_indexes_on(table, old_column, single_only=True, keep=declared)
         if old_column != new_column and not (old_field.primary_key and new_field.primary_key):
             self._run(
                 f"db.{table}.updateMany({{}}, {{'$rename': {{{old_column!r}: {new_column!r}}}}})",
@@ -199,10 +202,11 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             )
 
     def add_index(self, model, index):
+        if isinstance(index, ShardKey):
+            sharded_collections.add_shard_key(self, model, index)
+            return
         keys, options = self._index_spec(model, index)
         self._create_index(model._meta.db_table, keys, **options)
-        if isinstance(index, ShardKey):
-            sharded_collections.shard_collection(self, model, index)
 
     def remove_index(self, model, index):
         if isinstance(index, ShardKey):
@@ -254,7 +258,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                     f"{type(constraint).__name__} {constraint.name!r} on {model.__name__}: "
                     "MongoDB enforces only unique constraints. Validate it in Model.clean()."
                 )
-        return specs
+        return sharded_collections.without_redundant_key_index(model, specs)
 
     def _field_indexes(self, model, field) -> list[tuple[list, dict]]:
         if field.primary_key or not field.concrete:
@@ -347,11 +351,19 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
         self._run(f"db.{table}.dropIndex({name!r})", drop)
 
-    def _drop_indexes_on(self, table: str, column: str, single_only: bool = False) -> None:
+    def _drop_indexes_on(
+        self,
+        table: str,
+        column: str,
+        single_only: bool = False,
+        keep: frozenset | set = frozenset(),
+    ) -> None:
         def drop():
             for name, info in self.database[table].index_information().items():
                 columns = [key for key, _ in info["key"]]
-                if name != "_id_" and column in columns and not (single_only and len(columns) > 1):
+                if name == "_id_" or name in keep or column not in columns:
+                    continue
+                if not (single_only and len(columns) > 1):
                     self.database[table].drop_index(name)
 
         self._run(f"db.{table}.dropIndexes(<indexes on {column!r}>)", drop)

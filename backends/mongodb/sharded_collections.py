@@ -6,8 +6,9 @@ create the index the key needs (``{"tenant_id": 1}`` or ``{"tenant_id":
 (``features.is_sharded_cluster``), send ``enableSharding`` (needed before
 MongoDB 6.0, harmless after) and ``shardCollection`` with that key. A replica
 set, a standalone server, FerretDB and mongomock cannot shard: they keep the
-index, and a warning on the ``django_nonrel.sharding`` logger says so; running
-the same migrations on a ``mongos`` later shards.
+index (FerretDB v1, which has no hashed indexes, an ascending one on the same
+fields), and a warning on the ``django_nonrel.sharding`` logger says so;
+running the same migrations on a ``mongos`` later shards.
 
 ``sqlmigrate`` renders the commands without a server, marked as run on a
 ``mongos`` only.
@@ -31,12 +32,42 @@ logger = logging.getLogger("django_nonrel.sharding")
 
 
 def key_document(editor, model, key: ShardKey) -> dict[str, int | str]:
-    """``{"tenant_id": 1, "_id": "hashed"}``: the key's MongoDB pattern (pk as ``_id``)."""
-    return {editor._path_column(model, name): kind for name, kind in key.key}
+    """``{"tenant_id": 1, "_id": "hashed"}``: the key's MongoDB pattern (pk as ``_id``).
+
+    A server without hashed indexes (FerretDB v1, which cannot shard either)
+    gets an ascending index on the same fields; ``sqlmigrate`` renders the key
+    as a mongos takes it.
+    """
+    hashed = editor.collect_sql or editor.connection.features.supports_hashed_indexes
+    return {editor._path_column(model, name): kind if hashed else 1 for name, kind in key.key}
 
 
 def namespace(editor, model) -> str:
     return f"{editor.connection.settings_dict['NAME']}.{model._meta.db_table}"
+
+
+def without_redundant_key_index(model, specs: list[tuple[list, dict]]) -> list[tuple[list, dict]]:
+    """The model's index specs, less a ShardKey's when another index has the same key.
+
+    MongoDB refuses a second index on the same key under another name, and
+    the other index (a foreign key's, a unique field's) supports the shard
+    key just as well: sharding ``tenant`` on a ForeignKey keeps its index.
+    """
+    shard_names = {index.name for index in model._meta.indexes if isinstance(index, ShardKey)}
+    others = [keys for keys, options in specs if options["name"] not in shard_names]
+    return [
+        (keys, options)
+        for keys, options in specs
+        if options["name"] not in shard_names or keys not in others
+    ]
+
+
+def add_shard_key(editor, model, key: ShardKey) -> None:
+    """AddIndex of a ShardKey: its index (unless another has the key), then the sharding."""
+    for keys, options in editor._model_indexes(model):  # without a redundant key index
+        if options["name"] == key.name:
+            editor._create_index(model._meta.db_table, keys, **options)
+    shard_collection(editor, model, key)
 
 
 def shard_collection(editor, model, key: ShardKey) -> None:
@@ -88,15 +119,7 @@ def drop_shard_key_index(editor, model, key: ShardKey) -> None:
             "Then record this migration with `manage.py migrate <app> <migration> --fake`."
         )
 
-    def drop() -> None:
-        collection = editor.database[table]
-        for name, info in collection.index_information().items():
-            # By key, not name: MongoDB cannot rename an index (see rename_shard_key_index).
-            if name == key.name or dict(info["key"]) == pattern:
-                collection.drop_index(name)
-                return
-
-    editor._run(f"db.{table}.dropIndex({pattern!r})", drop)
+    editor._drop_index(table, key.name)
 
 
 def rename_shard_key_index(editor, model, old: ShardKey, new: ShardKey) -> None:
@@ -104,7 +127,8 @@ def rename_shard_key_index(editor, model, old: ShardKey, new: ShardKey) -> None:
 
     On a sharded collection the index cannot be dropped (the key needs it) nor
     built twice (same key): it keeps its old name there, which is harmless --
-    the name is only Django's label, and dropping it goes by key.
+    the name is only Django's label, and the collection stays sharded (a
+    RemoveIndex of the key is refused there).
     """
     sharded = (
         not editor.collect_sql
@@ -121,8 +145,7 @@ def rename_shard_key_index(editor, model, old: ShardKey, new: ShardKey) -> None:
         )
         return
     drop_shard_key_index(editor, model, old)
-    keys, options = editor._index_spec(model, new)
-    editor._create_index(model._meta.db_table, keys, **options)
+    add_shard_key(editor, model, new)
 
 
 def is_sharded(editor, model) -> bool:
