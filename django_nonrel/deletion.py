@@ -35,6 +35,8 @@ from django.db.models import CASCADE, DO_NOTHING, SET_NULL, Model, QuerySet, sig
 from django.db.models.deletion import Collector, get_candidate_relations_to_delete
 from django.utils.module_loading import import_string
 
+from django_nonrel.sharding import key_set_filter, routing_attnames
+
 #: ``handler(collector, objs, **collect_kwargs) -> bool``: True when it took the cascade over.
 CascadeHandler = Callable[..., bool]
 
@@ -138,9 +140,14 @@ def cascade_by_key_sets(collector: Collector, objs, **collect_kwargs) -> bool:
     size = getattr(connections[using].features, "max_keys_per_command", None) or 1000
     model = model._meta.concrete_model
     if isinstance(objs, QuerySet):
-        keys = list(objs.values_list("pk", flat=True))
-        for chunk in _chunks(keys, size):
-            collector.fast_deletes.append(model._base_manager.using(using).filter(pk__in=chunk))
+        # The shard key comes along (a sharded model's), so that a sharded
+        # cluster sends each batch only to the shards holding its rows.
+        routing = routing_attnames(model)
+        rows = list(objs.values_list("pk", *routing))
+        keys = [row[0] for row in rows]
+        for chunk in _chunks(rows, size):
+            filters = key_set_filter(routing, chunk)
+            collector.fast_deletes.append(model._base_manager.using(using).filter(**filters))
     else:
         collector.add(list(objs))
         keys = [obj.pk for obj in objs]

@@ -247,3 +247,19 @@ def test_every_write_of_a_session_of_work_is_targeted(mongos, shop):
     for table in SHARDED:
         assert mongos.writes(table), table
         assert untargeted(mongos, table) == [], table
+
+
+def test_a_queryset_delete_that_cascades_deletes_its_rows_by_their_shard_keys(mongos, shop):
+    """Deleting a tenant's orders re-reads their keys for the cascade; the shard keys
+    come along, so the delete of the orders reaches their shards only."""
+    acme = shop.Tenant.objects.using(ALIAS).create(name="acme")
+    globex = shop.Tenant.objects.using(ALIAS).create(name="globex")
+    for tenant in (acme, globex):
+        order = shop.Order.objects.using(ALIAS).create(tenant=tenant, number=1)
+        shop.Line.objects.using(ALIAS).create(order=order, tenant=tenant)
+    mongos.sent.clear()
+    shop.Order.objects.using(ALIAS).filter(tenant=acme).delete()
+    assert untargeted(mongos, "shop_order") == [] and untargeted(mongos, "shop_line") == []
+    (remaining,) = mongos.backing["shop"]["shop_order"].find()
+    assert remaining["tenant_id"] == globex.pk
+    assert mongos.backing["shop"]["shop_line"].count_documents({}) == 1
