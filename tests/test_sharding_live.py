@@ -64,3 +64,17 @@ def test_saves_moves_updates_and_deletes_keep_one_document_per_row(shop):
     assert documents(shop.Account)[account.pk]["version"] == 2
     loaded.delete()
     assert documents(shop.Order) == {} and line.pk not in documents(shop.Line)
+
+
+def test_a_save_after_another_process_moved_the_row_updates_that_row(shop):
+    acme = shop.Tenant.objects.create(name="acme")
+    globex = shop.Tenant.objects.create(name="globex")
+    order = shop.Order.objects.create(tenant=acme, number=1)
+    elsewhere = shop.Order.objects.get(pk=order.pk)
+    elsewhere.tenant = globex
+    elsewhere.save()
+    order.refresh_from_db()  # sees globex; still remembers acme as where it was loaded
+    order.note = "kept"
+    order.save()
+    (stored,) = documents(shop.Order).values()
+    assert (stored["tenant_id"], stored["note"]) == (globex.pk, "kept")

@@ -17,6 +17,8 @@ from django.db.migrations.writer import MigrationWriter
 
 from django_nonrel.sharding import ShardKey
 from tests.sharding.mongos import SimulatedMongos, register, unregister
+from tests.sharding.shop import shop_models, tables
+from tests.singlestore.offline import create_sql, offline_connection
 
 pytestmark = pytest.mark.usefixtures("on_mongodb")
 
@@ -101,8 +103,6 @@ def test_autodetector_records_a_shard_key_as_a_reversible_index():
 
 
 def test_the_name_comes_from_the_model_like_an_index_name():
-    from tests.sharding.shop import shop_models
-
     order = shop_models().Order
     (key,) = order._meta.indexes
     assert key.name.endswith("_shk") and len(key.name) <= 30
@@ -254,8 +254,6 @@ def test_elsewhere_only_the_index_is_created_and_a_warning_says_so(caplog):
 
 def test_a_shard_key_on_an_indexed_foreign_key_shares_its_index(mongos):
     """MongoDB refuses two indexes on one key; the foreign key's supports the shard key."""
-    from tests.sharding.shop import shop_models, tables
-
     shop = shop_models()
     with tables(connections[ALIAS], shop.Tenant, shop.Order, shop.Line):
         indexes = mongos.backing["shop"]["shop_line"].index_information()
@@ -305,3 +303,19 @@ def test_changing_a_fields_own_index_keeps_the_meta_indexes_on_it():
             assert any(info.get("unique") for info in indexes.values())
         finally:
             editor.delete_model(state.apps.get_model("shop", "Order"))
+
+
+def test_on_sql_backends_a_shard_key_is_a_plain_index(django_db_blocker):
+    order = shop_models().Order
+    (key,) = order._meta.indexes
+    with (
+        django_db_blocker.unblock(),
+        connections["sqlite"].schema_editor(collect_sql=True) as editor,
+    ):
+        editor.create_model(order)
+    assert f'CREATE INDEX "{key.name}" ON "shop_order" ("tenant_id", "number")' in "\n".join(
+        editor.collected_sql
+    )
+    ddl = "\n".join(create_sql(offline_connection("singlestore"), order))
+    assert f"CREATE INDEX `{key.name}` ON `shop_order` (`tenant_id`, `number`)" in ddl
+    assert "SHARD KEY (`id`)" in ddl  # SingleStore's shard key stays the primary key

@@ -120,19 +120,24 @@ def _unique_indexes(model, editor) -> Iterator[tuple[str, object, list[str]]]:
 def _unique_violations(model, editor, shard_columns: list[str]) -> Iterator[RuleViolation]:
     label = model._meta.label
     names = [field.name for field in shard_key_fields(model)]
+    prefix = ", ".join(repr(name) for name in names)
     for origin, obj, columns in _unique_indexes(model, editor):
         if columns[0] == ID or columns[: len(shard_columns)] == shard_columns:
             continue
+        if isinstance(obj, models.Field):
+            fix = (
+                f"Replace unique=True by UniqueConstraint(fields=[{prefix}, {obj.name!r}], "
+                f"name=...) (unique per shard key value), or shard on {obj.name!r}"
+            )
+        else:
+            fix = f"Start the unique key with the shard key fields: fields=[{prefix}, ...]"
         yield RuleViolation(
             "mongodb.E001",
             obj,
             f"{label}: {origin} is a unique index on {columns!r}, which does not start "
             f"with the shard key {shard_columns!r}; a sharded cluster refuses it (each shard "
             "checks uniqueness only among its own documents).",
-            f"Make the shard key fields {names!r} the first fields of the unique key "
-            f"(e.g. UniqueConstraint(fields=[{', '.join(repr(n) for n in names)}, ...])), "
-            "which makes the value unique per shard key value, or choose a shard key that "
-            "is a prefix of every unique key.",
+            f"{fix}; or choose a shard key that starts every unique key.",
         )
 
 
