@@ -16,13 +16,12 @@ from django.db.migrations.state import ModelState, ProjectState
 from django.db.migrations.writer import MigrationWriter
 
 from django_nonrel.sharding import ShardKey
-from tests.sharding.mongos import SimulatedMongos, register, unregister
+from tests.sharding.mongos import ALIAS
 from tests.sharding.shop import shop_models, tables
 from tests.singlestore.offline import create_sql, offline_connection
 
 pytestmark = pytest.mark.usefixtures("on_mongodb")
 
-ALIAS = "mongos"
 #: What the backend asks a server about itself (not DDL).
 ADMIN_QUERIES = ("find", "hello", "buildInfo")
 KEY = ShardKey(fields=["tenant", "number"], name="shop_order_key_shk")
@@ -156,17 +155,6 @@ def test_sqlmigrate_needs_no_mongodb_server(unreachable):
 
 
 # -- applied on a mongos ---------------------------------------------------------------
-@pytest.fixture
-def mongos(django_db_blocker):
-    simulated = SimulatedMongos()
-    with django_db_blocker.unblock():
-        register(ALIAS, simulated)
-        try:
-            yield simulated
-        finally:
-            unregister(ALIAS)
-
-
 def test_add_index_shards_an_existing_collection_on_a_mongos(mongos):
     database = connections[ALIAS]
     with database.schema_editor() as editor:

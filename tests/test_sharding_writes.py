@@ -13,24 +13,12 @@ from django.db.models.signals import post_delete
 from django.db.utils import DatabaseError
 
 from django_nonrel.exceptions import ConflictError
-from tests.sharding.mongos import SimulatedMongos, register, unregister
+from tests.sharding.mongos import ALIAS, SimulatedMongos, register, unregister
 from tests.sharding.shop import shop_models, tables
 
 pytestmark = pytest.mark.usefixtures("on_mongodb")
 
-ALIAS = "mongos"
 SHARDED = ("shop_order", "shop_line", "shop_account")
-
-
-@pytest.fixture
-def mongos(django_db_blocker):
-    simulated = SimulatedMongos()
-    with django_db_blocker.unblock():
-        register(ALIAS, simulated)
-        try:
-            yield simulated
-        finally:
-            unregister(ALIAS)
 
 
 @pytest.fixture

@@ -33,6 +33,8 @@ from pymongo.errors import OperationFailure
 from django_nonrel.backends.mongodb.base import DatabaseWrapper
 
 ID = "_id"
+#: The alias the ``mongos`` fixture (tests/conftest.py) registers its connection under.
+ALIAS = "mongos"
 #: MongoDB error codes the simulated refusals carry.
 SHARD_KEY_NOT_FOUND = 61
 IMMUTABLE_FIELD = 66
