@@ -280,13 +280,11 @@ def batch_filters(model: type[Model], pks: Sequence[Any]) -> dict[str, list[Any]
     known = (_COLLECTED.get() or {}).get(model._meta.concrete_model)
     if not known or not pks or any(pk not in known for pk in pks):
         return {}
-    filters: dict[str, list[Any]] = {}
+    filters: dict[str, dict[Any, None]] = {}
     for pk in pks:
         for field, value in known[pk].items():
-            values = filters.setdefault(f"{field.attname}__in", [])
-            if value not in values:
-                values.append(value)
-    return filters
+            filters.setdefault(f"{field.attname}__in", {})[value] = None
+    return {lookup: list(values) for lookup, values in filters.items()}
 
 
 # -- updates that would move documents ---------------------------------------------

@@ -14,7 +14,7 @@ from django.db.models import UniqueConstraint
 from django.db.utils import ConnectionHandler
 from django.test.utils import override_settings
 
-from django_nonrel.fields import ListField, VersionField
+from django_nonrel.fields import DictField, ListField, VersionField
 from django_nonrel.sharding import ShardKey
 from tests.singlestore.offline import Registry
 
@@ -133,7 +133,10 @@ def test_shard_key_foreign_key_rewritten_by_a_cascade():
     assert messages(kept) == []
 
 
-@pytest.mark.parametrize("field", [ListField(models.IntegerField()), models.JSONField()])
+@pytest.mark.parametrize(
+    "field",
+    [ListField(models.IntegerField()), models.JSONField(), DictField(models.IntegerField())],
+)
 def test_shard_key_fields_holding_lists(field):
     model = sharded({"tags": field}, key=("tags",))
     assert [m.id for m in messages(model)] == ["mongodb.E004"]
@@ -172,7 +175,7 @@ def test_application_set_primary_key_outside_the_shard_key_warns():
 def test_manage_py_check_database_reports_the_rules():
     from django.conf import settings
 
-    with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "tests.sharding.checked"]):
-        with pytest.raises(SystemCheckError) as found:
-            call_command("check", databases=["default"])
+    installed = [*settings.INSTALLED_APPS, "tests.sharding.checked"]
+    with override_settings(INSTALLED_APPS=installed), pytest.raises(SystemCheckError) as found:
+        call_command("check", databases=["default"])
     assert "checked.Customer.email: (mongodb.E001)" in str(found.value)

@@ -20,8 +20,10 @@ refuse before the models meet one. Each rule, and why:
     save would move the document), and a foreign key whose ``on_delete`` sets a
     value (SET_NULL, SET_DEFAULT, SET()) rewrites it with a multi-document
     update, which a cluster refuses for shard keys.
-``mongodb.E004`` a shard key field holding lists (``ListField``, ``SetField``,
-    ``JSONField``): MongoDB refuses arrays as shard key values.
+``mongodb.E004`` a shard key field holding lists or documents (``ListField``,
+    ``SetField``, ``JSONField``, ``DictField``, ``EmbeddedModelField``): MongoDB
+    refuses arrays as shard key values, and a whole document as a key value
+    routes by its exact bytes (key order included), which no query writes.
 ``mongodb.E005`` more than one ``ShardKey``: a collection has one shard key.
 ``mongodb.E006`` a collection MongoDB cannot shard: collections of the
     ``admin``, ``config`` and ``local`` databases and ``system.`` collections.
@@ -46,7 +48,8 @@ from django.db.models import (
 )
 from django.db.models.fields import AutoFieldMixin
 
-from django_nonrel.fields import ListField, VersionField
+from django_nonrel.fields import VersionField
+from django_nonrel.fields.nested import NestedValueField
 from django_nonrel.rules import RuleViolation
 from django_nonrel.sharding import ShardKey, shard_key_fields
 
@@ -165,12 +168,13 @@ def _field_violations(model) -> Iterator[RuleViolation]:
                 "Take the field out of the ShardKey, or make it a value set once "
                 "(auto_now_add instead of auto_now; on_delete=CASCADE or PROTECT).",
             )
-        if isinstance(field, ListField | JSONField):
+        if isinstance(field, NestedValueField | JSONField):
             yield RuleViolation(
                 "mongodb.E004",
                 field,
-                f"{where} but holds lists ({type(field).__name__}); MongoDB refuses arrays "
-                "as shard key values.",
+                f"{where} but holds lists or documents ({type(field).__name__}); MongoDB "
+                "refuses arrays as shard key values, and a document value routes only "
+                "queries that repeat it exactly.",
                 "Shard on a field with one scalar value per row.",
             )
 
