@@ -39,6 +39,7 @@ from django.utils.functional import cached_property
 from . import database as Database
 from .client import DatabaseClient
 from .creation import DatabaseCreation
+from .embedded_order import apply as order_nan_as_mongodb
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
 from .operations import Command, DatabaseOperations
@@ -177,6 +178,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             raise ImproperlyConfigured(
                 "mongomock:// needs the mongomock package: pip install django-nonrel[mongodb]"
             ) from error
+        order_nan_as_mongodb()
         name = urlsplit(host).netloc or "default"
         server = MOCK_SERVERS.setdefault(name, ServerStore())
         return mongomock.MongoClient(_store=server)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db import IntegrityError, NotSupportedError
+from django.db import DataError, IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
@@ -106,10 +106,10 @@ class MongoStore(DocumentStore):
                             scope.enter_context(session.bind(end_session=False))
                         result = command(*args, **kwargs)
                 except OperationFailure as error:
-                    duplicate = _as_duplicate_key(error)
-                    if duplicate is None:
+                    mapped = _as_duplicate_key(error) or _as_invalid_pattern(error)
+                    if mapped is None:
                         raise
-                    raise duplicate from error
+                    raise mapped from error
             target, _, name = description.split("(", 1)[0].rpartition(".")
             if name in WRITE_COMMANDS and target.removeprefix("db.") not in BOOKKEEPING:
                 self.applied_writes += 1
@@ -129,6 +129,7 @@ class MongoStore(DocumentStore):
             date_parts=connection.features.supports_date_part_expressions,
             null_parents=connection.is_embedded,
             day_bounds=connection.ops.day_bounds,
+            regex_dialect=connection.features.regex_dialect,
         )
 
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:
@@ -722,6 +723,18 @@ class MongoStore(DocumentStore):
 #: How FerretDB v1 on SQLite reports an update that breaks a unique index: an
 #: InternalError (code 1) carrying SQLite's message, where MongoDB sends E11000.
 _FERRETDB_UNIQUE = "UNIQUE constraint failed"
+
+
+#: The server's code for a $regex it cannot compile (MongoDB 4.4+, FerretDB).
+INVALID_REGEX = 51091
+
+
+def _as_invalid_pattern(error: OperationFailure) -> DataError | None:
+    """A refused ``$regex`` as Django's DataError, as mongomock's is (filters.py)."""
+    if error.code != INVALID_REGEX and "Regular expression is invalid" not in str(error):
+        return None
+    reason = (error.details or {}).get("errmsg", str(error))
+    return DataError(f"{reason}; nothing was read. Check the regex/iregex pattern.")
 
 
 def _as_duplicate_key(error: OperationFailure) -> DuplicateKeyError | None:
