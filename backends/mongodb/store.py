@@ -37,6 +37,7 @@ from django_nonrel.store import DocumentStore
 
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path
 from .limits import check_documents
+from .skipped_sets import nested_sets, pinned_ids, rewrite_skipped
 from .version_claims import VERSION_CLAIMS, version_claim
 
 #: Collection holding one integer counter per table with an integer AutoField.
@@ -482,13 +483,34 @@ class MongoStore(DocumentStore):
             raise NotSupportedError("update() of a sliced queryset.")
         if "$mul" in update and self.connection.is_embedded:
             return self._multiply_in_python(query.table, filter_doc, update)
+        checked = self._skippable_sets(query.table, filter_doc, update)
         result = self.run(
             f"db.{query.table}.updateMany({filter_doc!r}, {update!r})",
             collection.update_many,
             filter_doc,
             update,
         )
+        if checked and result.modified_count < result.matched_count:
+            rewrite_skipped(self, query.table, *checked)
         return result.matched_count
+
+    def _skippable_sets(
+        self, table: str, filter_doc: dict[str, Any], update: dict[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]] | None:
+        """(documents, columns) FerretDB may skip writing, to check after the write
+        (skipped_sets.py); None elsewhere. The documents are the ones the filter pins
+        by ``_id``, else those it matches now (one read)."""
+        sets = nested_sets(update)
+        if not sets or self.connection.is_embedded or not self.connection.server_info["ferretdb"]:
+            return None
+        ids = pinned_ids(filter_doc)
+        if ids is None:
+            collection = self.collection(table)
+            ids = self.run(
+                f"db.{table}.find({filter_doc!r}, {{'_id': 1}})",
+                lambda: [d[ID] for d in collection.find(filter_doc, {ID: 1})],
+            )
+        return ids, sets
 
     def _multiply_in_python(self, table: str, filter_doc: dict, update: dict) -> int:
         """mongomock lacks ``$mul``: read, multiply and write each matching document."""
@@ -546,9 +568,12 @@ class MongoStore(DocumentStore):
                 upsert=True,
             )
 
+        checked = self._skippable_sets(table, {ID: pk}, update)
         try:
             with self.version_guard(table, pk, expected):
                 result = write()
+                if checked and result.matched_count and not result.modified_count:
+                    rewrite_skipped(self, table, *checked)
         except IntegrityError:
             # With a version condition, a duplicate _id means the stored version
             # differs: the server refused the insert and nothing was written.
@@ -564,6 +589,8 @@ class MongoStore(DocumentStore):
             # the document exists and the retry updates it; a real unique
             # violation fails again and is raised.
             result = write()
+            if checked and result.matched_count and not result.modified_count:
+                rewrite_skipped(self, table, *checked)
         return result.upserted_id is not None
 
     def version_guard(
