@@ -21,12 +21,14 @@ is False yields every row exactly once, in order (rows changed meanwhile move
 as they would in any query).
 
 Bookmarks are opaque strings signed with ``django.core.signing`` (with
-``SECRET_KEY``) and bound to the model, the ordering and the queryset's
-filters: a tampered bookmark, or one made by a paginator over another queryset
-or ordering, raises ``InvalidBookmark`` (a ``ValueError``), which a view can
-turn into a 400 or a redirect to the first page. A filter value that changes
-on every request (``timezone.now()``) makes a different queryset each time;
-round it or take it from the request so bookmarks stay valid.
+``SECRET_KEY``) and bound to the model, the ordering and a canonical digest of
+the whole query (``django_nonrel.fingerprint``: filters, subqueries,
+expressions, raw filters): a tampered or malformed bookmark, or one made by a
+paginator over another queryset or ordering, raises ``InvalidBookmark`` (a
+``ValueError``), which a view can turn into a 400 or a redirect to the first
+page. A filter value that changes on every request (``timezone.now()``) makes a
+different queryset each time; round it or take it from the request so
+bookmarks stay valid.
 
 Ordering: the queryset's ``order_by()``, else the model's ``Meta.ordering``,
 else the primary key. Each ordering item must be a field of the model itself
@@ -35,7 +37,7 @@ paths across relations, expressions and random ordering raise
 ``NotSupportedError``. Nullable ordering fields are handled: NULLs sort where
 the database puts them (first in ascending order on SQLite, MySQL and MongoDB,
 last on PostgreSQL and Oracle; ``features.nulls_order_largest``) or where
-``nulls_first``/``nulls_last`` says.
+``nulls_first``/``nulls_last`` says; NaN where MongoDB sorts it (see ``_Key``).
 """
 
 from __future__ import annotations

@@ -128,8 +128,8 @@ class DatabaseOperations(BaseDatabaseOperations):
         found = invalid_key_at(data)
         if found:
             raise DataError(
-                f"A JSONField value cannot be stored in MongoDB: {found}. Nothing was "
-                "written; rename the key (JSON keys are document keys here)."
+                f"A JSONField value cannot be stored in MongoDB, whose document keys "
+                f"its keys become: {found}. Nothing was written."
             )
         return data
 

@@ -106,6 +106,11 @@ def _aware(value: Any) -> Any:
                 changed[key] = new
         return value if changed is None else changed
     if kind is list:
-        items = [_aware(item) for item in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        changed = None
+        for index, item in enumerate(value):
+            new = _aware(item)
+            if new is not item:
+                changed = changed if changed is not None else list(value)
+                changed[index] = new
+        return value if changed is None else changed
     return value
