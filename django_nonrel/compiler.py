@@ -55,7 +55,7 @@ from django_nonrel.aggregation import (
     is_grouped,
     needs_planning,
 )
-from django_nonrel.expressions import ExpressionEvaluator, needs_python, output_value
+from django_nonrel.expressions import ExpressionEvaluator, needs_python, output_value, sort_order
 from django_nonrel.nulls import (
     absent_when_null,
     check_not_null,
@@ -421,13 +421,9 @@ class NonrelCompiler(sql.SQLCompiler):
                     # This backend's default: NULL is the smallest value.
                     null_first = nulls_first or (not nulls_last and not descending)
                     return (-1 if null_first else 1) if a is None else (1 if null_first else -1)
-                if a == b:
-                    continue
-                try:
-                    order = -1 if a < b else 1
-                except TypeError:
-                    order = -1 if type(a).__name__ < type(b).__name__ else 1
-                return -order if descending else order
+                order = sort_order(a, b)
+                if order:
+                    return -order if descending else order
             return 0
 
         positions = sorted(range(len(rows)), key=functools.cmp_to_key(compare))

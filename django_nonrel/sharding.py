@@ -232,14 +232,6 @@ def routing_attnames(model: type[Model]) -> list[str]:
     return [field.attname for field in _routing_fields(model)]
 
 
-def key_set_filter(attnames: Sequence[str], rows: Sequence[Sequence[Any]]) -> dict[str, list]:
-    """``{"pk__in": keys, "<attname>__in": values...}`` for rows of (pk, *shard key values)."""
-    filters: dict[str, list] = {"pk__in": [row[0] for row in rows]}
-    for position, attname in enumerate(attnames, start=1):
-        filters[f"{attname}__in"] = list(dict.fromkeys(row[position] for row in rows))
-    return filters
-
-
 # -- batches of collected instances ----------------------------------------------
 #: {model: {pk: {field: stored value}}} of the instances a Collector is deleting.
 _COLLECTED: ContextVar[Mapping[type[Model], Mapping[Any, Mapping[Field, Any]]] | None] = ContextVar(

@@ -43,6 +43,7 @@ from .client import DatabaseClient
 from .concerns import OPTION_NAMES as CONCERN_OPTIONS
 from .concerns import Concerns
 from .creation import DatabaseCreation
+from .embedded_order import apply as order_nan_as_mongodb
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
 from .operations import Command, DatabaseOperations
@@ -186,6 +187,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             raise ImproperlyConfigured(
                 "mongomock:// needs the mongomock package: pip install django-nonrel[mongodb]"
             ) from error
+        order_nan_as_mongodb()
         name = urlsplit(host).netloc or "default"
         server = MOCK_SERVERS.setdefault(name, ServerStore())
         return mongomock.MongoClient(_store=server)

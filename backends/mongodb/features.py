@@ -288,6 +288,22 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         return not self.connection.server_info["ferretdb"]
 
     @cached_property
+    def regex_dialect(self) -> str:
+        """The engine ``$regex`` runs on: mongomock's Python ``re``, FerretDB v1's Go RE2,
+        MongoDB's PCRE. Generated patterns are anchored (and user patterns checked on
+        mongomock) by it: backends/mongodb/filters.py."""
+        if self.connection.is_embedded:
+            return "python"
+        return "re2" if self.connection.server_info["ferretdb"] else "pcre"
+
+    @cached_property
+    def sorts_nan_below_numbers(self) -> bool:
+        """NaN doubles are stored and sort below every other number (after NULL), while
+        every comparison but equality with NaN is false: MongoDB's rules, which
+        bookmark pages follow (django_nonrel/pagination.py). FerretDB v1 stores no NaN."""
+        return self.connection.is_embedded or not self.connection.server_info["ferretdb"]
+
+    @cached_property
     def supports_date_part_expressions(self) -> bool:
         """$expr with $month, $dayOfMonth, ... (month/day/hour lookups); FerretDB v1 lacks it."""
         return not self.connection.server_info["ferretdb"]

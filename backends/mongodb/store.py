@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db import IntegrityError, NotSupportedError
+from django.db import DataError, IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
@@ -37,6 +37,7 @@ from django_nonrel.store import DocumentStore
 
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path
 from .limits import check_documents
+from .skipped_sets import nested_sets, pinned_ids, rewrite_skipped
 from .version_claims import VERSION_CLAIMS, version_claim
 
 #: Collection holding one integer counter per table with an integer AutoField.
@@ -106,10 +107,10 @@ class MongoStore(DocumentStore):
                             scope.enter_context(session.bind(end_session=False))
                         result = command(*args, **kwargs)
                 except OperationFailure as error:
-                    duplicate = _as_duplicate_key(error)
-                    if duplicate is None:
+                    mapped = _as_duplicate_key(error) or _as_invalid_pattern(error)
+                    if mapped is None:
                         raise
-                    raise duplicate from error
+                    raise mapped from error
             target, _, name = description.split("(", 1)[0].rpartition(".")
             if name in WRITE_COMMANDS and target.removeprefix("db.") not in BOOKKEEPING:
                 self.applied_writes += 1
@@ -129,6 +130,7 @@ class MongoStore(DocumentStore):
             date_parts=connection.features.supports_date_part_expressions,
             null_parents=connection.is_embedded,
             day_bounds=connection.ops.day_bounds,
+            regex_dialect=connection.features.regex_dialect,
         )
 
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:
@@ -481,13 +483,34 @@ class MongoStore(DocumentStore):
             raise NotSupportedError("update() of a sliced queryset.")
         if "$mul" in update and self.connection.is_embedded:
             return self._multiply_in_python(query.table, filter_doc, update)
+        checked = self._skippable_sets(query.table, filter_doc, update)
         result = self.run(
             f"db.{query.table}.updateMany({filter_doc!r}, {update!r})",
             collection.update_many,
             filter_doc,
             update,
         )
+        if checked and result.modified_count < result.matched_count:
+            rewrite_skipped(self, query.table, *checked)
         return result.matched_count
+
+    def _skippable_sets(
+        self, table: str, filter_doc: dict[str, Any], update: dict[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]] | None:
+        """(documents, columns) FerretDB may skip writing, to check after the write
+        (skipped_sets.py); None elsewhere. The documents are the ones the filter pins
+        by ``_id``, else those it matches now (one read)."""
+        sets = nested_sets(update)
+        if not sets or self.connection.is_embedded or not self.connection.server_info["ferretdb"]:
+            return None
+        ids = pinned_ids(filter_doc)
+        if ids is None:
+            collection = self.collection(table)
+            ids = self.run(
+                f"db.{table}.find({filter_doc!r}, {{'_id': 1}})",
+                lambda: [d[ID] for d in collection.find(filter_doc, {ID: 1})],
+            )
+        return ids, sets
 
     def _multiply_in_python(self, table: str, filter_doc: dict, update: dict) -> int:
         """mongomock lacks ``$mul``: read, multiply and write each matching document."""
@@ -532,6 +555,8 @@ class MongoStore(DocumentStore):
         check_documents(self.connection, table, [{ID: pk, **values, **(insert_only or {})}])
         collection = self.collection(table)
 
+        checked = self._skippable_sets(table, {ID: pk}, update)
+
         def write(located_by: dict[str, Any]):
             # A sharded cluster targets an upsert by the full shard key: the
             # values the document is stored under, which a save that changes
@@ -541,13 +566,16 @@ class MongoStore(DocumentStore):
             for column, value in {**located_by, **(expected or {})}.items():
                 filter_doc[column] = {"$eq": value}
                 shown[column] = value
-            return self.run(
+            result = self.run(
                 f"db.{table}.updateOne({shown!r}, {update!r}, upsert=True)",
                 collection.update_one,
                 filter_doc,
                 update,
                 upsert=True,
             )
+            if checked and result.matched_count and not result.modified_count:
+                rewrite_skipped(self, table, *checked)
+            return result
 
         try:
             with self.version_guard(table, pk, expected):
@@ -728,6 +756,18 @@ class MongoStore(DocumentStore):
 #: How FerretDB v1 on SQLite reports an update that breaks a unique index: an
 #: InternalError (code 1) carrying SQLite's message, where MongoDB sends E11000.
 _FERRETDB_UNIQUE = "UNIQUE constraint failed"
+
+
+#: The server's code for a $regex it cannot compile (MongoDB 4.4+, FerretDB).
+INVALID_REGEX = 51091
+
+
+def _as_invalid_pattern(error: OperationFailure) -> DataError | None:
+    """A refused ``$regex`` as Django's DataError, as mongomock's is (filters.py)."""
+    if error.code != INVALID_REGEX and "Regular expression is invalid" not in str(error):
+        return None
+    reason = (error.details or {}).get("errmsg", str(error))
+    return DataError(f"{reason}; nothing was read. Check the regex/iregex pattern.")
 
 
 def _as_duplicate_key(error: OperationFailure) -> DuplicateKeyError | None:
