@@ -18,12 +18,13 @@ class Boom(Exception):
     pass
 
 
-@skipUnlessDBFeature("uses_savepoints")
+# Features are checked per test (a class decorator would query the server at collection).
 class SavepointTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.ann = Author.objects.create(name="Ann", age=30)
 
+    @skipUnlessDBFeature("uses_savepoints")
     def test_an_inner_block_that_fails_rolls_back_only_its_own_writes(self):
         with transaction.atomic():
             Author.objects.create(name="Kept")
@@ -38,6 +39,7 @@ class SavepointTests(TestCase):
         self.assertEqual(Author.objects.get(pk=self.ann.pk).age, 30)
         self.assertFalse(Book.objects.exists())
 
+    @skipUnlessDBFeature("uses_savepoints")
     def test_savepoints_nest_and_roll_back_to_the_one_named(self):
         outer = transaction.savepoint()
         Author.objects.create(name="One")
@@ -50,6 +52,7 @@ class SavepointTests(TestCase):
         transaction.savepoint_rollback(outer)
         self.assertEqual(list(Author.objects.values_list("name", flat=True)), ["Ann"])
 
+    @skipUnlessDBFeature("uses_savepoints")
     def test_a_released_savepoint_keeps_its_writes_until_the_enclosing_one_rolls_back(self):
         outer = transaction.savepoint()
         with transaction.atomic():
@@ -58,6 +61,26 @@ class SavepointTests(TestCase):
         transaction.savepoint_rollback(outer)
         self.assertFalse(Author.objects.filter(name="Released").exists())
 
+    @skipUnlessDBFeature("uses_savepoints")
+    def test_each_savepoint_restores_a_row_saved_in_several_of_them(self):
+        outer = transaction.savepoint()
+        bob = Author.objects.create(name="Bob", age=1)
+        bob.age = 2
+        bob.save()
+        inner = transaction.savepoint()
+        bob.age = 3
+        bob.save()
+        Token.objects.create(key="inner")
+        transaction.savepoint_rollback(inner)
+        self.assertEqual(Author.objects.get(pk=bob.pk).age, 2)
+        self.assertFalse(Token.objects.exists())
+        with transaction.atomic():
+            bob.age = 4
+            bob.save()
+        transaction.savepoint_rollback(outer)
+        self.assertFalse(Author.objects.filter(pk=bob.pk).exists())
+
+    @skipUnlessDBFeature("uses_savepoints")
     def test_get_or_create_recovers_from_a_conflict_inside_a_transaction(self):
         # The create runs in a savepoint: its IntegrityError leaves the block usable.
         with transaction.atomic():
@@ -67,6 +90,7 @@ class SavepointTests(TestCase):
             Author.objects.create(name="After")
         self.assertTrue(Author.objects.filter(name="After").exists())
 
+    @skipUnlessDBFeature("uses_savepoints")
     def test_on_commit_runs_the_callbacks_of_blocks_that_committed(self):
         ran = []
         with self.captureOnCommitCallbacks(execute=True) as callbacks:
@@ -106,10 +130,10 @@ class TestCaseIsolationTests(TestCase):
         self.assertFalse(Token.objects.exists())
 
 
-@skipUnlessDBFeature("supports_transactions")
 class OutermostBlockTests(TransactionTestCase):
     available_apps = ["tests.orm"]
 
+    @skipUnlessDBFeature("supports_transactions")
     def test_an_error_rolls_back_inserts_updates_and_deletes(self):
         ann = Author.objects.create(name="Ann", age=30)
         book = Book.objects.create(title="Kept", author=ann, pages=10)
@@ -125,6 +149,7 @@ class OutermostBlockTests(TransactionTestCase):
         self.assertEqual(Book.objects.get(pk=book.pk).pages, 10)
         self.assertFalse(Token.objects.exists())
 
+    @skipUnlessDBFeature("supports_transactions")
     def test_on_commit_waits_for_the_outermost_block(self):
         ran = []
         with transaction.atomic():
@@ -137,6 +162,7 @@ class OutermostBlockTests(TransactionTestCase):
             raise Boom
         self.assertEqual(ran, ["inner"])
 
+    @skipUnlessDBFeature("supports_transactions")
     def test_a_failed_statement_without_a_savepoint_breaks_the_block(self):
         Author.objects.create(name="Ann")
         with transaction.atomic():
@@ -146,7 +172,7 @@ class OutermostBlockTests(TransactionTestCase):
                 Author.objects.count()
         self.assertEqual(Author.objects.count(), 1)
 
-    @skipUnlessDBFeature("test_db_allows_multiple_connections")
+    @skipUnlessDBFeature("supports_transactions", "test_db_allows_multiple_connections")
     def test_closing_the_connection_inside_a_block_rolls_it_back(self):
         # (SQLite's in-memory test database is never closed.)
         with transaction.atomic():

@@ -209,15 +209,20 @@ class Boom(Exception):
     pass
 
 
+def roll_back_an_inner_block() -> None:
+    """A row written, then a savepoint whose insert and update of it are rolled back."""
+    kept = Account.objects.create(owner="kept", balance=1)
+    with pytest.raises(Boom), transaction.atomic():
+        Account.objects.create(owner="inner")
+        Account.objects.filter(pk=kept.pk).update(balance=5)
+        raise Boom
+    assert list(Account.objects.values_list("owner", "balance")) == [("kept", 1)]
+
+
 @retrying
 def test_savepoints_in_a_server_transaction_roll_back_through_the_journal(fake_session):
     with CaptureQueriesContext(connection) as captured, transaction.atomic():
-        kept = Account.objects.create(owner="kept", balance=1)
-        with pytest.raises(Boom), transaction.atomic():
-            Account.objects.create(owner="inner")
-            Account.objects.filter(pk=kept.pk).update(balance=5)
-            raise Boom
-        assert list(Account.objects.values_list("owner", "balance")) == [("kept", 1)]
+        roll_back_an_inner_block()
     commands = [q for q in captured if q["sql"].startswith("db.")]
     # The journal read and restored documents inside the same server transaction.
     assert fake_session.events.count("bind") > len(commands)
@@ -286,10 +291,5 @@ def test_a_replica_set_rolls_back(server_transactions):
 
 @real_replica_set
 def test_a_replica_set_rolls_back_to_savepoints(server_transactions):
-    # The test itself runs in a server transaction (TestCase); this block is a savepoint.
-    kept = Account.objects.create(owner="kept", balance=1)
-    with pytest.raises(Boom), transaction.atomic():
-        Account.objects.create(owner="inner")
-        Account.objects.filter(pk=kept.pk).update(balance=5)
-        raise Boom
-    assert list(Account.objects.values_list("owner", "balance")) == [("kept", 1)]
+    # The test itself runs in a server transaction (TestCase); the block is a savepoint.
+    roll_back_an_inner_block()

@@ -37,6 +37,7 @@ from django.db import NotSupportedError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import debug_transaction
 from django.utils.functional import cached_property
+from pymongo.client_session import ClientSession
 
 from . import database as Database
 from .atomicity import TRANSACTION_MODES, Atomicity, choose_atomicity
@@ -148,8 +149,6 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         Read afresh each time: Django's test runner turns the database into a
         test database after the connection was made.
         """
-        from pymongo.client_session import ClientSession
-
         return choose_atomicity(
             self.transaction_mode,
             # Server transactions need a pymongo that binds a session around a command.
@@ -198,9 +197,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         server = MOCK_SERVERS.setdefault(name, ServerStore())
         return mongomock.MongoClient(_store=server)
 
-    @property
+    @cached_property
     def is_embedded(self) -> bool:
-        """True for the in-process mongomock:// store."""
+        """True for the in-process mongomock:// store (read on every command: cached)."""
         host = self.settings_dict.get("HOST") or ""
         return urlsplit(host).scheme == "mongomock"
 

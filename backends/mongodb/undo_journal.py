@@ -100,13 +100,15 @@ class UndoJournal:
         self.entries: list[Entry] = []
         #: Savepoint id -> how many entries preceded it, in creation order.
         self.marks: dict[str, int] = {}
+        #: Per scope (the transaction, then each savepoint in order): the documents
+        #: whose prior state it already holds -- a later write to them needs no read.
+        self.recorded: list[set[tuple[str, Any]]] = [set()]
 
     # -- the transaction's life ----------------------------------------------------
     def begin(self, scope: Scope) -> None:
         """Autocommit was turned off: record what ``scope`` says from now on."""
         self.scope = scope
-        self.entries.clear()
-        self.marks.clear()
+        self.commit()
 
     def end(self) -> None:
         """Autocommit is on again: nothing is recorded."""
@@ -116,6 +118,7 @@ class UndoJournal:
         """The transaction's writes stay: forget how to undo them."""
         self.entries.clear()
         self.marks.clear()
+        self.recorded = [set()]
 
     def rollback(self) -> None:
         """Undo the whole transaction (a server transaction's abort undoes the
@@ -125,6 +128,7 @@ class UndoJournal:
 
     def savepoint(self, sid: str) -> None:
         self.marks[sid] = len(self.entries)
+        self.recorded.append(set())
 
     def rollback_to(self, sid: str) -> None:
         """Undo the writes made since savepoint ``sid``; the savepoint stays, later ones go."""
@@ -132,6 +136,7 @@ class UndoJournal:
         self._undo(self.entries[start:], documents=True)
         del self.entries[start:]
         self._forget_marks_after(sid)
+        self.recorded[-1] = set()
 
     def release(self, sid: str) -> None:
         """Savepoint ``sid`` (and any made after it) is released; its writes stay
@@ -139,6 +144,8 @@ class UndoJournal:
         self._mark(sid)
         self._forget_marks_after(sid)
         del self.marks[sid]
+        released = self.recorded.pop()
+        self.recorded[-1] |= released
         if self.scope is Scope.SAVEPOINTS and not self.marks:
             # Outside savepoints the server's abort undoes documents itself.
             self.entries = [e for e in self.entries if isinstance(e, KeyBlock)]
@@ -151,8 +158,13 @@ class UndoJournal:
 
     def _forget_marks_after(self, sid: str) -> None:
         names = list(self.marks)
-        for name in names[names.index(sid) + 1 :]:
+        later = names[names.index(sid) + 1 :]
+        for name in later:
             del self.marks[name]
+        if later:
+            released = set().union(*self.recorded[-len(later) :])
+            del self.recorded[-len(later) :]
+            self.recorded[-1] |= released
 
     # -- recording ---------------------------------------------------------------
     @property
@@ -176,10 +188,18 @@ class UndoJournal:
         return self._add(Documents(table, tuple((d[ID], d) for d in documents)))
 
     def changing_keys(self, table: str, keys: Sequence[Any]) -> Documents | None:
-        """Before an upsert of the documents with these ``_id`` values (absent ones are created)."""
+        """Before an upsert of the documents with these ``_id`` values (absent ones are created).
+
+        Documents whose prior state the current savepoint already holds are not
+        read again (a row created, then saved, in one test costs no read).
+        """
         if not self.records_documents:
             return None
-        found = {_identity(d[ID]): d for d in self._read(table, {ID: {"$in": list(keys)}})}
+        recorded = self.recorded[-1]
+        keys = [key for key in keys if (table, _identity(key)) not in recorded]
+        if not keys:
+            return None
+        found = {_identity(d[ID]): d for d in self._read(table, {ID: {"$in": keys}})}
         return self._add(Documents(table, tuple((k, found.get(_identity(k))) for k in keys)))
 
     def counter(self, table: str, before: int | None, after: int | None) -> None:
@@ -215,9 +235,16 @@ class UndoJournal:
 
     def _add(self, entry: Entry) -> Entry:
         self.entries.append(entry)
+        if isinstance(entry, Documents):
+            self.recorded[-1].update((entry.table, _identity(key)) for key, _ in entry.priors)
         return entry
 
-    def _replace(self, entry: Entry, replacement: Entry | None) -> None:
+    def _replace(self, entry: Documents, replacement: Documents | None) -> None:
+        kept = set() if replacement is None else {_identity(k) for k, _ in replacement.priors}
+        for key, _ in entry.priors:
+            if _identity(key) not in kept:  # not recorded after all: a later write reads it
+                for recorded in self.recorded:
+                    recorded.discard((entry.table, _identity(key)))
         for index in range(len(self.entries) - 1, -1, -1):
             if self.entries[index] is entry:
                 if replacement is None:
