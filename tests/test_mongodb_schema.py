@@ -5,6 +5,8 @@ from django.db import IntegrityError, connection, models
 
 from tests.orm.models import Author
 
+# Schema changes are not part of transactions (can_rollback_ddl is False), nor are the
+# documents they rewrite: these tests flush afterwards instead of rolling back.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("on_mongodb")]
 
 
