@@ -140,6 +140,12 @@ def test_a_rollback_hands_out_the_same_keys_again(journaled):
     assert Book.objects.create(title="After", author_id=first).pk == book + 1
 
 
+def test_a_single_row_after_a_batch_gets_the_next_key(on_mongodb):
+    # FerretDB reserves whole chunks of keys for a batch: the rest are not skipped.
+    Author.objects.bulk_create([Author(name=f"Batch {n}") for n in range(3)])
+    assert Author.objects.create(name="Next").pk == 4
+
+
 def test_explicit_keys_rolled_back_stop_reserving_their_range(journaled):
     with pytest.raises(Boom), transaction.atomic():
         Author.objects.create(pk=500, name="Explicit")

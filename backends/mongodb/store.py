@@ -647,6 +647,9 @@ class MongoStore(DocumentStore):
         new block (one ``$inc``) only when it runs out, so saving a new row
         costs one extra command every ``AUTO_ID_BLOCK`` (default 20) rows. Keys
         are unique across processes; they are increasing within a connection.
+        Keys reserved beyond a batch (FerretDB rounds reservations up to whole
+        chunks) become the block, so the next row gets the next key, as from a
+        SQL sequence.
         """
         block = self.key_blocks.get(table)
         self.journal.key_block(table, block)
@@ -656,9 +659,8 @@ class MongoStore(DocumentStore):
             return [key]
         reserve = max(count, self.key_block_size) if count == 1 else count
         first, last = self._reserve(table, reserve)
-        if count == 1:
-            self.key_blocks[table] = [first + 1, last]
-            return [first]
+        if last >= first + count:
+            self.key_blocks[table] = [first + count, last]
         return list(range(first, first + count))
 
     def _reserve(self, table: str, count: int) -> tuple[int, int]:
