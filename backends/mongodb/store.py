@@ -780,7 +780,8 @@ class MongoStore(DocumentStore):
 
 def retire_key_blocks(settings_dict: dict[str, Any], tables: Sequence[str]) -> None:
     """Every store of this process on the database of ``settings_dict`` forgets its
-    reserved keys of ``tables`` (their counters restart, or the tables are gone)."""
+    reserved keys of ``tables`` (their counters restarted, or the tables were dropped
+    or renamed): kept, they would repeat keys the restarted counters hand out."""
     database = (settings_dict.get("HOST"), settings_dict.get("NAME"))
     for store in list(STORES):
         settings = store.connection.settings_dict
