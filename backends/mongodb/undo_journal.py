@@ -256,7 +256,7 @@ class UndoJournal:
     def _read(self, table: str, filter_doc: dict[str, Any]) -> list[dict[str, Any]]:
         collection = self.store.collection(table)
         return self.store.run(
-            f"db.{table}.find({filter_doc!r})",
+            f"db.{table}.find(<prior state>)",  # never logged: no repr() of the filter
             lambda: list(collection.find(filter_doc)),
             bookkeeping=True,
         )
@@ -331,7 +331,7 @@ class UndoJournal:
             # process, one replace per document costs no round trips.
             for document in documents:
                 self.store.run(
-                    f"db.{table}.replaceOne({{'_id': {document[ID]!r}}}, <document>)",
+                    f"db.{table}.replaceOne(<document restored>)",
                     collection.replace_one,
                     {ID: document[ID]},
                     document,
@@ -351,7 +351,7 @@ class UndoJournal:
         """Move the counter back, unless another connection moved it since (then
         keys are skipped, never handed out twice)."""
         counters = self.store.collection(self.counters)
-        description = f"db.{self.counters}.restore({table!r}, {before!r})"
+        description = f"db.{self.counters}.restore(<counter of {table}>)"
         if after is None:
             if before is not None:
                 # The counter was removed (a flush): it may only go up again.
