@@ -24,6 +24,17 @@ pytestmark = pytest.mark.django_db
 retrying = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(params=["as configured", "off"])
+def transactions_setting(request, monkeypatch):
+    """Each test as the tier is configured, and on MongoDB again with transactions off
+    (OPTIONS["TRANSACTIONS"] = "off": writes applied at once, nothing rolled back)."""
+    if request.param == "off":
+        if connection.vendor != "mongodb":
+            pytest.skip("OPTIONS['TRANSACTIONS'] is the MongoDB backend's setting")
+        monkeypatch.setitem(connection.settings_dict["OPTIONS"], "TRANSACTIONS", "off")
+    return request.param
+
+
 def concurrent_deposit(pk, amount):
     """Another process saving the same row (through its own loaded instance)."""
     other = Account.objects.get(pk=pk)
@@ -42,7 +53,7 @@ def quietly(func, *args, **kwargs):
 
 
 @retrying
-def test_a_conflict_is_retried_from_fresh_reads():
+def test_a_conflict_is_retried_from_fresh_reads(transactions_setting):
     account = Account.objects.create(owner="ann", balance=100)
     loaded_earlier = Account.objects.get(pk=account.pk)
     concurrent_deposit(account.pk, 5)
@@ -62,7 +73,7 @@ def test_a_conflict_is_retried_from_fresh_reads():
 
 
 @retrying
-def test_an_attempt_that_already_wrote_is_retried_only_with_transactions():
+def test_an_attempt_that_already_wrote_is_retried_only_with_transactions(transactions_setting):
     account = Account.objects.create(owner="ann")
     calls = []
 
@@ -84,7 +95,7 @@ def test_an_attempt_that_already_wrote_is_retried_only_with_transactions():
 
 
 @retrying
-def test_conflicts_are_retried_until_retries_run_out():
+def test_conflicts_are_retried_until_retries_run_out(transactions_setting):
     account = Account.objects.create(owner="ann")
     calls = []
 
@@ -138,7 +149,7 @@ def test_transient_transaction_errors_are_retryable():
 
 
 @retrying
-def test_atomic_rolls_back_exactly_where_there_are_transactions():
+def test_atomic_rolls_back_exactly_where_there_are_transactions(transactions_setting):
     class Boom(Exception):
         pass
 
