@@ -22,7 +22,8 @@ from django.db.models import F, Index, UniqueConstraint
 from django.db.models.expressions import OrderBy
 
 from .operations import Command
-from .store import KEY_CLAIMS, SEQUENCES, retire_key_blocks
+from .reserved_keys import retire_key_blocks
+from .store import KEY_CLAIMS, SEQUENCES
 
 
 class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -39,6 +38,7 @@ from django_nonrel.store import DocumentStore
 
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path
 from .limits import check_documents
+from .reserved_keys import STORES, retire_key_blocks
 from .undo_journal import UndoJournal, written_ids
 from .version_claims import VERSION_CLAIMS, version_claim
 
@@ -64,8 +64,6 @@ WRITE_COMMANDS = frozenset(
 #: claimed keys or a version can be retried).
 BOOKKEEPING = frozenset({KEY_CLAIMS, VERSION_CLAIMS})
 UPDATE_OPERATORS = {"set": "$set", "inc": "$inc", "mul": "$mul", "unset": "$unset"}
-#: Every store of this process, so a flush can retire the key blocks all of them hold.
-STORES: weakref.WeakSet[MongoStore] = weakref.WeakSet()
 
 
 class MongoStore(DocumentStore):
@@ -776,18 +774,6 @@ class MongoStore(DocumentStore):
             sequences.delete_many,
             {ID: {"$in": list(tables)}},
         )
-
-
-def retire_key_blocks(settings_dict: dict[str, Any], tables: Sequence[str]) -> None:
-    """Every store of this process on the database of ``settings_dict`` forgets its
-    reserved keys of ``tables`` (their counters restarted, or the tables were dropped
-    or renamed): kept, they would repeat keys the restarted counters hand out."""
-    database = (settings_dict.get("HOST"), settings_dict.get("NAME"))
-    for store in list(STORES):
-        settings = store.connection.settings_dict
-        if (settings.get("HOST"), settings.get("NAME")) == database:
-            for table in tables:
-                store.key_blocks.pop(table, None)
 
 
 #: How FerretDB v1 on SQLite reports an update that breaks a unique index: an
