@@ -235,12 +235,18 @@ class DatabaseOperations(BaseDatabaseOperations):
 
     # -- management -----------------------------------------------------------
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        """Empty ``tables`` and restart their key counters, whatever ``reset_sequences``.
+
+        An emptied collection then hands out keys as a freshly created SQL table
+        does, so tests that hard-code keys (``get(pk=1)``) pass after
+        ``TransactionTestCase``'s flush too (it flushes without reset_sequences).
+        """
         store = self.connection.store
         commands = [
             Command(f"db.{table}.deleteMany({{}})", lambda t=table: store.delete_all(t))
             for table in tables
         ]
-        if reset_sequences and tables:
+        if tables:
             commands.append(self._reset_command(list(tables)))
         return commands
 

@@ -25,6 +25,7 @@ from django_nonrel.sharding import ShardKey
 
 from . import sharded_collections
 from .operations import Command
+from .reserved_keys import retire_key_blocks
 from .store import KEY_CLAIMS, SEQUENCES
 
 
@@ -76,8 +77,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         table = model._meta.db_table
         self._run(f"db.{table}.drop()", lambda: self.database.drop_collection(table))
         self._run(
-            f"db.{SEQUENCES}.deleteOne({{'_id': {table!r}}})",
-            lambda: self.database[SEQUENCES].delete_one({"_id": table}),
+            f"db.{SEQUENCES}.deleteOne({{'_id': {table!r}}})", lambda: self._drop_counter(table)
         )
         self._run(
             f"db.{KEY_CLAIMS}.deleteMany({{'table': {table!r}}})",
@@ -86,6 +86,12 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         for field in model._meta.local_many_to_many:
             if field.remote_field.through._meta.auto_created:
                 self.delete_model(field.remote_field.through)
+
+    def _drop_counter(self, table: str) -> None:
+        """The table is gone: its counter, and every connection's reserved keys of it
+        (a table made again under this name starts its keys at 1)."""
+        self.database[SEQUENCES].delete_one({"_id": table})
+        retire_key_blocks(self.connection.settings_dict, [table])
 
     def alter_db_table(self, model, old_db_table, new_db_table):
         if old_db_table == new_db_table:
@@ -99,6 +105,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             if counter:
                 sequences.insert_one({"_id": new_db_table, "value": counter["value"]})
                 sequences.delete_one({"_id": old_db_table})
+            retire_key_blocks(self.connection.settings_dict, [old_db_table, new_db_table])
 
         self._run(f"db.{old_db_table}.renameCollection({new_db_table!r})", rename)
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from bson import ObjectId
 from django.db import DataError, IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
@@ -37,7 +38,9 @@ from django_nonrel.store import DocumentStore
 
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path
 from .limits import check_documents
+from .reserved_keys import STORES, retire_key_blocks
 from .skipped_sets import nested_sets, pinned_ids, rewrite_skipped
+from .undo_journal import UndoJournal, written_ids
 from .version_claims import VERSION_CLAIMS, version_claim
 
 #: Collection holding one integer counter per table with an integer AutoField.
@@ -73,6 +76,9 @@ class MongoStore(DocumentStore):
         self.key_blocks: dict[str, list[int]] = {}
         #: How many write commands the server has accepted on this connection.
         self.applied_writes = 0
+        #: What undoes this connection's writes inside atomic() (undo_journal.py).
+        self.journal = UndoJournal(self, SEQUENCES)
+        STORES.add(self)
 
     @property
     def key_block_size(self) -> int:
@@ -82,7 +88,7 @@ class MongoStore(DocumentStore):
         return self.connection.database[table]
 
     # -- running and logging commands -------------------------------------------
-    def run(self, description: str, command, *args, **kwargs):
+    def run(self, description: str, command, *args, bookkeeping: bool = False, **kwargs):
         """Run one driver command with Django's error mapping and query logging.
 
         Inside a transaction the command runs with the transaction's session
@@ -90,7 +96,18 @@ class MongoStore(DocumentStore):
         part without each call passing ``session=``. ``applied_writes`` counts
         write commands the server accepted: ``run_in_transaction`` uses it to
         know whether a failed attempt without a transaction left writes behind.
+        In a transaction marked for rollback, commands are refused with Django's
+        TransactionManagementError, as SQL backends refuse queries there.
+        ``bookkeeping`` commands (the undo journal's) are neither refused,
+        logged nor counted.
         """
+        connection = self.connection
+        if (
+            connection.needs_rollback
+            and not bookkeeping
+            and connection.features.supports_transactions
+        ):
+            connection.validate_no_broken_transaction()
         self.connection.ensure_connection()
         start = time.monotonic()
         session = self.connection.transaction_session
@@ -112,11 +129,15 @@ class MongoStore(DocumentStore):
                         raise
                     raise mapped from error
             target, _, name = description.split("(", 1)[0].rpartition(".")
-            if name in WRITE_COMMANDS and target.removeprefix("db.") not in BOOKKEEPING:
+            if (
+                name in WRITE_COMMANDS
+                and not bookkeeping
+                and target.removeprefix("db.") not in BOOKKEEPING
+            ):
                 self.applied_writes += 1
             return result
         finally:
-            if self.connection.queries_logged:
+            if self.connection.queries_logged and not bookkeeping:
                 self.connection.queries_log.append(
                     {"sql": description, "time": f"{time.monotonic() - start:.3f}"}
                 )
@@ -450,16 +471,20 @@ class MongoStore(DocumentStore):
         documents = []
         for row in rows:
             document = dict(row)
-            if pk_column in document:
-                document[ID] = document.pop(pk_column)
+            # The driver would make the ObjectId itself; the journal needs it first.
+            document[ID] = document.pop(pk_column) if pk_column in document else ObjectId()
             documents.append(document)
         check_documents(self.connection, table, documents)
         collection = self.collection(table)
+        undo = self.journal.inserting(table, [document[ID] for document in documents])
 
         def write() -> None:
             try:
                 collection.insert_many(documents, ordered=not ignore_conflicts)
             except BulkWriteError as error:
+                self.journal.narrow(
+                    undo, written_ids(documents, error.details, ordered=not ignore_conflicts)
+                )
                 details = error.details.get("writeErrors", [])
                 if not details or any(e.get("code") != DUPLICATE_KEY for e in details):
                     raise
@@ -481,6 +506,7 @@ class MongoStore(DocumentStore):
         collection = self.collection(query.table)
         if query.low or query.high is not None:
             raise NotSupportedError("update() of a sliced queryset.")
+        self.journal.changing(query.table, filter_doc)
         if "$mul" in update and self.connection.is_embedded:
             return self._multiply_in_python(query.table, filter_doc, update)
         checked = self._skippable_sets(query.table, filter_doc, update)
@@ -566,13 +592,19 @@ class MongoStore(DocumentStore):
             for column, value in {**located_by, **(expected or {})}.items():
                 filter_doc[column] = {"$eq": value}
                 shown[column] = value
-            result = self.run(
-                f"db.{table}.updateOne({shown!r}, {update!r}, upsert=True)",
-                collection.update_one,
-                filter_doc,
-                update,
-                upsert=True,
-            )
+            undo = self.journal.changing_keys(table, [pk])
+            try:
+                result = self.run(
+                    f"db.{table}.updateOne({shown!r}, {update!r}, upsert=True)",
+                    collection.update_one,
+                    filter_doc,
+                    update,
+                    upsert=True,
+                )
+            except IntegrityError:
+                # One document, refused: nothing was written.
+                self.journal.drop(undo)
+                raise
             if checked and result.matched_count and not result.modified_count:
                 rewrite_skipped(self, table, *checked)
             return result
@@ -627,6 +659,7 @@ class MongoStore(DocumentStore):
     def delete(self, query: NonrelQuery) -> int:
         filter_doc = self.filter_document(query)
         collection = self.collection(query.table)
+        self.journal.changing(query.table, filter_doc)
         result = self.run(
             f"db.{query.table}.deleteMany({filter_doc!r})", collection.delete_many, filter_doc
         )
@@ -635,6 +668,7 @@ class MongoStore(DocumentStore):
     def delete_all(self, table: str) -> int:
         """Empty ``table`` (flush), keeping its indexes."""
         collection = self.collection(table)
+        self.journal.changing(table, {})
         return self.run(f"db.{table}.deleteMany({{}})", collection.delete_many, {}).deleted_count
 
     # -- integer keys ---------------------------------------------------------
@@ -645,17 +679,20 @@ class MongoStore(DocumentStore):
         new block (one ``$inc``) only when it runs out, so saving a new row
         costs one extra command every ``AUTO_ID_BLOCK`` (default 20) rows. Keys
         are unique across processes; they are increasing within a connection.
+        Keys reserved beyond a batch (FerretDB rounds reservations up to whole
+        chunks) become the block, so the next row gets the next key, as from a
+        SQL sequence.
         """
         block = self.key_blocks.get(table)
+        self.journal.key_block(table, block)
         if count == 1 and block and block[0] <= block[1]:
             key = block[0]
             block[0] += 1
             return [key]
         reserve = max(count, self.key_block_size) if count == 1 else count
         first, last = self._reserve(table, reserve)
-        if count == 1:
-            self.key_blocks[table] = [first + 1, last]
-            return [first]
+        if last >= first + count:
+            self.key_blocks[table] = [first + count, last]
         return list(range(first, first + count))
 
     def _reserve(self, table: str, count: int) -> tuple[int, int]:
@@ -690,16 +727,20 @@ class MongoStore(DocumentStore):
         chunks = range((first - 1) // CLAIM_CHUNK, (last - 1) // CLAIM_CHUNK + 1)
         documents = [{ID: f"{table}:{chunk}", "table": table} for chunk in chunks]
         claims = self.collection(KEY_CLAIMS)
+        undo = self.journal.inserting(KEY_CLAIMS, [document[ID] for document in documents])
 
         def insert() -> None:
             try:
                 claims.insert_many(documents, ordered=False)
             except BulkWriteError as error:
+                # The chunks claimed before are this connection's: only they are undone.
+                self.journal.narrow(undo, written_ids(documents, error.details, ordered=False))
                 raise IntegrityError(f"key chunks of {table} already claimed") from error
 
         self.run(f"db.{KEY_CLAIMS}.insertMany(<{len(documents)} chunks of {table}>)", insert)
 
     def _increment(self, table: str, count: int) -> int:
+        """The counter of ``table`` after adding ``count`` (one command, created at 0)."""
         sequences = self.collection(SEQUENCES)
         document = self.run(
             f"db.{SEQUENCES}.findOneAndUpdate({{'_id': {table!r}}}, "
@@ -708,9 +749,12 @@ class MongoStore(DocumentStore):
             {ID: table},
             {"$inc": {"value": count}},
             upsert=True,
-            return_document=ReturnDocument.AFTER,
+            return_document=ReturnDocument.BEFORE,
         )
-        return int(document["value"])
+        before = None if document is None else int(document["value"])
+        after = (before or 0) + count
+        self.journal.counter(table, before, after)
+        return after
 
     def note_explicit_keys(self, table: str, keys: Sequence[Any]) -> None:
         """Move the counter past explicit integer keys so allocation never repeats them."""
@@ -724,27 +768,40 @@ class MongoStore(DocumentStore):
             highest = min(-(-highest // CLAIM_CHUNK) * CLAIM_CHUNK, INT64_MAX)
         block = self.key_blocks.get(table)
         if block and highest >= block[0]:
+            self.journal.key_block(table, block)
             del self.key_blocks[table]
         sequences = self.collection(SEQUENCES)
-        self.run(
-            f"db.{SEQUENCES}.updateOne({{'_id': {table!r}}}, {{'$max': {{'value': {highest}}}}})",
-            sequences.update_one,
+        document = self.run(
+            f"db.{SEQUENCES}.findOneAndUpdate({{'_id': {table!r}}}, "
+            f"{{'$max': {{'value': {highest}}}}})",
+            sequences.find_one_and_update,
             {ID: table},
             {"$max": {"value": highest}},
             upsert=True,
+            return_document=ReturnDocument.BEFORE,
         )
+        before = None if document is None else int(document["value"])
+        self.journal.counter(table, before, highest if before is None else max(before, highest))
 
     def reset_keys(self, tables: Sequence[str]) -> None:
-        """Restart the counters of ``tables`` (flush with reset_sequences)."""
+        """Restart the counters of ``tables``, as a fresh SQL table's (flush).
+
+        Every connection of this process to the same database gives up its
+        reserved keys of those tables (they would repeat the restarted ones).
+        """
         for table in tables:
-            self.key_blocks.pop(table, None)
+            self.journal.key_block(table, self.key_blocks.get(table))
+        retire_key_blocks(self.connection.settings_dict, tables)
         if self.connection.server_info["ferretdb"]:
             claims = self.collection(KEY_CLAIMS)
+            claimed = {"table": {"$in": list(tables)}}
+            self.journal.changing(KEY_CLAIMS, claimed)
             self.run(
-                f"db.{KEY_CLAIMS}.deleteMany({{'table': {{'$in': {list(tables)!r}}}}})",
+                f"db.{KEY_CLAIMS}.deleteMany({claimed!r})",
                 claims.delete_many,
-                {"table": {"$in": list(tables)}},
+                claimed,
             )
+        self.journal.removing_counters(list(tables))
         sequences = self.collection(SEQUENCES)
         self.run(
             f"db.{SEQUENCES}.deleteMany({{'_id': {{'$in': {list(tables)!r}}}}})",
