@@ -53,6 +53,15 @@ class NonrelFeatures:
     #: Lists inside lists can be stored (``ListField(ListField())``, nested JSON
     #: arrays in a JSONField).
     supports_nested_arrays: bool = True
+    #: NaN doubles are stored and sort below every other number, with every
+    #: comparison but equality false (MongoDB's rules); bookmark pages follow them.
+    sorts_nan_below_numbers: bool = False
+    #: Models may declare a ``django_nonrel.sharding.ShardKey``: writes carry it in
+    #: their filters and migrations shard the collection (``patches/shard_keys.py``).
+    supports_shard_keys: bool = False
+    #: ``sqlmigrate`` renders without a server: the migration history is not read
+    #: (``django_nonrel/management/commands/sqlmigrate.py``).
+    renders_migrations_offline: bool = False
 
 
 #: The flags of a connection whose backend declares none (Django's stock backends).

@@ -32,6 +32,7 @@ from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator, Row
 from django_nonrel.paths import Path, dig, key_segment
 from django_nonrel.query import Leaf, Node, NonrelQuery, Ordering
+from django_nonrel.sql_values import sort_order
 
 #: (sort key of a stored row, descending, nulls first, nulls last).
 SortKey = tuple[Callable[[Row], Any], bool, bool, bool]
@@ -325,13 +326,9 @@ def python_sorted(rows: list[Row], keys: list[SortKey], base_alias: str) -> list
                 # This backend's default: NULL is the smallest value.
                 null_first = nulls_first or (not nulls_last and not descending)
                 return (-1 if null_first else 1) if a is None else (1 if null_first else -1)
-            if a == b:
-                continue
-            try:
-                order = -1 if a < b else 1
-            except TypeError:
-                order = -1 if type(a).__name__ < type(b).__name__ else 1
-            return -order if descending else order
+            order = sort_order(a, b)
+            if order:
+                return -order if descending else order
         return 0
 
     positions = sorted(range(len(rows)), key=functools.cmp_to_key(compare))

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import DataError
 from django.db.models import Field
 from django.db.models import functions as fn
 from django.utils import timezone
@@ -92,7 +93,11 @@ def round_half_up(value: Any, places: int) -> Any:
 
 def compile_regex(pattern: str, insensitive: bool) -> re.Pattern:
     """The ``regex``/``iregex`` lookups' pattern (``.`` matches newlines, as in SQL)."""
-    return re.compile(pattern, re.DOTALL | (re.IGNORECASE if insensitive else 0))
+    try:
+        return re.compile(pattern, re.DOTALL | (re.IGNORECASE if insensitive else 0))
+    except re.error as error:
+        # As a server refuses it: Django's DataError, not the regex engine's error.
+        raise DataError(f"Invalid regular expression {pattern!r}: {error}.") from None
 
 
 LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -113,6 +118,24 @@ LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
     "regex": lambda a, b: compile_regex(as_text(b), False).search(as_text(a)) is not None,
     "iregex": lambda a, b: compile_regex(as_text(b), True).search(as_text(a)) is not None,
 }
+
+
+def sort_order(a: Any, b: Any) -> int:
+    """-1, 0 or 1: how two non-NULL values sort when rows are ordered in Python.
+
+    As the store sorts: NaN below every other number and level with NaN (Python
+    finds NaN neither smaller, larger nor equal, which scrambles a sort), values
+    of types Python cannot compare by their type's name.
+    """
+    a_nan, b_nan = isinstance(a, float) and a != a, isinstance(b, float) and b != b
+    if a_nan or b_nan:
+        return 0 if a_nan and b_nan else -1 if a_nan else 1
+    if a == b:
+        return 0
+    try:
+        return -1 if a < b else 1
+    except TypeError:
+        return -1 if type(a).__name__ < type(b).__name__ else 1
 
 
 def comparable(a: Any, b: Any) -> tuple[Any, Any]:

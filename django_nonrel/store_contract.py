@@ -53,6 +53,7 @@ class RowWriter(abc.ABC):
         insert_only: dict[str, Any] | None = None,
         unset: Sequence[str] = (),
         expected: dict[str, Any] | None = None,
+        shard_key: dict[str, Any] | None = None,
     ) -> bool:
         """Write the row with primary key ``pk`` in one command; True if it was created.
 
@@ -63,6 +64,11 @@ class RowWriter(abc.ABC):
         was loaded with) makes the write conditional: when a row with ``pk``
         exists with another value, nothing is written -- no update and no
         second row -- and ``django_nonrel.exceptions.ConflictError`` is raised.
+        ``shard_key`` (a ``ShardKey``'s columns and the values the row is stored
+        under, passed only for sharded models, on connections whose
+        ``features.supports_shard_keys``) joins the filter, so a sharded
+        cluster routes the write to one shard; where ``values`` give the columns
+        other values, the write moves the row to them.
         """
 
     def note_explicit_keys(self, table: str, keys: Sequence[Any]) -> None:  # noqa: B027

@@ -26,14 +26,15 @@ the next one starts from the database). Retryable errors:
   MariaDB error 1213).
 
 Where the database has transactions (SQL databases; MongoDB replica sets and
-sharded clusters, detected at connect) a failed attempt is rolled back before
-the next one. Where it has none (a standalone MongoDB server, FerretDB,
-mongomock), the function still runs, but each write is applied when it is
-sent: a ``TransactionsUnavailableWarning`` says so, and an attempt that fails
-*after* one of its writes was applied is not retried (running it again would
-apply that write twice) -- the error is raised for the caller to handle. A
-stale ``VersionField`` save writes nothing, so work whose first write
-conflicts is still retried safely.
+sharded clusters, detected at connect; MongoDB connections with the undo
+journal) a failed attempt is rolled back before the next one. Where it has none
+(a MongoDB server without transactions, outside test databases, without
+``OPTIONS["TRANSACTIONS"] = "journal"``), the function still runs, but each
+write is applied when it is sent: a ``TransactionsUnavailableWarning`` says
+so, and an attempt that fails *after* one of its writes was applied is not
+retried (running it again would apply that write twice) -- the error is raised
+for the caller to handle. A stale ``VersionField`` save writes nothing, so
+work whose first write conflicts is still retried safely.
 
 Called inside an outer ``atomic()`` block, retrying is impossible (the outer
 transaction is already doomed by the error), so ``func`` runs once and errors

@@ -32,6 +32,7 @@ from django_nonrel.passthrough import passthrough_type
 from django_nonrel.paths import hashable
 from django_nonrel.query import Leaf, Node, NonrelQuery, UpdateValue
 from django_nonrel.rows import bounded_fetch
+from django_nonrel.sharding import refuse_shard_key_change, routes_by_shard_key
 from django_nonrel.sql_values import output_value
 
 #: AutoField types whose keys the store allocates as integers.
@@ -157,6 +158,8 @@ def update(
         else:
             values[field.column] = write
         fields[field.column] = field
+    if routes_by_shard_key(connection):
+        refuse_shard_key_change(query.model, rows.where, {**values, **computed})
     if rows.matches_nothing:
         return None
     if computed:

@@ -8,7 +8,9 @@ Django's Collector already works in batches, but deletes and SET_NULL updates
 go out in chunks of ``GET_ITERATOR_CHUNK_SIZE`` (100) keys, sized for SQL
 parameter limits: 100 commands for 10,000 children. A nonrel backend declares
 ``features.max_keys_per_command`` (how many keys one ``$in`` may carry) and
-these batches use it instead.
+these batches use it instead. Batches of collected instances of a sharded
+model also filter on their shard keys (see the ``shard_keys`` patch), so a
+sharded cluster sends them only to the shards holding those rows.
 
 The hooks, asked in turn for every top-level ``collect()``: the project's
 ``settings.NONREL_CASCADE_HANDLER`` (a dotted path, on every database; see
@@ -29,6 +31,7 @@ from django.db.models.sql.subqueries import DeleteQuery, UpdateQuery
 from django_nonrel.deletion import cascade_handler
 from django_nonrel.features import nonrel_features
 from django_nonrel.patches.versions import wrap
+from django_nonrel.sharding import batch_filters
 
 PATCH = "cascade"
 
@@ -45,8 +48,11 @@ def _make_delete_batch(original):
         meta = self.get_meta()
         deleted = 0
         for offset in range(0, len(pk_list), size):
+            chunk = pk_list[offset : offset + size]
             self.clear_where()
-            self.add_filter(f"{meta.pk.attname}__in", pk_list[offset : offset + size])
+            self.add_filter(f"{meta.pk.attname}__in", chunk)
+            for lookup, values in batch_filters(self.model, chunk).items():
+                self.add_filter(lookup, values)
             deleted += self.do_query(meta.db_table, self.where, using=using)
         return deleted
 
@@ -60,8 +66,11 @@ def _make_update_batch(original):
             return original(self, pk_list, values, using)
         self.add_update_values(values)
         for offset in range(0, len(pk_list), size):
+            chunk = pk_list[offset : offset + size]
             self.clear_where()
-            self.add_filter("pk__in", pk_list[offset : offset + size])
+            self.add_filter("pk__in", chunk)
+            for lookup, values_in in batch_filters(self.model, chunk).items():
+                self.add_filter(lookup, values_in)
             self.get_compiler(using).execute_sql(None)
 
     return update_batch

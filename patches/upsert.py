@@ -9,6 +9,8 @@ it, which keeps ``post_save(created=...)`` right. Only the model's columns are
 written, so document fields the model does not know about survive the save.
 A model with a ``VersionField`` gets a conditional upsert (``expected=`` the
 loaded version): a stale save raises ``ConflictError`` and writes nothing.
+A model with a ``ShardKey`` passes the key it is stored under
+(``shard_key=``), which a sharded cluster needs to route the upsert.
 
 Django's own path is kept where its semantics differ from an upsert:
 ``force_insert`` (and new rows whose pk comes from a default), ``force_update``
@@ -26,6 +28,7 @@ from django_nonrel.features import nonrel_features
 from django_nonrel.fields.version import expected_version, stale_message
 from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.patches.versions import wrap
+from django_nonrel.sharding import routes_by_shard_key, stored_columns
 from django_nonrel.writes import INTEGER_AUTO_FIELDS
 
 PATCH = "upsert"
@@ -98,6 +101,9 @@ def _make_save_table(original):
         checked = expected_version(self, meta)
         # Passed only when needed: stores written before ``expected`` keep working.
         condition = {"expected": {checked[0].column: checked[1]}} if checked else {}
+        located = stored_columns(self, cls, connection) if routes_by_shard_key(connection) else None
+        if located:
+            condition["shard_key"] = located
         try:
             created = store.upsert(
                 meta.db_table, meta.pk.column, pk, values, unset=unset, **condition

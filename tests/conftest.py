@@ -15,3 +15,17 @@ def on_mongodb():
     """Skip (with the reason printed by -ra) unless the tier is the MongoDB backend."""
     if connection.vendor != "mongodb":
         pytest.skip(f"MongoDB backend behaviour; this tier runs {connection.vendor}")
+
+
+@pytest.fixture
+def mongos(django_db_blocker):
+    """A simulated mongos (tests/sharding/mongos.py), connected as ``connections["mongos"]``."""
+    from tests.sharding.mongos import ALIAS, SimulatedMongos, register, unregister
+
+    simulated = SimulatedMongos()
+    with django_db_blocker.unblock():
+        register(ALIAS, simulated)
+        try:
+            yield simulated
+        finally:
+            unregister(ALIAS)

@@ -56,8 +56,14 @@ PINS: dict[str, Pin] = {
     ),
     "django.db.models.base:Model._do_update": Pin(
         "wrapped",
-        "django_nonrel/fields/version.py",
-        "a VersionField's model overrides it (and _save_table) to check the version",
+        "patches/shard_keys.py, django_nonrel/fields/version.py",
+        "adds the shard key to the pk filter; a VersionField's model overrides it (and "
+        "_save_table) to check the version",
+    ),
+    "django.db.models.deletion:Collector.delete": Pin(
+        "wrapped",
+        "patches/shard_keys.py",
+        "makes the collected instances' shard keys known to the cascade's batches",
     ),
     "django.db.models.sql.subqueries:DeleteQuery.delete_batch": Pin(
         "wrapped", "patches/cascade.py", "deletes in batches of max_keys_per_command"
@@ -160,6 +166,7 @@ HASHES: dict[str, dict[str, str]] = {
         "django.db.models.query:FlatValuesListIterable.__iter__": "d5ef4d1d9df2c7f1",
         "django.db.models.base:Model._save_table": "2a39268c21f5b8e6",
         "django.db.models.base:Model._do_update": "cf249d2906d14339",
+        "django.db.models.deletion:Collector.delete": "6fc1aeb89d3dc298",
         "django.db.models.sql.subqueries:DeleteQuery.delete_batch": "670d6c220e3e03b2",
         "django.db.models.sql.subqueries:UpdateQuery.update_batch": "7696c3cc49733c5c",
         "django.db.models.deletion:Collector.collect": "2d0885bb209f7848",
@@ -193,6 +200,7 @@ HASHES: dict[str, dict[str, str]] = {
         "django.db.models.query:FlatValuesListIterable.__iter__": "d5ef4d1d9df2c7f1",
         "django.db.models.base:Model._save_table": "67bc3b41cd9792ae",
         "django.db.models.base:Model._do_update": "59a1dc7a6df96f7e",
+        "django.db.models.deletion:Collector.delete": "c1e5f9092bda9900",
         "django.db.models.sql.subqueries:DeleteQuery.delete_batch": "670d6c220e3e03b2",
         "django.db.models.sql.subqueries:UpdateQuery.update_batch": "7696c3cc49733c5c",
         "django.db.models.deletion:Collector.collect": "f48715a7c222c08e",

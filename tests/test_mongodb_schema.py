@@ -5,6 +5,8 @@ from django.db import IntegrityError, connection, models
 
 from tests.orm.models import Author
 
+# Schema changes are not part of transactions (can_rollback_ddl is False), nor are the
+# documents they rewrite: these tests flush afterwards instead of rolling back.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("on_mongodb")]
 
 
@@ -119,3 +121,13 @@ def test_a_unique_constraint_on_a_computed_expression_is_refused():
     refused = pytest.raises(NotSupportedError, match="field paths only")
     with refused, connection.schema_editor() as editor:
         editor.add_constraint(Author, constraint)
+
+
+def test_a_table_dropped_and_made_again_starts_its_keys_at_one():
+    from tests.orm.models import Alarm
+
+    Alarm.objects.create(desc="before")  # this connection now holds a block of keys
+    with connection.schema_editor() as editor:
+        editor.delete_model(Alarm)
+        editor.create_model(Alarm)
+    assert [Alarm.objects.create(desc=f"after {n}").pk for n in range(3)] == [1, 2, 3]

@@ -84,6 +84,11 @@ class GridFSStorage(Storage):
     def _run(self, description: str, command, *args, **kwargs):
         return self.connection.store.run(description, command, *args, **kwargs)
 
+    @property
+    def _journal(self):
+        """What undoes this storage's writes inside atomic(), as for the ORM's."""
+        return self.connection.store.journal
+
     def _ensure_indexes(self) -> None:
         """The two indexes the GridFS spec asks writers to create (idempotent)."""
         if self._indexed:
@@ -131,7 +136,7 @@ class GridFSStorage(Storage):
         batch: list[dict[str, Any]] = []
         for number, data in enumerate(self._exact_chunks(content)):
             length += len(data)
-            batch.append({"files_id": file_id, "n": number, "data": data})
+            batch.append({"_id": ObjectId(), "files_id": file_id, "n": number, "data": data})
             if len(batch) == CHUNKS_PER_INSERT:
                 self._insert_chunks(chunks, batch)
                 batch = []
@@ -147,6 +152,7 @@ class GridFSStorage(Storage):
             "metadata": {"contentType": content_type} if content_type else {},
         }
         files = self._collection("files")
+        self._journal.inserting(f"{self.bucket}.files", [file_id])
         # The files document goes in last: readers never see a file whose chunks are missing.
         self._run(
             f"db.{self.bucket}.files.insertOne({{'filename': {name!r}}})",
@@ -156,6 +162,7 @@ class GridFSStorage(Storage):
         return name
 
     def _insert_chunks(self, chunks, batch: list[dict[str, Any]]) -> None:
+        self._journal.inserting(f"{self.bucket}.chunks", [chunk["_id"] for chunk in batch])
         self._run(
             f"db.{self.bucket}.chunks.insertMany(<{len(batch)} chunks>)", chunks.insert_many, batch
         )
@@ -214,6 +221,8 @@ class GridFSStorage(Storage):
         ids = [document["_id"] for document in found]
         if not ids:
             return
+        self._journal.changing(f"{self.bucket}.files", {"_id": {"$in": ids}})
+        self._journal.changing(f"{self.bucket}.chunks", {"files_id": {"$in": ids}})
         self._run(
             f"db.{self.bucket}.files.deleteMany(<{len(ids)} ids>)",
             files.delete_many,

@@ -79,6 +79,7 @@ class MongoQuerySet(QuerySet):
         store = connection.store
         filter_doc = store.filter_document(nq)
         collection = store.collection(nq.table)
+        store.journal.changing(nq.table, filter_doc)
         result = store.run(
             f"db.{nq.table}.updateMany({filter_doc!r}, {update!r})",
             collection.update_many,

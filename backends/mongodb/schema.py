@@ -21,8 +21,12 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import F, Index, UniqueConstraint
 from django.db.models.expressions import OrderBy
 
+from django_nonrel.sharding import ShardKey
+
+from . import sharded_collections
 from .mongo_store import KEY_CLAIMS, SEQUENCES
 from .operations import Command
+from .reserved_keys import retire_key_blocks
 
 
 class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
@@ -58,6 +62,9 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         self._run(f"db.createCollection({table!r})", lambda: self._create_collection(table))
         for keys, options in self._model_indexes(model):
             self._create_index(table, keys, **options)
+        for index in model._meta.indexes:
+            if isinstance(index, ShardKey):
+                sharded_collections.shard_collection(self, model, index)
         for field in model._meta.local_many_to_many:
             if field.remote_field.through._meta.auto_created:
                 self.create_model(field.remote_field.through)
@@ -70,8 +77,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         table = model._meta.db_table
         self._run(f"db.{table}.drop()", lambda: self.database.drop_collection(table))
         self._run(
-            f"db.{SEQUENCES}.deleteOne({{'_id': {table!r}}})",
-            lambda: self.database[SEQUENCES].delete_one({"_id": table}),
+            f"db.{SEQUENCES}.deleteOne({{'_id': {table!r}}})", lambda: self._drop_counter(table)
         )
         self._run(
             f"db.{KEY_CLAIMS}.deleteMany({{'table': {table!r}}})",
@@ -80,6 +86,12 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         for field in model._meta.local_many_to_many:
             if field.remote_field.through._meta.auto_created:
                 self.delete_model(field.remote_field.through)
+
+    def _drop_counter(self, table: str) -> None:
+        """The table is gone: its counter, and every connection's reserved keys of it
+        (a table made again under this name starts its keys at 1)."""
+        self.database[SEQUENCES].delete_one({"_id": table})
+        retire_key_blocks(self.connection.settings_dict, [table])
 
     def alter_db_table(self, model, old_db_table, new_db_table):
         if old_db_table == new_db_table:
@@ -93,6 +105,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             if counter:
                 sequences.insert_one({"_id": new_db_table, "value": counter["value"]})
                 sequences.delete_one({"_id": old_db_table})
+            retire_key_blocks(self.connection.settings_dict, [old_db_table, new_db_table])
 
         self._run(f"db.{old_db_table}.renameCollection({new_db_table!r})", rename)
 
@@ -154,7 +167,10 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             or old_field.db_index != new_field.db_index
         )
         if index_changed:
-            self._drop_indexes_on(table, old_column, single_only=True)
+            # Meta.indexes entries (a ShardKey's among them) come and go with
+            # AddIndex/RemoveIndex, not with the field's own index.
+            declared = {index.name for index in model._meta.indexes}
+            self._drop_indexes_on(table, old_column, single_only=True, keep=declared)
         if old_column != new_column and not (old_field.primary_key and new_field.primary_key):
             self._run(
                 f"db.{table}.updateMany({{}}, {{'$rename': {{{old_column!r}: {new_column!r}}}}})",
@@ -193,13 +209,22 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             )
 
     def add_index(self, model, index):
+        if isinstance(index, ShardKey):
+            sharded_collections.add_shard_key(self, model, index)
+            return
         keys, options = self._index_spec(model, index)
         self._create_index(model._meta.db_table, keys, **options)
 
     def remove_index(self, model, index):
-        self._drop_index(model._meta.db_table, index.name)
+        if isinstance(index, ShardKey):
+            sharded_collections.drop_shard_key_index(self, model, index)
+        else:
+            self._drop_index(model._meta.db_table, index.name)
 
     def rename_index(self, model, old_index, new_index):
+        if isinstance(old_index, ShardKey) and isinstance(new_index, ShardKey):
+            sharded_collections.rename_shard_key_index(self, model, old_index, new_index)
+            return
         self.remove_index(model, old_index)
         self.add_index(model, new_index)
 
@@ -240,7 +265,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                     f"{type(constraint).__name__} {constraint.name!r} on {model.__name__}: "
                     "MongoDB enforces only unique constraints. Validate it in Model.clean()."
                 )
-        return specs
+        return sharded_collections.without_redundant_key_index(model, specs)
 
     def _field_indexes(self, model, field) -> list[tuple[list, dict]]:
         if field.primary_key or not field.concrete:
@@ -275,6 +300,9 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         return names
 
     def _index_spec(self, model, index: Index) -> tuple[list, dict]:
+        if isinstance(index, ShardKey):
+            pattern = sharded_collections.key_document(self, model, index)
+            return list(pattern.items()), {"name": index.name}
         fields = self._plain_fields(index.expressions) if index.expressions else None
         if fields:
             index = copy.copy(index)
@@ -330,11 +358,19 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
         self._run(f"db.{table}.dropIndex({name!r})", drop)
 
-    def _drop_indexes_on(self, table: str, column: str, single_only: bool = False) -> None:
+    def _drop_indexes_on(
+        self,
+        table: str,
+        column: str,
+        single_only: bool = False,
+        keep: frozenset | set = frozenset(),
+    ) -> None:
         def drop():
             for name, info in self.database[table].index_information().items():
                 columns = [key for key, _ in info["key"]]
-                if name != "_id_" and column in columns and not (single_only and len(columns) > 1):
+                if name == "_id_" or name in keep or column not in columns:
+                    continue
+                if not (single_only and len(columns) > 1):
                     self.database[table].drop_index(name)
 
         self._run(f"db.{table}.dropIndexes(<indexes on {column!r}>)", drop)

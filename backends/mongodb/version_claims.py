@@ -24,28 +24,19 @@ from __future__ import annotations
 import contextlib
 import datetime
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from collections.abc import Iterator
+from typing import Any
 
-from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from django_nonrel.exceptions import ConflictError
+
+from .store_handle import StoreHandle
 
 #: Collection of in-flight version claims.
 VERSION_CLAIMS = "django_nonrel_version_claims"
 #: Age after which a claim is presumed abandoned by a crashed saver and taken over.
 LEASE_SECONDS = 30.0
-
-
-class ClaimingStore(Protocol):
-    """What a claim needs of the store (``MongoStore`` provides it)."""
-
-    def collection(self, table: str) -> Collection:
-        """The driver's collection named ``table``."""
-
-    def run(self, description: str, command: Callable[..., Any], *args: Any) -> Any:
-        """Run one driver command, logged and with Django's error mapping."""
 
 
 def claim_id(table: str, pk: Any, expected: dict[str, Any]) -> str:
@@ -56,7 +47,7 @@ def claim_id(table: str, pk: Any, expected: dict[str, Any]) -> str:
 
 @contextlib.contextmanager
 def version_claim(
-    store: ClaimingStore, table: str, pk: Any, expected: dict[str, Any]
+    store: StoreHandle, table: str, pk: Any, expected: dict[str, Any]
 ) -> Iterator[None]:
     """Hold the claim on replacing ``expected`` of row ``pk`` while the body writes it.
 

@@ -61,6 +61,11 @@ class DatabaseFeatures(NonrelFeatures, MySQLFeatures):
         return self.connection.is_singlestore
 
     @cached_property
+    def renders_migrations_offline(self) -> bool:
+        """The singlestore dialect renders DDL from its known facts, with no server."""
+        return self._singlestore
+
+    @cached_property
     def _mysql_storage_engine(self):
         return "SingleStore" if self._singlestore else "InnoDB"
 

@@ -81,8 +81,9 @@ def invalid_key_reason(key: Any) -> str | None:
     """Why ``key`` cannot be a stored dict key, or None if it can.
 
     Keys must be strings (JSON would silently turn ``1`` into ``"1"``), and may
-    neither contain ``.`` nor start with ``$``: MongoDB reads those as paths and
-    operators. The rule applies on every backend so data stays portable.
+    neither contain ``.`` nor start with ``$`` -- MongoDB reads those as paths
+    and operators -- nor contain NUL, which BSON keys cannot hold. The rule
+    applies on every backend so data stays portable.
     """
     if not isinstance(key, str):
         return f"dict keys must be strings, not {type(key).__name__} ({key!r})"
@@ -90,20 +91,37 @@ def invalid_key_reason(key: Any) -> str | None:
         return f"dict key {key!r} contains '.'; use another separator"
     if key.startswith("$"):
         return f"dict key {key!r} starts with '$'; rename the key"
+    if "\x00" in key:
+        return f"dict key {key!r} contains a NUL character; remove it"
+    return None
+
+
+def invalid_key_at(value: Any, where: str = "") -> str | None:
+    """Where (a dotted path) and why the first bad key inside ``value`` is, or None.
+
+    Looks into dicts and lists at any depth.
+    """
+    if isinstance(value, dict):
+        for key, item in value.items():
+            reason = invalid_key_reason(key)
+            if reason:
+                return f"{where or 'the value'}: {reason}"
+            found = invalid_key_at(item, f"{where}.{key}" if where else str(key))
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = invalid_key_at(item, f"{where}[{index}]")
+            if found:
+                return found
     return None
 
 
 def check_storable_keys(value: Any) -> None:
     """Raise ValueError if any dict inside ``value`` (at any depth) has a bad key."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            reason = invalid_key_reason(key)
-            if reason:
-                raise ValueError(f"Cannot store {reason}.")
-            check_storable_keys(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            check_storable_keys(item)
+    found = invalid_key_at(value)
+    if found:
+        raise ValueError(f"Cannot store {found}.")
 
 
 # -- leaves on JSON backends ---------------------------------------------------
