@@ -44,6 +44,7 @@ from .introspection import DatabaseIntrospection
 from .operations import Command, DatabaseOperations
 from .schema import DatabaseSchemaEditor
 from .store import MongoStore
+from .validation import DatabaseValidation
 
 #: OPTIONS that configure django-nonrel rather than the driver.
 BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK", "DECIMAL128", "TRANSACTIONS"})
@@ -94,6 +95,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     features_class = DatabaseFeatures
     introspection_class = DatabaseIntrospection
     ops_class = DatabaseOperations
+    validation_class = DatabaseValidation
 
     # Only used for a field's db_type() (None would mean "no column").
     data_types = {

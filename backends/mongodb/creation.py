@@ -2,6 +2,8 @@
 
 from django.db.backends.base.creation import BaseDatabaseCreation
 
+from .index_set import ID_INDEX, server_options
+
 
 class DatabaseCreation(BaseDatabaseCreation):
     def _create_test_db(self, verbosity, autoclobber, keepdb=False):
@@ -29,9 +31,11 @@ class DatabaseCreation(BaseDatabaseCreation):
             if documents:
                 client[target][name].insert_many(documents)
             for index, info in client[source][name].index_information().items():
-                if index != "_id_":
+                if index != ID_INDEX:
+                    # Every option: a sparse or partial unique index copied as a plain
+                    # unique one would refuse rows the original accepts.
                     client[target][name].create_index(
-                        info["key"], name=index, unique=bool(info.get("unique"))
+                        info["key"], name=index, **server_options(info)
                     )
 
     def sql_table_creation_suffix(self):

@@ -26,7 +26,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     can_rollback_ddl = False
     supports_foreign_keys = False
     can_create_inline_fk = False
-    indexes_foreign_keys = False
     supports_column_check_constraints = False
     supports_table_check_constraints = False
     can_introspect_check_constraints = False
@@ -40,7 +39,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     supports_on_delete_db_null = False
     can_introspect_default = False
     can_introspect_json_field = False
-    supports_partial_indexes = False
     supports_functions_in_partial_indexes = False
     supports_expression_indexes = False
     supports_covering_indexes = False
@@ -303,6 +301,12 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         (found by the differential tests), so Count/Sum(distinct=True) per group is
         folded in Python there."""
         return not self.connection.is_embedded
+
+    @cached_property
+    def supports_partial_indexes(self) -> bool:
+        """``partialFilterExpression``: MongoDB has it; FerretDB v1 refuses the option,
+        and mongomock checks a new partial unique index against every document."""
+        return not (self.connection.is_embedded or self.connection.server_info["ferretdb"])
 
     @cached_property
     def supports_multi_document_transactions(self) -> bool:

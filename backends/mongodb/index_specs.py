@@ -1,0 +1,156 @@
+"""The MongoDB index each Django index declaration becomes, on the connected server.
+
+Declarations come from field options (``unique``, ``db_index``),
+``unique_together``, ``Meta.indexes`` and ``Meta.constraints``. What the server
+can enforce is created; what it cannot is **not created and never refused in
+the middle of ``migrate``** (one model's constraint would otherwise stop every
+migration of the project, and every test database of its app). Each such case
+is reported by a system check before migrate runs -- Django's own
+(models.W027/W036-W040/W043/W044/W047, from the feature flags) or this
+backend's (``validation``) -- and ``Model.validate_constraints()`` (ModelForm,
+admin, ``full_clean()``) still checks a constraint that was not created, in
+Python, as on Django's MySQL backend.
+
+- ``Index``: field keys (``PathIndex``: paths into documents); ``F()`` and
+  ``F().desc()`` expressions are field keys too; other expressions are not
+  created (W043). A ``condition`` becomes a partial index where the server has
+  them and the condition has an exact filter form (``partial_filters``);
+  otherwise the index covers every document, which serves the same queries
+  (W037, or this backend's W002). ``include``, ``opclasses`` and
+  ``db_tablespace`` have no MongoDB meaning and are ignored, as Django's
+  backends without them ignore them.
+- ``UniqueConstraint``: a unique index on its fields. Not created when it has
+  expressions other than plain fields (W044), a condition the server cannot
+  enforce (W036, or this backend's W001), ``deferrable`` (W038), ``include``
+  (W039) or ``nulls_distinct`` (W047).
+- Other constraints (``CheckConstraint``: W027) are not created.
+
+A unique index on a single nullable column is sparse: such a column stores
+NULL as an absent key (``django_nonrel.nulls``), so any number of rows may be
+NULL, as on SQL.
+"""
+
+from __future__ import annotations
+
+from django.db.models import F, Index, UniqueConstraint
+from django.db.models.expressions import OrderBy
+
+from django_nonrel.nulls import absent_when_null
+
+from .index_set import ID, IndexSpec
+from .partial_filters import partial_filter
+
+
+def plain_fields(expressions) -> list[str] | None:
+    """``["mother", "-born"]`` for expressions that only name fields, else None."""
+    names = []
+    for expression in expressions:
+        descending = isinstance(expression, OrderBy) and expression.descending
+        if isinstance(expression, OrderBy):
+            expression = expression.expression
+        if type(expression) is not F:
+            return None
+        names.append(("-" if descending else "") + expression.name)
+    return names
+
+
+def path_column(model, name: str) -> str:
+    """``address__city`` -> ``address.city``; the primary key is ``_id``."""
+    head, *rest = name.split("__")
+    field = model._meta.get_field(head)
+    return ".".join([ID if field.primary_key else field.column, *rest])
+
+
+def unique_spec(model, name: str, columns: list[str], partial=None) -> IndexSpec:
+    """A unique index on ``columns``, sparse on one column stored absent when NULL."""
+    sparse = partial is None and len(columns) == 1 and columns[0] in absent_when_null(model)
+    keys = tuple((column, 1) for column in columns)
+    return IndexSpec(name, keys, unique=True, sparse=sparse, partial=partial)
+
+
+def field_specs(model, field, editor) -> list[IndexSpec]:
+    """The index ``unique=True`` or ``db_index=True`` gives ``field`` (none for the key).
+
+    Built from the field alone: during AlterField ``model`` is the old state.
+    """
+    if field.primary_key or not field.concrete:
+        return []
+    table, column = model._meta.db_table, field.column
+    if field.unique:
+        name = editor._create_index_name(table, [column], suffix="_uniq")
+        return [IndexSpec(name, ((column, 1),), unique=True, sparse=field.null)]
+    if field.db_index:
+        name = editor._create_index_name(table, [column], suffix="")
+        return [IndexSpec(name, ((column, 1),))]
+    return []
+
+
+def together_spec(model, field_names, editor, unique: bool) -> IndexSpec:
+    """``unique_together`` (``_uniq``) or ``index_together`` (``_idx``) entry."""
+    fields = [model._meta.get_field(name) for name in field_names]
+    name = editor._create_index_name(
+        model._meta.db_table, [f.column for f in fields], suffix="_uniq" if unique else "_idx"
+    )
+    columns = [path_column(model, f.name) for f in fields]
+    if unique:
+        return unique_spec(model, name, columns)
+    return IndexSpec(name, tuple((column, 1) for column in columns))
+
+
+def index_spec(model, index: Index, connection) -> IndexSpec | None:
+    """``Meta.indexes`` entry; None when it is not created (see module docstring)."""
+    if index.expressions:
+        fields = plain_fields(index.expressions)
+        if fields is None:
+            return None
+    else:
+        # PathIndex keeps the full ``address__city`` paths; a plain Index has fields.
+        fields = getattr(index, "paths", index.fields)
+    keys = tuple(
+        (path_column(model, name.lstrip("-")), -1 if name.startswith("-") else 1) for name in fields
+    )
+    partial = None
+    if index.condition is not None and connection.features.supports_partial_indexes:
+        partial = partial_filter(model, index.condition, connection) or None
+    return IndexSpec(index.name, keys, partial=partial)
+
+
+def constraint_spec(model, constraint, connection) -> IndexSpec | None:
+    """``Meta.constraints`` entry; None when it is not created (see module docstring)."""
+    if not isinstance(constraint, UniqueConstraint):
+        return None
+    fields = list(constraint.fields)
+    if constraint.expressions:
+        fields = plain_fields(constraint.expressions)
+        if fields is None or any(name.startswith("-") for name in fields):
+            return None
+    if constraint.deferrable is not None or constraint.include:
+        return None
+    if constraint.nulls_distinct is not None:
+        return None
+    partial = None
+    if constraint.condition is not None:
+        if not connection.features.supports_partial_indexes:
+            return None
+        partial = partial_filter(model, constraint.condition, connection)
+        if partial is None:
+            return None
+    columns = [path_column(model, name) for name in fields]
+    return unique_spec(model, constraint.name, columns, partial or None)
+
+
+def model_specs(model, editor) -> list[IndexSpec]:
+    """Every index ``model``'s collection gets when it is created."""
+    connection = editor.connection
+    meta = model._meta
+    specs = [spec for field in meta.local_fields for spec in field_specs(model, field, editor)]
+    specs += [together_spec(model, fields, editor, unique=True) for fields in meta.unique_together]
+    specs += [
+        spec
+        for spec in (
+            *(index_spec(model, index, connection) for index in meta.indexes),
+            *(constraint_spec(model, constraint, connection) for constraint in meta.constraints),
+        )
+        if spec is not None
+    ]
+    return specs
