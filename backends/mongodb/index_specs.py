@@ -11,19 +11,22 @@ backend's (``validation``) -- and ``Model.validate_constraints()`` (ModelForm,
 admin, ``full_clean()``) still checks a constraint that was not created, in
 Python, as on Django's MySQL backend.
 
-- ``Index``: field keys (``PathIndex``: paths into documents); ``F()`` and
-  ``F().desc()`` expressions are field keys too; other expressions are not
-  created (W043). A ``condition`` becomes a partial index where the server has
-  them and the condition has an exact filter form (``partial_filters``);
+- ``Index``: field keys (``PathIndex``: paths into documents). An index on
+  expressions is not created (W043), even on ``F()`` alone: Django's check
+  says so, and MongoDB indexes no computed values. A ``condition`` becomes a
+  partial index where the server has them and the condition has an exact
+  filter form (``partial_filters``);
   otherwise the index covers every document, which serves the same queries
   (W037, or this backend's W002). ``include``, ``opclasses`` and
   ``db_tablespace`` have no MongoDB meaning and are ignored, as Django's
   backends without them ignore them.
-- ``UniqueConstraint``: a unique index on its fields. Not created when it has
-  expressions other than plain fields (W044), a condition the server cannot
+- ``UniqueConstraint``: a unique index on its ``fields``. Not created when it
+  has expressions (W044; write ``fields=[...]``), a condition the server cannot
   enforce (W036, or this backend's W001), ``deferrable`` (W038), ``include``
   (W039) or ``nulls_distinct`` (W047).
 - Other constraints (``CheckConstraint``: W027) are not created.
+- A ``CompositePrimaryKey`` is a unique index on its columns (the documents'
+  ``_id`` is then an ObjectId the model does not see).
 
 A unique index on a single nullable column is sparse: such a column stores
 NULL as an absent key (``django_nonrel.nulls``), so any number of rows may be
@@ -32,26 +35,12 @@ NULL, as on SQL.
 
 from __future__ import annotations
 
-from django.db.models import F, Index, UniqueConstraint
-from django.db.models.expressions import OrderBy
+from django.db.models import Index, UniqueConstraint
 
 from django_nonrel.nulls import absent_when_null
 
 from .index_set import ID, IndexSpec
 from .partial_filters import partial_filter
-
-
-def plain_fields(expressions) -> list[str] | None:
-    """``["mother", "-born"]`` for expressions that only name fields, else None."""
-    names = []
-    for expression in expressions:
-        descending = isinstance(expression, OrderBy) and expression.descending
-        if isinstance(expression, OrderBy):
-            expression = expression.expression
-        if type(expression) is not F:
-            return None
-        names.append(("-" if descending else "") + expression.name)
-    return names
 
 
 def path_column(model, name: str) -> str:
@@ -100,12 +89,9 @@ def together_spec(model, field_names, editor, unique: bool) -> IndexSpec:
 def index_spec(model, index: Index, connection) -> IndexSpec | None:
     """``Meta.indexes`` entry; None when it is not created (see module docstring)."""
     if index.expressions:
-        fields = plain_fields(index.expressions)
-        if fields is None:
-            return None
-    else:
-        # PathIndex keeps the full ``address__city`` paths; a plain Index has fields.
-        fields = getattr(index, "paths", index.fields)
+        return None
+    # PathIndex keeps the full ``address__city`` paths; a plain Index has fields.
+    fields = getattr(index, "paths", index.fields)
     keys = tuple(
         (path_column(model, name.lstrip("-")), -1 if name.startswith("-") else 1) for name in fields
     )
@@ -119,12 +105,7 @@ def constraint_spec(model, constraint, connection) -> IndexSpec | None:
     """``Meta.constraints`` entry; None when it is not created (see module docstring)."""
     if not isinstance(constraint, UniqueConstraint):
         return None
-    fields = list(constraint.fields)
-    if constraint.expressions:
-        fields = plain_fields(constraint.expressions)
-        if fields is None or any(name.startswith("-") for name in fields):
-            return None
-    if constraint.deferrable is not None or constraint.include:
+    if constraint.expressions or constraint.deferrable is not None or constraint.include:
         return None
     if constraint.nulls_distinct is not None:
         return None
@@ -135,7 +116,7 @@ def constraint_spec(model, constraint, connection) -> IndexSpec | None:
         partial = partial_filter(model, constraint.condition, connection)
         if partial is None:
             return None
-    columns = [path_column(model, name) for name in fields]
+    columns = [path_column(model, name) for name in constraint.fields]
     return unique_spec(model, constraint.name, columns, partial or None)
 
 
@@ -144,6 +125,11 @@ def model_specs(model, editor) -> list[IndexSpec]:
     connection = editor.connection
     meta = model._meta
     specs = [spec for field in meta.local_fields for spec in field_specs(model, field, editor)]
+    if len(meta.pk_fields) > 1:
+        # A CompositePrimaryKey is not the documents' _id: its uniqueness is an index.
+        columns = [field.column for field in meta.pk_fields]
+        name = editor._create_index_name(meta.db_table, columns, suffix="_pk")
+        specs.append(IndexSpec(name, tuple((column, 1) for column in columns), unique=True))
     specs += [together_spec(model, fields, editor, unique=True) for fields in meta.unique_together]
     specs += [
         spec

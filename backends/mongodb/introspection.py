@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from bson import Decimal128, Int64, ObjectId
+from django.db import ProgrammingError
 from django.db.backends.base.introspection import BaseDatabaseIntrospection, TableInfo
 from django.db.backends.base.introspection import FieldInfo as BaseFieldInfo
 from django.db.models import DO_NOTHING
@@ -46,6 +47,15 @@ FieldInfo = namedtuple(
 )
 #: Django 6.1 reports the database-level on_delete of each relation; MongoDB has none.
 RELATIONS_HAVE_ON_DELETE = hasattr(BaseDatabaseIntrospection, "on_delete_types")
+#: Field types stored as another's column, reported as that one (as SQL backends
+#: report a FileField's varchar column as a CharField).
+STORED_AS = {
+    "FileField": "CharField",
+    "FilePathField": "CharField",
+    "SlugField": "CharField",
+    "UUIDField": "CharField",
+    "IPAddressField": "CharField",
+}
 #: django-nonrel's own field types, by the dotted path inspectdb writes for them.
 OWN_FIELDS = {
     "ListField": "django_nonrel.fields.ListField",
@@ -121,6 +131,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             if description.primary_key and data_type == "objectId":
                 return OWN_FIELDS["ObjectIdAutoField"]
             return super().get_field_type(data_type, description)
+        internal_type = STORED_AS.get(internal_type, internal_type)
         return OWN_FIELDS.get(internal_type, internal_type)
 
     def get_table_list(self, cursor):
@@ -134,11 +145,14 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
     # -- columns ----------------------------------------------------------------
     def get_table_description(self, cursor, table_name):
         recorded = self.record.columns(table_name)
+        database = self.connection.database
+        if recorded is None and table_name not in database.list_collection_names():
+            raise ProgrammingError(f"The collection {table_name!r} does not exist.")
         sample = list(self.connection.database[table_name].find({}, limit=SAMPLE_SIZE))
         described = [self._recorded(entry) for entry in recorded or ()]
         known = {column.name for column in described}
-        pk = self._pk_column(recorded, sample)
-        if recorded is None and pk is not None:
+        if recorded is None:
+            (pk,) = self._key_columns(None, sample)
             described.append(self._sampled(pk, [d.get(ID) for d in sample], len(sample), True))
         keys: dict[str, list[Any]] = {}
         for document in sample:
@@ -161,7 +175,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             precision=entry.get("precision"),
             scale=entry.get("scale"),
             null_ok=entry.get("null", True),
-            default=None,
+            default=entry.get("default"),
             collation=None,
             comment=None,
             internal_type=entry.get("internal_type"),
@@ -187,16 +201,19 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         )
 
     @staticmethod
-    def _pk_column(recorded: list[dict[str, Any]] | None, sample: list[dict[str, Any]]):
-        """The column name ``_id`` stands for (None: no field is the key right now)."""
+    def _key_columns(
+        recorded: list[dict[str, Any]] | None, sample: list[dict[str, Any]]
+    ) -> list[str]:
+        """The primary key's columns: one is stored as ``_id``; the columns of a
+        CompositePrimaryKey are keys of their own (``_id`` is then an ObjectId)."""
         if recorded is not None:
-            return next((c["name"] for c in recorded if c.get("primary_key")), None)
-        return ID if any("id" in document for document in sample) else "id"
+            return [column["name"] for column in recorded if column.get("primary_key")]
+        return [ID if any("id" in document for document in sample) else "id"]
 
-    def _table_pk_column(self, table_name: str) -> str | None:
+    def _table_key_columns(self, table_name: str) -> list[str]:
         recorded = self.record.columns(table_name)
         sample = [] if recorded is not None else self._key_sample(table_name)
-        return self._pk_column(recorded, sample)
+        return self._key_columns(recorded, sample)
 
     def _key_sample(self, table_name: str) -> list[dict[str, Any]]:
         return list(self.connection.database[table_name].find({}, {"id": 1}, limit=SAMPLE_SIZE))
@@ -231,20 +248,26 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         """Every index on the server, and every name Django declared on the same keys."""
         indexes = CollectionIndexes(self.connection.database, self.record, table_name)
         server = indexes.on_server()
-        pk = self._table_pk_column(table_name)
-        constraints = {name: self._constraint(spec, pk) for name, spec in server.items()}
+        key_columns = self._table_key_columns(table_name)
+        constraints = {name: self._constraint(spec, key_columns) for name, spec in server.items()}
         for name, spec in indexes.declared().items():
             if name not in server and any(s.serves(spec) for s in server.values()):
-                constraints[name] = self._constraint(spec, pk)
+                constraints[name] = self._constraint(spec, key_columns)
         return constraints
 
     @staticmethod
-    def _constraint(spec: IndexSpec, pk: str | None) -> dict[str, Any]:
+    def _constraint(spec: IndexSpec, key_columns: list[str]) -> dict[str, Any]:
         kinds = {order for _, order in spec.keys if isinstance(order, str)}
+        id_column = key_columns[0] if len(key_columns) == 1 else None
+        columns = [id_column if key == ID and id_column else key for key in spec.columns]
+        if len(key_columns) == 1:
+            primary_key = spec.name == ID_INDEX
+        else:
+            primary_key = bool(key_columns) and spec.unique and columns == key_columns
         return {
-            "columns": [pk if key == ID and pk else key for key in spec.columns],
+            "columns": columns,
             "orders": ["DESC" if order == -1 else "ASC" for _, order in spec.keys],
-            "primary_key": spec.name == ID_INDEX and pk is not None,
+            "primary_key": primary_key,
             "unique": spec.unique,
             "foreign_key": None,
             "check": False,

@@ -5,8 +5,8 @@ On SQL a primary key is a constraint on a column; here the key *is* the
 
 - when a field stops being the key (AlterField, or the first half of moving
   the key to another field), its values are copied from ``_id`` into a key of
-  its own name (one bulk write); the ``_id`` values stay until a new key is
-  chosen;
+  its own name (one update per document: the portable servers have no update
+  that reads another key); the ``_id`` values stay until a new key is chosen;
 - when a field becomes the key, every document is rewritten with that field's
   value as ``_id`` (into a scratch collection that then replaces the old one,
   so a failure -- a NULL or a duplicate among the new keys, refused with
@@ -22,7 +22,6 @@ from __future__ import annotations
 from itertools import islice
 
 from django.db import IntegrityError
-from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from .index_set import ID, ID_INDEX, server_options
@@ -36,12 +35,8 @@ SCRATCH = "__django_nonrel_rekey"
 def release_key(database, table: str, column: str) -> None:
     """Copy each document's ``_id`` into ``column`` (the field is no longer the key)."""
     collection = database[table]
-    updates = [
-        UpdateOne({ID: document[ID]}, {"$set": {column: document[ID]}})
-        for document in collection.find({}, {ID: 1})
-    ]
-    for start in range(0, len(updates), BATCH):
-        collection.bulk_write(updates[start : start + BATCH], ordered=True)
+    for key in [document[ID] for document in collection.find({}, {ID: 1})]:
+        collection.update_one({ID: key}, {"$set": {column: key}})
 
 
 def rekey(database, table: str, new_key: str) -> None:
@@ -55,6 +50,7 @@ def rekey(database, table: str, new_key: str) -> None:
         )
     scratch = database[table + SCRATCH]
     scratch.drop()
+    database.create_collection(scratch.name)  # renamed over the table even when empty
     try:
         documents = collection.find()
         while batch := list(islice(documents, BATCH)):

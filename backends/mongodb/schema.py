@@ -23,7 +23,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import NotSupportedError
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor, logger
+from django.db.backends.base.schema import (
+    BaseDatabaseSchemaEditor,
+    _related_non_m2m_objects,
+    logger,
+)
 from django.db.models import Index
 from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
@@ -108,8 +112,9 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         columns = table_entries(model, self.connection)
 
         def create():
-            if table not in self.database.list_collection_names():
-                self.database.create_collection(table)
+            # An existing collection is an error, as an existing table is on SQL
+            # (migrate --fake-initial relies on it).
+            self.database.create_collection(table)
             self.record.create(table, columns)
 
         self._run(f"db.createCollection({table!r})", create)
@@ -263,14 +268,32 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         self._move_key_and_column(table, old_field, new_field)
         self._fill_new_not_null(model, table, old_field, new_field)
         entry = column_entry(new_field, self.connection)
-        self._record_column(
-            table, entry, lambda: self.record.replace_column(table, old_field.column, entry)
-        )
+        if entry != column_entry(old_field, self.connection):
+            self._record_column(
+                table, entry, lambda: self.record.replace_column(table, old_field.column, entry)
+            )
+            if (new_field.primary_key or new_field.unique) and old_type != new_type:
+                self._record_keys_to(old_field, new_field)
         if self._unique_should_be_added(old_field, new_field) or self._index_should_be_added(
             old_field, new_field
         ):
             for spec in field_specs(model, new_field, self):
                 self._ensure(table, spec)
+
+    def _record_keys_to(self, old_field, new_field) -> None:
+        """Keys pointing at a key whose type changed are recorded with the new type
+        (their stored values are the same numbers or strings)."""
+        for old_rel, new_rel in _related_non_m2m_objects(old_field, new_field):
+            table = new_rel.related_model._meta.db_table
+            entry = column_entry(new_rel.field, self.connection)
+            if entry != column_entry(old_rel.field, self.connection):
+                self._record_column(
+                    table,
+                    entry,
+                    lambda table=table, old=old_rel.field.column, entry=entry: (
+                        self.record.replace_column(table, old, entry)
+                    ),
+                )
 
     @staticmethod
     def _index_should_be_added(old_field, new_field) -> bool:
@@ -355,7 +378,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             self._ensure(model._meta.db_table, spec)
 
     def remove_index(self, model, index):
-        self._drop(model._meta.db_table, index.name)
+        if index_spec(model, index, self.connection) is not None:  # else never created
+            self._drop(model._meta.db_table, index.name)
 
     def add_constraint(self, model, constraint):
         spec = constraint_spec(model, constraint, self.connection)
@@ -363,7 +387,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             self._ensure(model._meta.db_table, spec)
 
     def remove_constraint(self, model, constraint):
-        self._drop(model._meta.db_table, constraint.name)
+        if constraint_spec(model, constraint, self.connection) is not None:  # else never created
+            self._drop(model._meta.db_table, constraint.name)
 
     def _index_condition_sql(self, condition):
         # Index.create_sql() renders SQL text only for display (indexes are

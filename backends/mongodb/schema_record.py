@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Field
+from django.db.models import Field, Value
 
 #: The collection holding one record per migrated collection.
 SCHEMA = "django_nonrel_schema"
@@ -57,15 +57,32 @@ def column_entry(field: Field, connection) -> dict[str, Any]:
         "max_length": target.max_length,
         "precision": getattr(target, "max_digits", None),
         "scale": getattr(target, "decimal_places", None),
+        "default": recorded_default(field),
     }
     if target is not field:
         entry["relation"] = [target.model._meta.db_table, target.column]
     return entry
 
 
+def recorded_default(field: Field) -> str | None:
+    """``db_default`` as text: the backend applies it on insert (MongoDB has no
+    column defaults), and introspection shows it as SQL backends show theirs."""
+    if not field.has_db_default():
+        return None
+    expression = field._db_default_expression
+    return str(expression.value if isinstance(expression, Value) else expression)
+
+
 def table_entries(model, connection) -> list[dict[str, Any]]:
-    """The record of every column of ``model``'s own collection, in field order."""
-    return [column_entry(field, connection) for field in model._meta.local_concrete_fields]
+    """The record of every column of ``model``'s own collection, in field order
+    (the columns of a CompositePrimaryKey are marked as the key)."""
+    key_fields = model._meta.pk_fields
+    entries = []
+    for field in model._meta.local_concrete_fields:
+        entry = column_entry(field, connection)
+        entry["primary_key"] = field in key_fields
+        entries.append(entry)
+    return entries
 
 
 class SchemaRecord:
