@@ -248,6 +248,72 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "ordering.tests.OrderingTests.test_order_by_f_expression_duplicates",
         },
         (
+            "Schema and migration tests that run SQL (RunSQL, raw INSERT/SELECT through "
+            "connection.cursor() to inspect stored rows, CREATE VIEW, SQL templates given "
+            "to schema_editor.execute()) or assert its text (CREATE TABLE among the "
+            "captured queries, sqlmigrate output, deferred foreign-key statements); "
+            "MongoDB runs no SQL: migrations use RunPython and connection.database."
+        ): {
+            "inspectdb.tests.InspectDBTransactionalTests.test_include_views",
+            "introspection.tests.IntrospectionTests.test_django_table_names",
+            "introspection.tests.IntrospectionTests.test_table_names_with_views",
+            "migrations.test_commands.MigrateTests.test_migrate_plan",
+            "migrations.test_commands.MigrateTests.test_migrate_syncdb_app_label",
+            "migrations.test_commands.MigrateTests.test_migrate_syncdb_deferred_sql_executed_with_schemaeditor",
+            "migrations.test_commands.MigrateTests.test_migrate_syncdb_installed_truncated_db_model",
+            "migrations.test_commands.MigrateTests.test_sqlmigrate_backwards",
+            "migrations.test_commands.MigrateTests.test_sqlmigrate_forwards",
+            "migrations.test_multidb.MultiDBOperationTests.test_run_sql_migrate_foo_router_with_hints",
+            "migrations.test_operations.OperationTests.test_alter_unique_together",
+            "migrations.test_operations.OperationTests.test_rename_field_unique_together",
+            "migrations.test_operations.OperationTests.test_run_sql",
+            "migrations.test_operations.OperationTests.test_run_sql_add_missing_semicolon_on_collect_sql",
+            "migrations.test_operations.OperationTests.test_run_sql_params",
+            "migrations.test_operations.OperationTests.test_separate_database_and_state",
+            "schema.test_logging.SchemaLoggerTests.test_extra_args",
+            "schema.tests.SchemaTests.test_add_datefield_and_datetimefield_use_effective_default",
+            "schema.tests.SchemaTests.test_add_field_default_dropped",
+            "schema.tests.SchemaTests.test_add_field_default_nullable",
+            "schema.tests.SchemaTests.test_add_field_default_transform",
+            "schema.tests.SchemaTests.test_add_field_use_effective_default",
+            "schema.tests.SchemaTests.test_add_textfield_default_nullable",
+            "schema.tests.SchemaTests.test_m2m",
+            "schema.tests.SchemaTests.test_m2m_custom",
+            "schema.tests.SchemaTests.test_m2m_inherited",
+            "schema.tests.SchemaTests.test_remove_constraints_capital_letters",
+            "schema.tests.SchemaTests.test_rename_column_renames_deferred_sql_references",
+            "schema.tests.SchemaTests.test_rename_table_renames_deferred_sql_references",
+        },
+        (
+            "MongoDB creates a collection on first use: reading a collection that was "
+            "dropped returns no rows instead of a 'no such table' error."
+        ): {
+            "schema.tests.SchemaTests.test_creation_deletion",
+            "schema.tests.SchemaTests.test_creation_deletion_reserved_names",
+        },
+        (
+            "MongoDB has no column defaults: a document inserted by code whose model "
+            "does not declare a field lacks it (db_default applies to inserts through a "
+            "model that declares it, and AddField writes it into existing documents)."
+        ): {
+            "migrations.test_operations.OperationTests.test_add_field_both_defaults",
+        },
+        (
+            "Removing a CompositePrimaryKey makes Django fall back to an implicit key "
+            "field; the schema editor is given the model as it was, so the documents' "
+            "_id is not rewritten to that field (make a single field the key with "
+            "AlterField first)."
+        ): {
+            "migrations.test_operations.OperationTests.test_composite_pk_operations",
+        },
+        (
+            "Integer keys come from django-nonrel's counter for the model class that "
+            "saves: after AlterField(AutoField -> IntegerField) the test's own model "
+            "class still declares an AutoField, so its save gets a key instead of an error."
+        ): {
+            "schema.tests.SchemaTests.test_alter_auto_field_to_integer_field",
+        },
+        (
             "MongoDB without a replica set has no transactions; the test expects a broken- "
             "transaction error."
         ): {

@@ -70,12 +70,13 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 "Executing DDL statements while in a transaction on databases "
                 "that can't perform a rollback is prohibited."
             )
+        text = str(sql)
         if not isinstance(sql, Command):
             raise NotSupportedError(
-                "Migrations on MongoDB cannot run SQL (RunSQL, raw DDL). Use RunPython with "
-                "schema_editor.connection.database for raw MongoDB commands."
+                f"Migrations on MongoDB cannot run SQL (RunSQL, raw DDL): {text[:80]!r}. Use "
+                "RunPython with schema_editor.connection.database for raw MongoDB commands."
             )
-        logger.debug("%s; (params %r)", sql, params, extra={"params": params, "sql": str(sql)})
+        logger.debug("%s; (params %r)", text, params, extra={"params": params, "sql": text})
         if self.collect_sql:
             self.collected_sql.append(f"{sql};")
             return
@@ -265,7 +266,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             )
             for name in names:
                 self._drop(table, name)
-        self._move_key_and_column(table, old_field, new_field)
+        self._move_key_and_column(model, old_field, new_field)
         self._fill_new_not_null(model, table, old_field, new_field)
         entry = column_entry(new_field, self.connection)
         if entry != column_entry(old_field, self.connection):
@@ -308,12 +309,19 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         if strict and len(names) != 1:
             raise ValueError(f"Found wrong number ({len(names)}) of {kind} for {table}.{column}")
 
-    def _move_key_and_column(self, table: str, old_field, new_field) -> None:
-        """Data and indexes follow a renamed column and a primary key that moves."""
+    def _move_key_and_column(self, model, old_field, new_field) -> None:
+        """Data and indexes follow a renamed column and a primary key that moves.
+
+        A field is the documents' ``_id`` when it is the model's only key field
+        (the fields of a CompositePrimaryKey are keys of their own).
+        """
+        table = model._meta.db_table
+        single_key = len(model._meta.pk_fields) <= 1
+        was_id, is_id = (f.primary_key and single_key for f in (old_field, new_field))
         old_column, new_column = old_field.column, new_field.column
-        if old_field.primary_key and new_field.primary_key:
+        if was_id and is_id:
             return  # both are the documents' _id
-        if old_field.primary_key:
+        if was_id:
 
             def release():
                 release_key(self.database, table, new_column)
@@ -321,7 +329,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
             self._run(f"db.{table}.updateMany({{}}, <copy _id into {new_column!r}>)", release)
             return
-        if new_field.primary_key:
+        if is_id:
 
             def take():
                 if old_column != new_column:
