@@ -399,7 +399,8 @@ class DatabaseFeatures(BaseDatabaseFeatures):
         },
         (
             "FerretDB v1's SQLite handler fails to create a collection whose name holds "
-            "double quotes ('\"foo\".\"bar\"'); MongoDB and mongomock accept it."
+            "double quotes, such as Oracle-style quoted names; MongoDB and mongomock "
+            "accept it."
         ): {
             "schema.tests.SchemaTests.test_alter_primary_key_quoted_db_table",
         },
