@@ -15,3 +15,20 @@ def on_mongodb():
     """Skip (with the reason printed by -ra) unless the tier is the MongoDB backend."""
     if connection.vendor != "mongodb":
         pytest.skip(f"MongoDB backend behaviour; this tier runs {connection.vendor}")
+
+
+@pytest.fixture
+def create_collections():
+    """Create the collections of models a test defines (isolate_apps); drop them after."""
+    created = []
+
+    def create(*models):
+        for model in models:
+            with connection.schema_editor() as editor:
+                editor.create_model(model)
+            created.append(model)
+
+    yield create
+    for model in reversed(created):
+        with connection.schema_editor() as editor:
+            editor.delete_model(model)

@@ -1,4 +1,4 @@
-"""Index declarations on MongoDB: what is created, what is not, and what the checks say.
+"""Index declarations on MongoDB: what is create_collections, what is not, and what the checks say.
 
 Nothing a server cannot enforce stops ``migrate``: it is left out, a system
 check says so, and ``Model.validate_constraints()`` still checks constraints
@@ -29,23 +29,6 @@ def check_ids(model):
 
 
 @pytest.fixture
-def created():
-    """Create isolated models' collections; drop them afterwards."""
-    models_created = []
-
-    def create(*models_to_create):
-        for model in models_to_create:
-            with connection.schema_editor() as editor:
-                editor.create_model(model)
-            models_created.append(model)
-
-    yield create
-    for model in reversed(models_created):
-        with connection.schema_editor() as editor:
-            editor.delete_model(model)
-
-
-@pytest.fixture
 def partial_indexes(monkeypatch):
     """The path servers with partial indexes take, run on mongomock, whose unique
     checks honour partialFilterExpression (its flag is off only because it checks
@@ -55,12 +38,8 @@ def partial_indexes(monkeypatch):
     monkeypatch.setattr(connection.features, "supports_partial_indexes", True)
 
 
-@isolate_apps("tests.app")
-def test_a_conditional_unique_constraint_does_not_stop_migrate(created):
-    """Without partial indexes the constraint is left out (Django's models.W036),
-    and Django's validation still enforces it for forms, the admin and full_clean()."""
-    if connection.features.supports_partial_indexes:
-        pytest.skip("this server creates partial indexes")
+def account_model():
+    """One active account per name (define it inside isolate_apps)."""
 
     class Account(models.Model):
         name = models.CharField(max_length=20)
@@ -74,7 +53,18 @@ def test_a_conditional_unique_constraint_does_not_stop_migrate(created):
                 )
             ]
 
-    created(Account)
+    return Account
+
+
+@isolate_apps("tests.app")
+def test_a_conditional_unique_constraint_does_not_stop_migrate(create_collections):
+    """Without partial indexes the constraint is left out (Django's models.W036),
+    and Django's validation still enforces it for forms, the admin and full_clean()."""
+    if connection.features.supports_partial_indexes:
+        pytest.skip("this server creates partial indexes")
+
+    Account = account_model()
+    create_collections(Account)
     assert "account_active_name" not in constraints(Account)
     assert "models.W036" in check_ids(Account)
     Account.objects.create(name="ann")
@@ -84,20 +74,9 @@ def test_a_conditional_unique_constraint_does_not_stop_migrate(created):
 
 
 @isolate_apps("tests.app")
-def test_a_conditional_unique_constraint_is_a_partial_index(created, partial_indexes):
-    class Account(models.Model):
-        name = models.CharField(max_length=20)
-        active = models.BooleanField(default=True)
-
-        class Meta:
-            app_label = "app"
-            constraints = [
-                models.UniqueConstraint(
-                    fields=["name"], condition=Q(active=True), name="account_active_name"
-                )
-            ]
-
-    created(Account)
+def test_a_conditional_unique_constraint_is_a_partial_index(create_collections, partial_indexes):
+    Account = account_model()
+    create_collections(Account)
     index = connection.database["app_account"].index_information()["account_active_name"]
     assert index["partialFilterExpression"] == {"active": {"$eq": True}}
     Account.objects.create(name="ann")
@@ -109,7 +88,7 @@ def test_a_conditional_unique_constraint_is_a_partial_index(created, partial_ind
 
 
 @isolate_apps("tests.app")
-def test_conditions_with_no_partial_filter_form_are_warned(created, partial_indexes):
+def test_conditions_with_no_partial_filter_form_are_warned(create_collections, partial_indexes):
     class Account(models.Model):
         name = models.CharField(max_length=20)
         kind = models.CharField(max_length=10)
@@ -128,7 +107,7 @@ def test_conditions_with_no_partial_filter_form_are_warned(created, partial_inde
             ]
 
     assert {"mongodb.W001", "mongodb.W002"} <= check_ids(Account)
-    created(Account)
+    create_collections(Account)
     indexes = connection.database["app_account"].index_information()
     assert "account_member_name" not in indexes  # not created: it cannot be exact
     assert "partialFilterExpression" not in indexes["account_ab"]  # covers every document
@@ -166,7 +145,7 @@ def test_partial_filters_are_built_only_where_exact():
 
 
 @isolate_apps("tests.app")
-def test_a_conditional_index_covers_every_document_without_partial_indexes(created):
+def test_a_conditional_index_covers_every_document_without_partial_indexes(create_collections):
     if connection.features.supports_partial_indexes:
         pytest.skip("this server creates partial indexes")
 
@@ -177,13 +156,13 @@ def test_a_conditional_index_covers_every_document_without_partial_indexes(creat
             app_label = "app"
             indexes = [models.Index(fields=["done"], condition=Q(done=False), name="task_open")]
 
-    created(Task)
+    create_collections(Task)
     assert "models.W037" in check_ids(Task)
     assert constraints(Task)["task_open"]["columns"] == ["done"]
 
 
 @isolate_apps("tests.app")
-def test_check_constraints_are_validated_in_python_not_created(created):
+def test_check_constraints_are_validated_in_python_not_created(create_collections):
     class Stay(models.Model):
         nights = models.IntegerField()
 
@@ -191,7 +170,7 @@ def test_check_constraints_are_validated_in_python_not_created(created):
             app_label = "app"
             constraints = [models.CheckConstraint(condition=Q(nights__gt=0), name="stay_nights")]
 
-    created(Stay)
+    create_collections(Stay)
     assert "models.W027" in check_ids(Stay)
     assert "stay_nights" not in constraints(Stay)
     with pytest.raises(ValidationError, match="stay_nights"):
@@ -199,7 +178,7 @@ def test_check_constraints_are_validated_in_python_not_created(created):
 
 
 @isolate_apps("tests.app")
-def test_indexes_on_expressions_are_not_created_as_the_checks_say(created):
+def test_indexes_on_expressions_are_not_created_as_the_checks_say(create_collections):
     """MongoDB indexes no computed values; Django's W043/W044 say they are left out,
     even for plain F() (write fields=[...] for those)."""
 
@@ -212,7 +191,7 @@ def test_indexes_on_expressions_are_not_created_as_the_checks_say(created):
             indexes = [models.Index(F("name"), F("email").desc(), name="employee_name_email")]
             constraints = [models.UniqueConstraint(Lower("name"), name="employee_lower_name")]
 
-    created(Employee)
+    create_collections(Employee)
     assert {"models.W043", "models.W044"} <= check_ids(Employee)
     assert set(constraints(Employee)) == {"_id_"}
     with connection.schema_editor() as editor:  # nothing to remove, nothing sent
@@ -221,7 +200,7 @@ def test_indexes_on_expressions_are_not_created_as_the_checks_say(created):
 
 
 @isolate_apps("tests.app")
-def test_deferrable_and_nulls_distinct_constraints_are_left_out(created):
+def test_deferrable_and_nulls_distinct_constraints_are_left_out(create_collections):
     class Employee(models.Model):
         name = models.CharField(max_length=20, null=True)
 
@@ -238,13 +217,13 @@ def test_deferrable_and_nulls_distinct_constraints_are_left_out(created):
                 ),
             ]
 
-    created(Employee)
+    create_collections(Employee)
     assert {"models.W038", "models.W047"} <= check_ids(Employee)
     assert set(constraints(Employee)) == {"_id_"}
 
 
 @isolate_apps("tests.app")
-def test_a_field_unique_and_a_constraint_on_it_keep_both_names(created):
+def test_a_field_unique_and_a_constraint_on_it_keep_both_names(create_collections):
     """MongoDB keeps one index per key pattern; both Django names stay, and dropping
     the one holding the server index keeps the other enforced."""
 
@@ -254,7 +233,7 @@ def test_a_field_unique_and_a_constraint_on_it_keep_both_names(created):
         class Meta:
             app_label = "app"
 
-    created(Employee)
+    create_collections(Employee)
     constraint = models.UniqueConstraint(fields=["email"], name="employee_email_uniq")
     with connection.schema_editor() as editor:
         editor.add_constraint(Employee, constraint)
@@ -273,7 +252,7 @@ def test_a_field_unique_and_a_constraint_on_it_keep_both_names(created):
 
 
 @isolate_apps("tests.app")
-def test_a_plain_and_a_unique_index_on_the_same_keys(created):
+def test_a_plain_and_a_unique_index_on_the_same_keys(create_collections):
     """A unique index serves the plain one: creating both does not fail, and removing
     the unique one rebuilds a plain index under the other name."""
 
@@ -285,7 +264,7 @@ def test_a_plain_and_a_unique_index_on_the_same_keys(created):
             app_label = "app"
             indexes = [models.Index(fields=["row", "number"], name="seat_row_number")]
 
-    created(Seat)
+    create_collections(Seat)
     with connection.schema_editor() as editor:
         editor.alter_unique_together(Seat, [], [("row", "number")])
     found = constraints(Seat)

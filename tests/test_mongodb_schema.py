@@ -97,27 +97,8 @@ def collection(model):
     return connection.database[model._meta.db_table]
 
 
-@pytest.fixture
-def created():
-    """Create isolated models' collections; drop them afterwards."""
-    models_created = []
-
-    def create(*models_to_create):
-        for model in models_to_create:
-            with connection.schema_editor() as editor:
-                editor.create_model(model)
-            models_created.append(model)
-
-    yield create
-    for model in reversed(models_created):
-        with connection.schema_editor() as editor:
-            editor.execute(editor.sql_delete_table % {"table": model._meta.db_table})
-
-
-@isolate_apps("tests.app")
-def test_renaming_a_column_rebuilds_the_indexes_on_it(created):
-    """A MongoDB index names document keys: it must be rebuilt for the renamed key,
-    or a unique_together on it would silently stop refusing duplicates."""
+def seat_model():
+    """A model with a unique_together (define it inside isolate_apps)."""
 
     class Seat(models.Model):
         row = models.CharField(max_length=2)
@@ -127,7 +108,16 @@ def test_renaming_a_column_rebuilds_the_indexes_on_it(created):
             app_label = "app"
             unique_together = [("row", "number")]
 
-    created(Seat)
+    return Seat
+
+
+@isolate_apps("tests.app")
+def test_renaming_a_column_rebuilds_the_indexes_on_it(create_collections):
+    """A MongoDB index names document keys: it must be rebuilt for the renamed key,
+    or a unique_together on it would silently stop refusing duplicates."""
+
+    Seat = seat_model()
+    create_collections(Seat)
     old = Seat._meta.get_field("row")
     renamed = models.CharField(max_length=2, db_column="line")
     renamed.set_attributes_from_name("row")
@@ -143,16 +133,9 @@ def test_renaming_a_column_rebuilds_the_indexes_on_it(created):
 
 
 @isolate_apps("tests.app")
-def test_removing_a_field_drops_the_indexes_containing_it(created):
-    class Seat(models.Model):
-        row = models.CharField(max_length=2)
-        number = models.IntegerField()
-
-        class Meta:
-            app_label = "app"
-            unique_together = [("row", "number")]
-
-    created(Seat)
+def test_removing_a_field_drops_the_indexes_containing_it(create_collections):
+    Seat = seat_model()
+    create_collections(Seat)
     Seat.objects.create(row="A", number=1)
     with connection.schema_editor() as editor:
         editor.remove_field(Seat, Seat._meta.get_field("row"))
@@ -161,7 +144,7 @@ def test_removing_a_field_drops_the_indexes_containing_it(created):
 
 
 @isolate_apps("tests.app")
-def test_moving_the_primary_key_rewrites_the_documents_keys(created):
+def test_moving_the_primary_key_rewrites_the_documents_keys(create_collections):
     class Badge(models.Model):
         code = models.CharField(max_length=10, unique=True)
         label = models.CharField(max_length=20)
@@ -169,7 +152,7 @@ def test_moving_the_primary_key_rewrites_the_documents_keys(created):
         class Meta:
             app_label = "app"
 
-    created(Badge)
+    create_collections(Badge)
     first = Badge.objects.create(code="A1", label="gold")
     Badge.objects.create(code="B2", label="silver")
     old_id = Badge._meta.get_field("id")
@@ -194,14 +177,14 @@ def test_moving_the_primary_key_rewrites_the_documents_keys(created):
 
 
 @isolate_apps("tests.app")
-def test_a_key_with_duplicates_is_refused_and_the_collection_kept(created):
+def test_a_key_with_duplicates_is_refused_and_the_collection_kept(create_collections):
     class Badge(models.Model):
         code = models.CharField(max_length=10)
 
         class Meta:
             app_label = "app"
 
-    created(Badge)
+    create_collections(Badge)
     keys = sorted(Badge.objects.create(code="A1").pk for _ in range(2))
     code_key = models.CharField(max_length=10, primary_key=True)
     code_key.set_attributes_from_name("code")
@@ -213,7 +196,7 @@ def test_a_key_with_duplicates_is_refused_and_the_collection_kept(created):
 
 
 @isolate_apps("tests.app")
-def test_a_composite_primary_key_is_unique(created):
+def test_a_composite_primary_key_is_unique(create_collections):
     class Stock(models.Model):
         pk = models.CompositePrimaryKey("shop", "item")
         shop = models.IntegerField()
@@ -223,7 +206,7 @@ def test_a_composite_primary_key_is_unique(created):
         class Meta:
             app_label = "app"
 
-    created(Stock)
+    create_collections(Stock)
     Stock.objects.create(shop=1, item=1)
     Stock.objects.create(shop=1, item=2)
     with pytest.raises(IntegrityError):
@@ -234,7 +217,7 @@ def test_a_composite_primary_key_is_unique(created):
 
 
 @isolate_apps("tests.app")
-def test_a_nullable_field_unique_through_a_constraint_allows_many_nulls(created):
+def test_a_nullable_field_unique_through_a_constraint_allows_many_nulls(create_collections):
     """As on SQL: NULLs are distinct. None is stored absent and the index is sparse."""
 
     class Member(models.Model):
@@ -244,7 +227,7 @@ def test_a_nullable_field_unique_through_a_constraint_allows_many_nulls(created)
             app_label = "app"
             constraints = [models.UniqueConstraint(fields=["email"], name="member_email_uniq")]
 
-    created(Member)
+    create_collections(Member)
     Member.objects.create(email=None)
     Member.objects.create(email=None)
     Member.objects.create(email="a@example.com")
@@ -254,14 +237,14 @@ def test_a_nullable_field_unique_through_a_constraint_allows_many_nulls(created)
 
 
 @isolate_apps("tests.app")
-def test_a_field_made_unique_and_nullable_drops_its_stored_nulls(created):
+def test_a_field_made_unique_and_nullable_drops_its_stored_nulls(create_collections):
     class Member(models.Model):
         email = models.CharField(max_length=50, null=True)
 
         class Meta:
             app_label = "app"
 
-    created(Member)
+    create_collections(Member)
     Member.objects.create(email=None)
     Member.objects.create(email=None)
     assert collection(Member).count_documents({"email": {"$exists": True}}) == 2
@@ -277,7 +260,7 @@ def test_a_field_made_unique_and_nullable_drops_its_stored_nulls(created):
 
 
 @isolate_apps("tests.app")
-def test_creating_an_existing_collection_is_an_error(created):
+def test_creating_an_existing_collection_is_an_error(create_collections):
     """As creating an existing table is on SQL (migrate --fake-initial relies on it)."""
 
     class Log(models.Model):
@@ -286,13 +269,13 @@ def test_creating_an_existing_collection_is_an_error(created):
         class Meta:
             app_label = "app"
 
-    created(Log)
+    create_collections(Log)
     with pytest.raises(DatabaseError, match="already exists"), connection.schema_editor() as editor:
         editor.create_model(Log)
 
 
 @isolate_apps("tests.app")
-def test_schema_commands_are_logged_and_refused_inside_atomic(created):
+def test_schema_commands_are_logged_and_refused_inside_atomic(create_collections):
     class Log(models.Model):
         line = models.TextField(db_index=True)
 
@@ -300,7 +283,7 @@ def test_schema_commands_are_logged_and_refused_inside_atomic(created):
             app_label = "app"
 
     with CaptureQueriesContext(connection) as ctx:
-        created(Log)
+        create_collections(Log)
     assert [q["sql"].split("(")[0] for q in ctx.captured_queries] == [
         "db.createCollection",
         "db.app_log.createIndex",

@@ -18,11 +18,11 @@ Nothing is refused in the middle of ``migrate``; see ``index_specs``.
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.core import checks
-from django.db import router
 from django.db.backends.base.validation import BaseDatabaseValidation
 from django.db.models import CheckConstraint, UniqueConstraint
+
+from django_nonrel.routing import routed_models
 
 from .partial_filters import partial_filter
 
@@ -35,24 +35,11 @@ CONDITION_FORMS = (
 class DatabaseValidation(BaseDatabaseValidation):
     def check(self, **kwargs):
         issues = super().check(**kwargs)
-        app_configs = kwargs.get("app_configs")
-        models = (
-            apps.get_models(include_auto_created=True)
-            if app_configs is None
-            else [
-                model
-                for config in app_configs
-                for model in config.get_models(include_auto_created=True)
-            ]
-        )
-        for model in models:
+        for model in routed_models(self.connection.alias, kwargs.get("app_configs")):
             meta = model._meta
-            if meta.managed and not (meta.proxy or meta.swapped) and self._routed(model):
+            if meta.managed and not (meta.proxy or meta.swapped):
                 issues.extend(self.check_indexes(model))
         return issues
-
-    def _routed(self, model) -> bool:
-        return router.allow_migrate_model(self.connection.alias, model)
 
     def check_indexes(self, model) -> list[checks.CheckMessage]:
         """The warnings for ``model``'s Meta.indexes and Meta.constraints."""

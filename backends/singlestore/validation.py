@@ -7,10 +7,10 @@ the server. Runs in both dialects: on MariaDB the same models would be refused
 by SingleStore.
 """
 
-from django.apps import apps
 from django.core import checks
-from django.db import router
 from django.db.backends.base.validation import BaseDatabaseValidation
+
+from django_nonrel.routing import routed_models
 
 from .rules import plan_table
 
@@ -18,19 +18,7 @@ from .rules import plan_table
 class DatabaseValidation(BaseDatabaseValidation):
     def check(self, **kwargs):
         issues = super().check(**kwargs)
-        app_configs = kwargs.get("app_configs")
-        models = (
-            apps.get_models(include_auto_created=True)
-            if app_configs is None
-            else [
-                model
-                for config in app_configs
-                for model in config.get_models(include_auto_created=True)
-            ]
-        )
-        routed = [
-            model for model in models if router.allow_migrate_model(self.connection.alias, model)
-        ]
+        routed = routed_models(self.connection.alias, kwargs.get("app_configs"))
         return issues + self.check_models(routed)
 
     def check_models(self, models) -> list[checks.CheckMessage]:
