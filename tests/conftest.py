@@ -29,3 +29,20 @@ def mongos(django_db_blocker):
             yield simulated
         finally:
             unregister(ALIAS)
+
+
+@pytest.fixture
+def create_collections():
+    """Create the collections of models a test defines (isolate_apps); drop them after."""
+    created = []
+
+    def create(*models):
+        for model in models:
+            with connection.schema_editor() as editor:
+                editor.create_model(model)
+            created.append(model)
+
+    yield create
+    for model in reversed(created):
+        with connection.schema_editor() as editor:
+            editor.delete_model(model)
