@@ -242,7 +242,8 @@ class NonrelCompiler(sql.SQLCompiler):
     ):
         if result_type == SINGLE:
             if literal_check.is_literal_query(self.query):
-                return literal_check.evaluate(self.query)  # Q.check(): CheckConstraint.validate
+                # Q.check(): CheckConstraint and conditional UniqueConstraint validation
+                return literal_check.evaluate(self.query, self.connection)
             return execute_aggregate(self, self.query)
         if result_type == MULTI:
             return self.results_iter(chunked_fetch=chunked_fetch, chunk_size=chunk_size)

@@ -32,7 +32,7 @@ from django.db.models.lookups import (
     UUIDTextMixin,
 )
 from django.db.models.sql.query import Query
-from django.db.models.sql.where import AND, OR
+from django.db.models.sql.where import AND, OR, WhereNode
 
 from django_nonrel.paths import path_segment
 from django_nonrel.query import DATE_PARTS, Filter, Leaf, Node
@@ -65,17 +65,32 @@ def column_alias(lhs: Any) -> str:
     return node.alias
 
 
+def fold(connector: str, items: list[Any]) -> list[Any] | bool:
+    """``items`` of an AND/OR without neutral constants; an absorbing constant decides it."""
+    absorbing = connector == OR
+    kept = []
+    for item in items:
+        if item is absorbing:
+            return absorbing
+        if item is not (not absorbing):
+            kept.append(item)
+    # Every child was neutral: AND() is True, OR() is False.
+    return kept or (not absorbing)
+
+
+def combine(connector: str, filters: list[Filter], negated: bool = False) -> Filter:
+    """AND/OR (NOT when ``negated``) of ``filters``, constants folded."""
+    kept = fold(connector, filters)
+    if isinstance(kept, bool):
+        return kept != negated
+    if len(kept) == 1 and not negated:
+        return kept[0]
+    return Node(connector, kept, negated)
+
+
 def conjunction(filters: list[Filter]) -> Filter:
     """AND of ``filters`` with constants folded (True when there are none)."""
-    kept = []
-    for condition in filters:
-        if condition is False:
-            return False
-        if condition is not True:
-            kept.append(condition)
-    if not kept:
-        return True
-    return kept[0] if len(kept) == 1 else Node(AND, kept)
+    return combine(AND, filters)
 
 
 def date_part(node: Any) -> str | None:
@@ -102,6 +117,27 @@ class LeafBuilder:
         self.connection = connection
         self.base_alias = base_alias
         self.resolve_subquery = resolve_subquery
+
+    def build_tree(self, node: Any) -> Filter:
+        """The filter of a tree of lookups that are all on ``base_alias``.
+
+        For a relation's own join condition (``relations.join_restriction``):
+        no other alias to follow, so no key lookups, only AND/OR/NOT of leaves.
+        """
+        if isinstance(node, WhereNode):
+            if node.connector not in (AND, OR):
+                raise NotSupportedError(
+                    f"A join condition combining lookups with {node.connector} is not "
+                    "supported on this backend; it can only use AND, OR and NOT."
+                )
+            children = [self.build_tree(child) for child in node.children]
+            return combine(node.connector, children, node.negated)
+        if not isinstance(node, Lookup):
+            raise NotSupportedError(
+                f"A join condition with {type(node).__name__} is not supported on this "
+                "backend; it needs Django lookups on the related model's fields."
+            )
+        return self.build(node)
 
     def build(self, lookup: Lookup) -> Filter:
         """The leaf of ``lookup`` (an ``Exists`` left side is ``where``'s business)."""

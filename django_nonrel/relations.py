@@ -27,10 +27,13 @@ from typing import Any
 
 from django.db import NotSupportedError
 from django.db.models import ForeignObjectRel
+from django.db.models.expressions import Col
+from django.db.models.lookups import Lookup
 from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.datastructures import Join
+from django.db.models.sql.where import WhereNode
 
-from django_nonrel.leaves import LeafBuilder, conjunction
+from django_nonrel.leaves import LeafBuilder
 from django_nonrel.paths import hashable
 from django_nonrel.query import AND, OR, Filter, Leaf, Node, NonrelQuery
 
@@ -76,21 +79,52 @@ def join_restriction(connection, join: Join) -> tuple[Filter, Filter]:
 
     Returned as (condition on the joined table, condition on the parent table):
     ``Animal.tags`` restricts the tagged items' content type, the reverse join
-    from a tagged item to its animal restricts the item itself.
+    from a tagged item to its animal restricts the item itself. The restriction
+    must be Django lookups (a WhereNode, as GenericRelation's, or one lookup);
+    a class that only renders SQL cannot be run without SQL and is refused.
     """
-    restriction = join.join_field.get_extra_restriction(join.table_alias, join.parent_alias)
+    field = join.join_field
+    restriction = field.get_extra_restriction(join.table_alias, join.parent_alias)
     if restriction is None:
         return True, True
+    if isinstance(restriction, Lookup):
+        restriction = WhereNode([restriction], connector=AND)
+    if not isinstance(restriction, WhereNode):
+        raise NotSupportedError(
+            f"The relation {field.name!r} restricts its join with "
+            f"{type(restriction).__name__}, which only renders SQL; this backend follows "
+            "relations by key lookups and needs the restriction as Django lookups (a "
+            "WhereNode, as GenericRelation.get_extra_restriction() returns). Filter the "
+            "related model directly instead (its content type and object id)."
+        )
 
     def no_subqueries(subquery):
         raise NotSupportedError("Subqueries in a relation's join condition are not supported.")
 
-    sides = []
-    for alias in (join.table_alias, join.parent_alias):
-        leaves = LeafBuilder(connection, alias, no_subqueries)
-        children = [c for c in restriction.children if getattr(c.lhs, "alias", None) == alias]
-        sides.append(conjunction([leaves.build(child) for child in children]))
-    return sides[0], sides[1]
+    sides: dict[str, list[Any]] = {join.table_alias: [], join.parent_alias: []}
+    for child in restriction.children:
+        aliases = {part.alias for part in child.flatten() if isinstance(part, Col)}
+        if len(aliases) != 1 or not aliases <= sides.keys():
+            raise NotSupportedError(
+                f"The join condition of the relation {field.name!r} compares columns of both "
+                "tables; this backend follows relations by key lookups only."
+            )
+        sides[aliases.pop()].append(child)
+    split = all(sides.values())
+    if split and (restriction.connector != AND or restriction.negated):
+        raise NotSupportedError(
+            f"The join condition of the relation {field.name!r} combines conditions on "
+            "both tables with OR or NOT; this backend can only AND them."
+        )
+    joined, parent = (
+        LeafBuilder(connection, alias, no_subqueries).build_tree(
+            WhereNode(children, connector=restriction.connector, negated=restriction.negated)
+        )
+        if children
+        else True
+        for alias, children in sides.items()
+    )
+    return joined, parent
 
 
 def restricted(condition: Filter, restriction: Filter) -> Filter:

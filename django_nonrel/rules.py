@@ -11,7 +11,8 @@ what reporting them shares:
   it is about, what is wrong, and the fix;
 - :class:`RuleValidation`, a ``DatabaseValidation`` base whose ``check()``
   runs the backend's ``violations(model)`` over every model routed to the
-  database and returns them as Django check messages.
+  database (``routing.routed_models``) and returns them as Django check
+  messages.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.core import checks
-from django.db import models, router
+from django.db import models
 from django.db.backends.base.validation import BaseDatabaseValidation
+
+from .routing import routed_models
 
 #: Check message class per level.
 MESSAGE_CLASSES = {checks.ERROR: checks.Error, checks.WARNING: checks.Warning}
@@ -52,18 +54,7 @@ class RuleValidation(BaseDatabaseValidation):
 
     def check(self, **kwargs) -> list[checks.CheckMessage]:
         issues = super().check(**kwargs)
-        app_configs = kwargs.get("app_configs")
-        found = (
-            apps.get_models(include_auto_created=True)
-            if app_configs is None
-            else [
-                model
-                for config in app_configs
-                for model in config.get_models(include_auto_created=True)
-            ]
-        )
-        alias = self.connection.alias
-        routed = [model for model in found if router.allow_migrate_model(alias, model)]
+        routed = routed_models(self.connection.alias, kwargs.get("app_configs"))
         return issues + self.check_models(routed)
 
     def check_models(self, models_to_check) -> list[checks.CheckMessage]:

@@ -32,7 +32,7 @@ from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
-from django_nonrel.leaves import LeafBuilder, column_alias
+from django_nonrel.leaves import LeafBuilder, column_alias, fold
 from django_nonrel.query import Filter, Leaf, Node
 from django_nonrel.relations import (
     KeyLookups,
@@ -133,7 +133,7 @@ class WhereBuilder:
         if not self._required_chains or item is False:
             return item
         required = [self._existence(chain) for chain in self._required_chains]
-        children = self._fold(AND, [item, *required])
+        children = fold(AND, [item, *required])
         if isinstance(children, bool):
             return children
         return children[0] if len(children) == 1 else Node(AND, children)
@@ -210,7 +210,7 @@ class WhereBuilder:
         single-valued alias, the whole node stays on that alias so an enclosing
         node can merge it further.
         """
-        items = self._fold(connector, items)
+        items = fold(connector, items)
         if isinstance(items, bool):
             return self._negate(items, negated)
         plain: list[Item] = []
@@ -231,7 +231,7 @@ class WhereBuilder:
             for alias, members in groups.items()
         ]
         if top and connector == AND and not negated and (plain or len(merged) > 1):
-            children = self._fold(AND, plain + [self._resolve_top(item) for item in merged])
+            children = fold(AND, plain + [self._resolve_top(item) for item in merged])
             if isinstance(children, bool):
                 return children
             return children[0] if len(children) == 1 else Node(AND, children)
@@ -248,25 +248,12 @@ class WhereBuilder:
                 for alias in self._aliases(item)
                 if not is_single_valued(join_of(self.query, alias))
             ]
-        children = self._fold(connector, plain + [self._resolve(item) for item in merged])
+        children = fold(connector, plain + [self._resolve(item) for item in merged])
         if isinstance(children, bool):
             return self._negate(children, negated)
         if len(children) == 1 and not negated:
             return children[0]
         return Node(connector=connector, children=children, negated=negated)
-
-    @staticmethod
-    def _fold(connector: str, items: list[Item]) -> list[Item] | bool:
-        """Drop neutral constants; an absorbing constant decides the node."""
-        absorbing = connector == OR
-        kept = []
-        for item in items:
-            if item is absorbing:
-                return absorbing
-            if item is not (not absorbing):
-                kept.append(item)
-        # Every child was neutral: AND() is True, OR() is False.
-        return kept or (not absorbing)
 
     def _negated(self, item: Item) -> Item:
         if isinstance(item, bool):
@@ -359,7 +346,7 @@ class WhereBuilder:
                     if isinstance(exists, bool)
                     else Node(connector=AND, children=[exists], negated=True)
                 )
-                either = self._fold(OR, [self._resolve(Related(chain, condition)), missing])
+                either = fold(OR, [self._resolve(Related(chain, condition)), missing])
                 if isinstance(either, bool):
                     return either
                 return either[0] if len(either) == 1 else Node(connector=OR, children=either)

@@ -137,6 +137,22 @@ PINS: dict[str, Pin] = {
     "django.db.models.query_utils:Q.check": Pin(
         "copied", "django_nonrel/literal_check.py", "evaluates the query Q.check() builds"
     ),
+    "django.db.models.constraints:UniqueConstraint.validate": Pin(
+        "copied",
+        "django_nonrel/literal_check.py",
+        "evaluates the condition & Exists(colliding rows) query a condition makes it check",
+    ),
+    "django.db.backends.base.schema:BaseDatabaseSchemaEditor.execute": Pin(
+        "copied",
+        "backends/mongodb/schema.py",
+        "execute(): DDL refused inside atomic() with its message, logged as it logs SQL",
+    ),
+    "django.db.backends.base.schema:BaseDatabaseSchemaEditor._alter_field": Pin(
+        "copied",
+        "backends/mongodb/schema.py",
+        "_alter_field drops a field's unique constraint and index and adds an index by its "
+        "rules, with its 'Found wrong number' error",
+    ),
     # -- assigned: our function set on, or swapped into, a Django object -----------
     "django.db.models.sql.compiler:SQLCompiler.compile": Pin(
         "assigned",
@@ -188,6 +204,9 @@ HASHES: dict[str, dict[str, str]] = {
         "django.db.models.fields.json:DataContains.as_sql": "178b654954c8eb83",
         "django.db.models.functions.datetime:Extract.as_sql": "4314c022fed3fb2a",
         "django.db.models.query_utils:Q.check": "36b25fb1898fe00b",
+        "django.db.models.constraints:UniqueConstraint.validate": "5193ebc5b6e021cc",
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor.execute": "11296b2dc57b663e",
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor._alter_field": "a05ae77d8e58336c",
         "django.db.models.sql.compiler:SQLCompiler.compile": "4a34446a1be3c1fb",
         "django.db.models.functions.comparison:Cast.as_sql": "6b993d3df3d66d99",
         "django.db.models.fields.json:KeyTransform.preprocess_lhs": "ef3c1731ed8f6045",
@@ -222,6 +241,9 @@ HASHES: dict[str, dict[str, str]] = {
         "django.db.models.fields.json:DataContains.as_sql": "178b654954c8eb83",
         "django.db.models.functions.datetime:Extract.as_sql": "4314c022fed3fb2a",
         "django.db.models.query_utils:Q.check": "7276694c4df8e8c9",
+        "django.db.models.constraints:UniqueConstraint.validate": "db367212d0eec9fb",
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor.execute": "11296b2dc57b663e",
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor._alter_field": "9a53eb22b4ad6fa2",
         "django.db.models.sql.compiler:SQLCompiler.compile": "4a34446a1be3c1fb",
         "django.db.models.functions.comparison:Cast.as_sql": "6b993d3df3d66d99",
         "django.db.models.fields.json:KeyTransform.preprocess_lhs": "ef3c1731ed8f6045",

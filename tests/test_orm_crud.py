@@ -297,6 +297,38 @@ def test_check_constraints_validate_instances():
         sane.validate(Author, Author(name="Cid", age=3, rating=Decimal("4.5")))
 
 
+def test_check_constraints_on_wrapped_conditions_and_json_keys_validate_instances():
+    from django.core.exceptions import ValidationError
+    from django.db.models import BooleanField, CheckConstraint, ExpressionWrapper, Q
+
+    not_500 = CheckConstraint(
+        condition=ExpressionWrapper(Q(pages__gt=500) | Q(pages__lt=500), BooleanField()),
+        name="pages_not_500",
+    )
+    not_500.validate(Book, Book(title="t", pages=499))
+    with pytest.raises(ValidationError, match="pages_not_500"):
+        not_500.validate(Book, Book(title="t", pages=500))
+    stable = CheckConstraint(condition=Q(data__version="stable"), name="stable_only")
+    stable.validate(Book, Book(title="t", data={"version": "stable"}))
+    with pytest.raises(ValidationError, match="stable_only"):
+        stable.validate(Book, Book(title="t", data={"version": "beta"}))
+
+
+def test_conditional_unique_constraints_validate_instances(db):
+    """UniqueConstraint(condition=...) checks the condition on the instance's values and
+    looks for a colliding row (the backends without partial indexes rely on it)."""
+    from django.core.exceptions import ValidationError
+    from django.db.models import Q, UniqueConstraint
+
+    one_active = UniqueConstraint(fields=["email"], condition=Q(active=True), name="one_active")
+    Author.objects.create(name="Ann", email="a@example.com", active=True)
+    Author.objects.create(name="Old", email="o@example.com", active=False)
+    one_active.validate(Author, Author(name="Bob", email="a@example.com", active=False))
+    one_active.validate(Author, Author(name="Cy", email="o@example.com", active=True))
+    with pytest.raises(ValidationError, match="one_active"):
+        one_active.validate(Author, Author(name="Bob", email="a@example.com", active=True))
+
+
 def test_bulk_create_prepares_values_not_of_the_fields_type(db):
     """Values of a field's own type are stored as they are; others still go through
     the field's preparation (strings to integers, lazy strings to strings)."""

@@ -24,17 +24,6 @@ pytestmark = pytest.mark.django_db
 retrying = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(params=["as configured", "off"])
-def transactions_setting(request, monkeypatch):
-    """Each test as the tier is configured, and on MongoDB again with transactions off
-    (OPTIONS["TRANSACTIONS"] = "off": writes applied at once, nothing rolled back)."""
-    if request.param == "off":
-        if connection.vendor != "mongodb":
-            pytest.skip("OPTIONS['TRANSACTIONS'] is the MongoDB backend's setting")
-        monkeypatch.setitem(connection.settings_dict["OPTIONS"], "TRANSACTIONS", "off")
-    return request.param
-
-
 def concurrent_deposit(pk, amount):
     """Another process saving the same row (through its own loaded instance)."""
     other = Account.objects.get(pk=pk)

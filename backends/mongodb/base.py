@@ -131,7 +131,25 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "TimeField": "string",
         "UUIDField": "string",
     }
-    operators = {}
+    #: Lookups as SQL text. Nothing runs it: Django renders a condition as SQL
+    #: without running it in Index.create_sql() (6.1 compiles an index's condition
+    #: there on every backend), and a missing template would make that raise.
+    operators = {
+        "exact": "= %s",
+        "iexact": "LIKE %s",
+        "contains": "LIKE %s",
+        "icontains": "LIKE %s",
+        "regex": "REGEXP %s",
+        "iregex": "REGEXP %s",
+        "gt": "> %s",
+        "gte": ">= %s",
+        "lt": "< %s",
+        "lte": "<= %s",
+        "startswith": "LIKE %s",
+        "endswith": "LIKE %s",
+        "istartswith": "LIKE %s",
+        "iendswith": "LIKE %s",
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db.backends.base.creation import BaseDatabaseCreation
 
+from .index_set import ID_INDEX, server_options
+
 #: (HOST, NAME) of the test databases this process's connections use.
 TEST_DATABASES: set[tuple[str, str]] = set()
 
@@ -65,9 +67,11 @@ class DatabaseCreation(BaseDatabaseCreation):
             if documents:
                 client[target][name].insert_many(documents)
             for index, info in client[source][name].index_information().items():
-                if index != "_id_":
+                if index != ID_INDEX:
+                    # Every option: a sparse or partial unique index copied as a plain
+                    # unique one would refuse rows the original accepts.
                     client[target][name].create_index(
-                        info["key"], name=index, unique=bool(info.get("unique"))
+                        info["key"], name=index, **server_options(info)
                     )
 
     def sql_table_creation_suffix(self):

@@ -27,7 +27,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
     can_rollback_ddl = False
     supports_foreign_keys = False
     can_create_inline_fk = False
-    indexes_foreign_keys = False
     supports_column_check_constraints = False
     supports_table_check_constraints = False
     can_introspect_check_constraints = False
@@ -41,7 +40,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
     supports_on_delete_db_null = False
     can_introspect_default = False
     can_introspect_json_field = False
-    supports_partial_indexes = False
     supports_functions_in_partial_indexes = False
     supports_expression_indexes = False
     supports_covering_indexes = False
@@ -253,6 +251,72 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "ordering.tests.OrderingTests.test_order_by_f_expression_duplicates",
         },
         (
+            "Schema and migration tests that run SQL (RunSQL, raw INSERT/SELECT through "
+            "connection.cursor() to inspect stored rows, CREATE VIEW, SQL templates given "
+            "to schema_editor.execute()) or assert its text (CREATE TABLE among the "
+            "captured queries, sqlmigrate output, deferred foreign-key statements); "
+            "MongoDB runs no SQL: migrations use RunPython and connection.database."
+        ): {
+            "inspectdb.tests.InspectDBTransactionalTests.test_include_views",
+            "introspection.tests.IntrospectionTests.test_django_table_names",
+            "introspection.tests.IntrospectionTests.test_table_names_with_views",
+            "migrations.test_commands.MigrateTests.test_migrate_plan",
+            "migrations.test_commands.MigrateTests.test_migrate_syncdb_app_label",
+            "migrations.test_commands.MigrateTests.test_migrate_syncdb_deferred_sql_executed_with_schemaeditor",
+            "migrations.test_commands.MigrateTests.test_migrate_syncdb_installed_truncated_db_model",
+            "migrations.test_commands.MigrateTests.test_sqlmigrate_backwards",
+            "migrations.test_commands.MigrateTests.test_sqlmigrate_forwards",
+            "migrations.test_multidb.MultiDBOperationTests.test_run_sql_migrate_foo_router_with_hints",
+            "migrations.test_operations.OperationTests.test_alter_unique_together",
+            "migrations.test_operations.OperationTests.test_rename_field_unique_together",
+            "migrations.test_operations.OperationTests.test_run_sql",
+            "migrations.test_operations.OperationTests.test_run_sql_add_missing_semicolon_on_collect_sql",
+            "migrations.test_operations.OperationTests.test_run_sql_params",
+            "migrations.test_operations.OperationTests.test_separate_database_and_state",
+            "schema.test_logging.SchemaLoggerTests.test_extra_args",
+            "schema.tests.SchemaTests.test_add_datefield_and_datetimefield_use_effective_default",
+            "schema.tests.SchemaTests.test_add_field_default_dropped",
+            "schema.tests.SchemaTests.test_add_field_default_nullable",
+            "schema.tests.SchemaTests.test_add_field_default_transform",
+            "schema.tests.SchemaTests.test_add_field_use_effective_default",
+            "schema.tests.SchemaTests.test_add_textfield_default_nullable",
+            "schema.tests.SchemaTests.test_m2m",
+            "schema.tests.SchemaTests.test_m2m_custom",
+            "schema.tests.SchemaTests.test_m2m_inherited",
+            "schema.tests.SchemaTests.test_remove_constraints_capital_letters",
+            "schema.tests.SchemaTests.test_rename_column_renames_deferred_sql_references",
+            "schema.tests.SchemaTests.test_rename_table_renames_deferred_sql_references",
+        },
+        (
+            "MongoDB creates a collection on first use: reading a collection that was "
+            "dropped returns no rows instead of a 'no such table' error."
+        ): {
+            "schema.tests.SchemaTests.test_creation_deletion",
+            "schema.tests.SchemaTests.test_creation_deletion_reserved_names",
+        },
+        (
+            "MongoDB has no column defaults: a document inserted by code whose model "
+            "does not declare a field lacks it (db_default applies to inserts through a "
+            "model that declares it, and AddField writes it into existing documents)."
+        ): {
+            "migrations.test_operations.OperationTests.test_add_field_both_defaults",
+        },
+        (
+            "Removing a CompositePrimaryKey makes Django fall back to an implicit key "
+            "field; the schema editor is given the model as it was, so the documents' "
+            "_id is not rewritten to that field (make a single field the key with "
+            "AlterField first)."
+        ): {
+            "migrations.test_operations.OperationTests.test_composite_pk_operations",
+        },
+        (
+            "Integer keys come from django-nonrel's counter for the model class that "
+            "saves: after AlterField(AutoField -> IntegerField) the test's own model "
+            "class still declares an AutoField, so its save gets a key instead of an error."
+        ): {
+            "schema.tests.SchemaTests.test_alter_auto_field_to_integer_field",
+        },
+        (
             "Runs SQL through connection.cursor() (parameter escaping, connection health checks "
             "with a query, a concurrent DELETE on a second connection); MongoDB runs no SQL. "
             "EscapingChecksDebug inherits the skip."
@@ -328,6 +392,12 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
         return self.connection.server_info["sharded"]
 
     @cached_property
+    def supports_partial_indexes(self) -> bool:
+        """``partialFilterExpression``: MongoDB has it; FerretDB v1 refuses the option,
+        and mongomock checks a new partial unique index against every document."""
+        return not (self.connection.is_embedded or self.connection.server_info["ferretdb"])
+
+    @cached_property
     def supports_multi_document_transactions(self) -> bool:
         """Replica sets and sharded clusters have transactions; standalone servers do not."""
         return self.connection.server_info.get("transactions", False)
@@ -357,6 +427,13 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "model_fields.test_jsonfield.TestQuerying",
             "model_fields.test_jsonfield.TestSaveLoad.test_list",
             "model_fields.test_jsonfield.TestSaveLoad.test_realistic_object",
+        },
+        (
+            "FerretDB v1's SQLite handler fails to create a collection whose name holds "
+            "double quotes, such as Oracle-style quoted names; MongoDB and mongomock "
+            "accept it."
+        ): {
+            "schema.tests.SchemaTests.test_alter_primary_key_quoted_db_table",
         },
     }
 

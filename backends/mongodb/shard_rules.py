@@ -11,7 +11,8 @@ refuse before the models meet one. Each rule, and why:
     is that the index's fields start with ``_id``, or start with the shard key's
     fields in the shard key's order (``createIndexes`` and ``shardCollection``
     refuse other unique indexes). Checked on the keys the schema editor creates
-    for ``unique=True``, ``unique_together`` and ``UniqueConstraint``.
+    for ``unique=True``, ``unique_together``, ``UniqueConstraint`` and a
+    ``CompositePrimaryKey``.
 ``mongodb.E002`` a nullable shard key field: a document without its key is
     filed under null (every such document in one chunk) and its writes cannot be
     routed by value.
@@ -37,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.core import checks
-from django.db import NotSupportedError, models
+from django.db import models
 from django.db.models import (
     SET_DEFAULT,
     SET_NULL,
@@ -54,6 +55,7 @@ from django_nonrel.rules import RuleViolation
 from django_nonrel.sharding import ShardKey, shard_key_fields
 
 from .filters import ID
+from .index_specs import constraint_spec
 from .sharded_collections import key_document
 
 #: Databases whose collections MongoDB never shards.
@@ -108,16 +110,16 @@ def _unique_indexes(model, editor) -> Iterator[tuple[str, object, list[str]]]:
     for field in meta.local_concrete_fields:
         if field.unique and not field.primary_key:
             yield f"field {field.name!r} (unique=True)", field, [field.column]
+    if len(meta.pk_fields) > 1:
+        yield "the CompositePrimaryKey", model, [field.column for field in meta.pk_fields]
     for names in meta.unique_together:
         columns = [meta.get_field(name).column for name in names]
         yield f"unique_together {tuple(names)!r}", model, columns
     for constraint in meta.constraints:
         if isinstance(constraint, UniqueConstraint):
-            try:
-                keys, _options = editor._constraint_spec(model, constraint)
-            except NotSupportedError:
-                continue  # migrate refuses it on every MongoDB server, sharded or not
-            yield f"UniqueConstraint {constraint.name!r}", model, [path for path, _ in keys]
+            spec = constraint_spec(model, constraint, editor)
+            if spec is not None:  # else not created (Django's and index checks say so)
+                yield f"UniqueConstraint {constraint.name!r}", model, spec.columns
 
 
 def _unique_violations(model, editor, shard_columns: list[str]) -> Iterator[RuleViolation]:

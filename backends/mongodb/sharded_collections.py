@@ -2,7 +2,9 @@
 
 ``CreateModel`` and ``AddIndex`` of a ``django_nonrel.sharding.ShardKey``
 create the index the key needs (``{"tenant_id": 1}`` or ``{"tenant_id":
-"hashed"}``) like any index, then, when the connection is to a ``mongos``
+"hashed"}``, ``index_specs.shard_key_spec``) like any index (one that another
+declaration, a foreign key's say, has on the same keys serves it: see
+``index_set``), then, when the connection is to a ``mongos``
 (``features.is_sharded_cluster``), send ``enableSharding`` (needed before
 MongoDB 6.0, harmless after) and ``shardCollection`` with that key. A replica
 set, a standalone server, FerretDB and mongomock cannot shard: they keep the
@@ -28,45 +30,23 @@ from django.db import NotSupportedError
 
 from django_nonrel.sharding import ShardKey
 
+from .index_specs import shard_key_spec
+
 logger = logging.getLogger("django_nonrel.sharding")
 
 
 def key_document(editor, model, key: ShardKey) -> dict[str, int | str]:
-    """``{"tenant_id": 1, "_id": "hashed"}``: the key's MongoDB pattern (pk as ``_id``).
-
-    A server without hashed indexes (FerretDB v1, which cannot shard either)
-    gets an ascending index on the same fields; ``sqlmigrate`` renders the key
-    as a mongos takes it.
-    """
-    hashed = editor.collect_sql or editor.connection.features.supports_hashed_indexes
-    return {editor._path_column(model, name): kind if hashed else 1 for name, kind in key.key}
+    """``{"tenant_id": 1, "_id": "hashed"}``: the key's MongoDB pattern (pk as ``_id``)."""
+    return dict(shard_key_spec(model, key, editor).keys)
 
 
 def namespace(editor, model) -> str:
     return f"{editor.connection.settings_dict['NAME']}.{model._meta.db_table}"
 
 
-def without_redundant_key_index(model, specs: list[tuple[list, dict]]) -> list[tuple[list, dict]]:
-    """The model's index specs, less a ShardKey's when another index has the same key.
-
-    MongoDB refuses a second index on the same key under another name, and
-    the other index (a foreign key's, a unique field's) supports the shard
-    key just as well: sharding ``tenant`` on a ForeignKey keeps its index.
-    """
-    shard_names = {index.name for index in model._meta.indexes if isinstance(index, ShardKey)}
-    others = [keys for keys, options in specs if options["name"] not in shard_names]
-    return [
-        (keys, options)
-        for keys, options in specs
-        if options["name"] not in shard_names or keys not in others
-    ]
-
-
 def add_shard_key(editor, model, key: ShardKey) -> None:
-    """AddIndex of a ShardKey: its index (unless another has the key), then the sharding."""
-    for keys, options in editor._model_indexes(model):  # without a redundant key index
-        if options["name"] == key.name:
-            editor._create_index(model._meta.db_table, keys, **options)
+    """AddIndex of a ShardKey: its index, then the sharding."""
+    editor._ensure(model._meta.db_table, shard_key_spec(model, key, editor))
     shard_collection(editor, model, key)
 
 
@@ -119,7 +99,7 @@ def drop_shard_key_index(editor, model, key: ShardKey) -> None:
             "Then record this migration with `manage.py migrate <app> <migration> --fake`."
         )
 
-    editor._drop_index(table, key.name)
+    editor._drop(table, key.name)
 
 
 def rename_shard_key_index(editor, model, old: ShardKey, new: ShardKey) -> None:

@@ -1,17 +1,25 @@
-"""System checks for sharded clusters: ``manage.py check --database <alias>``.
+"""System checks: ``manage.py check --database <alias>`` (``migrate`` runs them too).
 
-Every model routed to this database that declares a ``ShardKey`` is checked
-against the rules a sharded cluster enforces (shard_rules.py), on every
-MongoDB server: a replica set or FerretDB accepts what a cluster would refuse,
-and the check finds it before the models meet one.
+Every model routed to this database is checked, on every MongoDB server, for
+
+- the rules a sharded cluster enforces on a model with a ``ShardKey``
+  (``shard_rules``: mongodb.E001-E006, W001) -- a replica set or FerretDB
+  accepts what a cluster would refuse, and the check finds it before the
+  models meet one;
+- index declarations this server cannot enforce as written (``index_rules``:
+  warnings mongodb.W002-W004), which migrate skips instead of refusing.
 """
 
-from django_nonrel.rules import RuleValidation
+from django_nonrel.rules import RuleValidation, RuleViolation
 
-from .shard_rules import violations
+from . import index_rules, shard_rules
 
 
 class DatabaseValidation(RuleValidation):
-    def violations(self, model):
-        """The sharding rules ``model`` breaks (nothing for an unsharded model)."""
-        return violations(model, self.connection.schema_editor(collect_sql=True))
+    def violations(self, model) -> list[RuleViolation]:
+        """The sharding rules ``model`` breaks and the index declarations not created."""
+        editor = self.connection.schema_editor(collect_sql=True)
+        return [
+            *shard_rules.violations(model, editor),
+            *index_rules.violations(model, self.connection),
+        ]

@@ -41,7 +41,15 @@ IMMUTABLE_FIELD = 66
 CANNOT_CREATE_INDEX = 67
 ILLEGAL_OPERATION = 20
 WRITES = frozenset(
-    {"insert_many", "update_one", "update_many", "delete_one", "delete_many", "find_one_and_update"}
+    {
+        "insert_many",
+        "update_one",
+        "replace_one",
+        "update_many",
+        "delete_one",
+        "delete_many",
+        "find_one_and_update",
+    }
 )
 
 
@@ -322,6 +330,11 @@ class _Collection:
         self._send("update_one", filter, update, upsert=upsert)
         self._check_single_document(filter, update, upsert)
         return self.backing.update_one(filter, update, upsert=upsert, **kwargs)
+
+    def replace_one(self, filter, replacement, upsert: bool = False, **kwargs: Any):
+        self._send("replace_one", filter, replacement, upsert=upsert)
+        self._check_single_document(filter, {"$set": replacement}, upsert)
+        return self.backing.replace_one(filter, replacement, upsert=upsert, **kwargs)
 
     def find_one_and_update(self, filter, update, *args: Any, **kwargs: Any):
         self._send("find_one_and_update", filter, update, upsert=kwargs.get("upsert", False))
