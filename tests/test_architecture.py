@@ -15,6 +15,8 @@ does and which is no dependency of the importing module's design.
 """
 
 import ast
+import configparser
+import importlib.util
 from pathlib import Path
 
 from django.db import connections
@@ -202,3 +204,37 @@ def test_no_feature_flag_is_read_with_a_fallback_default():
             ):
                 found.append(f"{module}:{node.lineno}: {ast.unparse(node)}")
     assert not found, "declare these flags in django_nonrel.features:\n" + "\n".join(found)
+
+
+def _setup_cfg_options() -> tuple[dict[str, str], set[str]]:
+    """(package_dir mapping, packages) as setup.cfg declares them."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    options = config["options"]
+    package_dir = dict(
+        (part.strip() for part in line.split("=", 1))
+        for line in options["package_dir"].strip().splitlines()
+    )
+    return package_dir, set(options["packages"].split())
+
+
+def test_every_source_folder_is_installed_as_the_package_it_is_imported_as():
+    """A checkout is used installed, so a package setup.cfg does not list is missing
+    from every regular install (the demo, a user's site-packages)."""
+    package_dir, packages = _setup_cfg_options()
+    assert package_dir == {package: folder for folder, package in PACKAGES.items()}
+    folders = {
+        ".".join([package, *init.parent.relative_to(ROOT / folder).parts])
+        for folder, package in PACKAGES.items()
+        for init in (ROOT / folder).rglob("__init__.py")
+    }
+    assert folders == packages
+
+
+def test_the_package_holds_only_the_library():
+    """``tests`` and ``bench`` are the checkout's, not modules of the installed package."""
+    import django_nonrel
+
+    assert [Path(entry).resolve() for entry in django_nonrel.__path__] == [ROOT / "django_nonrel"]
+    assert importlib.util.find_spec("django_nonrel.tests") is None
+    assert importlib.util.find_spec("django_nonrel.bench") is None
