@@ -5,4 +5,3 @@ Add ``"django_nonrel"`` to INSTALLED_APPS and pick a backend ENGINE:
 """
 
 __version__ = "0.1.0.dev0"
-

@@ -59,6 +59,7 @@ from django.utils import timezone
 
 from django_nonrel.exceptions import unsupported
 from django_nonrel.leaves import date_part
+from django_nonrel.native import NativeCondition
 from django_nonrel.sql_values import (
     ARITHMETIC,
     EXTRACT_PARTS,
@@ -118,7 +119,7 @@ def needs_python(node: Any, date_parts: bool) -> bool:
 def _native_lhs(lhs: Any, date_parts: bool) -> bool:
     node = lhs
     while True:
-        if isinstance(node, (Col, ColPairs, Exists)):
+        if isinstance(node, (Col, ColPairs, Exists, NativeCondition)):
             return True
         if isinstance(getattr(node, "expression", None), Exists):
             return True
@@ -202,6 +203,14 @@ class ExpressionEvaluator:
             return value
 
         return read
+
+    def _native(self, expr: NativeCondition) -> Evaluator:
+        # Only the store runs its own filter syntax: a raw_query() filter under
+        # OR/NOT with a condition evaluated here would have to run in Python.
+        raise unsupported(
+            "A raw_query() filter combined by OR or NOT with a condition evaluated in Python",
+            "Combine it with field lookups the database runs, or filter the rows in Python.",
+        )
 
     def _ref(self, expr: Ref) -> Evaluator:
         return self.compile(expr.source)
@@ -520,6 +529,7 @@ HANDLERS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
     Value: ExpressionEvaluator._value,
     Col: ExpressionEvaluator._col,
     Ref: ExpressionEvaluator._ref,
+    NativeCondition: ExpressionEvaluator._native,
     ExpressionWrapper: ExpressionEvaluator._wrapper,
     NegatedExpression: ExpressionEvaluator._negated,
     CombinedExpression: ExpressionEvaluator._combined,

@@ -38,9 +38,6 @@ from django.db.models.sql.query import Query
 from django.utils import tree
 from django.utils.functional import cached_property
 
-#: Attribute under which the MongoDB backend's ``raw_query()`` keeps its filter
-#: on the Query (backends/mongodb/managers.py).
-NATIVE_FILTER = "nonrel_native_filter"
 #: Lookups whose right-hand side is a collection in no particular order.
 UNORDERED_LOOKUPS = frozenset({"in", "overlap", "contains", "all", "has_keys", "has_any_keys"})
 #: Query attributes that decide which rows (and which values of them) come back.
@@ -149,7 +146,6 @@ def _query(query: Query, path: tuple[int, ...]) -> list[Any]:
     parts["annotations"] = canonical(dict(query.annotations), path)
     mask = query.annotation_select_mask
     parts["annotation_mask"] = None if mask is None else sorted(mask)
-    parts["raw_filter"] = canonical(vars(query).get(NATIVE_FILTER), path)
     return ["query", sorted(parts.items())]
 
 

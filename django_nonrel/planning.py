@@ -79,7 +79,6 @@ def build_read_plan(
     elif built.condition is not True:
         condition = built.condition
         nq.where = condition if isinstance(condition, Node) else Node(children=[condition])
-    nq.native_filter = getattr(query, "nonrel_native_filter", None)
     evaluator = ExpressionEvaluator(connection, base_alias, compiled.resolve_subquery)
     row_predicates = []
     if residual and in_rows:
@@ -193,13 +192,11 @@ def filter_in_python(compiled: CompiledQuery, nq: NonrelQuery, residual: list[An
         where=nq.where,
         columns=list(dict.fromkeys([pk, *evaluator.columns])),
         matches_nothing=nq.matches_nothing,
-        native_filter=nq.native_filter,
     )
     limit = connection.features.max_rows_evaluated_in_python
     documents = bounded_fetch(connection.store, probe, limit, "A filter evaluated in Python")
     keys = [d[pk] for d in documents if all(predicate(d) for predicate in predicates)]
     nq.where = Node(children=[Leaf((pk,), "in", keys, field=compiled.query.get_meta().pk)])
-    nq.native_filter = None
     nq.matches_nothing = not keys
 
 

@@ -100,7 +100,6 @@ class DocumentStore(RowWriter):
             low=query.low,
             high=query.low + 1 if query.high is None else min(query.high, query.low + 1),
             matches_nothing=query.matches_nothing,
-            native_filter=query.native_filter,
         )
         return self.count(probe) > 0
 

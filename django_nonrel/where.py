@@ -33,6 +33,7 @@ from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
 from django_nonrel.leaves import LeafBuilder, column_alias, fold
+from django_nonrel.native import NativeCondition, native_leaf
 from django_nonrel.query import Filter, Leaf, Node
 from django_nonrel.relations import (
     KeyLookups,
@@ -313,6 +314,8 @@ class WhereBuilder:
 
     # -- leaves -------------------------------------------------------------
     def _build_lookup(self, lookup: Lookup) -> Item:
+        if isinstance(lookup.lhs, NativeCondition):
+            return native_leaf(lookup)  # on the queried table, as the store runs it
         if isinstance(lookup.lhs, Exists) or isinstance(
             getattr(lookup.lhs, "expression", None), Exists
         ):

@@ -15,8 +15,9 @@ sharded cluster sends them only to the shards holding those rows.
 The hooks, asked in turn for every top-level ``collect()``: the project's
 ``settings.NONREL_CASCADE_HANDLER`` (a dotted path, on every database; see
 ``django_nonrel.deletion.cascade_handler``), then the connection's
-``ops.take_over_cascade(collector, objs, **collect_kwargs)`` where the backend
-has one (MongoDB's runs cascades on key sets: ``django_nonrel.deletion``). The
+``ops.take_over_cascade(collector, objs, **collect_kwargs)``, declared by
+``django_nonrel.operations.NonrelOperations`` (False unless the backend
+overrides it; MongoDB's runs cascades on key sets: ``django_nonrel.deletion``). The
 first to return True has filled the collector itself (for example with
 ``fast_deletes`` querysets keyed on parent keys, so no child is fetched) or
 scheduled the work elsewhere, and Django's recursive collection is skipped.
@@ -30,6 +31,7 @@ from django.db.models.sql.subqueries import DeleteQuery, UpdateQuery
 
 from django_nonrel.deletion import cascade_handler
 from django_nonrel.features import nonrel_features
+from django_nonrel.operations import nonrel_operations
 from django_nonrel.patches.versions import wrap
 from django_nonrel.sharding import batch_filters
 
@@ -93,7 +95,7 @@ def _make_collect(original):
             named = {**dict(zip(COLLECT_PARAMETERS, args, strict=False)), **kwargs}
             for take_over in (
                 cascade_handler(),
-                getattr(connections[self.using].ops, "take_over_cascade", None),
+                nonrel_operations(connections[self.using]).take_over_cascade,
             ):
                 if take_over is not None and take_over(self, objs, **named):
                     return None

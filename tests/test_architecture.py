@@ -22,6 +22,7 @@ from pathlib import Path
 from django.db import connections
 
 from django_nonrel.features import STOCK_FEATURES, NonrelFeatures, nonrel_features
+from django_nonrel.operations import STOCK_OPERATIONS, NonrelOperations, nonrel_operations
 from django_nonrel.store_contract import RowWriter, row_writer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,6 +173,15 @@ def test_both_backends_inherit_the_declared_flags():
     assert issubclass(SingleFeatures, NonrelFeatures)
 
 
+def test_the_cascade_hook_is_declared_and_stock_backends_get_djangos_collection():
+    from django_nonrel.backends.mongodb.operations import DatabaseOperations as MongoOperations
+
+    assert issubclass(MongoOperations, NonrelOperations)
+    stock = nonrel_operations(connections["sqlite"])
+    assert stock is STOCK_OPERATIONS
+    assert stock.take_over_cascade(None, []) is False
+
+
 def test_a_stock_backend_reads_the_defaults_which_are_djangos_behaviour():
     stock = nonrel_features(connections["sqlite"])
     assert stock is STOCK_FEATURES
@@ -190,8 +200,9 @@ def test_a_nonrel_connection_declares_its_row_writer_and_a_stock_one_has_none():
         assert isinstance(row_writer(default), RowWriter)
 
 
-def test_no_feature_flag_is_read_with_a_fallback_default():
-    """A flag read as ``getattr(features, "x", default)`` would be declared nowhere."""
+def test_no_feature_flag_or_operations_hook_is_read_with_a_fallback_default():
+    """A flag read as ``getattr(features, "x", default)``, or a hook as
+    ``getattr(ops, "x", None)``, would be declared nowhere."""
     found = []
     for module, path in library_sources().items():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -200,10 +211,15 @@ def test_no_feature_flag_is_read_with_a_fallback_default():
                 and isinstance(node.func, ast.Name)
                 and node.func.id == "getattr"
                 and node.args
-                and "features" in ast.unparse(node.args[0])
+                and (
+                    "features" in ast.unparse(node.args[0])
+                    or ast.unparse(node.args[0]).endswith("ops")
+                )
             ):
                 found.append(f"{module}:{node.lineno}: {ast.unparse(node)}")
-    assert not found, "declare these flags in django_nonrel.features:\n" + "\n".join(found)
+    assert not found, (
+        "declare these in django_nonrel.features or django_nonrel.operations:\n" + "\n".join(found)
+    )
 
 
 def _setup_cfg_options() -> tuple[dict[str, str], set[str]]:

@@ -8,7 +8,8 @@ servers that lack it.
 
 User values are always data: every value is placed under an operator (``$eq``,
 ``$in``, ...), so a dict such as ``{"$ne": None}`` or a string such as
-``"$where"`` is compared literally and never interpreted. Path segments come
+``"$where"`` is compared literally and never interpreted (the one exception is
+``raw_query()``'s document, a ``native`` leaf, run as given). Path segments come
 from model fields, and dict keys given in lookups are checked for ``.`` and a
 leading ``$`` before they become part of a field path.
 
@@ -32,7 +33,7 @@ from typing import Any
 
 from django.db import DataError, NotSupportedError
 
-from django_nonrel.query import AND, Leaf, Node
+from django_nonrel.query import AND, NATIVE, Leaf, Node
 
 ID = "_id"
 
@@ -144,6 +145,8 @@ class FilterTranslator:
 
     # -- leaves ---------------------------------------------------------------
     def leaf(self, leaf: Leaf) -> dict[str, Any]:
+        if leaf.lookup == NATIVE:
+            return leaf.value  # raw_query(): the user's own filter, deliberately as given
         path = field_path(leaf.path, self.pk_column)
         if leaf.transform == "len":
             return self._length(path, leaf.compare, leaf.value)

@@ -148,7 +148,6 @@ class MongoAggregation:
             low=query.low,
             high=query.high,
             matches_nothing=query.matches_nothing,
-            native_filter=query.native_filter,
             where=query.where,
         )
         filter_doc = {"$and": [self.filter_document(narrowed), {path: {"$ne": None}}]}

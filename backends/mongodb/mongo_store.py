@@ -149,11 +149,7 @@ class MongoStore(MongoAggregation, DocumentStore):
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:
         if query.matches_nothing:
             return dict(MATCH_NONE)
-        document = self.translator(query).translate(query.where)
-        if query.native_filter:
-            # raw_query(): the user's own MongoDB filter, deliberately not escaped.
-            return {"$and": [document, query.native_filter]} if document else query.native_filter
-        return document
+        return self.translator(query).translate(query.where)
 
     def sort_spec(self, query: NonrelQuery) -> list[tuple[str, int]]:
         return [

@@ -36,6 +36,7 @@ from django.utils.dateparse import parse_time
 
 from django_nonrel.deletion import cascade_by_key_sets
 from django_nonrel.fields.nested import invalid_key_at
+from django_nonrel.operations import NonrelOperations
 
 
 class Command(str):
@@ -52,7 +53,7 @@ class Command(str):
         return command
 
 
-class DatabaseOperations(BaseDatabaseOperations):
+class DatabaseOperations(NonrelOperations, BaseDatabaseOperations):
     compiler_module = "django_nonrel.backends.mongodb.compiler"
 
     def quote_name(self, name: str) -> str:
