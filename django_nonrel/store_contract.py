@@ -21,6 +21,7 @@ are being logged (``assertNumQueries`` counts them).
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -73,6 +74,19 @@ class RowWriter(abc.ABC):
 
     def note_explicit_keys(self, table: str, keys: Sequence[Any]) -> None:  # noqa: B027
         """Rows were written with explicit AutoField keys: never allocate those again."""
+
+    def version_guard(
+        self, table: str, pk: Any, expected: dict[str, Any] | None
+    ) -> contextlib.AbstractContextManager[None]:
+        """What an update conditional on ``expected`` (a VersionField's column and
+        the loaded version) runs inside, for the row ``pk`` of ``table``.
+
+        Default: nothing, for a database that evaluates the condition and the
+        write atomically (SQL's ``UPDATE ... WHERE version = %s``, MongoDB). A
+        store where it does not overrides it (MongoDB on FerretDB v1: a version
+        claim).
+        """
+        return contextlib.nullcontext()
 
 
 def row_writer(connection: Any) -> RowWriter | None:

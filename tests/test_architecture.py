@@ -202,7 +202,8 @@ def test_a_nonrel_connection_declares_its_row_writer_and_a_stock_one_has_none():
 
 def test_no_feature_flag_or_operations_hook_is_read_with_a_fallback_default():
     """A flag read as ``getattr(features, "x", default)``, or a hook as
-    ``getattr(ops, "x", None)``, would be declared nowhere."""
+    ``getattr(ops, "x", None)`` or ``getattr(store, "x", None)``, would be declared
+    nowhere."""
     found = []
     for module, path in library_sources().items():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -213,12 +214,14 @@ def test_no_feature_flag_or_operations_hook_is_read_with_a_fallback_default():
                 and node.args
                 and (
                     "features" in ast.unparse(node.args[0])
-                    or ast.unparse(node.args[0]).endswith("ops")
+                    or ast.unparse(node.args[0]).endswith(("ops", "store"))
+                    or "store" in ast.unparse(node.args[1:2])
                 )
             ):
                 found.append(f"{module}:{node.lineno}: {ast.unparse(node)}")
     assert not found, (
-        "declare these in django_nonrel.features or django_nonrel.operations:\n" + "\n".join(found)
+        "declare these in django_nonrel.features, .operations or .store_contract:\n"
+        + "\n".join(found)
     )
 
 

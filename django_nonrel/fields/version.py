@@ -41,6 +41,7 @@ from typing import Any
 from django.db import connections, models
 
 from django_nonrel.exceptions import ConflictError
+from django_nonrel.store_contract import row_writer
 
 #: Instance attribute holding the version a save in progress expects in the database.
 EXPECTED = "_nonrel_expected_version"
@@ -136,12 +137,14 @@ def _install_version_check(owner: type[models.Model]) -> None:
         current = base_qs.filter(**{field.attname: expected})
         connection = connections[using]
         # A store whose conditional update is not atomic guards it (FerretDB v1).
-        guard = getattr(getattr(connection, "store", None), "version_guard", None)
+        writer = row_writer(connection)
         with contextlib.ExitStack() as scope:
-            if guard is not None:
+            if writer is not None:
                 meta = base_qs.model._meta
                 pk = meta.pk.get_db_prep_save(pk_val, connection=connection)
-                scope.enter_context(guard(meta.db_table, pk, {field.column: expected}))
+                scope.enter_context(
+                    writer.version_guard(meta.db_table, pk, {field.column: expected})
+                )
             updated = parent(current, using, pk_val, values, update_fields, forced_update, *args)
         if not updated and base_qs.filter(pk=pk_val).exists():
             raise ConflictError(stale_message(base_qs.model, pk_val, expected))
