@@ -104,7 +104,7 @@ class EmbeddedModelField(NestedValueField):
         return resolved
 
     def _resolve(self, reference: str) -> type[Model]:
-        owner = getattr(self, "nonrel_owner", None)
+        owner = self.nonrel_owner
         if reference == "self" and owner is not None:
             return owner
         registry = owner._meta.apps if owner is not None else global_apps

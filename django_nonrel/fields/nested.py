@@ -41,7 +41,7 @@ from django.conf import settings
 from django.core import checks, exceptions
 from django.db import NotSupportedError
 from django.db.backends.utils import format_number
-from django.db.models import DateTimeField, DecimalField, DurationField, Field
+from django.db.models import DateTimeField, DecimalField, DurationField, Field, Model
 from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.duration import duration_microseconds
@@ -355,6 +355,9 @@ class NestedValueField(Field):
     document_type = "document"
     #: Lookups usable on the whole value; other names become path transforms.
     supported_lookups = frozenset({"exact", "isnull"})
+    #: The model whose field this is, or holds this one as an inner field (see
+    #: ``bind``); None until the outermost field is added to a model.
+    nonrel_owner: type[Model] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # An empty container by default, made fresh per instance (the class is
