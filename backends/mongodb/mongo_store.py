@@ -509,19 +509,24 @@ class MongoStore(MongoAggregation, DocumentStore):
 
         self.run(f"db.{KEY_CLAIMS}.insertMany(<{len(documents)} chunks of {table}>)", insert)
 
-    def _increment(self, table: str, count: int) -> int:
-        """The counter of ``table`` after adding ``count`` (one command, created at 0)."""
+    def _move_counter(self, table: str, operator: str, amount: int) -> int | None:
+        """The counter of ``table`` before ``{operator: amount}`` moved it (None: it
+        did not exist, and starts from 0); one command."""
         sequences = self.collection(SEQUENCES)
         document = self.run(
             f"db.{SEQUENCES}.findOneAndUpdate({{'_id': {table!r}}}, "
-            f"{{'$inc': {{'value': {count}}}}})",
+            f"{{{operator!r}: {{'value': {amount}}}}})",
             sequences.find_one_and_update,
             {ID: table},
-            {"$inc": {"value": count}},
+            {operator: {"value": amount}},
             upsert=True,
             return_document=ReturnDocument.BEFORE,
         )
-        before = None if document is None else int(document["value"])
+        return None if document is None else int(document["value"])
+
+    def _increment(self, table: str, count: int) -> int:
+        """The counter of ``table`` after adding ``count`` (one command, created at 0)."""
+        before = self._move_counter(table, "$inc", count)
         after = (before or 0) + count
         self.journal.counter(table, before, after)
         return after
@@ -540,17 +545,7 @@ class MongoStore(MongoAggregation, DocumentStore):
         if block and highest >= block[0]:
             self.journal.key_block(table, block)
             del self.key_blocks[table]
-        sequences = self.collection(SEQUENCES)
-        document = self.run(
-            f"db.{SEQUENCES}.findOneAndUpdate({{'_id': {table!r}}}, "
-            f"{{'$max': {{'value': {highest}}}}})",
-            sequences.find_one_and_update,
-            {ID: table},
-            {"$max": {"value": highest}},
-            upsert=True,
-            return_document=ReturnDocument.BEFORE,
-        )
-        before = None if document is None else int(document["value"])
+        before = self._move_counter(table, "$max", highest)
         self.journal.counter(table, before, highest if before is None else max(before, highest))
 
     def reset_keys(self, tables: Sequence[str]) -> None:
