@@ -29,17 +29,30 @@ def rows_stay(connection: Any) -> bool:
     return not (connection.in_atomic_block and connection.features.supports_transactions)
 
 
-def keep_keys(objs: Sequence[Any], attname: str, keys: Sequence[Any]) -> None:
-    """Give the instances whose rows were written (in order) the keys they got."""
-    for obj, key in zip(objs, keys, strict=False):
-        if getattr(obj, attname) is None:
-            setattr(obj, attname, key)
+def keep_returned_keys(
+    query: Any, connection: Any, returning_fields: Sequence[Any] | None, values: list[tuple]
+) -> None:
+    """After a batch was written: its instances get their keys now, if the rows stay."""
+    pk = query.get_meta().pk
+    if returning_fields and pk in returning_fields and rows_stay(connection):
+        position = list(returning_fields).index(pk)
+        _keep_keys(query.objs, pk.attname, [row[position] for row in values])
 
 
 def refused(
-    label: str, total: int, keys: Sequence[Any], error: PartialInsertError, kept: bool
+    query: Any,
+    connection: Any,
+    returning_fields: Sequence[Any] | None,
+    keys: Sequence[Any],
+    error: PartialInsertError,
 ) -> PartialInsertError:
-    """The error to raise: what was written before the refused row, and why it stopped."""
+    """The error to raise for a batch that stopped at a refused row: what was written
+    before it (``keys``, converted as Django's converters return them), and why it
+    stopped. The instances of the rows written get their keys, if the rows stay."""
+    kept = rows_stay(connection)
+    pk = query.get_meta().pk
+    if kept and returning_fields and pk in returning_fields:
+        _keep_keys(query.objs, pk.attname, keys)
     written = error.written
     shown = ", ".join(repr(k) for k in keys[:10]) + (", ..." if written > 10 else "")
     keys_text = f" (keys {shown})" if written else ""
@@ -49,7 +62,14 @@ def refused(
         else "The transaction this runs in rolls them back."
     )
     return PartialInsertError(
-        f"{label}: {written} of the {total} rows of this batch were written{keys_text} "
-        f"before row {written + 1} was refused: {error}. {outcome}",
-        written if kept else 0,
+        f"{query.get_meta().label}: {written} of the {len(query.objs)} rows of this batch "
+        f"were written{keys_text} before row {written + 1} was refused: {error}. {outcome}",
+        list(keys) if kept else [],
     )
+
+
+def _keep_keys(objs: Sequence[Any], attname: str, keys: Sequence[Any]) -> None:
+    """Give the instances whose rows were written (in order) the keys they got."""
+    for obj, key in zip(objs, keys, strict=False):
+        if getattr(obj, attname) is None:
+            setattr(obj, attname, key)

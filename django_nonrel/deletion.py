@@ -48,6 +48,8 @@ from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 from django.utils.module_loading import import_string
 
+from django_nonrel.sharding import routing_attnames
+
 #: ``handler(collector, objs, **collect_kwargs) -> bool``: True when it took the cascade over.
 CascadeHandler = Callable[..., bool]
 #: The rows among some keys still on their way out when a command runs (None:
@@ -142,7 +144,9 @@ def can_cascade_by_key_sets(model: type[Model]) -> bool:
     return True
 
 
-def _chunks(keys: list[Any], size: int) -> Iterable[list[Any]]:
+def _chunks(keys: list[Any], size: int | None) -> Iterable[list[Any]]:
+    """``keys`` in slices of ``size`` (None: the backend has no limit, one slice)."""
+    size = size or len(keys) or 1
     for offset in range(0, len(keys), size):
         yield keys[offset : offset + size]
 
@@ -165,14 +169,24 @@ def cascade_by_key_sets(collector: Collector, objs, **collect_kwargs) -> bool:
     if _has_delete_signals(model):  # a proxy's receivers (the walk checks concrete models)
         return False
     using = collector.using
-    size = getattr(connections[using].features, "max_keys_per_command", None) or 1000
+    size = connections[using].features.max_keys_per_command
     model = model._meta.concrete_model
     staying: Staying = None
     if isinstance(objs, QuerySet):
-        keys = list(objs.values_list("pk", flat=True))
-        # As collected instances (key only), so that they are deleted last (below).
-        attname = model._meta.pk.attname
-        collector.add([model.from_db(using, [attname], [key]) for key in keys])
+        # The shard key comes along (a sharded model's), so that a sharded
+        # cluster routes the delete of these rows only to the shards holding them.
+        routing = set(routing_attnames(model))
+        pk_attname = model._meta.pk.attname
+        attnames = [
+            field.attname
+            for field in model._meta.concrete_fields
+            if field.attname == pk_attname or field.attname in routing
+        ]
+        rows = list(objs.values_list(*attnames))
+        keys = [row[attnames.index(pk_attname)] for row in rows]
+        # As collected instances (key and shard key only), so that they are
+        # deleted last (see _cascade).
+        collector.add([model.from_db(using, attnames, list(row)) for row in rows])
         if not _reads_other_tables(objs.query):
             # Through the queryset: a row changed meanwhile may no longer match.
             _REQUERIED.setdefault(collector, {})[model] = objs

@@ -1,11 +1,16 @@
 """Exceptions raised by django-nonrel that are not Django's own.
 
-Unsupported query shapes raise Django's ``django.db.NotSupportedError`` and data
-errors Django's ``DatabaseError`` family; only conditions Django has no class for
-live here.
+Unsupported query shapes raise Django's ``django.db.NotSupportedError`` (built by
+``unsupported()``, one message shape everywhere) and data errors Django's
+``DatabaseError`` family; only conditions Django has no class for live here.
 """
 
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, IntegrityError, NotSupportedError
+
+
+def unsupported(what: str, instead: str) -> NotSupportedError:
+    """Django's NotSupportedError for a query shape, saying what to do instead."""
+    return NotSupportedError(f"{what} is not supported on this backend. {instead}")
 
 
 class ConflictError(DatabaseError):
@@ -31,10 +36,12 @@ class PartialInsertError(IntegrityError):
     """An insert of several rows stopped at a refused one (a duplicate key).
 
     The rows before it were written, in order -- there is no transaction to
-    undo them -- and ``written`` says how many. ``bulk_create()`` sets the
-    primary key of the instances written and names their keys in the message.
+    undo them -- and ``keys`` are their primary keys as stored (``written``:
+    how many). ``bulk_create()`` sets the primary key of the instances written
+    and names their keys in the message.
     """
 
-    def __init__(self, message: str, written: int) -> None:
+    def __init__(self, message: str, keys: list) -> None:
         super().__init__(message)
-        self.written = written
+        self.keys = keys
+        self.written = len(keys)

@@ -37,6 +37,7 @@ from typing import Any
 
 from django_nonrel.exceptions import ContentionError
 from django_nonrel.query import AND, OR, Leaf, Node, NonrelQuery, UpdateValue
+from django_nonrel.rows import bounded_fetch
 
 #: Rounds of writing the rows still pending (the first, then re-decided ones).
 MAX_ROUNDS = 10
@@ -55,7 +56,7 @@ class GuardedWrite:
     """One update() or delete() whose rows are decided in Python.
 
     ``target`` selects the candidate rows with the part of the filter the
-    store runs (and its ``native_filter``); every write re-checks it. ``watched``
+    store runs; every write re-checks it. ``watched``
     are the stored columns whose read values guard each row: what the
     decision reads, and the columns an update writes. ``decide`` maps a row to
     its decision, None when it does not match. ``send`` writes one decision to
@@ -91,7 +92,6 @@ class GuardedWrite:
             pk_column=self.pk,
             where=where,
             columns=list(dict.fromkeys([self.pk, *self.watched])),
-            native_filter=self.target.native_filter,
         )
 
     def guard(self, rows: Sequence[Pending]) -> NonrelQuery:
@@ -116,7 +116,6 @@ class GuardedWrite:
             table=self.target.table,
             pk_column=self.pk,
             where=_and(self.target.where, alternatives),
-            native_filter=self.target.native_filter,
         )
 
     def watched_values(self, row: Row) -> list[Any]:
@@ -323,51 +322,53 @@ def _sample(keys, limit: int = 10) -> str:
 
 
 def delete_rows(
-    store: Any,
+    connection: Any,
     target: NonrelQuery,
     predicates: list[Callable[[Row], Any]],
     read_columns: list[str],
-    read: Callable[[NonrelQuery], list[Row]],
 ) -> int:
-    """delete() of the rows of ``target`` that also pass ``predicates`` (SQL's WHERE)."""
+    """delete() of the rows of ``target`` that also pass ``predicates`` (SQL's WHERE);
+    ``read_columns`` are the columns the predicates read."""
+    store = connection.store
     job = GuardedWrite(
         target=target,
         watched=_watched(target, read_columns),
         decide=lambda row: DELETE if _passes(predicates, row) else None,
         send=lambda query, _decision: store.delete(query),
-        read=read,
+        read=_first_read(connection),
         reread=lambda query: list(store.fetch(query)),
-        rows_per_command=_rows_per_command(store),
+        rows_per_command=_rows_per_command(connection),
         operation="delete()",
     )
     return run(job)
 
 
 def update_rows(
-    store: Any,
+    connection: Any,
     target: NonrelQuery,
     predicates: list[Callable[[Row], Any]],
     read_columns: list[str],
     changes: Callable[[Row], dict[str, UpdateValue]],
     written: list[str],
     cumulative: bool,
-    read: Callable[[NonrelQuery], list[Row]],
 ) -> int:
     """update() of the rows of ``target`` that pass ``predicates``; ``changes`` per row.
 
-    ``written`` are the columns the update writes (their old values join the
+    ``read_columns`` are the columns the predicates and the values read;
+    ``written`` the columns the update writes (their old values join the
     guard); ``cumulative`` says whether a change depends on the value it
     replaces. ``changes`` returns what ``store.update`` takes.
     """
+    store = connection.store
     job = GuardedWrite(
         target=target,
         watched=_watched(target, [*read_columns, *written]),
         decide=lambda row: changes(row) if _passes(predicates, row) else None,
         send=store.update,
-        read=read,
+        read=_first_read(connection),
         reread=lambda query: list(store.fetch(query)),
         cumulative=cumulative,
-        rows_per_command=_rows_per_command(store),
+        rows_per_command=_rows_per_command(connection),
         operation="update()",
     )
     return run(job)
@@ -382,6 +383,12 @@ def _passes(predicates: list[Callable[[Row], Any]], row: Row) -> bool:
     return all(predicate(row) for predicate in predicates)
 
 
-def _rows_per_command(store: Any) -> int:
-    limit = getattr(store.connection.features, "max_keys_per_command", None)
-    return min(limit or ROWS_PER_COMMAND, ROWS_PER_COMMAND)
+def _first_read(connection: Any) -> Callable[[NonrelQuery], list[Row]]:
+    """The candidate rows, bounded as every read Python evaluates on."""
+    limit = connection.features.max_rows_evaluated_in_python
+    what = "update() or delete() evaluated in Python"
+    return lambda query: bounded_fetch(connection.store, query, limit, what)
+
+
+def _rows_per_command(connection: Any) -> int:
+    return min(connection.features.max_keys_per_command or ROWS_PER_COMMAND, ROWS_PER_COMMAND)

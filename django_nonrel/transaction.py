@@ -26,14 +26,15 @@ the next one starts from the database). Retryable errors:
   MariaDB error 1213).
 
 Where the database has transactions (SQL databases; MongoDB replica sets and
-sharded clusters, detected at connect) a failed attempt is rolled back before
-the next one. Where it has none (a standalone MongoDB server, FerretDB,
-mongomock), the function still runs, but each write is applied when it is
-sent: a ``TransactionsUnavailableWarning`` says so, and an attempt that fails
-*after* one of its writes was applied is not retried (running it again would
-apply that write twice) -- the error is raised for the caller to handle. A
-stale ``VersionField`` save writes nothing, so work whose first write
-conflicts is still retried safely.
+sharded clusters, detected at connect; MongoDB connections with the undo
+journal) a failed attempt is rolled back before the next one. Where it has none
+(a MongoDB server without transactions, outside test databases, without
+``OPTIONS["TRANSACTIONS"] = "journal"``), the function still runs, but each
+write is applied when it is sent: a ``TransactionsUnavailableWarning`` says
+so, and an attempt that fails *after* one of its writes was applied is not
+retried (running it again would apply that write twice) -- the error is raised
+for the caller to handle. A stale ``VersionField`` save writes nothing, so
+work whose first write conflicts is still retried safely.
 
 ``atomic(using=...)`` covers one database. Writes ``func`` sends through
 another alias are applied when they are sent, transactions or not, so they
@@ -58,6 +59,7 @@ from typing import Any, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from django_nonrel.exceptions import ConflictError
+from django_nonrel.store_contract import row_writer
 
 T = TypeVar("T")
 
@@ -160,15 +162,15 @@ def writes_kept_by_failed_attempt(using: str) -> Iterator[Callable[[], int]]:
             kept = alias != using or not connection.features.supports_transactions
             if not kept:
                 continue
-            store = getattr(connection, "store", None)
-            if store is not None and hasattr(store, "applied_writes"):
-                before[alias] = store.applied_writes
+            writer = row_writer(connection)
+            if writer is not None and writer.applied_writes is not None:
+                before[alias] = writer.applied_writes
             else:
                 scope.enter_context(connection.execute_wrapper(_counting(counted)))
 
         def kept_writes() -> int:
-            changed = sum(connections[a].store.applied_writes - n for a, n in before.items())
-            return changed + len(counted)
+            changed = sum(_applied_writes(connections[a]) - n for a, n in before.items())
+            return changed + sum(counted)
 
         yield kept_writes
 
@@ -181,3 +183,7 @@ def _counting(counted: list[int]):
         return result
 
     return count
+
+
+def _applied_writes(connection) -> int:
+    return row_writer(connection).applied_writes

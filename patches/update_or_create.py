@@ -34,6 +34,7 @@ from django.db.models import Field, Model, Q, QuerySet
 from django.db.models.utils import resolve_callables
 
 from django_nonrel.exceptions import ContentionError
+from django_nonrel.features import nonrel_features
 from django_nonrel.patches.versions import wrap
 
 PATCH = "update_or_create"
@@ -57,7 +58,7 @@ GUARD: ContextVar[LookupGuard | None] = ContextVar("nonrel_update_or_create_guar
 
 def _guarded(queryset: QuerySet, defaults: dict[str, Any]) -> bool:
     connection = connections[queryset.db]
-    if not getattr(connection.features, "guards_update_or_create", False):
+    if not nonrel_features(connection).guards_update_or_create:
         return False
     meta = queryset.model._meta
     return not meta.parents and meta._non_pk_concrete_field_names.issuperset(defaults)

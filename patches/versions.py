@@ -30,13 +30,24 @@ def wrap(target: Any, attribute: str, patch: str, make_wrapper: Callable[[Any], 
     """Replace ``target.attribute`` by ``make_wrapper(original)``, once.
 
     The wrapper is tagged with the patch name, so calling this again (apply()
-    run twice, a module re-imported) leaves the installed wrapper alone.
+    run twice, a module re-imported) leaves the installed wrapper alone -- also
+    when another patch has wrapped the same function since (two patches
+    wrap ``Collector.delete`` and ``Model._do_update``).
     """
     original = target.__dict__.get(attribute, getattr(target, attribute))
-    if getattr(original, "_django_nonrel_patch", None) == patch:
+    if patch in _patches_on(original):
         return
     check_django_version(patch)
     wrapper = make_wrapper(original)
     wrapper._django_nonrel_patch = patch
     wrapper.__wrapped__ = original
     setattr(target, attribute, wrapper)
+
+
+def _patches_on(function: Any) -> list[str]:
+    """The patches whose wrappers ``function`` is, or wraps (outermost first)."""
+    found = []
+    while hasattr(function, "_django_nonrel_patch"):
+        found.append(function._django_nonrel_patch)
+        function = function.__wrapped__
+    return found

@@ -49,7 +49,7 @@ from django_nonrel.exceptions import ContentionError
 from django_nonrel.query import AND, Leaf, Node, NonrelQuery, UpdateValue
 
 from .filters import ID
-from .store import ROW_CLAIMS, MongoStore
+from .mongo_store import ROW_CLAIMS, MongoStore
 
 #: Age after which a claim is presumed abandoned by a crashed writer and taken over.
 LEASE_SECONDS = 30.0
@@ -168,7 +168,6 @@ class RowClaimingStore(MongoStore):
             pk_column=query.pk_column,
             where=query.where,
             columns=[query.pk_column],
-            native_filter=query.native_filter,
         )
         return [row[query.pk_column] for row in self.fetch(probe)]
 
@@ -179,8 +178,6 @@ def _named_keys(query: NonrelQuery) -> list[Any] | None:
     ``pk = k``, ``pk IN (...)``, an AND with such a condition, and an OR whose
     every branch has one (a guarded write's key sets) all name them.
     """
-    if query.native_filter:
-        return None
     keys = _bound(query.where, query.pk_column)
     return None if keys is None else list(dict.fromkeys(k for k in keys if k is not None))
 

@@ -44,9 +44,9 @@ from .creation import DatabaseCreation
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
 from .operations import DatabaseOperations
+from .row_writer import SingleStoreRowWriter
 from .schema import DatabaseSchemaEditor
-from .storage import SKIP_AUTOCOMMIT_ENV
-from .store import RowStore
+from .table_storage import SKIP_AUTOCOMMIT_ENV
 from .validation import DatabaseValidation
 
 SINGLESTORE = "singlestore"
@@ -250,9 +250,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         return DataTypes(self._data_types, self)
 
     @cached_property
-    def store(self) -> RowStore:
+    def store(self) -> SingleStoreRowWriter:
         """What django-nonrel's upsert patch writes through (save() in one statement)."""
-        return RowStore(self)
+        return SingleStoreRowWriter(self)
 
     # -- connection ----------------------------------------------------------
 

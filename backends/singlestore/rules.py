@@ -29,19 +29,11 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.db.models import UniqueConstraint
 
-from .storage import ROWSTORE_REFERENCE, TableStorage, table_storage
+from django_nonrel.rules import RuleViolation
+
+from .table_storage import ROWSTORE_REFERENCE, TableStorage, table_storage
 
 FLOAT_TYPES = ("FloatField",)
-
-
-@dataclass(frozen=True)
-class RuleViolation:
-    """A SingleStore rule a model breaks: what, which rule, how to fix it."""
-
-    id: str
-    obj: object
-    message: str
-    hint: str
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,10 @@ def installed_patches() -> dict[str, list[str]]:
 
 def _note(found: dict[str, list[str]], path: str, value: Any) -> None:
     for function in (value, getattr(value, "__func__", None), getattr(value, "fget", None)):
-        if type(function) is FunctionType:
-            patch = getattr(function, TAG, None)
-            if patch is not None:
-                found.setdefault(patch, []).append(path)
+        # Several patches may wrap one function: each wrapper wraps the one before.
+        while type(function) is FunctionType and hasattr(function, TAG):
+            found.setdefault(getattr(function, TAG), []).append(path)
+            function = function.__wrapped__
 
 
 def expected_patches() -> set[str]:

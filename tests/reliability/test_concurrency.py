@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.test.utils import CaptureQueriesContext
@@ -26,6 +26,9 @@ from tests.differential.models import Team
 from tests.orm.models import Token
 
 pytestmark = pytest.mark.django_db
+#: Other threads write through connections of their own, which no test transaction
+#: covers (as on SQL): these tests flush afterwards instead of rolling back.
+threaded = pytest.mark.django_db(transaction=True)
 
 THREADS = 8
 
@@ -56,6 +59,7 @@ def in_threads(work: Callable[[int], list], threads: int = THREADS) -> list:
     return [item for result in results for item in result]
 
 
+@threaded
 def test_concurrent_autofield_allocation_never_repeats_a_key(on_mongodb):
     def work(i: int) -> list[int]:
         keys = [Team.objects.create(name=f"save-{i}-{n}").pk for n in range(30)]
@@ -70,6 +74,7 @@ def test_concurrent_autofield_allocation_never_repeats_a_key(on_mongodb):
     assert len(stored) == THREADS * 45
 
 
+@threaded
 def test_concurrent_upserts_of_one_key_leave_one_document(on_mongodb):
     def work(i: int) -> list[bool]:
         for n in range(25):
@@ -86,7 +91,7 @@ def test_concurrent_upserts_of_one_key_leave_one_document(on_mongodb):
     assert last % 100 == 24  # the document holds one thread's last complete save
 
 
-@pytest.mark.django_db(transaction=True)
+@threaded
 def test_read_modify_write_with_a_version_field_loses_no_update():
     """Each thread loads the account, adds 1 and saves; a stale save raises
     ConflictError and is retried, so every increment lands exactly once.
@@ -122,7 +127,7 @@ def test_read_modify_write_with_a_version_field_loses_no_update():
 @pytest.fixture
 def claims(on_mongodb):
     """The row-claims collection, emptied around the test."""
-    from backends.mongodb.store import ROW_CLAIMS
+    from django_nonrel.backends.mongodb.mongo_store import ROW_CLAIMS
 
     collection = connection.database[ROW_CLAIMS]
     collection.delete_many({})
@@ -133,7 +138,7 @@ def claims(on_mongodb):
 @pytest.fixture
 def short_wait(monkeypatch):
     """Writers wait 0.3 s for a claimed row instead of 10 s."""
-    from backends.mongodb import row_claims
+    from django_nonrel.backends.mongodb import row_claims
 
     monkeypatch.setattr(row_claims, "CLAIM_WAIT", 0.3)
 
@@ -142,7 +147,7 @@ def test_a_row_claimed_by_another_writer_waits_then_is_refused(claims, short_wai
     """While a writer holds a row, another writer of it waits; past the wait it gets
     ContentionError, writes nothing, and the holder's claim stays (all or none: it
     holds none of the rows it asked for either)."""
-    from backends.mongodb.row_claims import row_claims
+    from django_nonrel.backends.mongodb.row_claims import row_claims
 
     first, second = Account.objects.create(owner="held"), Account.objects.create(owner="free")
     table = Account._meta.db_table
@@ -160,7 +165,7 @@ def test_a_claim_abandoned_for_a_lease_is_taken_over(claims, short_wait):
     """A writer that died between claim and release must not block the row forever."""
     import datetime
 
-    from backends.mongodb.row_claims import LEASE_SECONDS, claim_id, row_claims
+    from django_nonrel.backends.mongodb.row_claims import LEASE_SECONDS, claim_id, row_claims
 
     account = Account.objects.create(owner="abandoned")
     table = Account._meta.db_table
@@ -194,10 +199,38 @@ def test_writes_on_ferretdb_claim_their_rows_and_leave_no_claims_behind(claims):
         account.save()
     stale = Account.objects.get(pk=account.pk)
     account.save()
-    with pytest.raises(ConflictError):
+    # In a block of its own, as on SQL: the conflict marks the enclosing block for rollback.
+    with pytest.raises(ConflictError), transaction.atomic():
         stale.save()
     Account.objects.filter(pk=account.pk).delete()
     assert claims.count_documents({}) == 0
+
+
+@threaded
+def test_update_fields_saves_with_a_version_field_lose_no_update():
+    """The same read-modify-write through save(update_fields=...), which Django
+    runs as a conditional UPDATE (update_many on MongoDB), not as an upsert."""
+    if connection.vendor == "sqlite":
+        pytest.skip("in-memory SQLite is one connection per thread; MariaDB covers SQL")
+    account = Account.objects.create(owner="fields")
+    per_thread = 10
+
+    def work(i: int) -> list[int]:
+        for _ in range(per_thread):
+            while True:
+                current = Account.objects.get(pk=account.pk)
+                current.balance += 1
+                try:
+                    current.save(update_fields=["balance"])
+                    break
+                except ConflictError:
+                    pass
+        return []
+
+    in_threads(work)
+    stored = Account.objects.get(pk=account.pk)
+    assert stored.balance == THREADS * per_thread
+    assert stored.version == THREADS * per_thread + 1
 
 
 def switching_often(rounds: range) -> Iterator[int]:
@@ -222,7 +255,7 @@ STRESS_OPERATIONS = {
 }
 
 
-@pytest.mark.django_db(transaction=True)
+@threaded
 @pytest.mark.parametrize("operation", sorted(STRESS_OPERATIONS))
 def test_python_filtered_writes_leave_rows_that_stopped_matching_alone(operation, capsys):
     """One thread deletes or updates ``score > group`` (an F() comparison, evaluated

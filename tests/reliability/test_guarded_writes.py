@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat, Upper
 from django.test.utils import CaptureQueriesContext
@@ -29,6 +29,10 @@ from tests.reliability.interleave import (
 )
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
+#: For a ContentionError whose partial writes the test inspects: outside a
+#: transaction, as they stay where nothing rolls back. (Inside one the error
+#: marks the block for rollback, as any database error does.)
+autocommit = pytest.mark.django_db(transaction=True)
 
 ALIASES = ("default", "sqlite")
 
@@ -249,6 +253,65 @@ def test_a_row_deleted_in_between_is_not_counted_or_recreated():
     ]
 
 
+def whole_rows(model) -> list:
+    """Every stored row of ``model`` as stored: whole documents on MongoDB (fields the
+    model does not know included), the model's values on SQL."""
+    if connection.vendor == "mongodb":
+        documents = connection.database[model._meta.db_table].find()
+        return sorted(documents, key=lambda document: document["_id"])
+    return list(model.objects.order_by("pk").values())
+
+
+class Abandon(Exception):
+    """Raised to leave an atomic() block, which rolls it back."""
+
+
+@autocommit
+@pytest.mark.parametrize("nested", [False, True], ids=["transaction", "savepoint"])
+def test_guarded_writes_inside_atomic_roll_back_exactly(nested):
+    """A guarded update (with a row decided twice: another connection changed it in
+    between), a guarded delete and bulk_update() inside atomic() are undone by its
+    rollback to the last field -- a server transaction, SQL's, or the undo journal
+    of MongoDB stores without transactions. The other connection's own write is not
+    the block's to undo: it stays (on SQL it runs inside the block, and goes)."""
+    if not connection.features.supports_transactions:
+        pytest.skip("atomic() rolls nothing back here (OPTIONS['TRANSACTIONS'] = 'off')")
+    entries()
+    objs = items("default")
+    if connection.vendor == "mongodb":
+        table = connection.database[Entry._meta.db_table]
+        table.update_one({"_id": 3}, {"$set": {"unknown": {"kept": [1, 2]}}})
+    entries_before, items_before = whole_rows(Entry), whole_rows(Item)
+    retitle = lambda alias: Entry.objects.using(alias).filter(pk=4).update(title="other")  # noqa: E731
+
+    def work():
+        with between_read_and_write(retitle):
+            updated = Entry.objects.filter(score__gt=F("group")).update(
+                title=Concat("title", Value("!"))
+            )
+        assert updated == 3
+        assert Entry.objects.get(pk=4).title == "other!"  # decided again, on its new title
+        deleted, _ = Entry.objects.filter(score__gt=F("group"), score__lt=50).delete()
+        assert deleted == 2
+        for obj in objs:
+            obj.name, obj.number = f"bulk {obj.pk}", -obj.pk
+        Item.objects.bulk_update(objs, ["name", "number"])
+        assert stored("default", "number") == [(n, -n) for n in range(1, 6)]
+        raise Abandon
+
+    if nested:
+        with transaction.atomic(), pytest.raises(Abandon), transaction.atomic():
+            work()
+    else:
+        with pytest.raises(Abandon), transaction.atomic():
+            work()
+    if connection.vendor == "mongodb":
+        entries_before[3]["title"] = "other"  # row 4: the other connection's write
+    assert whole_rows(Entry) == entries_before
+    assert whole_rows(Item) == items_before
+
+
+@autocommit
 def test_rows_that_keep_changing_end_in_a_clear_error(on_mongodb):
     """Another writer changing a row before every attempt: bounded, then ContentionError
     saying what was written (never a silent skip)."""
@@ -375,6 +438,7 @@ def test_a_queryset_filtered_across_a_relation_the_cascade_deletes_is_deleted_wh
     )
 
 
+@autocommit
 def test_a_write_that_cannot_tell_which_rows_it_changed_says_so(on_mongodb, monkeypatch):
     """One command guards three rows; another connection changes one just before it
     and another just after it. A store reports only how many rows a command
