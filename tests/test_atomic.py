@@ -7,15 +7,52 @@ code and third-party apps written against SQL behave the same here.
 
 import pytest
 from django.db import Error, IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Length
 from django.db.transaction import TransactionManagementError
 from django.test import TestCase, TransactionTestCase, skipUnlessDBFeature
+from django.test.utils import CaptureQueriesContext
 
 from tests.orm.models import Author, Book, Token
 
 
 class Boom(Exception):
     pass
+
+
+def write_rows_python_decides(test, author: Author) -> None:
+    """A guarded update, bulk_update() and a guarded delete of ``author``'s three books
+    (pages 10, 20, 30), each seen applied, then Boom.
+
+    On MongoDB each is decided in Python and written by key
+    (``django_nonrel.guarded_writes``): filters on expressions of columns, a value
+    no store computes (``Concat``), bulk_update()'s ``Case(When(pk=...))``.
+    Whatever atomic() rolls back with (the undo journal, a server transaction,
+    SQL) must take back those writes too.
+    """
+    books = list(Book.objects.filter(author=author).order_by("pages"))
+    with CaptureQueriesContext(connection) as captured:
+        renamed = Book.objects.filter(pages__lt=F("pages") + 1).update(
+            title=Concat("title", Value("!"))
+        )
+        for book, pages in zip(books, (11, 21, 31), strict=True):
+            book.pages = pages
+        Book.objects.bulk_update(books, ["pages"])
+        deleted, _ = Book.objects.filter(pages__lt=Length("title") * 15).delete()
+    test.assertEqual((renamed, deleted), (3, 2))
+    test.assertEqual(list(Book.objects.values_list("title", "pages")), [("C!", 31)])
+    if connection.vendor == "mongodb":
+        keyed = [q["sql"] for q in captured if "'_id': {'$in'" in q["sql"]]
+        test.assertTrue(any(".updateMany(" in sql for sql in keyed), captured.captured_queries)
+        test.assertTrue(any(".deleteMany(" in sql for sql in keyed), captured.captured_queries)
+    raise Boom
+
+
+def books_of(author: Author) -> list[Book]:
+    return [
+        Book.objects.create(title=title, author=author, pages=pages)
+        for title, pages in (("A", 10), ("B", 20), ("C", 30))
+    ]
 
 
 # Features are checked per test (a class decorator would query the server at collection).
@@ -38,6 +75,14 @@ class SavepointTests(TestCase):
         self.assertEqual(names, ["Also kept", "Ann", "Kept"])
         self.assertEqual(Author.objects.get(pk=self.ann.pk).age, 30)
         self.assertFalse(Book.objects.exists())
+
+    @skipUnlessDBFeature("uses_savepoints")
+    def test_an_inner_block_rolls_back_writes_decided_in_python(self):
+        books_of(self.ann)
+        with pytest.raises(Boom), transaction.atomic():
+            write_rows_python_decides(self, self.ann)
+        stored = list(Book.objects.order_by("pages").values_list("title", "pages"))
+        self.assertEqual(stored, [("A", 10), ("B", 20), ("C", 30)])
 
     @skipUnlessDBFeature("uses_savepoints")
     def test_savepoints_nest_and_roll_back_to_the_one_named(self):
@@ -148,6 +193,15 @@ class OutermostBlockTests(TransactionTestCase):
         self.assertEqual(list(Author.objects.values_list("name", "age")), [("Ann", 30)])
         self.assertEqual(Book.objects.get(pk=book.pk).pages, 10)
         self.assertFalse(Token.objects.exists())
+
+    @skipUnlessDBFeature("supports_transactions")
+    def test_an_error_rolls_back_writes_decided_in_python(self):
+        ann = Author.objects.create(name="Ann")
+        books_of(ann)
+        with pytest.raises(Boom), transaction.atomic():
+            write_rows_python_decides(self, ann)
+        stored = list(Book.objects.order_by("pages").values_list("title", "pages"))
+        self.assertEqual(stored, [("A", 10), ("B", 20), ("C", 30)])
 
     @skipUnlessDBFeature("supports_transactions")
     def test_on_commit_waits_for_the_outermost_block(self):

@@ -34,7 +34,9 @@ def other_connection() -> Iterator[str]:
 
     The connection is not added to the settings: Django's test isolation only
     lets a test use the aliases it declares, and this one is, like a connection
-    of another process, outside the test.
+    of another process, outside the test -- also outside the undo journal that
+    rolls the test back on mongomock and FerretDB: a test whose other connection
+    creates rows runs with ``django_db(transaction=True)`` (a flush).
     """
     if connection.vendor != "mongodb":
         yield "default"
