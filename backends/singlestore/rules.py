@@ -20,6 +20,13 @@ The rules (see docs/singlestore.md for each one's source and handling):
 * auto-created many-to-many tables on distributed or columnstore storage get
   the layout SingleStore accepts (primary key (from, to), shard key from, the
   ``id`` column kept and indexed) -- not a violation, a layout.
+
+A ``UniqueConstraint`` SingleStore cannot hold as a plain unique key (with a
+``condition``, ``include``, ``deferrable``, ``nulls_distinct`` or expressions)
+is not a key here at all, as on Django's MySQL backend: it is left out of the
+DDL, Django's system check warns (models.W036, W038, W039, W044, W047), and
+``Model.validate_constraints`` checks it in Python. Rendering it as a plain key
+would refuse rows its condition allows.
 """
 
 from __future__ import annotations
@@ -83,22 +90,63 @@ def m2m_columns(model) -> tuple[str, str]:
     return tuple(model._meta.get_field(name).column for name in names)
 
 
-def unique_sources(model) -> list[tuple[str, tuple[str, ...], tuple[str, ...], object]]:
-    """(origin, field names, columns, object for messages) of every unique key but the pk."""
+def is_plain_unique_key(constraint) -> bool:
+    """Whether ``constraint`` is a unique key SingleStore (and MySQL) can hold as such.
+
+    The same decision as Django's ``BaseDatabaseSchemaEditor._unique_supported``
+    under this backend's flags (no partial, deferrable, covering, expression or
+    NULLS DISTINCT unique keys, in both dialects); opclasses are ignored, as on
+    Django's MySQL backend.
+    """
+    return (
+        isinstance(constraint, UniqueConstraint)
+        and bool(constraint.fields)
+        and constraint.condition is None
+        and not constraint.deferrable
+        and not constraint.include
+        and constraint.nulls_distinct is None
+    )
+
+
+@dataclass(frozen=True)
+class UniqueSource:
+    """A unique key a model declares, other than its primary key."""
+
+    #: For messages: ``field 'slug'``, ``unique_together (...)``, ``UniqueConstraint 'x'``.
+    origin: str
+    names: tuple[str, ...]
+    columns: tuple[str, ...]
+    #: What a check message points at: the field, else the model.
+    obj: object
+    #: The key's name when the model gives one (a UniqueConstraint's), else None.
+    name: str | None = None
+
+    @property
+    def is_field(self) -> bool:
+        return isinstance(self.obj, models.Field)
+
+
+def unique_sources(model) -> list[UniqueSource]:
+    """Every unique key of ``model`` but the pk, as SingleStore would hold it."""
     meta = model._meta
     found = []
     for f in meta.local_concrete_fields:
         if f.unique and not f.primary_key:
             kind = "OneToOneField" if isinstance(f, models.OneToOneField) else "field"
-            found.append((f"{kind} {f.name!r}", (f.name,), (f.column,), f))
+            found.append(UniqueSource(f"{kind} {f.name!r}", (f.name,), (f.column,), f))
     for names in meta.unique_together:
         columns = tuple(meta.get_field(name).column for name in names)
-        found.append((f"unique_together {tuple(names)!r}", tuple(names), columns, model))
+        found.append(
+            UniqueSource(f"unique_together {tuple(names)!r}", tuple(names), columns, model)
+        )
     for constraint in meta.constraints:
-        if isinstance(constraint, UniqueConstraint) and constraint.fields:
-            columns = tuple(meta.get_field(name).column for name in constraint.fields)
+        if is_plain_unique_key(constraint):
+            names = tuple(constraint.fields)
+            columns = tuple(meta.get_field(name).column for name in names)
             found.append(
-                (f"UniqueConstraint {constraint.name!r}", tuple(constraint.fields), columns, model)
+                UniqueSource(
+                    f"UniqueConstraint {constraint.name!r}", names, columns, model, constraint.name
+                )
             )
     return found
 
@@ -134,17 +182,17 @@ def plan_table(model, default_storage: str | None = None) -> TablePlan:
                 "(ModelStorageManager(table_storage_type='ROWSTORE')).",
             )
         )
-    for origin, names, columns, obj in unique_sources(model):
-        name = f"{meta.db_table}_{'_'.join(columns)}_uniq"
+    for source in unique_sources(model):
+        name = source.name or f"{meta.db_table}_{'_'.join(source.columns)}_uniq"
         enforced = True
-        if storage.is_distributed and not set(plan.shard_key) <= set(columns):
+        if storage.is_distributed and not set(plan.shard_key) <= set(source.columns):
             if storage.unenforced_unique:
                 enforced = False
             else:
-                plan.violations.append(unique_violation(model, storage, origin, names, obj))
-        plan.unique_keys.append(UniqueKey(name, columns, enforced, origin))
-        if len(columns) == 1 and obj is not model:
-            plan.moved_unique_columns.add(columns[0])
+                plan.violations.append(unique_violation(model, storage, source))
+        plan.unique_keys.append(UniqueKey(name, source.columns, enforced, source.origin))
+        if source.is_field:
+            plan.moved_unique_columns.add(source.columns[0])
     if storage.is_columnstore:
         enforced = [key for key in plan.unique_keys if key.enforced]
         indexes = [tuple(f.column for f in meta.pk_fields), *(key.columns for key in enforced)]
@@ -166,7 +214,7 @@ def plan_table(model, default_storage: str | None = None) -> TablePlan:
     return plan
 
 
-def unique_violation(model, storage, origin, names, obj) -> RuleViolation:
+def unique_violation(model, storage, source: UniqueSource) -> RuleViolation:
     meta = model._meta
     app = meta.app_label.upper()
     fixes = [
@@ -177,12 +225,12 @@ def unique_violation(model, storage, origin, names, obj) -> RuleViolation:
         "UNENFORCED RELY: SingleStore trusts it and no longer checks it)",
         f"include the primary key {meta.pk.name!r} in the unique key",
     ]
-    if origin.startswith("OneToOneField"):
-        fixes.insert(0, f"make {names[0]!r} the primary key (primary_key=True)")
+    if isinstance(source.obj, models.OneToOneField):
+        fixes.insert(0, f"make {source.names[0]!r} the primary key (primary_key=True)")
     return RuleViolation(
         "singlestore.E001",
-        obj,
-        f"{meta.label}: {origin} is unique on a distributed table ({storage.label}, from "
+        source.obj,
+        f"{meta.label}: {source.origin} is unique on a distributed table ({storage.label}, from "
         f"{storage.source}), and SingleStore requires every unique key of a distributed table "
         f"to contain the shard key ({', '.join(f.column for f in meta.pk_fields)}).",
         "Either " + "; or ".join(fixes) + ".",

@@ -22,10 +22,9 @@ from __future__ import annotations
 from django.db import NotSupportedError
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.mysql.schema import DatabaseSchemaEditor as MySQLSchemaEditor
-from django.db.models import UniqueConstraint
 from singlestoredb.mysql.converters import escape_item
 
-from .rules import TablePlan, plan_table
+from .rules import TablePlan, is_plain_unique_key, plan_table
 
 ADD_COPY_DROP = (
     "SingleStore cannot {what} on a columnstore table ({storage}). Migrate by adding a new "
@@ -126,9 +125,9 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
             # Unique keys are rendered by the plan, inline: SingleStore cannot
             # add them to a table later, as Django's deferred ALTERs would.
             meta.unique_together = ()
-            meta.constraints = [
-                c for c in meta.constraints if not (isinstance(c, UniqueConstraint) and c.fields)
-            ]
+            # Other constraints go to Django, which leaves out those this
+            # backend cannot hold (conditional, covering... unique constraints).
+            meta.constraints = [c for c in meta.constraints if not is_plain_unique_key(c)]
             sql, params = super().table_sql(model)
         finally:
             meta.unique_together, meta.constraints = saved
@@ -233,7 +232,7 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
         super().alter_unique_together(model, old_unique_together, new_unique_together)
 
     def add_constraint(self, model, constraint):
-        if isinstance(constraint, UniqueConstraint):
+        if is_plain_unique_key(constraint):
             refusal = self.columnstore_refusal(model, f"add the unique index {constraint.name!r}")
             if refusal is not None:
                 raise refusal
