@@ -47,7 +47,7 @@ def ticket(shop, constraints, indexes=()):
 
 
 COLUMNS = (
-    "`id` integer AUTO_INCREMENT NOT NULL PRIMARY KEY, `code` integer NULL, `open` bool NOT NULL"
+    "`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, `code` integer NULL, `open` bool NOT NULL"
 )
 PREFIX = {"singlestore": "CREATE ROWSTORE REFERENCE TABLE", "mysql": "CREATE TABLE"}
 
@@ -78,18 +78,23 @@ def test_unique_constraints_singlestore_cannot_hold_are_left_out_with_djangos_wa
     assert editor.collected_sql == []
 
 
+def one_code_per_state():
+    """Two conditional constraints on one field: DRF's test models have this shape."""
+    return [
+        models.UniqueConstraint(fields=["code"], name="open_code", condition=models.Q(open=True)),
+        models.UniqueConstraint(
+            fields=["code"], name="closed_code", condition=models.Q(open=False)
+        ),
+    ]
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_two_conditional_constraints_on_one_field_give_no_key_at_all(shop, dialect):
     """The defect: both became ``UNIQUE KEY shop_ticket_code_uniq (code)`` (error 1061)."""
     model = ticket(
         shop,
         [
-            models.UniqueConstraint(
-                fields=["code"], name="open_code", condition=models.Q(open=True)
-            ),
-            models.UniqueConstraint(
-                fields=["code"], name="closed_code", condition=models.Q(open=False)
-            ),
+            *one_code_per_state(),
             models.UniqueConstraint(fields=["code", "open"], name="code_open"),
         ],
     )
@@ -160,17 +165,7 @@ def test_conditional_uniqueness_is_validated_in_python_and_the_table_takes_what_
     if not hasattr(connection, "is_singlestore"):
         pytest.skip(f"SingleStore backend DDL; this tier runs {connection.vendor}")
     shop = Registry()
-    model = ticket(
-        shop,
-        [
-            models.UniqueConstraint(
-                fields=["code"], name="open_code", condition=models.Q(open=True)
-            ),
-            models.UniqueConstraint(
-                fields=["code"], name="closed_code", condition=models.Q(open=False)
-            ),
-        ],
-    )
+    model = ticket(shop, one_code_per_state())
     with connection.schema_editor() as editor:
         editor.create_model(model)
     try:

@@ -45,7 +45,8 @@ from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
 from .operations import DatabaseOperations
 from .schema import DatabaseSchemaEditor
-from .storage import SKIP_AUTOCOMMIT_ENV
+from .singlestore_ddl import SingleStoreSchemaEditor
+from .storage import SKIP_AUTOCOMMIT_ENV, StorageSettings
 from .store import RowStore
 from .validation import DatabaseValidation
 
@@ -53,7 +54,9 @@ SINGLESTORE = "singlestore"
 MYSQL = "mysql"
 DIALECTS = (SINGLESTORE, MYSQL)
 #: OPTIONS that configure the backend rather than singlestoredb.connect().
-BACKEND_OPTIONS = frozenset({"dialect", "isolation_level", "table_storage_type"})
+BACKEND_OPTIONS = frozenset(
+    {"dialect", "isolation_level", "table_storage_type", "table_storage_types"}
+)
 #: The MySQL release whose SQL SingleStore speaks (for Django's MySQL SQL paths).
 SINGLESTORE_MYSQL_VERSION = (8, 0, 32)
 #: Server error: the database named in NAME does not exist (yet).
@@ -239,6 +242,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         if dialect == MYSQL:
             # Django's as_mysql() SQL and vendor checks apply to this connection.
             self.vendor = MYSQL
+        else:
+            # SingleStore's ALTER grammar (singlestore_ddl.py).
+            self.SchemaEditorClass = SingleStoreSchemaEditor
         super().__init__(settings_dict, alias)
 
     @property
@@ -248,6 +254,11 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     @cached_property
     def data_types(self):
         return DataTypes(self._data_types, self)
+
+    @cached_property
+    def storage_settings(self) -> StorageSettings:
+        """What OPTIONS say about table storage (read by the rules, DDL and checks)."""
+        return StorageSettings.from_options(self.settings_dict["OPTIONS"], self.alias)
 
     @cached_property
     def store(self) -> RowStore:

@@ -35,13 +35,13 @@ class DatabaseValidation(BaseDatabaseValidation):
 
     def check_models(self, models) -> list[checks.CheckMessage]:
         """One Error per SingleStore rule each of ``models`` breaks, as migrate would refuse."""
-        default = self.connection.settings_dict["OPTIONS"].get("table_storage_type")
+        settings = self.connection.storage_settings
         issues = []
         for model in models:
             meta = model._meta
             if not meta.managed or meta.proxy or meta.swapped:
                 continue
-            for violation in plan_table(model, default).violations:
+            for violation in plan_table(model, settings).violations:
                 issues.append(
                     checks.Error(
                         violation.message, hint=violation.hint, obj=violation.obj, id=violation.id

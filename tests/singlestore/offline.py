@@ -37,12 +37,18 @@ def create_sql(connection, *model_classes) -> list[str]:
 
 
 class Registry:
-    """Declares models in the app ``shop`` of a fresh app registry."""
+    """Declares models in the app ``shop`` of a fresh app registry.
 
-    def __init__(self) -> None:
+    Its automatic primary keys are BigAutoField, as in a project made by
+    ``startproject`` (SingleStore wants BIGINT AUTO_INCREMENT on distributed
+    tables); ``Registry("django.db.models.AutoField")`` for INTEGER ones.
+    """
+
+    def __init__(self, default_auto_field: str = "django.db.models.BigAutoField") -> None:
         # An app config for "shop", so the registry lists its models (reverse relations).
         config = AppConfig("tests.singlestore", sys.modules["tests.singlestore"])
         config.label = "shop"
+        config.default_auto_field = default_auto_field
         self.apps = Apps([config])
 
     def model(self, name: str, fields: dict, meta: dict | None = None, **attrs):
