@@ -112,7 +112,7 @@ def test_reference_tables_enforce_unique_keys_inline(shop, monkeypatch, storage)
     model = unique_model(shop)
     keys = (
         "UNIQUE KEY `shop_member_email_uniq` (`email`), "
-        "UNIQUE KEY `shop_member_team_number_uniq` (`team`, `number`)"
+        "UNIQUE KEY `shop_member_team_number_9e2fe13b_uniq` (`team`, `number`)"
     )
     if storage == "REFERENCE":
         # Columnstore: a multi-column unique key next to others is refused.
@@ -137,14 +137,14 @@ def test_not_enforced_unique_on_distributed_tables(shop, monkeypatch, storage, p
     assert create_sql(offline_connection(), model) == [
         f"{prefix} `shop_member` ({MEMBER_COLUMNS}, "
         "UNIQUE KEY `shop_member_email_uniq` (`email`) UNENFORCED RELY, "
-        "UNIQUE KEY `shop_member_team_number_uniq` (`team`, `number`) UNENFORCED RELY, "
+        "UNIQUE KEY `shop_member_team_number_9e2fe13b_uniq` (`team`, `number`) UNENFORCED RELY, "
         "SHARD KEY (`id`))"
     ]
     # MariaDB gets plain indexes: unenforced there too, as on SingleStore.
     assert create_sql(offline_connection("mysql"), model) == [
         f"CREATE TABLE `shop_member` ({MEMBER_COLUMNS}, "
         "KEY `shop_member_email_uniq` (`email`), "
-        "KEY `shop_member_team_number_uniq` (`team`, `number`))"
+        "KEY `shop_member_team_number_9e2fe13b_uniq` (`team`, `number`))"
     ]
 
 
@@ -170,7 +170,7 @@ def test_unique_key_containing_the_shard_key_is_enforced(shop, monkeypatch):
     )
     assert create_sql(offline_connection(), model) == [
         "CREATE ROWSTORE TABLE `shop_slot` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
-        "`day` integer NOT NULL, UNIQUE KEY `shop_slot_id_day_uniq` (`id`, `day`), "
+        "`day` integer NOT NULL, UNIQUE KEY `shop_slot_id_day_d0b340c5_uniq` (`id`, `day`), "
         "SHARD KEY (`id`))"
     ]
 
@@ -213,7 +213,7 @@ def test_m2m_on_rowstore_reference_keeps_djangos_layout(shop, monkeypatch):
     assert create_sql(offline_connection(), through)[0] == (
         "CREATE ROWSTORE REFERENCE TABLE `shop_post_tags` (`id` bigint AUTO_INCREMENT NOT NULL "
         "PRIMARY KEY, `post_id` bigint NOT NULL, `tag_id` bigint NOT NULL, UNIQUE KEY "
-        "`shop_post_tags_post_id_tag_id_uniq` (`post_id`, `tag_id`))"
+        "`shop_post_tags_post_id_tag_id_521e56a0_uniq` (`post_id`, `tag_id`))"
     )
 
 

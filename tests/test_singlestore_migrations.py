@@ -12,6 +12,7 @@ import pytest
 from django.db import NotSupportedError, migrations, models
 from django.db.migrations.state import ProjectState
 
+from django_nonrel.backends.singlestore import ModelStorageManager
 from tests.singlestore.grammar import grammar_errors
 from tests.singlestore.offline import Registry, offline_connection
 
@@ -389,3 +390,36 @@ def test_every_operation_renders_singlestore_ddl_or_is_refused(shop, name):
         return
     statements = render(shop, *operations)
     assert bool(statements) == (outcome == "ddl")
+
+
+def test_a_widened_key_widens_the_columns_that_refer_to_it(shop):
+    """No FOREIGN KEY is dropped and remade here, so Django would leave them narrow."""
+    operation = migrations.AlterField(
+        "tag", "id", models.BigAutoField(primary_key=True, serialize=False)
+    )
+    shop_int = Registry("django.db.models.AutoField")
+    tag = shop_int.model("Tag", {})
+    shop_int.model("Item", {"tag": models.ForeignKey(tag, models.CASCADE)})
+    assert render(shop_int, operation) == [
+        "ALTER TABLE `shop_tag` MODIFY COLUMN `id` bigint AUTO_INCREMENT NOT NULL",
+        "ALTER TABLE `shop_item` MODIFY COLUMN `tag_id` bigint NOT NULL",
+    ]
+
+
+def test_a_referring_columnstore_table_refuses_the_key_change(monkeypatch):
+    monkeypatch.setenv(STORAGE_ENV, ROWSTORE_REFERENCE)
+    shop = Registry("django.db.models.AutoField")
+    tag = shop.model("Tag", {})
+    shop.model(
+        "Item",
+        {"tag": models.ForeignKey(tag, models.CASCADE)},
+        objects=ModelStorageManager("REFERENCE"),
+    )
+    operation = migrations.AlterField(
+        "tag", "id", models.BigAutoField(primary_key=True, serialize=False)
+    )
+    message = refused(shop, operation)
+    assert message.startswith(
+        "shop.Item: SingleStore cannot change the type of column 'tag_id', which refers to "
+        "shop.Tag.id on a columnstore table"
+    )

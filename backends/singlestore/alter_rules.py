@@ -25,6 +25,7 @@ SingleStore.
 from __future__ import annotations
 
 from django.db import models
+from django.db.backends.base.schema import _related_non_m2m_objects
 
 from .rules import (
     NARROW_AUTO_TYPES,
@@ -36,7 +37,7 @@ from .rules import (
     shard_key,
     unique_key,
 )
-from .storage import ROWSTORE, StorageSettings, TableStorage
+from .storage import ROWSTORE, StorageSettings, TableStorage, table_storage
 
 ADD_COPY_DROP = (
     "Migrate by adding a new field with the wanted definition, copying the data in a "
@@ -167,6 +168,19 @@ def alter_field_violations(
         _, violation = unique_key(model, storage, settings, field_source(new), "")
         if violation is not None:
             found.append(violation)
+    if old_type != new_type and (
+        (old.primary_key and new.primary_key) or (old.unique and new.unique)
+    ):
+        # The columns that refer to the key change type with it (schema.py).
+        for _, relation in _related_non_m2m_objects(old, new):
+            referring = relation.related_model
+            what = (
+                f"change the type of column {relation.field.column!r}, which refers to "
+                f"{model._meta.label}.{new.name}"
+            )
+            found += columnstore_violation(
+                referring, table_storage(referring, settings), settings, what
+            )
     gains_index = new.db_index and not new.unique and (not old.db_index or old.unique)
     if gains_index and storage.is_columnstore:
         found += duplicate_index(model, storage, (new.column,), f"db_index on {new.name!r}")

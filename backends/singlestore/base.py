@@ -42,6 +42,7 @@ from singlestoredb.mysql.converters import conversions
 from .client import DatabaseClient
 from .creation import DatabaseCreation
 from .features import DatabaseFeatures
+from .integrity import check_foreign_keys
 from .introspection import DatabaseIntrospection
 from .operations import DatabaseOperations
 from .schema import DatabaseSchemaEditor
@@ -107,9 +108,11 @@ class CursorWrapper:
         return self._mapping_errors(self.cursor.execute, query, args)
 
     def executemany(self, query, args):
-        for row in args or ():
+        # Any iterable, as with Django's other drivers (singlestoredb wants len()).
+        rows = list(args or ())
+        for row in rows:
             _refuse_non_finite(row)
-        return self._mapping_errors(self.cursor.executemany, query, args)
+        return self._mapping_errors(self.cursor.executemany, query, rows)
 
     def _mapping_errors(self, method, query, args):
         try:
@@ -152,7 +155,6 @@ class DataTypes(dict):
 
 class DatabaseWrapper(BaseDatabaseWrapper):
     vendor = SINGLESTORE
-    display_name = "SingleStore"
 
     _data_types = {
         "AutoField": "integer AUTO_INCREMENT",
@@ -251,6 +253,13 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     def is_singlestore(self) -> bool:
         return self.dialect == SINGLESTORE
 
+    @property
+    def display_name(self) -> str:
+        """The server's name, for messages (e.g. "MariaDB 10.5 or later is required")."""
+        if self.is_singlestore:
+            return "SingleStore"
+        return "MariaDB" if self.mysql_is_mariadb else "MySQL"
+
     @cached_property
     def data_types(self):
         return DataTypes(self._data_types, self)
@@ -299,9 +308,10 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             isolation_level = isolation_level.lower()
             allowed = {default_isolation} if self.is_singlestore else self.isolation_levels
             if isolation_level not in allowed:
+                # Django's MySQL backend's message.
                 raise ImproperlyConfigured(
-                    f"Invalid transaction isolation level {isolation_level!r}; use one of "
-                    f"{', '.join(sorted(allowed))}, or None."
+                    f"Invalid transaction isolation level '{isolation_level}' specified.\n"
+                    f"Use one of {', '.join(repr(level) for level in sorted(allowed))}, or None."
                 )
         self.isolation_level = isolation_level
         kwargs.update({k: v for k, v in options.items() if k not in BACKEND_OPTIONS})
@@ -355,11 +365,14 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         pass
 
     def check_constraints(self, table_names=None):
-        pass
+        # No FOREIGN KEY constraints: the models say where the keys point (integrity.py).
+        check_foreign_keys(self, table_names)
 
     def is_usable(self):
         try:
-            self.connection.ping()
+            # No silent reconnect: a new session would lose the transaction and
+            # the session settings (Django then opens a fresh connection itself).
+            self.connection.ping(reconnect=False)
         except Database.Error:
             return False
         return True

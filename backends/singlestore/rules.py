@@ -60,6 +60,7 @@ class RuleViolation:
 
 @dataclass(frozen=True)
 class UniqueKey:
+    #: Empty for unique_together: the schema editor gives Django's own name.
     name: str
     columns: tuple[str, ...]
     #: False: ``UNIQUE KEY ... UNENFORCED RELY`` (SingleStore trusts, never checks it).
@@ -205,7 +206,9 @@ def plan_table(model, settings: StorageSettings) -> TablePlan:
             )
         )
     for source in unique_sources(model):
-        name = source.name or f"{meta.db_table}_{'_'.join(source.columns)}_uniq"
+        name = source.name
+        if not name and isinstance(source.obj, models.Field):
+            name = f"{meta.db_table}_{source.columns[0]}_uniq"
         key, violation = unique_key(model, storage, settings, source, name)
         if violation is not None:
             plan.violations.append(violation)

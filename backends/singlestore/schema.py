@@ -17,7 +17,7 @@ grammar is in singlestore_ddl.py, a subclass.
 from __future__ import annotations
 
 from django.db import NotSupportedError
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor, _related_non_m2m_objects
 from django.db.backends.mysql.schema import DatabaseSchemaEditor as MySQLSchemaEditor
 from django.utils.functional import cached_property
 from singlestoredb.mysql.converters import escape_item
@@ -155,8 +155,8 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
         table = plan.model._meta.db_table
         for key in plan.unique_keys:
             name = key.name
-            if len(name) > self.connection.ops.max_name_length():
-                # Django's shortened name (prefix + hash) when the readable one is too long.
+            if not name or len(name) > self.connection.ops.max_name_length():
+                # Django's name (prefix + hash), as its deferred ALTER would give it.
                 name = self._create_index_name(table, list(key.columns), suffix="_uniq")
             if key.enforced:
                 keys.append(f"UNIQUE KEY {quote(name)} ({columns(key.columns)})")
@@ -215,6 +215,52 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
             )
         )
         super().alter_field(model, old_field, new_field, strict)
+
+    def _alter_field(
+        self,
+        model,
+        old_field,
+        new_field,
+        old_type,
+        new_type,
+        old_db_params,
+        new_db_params,
+        strict=False,
+    ):
+        super()._alter_field(
+            model, old_field, new_field, old_type, new_type, old_db_params, new_db_params, strict
+        )
+        if changes_referenced_key(
+            old_field, new_field, old_type, new_type, old_db_params, new_db_params
+        ):
+            # Django retypes the columns that refer to a key only while it drops
+            # and remakes their FOREIGN KEY constraints; there are none here, so
+            # the referring columns (foreign keys, MTI parent links, m2m tables)
+            # follow the key here.
+            for old_rel, new_rel in _related_non_m2m_objects(old_field, new_field):
+                self.retype_referring_column(old_rel, new_rel)
+
+    def retype_referring_column(self, old_rel, new_rel) -> None:
+        rel_db_params = new_rel.field.db_parameters(connection=self.connection)
+        old_rel_db_params = old_rel.field.db_parameters(connection=self.connection)
+        fragment, other_actions = self._alter_column_type_sql(
+            new_rel.related_model,
+            old_rel.field,
+            new_rel.field,
+            rel_db_params["type"],
+            old_rel_db_params.get("collation"),
+            rel_db_params.get("collation"),
+        )
+        self.execute(
+            self.sql_alter_column
+            % {
+                "table": self.quote_name(new_rel.related_model._meta.db_table),
+                "changes": fragment[0],
+            },
+            fragment[1],
+        )
+        for sql, params in other_actions:
+            self.execute(sql, params)
 
     def add_field(self, model, field):
         storage = self.storage(model)
@@ -295,6 +341,18 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
     def _create_missing_fk_index(self, model, *, fields, expressions=None):
         # MySQL's workaround keeps InnoDB's implicit FOREIGN KEY index; there is none here.
         return
+
+
+def changes_referenced_key(
+    old_field, new_field, old_type, new_type, old_db_params, new_db_params
+) -> bool:
+    """Whether AlterField changes the type or collation of a key other columns refer to."""
+    is_key = (old_field.primary_key and new_field.primary_key) or (
+        old_field.unique and new_field.unique
+    )
+    return is_key and (
+        old_type != new_type or old_db_params.get("collation") != new_db_params.get("collation")
+    )
 
 
 def is_plain_unique_key_options(options: dict) -> bool:

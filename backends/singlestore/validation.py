@@ -10,12 +10,14 @@ by SingleStore.
 from django.apps import apps
 from django.core import checks
 from django.db import router
-from django.db.backends.base.validation import BaseDatabaseValidation
+from django.db.backends.mysql.validation import DatabaseValidation as MySQLValidation
 
 from .rules import plan_table
 
 
-class DatabaseValidation(BaseDatabaseValidation):
+class DatabaseValidation(MySQLValidation):
+    """Django's MySQL checks (strict mode, index-less column types) and SingleStore's rules."""
+
     def check(self, **kwargs):
         issues = super().check(**kwargs)
         app_configs = kwargs.get("app_configs")
@@ -32,6 +34,13 @@ class DatabaseValidation(BaseDatabaseValidation):
             model for model in models if router.allow_migrate_model(self.connection.alias, model)
         ]
         return issues + self.check_models(routed)
+
+    def check_field_type(self, field, field_type):
+        issues = super().check_field_type(field, field_type)
+        if self.connection.is_singlestore:
+            # mysql.W003 is InnoDB's index-length limit, not SingleStore's.
+            issues = [issue for issue in issues if issue.id != "mysql.W003"]
+        return issues
 
     def check_models(self, models) -> list[checks.CheckMessage]:
         """One Error per SingleStore rule each of ``models`` breaks, as migrate would refuse."""

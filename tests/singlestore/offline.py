@@ -19,13 +19,18 @@ from django.db.utils import ConnectionHandler
 UNREACHABLE = {"HOST": "127.0.0.1", "PORT": 9, "USER": "nobody", "NAME": "shopdb"}
 
 
-def offline_connection(dialect: str = "singlestore", **options):
+def offline_connection(dialect: str = "singlestore", server_info: str | None = None, **options):
+    """A connection nothing answers; ``server_info`` stands in for the version a mysql-dialect
+    server would report (e.g. ``"10.11.6-MariaDB"``), for what depends on it."""
     settings = {
         "ENGINE": "django_nonrel.backends.singlestore",
         **UNREACHABLE,
         "OPTIONS": {"dialect": dialect, **options},
     }
-    return ConnectionHandler({"default": settings})["default"]
+    connection = ConnectionHandler({"default": settings})["default"]
+    if server_info is not None:
+        connection.__dict__["mysql_server_info"] = server_info
+    return connection
 
 
 def create_sql(connection, *model_classes) -> list[str]:
