@@ -423,3 +423,13 @@ def test_a_referring_columnstore_table_refuses_the_key_change(monkeypatch):
         "shop.Item: SingleStore cannot change the type of column 'tag_id', which refers to "
         "shop.Tag.id on a columnstore table"
     )
+
+
+def test_a_virtual_generated_field_is_refused(shop):
+    field = models.GeneratedField(
+        expression=models.F("qty") * 2, output_field=models.IntegerField(), db_persist=False
+    )
+    message = refused(shop, migrations.AddField("item", "double", field))
+    assert "SingleStore has persisted computed columns only" in message
+    assert "db_persist=True" in message
+    assert offline_connection().features.supports_virtual_generated_columns is False

@@ -83,6 +83,11 @@ class DatabaseFeatures(MySQLFeatures):
         return not self._singlestore and self.connection.mysql_is_mariadb
 
     @cached_property
+    def supports_virtual_generated_columns(self):
+        # SingleStore's computed columns are PERSISTED only.
+        return not self._singlestore and super().supports_virtual_generated_columns
+
+    @cached_property
     def has_select_for_update_nowait(self):
         return not self._singlestore
 

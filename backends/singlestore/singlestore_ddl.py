@@ -24,6 +24,8 @@ Nothing here reads the server, so ``schema_editor(collect_sql=True)`` and
 
 from __future__ import annotations
 
+from django.db import NotSupportedError
+
 from .rules import TablePlan
 from .schema import DatabaseSchemaEditor
 
@@ -91,6 +93,14 @@ class SingleStoreSchemaEditor(DatabaseSchemaEditor):
         self, column_db_type, params, model, field, field_db_params, include_default
     ):
         if field.generated:
+            if not field.db_persist:
+                meta = model._meta
+                raise NotSupportedError(
+                    f"{meta.label}.{field.name} is a GeneratedField with db_persist=False: "
+                    "SingleStore has persisted computed columns only. HINT: Set "
+                    "db_persist=True (AS (...) PERSISTED), or compute the value in Python. "
+                    "(singlestore.E009)"
+                )
             expression_sql, expression_params = field.generated_sql(self.connection)
             params.extend(expression_params)
             yield f"AS ({expression_sql}) PERSISTED {column_db_type}"

@@ -72,6 +72,7 @@ SKIPS: dict[str, set[str]] = {
     },
     "Permission tests that need a non-root user: run as root (as in this project's test "
     "containers) a read-only directory is still writable, on every database backend.": {
+        "admin_scripts.tests.StartApp.test_custom_app_directory_creation_error_handling",
         "file_uploads.tests.DirectoryCreationTests.test_readonly_root",
         "i18n.test_compilation.PoFileTests.test_no_write_access",
     },

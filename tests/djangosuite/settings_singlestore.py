@@ -42,4 +42,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = False
 
 TEST_RUNNER = "tests.djangosuite.overlay.CheckingTestRunner"
+if os.environ.get("NONREL_SINGLESTORE_DDL_AUDIT"):
+    # Every schema operation also rendered in the singlestore dialect (ddl_audit.py).
+    TEST_RUNNER = "tests.djangosuite.ddl_audit.AuditingTestRunner"
 DJANGOSUITE_EXPECTED_PATCHES = "all"
