@@ -81,8 +81,6 @@ class TablePlan:
     extra_keys: list[tuple[str, ...]] = field(default_factory=list)
     #: The pk column renders without PRIMARY KEY (the m2m layout).
     pk_inline: bool = True
-    #: unique_together entries the layout already covers (m2m (from, to)).
-    covered_unique_together: set[tuple[str, ...]] = field(default_factory=set)
     violations: list[RuleViolation] = field(default_factory=list)
 
 
@@ -112,9 +110,9 @@ def is_m2m_through(model) -> bool:
 
 
 def m2m_columns(model) -> tuple[str, str]:
-    """(from, to) columns of an auto-created through table, in unique_together order."""
-    names = model._meta.unique_together[0]
-    return tuple(model._meta.get_field(name).column for name in names)
+    """(from, to) columns of an auto-created through table: its two foreign keys, in order."""
+    from_field, to_field = (f for f in model._meta.local_concrete_fields if f.remote_field)
+    return from_field.column, to_field.column
 
 
 def is_plain_unique_key(constraint) -> bool:
@@ -186,7 +184,6 @@ def plan_table(model, settings: StorageSettings) -> TablePlan:
         plan.primary_key = (from_column, to_column)
         plan.pk_inline = False
         plan.extra_keys.append((pk.column,))
-        plan.covered_unique_together.add(tuple(meta.unique_together[0]))
         if storage.is_distributed:
             plan.shard_key = (from_column,)
         plan.violations.extend(auto_increment_violations(model, storage, settings))

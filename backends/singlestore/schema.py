@@ -112,7 +112,6 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
         self.refuse(plan.violations)
         meta = model._meta
         saved = meta.unique_together, meta.constraints
-        self._plan = plan
         try:
             # Unique keys are rendered by the plan, inline: SingleStore cannot
             # add them to a table later, as Django's deferred ALTERs would.
@@ -123,7 +122,6 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
             sql, params = super().table_sql(model)
         finally:
             meta.unique_together, meta.constraints = saved
-            self._plan = None
         keys = self.table_keys_sql(plan)
         if keys:
             sql = f"{sql[:-1]}, {', '.join(keys)})"
@@ -171,12 +169,11 @@ class DatabaseSchemaEditor(MySQLSchemaEditor):
     def _iter_column_sql(
         self, column_db_type, params, model, field, field_db_params, include_default
     ):
-        plan = getattr(self, "_plan", None)
         for part in super()._iter_column_sql(
             column_db_type, params, model, field, field_db_params, include_default
         ):
-            if part == "PRIMARY KEY" and plan is not None and not plan.pk_inline:
-                continue
+            if part == "PRIMARY KEY" and not self.plan(model).pk_inline:
+                continue  # the m2m layout: PRIMARY KEY (from, to) at the table's end
             if part == "UNIQUE":
                 # Unique keys are always named keys: the plan's in CREATE TABLE,
                 # _create_unique_sql's after ADD COLUMN.
