@@ -160,21 +160,3 @@ def test_select_for_update_on_columnstore_is_refused_with_the_fix(monkeypatch):
     query = Author.objects.select_for_update().query
     compiler = query.get_compiler(connection=offline_connection())
     compiler.refuse_columnstore_locking()  # a ROWSTORE table may be locked
-
-
-@pytest.mark.django_db
-@pytest.mark.usefixtures("singlestore_backend")
-def test_an_expression_over_a_parameter_compares_with_one_over_a_column():
-    """Both sides IMPLICIT: the parameter's collation is the database's, as the column's
-    (error 1267 "Illegal mix of collations" when the server's default is not the driver's;
-    Django 6.1 validates an expression constraint with such a comparison)."""
-    from django.core.exceptions import ValidationError
-    from django.db.models import Case, F, UniqueConstraint, When
-
-    from tests.orm.models import Author
-
-    Author.objects.create(name="Ann")
-    constraint = UniqueConstraint(Case(When(age__isnull=True, then=F("name"))), name="u")
-    with pytest.raises(ValidationError):
-        constraint.validate(Author, Author(name="Ann"))
-    constraint.validate(Author, Author(name="Ann", age=3))

@@ -334,16 +334,6 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             # AVG() and division keep 30 decimals instead of 4, so Avg() of integers
             # gives the float Django's other backends give (4 / 3, not 1.3333).
             assignments.append("SET SESSION div_precision_increment = 30")
-            # Values sent by the client compare in the database's collation, as its
-            # columns do: a parameter and a column each wrapped in an expression
-            # (CASE, COALESCE) would otherwise meet as two IMPLICIT collations
-            # (error 1267) when the server's default is not the driver's
-            # (utf8mb4_general_ci). Only for utf8mb4 databases: the connection's
-            # character set stays the driver's.
-            assignments.append(
-                "SET SESSION collation_connection = IF(@@character_set_database = 'utf8mb4', "
-                "@@collation_database, @@collation_connection)"
-            )
         if assignments:
             with self.cursor() as cursor:
                 # One statement each: the driver does not enable multi-statements.

@@ -13,10 +13,13 @@ Django-suite skips and expected failures for this backend are declared in
 ``django_test_skips`` / ``django_test_expected_failures``, each under a reason.
 """
 
+import django
 from django.db.backends.mysql.features import DatabaseFeatures as MySQLFeatures
 from django.utils.functional import cached_property
 
-from .testsuite import EXPECTED_FAILURES, SINGLESTORE_ONLY_SKIPS, SKIPS
+from django_nonrel.testing import existing_test_ids
+
+from .testsuite import EXPECTED_FAILURES, SINGLESTORE_ONLY_SKIPS, SKIPS, SKIPS_FROM_DJANGO_6
 
 
 class DatabaseFeatures(MySQLFeatures):
@@ -155,14 +158,20 @@ class DatabaseFeatures(MySQLFeatures):
 
     @cached_property
     def django_test_skips(self):
+        """Django's MySQL skips and this backend's, keeping only tests this release has."""
         skips = dict(super().django_test_skips)
-        for reason, tests in SKIPS.items():
-            skips.setdefault(reason, set()).update(tests)
+        declared = [SKIPS]
+        if django.VERSION >= (6, 0):
+            declared.append(SKIPS_FROM_DJANGO_6)
         if self._singlestore:
-            for reason, tests in SINGLESTORE_ONLY_SKIPS.items():
+            declared.append(SINGLESTORE_ONLY_SKIPS)
+        for group in declared:
+            for reason, tests in group.items():
                 skips.setdefault(reason, set()).update(tests)
-        return skips
+        # One list for every supported Django release: Django's runner stops at
+        # an id its release does not have.
+        return {reason: existing_test_ids(tests) for reason, tests in skips.items()}
 
     @cached_property
     def django_test_expected_failures(self):
-        return set(super().django_test_expected_failures) | EXPECTED_FAILURES
+        return existing_test_ids(set(super().django_test_expected_failures) | EXPECTED_FAILURES)
