@@ -19,7 +19,13 @@ from django.utils.functional import cached_property
 
 from django_nonrel.testing import existing_test_ids
 
-from .testsuite import EXPECTED_FAILURES, SINGLESTORE_ONLY_SKIPS, SKIPS, SKIPS_FROM_DJANGO_6
+from .testsuite import (
+    EXPECTED_FAILURES,
+    SINGLESTORE_ONLY_SKIPS,
+    SKIPS,
+    SKIPS_BEFORE_DJANGO_6,
+    SKIPS_FROM_DJANGO_6,
+)
 
 
 class DatabaseFeatures(MySQLFeatures):
@@ -160,9 +166,10 @@ class DatabaseFeatures(MySQLFeatures):
     def django_test_skips(self):
         """Django's MySQL skips and this backend's, keeping only tests this release has."""
         skips = dict(super().django_test_skips)
-        declared = [SKIPS]
-        if django.VERSION >= (6, 0):
-            declared.append(SKIPS_FROM_DJANGO_6)
+        declared = [
+            SKIPS,
+            SKIPS_FROM_DJANGO_6 if django.VERSION >= (6, 0) else SKIPS_BEFORE_DJANGO_6,
+        ]
         if self._singlestore:
             declared.append(SINGLESTORE_ONLY_SKIPS)
         for group in declared:
