@@ -228,6 +228,23 @@ def differential(session: nox.Session) -> None:
         session.error(f"differential mismatches on: {', '.join(failures)}")
 
 
+@nox.session(python=DJANGO_SERIES[0][0], default=False)
+def soak(session: nox.Session) -> None:
+    """Mixed ORM work from several threads for a fixed time, each server killed once.
+
+    Against FerretDB (MongoDB backend) and MariaDB (SingleStore backend, mysql dialect),
+    each a server of the soak's own, started and stopped by it (tests/soak): creates,
+    expression updates, cascading deletes, VersionField saves and bookmark walks, the
+    server killed (SIGKILL) and restarted half-way, then the invariants (no acknowledged
+    write lost, no orphan, counters and versions consistent with what returned). It
+    prints its numbers (docs/reliability.md has the last ones) and fails on a violation.
+    ``NONREL_SOAK_SECONDS`` (default 90) per target; positional arguments go to
+    ``python -m tests.soak`` (``--seconds``, ``--threads``, ``--target``).
+    """
+    session.install("-e", ".[test]", series_pin(DJANGO_SERIES[0][1]))
+    session.run("python", "-m", "tests.soak", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole tree."""

@@ -16,6 +16,7 @@ Counting runs only in the warm-up pass, never in a timed repeat.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any, Protocol
 
 from pymongo import monitoring
@@ -67,6 +68,23 @@ monitoring.register(WIRE)
 TRANSACTION_MARKERS = frozenset({"BEGIN", "COMMIT", "ROLLBACK"})
 
 
+class CountingLog(deque):
+    """A ``connection.queries_log`` that counts the commands appended to it.
+
+    Django's ``TestCase`` clears the log after every test, so counting what the
+    log holds at the end would see only the last test.
+    """
+
+    def __init__(self, maxlen: int) -> None:
+        super().__init__(maxlen=maxlen)
+        self.commands = 0
+
+    def append(self, entry: dict[str, Any]) -> None:
+        if entry["sql"] not in TRANSACTION_MARKERS:
+            self.commands += 1
+        super().append(entry)
+
+
 class LoggedQueries:
     """Commands a Django connection records in ``connection.queries``."""
 
@@ -75,13 +93,13 @@ class LoggedQueries:
 
     def start(self) -> None:
         self.connection.force_debug_cursor = True
-        self.connection.queries_log.clear()
+        self.connection.queries_log = CountingLog(self.connection.queries_limit)
 
     def stop(self) -> int:
         self.connection.force_debug_cursor = False
-        count = sum(1 for q in self.connection.queries_log if q["sql"] not in TRANSACTION_MARKERS)
-        self.connection.queries_log.clear()
-        return count
+        log = self.connection.queries_log
+        log.clear()
+        return log.commands
 
 
 #: mongomock Collection methods that are one server command each on a real server.

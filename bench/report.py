@@ -136,6 +136,8 @@ def goals(result: dict[str, Any]) -> list[Goal]:
                 vs_raw <= 1.3,
             )
         )
+    if result["target"] == "mongodb-mongomock":
+        found.append(_testcase_goal(result))
     if sql:
         pair = ("singlestore", "django-mysql")
         if pair in [tuple(p) for p in result["ratios"]]:
@@ -154,6 +156,18 @@ def goals(result: dict[str, Any]) -> list[Goal]:
                 ("SingleStore backend <= 1.0x Django's mysql backend", f"not measured: {why}", None)
             )
     return found
+
+
+def _testcase_goal(result: dict[str, Any]) -> Goal:
+    """Django's TestCase on the embedded store within 2x of stock SQLite in memory."""
+    name = "TestCase: <= 2x stock SQLite :memory:"
+    cases = _cases(result, "testcase")
+    pair = ("orm", "sqlite")
+    if not cases or _ratio(cases[0], pair, "wall_median") is None:
+        return name, _not_measured(result, "testcase"), None
+    wall, cpu = (_ratio(cases[0], pair, key) for key in ("wall_median", "cpu_median"))
+    label = cases[0]["label"].split(": ", 1)[1]
+    return name, f"{label}: {wall:.2f}x wall, {cpu:.2f}x client CPU", max(wall, cpu) <= 2.0
 
 
 # -- the document ------------------------------------------------------------------
@@ -236,6 +250,17 @@ def document(
         "counted driver calls on mongomock, the server's per-session `Questions` counter on",
         "MariaDB. A ratio is ORM / raw: 1.00x means no overhead. Variants of a case must do",
         "the same amount of work (rows read or written) or the case reports an error.",
+        "",
+        "The TestCase case (MongoDB targets) measures what a project's own test suite pays",
+        "per test rather than a driver call: one generated `django.test.TestCase` class",
+        "(`setUpTestData` makes a blog and three entries; each test creates an entry, counts",
+        "the blog's entries, saves a change, reads it back and checks the new entry got the",
+        "key a fresh table gives) runs under `unittest`, from `setUpClass` to",
+        "`tearDownClass`, on test databases Django's `create_test_db` made: stock SQLite in",
+        "memory (the `sqlite` variant, the reference of its ratio) and the MongoDB backend on",
+        "the target's server, where `TestCase` rolls each test back through the undo journal.",
+        "Its unit is a test, and its commands are all those sent over the run (SQLite's",
+        "`SAVEPOINT`s included).",
         "",
         "## Machine",
         "",

@@ -35,7 +35,11 @@ def create_tables() -> None:
     from django.apps import apps
     from django.db import connections
 
+    from bench.targets import TEST_RUN_ALIASES
+
     for alias in connections:
+        if alias in TEST_RUN_ALIASES:
+            continue
         with connections[alias].schema_editor() as editor:
             for model in apps.get_app_config("bench").get_models():
                 if model._meta.managed:

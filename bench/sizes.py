@@ -20,6 +20,8 @@ class Sizes:
     count_limit: int
     #: Children of the parent a cascade delete removes.
     children: int
+    #: Tests in the TestCase suite (each a few queries on the class's rows).
+    tests: int
     #: Timed repeats per variant after the warm-up.
     repeats: int
 
@@ -34,6 +36,7 @@ FULL = Sizes(
     count_rows=100_000,
     count_limit=100,
     children=10_000,
+    tests=200,
     repeats=5,
 )
 #: Sized so that all three targets finish in under two minutes on a 2-core machine
@@ -48,5 +51,6 @@ QUICK = Sizes(
     count_rows=3_000,
     count_limit=100,
     children=300,
+    tests=50,
     repeats=3,
 )

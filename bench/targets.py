@@ -17,6 +17,12 @@ from urllib.parse import urlsplit
 from bench.counting import WIRE, CommandCounter, CountingDatabase, LoggedQueries, SessionStatements
 
 DATABASE_NAME = "nonrel_bench"
+#: Aliases of the TestCase scenario: the MongoDB backend on the target's server and
+#: stock SQLite in memory, each turned into a test database by Django's create_test_db.
+TESTCASE_TESTS = "testcase"
+SQLITE_TESTS = "sqlite"
+#: Aliases whose tables Django's test-database creation makes (not bench.run_target).
+TEST_RUN_ALIASES = (TESTCASE_TESTS, SQLITE_TESTS)
 SINGLESTORE_ENGINE = "django_nonrel.backends.singlestore"
 
 
@@ -78,7 +84,13 @@ class MongoTarget:
                 "ENGINE": "django_nonrel.backends.mongodb",
                 "HOST": self.uri,
                 "NAME": DATABASE_NAME,
-            }
+            },
+            TESTCASE_TESTS: {
+                "ENGINE": "django_nonrel.backends.mongodb",
+                "HOST": self.uri,
+                "NAME": f"{DATABASE_NAME}_{TESTCASE_TESTS}",
+            },
+            SQLITE_TESTS: {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
         }
 
     def reset(self) -> None:
@@ -87,18 +99,25 @@ class MongoTarget:
         connection.database.client.drop_database(DATABASE_NAME)
 
     def open(self) -> Opened:
-        from django.db import connection
+        from django.db import connection, connections
 
         embedded = connection.is_embedded
+        counters: dict[str, CommandCounter] = {
+            SQLITE_TESTS: LoggedQueries(connections[SQLITE_TESTS])
+        }
         if embedded:
             # The raw driver must see the same in-process store as the ORM.
             raw = CountingDatabase(connection.database)
-            counters = {"raw": raw, "orm": LoggedQueries(connection)}
+            counters.update(
+                raw=raw,
+                orm=LoggedQueries(connection),
+                testcase=LoggedQueries(connections[TESTCASE_TESTS]),
+            )
         else:
             import pymongo
 
             raw = pymongo.MongoClient(self.uri)[DATABASE_NAME]
-            counters = {"raw": WIRE, "orm": WIRE}
+            counters.update(raw=WIRE, orm=WIRE, testcase=WIRE)
         versions = {"pymongo": _version("pymongo")}
         if embedded:
             versions["mongomock"] = _version("mongomock")
@@ -116,7 +135,8 @@ class MongoTarget:
             orm={"orm": "default"},
             raw={"raw": raw},
             counters=counters,
-            ratios=[("orm", "raw")],
+            # The TestCase scenario compares the backend with stock SQLite, not a driver.
+            ratios=[("orm", "raw"), ("orm", SQLITE_TESTS)],
             versions=versions,
         )
 

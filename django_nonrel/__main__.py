@@ -3,7 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
+import importlib.util
+import os
 import sys
+from pathlib import Path
+
+
+def run_installed_copy() -> None:
+    """Run the installed django-nonrel when ``-m`` picked up a checkout's source folder.
+
+    ``python -m`` puts the current directory first on ``sys.path``, so in a
+    checkout's root (where the README runs the demo) ``django_nonrel`` is the
+    source folder, which does not hold ``backends/`` and ``patches/``: setup.cfg
+    installs them into the package. An editable install's import hook finds
+    them; after a regular install the installed copy is run instead, with
+    ``-P`` (the current directory left off ``sys.path``). Returns when the
+    package imported is complete.
+    """
+    if importlib.util.find_spec("django_nonrel.backends") is not None:
+        return
+    checkout = Path(__file__).resolve().parent.parent
+    elsewhere = [entry for entry in sys.path if Path(entry or ".").resolve() != checkout]
+    if (
+        sys.flags.safe_path
+        or importlib.machinery.PathFinder.find_spec("django_nonrel", elsewhere) is None
+    ):
+        raise SystemExit(
+            f"{checkout} is django-nonrel's source; install it first: "
+            'python3 -m pip install ".[mongodb]" (or -e for an editable install).'
+        )
+    os.execv(sys.executable, [sys.executable, "-P", "-m", "django_nonrel", *sys.argv[1:]])
 
 
 def configure(database_url: str) -> None:
@@ -53,4 +83,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    run_installed_copy()
     sys.exit(main())

@@ -35,6 +35,8 @@ from django.db.models import CASCADE, DO_NOTHING, SET_NULL, Model, QuerySet, sig
 from django.db.models.deletion import Collector, get_candidate_relations_to_delete
 from django.utils.module_loading import import_string
 
+from django_nonrel.sharding import routing_attnames
+
 #: ``handler(collector, objs, **collect_kwargs) -> bool``: True when it took the cascade over.
 CascadeHandler = Callable[..., bool]
 
@@ -112,7 +114,9 @@ def can_cascade_by_key_sets(model: type[Model]) -> bool:
     return True
 
 
-def _chunks(keys: list[Any], size: int) -> Iterable[list[Any]]:
+def _chunks(keys: list[Any], size: int | None) -> Iterable[list[Any]]:
+    """``keys`` in slices of ``size`` (None: the backend has no limit, one slice)."""
+    size = size or len(keys) or 1
     for offset in range(0, len(keys), size):
         yield keys[offset : offset + size]
 
@@ -135,12 +139,23 @@ def cascade_by_key_sets(collector: Collector, objs, **collect_kwargs) -> bool:
     if _has_delete_signals(model):  # a proxy's receivers (the walk checks concrete models)
         return False
     using = collector.using
-    size = getattr(connections[using].features, "max_keys_per_command", None) or 1000
+    size = connections[using].features.max_keys_per_command
     model = model._meta.concrete_model
     if isinstance(objs, QuerySet):
-        keys = list(objs.values_list("pk", flat=True))
-        for chunk in _chunks(keys, size):
-            collector.fast_deletes.append(model._base_manager.using(using).filter(pk__in=chunk))
+        # The shard key comes along (a sharded model's), so that a sharded
+        # cluster routes the delete of these rows only to the shards holding them.
+        routing = set(routing_attnames(model))
+        pk_attname = model._meta.pk.attname
+        attnames = [
+            field.attname
+            for field in model._meta.concrete_fields
+            if field.attname == pk_attname or field.attname in routing
+        ]
+        rows = list(objs.values_list(*attnames))
+        keys = [row[attnames.index(pk_attname)] for row in rows]
+        # As collected instances (key and shard key only), so that they are
+        # deleted last (see _cascade).
+        collector.add([model.from_db(using, attnames, list(row)) for row in rows])
     else:
         collector.add(list(objs))
         keys = [obj.pk for obj in objs]
@@ -152,10 +167,17 @@ def _cascade(collector: Collector, model: type[Model], keys: list[Any], using: s
     """Delete (or SET) the children of ``keys`` of ``model``, level by level.
 
     ``deleted`` remembers the keys already deleted per model so that cycles
-    (a tree of self-referencing rows) end.
+    (a tree of self-referencing rows) end. The levels are deleted deepest
+    first, then the SET rules run, then the objects themselves go (Django's
+    collector runs fast deletes, field updates, collected instances, in that
+    order): where no transaction holds the cascade together (MongoDB without
+    a replica set), a cascade cut short by a failure leaves the parent with
+    fewer children -- never children without their parent, which a second
+    delete could no longer find -- and deleting it again completes it.
     """
     deleted: dict[type[Model], set[Any]] = defaultdict(set)
     deleted[model].update(keys)
+    levels: list[QuerySet] = []
     pending = [(model, keys)]
     while pending:
         parent, parent_keys = pending.pop()
@@ -184,7 +206,9 @@ def _cascade(collector: Collector, model: type[Model], keys: list[Any], using: s
                     deleted[child].update(child_keys)
                     if child_keys:
                         pending.append((child, child_keys))
-                collector.fast_deletes.append(children)
+                levels.append(children)
+    # A level is found after the level it hangs from: reversed, children come first.
+    collector.fast_deletes.extend(reversed(levels))
 
 
 def _values_of(model: type[Model], attname: str, keys: list[Any], using: str, size: int):

@@ -1,11 +1,16 @@
 """Exceptions raised by django-nonrel that are not Django's own.
 
-Unsupported query shapes raise Django's ``django.db.NotSupportedError`` and data
-errors Django's ``DatabaseError`` family; only conditions Django has no class for
-live here.
+Unsupported query shapes raise Django's ``django.db.NotSupportedError`` (built by
+``unsupported()``, one message shape everywhere) and data errors Django's
+``DatabaseError`` family; only conditions Django has no class for live here.
 """
 
-from django.db import DatabaseError
+from django.db import DatabaseError, NotSupportedError
+
+
+def unsupported(what: str, instead: str) -> NotSupportedError:
+    """Django's NotSupportedError for a query shape, saying what to do instead."""
+    return NotSupportedError(f"{what} is not supported on this backend. {instead}")
 
 
 class ConflictError(DatabaseError):

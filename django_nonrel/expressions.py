@@ -15,7 +15,8 @@ functions over the stored row (``{column: stored value}``) of the queried
 model: column values go through the same converters as a read, and each node
 follows SQL: NULL in, NULL out; comparisons with NULL are UNKNOWN (None);
 integer division truncates; ``Concat`` treats NULL as ``''``; ``Greatest`` and
-``Least`` are NULL when an argument is. The compiler then uses them
+``Least`` are NULL when an argument is (the value rules live in
+``django_nonrel.sql_values``). The compiler then uses them
 
 - for annotations in the SELECT: the row is already fetched, so evaluation
   costs no command and gives the same answer on every server;
@@ -33,16 +34,9 @@ NotSupportedError saying what to do instead.
 from __future__ import annotations
 
 import datetime
-import decimal
-import hashlib
-import math
-import re
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
-from django.db import NotSupportedError
-from django.db.models import Field
 from django.db.models import functions as fn
 from django.db.models.expressions import (
     Case,
@@ -63,7 +57,27 @@ from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, XOR, NothingNode, WhereNode
 from django.utils import timezone
 
-from django_nonrel.where import WhereBuilder
+from django_nonrel.exceptions import unsupported
+from django_nonrel.leaves import date_part
+from django_nonrel.native import NativeCondition
+from django_nonrel.sql_values import (
+    ARITHMETIC,
+    EXTRACT_PARTS,
+    LOOKUPS,
+    MATH_FUNCTIONS,
+    TEXT_FUNCTIONS,
+    TRUNC_KINDS,
+    as_text,
+    cast,
+    comparable,
+    extract_part,
+    local_time,
+    numbers,
+    output_value,
+    round_half_up,
+    time_zone,
+    truncate_to,
+)
 
 Row = dict[str, Any]
 Evaluator = Callable[[Row], Any]
@@ -71,10 +85,6 @@ Evaluator = Callable[[Row], Any]
 #: Date parts a filter can push to every server (``year`` as a range, ``date``
 #: as day ranges); others need ``$expr`` date operators.
 PORTABLE_PARTS = frozenset({"year", "date"})
-
-
-def unsupported(what: str, instead: str) -> NotSupportedError:
-    return NotSupportedError(f"{what} is not supported on this backend. {instead}")
 
 
 # -- which filters need Python ---------------------------------------------------
@@ -109,7 +119,7 @@ def needs_python(node: Any, date_parts: bool) -> bool:
 def _native_lhs(lhs: Any, date_parts: bool) -> bool:
     node = lhs
     while True:
-        if isinstance(node, (Col, ColPairs, Exists)):
+        if isinstance(node, (Col, ColPairs, Exists, NativeCondition)):
             return True
         if isinstance(getattr(node, "expression", None), Exists):
             return True
@@ -119,7 +129,7 @@ def _native_lhs(lhs: Any, date_parts: bool) -> bool:
         if getattr(node, "nonrel_transform", None):
             node = node.lhs
             continue
-        part = WhereBuilder._date_part(node)
+        part = date_part(node)
         if part is not None:
             source = getattr(node.lhs, "output_field", None)
             on_time = source is not None and source.get_internal_type() == "TimeField"
@@ -130,258 +140,6 @@ def _native_lhs(lhs: Any, date_parts: bool) -> bool:
             node = node.lhs
             continue
         return False
-
-
-# -- SQL value helpers -------------------------------------------------------------
-def _numbers(a: Any, b: Any) -> tuple[Any, Any]:
-    """Operands of one numeric type: Decimal with a float becomes float, as SQL does."""
-    if isinstance(a, decimal.Decimal) and isinstance(b, float):
-        return float(a), b
-    if isinstance(b, decimal.Decimal) and isinstance(a, float):
-        return a, float(b)
-    return a, b
-
-
-def _divide(a: Any, b: Any) -> Any:
-    if b == 0:
-        return None  # SQLite and MySQL answer NULL; no row-level error here
-    if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
-        quotient = abs(a) // abs(b)
-        return quotient if (a >= 0) == (b >= 0) else -quotient
-    return a / b
-
-
-def _modulo(a: Any, b: Any) -> Any:
-    if b == 0:
-        return None
-    if isinstance(a, int) and isinstance(b, int):
-        return int(math.fmod(a, b)) if abs(a) < 2**52 else a - b * _divide(a, b)
-    if isinstance(a, decimal.Decimal) or isinstance(b, decimal.Decimal):
-        return decimal.Decimal(a) % decimal.Decimal(b)  # sign of the dividend, as SQL
-    return math.fmod(a, b)
-
-
-ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": _divide,
-    "%%": _modulo,
-    "^": lambda a, b: float(a) ** float(b),
-    "&": lambda a, b: a & b,
-    "|": lambda a, b: a | b,
-    "<<": lambda a, b: a << b,
-    ">>": lambda a, b: a >> b,
-    "#": lambda a, b: a ^ b,
-}
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)
-
-
-def _round(value: Any, places: int) -> Any:
-    """SQL ROUND: halves away from zero, the input's type kept."""
-    exact = decimal.Decimal(str(value)) if isinstance(value, float) else decimal.Decimal(value)
-    rounded = exact.quantize(decimal.Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
-    if isinstance(value, int):
-        return int(rounded)
-    return float(rounded) if isinstance(value, float) else rounded
-
-
-def _like(pattern: str, insensitive: bool) -> re.Pattern:
-    return re.compile(pattern, re.DOTALL | (re.IGNORECASE if insensitive else 0))
-
-
-LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
-    "exact": lambda a, b: a == b,
-    "iexact": lambda a, b: _text(a).casefold() == _text(b).casefold(),
-    "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b,
-    "lt": lambda a, b: a < b,
-    "lte": lambda a, b: a <= b,
-    "in": lambda a, b: a in [v for v in b if v is not None],
-    "range": lambda a, b: b[0] <= a <= b[1],
-    "contains": lambda a, b: _text(b) in _text(a),
-    "icontains": lambda a, b: _text(b).casefold() in _text(a).casefold(),
-    "startswith": lambda a, b: _text(a).startswith(_text(b)),
-    "istartswith": lambda a, b: _text(a).casefold().startswith(_text(b).casefold()),
-    "endswith": lambda a, b: _text(a).endswith(_text(b)),
-    "iendswith": lambda a, b: _text(a).casefold().endswith(_text(b).casefold()),
-    "regex": lambda a, b: _like(_text(b), False).search(_text(a)) is not None,
-    "iregex": lambda a, b: _like(_text(b), True).search(_text(a)) is not None,
-}
-
-
-def _comparable(a: Any, b: Any) -> tuple[Any, Any]:
-    """SQL compares a date with a datetime column and numbers of any kind."""
-    if isinstance(a, datetime.datetime) and type(b) is datetime.date:
-        return a, datetime.datetime.combine(b, datetime.time(), a.tzinfo)
-    if isinstance(b, datetime.datetime) and type(a) is datetime.date:
-        return datetime.datetime.combine(a, datetime.time(), b.tzinfo), b
-    return _numbers(a, b)
-
-
-# -- dates --------------------------------------------------------------------------
-def _local(value: Any, zone: Any) -> Any:
-    """A stored instant in the expression's time zone (naive values stay as they are)."""
-    if isinstance(value, datetime.datetime) and zone is not None and timezone.is_aware(value):
-        return timezone.localtime(value, zone)
-    return value
-
-
-EXTRACT_PARTS = frozenset(
-    {"year", "iso_year", "month", "day", "week", "week_day", "iso_week_day", "quarter"}
-    | {"hour", "minute", "second"}
-)
-TRUNC_KINDS = frozenset(
-    {"year", "quarter", "month", "week", "day", "hour", "minute", "second", "date", "time"}
-)
-
-
-def _zone(expr: Any) -> Any:
-    """The time zone a date function works in: its tzinfo, else the current one."""
-    if not settings.USE_TZ:
-        return None
-    return expr.tzinfo or timezone.get_current_timezone()
-
-
-def _extract(value: Any, part: str) -> Any:
-    if part == "year":
-        return value.year
-    if part == "iso_year":
-        return value.isocalendar()[0]
-    if part == "month":
-        return value.month
-    if part == "day":
-        return value.day
-    if part == "week":
-        return value.isocalendar()[1]
-    if part == "week_day":
-        return value.isoweekday() % 7 + 1  # Sunday=1 ... Saturday=7
-    if part == "iso_week_day":
-        return value.isoweekday()
-    if part == "quarter":
-        return (value.month - 1) // 3 + 1
-    if part in ("hour", "minute", "second"):
-        if type(value) is datetime.date:
-            return 0
-        return getattr(value, part)
-    raise ValueError(f"Invalid lookup type: {part!r}")
-
-
-def _truncate(value: Any, kind: str) -> Any:
-    if kind == "date":
-        return value.date() if isinstance(value, datetime.datetime) else value
-    if kind == "time":
-        return value.time() if isinstance(value, datetime.datetime) else value
-    if isinstance(value, datetime.time):
-        parts = {"hour": 1, "minute": 2, "second": 3}
-        if kind not in parts:
-            raise ValueError(f"Invalid kind {kind!r} for truncating a time.")
-        names = ("hour", "minute", "second")
-        return value.replace(microsecond=0, **{n: 0 for n in names[parts[kind] :]})
-    day = value.date() if isinstance(value, datetime.datetime) else value
-    if kind == "year":
-        day = day.replace(month=1, day=1)
-    elif kind == "quarter":
-        day = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
-    elif kind == "month":
-        day = day.replace(day=1)
-    elif kind == "week":
-        day = day - datetime.timedelta(days=day.weekday())
-    if not isinstance(value, datetime.datetime):
-        return day
-    if kind in ("year", "quarter", "month", "week", "day"):
-        return value.replace(
-            year=day.year, month=day.month, day=day.day, hour=0, minute=0, second=0, microsecond=0
-        )
-    if kind == "hour":
-        return value.replace(minute=0, second=0, microsecond=0)
-    if kind == "minute":
-        return value.replace(second=0, microsecond=0)
-    if kind == "second":
-        return value.replace(microsecond=0)
-    raise ValueError(f"Invalid kind: {kind!r}")
-
-
-# -- casts --------------------------------------------------------------------------
-def cast(value: Any, field: Field) -> Any:
-    """``value`` as SQL's CAST to ``field``'s type gives it (None stays None)."""
-    if value is None:
-        return None
-    kind = field.get_internal_type()
-    if kind in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
-        if isinstance(value, datetime.datetime):
-            value = value.replace(tzinfo=None).isoformat(" ")
-        text = _text(value)
-        length = getattr(field, "max_length", None)
-        return text[:length] if length else text
-    if kind.endswith("IntegerField") or kind in ("AutoField", "BigAutoField", "SmallAutoField"):
-        if isinstance(value, str):
-            match = re.match(r"\s*[-+]?\d+", value)
-            return int(match.group()) if match else 0
-        return int(value)
-    if kind == "FloatField":
-        return float(value)
-    if kind == "DecimalField":
-        number = decimal.Decimal(str(value) if isinstance(value, float) else value)
-        if field.decimal_places is not None:
-            number = number.quantize(
-                decimal.Decimal(1).scaleb(-field.decimal_places), rounding=decimal.ROUND_HALF_UP
-            )
-        return number
-    if kind == "BooleanField":
-        return bool(value)
-    if kind == "DateField":
-        if isinstance(value, datetime.datetime):
-            return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-        if isinstance(value, str):
-            return datetime.date.fromisoformat(value[:10])
-        return value
-    if kind == "DateTimeField":
-        if isinstance(value, str):
-            value = datetime.datetime.fromisoformat(value)
-        elif type(value) is datetime.date:
-            value = datetime.datetime.combine(value, datetime.time())
-        if settings.USE_TZ and timezone.is_naive(value):
-            value = timezone.make_aware(value, datetime.UTC)
-        return value
-    if kind == "TimeField":
-        if isinstance(value, datetime.datetime):
-            return value.time()
-        if isinstance(value, str):
-            return datetime.time.fromisoformat(value)
-        return value
-    if kind == "DurationField" and isinstance(value, datetime.timedelta):
-        return value
-    if kind == "JSONField":
-        return value
-    raise unsupported(f"Cast to {kind}", "Cast to a text, number, boolean or date/time field.")
-
-
-def output_value(value: Any, expression: Any) -> Any:
-    """A computed value in the Python type Django returns for the expression's output."""
-    if value is None:
-        return None
-    try:
-        field = expression.output_field
-    except Exception:  # mixed types without output_field: Django's own error comes later
-        return value
-    kind = field.get_internal_type()
-    if kind == "DecimalField" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return cast(value, field)
-    if kind == "FloatField" and isinstance(value, (int, decimal.Decimal)):
-        return float(value)
-    if (kind.endswith("IntegerField") or kind == "AutoField") and isinstance(value, float):
-        return int(value)
-    if kind == "BooleanField" and isinstance(value, int):
-        return bool(value)
-    if kind == "DateTimeField" and type(value) is datetime.date:
-        return cast(value, field)  # date +/- interval is a timestamp in SQL
-    return value
 
 
 # -- the compiler --------------------------------------------------------------------
@@ -446,6 +204,14 @@ class ExpressionEvaluator:
 
         return read
 
+    def _native(self, expr: NativeCondition) -> Evaluator:
+        # Only the store runs its own filter syntax: a raw_query() filter under
+        # OR/NOT with a condition evaluated here would have to run in Python.
+        raise unsupported(
+            "A raw_query() filter combined by OR or NOT with a condition evaluated in Python",
+            "Combine it with field lookups the database runs, or filter the rows in Python.",
+        )
+
     def _ref(self, expr: Ref) -> Evaluator:
         return self.compile(expr.source)
 
@@ -472,7 +238,7 @@ class ExpressionEvaluator:
             a, b = lhs(row), rhs(row)
             if a is None or b is None:
                 return None
-            a, b = _numbers(a, b)
+            a, b = numbers(a, b)
             return output_value(operation(a, b), expr)
 
         return combine
@@ -527,8 +293,8 @@ class ExpressionEvaluator:
         rhs = self._rhs(lookup)
         # A UUID compared as text is its stored text: 32 hex digits where the
         # backend has no native UUID type, and the pattern loses its dashes.
-        uuid_text = isinstance(lookup, UUIDTextMixin) and not getattr(
-            self.connection.features, "has_native_uuid_field", False
+        uuid_text = (
+            isinstance(lookup, UUIDTextMixin) and not self.connection.features.has_native_uuid_field
         )
 
         def compare(row: Row) -> Any:
@@ -538,11 +304,11 @@ class ExpressionEvaluator:
                 return None
             if uuid_text:
                 a = a.hex if hasattr(a, "hex") and not isinstance(a, float) else a
-                b = _text(b).replace("-", "")
+                b = as_text(b).replace("-", "")
             if name in ("in", "range"):
-                b = [_comparable(a, v)[1] if v is not None else None for v in b]
+                b = [comparable(a, v)[1] if v is not None else None for v in b]
             else:
-                a, b = _comparable(a, b)
+                a, b = comparable(a, b)
             try:
                 return test(a, b)
             except TypeError:
@@ -634,7 +400,7 @@ class ExpressionEvaluator:
 
         def join(row: Row) -> Any:
             values = [argument(row) for argument in arguments]
-            return "".join("" if value is None else _text(value) for value in values)
+            return "".join("" if value is None else as_text(value) for value in values)
 
         return join
 
@@ -652,11 +418,11 @@ class ExpressionEvaluator:
         if source is not None and source.get_internal_type() == "DurationField":
             # Django's own error for backends without a native interval type.
             raise ValueError("Extract requires native DurationField database support.")
-        zone = _zone(expr)
+        zone = time_zone(expr)
 
         def extract(row: Row) -> Any:
             value = argument(row)
-            return None if value is None else _extract(_local(value, zone), part)
+            return None if value is None else extract_part(local_time(value, zone), part)
 
         return extract
 
@@ -665,14 +431,14 @@ class ExpressionEvaluator:
         kind = expr.kind
         if kind not in TRUNC_KINDS:
             raise ValueError(f"Invalid kind: {kind!r}")
-        zone = _zone(expr)
+        zone = time_zone(expr)
         output = expr.output_field.get_internal_type()
 
         def truncate(row: Row) -> Any:
             value = argument(row)
             if value is None:
                 return None
-            value = _truncate(_local(value, zone), kind)
+            value = truncate_to(local_time(value, zone), kind)
             if output == "DateField" and isinstance(value, datetime.datetime):
                 return value.date()
             if output == "TimeField" and isinstance(value, datetime.datetime):
@@ -701,13 +467,13 @@ class ExpressionEvaluator:
             if any(v is None for v in values):
                 return None
             places = int(values[1]) if len(values) > 1 else 0
-            return output_value(_round(values[0], places), expr)
+            return output_value(round_half_up(values[0], places), expr)
 
         return round_
 
     def _substr(self, expr: fn.Substr) -> Evaluator:
         def substr(text: Any, position: int, length: int | None = None) -> str:
-            text = _text(text)
+            text = as_text(text)
             start = position - 1 if position > 0 else max(len(text) + position, 0)
             return text[start:] if length is None else text[start : start + max(length, 0)]
 
@@ -739,83 +505,6 @@ class ExpressionEvaluator:
         return dig
 
 
-def _pad(left: bool) -> Callable[..., str]:
-    def pad(text: Any, length: int, fill: str = " ") -> str:
-        text = _text(text)
-        if length <= len(text) or not fill:
-            return text[:length]
-        filler = (fill * (length // len(fill) + 1))[: length - len(text)]
-        return filler + text if left else text + filler
-
-    return pad
-
-
-def _ceil_floor(function: Callable[[Any], int]) -> Callable[[Any], Any]:
-    def apply(value: Any) -> Any:
-        result = function(value)
-        return float(result) if isinstance(value, float) else result
-
-    return apply
-
-
-def _sign(value: Any) -> int:
-    return (value > 0) - (value < 0)
-
-
-def _log(base: Any, value: Any) -> Any:
-    return math.log(float(value), float(base))
-
-
-TEXT_FUNCTIONS: dict[type, Callable[..., Any]] = {
-    fn.Lower: lambda s: _text(s).lower(),
-    fn.Upper: lambda s: _text(s).upper(),
-    fn.Length: lambda s: len(_text(s)),
-    fn.Trim: lambda s: _text(s).strip(" "),
-    fn.LTrim: lambda s: _text(s).lstrip(" "),
-    fn.RTrim: lambda s: _text(s).rstrip(" "),
-    fn.Reverse: lambda s: _text(s)[::-1],
-    fn.Repeat: lambda s, n: _text(s) * max(int(n), 0),
-    fn.Replace: lambda s, old, new="": _text(s).replace(_text(old), _text(new)),
-    fn.StrIndex: lambda s, sub: _text(s).find(_text(sub)) + 1,
-    fn.Left: lambda s, n: _text(s)[: max(int(n), 0)],
-    fn.Right: lambda s, n: _text(s)[-int(n) :] if int(n) > 0 else "",
-    fn.LPad: _pad(left=True),
-    fn.RPad: _pad(left=False),
-    fn.Chr: lambda n: chr(int(n)),
-    fn.MD5: lambda s: hashlib.md5(_text(s).encode()).hexdigest(),
-    fn.SHA1: lambda s: hashlib.sha1(_text(s).encode()).hexdigest(),
-    fn.SHA224: lambda s: hashlib.sha224(_text(s).encode()).hexdigest(),
-    fn.SHA256: lambda s: hashlib.sha256(_text(s).encode()).hexdigest(),
-    fn.SHA384: lambda s: hashlib.sha384(_text(s).encode()).hexdigest(),
-    fn.SHA512: lambda s: hashlib.sha512(_text(s).encode()).hexdigest(),
-    fn.Ord: lambda s: ord(_text(s)[0]) if _text(s) else 0,
-}
-MATH_FUNCTIONS: dict[type, Callable[..., Any]] = {
-    fn.Abs: abs,
-    fn.Ceil: _ceil_floor(math.ceil),
-    fn.Floor: _ceil_floor(math.floor),
-    fn.Sign: _sign,
-    fn.Sqrt: lambda x: math.sqrt(float(x)),
-    fn.Power: lambda x, y: float(x) ** float(y),
-    fn.Mod: _modulo,
-    fn.Exp: lambda x: math.exp(float(x)),
-    fn.Ln: lambda x: math.log(float(x)),
-    fn.Log: _log,
-    fn.Pi: lambda: math.pi,
-    fn.Degrees: lambda x: math.degrees(float(x)),
-    fn.Radians: lambda x: math.radians(float(x)),
-    fn.Sin: lambda x: math.sin(float(x)),
-    fn.Cos: lambda x: math.cos(float(x)),
-    fn.Tan: lambda x: math.tan(float(x)),
-    fn.Cot: lambda x: 1 / math.tan(float(x)),
-    fn.ASin: lambda x: math.asin(float(x)),
-    fn.ACos: lambda x: math.acos(float(x)),
-    fn.ATan: lambda x: math.atan(float(x)),
-    fn.ATan2: lambda y, x: math.atan2(float(y), float(x)),
-    fn.Greatest: lambda *values: max(_numbers(*values) if len(values) == 2 else values),
-    fn.Least: lambda *values: min(_numbers(*values) if len(values) == 2 else values),
-}
-
 #: Function classes -> how the evaluator compiles them (subclasses match too).
 FUNCTIONS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
     fn.Coalesce: ExpressionEvaluator._coalesce,
@@ -840,6 +529,7 @@ HANDLERS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
     Value: ExpressionEvaluator._value,
     Col: ExpressionEvaluator._col,
     Ref: ExpressionEvaluator._ref,
+    NativeCondition: ExpressionEvaluator._native,
     ExpressionWrapper: ExpressionEvaluator._wrapper,
     NegatedExpression: ExpressionEvaluator._negated,
     CombinedExpression: ExpressionEvaluator._combined,

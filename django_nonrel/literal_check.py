@@ -10,6 +10,11 @@ Python, with SQL's three-valued logic (a comparison with NULL is unknown, and a
 CHECK constraint passes when its condition is unknown, as on SQL databases).
 Shapes outside the supported lookups raise NotSupportedError naming what is
 missing (Django then logs that warning, as before).
+
+``UniqueConstraint.validate()`` with a ``condition`` checks
+``condition & Exists(rows that would collide)`` the same way: the ``Exists``
+is a query on the model's table, run on the backend as ``exists()`` (a
+refusal there would make Django report every instance as a violation).
 """
 
 from __future__ import annotations
@@ -19,7 +24,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import NotSupportedError
-from django.db.models.expressions import ExpressionWrapper, Ref, Value
+from django.db.models.expressions import (
+    Exists,
+    ExpressionWrapper,
+    NegatedExpression,
+    Ref,
+    Value,
+)
+from django.db.models.fields.json import KeyTransform
 from django.db.models.lookups import Lookup
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
@@ -59,19 +71,19 @@ def is_literal_query(query: Query) -> bool:
     return query.model is None
 
 
-def evaluate(query: Query) -> tuple | None:
+def evaluate(query: Query, connection) -> tuple | None:
     """The selected annotations' values when the WHERE holds (or is unknown), else None."""
-    verdict = _node(query.where)
+    verdict = _node(query.where, connection)
     if verdict is False:
         return None
-    return tuple(_value(expression) for expression in query.annotation_select.values())
+    return tuple(_value(expression, connection) for expression in query.annotation_select.values())
 
 
-def _node(node: Any) -> bool | None:
+def _node(node: Any, connection) -> bool | None:
     if isinstance(node, NothingNode):
         return False
     if isinstance(node, WhereNode):
-        results = [_node(child) for child in node.children]
+        results = [_node(child, connection) for child in node.children]
         if node.connector == AND:
             verdict = False if False in results else (UNKNOWN if UNKNOWN in results else True)
         elif node.connector == OR:
@@ -84,19 +96,19 @@ def _node(node: Any) -> bool | None:
             verdict = not verdict
         return verdict
     if isinstance(node, Lookup):
-        return _lookup(node)
+        return _lookup(node, connection)
     raise NotSupportedError(
         f"{type(node).__name__} in a check over literal values is not supported on this backend."
     )
 
 
-def _lookup(lookup: Lookup) -> bool | None:
-    lhs = _value(lookup.lhs)
+def _lookup(lookup: Lookup, connection) -> bool | None:
+    lhs = _value(lookup.lhs, connection)
     rhs = lookup.rhs
     if isinstance(rhs, (list, tuple)):
-        rhs = [_value(item) for item in rhs]
+        rhs = [_value(item, connection) for item in rhs]
     else:
-        rhs = _value(rhs)
+        rhs = _value(rhs, connection)
     if lookup.lookup_name == "isnull":
         return (lhs is None) == bool(rhs)
     compare = LOOKUPS.get(lookup.lookup_name)
@@ -113,11 +125,25 @@ def _lookup(lookup: Lookup) -> bool | None:
         raise NotSupportedError(f"Cannot compare {lhs!r} with {rhs!r}: {exc}") from exc
 
 
-def _value(expression: Any) -> Any:
+def _value(expression: Any, connection) -> Any:
     while isinstance(expression, (Ref, ExpressionWrapper)):
         expression = expression.source if isinstance(expression, Ref) else expression.expression
     if isinstance(expression, Value):
         return expression.value
+    if isinstance(expression, Exists):
+        return expression.query.get_compiler(connection=connection).has_results()
+    if isinstance(expression, NegatedExpression):
+        inner = _value(expression.expression, connection)
+        return UNKNOWN if inner is UNKNOWN else not inner
+    if isinstance(expression, WhereNode):  # a condition used as a value (ExpressionWrapper(Q))
+        return _node(expression, connection)
+    if isinstance(expression, KeyTransform):  # JSONField key: data__version
+        document = _value(expression.lhs, connection)
+        key = expression.key_name
+        if isinstance(document, list) and key.lstrip("-").isdigit():
+            index = int(key)
+            return document[index] if -len(document) <= index < len(document) else UNKNOWN
+        return document.get(key) if isinstance(document, dict) else UNKNOWN
     if hasattr(expression, "resolve_expression"):
         raise NotSupportedError(
             f"{type(expression).__name__} in a check over literal values is not supported on "

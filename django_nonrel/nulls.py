@@ -6,9 +6,11 @@
   column constraint would on SQL.
 - Nullable unique fields: SQL unique constraints ignore NULLs; a MongoDB unique
   index treats every missing-or-null value as equal. Where
-  ``features.stores_unique_nulls_as_absent`` is set, such fields are stored
-  *absent* when None (reads see None either way) and their unique index is
-  sparse, which skips documents without the field.
+  ``features.stores_unique_nulls_as_absent`` is set, a nullable field that is
+  unique on its own (``unique=True``, or the only field of a
+  ``unique_together`` entry or of an unconditional ``UniqueConstraint``) is
+  stored *absent* when None (reads see None either way) and its unique index
+  is sparse, which skips documents without the field.
 """
 
 from __future__ import annotations
@@ -18,15 +20,25 @@ from functools import cache
 from typing import Any
 
 from django.db import IntegrityError
+from django.db.models import UniqueConstraint
 
 
 @cache
 def absent_when_null(model) -> frozenset[str]:
-    """Columns of ``model`` stored absent when None: nullable, single-field unique."""
+    """Columns of ``model`` stored absent when None: nullable, unique on their own."""
+    meta = model._meta
+    alone = {names[0] for names in meta.unique_together if len(names) == 1}
+    alone.update(
+        constraint.fields[0]
+        for constraint in meta.constraints
+        if isinstance(constraint, UniqueConstraint)
+        and len(constraint.fields) == 1
+        and constraint.condition is None
+    )
     return frozenset(
         field.column
-        for field in model._meta.concrete_fields
-        if field.unique and field.null and not field.primary_key
+        for field in meta.concrete_fields
+        if field.null and not field.primary_key and (field.unique or field.name in alone)
     )
 
 

@@ -21,12 +21,14 @@ is False yields every row exactly once, in order (rows changed meanwhile move
 as they would in any query).
 
 Bookmarks are opaque strings signed with ``django.core.signing`` (with
-``SECRET_KEY``) and bound to the model, the ordering and the queryset's
-filters: a tampered bookmark, or one made by a paginator over another queryset
-or ordering, raises ``InvalidBookmark`` (a ``ValueError``), which a view can
-turn into a 400 or a redirect to the first page. A filter value that changes
-on every request (``timezone.now()``) makes a different queryset each time;
-round it or take it from the request so bookmarks stay valid.
+``SECRET_KEY``) and bound to the model, the ordering and a canonical digest of
+the whole query (``django_nonrel.fingerprint``: filters, subqueries,
+expressions, raw filters): a tampered or malformed bookmark, or one made by a
+paginator over another queryset or ordering, raises ``InvalidBookmark`` (a
+``ValueError``), which a view can turn into a 400 or a redirect to the first
+page. A filter value that changes on every request (``timezone.now()``) makes a
+different queryset each time; round it or take it from the request so
+bookmarks stay valid.
 
 Ordering: the queryset's ``order_by()``, else the model's ``Meta.ordering``,
 else the primary key. Each ordering item must be a field of the model itself
@@ -35,14 +37,14 @@ paths across relations, expressions and random ordering raise
 ``NotSupportedError``. Nullable ordering fields are handled: NULLs sort where
 the database puts them (first in ascending order on SQLite, MySQL and MongoDB,
 last on PostgreSQL and Oracle; ``features.nulls_order_largest``) or where
-``nulls_first``/``nulls_last`` says.
+``nulls_first``/``nulls_last`` says; NaN where MongoDB sorts it (see ``_Key``).
 """
 
 from __future__ import annotations
 
 import datetime
 import decimal
-import hashlib
+import math
 import operator
 import uuid
 from dataclasses import dataclass, field
@@ -51,8 +53,11 @@ from typing import Any
 
 from django.core import signing
 from django.db import NotSupportedError, connections
-from django.db.models import F, Model, OrderBy, Q, QuerySet
+from django.db.models import F, FloatField, Model, OrderBy, Q, QuerySet
 from django.db.models.query import ModelIterable, ValuesIterable
+
+from django_nonrel.features import nonrel_features
+from django_nonrel.fingerprint import query_fingerprint
 
 SALT = "django_nonrel.pagination"
 
@@ -67,19 +72,26 @@ class _Key:
 
     ``stated`` is True when the NULL placement differs from the database's
     own and must be written into the ordering (``nulls_first``/``nulls_last``).
+    ``nan_low`` is True for a float field on a database that sorts NaN below
+    every other number while finding no number greater or smaller than NaN
+    (MongoDB; ``features.sorts_nan_below_numbers``): the seek then names NaN
+    rows explicitly. Where comparisons and sorting agree on NaN (PostgreSQL,
+    where it is the largest number) or NaN cannot be stored (SQLite stores
+    NULL, MySQL refuses it), plain comparisons are right.
     """
 
     field: Any
     descending: bool
     nulls_last: bool
     stated: bool = False
+    nan_low: bool = False
 
     @property
     def attname(self) -> str:
         return self.field.attname
 
     def reversed(self) -> _Key:
-        return _Key(self.field, not self.descending, not self.nulls_last, self.stated)
+        return _Key(self.field, not self.descending, not self.nulls_last, self.stated, self.nan_low)
 
     def order_by(self) -> str | OrderBy:
         if not self.stated:
@@ -165,8 +177,18 @@ class BookmarkPaginator:
 
     def _default_key(self, model_field, descending: bool) -> _Key:
         """NULLs where the database sorts them when the ordering does not say."""
-        largest = connections[self.queryset.db].features.nulls_order_largest
-        return _Key(model_field, descending, nulls_last=largest != descending)
+        connection = connections[self.queryset.db]
+        features = connection.features
+        # No stock backend has MongoDB's NaN order (the flag's default).
+        nan_low = nonrel_features(connection).sorts_nan_below_numbers and isinstance(
+            model_field, FloatField
+        )
+        return _Key(
+            model_field,
+            descending,
+            nulls_last=features.nulls_order_largest != descending,
+            nan_low=nan_low,
+        )
 
     def _key(self, meta, item) -> _Key:
         nulls_first = nulls_last = None
@@ -202,22 +224,17 @@ class BookmarkPaginator:
             )
         key = self._default_key(model_field, descending)
         if (nulls_first or nulls_last) and model_field.null and bool(nulls_last) != key.nulls_last:
-            return _Key(model_field, descending, nulls_last=bool(nulls_last), stated=True)
+            return _Key(model_field, descending, bool(nulls_last), True, key.nan_low)
         return key
 
     def _fingerprint(self) -> str:
-        """A digest of the model, ordering and filters a bookmark is bound to."""
-        query = self.queryset.query
-        text = "|".join(
-            [
-                self.queryset.model._meta.label,
-                self.queryset.db,
-                ",".join(key.order_text() for key in self.keys),
-                _describe(query.where),
-                repr(sorted(query.annotations)),
-            ]
-        )
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        """A digest of the model, database, ordering and whole query a bookmark is bound to."""
+        return query_fingerprint(
+            self.queryset.query,
+            self.queryset.model._meta.label,
+            self.queryset.db,
+            ",".join(key.order_text() for key in self.keys),
+        )[:32]
 
     # -- pages ----------------------------------------------------------------
     def page(self, bookmark: str | None = None) -> BookmarkPage:
@@ -270,6 +287,11 @@ class BookmarkPaginator:
         return signing.dumps(payload, salt=SALT, compress=True)
 
     def _load(self, bookmark: str) -> tuple[list[Any], bool]:
+        if not isinstance(bookmark, str):
+            raise InvalidBookmark(
+                f"A bookmark is a string (a page's next_bookmark or previous_bookmark), "
+                f"not {type(bookmark).__name__}."
+            )
         try:
             payload = signing.loads(bookmark, salt=SALT, max_age=self.max_age)
         except signing.SignatureExpired as error:
@@ -320,10 +342,21 @@ def _later(key: _Key, value: Any) -> Q | None:
     if value is None:
         # After a NULL come the non-NULL values if NULLs sort first, else nothing.
         return None if key.nulls_last else Q(**{f"{name}__isnull": False})
-    later = Q(**{f"{name}__{'lt' if key.descending else 'gt'}": value})
+    if key.nan_low and _is_nan(value):
+        # NaN sorts below every number: after it come all numbers when ascending.
+        later = None if key.descending else Q(**{f"{name}__gte": -math.inf})
+    else:
+        later = Q(**{f"{name}__{'lt' if key.descending else 'gt'}": value})
+        if key.nan_low and key.descending:
+            later |= Q(**{name: math.nan})  # no number is smaller than NaN, yet it sorts so
     if key.field.null and key.nulls_last:
-        later |= Q(**{f"{name}__isnull": True})
+        null = Q(**{f"{name}__isnull": True})
+        later = null if later is None else later | null
     return later
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _value_of(row: Model | dict, key: _Key) -> Any:
@@ -346,15 +379,3 @@ def _encode(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     raise NotSupportedError(f"Cannot keep {type(value).__name__} values in a bookmark.")
-
-
-def _describe(node: Any) -> str:
-    """The filters of a query as text, without touching the database."""
-    children = getattr(node, "children", None)
-    if children is not None:
-        inner = ",".join(_describe(child) for child in children)
-        return f"{getattr(node, 'connector', '')}{'!' if node.negated else ''}({inner})"
-    lhs = getattr(node, "lhs", None)
-    rhs = getattr(node, "rhs", None)
-    shown = type(rhs).__name__ if hasattr(rhs, "query") or hasattr(rhs, "as_sql") else repr(rhs)
-    return f"{type(node).__name__}:{lhs!r}:{shown}"

@@ -25,6 +25,9 @@ isnull              value is a bool
 all                 list path contains every item of the value (a list)
 overlap             list path contains at least one item of the value
 len                 with ``Leaf.compare``: the list's length compared to value
+native              value is a filter in the store's own syntax, run as given
+                    (MongoDB's ``raw_query()``; ``path`` is empty); a store
+                    without such a syntax never receives one
 ==================  =========================================================
 
 ``Leaf.transform`` names a function applied to the stored value before the
@@ -41,6 +44,8 @@ from typing import Any
 
 AND = "AND"
 OR = "OR"
+#: The lookup of a Leaf holding a filter in the store's own syntax (see the table).
+NATIVE = "native"
 
 #: Date/time parts a Leaf.transform can name.
 DATE_PARTS = frozenset(
@@ -102,6 +107,10 @@ class Node:
         return bool(self.children)
 
 
+#: A filter: a tree, or a constant (True: every row, False: none).
+Filter = Node | Leaf | bool
+
+
 @dataclass
 class Ordering:
     """Sort by ``path`` (column, then document keys); ``descending`` reverses."""
@@ -149,9 +158,6 @@ class NonrelQuery:
     high: int | None = None
     distinct: bool = False
     matches_nothing: bool = False
-    #: A filter in the backend's own syntax, ANDed to ``where`` (MongoDB's
-    #: ``raw_query()``); None for every query the ORM builds by itself.
-    native_filter: Any = None
 
     @property
     def limit(self) -> int | None:

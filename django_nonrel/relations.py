@@ -27,13 +27,15 @@ from typing import Any
 
 from django.db import NotSupportedError
 from django.db.models import ForeignObjectRel
+from django.db.models.expressions import Col
+from django.db.models.lookups import Lookup
 from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.where import WhereNode
 
-from django_nonrel.query import AND, OR, Leaf, Node, NonrelQuery
-
-Filter = Node | Leaf | bool
+from django_nonrel.leaves import LeafBuilder
+from django_nonrel.paths import hashable
+from django_nonrel.query import AND, OR, Filter, Leaf, Node, NonrelQuery
 
 
 def join_of(query, alias: str) -> Join:
@@ -72,27 +74,57 @@ def chain_to(query, base_alias: str, alias: str) -> list[str]:
     return chain
 
 
-def join_restriction(connection, query, join: Join) -> tuple[Filter, Filter]:
+def join_restriction(connection, join: Join) -> tuple[Filter, Filter]:
     """The extra ON condition of a join (a generic relation's content type), or True.
 
     Returned as (condition on the joined table, condition on the parent table):
     ``Animal.tags`` restricts the tagged items' content type, the reverse join
-    from a tagged item to its animal restricts the item itself.
+    from a tagged item to its animal restricts the item itself. The restriction
+    must be Django lookups (a WhereNode, as GenericRelation's, or one lookup);
+    a class that only renders SQL cannot be run without SQL and is refused.
     """
-    restriction = join.join_field.get_extra_restriction(join.table_alias, join.parent_alias)
+    field = join.join_field
+    restriction = field.get_extra_restriction(join.table_alias, join.parent_alias)
     if restriction is None:
         return True, True
-    from django_nonrel.where import WhereBuilder  # where.py builds on this module
+    if isinstance(restriction, Lookup):
+        restriction = WhereNode([restriction], connector=AND)
+    if not isinstance(restriction, WhereNode):
+        raise NotSupportedError(
+            f"The relation {field.name!r} restricts its join with "
+            f"{type(restriction).__name__}, which only renders SQL; this backend follows "
+            "relations by key lookups and needs the restriction as Django lookups (a "
+            "WhereNode, as GenericRelation.get_extra_restriction() returns). Filter the "
+            "related model directly instead (its content type and object id)."
+        )
 
     def no_subqueries(subquery):
         raise NotSupportedError("Subqueries in a relation's join condition are not supported.")
 
-    sides = []
-    for alias in (join.table_alias, join.parent_alias):
-        children = [c for c in restriction.children if getattr(c.lhs, "alias", None) == alias]
-        node = WhereNode(children, connector=AND)
-        sides.append(WhereBuilder(connection, alias, no_subqueries, query).build(node))
-    return sides[0], sides[1]
+    sides: dict[str, list[Any]] = {join.table_alias: [], join.parent_alias: []}
+    for child in restriction.children:
+        aliases = {part.alias for part in child.flatten() if isinstance(part, Col)}
+        if len(aliases) != 1 or not aliases <= sides.keys():
+            raise NotSupportedError(
+                f"The join condition of the relation {field.name!r} compares columns of both "
+                "tables; this backend follows relations by key lookups only."
+            )
+        sides[aliases.pop()].append(child)
+    split = all(sides.values())
+    if split and (restriction.connector != AND or restriction.negated):
+        raise NotSupportedError(
+            f"The join condition of the relation {field.name!r} combines conditions on "
+            "both tables with OR or NOT; this backend can only AND them."
+        )
+    joined, parent = (
+        LeafBuilder(connection, alias, no_subqueries).build_tree(
+            WhereNode(children, connector=restriction.connector, negated=restriction.negated)
+        )
+        if children
+        else True
+        for alias, children in sides.items()
+    )
+    return joined, parent
 
 
 def restricted(condition: Filter, restriction: Filter) -> Filter:
@@ -139,7 +171,7 @@ class KeyLookups:
         self.connection = connection
         self.query = query
         self.store = connection.store
-        self.limit = getattr(connection.features, "max_keys_per_command", None)
+        self.limit = connection.features.max_keys_per_command
         #: Rows read by a counting lookup, kept for a selection of the same alias.
         self.kept: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
 
@@ -157,7 +189,7 @@ class KeyLookups:
         """The condition on the parent of ``alias`` equivalent to ``condition`` on ``alias``."""
         join = join_of(self.query, alias)
         column = join.join_cols[0][1]
-        joined_side, parent_side = join_restriction(self.connection, self.query, join)
+        joined_side, parent_side = join_restriction(self.connection, join)
         keys = self.keys(
             join.table_name, joined_opts(join).pk.column, column, restricted(condition, joined_side)
         )
@@ -209,7 +241,7 @@ class KeyLookups:
         if simple or isinstance(condition, bool):
             return self.resolve(alias, condition), None, parent_column
         opts = joined_opts(join)
-        joined_side, parent_side = join_restriction(self.connection, self.query, join)
+        joined_side, parent_side = join_restriction(self.connection, join)
         columns = [column] if weights is None else [column, weight_column]
         columns += list(keep or ())
         lookup = NonrelQuery(
@@ -248,7 +280,7 @@ class KeyLookups:
             join.table_name,
             joined_opts(join).pk.column,
             join.join_cols[0][1],
-            join_restriction(self.connection, self.query, join)[0],
+            join_restriction(self.connection, join)[0],
         )
         if not referenced:
             return True
@@ -257,19 +289,6 @@ class KeyLookups:
             [Leaf(path=(parent_column,), lookup="in", value=referenced, field=parent_field)],
             negated=True,
         )
-
-    def fetch_related(
-        self, alias: str, parent_keys: Iterable[Any], columns: Sequence[str] | None = None
-    ) -> dict[Any, list[dict[str, Any]]]:
-        """Rows of ``alias``'s table whose join column is in ``parent_keys``, grouped by it.
-
-        One ``$in`` command (per ``max_keys_per_command`` keys) however many
-        parent rows there are.
-        """
-        join = join_of(self.query, alias)
-        _, column = join.join_cols[0]
-        opts = joined_opts(join)
-        return fetch_by_keys(self.store, self.limit, opts, column, parent_keys, columns)
 
 
 def fetch_by_keys(
@@ -296,12 +315,8 @@ def fetch_by_keys(
             table=opts.db_table, pk_column=opts.pk.column, where=where, columns=columns
         )
         for row in store.fetch(lookup):
-            grouped.setdefault(_hashable(row.get(column)), []).append(row)
+            grouped.setdefault(hashable(row.get(column)), []).append(row)
     return grouped
-
-
-def _hashable(value: Any) -> Any:
-    return value if not isinstance(value, (list, dict)) else repr(value)
 
 
 def _as_node(condition: Node | Leaf) -> Node:

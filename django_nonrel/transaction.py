@@ -26,14 +26,15 @@ the next one starts from the database). Retryable errors:
   MariaDB error 1213).
 
 Where the database has transactions (SQL databases; MongoDB replica sets and
-sharded clusters, detected at connect) a failed attempt is rolled back before
-the next one. Where it has none (a standalone MongoDB server, FerretDB,
-mongomock), the function still runs, but each write is applied when it is
-sent: a ``TransactionsUnavailableWarning`` says so, and an attempt that fails
-*after* one of its writes was applied is not retried (running it again would
-apply that write twice) -- the error is raised for the caller to handle. A
-stale ``VersionField`` save writes nothing, so work whose first write
-conflicts is still retried safely.
+sharded clusters, detected at connect; MongoDB connections with the undo
+journal) a failed attempt is rolled back before the next one. Where it has none
+(a MongoDB server without transactions, outside test databases, without
+``OPTIONS["TRANSACTIONS"] = "journal"``), the function still runs, but each
+write is applied when it is sent: a ``TransactionsUnavailableWarning`` says
+so, and an attempt that fails *after* one of its writes was applied is not
+retried (running it again would apply that write twice) -- the error is raised
+for the caller to handle. A stale ``VersionField`` save writes nothing, so
+work whose first write conflicts is still retried safely.
 
 Called inside an outer ``atomic()`` block, retrying is impossible (the outer
 transaction is already doomed by the error), so ``func`` runs once and errors
@@ -51,6 +52,7 @@ from typing import Any, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from django_nonrel.exceptions import ConflictError
+from django_nonrel.store_contract import row_writer
 
 T = TypeVar("T")
 
@@ -133,5 +135,5 @@ def run_in_transaction(
 
 
 def _applied_writes(connection) -> int | None:
-    store = getattr(connection, "store", None)
-    return getattr(store, "applied_writes", None)
+    writer = row_writer(connection)
+    return None if writer is None else writer.applied_writes

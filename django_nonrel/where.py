@@ -21,28 +21,20 @@ aliases) stay independent. Comparisons between two columns raise
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import FullResultSet
 from django.db import NotSupportedError
-from django.db.models import Field, ForeignObjectRel
-from django.db.models.expressions import Col, ColPairs, Exists, ExpressionList, Value
-from django.db.models.fields.json import ContainedBy, DataContains, KeyTransform
-from django.db.models.functions import Extract, TruncDate, TruncTime
-from django.db.models.lookups import (
-    FieldGetDbPrepValueMixin,
-    IntegerFieldOverflow,
-    Lookup,
-    Transform,
-    UUIDTextMixin,
-)
+from django.db.models.expressions import Col, ColPairs, Exists
+from django.db.models.lookups import Lookup
 from django.db.models.sql.constants import INNER, LOUTER
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
-from django_nonrel.query import DATE_PARTS, Leaf, Node
+from django_nonrel.leaves import LeafBuilder, column_alias, fold
+from django_nonrel.native import NativeCondition, native_leaf
+from django_nonrel.query import Filter, Leaf, Node
 from django_nonrel.relations import (
     KeyLookups,
     chain_to,
@@ -51,8 +43,6 @@ from django_nonrel.relations import (
     join_of,
     join_restriction,
 )
-
-Filter = Node | Leaf | bool
 
 
 @dataclass(frozen=True)
@@ -64,31 +54,41 @@ class Related:
 
 
 Item = Filter | Related
+#: (base column, {key: how many related rows matched}) of one joined alias.
+Weight = tuple[str, dict[Any, int]]
 
-#: Lookups whose right-hand side is a list/tuple of values, each converted.
-ITERABLE_LOOKUPS = frozenset({"in", "range"})
-#: Lookups whose right-hand side is a raw string, never converted by the field.
-STRING_LOOKUPS = frozenset(
-    {
-        "contains",
-        "icontains",
-        "startswith",
-        "istartswith",
-        "endswith",
-        "iendswith",
-        "regex",
-        "iregex",
-        "iexact",
-    }
-)
+
+@dataclass(frozen=True)
+class BuiltFilter:
+    """A translated WHERE: the filter the store runs, and what the JOINs it
+    replaced would also have done (the read plan takes these over)."""
+
+    #: The filter on the base table, related conditions already resolved to keys.
+    condition: Filter
+    #: Conditions an AND at the top put on a joined alias: values() and
+    #: select of that alias see only the related rows the filter kept.
+    alias_conditions: dict[str, Filter] = field(default_factory=dict)
+    #: Per top-level multi-valued alias: (base column, {key: matching related
+    #: rows}). A JOIN repeats a row once per related row that matched; a read
+    #: repeats rows by these counts unless the query is distinct.
+    row_weights: dict[str, Weight] = field(default_factory=dict)
+    #: alias -> (columns read, rows) kept by key lookups on aliases the read
+    #: selects (``keep_columns``), so the selection needs no second command.
+    kept_rows: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
+    #: Multi-valued aliases whose condition sits inside OR or NOT: a JOIN would
+    #: repeat rows there by a count this layer does not compute (a read of such
+    #: rows is refused unless the query is distinct()).
+    unrepeated: tuple[str, ...] = ()
 
 
 class WhereBuilder:
-    """Translate one query's WHERE tree for one connection.
+    """Translate one query's WHERE tree for one connection (one ``build`` per builder).
 
     ``base_alias`` is the alias of the queried table; a column from any other
     alias means Django added a JOIN. ``resolve_subquery`` runs a subquery used
     as a value (``pk__in=Other.objects.values("x")``) and returns its values.
+    ``keep_columns`` names, per alias joined to the base that a read selects,
+    the columns it reads there: a key lookup on such an alias keeps its rows.
     """
 
     def __init__(
@@ -97,43 +97,44 @@ class WhereBuilder:
         base_alias: str,
         resolve_subquery: Callable[[Query], list[Any]],
         query: Query | None = None,
+        keep_columns: dict[str, list[str]] | None = None,
     ) -> None:
         self.connection = connection
         self.base_alias = base_alias
         self.resolve_subquery = resolve_subquery
         self.query = query
-        #: Conditions an AND at the top put on a joined alias: values() and
-        #: select of that alias see only the related rows the filter kept.
-        self.alias_conditions: dict[str, Filter] = {}
-        #: Per top-level multi-valued alias: (base column, {key: matching related
-        #: rows}). A JOIN repeats a row once per related row that matched; the
-        #: compiler repeats rows by these counts unless the query is distinct.
-        self.row_weights: dict[str, tuple[str, dict[Any, int]]] = {}
-        #: Columns the read selects from aliases joined to the base (set by the
-        #: compiler): a key lookup on such an alias keeps its rows for the read.
-        self.select_columns: dict[str, list[str]] = {}
-        #: alias -> (columns read, rows) kept by those lookups.
-        self.kept_rows: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
-        #: Multi-valued aliases whose condition sits inside OR or NOT: a JOIN would
-        #: repeat rows there by a count this layer does not compute (the compiler
-        #: refuses to read such rows unless the query is distinct()).
-        self.unrepeated: list[str] = []
+        self.leaves = LeafBuilder(connection, base_alias, resolve_subquery)
+        self.keep_columns = keep_columns or {}
+        # What the build finds besides the filter (see BuiltFilter).
+        self._alias_conditions: dict[str, Filter] = {}
+        self._row_weights: dict[str, Weight] = {}
+        self._kept_rows: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
+        self._unrepeated: list[str] = []
         #: INNER-joined chains whose conditions sit under a negation: a row
         #: without the related row is not in a JOIN's result at all, whatever
         #: the negations make of the condition.
-        self.required_chains: dict[tuple[str, ...], None] = {}
+        self._required_chains: dict[tuple[str, ...], None] = {}
         self._negations = 0
 
     # -- tree ---------------------------------------------------------------
-    def build(self, node: Any) -> Filter:
-        """The filter on the base table; related conditions already resolved to keys."""
+    def build(self, node: Any) -> BuiltFilter:
+        """The filter of ``node`` on the base table, and what its JOINs would have done."""
+        return BuiltFilter(
+            condition=self._condition(node),
+            alias_conditions=self._alias_conditions,
+            row_weights=self._row_weights,
+            kept_rows=self._kept_rows,
+            unrepeated=tuple(self._unrepeated),
+        )
+
+    def _condition(self, node: Any) -> Filter:
         item = self._build(node, top=True)
         if isinstance(item, Related):
             item = self._resolve_top(item)
-        if not self.required_chains or item is False:
+        if not self._required_chains or item is False:
             return item
-        required = [self._existence(chain) for chain in self.required_chains]
-        children = self._fold(AND, [item, *required])
+        required = [self._existence(chain) for chain in self._required_chains]
+        children = fold(AND, [item, *required])
         if isinstance(children, bool):
             return children
         return children[0] if len(children) == 1 else Node(AND, children)
@@ -151,11 +152,11 @@ class WhereBuilder:
             if (
                 condition is True
                 and is_forward(join)
-                and join_restriction(self.connection, self.query, join) == (True, True)
+                and join_restriction(self.connection, join) == (True, True)
             ):
-                field = join.join_fields[0][0] if join.join_fields else None
+                key_field = join.join_fields[0][0] if join.join_fields else None
                 condition = Leaf(
-                    path=(join.join_cols[0][0],), lookup="isnull", value=False, field=field
+                    path=(join.join_cols[0][0],), lookup="isnull", value=False, field=key_field
                 )
             else:
                 condition = lookups.resolve(alias, condition)
@@ -210,7 +211,7 @@ class WhereBuilder:
         single-valued alias, the whole node stays on that alias so an enclosing
         node can merge it further.
         """
-        items = self._fold(connector, items)
+        items = fold(connector, items)
         if isinstance(items, bool):
             return self._negate(items, negated)
         plain: list[Item] = []
@@ -231,7 +232,7 @@ class WhereBuilder:
             for alias, members in groups.items()
         ]
         if top and connector == AND and not negated and (plain or len(merged) > 1):
-            children = self._fold(AND, plain + [self._resolve_top(item) for item in merged])
+            children = fold(AND, plain + [self._resolve_top(item) for item in merged])
             if isinstance(children, bool):
                 return children
             return children[0] if len(children) == 1 else Node(AND, children)
@@ -242,31 +243,18 @@ class WhereBuilder:
             if is_single_valued(join_of(self.query, only.path[0])):
                 return Related(only.path, self._negated(only.condition))
         if on_base:
-            self.unrepeated += [
+            self._unrepeated += [
                 alias
                 for item in merged
                 for alias in self._aliases(item)
                 if not is_single_valued(join_of(self.query, alias))
             ]
-        children = self._fold(connector, plain + [self._resolve(item) for item in merged])
+        children = fold(connector, plain + [self._resolve(item) for item in merged])
         if isinstance(children, bool):
             return self._negate(children, negated)
         if len(children) == 1 and not negated:
             return children[0]
         return Node(connector=connector, children=children, negated=negated)
-
-    @staticmethod
-    def _fold(connector: str, items: list[Item]) -> list[Item] | bool:
-        """Drop neutral constants; an absorbing constant decides the node."""
-        absorbing = connector == OR
-        kept = []
-        for item in items:
-            if item is absorbing:
-                return absorbing
-            if item is not (not absorbing):
-                kept.append(item)
-        # Every child was neutral: AND() is True, OR() is False.
-        return kept or (not absorbing)
 
     def _negated(self, item: Item) -> Item:
         if isinstance(item, bool):
@@ -286,12 +274,12 @@ class WhereBuilder:
         lookups = KeyLookups(self.connection, self.query)
         condition, weights, column = self._resolve_weighted(item.condition, lookups)
         (alias,) = item.path
-        self.alias_conditions[alias] = condition
-        keep = self.select_columns.get(alias)
+        self._alias_conditions[alias] = condition
+        keep = self.keep_columns.get(alias)
         result, weights, column = lookups.resolve_weighted(alias, condition, weights, column, keep)
-        self.kept_rows.update(lookups.kept)
+        self._kept_rows.update(lookups.kept)
         if weights:
-            self.row_weights[alias] = (column, weights)
+            self._row_weights[alias] = (column, weights)
         return result
 
     def _resolve_weighted(self, item: Item, lookups: KeyLookups):
@@ -326,18 +314,16 @@ class WhereBuilder:
 
     # -- leaves -------------------------------------------------------------
     def _build_lookup(self, lookup: Lookup) -> Item:
-        if isinstance(lookup.lhs, ColPairs):
-            return self._build_tuple_lookup(lookup)
+        if isinstance(lookup.lhs, NativeCondition):
+            return native_leaf(lookup)  # on the queried table, as the store runs it
         if isinstance(lookup.lhs, Exists) or isinstance(
             getattr(lookup.lhs, "expression", None), Exists
         ):
             return self._build_exists(lookup)
-        alias, (path, transform, column_field) = (
-            self._alias(lookup.lhs),
-            self._path(lookup.lhs, lookup),
-        )
-        leaf = self._build_leaf(lookup, path, transform, column_field)
-        return self._on_alias(alias, leaf)
+        leaf = self.leaves.build(lookup)
+        if isinstance(lookup.lhs, ColPairs):
+            return leaf  # multi-column lookups are on the base alias (LeafBuilder checks)
+        return self._on_alias(column_alias(lookup.lhs), leaf)
 
     def _on_alias(self, alias: str, condition: Filter) -> Item:
         if alias == self.base_alias or isinstance(condition, bool):
@@ -350,7 +336,7 @@ class WhereBuilder:
                     break
                 inner.append(hop)
             if inner:
-                self.required_chains[tuple(inner)] = None
+                self._required_chains[tuple(inner)] = None
             if self._negations % 2 and self._unknown_when_missing(chain, condition):
                 # SQL: the comparison is UNKNOWN for a row without the related
                 # row, and stays UNKNOWN through NOT, so the row is left out.
@@ -363,7 +349,7 @@ class WhereBuilder:
                     if isinstance(exists, bool)
                     else Node(connector=AND, children=[exists], negated=True)
                 )
-                either = self._fold(OR, [self._resolve(Related(chain, condition)), missing])
+                either = fold(OR, [self._resolve(Related(chain, condition)), missing])
                 if isinstance(either, bool):
                     return either
                 return either[0] if len(either) == 1 else Node(connector=OR, children=either)
@@ -384,15 +370,6 @@ class WhereBuilder:
             and isinstance(condition, Leaf)
             and condition.lookup != "isnull"
         )
-
-    @staticmethod
-    def _alias(lhs: Any) -> str:
-        node = lhs
-        while not isinstance(node, Col):
-            node = getattr(node, "lhs", None)
-            if node is None:
-                return ""
-        return node.alias
 
     def _build_exists(self, lookup: Lookup) -> Item:
         """``Exists(correlated subquery)`` as a semi-join: outer key IN inner keys.
@@ -443,7 +420,7 @@ class WhereBuilder:
                 "backend; correlate on a field of the subquery's model."
             )
         builder = WhereBuilder(self.connection, inner_base, self.resolve_subquery, inner)
-        condition = builder.build(WhereNode(children, connector=AND))
+        condition = builder.build(WhereNode(children, connector=AND)).condition
         opts = inner_col.target.model._meta.concrete_model._meta
         keys = KeyLookups(self.connection, inner).keys(
             opts.db_table, opts.pk.column, inner_col.target.column, condition
@@ -456,234 +433,3 @@ class WhereBuilder:
         matches = lookup.rhs != negated
         result = outer if matches else self._negated(outer)
         return self._on_alias(outer_col.alias, result)
-
-    def _build_leaf(self, lookup: Lookup, path, transform, column_field) -> Filter:
-        if isinstance(lookup, (DataContains, ContainedBy)) and not (
-            self.connection.features.supports_json_field_contains
-        ):
-            # Django's own refusal (and message) on backends without JSON containment;
-            # read as a text "contains", a dict value would silently match nothing.
-            raise NotSupportedError(
-                f"{lookup.lookup_name} lookup is not supported on this database backend. "
-                "Filter on the keys instead (field__key=value)."
-            )
-        constant = self._out_of_range(lookup)
-        if constant is not None:
-            return constant
-        name = getattr(lookup, "nonrel_lookup", lookup.lookup_name)
-        field = getattr(lookup.lhs, "output_field", None)
-        if isinstance(field, ForeignObjectRel) and isinstance(lookup.lhs, Col):
-            # A reverse relation (filter(article=5)) compares the joined key.
-            field = lookup.lhs.target
-        value = self._value(lookup, name, field)
-        if name == "in":
-            value = [v for v in value if v is not None]
-            if not value:
-                return False
-        # A key inside a document is NULL in SQL when missing, and a comparison
-        # with NULL is UNKNOWN: exclude() must not match the row either. Paths
-        # through list elements are EXISTS tests, true or false.
-        in_elements = getattr(lookup.lhs, "in_element_scope", None)
-        unknown_when_null = (
-            len(path) > 1 and name != "isnull" and not (in_elements and in_elements())
-        )
-        if transform is not None:
-            # The stored field (a DateTimeField, a ListField) decides how the
-            # backend evaluates the transform; the value is already converted.
-            return Leaf(
-                path=path,
-                lookup=transform,
-                value=value,
-                field=column_field,
-                transform=transform,
-                compare=name,
-                unknown_when_null=unknown_when_null,
-            )
-        return Leaf(
-            path=path,
-            lookup=name,
-            value=value,
-            field=field,
-            unknown_when_null=unknown_when_null,
-        )
-
-    def _out_of_range(self, lookup: Lookup) -> bool | None:
-        """Django's IntegerFieldOverflow: an integer beyond the field's range decides
-        the lookup without a query (``pk=2**70`` matches nothing, ``< 2**70`` all)."""
-        if not isinstance(lookup, IntegerFieldOverflow) or not isinstance(lookup.rhs, int):
-            return None
-        internal_type = lookup.lhs.output_field.get_internal_type()
-        low, high = self.connection.ops.integer_field_range(internal_type)
-        if low is not None and lookup.rhs < low:
-            exception = lookup.underflow_exception
-        elif high is not None and lookup.rhs > high:
-            exception = lookup.overflow_exception
-        else:
-            return None
-        return exception is FullResultSet
-
-    def _build_tuple_lookup(self, lookup: Lookup) -> Filter:
-        """(a, b) IN ((1, 2), ...) and (a, b) = (1, 2): Django's multi-column lookups.
-
-        Django 5.2 uses them for composite keys and for prefetching forward
-        relations; one column becomes a plain ``in``/``exact`` leaf.
-        """
-        cols = lookup.lhs.get_cols()
-        for col in cols:
-            if col.alias != self.base_alias:
-                raise NotSupportedError(
-                    "Multi-column lookups across a relation are not supported on this "
-                    "backend; filter on each related field."
-                )
-        name = lookup.lookup_name
-        if name == "isnull":
-            # (a, b) IS NULL: any column NULL; IS NOT NULL: every column set.
-            if not isinstance(lookup.rhs, bool):
-                raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
-            leaves = [
-                Leaf(path=(col.target.column,), lookup="isnull", value=lookup.rhs, field=col.target)
-                for col in cols
-            ]
-            return leaves[0] if len(leaves) == 1 else Node(OR if lookup.rhs else AND, leaves)
-        if name not in ("in", "exact") or hasattr(lookup.rhs, "resolve_expression"):
-            raise NotSupportedError(
-                f"The multi-column {name!r} lookup with this value is not supported on "
-                "this backend; filter on each column."
-            )
-        rows = lookup.rhs if name == "in" else [lookup.rhs]
-        rows = [row for row in rows if None not in row]
-        if not rows:
-            return False
-        connection = self.connection
-
-        def leaf(col: Col, value: Any, lookup_name: str = "exact") -> Leaf:
-            field = col.target
-            if lookup_name == "in":
-                value = [field.get_db_prep_value(v, connection, prepared=True) for v in value]
-            else:
-                value = field.get_db_prep_value(value, connection, prepared=True)
-            return Leaf(path=(field.column,), lookup=lookup_name, value=value, field=field)
-
-        if len(cols) == 1:
-            return leaf(cols[0], [row[0] for row in rows], "in")
-        alternatives = [
-            Node(connector=AND, children=[leaf(col, v) for col, v in zip(cols, row, strict=True)])
-            for row in rows
-        ]
-        return alternatives[0] if len(alternatives) == 1 else Node(OR, alternatives)
-
-    def _path(self, lhs: Any, lookup: Lookup) -> tuple[tuple[str | int, ...], str | None, Any]:
-        """(path, transform name or None, stored field at the path's root) of a lhs."""
-        segments: list[str | int] = []
-        transform: str | None = None
-        node = lhs
-        while True:
-            if isinstance(node, Col):
-                segments.append(node.target.column)
-                break
-            segment = getattr(node, "nonrel_path_segment", None)
-            if segment is None and isinstance(node, KeyTransform):
-                segment = node.key_name
-                if isinstance(segment, str) and segment.lstrip("-").isdigit():
-                    segment = int(segment)
-            if segment is not None:
-                segments.append(segment)
-            elif getattr(node, "nonrel_transform", None) or self._date_part(node):
-                if transform is not None or segments:
-                    raise NotSupportedError(
-                        f"The {lookup.lookup_name!r} lookup through more than one "
-                        "transform is not supported on this backend."
-                    )
-                transform = getattr(node, "nonrel_transform", None) or self._date_part(node)
-            else:
-                name = getattr(node, "lookup_name", None) or type(node).__name__
-                raise NotSupportedError(
-                    f"The {name!r} transform/expression in a filter is not supported on "
-                    "this backend. Filter on stored field values (annotate on "
-                    "Python side, or store the computed value in a field)."
-                )
-            node = node.lhs if isinstance(node, Transform) else None
-            if node is None:
-                raise NotSupportedError("Filters must start from a model field on this backend.")
-        # node is the Col the path starts from.
-        segments.reverse()
-        return tuple(segments), transform, node.target
-
-    @staticmethod
-    def _date_part(node: Any) -> str | None:
-        if isinstance(node, Extract) and node.lookup_name in DATE_PARTS:
-            return node.lookup_name
-        if isinstance(node, TruncDate):
-            return "date"
-        if isinstance(node, TruncTime):
-            return "time"
-        return None
-
-    def _value(self, lookup: Lookup, name: str, field: Field | None) -> Any:
-        if hasattr(lookup, "nonrel_value"):
-            return lookup.nonrel_value(self.connection)
-        rhs = lookup.rhs
-        if isinstance(rhs, Query):
-            return self._subquery_values(rhs, lookup)
-        if isinstance(rhs, ExpressionList) and all(
-            isinstance(e, Value) for e in rhs.get_source_expressions()
-        ):
-            # Django 6.1 hands ``__in=<iterator>`` over as a list of Values.
-            rhs = [e.value for e in rhs.get_source_expressions()]
-        if hasattr(rhs, "resolve_expression"):
-            if isinstance(rhs, Value):
-                rhs = rhs.value
-            else:
-                raise NotSupportedError(
-                    f"Comparing a field to {type(rhs).__name__} (F() expressions, other "
-                    "columns, subquery expressions) is not supported in filters on this "
-                    "backend. Compare to a literal value, or fetch the value first."
-                )
-        if name == "isnull":
-            if not isinstance(rhs, bool):
-                raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
-            return rhs
-        if name in STRING_LOOKUPS:
-            # UUIDs are stored as 32 hex digits; users type them with dashes.
-            uuid_text = isinstance(lookup, UUIDTextMixin) and rhs is not None
-            if uuid_text and not self.connection.features.has_native_uuid_field:
-                return str(rhs).replace("-", "")
-            return rhs if rhs is None else str(rhs)
-        convert = self._converter(lookup, field)
-        if name in ITERABLE_LOOKUPS:
-            if any(hasattr(v, "resolve_expression") for v in rhs):
-                raise NotSupportedError(
-                    f"Expressions inside an {name!r} lookup are not supported on this "
-                    "backend; pass literal values."
-                )
-            return [convert(v) for v in rhs] if name == "in" else tuple(convert(v) for v in rhs)
-        return convert(rhs)
-
-    def _converter(self, lookup: Lookup, field: Field | None) -> Callable[[Any], Any]:
-        if field is None or not isinstance(lookup, FieldGetDbPrepValueMixin):
-            return lambda value: value
-        connection = self.connection
-        return lambda value: field.get_db_prep_value(value, connection, prepared=True)
-
-    def _subquery_values(self, query: Query, lookup: Lookup) -> list[Any]:
-        if lookup.lookup_name not in ("in", "exact"):
-            raise NotSupportedError(
-                f"A queryset as the value of {lookup.lookup_name!r} is not supported on "
-                "this backend; use __in=queryset, or evaluate the queryset first."
-            )
-        db_rhs = getattr(query, "_db", None)
-        if lookup.lookup_name == "in" and db_rhs is not None and db_rhs != self.connection.alias:
-            # Django's own check (lookups.In.process_rhs): run anywhere else, the inner
-            # queryset would silently read another database's rows.
-            raise ValueError(
-                "Subqueries aren't allowed across different databases. Force the "
-                "inner query to be evaluated using `list(inner_query)`."
-            )
-        values = self.resolve_subquery(query)
-        if lookup.lookup_name == "exact":
-            if len(values) > 1:
-                raise NotSupportedError(
-                    "An exact lookup against a queryset returning more than one row."
-                )
-            return values[0] if values else None
-        return values

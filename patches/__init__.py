@@ -20,6 +20,7 @@ PATCHES = (
     "cascade",
     "count_limit",
     "embedded_values",
+    "shard_keys",
 )
 
 

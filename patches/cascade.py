@@ -8,13 +8,16 @@ Django's Collector already works in batches, but deletes and SET_NULL updates
 go out in chunks of ``GET_ITERATOR_CHUNK_SIZE`` (100) keys, sized for SQL
 parameter limits: 100 commands for 10,000 children. A nonrel backend declares
 ``features.max_keys_per_command`` (how many keys one ``$in`` may carry) and
-these batches use it instead.
+these batches use it instead. Batches of collected instances of a sharded
+model also filter on their shard keys (see the ``shard_keys`` patch), so a
+sharded cluster sends them only to the shards holding those rows.
 
 The hooks, asked in turn for every top-level ``collect()``: the project's
 ``settings.NONREL_CASCADE_HANDLER`` (a dotted path, on every database; see
 ``django_nonrel.deletion.cascade_handler``), then the connection's
-``ops.take_over_cascade(collector, objs, **collect_kwargs)`` where the backend
-has one (MongoDB's runs cascades on key sets: ``django_nonrel.deletion``). The
+``ops.take_over_cascade(collector, objs, **collect_kwargs)``, declared by
+``django_nonrel.operations.NonrelOperations`` (False unless the backend
+overrides it; MongoDB's runs cascades on key sets: ``django_nonrel.deletion``). The
 first to return True has filled the collector itself (for example with
 ``fast_deletes`` querysets keyed on parent keys, so no child is fetched) or
 scheduled the work elsewhere, and Django's recursive collection is skipped.
@@ -27,13 +30,16 @@ from django.db.models.deletion import Collector
 from django.db.models.sql.subqueries import DeleteQuery, UpdateQuery
 
 from django_nonrel.deletion import cascade_handler
+from django_nonrel.features import nonrel_features
+from django_nonrel.operations import nonrel_operations
 from django_nonrel.patches.versions import wrap
+from django_nonrel.sharding import batch_filters
 
 PATCH = "cascade"
 
 
 def _batch_size(using: str) -> int | None:
-    return getattr(connections[using].features, "max_keys_per_command", None)
+    return nonrel_features(connections[using]).max_keys_per_command
 
 
 def _make_delete_batch(original):
@@ -44,8 +50,11 @@ def _make_delete_batch(original):
         meta = self.get_meta()
         deleted = 0
         for offset in range(0, len(pk_list), size):
+            chunk = pk_list[offset : offset + size]
             self.clear_where()
-            self.add_filter(f"{meta.pk.attname}__in", pk_list[offset : offset + size])
+            self.add_filter(f"{meta.pk.attname}__in", chunk)
+            for lookup, values in batch_filters(self.model, chunk).items():
+                self.add_filter(lookup, values)
             deleted += self.do_query(meta.db_table, self.where, using=using)
         return deleted
 
@@ -59,8 +68,11 @@ def _make_update_batch(original):
             return original(self, pk_list, values, using)
         self.add_update_values(values)
         for offset in range(0, len(pk_list), size):
+            chunk = pk_list[offset : offset + size]
             self.clear_where()
-            self.add_filter("pk__in", pk_list[offset : offset + size])
+            self.add_filter("pk__in", chunk)
+            for lookup, values_in in batch_filters(self.model, chunk).items():
+                self.add_filter(lookup, values_in)
             self.get_compiler(using).execute_sql(None)
 
     return update_batch
@@ -83,7 +95,7 @@ def _make_collect(original):
             named = {**dict(zip(COLLECT_PARAMETERS, args, strict=False)), **kwargs}
             for take_over in (
                 cascade_handler(),
-                getattr(connections[self.using].ops, "take_over_cascade", None),
+                nonrel_operations(connections[self.using]).take_over_cascade,
             ):
                 if take_over is not None and take_over(self, objs, **named):
                     return None

@@ -19,6 +19,7 @@ from weakref import ref as weak_ref
 from django.db import connections
 from django.db.models import query
 
+from django_nonrel.features import nonrel_features
 from django_nonrel.instances import instance_builder
 from django_nonrel.patches.versions import wrap
 
@@ -27,7 +28,7 @@ PATCH = "structured_rows"
 
 def uses_structured_rows(alias: str) -> bool:
     """Whether the connection ``alias`` answers reads with structured rows."""
-    return getattr(connections[alias].features, "returns_structured_rows", False)
+    return nonrel_features(connections[alias]).returns_structured_rows
 
 
 def _selected_names(sql_query) -> list[str]:

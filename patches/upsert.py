@@ -9,6 +9,8 @@ it, which keeps ``post_save(created=...)`` right. Only the model's columns are
 written, so document fields the model does not know about survive the save.
 A model with a ``VersionField`` gets a conditional upsert (``expected=`` the
 loaded version): a stale save raises ``ConflictError`` and writes nothing.
+A model with a ``ShardKey`` passes the key it is stored under
+(``shard_key=``), which a sharded cluster needs to route the upsert.
 
 Django's own path is kept where its semantics differ from an upsert:
 ``force_insert`` (and new rows whose pk comes from a default), ``force_update``
@@ -22,11 +24,13 @@ from django.db import connections
 from django.db.models import Model
 from django.db.models.expressions import DatabaseDefault
 
-from django_nonrel.compiler import INTEGER_AUTO_FIELDS
 from django_nonrel.exceptions import ConflictError
+from django_nonrel.features import nonrel_features
 from django_nonrel.fields.version import expected_version, stale_message
 from django_nonrel.nulls import absent_when_null, check_not_null
 from django_nonrel.patches.versions import wrap
+from django_nonrel.sharding import routes_by_shard_key, stored_columns
+from django_nonrel.writes import INTEGER_AUTO_FIELDS
 
 PATCH = "upsert"
 
@@ -59,7 +63,7 @@ def _make_save_table(original):
         update_fields=None,
     ):
         connection = connections[using]
-        if getattr(connection.features, "distinguishes_insert_from_update", True):
+        if nonrel_features(connection).distinguishes_insert_from_update:
             return original(self, raw, cls, force_insert, force_update, using, update_fields)
         cls = cls or self.__class__
         meta = cls._meta
@@ -89,11 +93,11 @@ def _make_save_table(original):
                     )
                 value = value.prepare_database_save(field)
             values[field.column] = field.get_db_prep_save(value, connection=connection)
-        features = connection.features
-        if getattr(features, "checks_not_null", False):
+        features = nonrel_features(connection)
+        if features.checks_not_null:
             check_not_null(cls, values, meta.local_concrete_fields)
         unset = ()
-        if getattr(features, "stores_unique_nulls_as_absent", False):
+        if features.stores_unique_nulls_as_absent:
             unset = [c for c in absent_when_null(cls) if c in values and values[c] is None]
             for column in unset:
                 del values[column]
@@ -102,6 +106,9 @@ def _make_save_table(original):
         checked = expected_version(self, meta)
         # Passed only when needed: stores written before ``expected`` keep working.
         condition = {"expected": {checked[0].column: checked[1]}} if checked else {}
+        located = stored_columns(self, cls, connection) if routes_by_shard_key(connection) else None
+        if located:
+            condition["shard_key"] = located
         try:
             created = store.upsert(
                 meta.db_table, meta.pk.column, pk, values, unset=unset, **condition

@@ -14,8 +14,19 @@ modules run on every tier:
 The ``sqlite`` alias is always stock SQLite: differential tests compare against it.
 """
 
+import importlib.util
 import os
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+# The suite imports django_nonrel from the checkout's root, where backends/ and
+# patches/ sit beside the package: only an editable install maps them into it.
+if importlib.util.find_spec("django_nonrel.backends") is None:
+    raise ImproperlyConfigured(
+        "The tests need this checkout installed editable (its backends/ and patches/ "
+        "join django_nonrel only through the install): python3 -m pip install -e '.[test]'"
+    )
 
 TARGET = os.environ.get("NONREL_TEST_DB", "mongomock://localhost")
 

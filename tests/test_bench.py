@@ -68,10 +68,10 @@ def _target(cases: list[dict]) -> dict:
     }
 
 
-def _measured(scenario, label, wall, cpu, commands, work=10, unit="row"):
+def _measured(scenario, label, wall, cpu, commands, work=10, unit="row", against="raw"):
     variants = {
         name: {"wall_median": w, "cpu_median": c, "commands": n, "work": work}
-        for name, w, c, n in zip(("orm", "raw"), wall, cpu, commands, strict=True)
+        for name, w, c, n in zip(("orm", against), wall, cpu, commands, strict=True)
     }
     return {
         "scenario": scenario,
@@ -112,3 +112,18 @@ def test_goals_judge_the_measured_ratios_and_commands():
     goals = {name: (text, met) for name, text, met in report.goals(result)}
     assert goals["fetching instances: client CPU <= 1.3x"] == ("10 small flat: 1.20x", True)
     assert goals["save() = 1 command"] == ("save() 10 new rows: 1.1 commands per save", False)
+
+
+def test_the_testcase_goal_compares_with_sqlite_on_wall_and_cpu():
+    def goal(wall, cpu):
+        case = _measured(
+            "testcase", "TestCase: 50 small tests", wall, cpu, (250, 400), 50, "test", "sqlite"
+        )
+        result = _target([case])
+        result["ratios"].append(("orm", "sqlite"))
+        return {name: (text, met) for name, text, met in report.goals(result)}[
+            "TestCase: <= 2x stock SQLite :memory:"
+        ]
+
+    assert goal((1.5, 1.0), (0.9, 0.5)) == ("50 small tests: 1.50x wall, 1.80x client CPU", True)
+    assert goal((1.0, 1.0), (2.1, 1.0))[1] is False

@@ -1,7 +1,7 @@
 """Cascade deletes: key sets on MongoDB, Django semantics with signals, a project hook."""
 
 import pytest
-from django.db import connection, connections, models
+from django.db import OperationalError, connection, connections, models
 from django.db.models import ProtectedError, signals
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -93,6 +93,48 @@ def test_queryset_delete_cascades_by_keys(on_mongodb, board):
     assert per_model == {"conc.Board": 1, "conc.Thread": 10_000, "conc.Post": 50}
     assert len(sent) == 6, sent  # plus reading the board keys
     assert Board.objects.count() == 1 and Thread.objects.count() == 1
+
+
+def cascade_rows() -> tuple[set, dict, set]:
+    """Board keys, thread key -> board key, and the threads posts point at."""
+    boards = set(Board.objects.values_list("pk", flat=True))
+    threads = dict(Thread.objects.values_list("pk", "board_id"))
+    return boards, threads, set(Post.objects.values_list("thread_id", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)  # the delete's own atomic() is the outermost
+@pytest.mark.parametrize("failing", [Thread, Post, Board], ids=lambda model: model.__name__)
+def test_a_cascade_cut_short_leaves_no_orphans_and_a_second_delete_completes_it(
+    on_mongodb, monkeypatch, failing, transactions_setting
+):
+    """A failure mid-cascade (the server gone). Where atomic() rolls back (a server
+    transaction, or the undo journal test databases have) the delete's transaction
+    undoes what ran. Without transactions what was deleted stays deleted: children
+    go first and the board last, so no row is left pointing at a deleted one, and
+    deleting the board again finishes the job (found by the soak: the board went
+    first, and its threads were orphans no delete could reach)."""
+    board = make_board(20)
+    before = cascade_rows()
+    store = connection.store
+    original = store.delete
+
+    def delete(query):
+        if query.table == failing._meta.db_table:
+            raise OperationalError("the server went away")
+        return original(query)
+
+    with monkeypatch.context() as patched, pytest.raises(OperationalError):
+        patched.setattr(store, "delete", delete)
+        Board.objects.filter(name="main").delete()
+    boards, threads, posted = cascade_rows()
+    if connection.features.supports_transactions:
+        assert (boards, threads, posted) == before
+    assert board.pk in boards
+    assert set(threads.values()) <= boards
+    assert posted <= set(threads)
+    Board.objects.filter(name="main").delete()
+    assert Thread.objects.count() == 1 and Post.objects.count() == 1
+    assert Post.objects.get().moderator_id is None
 
 
 def test_signals_keep_django_semantics():

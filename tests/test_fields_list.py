@@ -13,6 +13,7 @@ from django.core.exceptions import FieldError, ValidationError
 from django.db import connection, models
 from django.test import TestCase
 
+from django_nonrel.features import nonrel_features
 from django_nonrel.fields import ListField, SetField
 from tests.app.models import Person, Post
 
@@ -241,7 +242,7 @@ class ListLookupTests(TestCase):
 
 def nested_arrays_supported() -> bool:
     """FerretDB v1 refuses lists inside lists; every other backend stores them."""
-    return getattr(connection.features, "supports_nested_arrays", True)
+    return nonrel_features(connection).supports_nested_arrays
 
 
 class UntypedListTests(TestCase):

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import TestCase
 
+from django_nonrel.features import nonrel_features
 from tests.app.models import Address, LineItem, Order, Person, Post
 
 UTC = datetime.UTC
@@ -48,9 +49,7 @@ class SerializerRoundTripTests(TestCase):
         Order.objects.create(
             number=1,
             items=[LineItem(name="pen", price=Decimal("1.50"), origin=Address(city="Oslo"))],
-            matrix=[[1, 2], [3]]
-            if getattr(connection.features, "supports_nested_arrays", True)
-            else [],
+            matrix=[[1, 2], [3]] if nonrel_features(connection).supports_nested_arrays else [],
         )
 
     def snapshot(self):

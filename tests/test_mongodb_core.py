@@ -1,7 +1,7 @@
 """MongoDB backend promises: one-command saves, data safety, clear errors."""
 
 import pytest
-from django.db import NotSupportedError, connection
+from django.db import NotSupportedError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
@@ -115,7 +115,8 @@ def test_a_json_encoder_producing_invalid_json_is_a_data_error_and_writes_nothin
 
     author = Author.objects.create(name="Ann")
     faulty = mock.patch.object(json.JSONEncoder, "encode", return_value="{@!not json")
-    with faulty, pytest.raises(DataError, match="produced invalid JSON"):
+    # In its own atomic block, as on SQL: an error marks the enclosing block for rollback.
+    with faulty, pytest.raises(DataError, match="produced invalid JSON"), transaction.atomic():
         Book.objects.create(title="Broken", author=author, data={"a": 1})
     assert not Book.objects.filter(title="Broken").exists()
 

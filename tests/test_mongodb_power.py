@@ -9,11 +9,11 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import NotSupportedError, connection, connections
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, F, Max, Sum
 from django.test.utils import CaptureQueriesContext
 
 from django_nonrel.backends.mongodb.client import DatabaseClient, uri_with_database
-from django_nonrel.backends.mongodb.storage import GridFSStorage
+from django_nonrel.backends.mongodb.gridfs_storage import GridFSStorage
 from django_nonrel.indexes import PathIndex
 from tests.agg.models import Attachment, Shop, Venue
 
@@ -80,6 +80,32 @@ def test_raw_query_yields_instances_and_chains(shops, on_mongodb):
     assert len(captured) == 1
 
 
+def test_raw_query_filters_combine_with_querysets_as_conditions(shops, on_mongodb):
+    """The filter is a condition of the queryset's WHERE: ``|`` and ``&`` keep it
+    in place, whichever side it is on (it used to be ANDed onto the left side's
+    whole result, or dropped when it was on the right)."""
+    busy = Shop.objects.raw_query({"visits": {"$gt": 4}})  # North, South
+    east = Shop.objects.filter(name="East")
+    names = lambda queryset: sorted(queryset.values_list("name", flat=True))  # noqa: E731
+    assert names(busy | east) == names(east | busy) == ["East", "North", "South"]
+    assert names(busy & east) == names(east & busy) == []
+    south = Shop.objects.filter(name="South")
+    assert names(south & busy) == names(busy & south) == ["South"]
+    assert (east | busy).count() == 3
+    assert names(Shop.objects.exclude(pk__in=busy.values("pk"))) == ["East"]
+    assert (south | busy).update(visits=0) == 2
+    assert names(Shop.objects.filter(visits=0)) == ["North", "South"]
+
+
+def test_a_raw_query_filter_is_not_evaluated_in_python(shops, on_mongodb):
+    busy = Shop.objects.raw_query({"visits": {"$gt": 4}})
+    computed = Shop.objects.alias(twice=F("visits") * 2).filter(twice=2)
+    with pytest.raises(NotSupportedError, match="raw_query.. filter combined by OR"):
+        list(busy | computed)
+    # ANDed, the store runs the filter and Python the computed condition.
+    assert list(busy & computed) == []
+
+
 def test_raw_update_applies_operators(shops, on_mongodb):
     changed = Shop.objects.raw_update({"address.city": "Oslo"}, {"$inc": {"visits": 10}})
     assert changed == 2
@@ -91,11 +117,16 @@ def test_raw_update_applies_operators(shops, on_mongodb):
         Shop.objects.raw_update({}, {"visits": 0})
 
 
+@pytest.mark.django_db(databases=["default", "sqlite"])
 def test_raw_access_refuses_sql_databases():
     if connections["sqlite"].vendor != "sqlite":
         pytest.skip("the sqlite alias is always stock SQLite")
     with pytest.raises(NotSupportedError, match="MongoDB syntax"):
         Shop.objects.using("sqlite").raw_update({}, {"$set": {"visits": 0}})
+    raw = Shop.objects.using("sqlite").raw_query({"visits": {"$gt": 4}})
+    for run in (list, len, lambda qs: qs.count(), lambda qs: qs.delete()):
+        with pytest.raises(NotSupportedError, match="MongoDB syntax"):
+            run(raw)
 
 
 # -- GridFS storage -------------------------------------------------------------

@@ -1,10 +1,23 @@
-"""Migrations on MongoDB keep data: defaults filled, columns renamed, indexes enforced."""
+"""Migrations on MongoDB keep data: defaults filled, columns renamed, keys moved."""
 
 import pytest
-from django.db import IntegrityError, connection, models
+from bson import ObjectId
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    NotSupportedError,
+    connection,
+    models,
+    transaction,
+)
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext, isolate_apps
+from pymongo.errors import DuplicateKeyError
 
 from tests.orm.models import Author
 
+# Schema changes are not part of transactions (can_rollback_ddl is False), nor are the
+# documents they rewrite: these tests flush afterwards instead of rolling back.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("on_mongodb")]
 
 
@@ -82,40 +95,252 @@ def test_collect_sql_renders_commands_without_running_them():
     assert not any("score" in name for name in indexes)
 
 
-def test_a_unique_constraint_written_with_field_expressions_is_enforced():
-    """``UniqueConstraint("email", "age")`` names fields as expressions (F()):
-    it is a plain compound unique index, not a refused expression index."""
-    constraint = models.UniqueConstraint("email", "age", name="author_email_age_uniq")
+def collection(model):
+    return connection.database[model._meta.db_table]
+
+
+def seat_model():
+    """A model with a unique_together (define it inside isolate_apps)."""
+
+    class Seat(models.Model):
+        row = models.CharField(max_length=2)
+        number = models.IntegerField()
+
+        class Meta:
+            app_label = "app"
+            unique_together = [("row", "number")]
+
+    return Seat
+
+
+@isolate_apps("tests.app")
+def test_renaming_a_column_rebuilds_the_indexes_on_it(create_collections):
+    """A MongoDB index names document keys: it must be rebuilt for the renamed key,
+    or a unique_together on it would silently stop refusing duplicates."""
+
+    Seat = seat_model()
+    create_collections(Seat)
+    old = Seat._meta.get_field("row")
+    renamed = models.CharField(max_length=2, db_column="line")
+    renamed.set_attributes_from_name("row")
+    renamed.model = Seat
+    Seat.objects.create(row="A", number=1)
     with connection.schema_editor() as editor:
-        editor.add_constraint(Author, constraint)
-    try:
-        Author.objects.create(name="Ann", email="x@example.com", age=30)
-        Author.objects.create(name="Bob", email="x@example.com", age=31)
-        with pytest.raises(IntegrityError):
-            Author.objects.create(name="Cy", email="x@example.com", age=30)
-    finally:
-        with connection.schema_editor() as editor:
-            editor.remove_constraint(Author, constraint)
-    Author.objects.create(name="Cy", email="x@example.com", age=30)
+        editor.alter_field(Seat, old, renamed)
+    assert collection(Seat).find_one({}, {"_id": 0}) == {"line": "A", "number": 1}
+    keys = [info["key"] for info in collection(Seat).index_information().values()]
+    assert [("line", 1), ("number", 1)] in keys
+    with pytest.raises(DuplicateKeyError):
+        collection(Seat).insert_one({"line": "A", "number": 1})
 
 
-def test_an_index_written_with_field_expressions_keeps_their_order():
-    index = models.Index(models.F("name"), models.F("email").desc(), name="author_name_email_idx")
+@isolate_apps("tests.app")
+def test_removing_a_field_drops_the_indexes_containing_it(create_collections):
+    Seat = seat_model()
+    create_collections(Seat)
+    Seat.objects.create(row="A", number=1)
     with connection.schema_editor() as editor:
-        editor.add_index(Author, index)
-    try:
-        info = connection.database[Author._meta.db_table].index_information()
-        assert info["author_name_email_idx"]["key"] == [("name", 1), ("email", -1)]
-    finally:
-        with connection.schema_editor() as editor:
-            editor.remove_index(Author, index)
+        editor.remove_field(Seat, Seat._meta.get_field("row"))
+    assert list(collection(Seat).index_information()) == ["_id_"]
+    collection(Seat).insert_one({"number": 1})  # no longer unique: the index went with it
 
 
-def test_a_unique_constraint_on_a_computed_expression_is_refused():
-    from django.db import NotSupportedError
-    from django.db.models.functions import Lower
+@isolate_apps("tests.app")
+def test_moving_the_primary_key_rewrites_the_documents_keys(create_collections):
+    class Badge(models.Model):
+        code = models.CharField(max_length=10, unique=True)
+        label = models.CharField(max_length=20)
 
-    constraint = models.UniqueConstraint(Lower("name"), name="author_lower_name_uniq")
-    refused = pytest.raises(NotSupportedError, match="field paths only")
+        class Meta:
+            app_label = "app"
+
+    create_collections(Badge)
+    first = Badge.objects.create(code="A1", label="gold")
+    Badge.objects.create(code="B2", label="silver")
+    old_id = Badge._meta.get_field("id")
+    plain_id = models.IntegerField(null=True)
+    plain_id.set_attributes_from_name("id")
+    code_key = models.CharField(max_length=10, primary_key=True)
+    code_key.set_attributes_from_name("code")
+    with connection.schema_editor() as editor:
+        editor.alter_field(Badge, old_id, plain_id)
+        editor.alter_field(Badge, Badge._meta.get_field("code"), code_key)
+    assert collection(Badge).find_one({"_id": "A1"}) == {
+        "_id": "A1",
+        "id": first.pk,
+        "label": "gold",
+    }
+    with connection.cursor() as cursor:
+        description = connection.introspection.get_table_description(cursor, "app_badge")
+        assert connection.introspection.get_primary_key_column(cursor, "app_badge") == "code"
+    assert [column.name for column in description] == ["id", "code", "label"]
+    with pytest.raises(DuplicateKeyError):  # _id enforces the new key
+        collection(Badge).insert_one({"_id": "A1", "label": "again"})
+
+
+@isolate_apps("tests.app")
+def test_a_key_with_duplicates_is_refused_and_the_collection_kept(create_collections):
+    class Badge(models.Model):
+        code = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "app"
+
+    create_collections(Badge)
+    keys = sorted(Badge.objects.create(code="A1").pk for _ in range(2))
+    code_key = models.CharField(max_length=10, primary_key=True)
+    code_key.set_attributes_from_name("code")
+    refused = pytest.raises(IntegrityError, match="cannot become the primary key")
     with refused, connection.schema_editor() as editor:
-        editor.add_constraint(Author, constraint)
+        editor.alter_field(Badge, Badge._meta.get_field("code"), code_key)
+    assert sorted(d["_id"] for d in collection(Badge).find()) == keys
+    assert "app_badge__django_nonrel_rekey" not in connection.database.list_collection_names()
+
+
+@isolate_apps("tests.app")
+def test_a_composite_primary_key_is_unique(create_collections):
+    class Stock(models.Model):
+        pk = models.CompositePrimaryKey("shop", "item")
+        shop = models.IntegerField()
+        item = models.IntegerField()
+        count = models.IntegerField(default=0)
+
+        class Meta:
+            app_label = "app"
+
+    create_collections(Stock)
+    Stock.objects.create(shop=1, item=1)
+    Stock.objects.create(shop=1, item=2)
+    with pytest.raises(IntegrityError):
+        Stock.objects.create(shop=1, item=1)
+    with connection.cursor() as cursor:
+        columns = connection.introspection.get_primary_key_columns(cursor, "app_stock")
+    assert columns == ["shop", "item"]
+
+
+@isolate_apps("tests.app")
+def test_a_nullable_field_unique_through_a_constraint_allows_many_nulls(create_collections):
+    """As on SQL: NULLs are distinct. None is stored absent and the index is sparse."""
+
+    class Member(models.Model):
+        email = models.CharField(max_length=50, null=True)
+
+        class Meta:
+            app_label = "app"
+            constraints = [models.UniqueConstraint(fields=["email"], name="member_email_uniq")]
+
+    create_collections(Member)
+    Member.objects.create(email=None)
+    Member.objects.create(email=None)
+    Member.objects.create(email="a@example.com")
+    with pytest.raises(IntegrityError):
+        Member.objects.create(email="a@example.com")
+    assert Member.objects.filter(email__isnull=True).count() == 2
+
+
+@isolate_apps("tests.app")
+def test_a_field_made_unique_and_nullable_drops_its_stored_nulls(create_collections):
+    class Member(models.Model):
+        email = models.CharField(max_length=50, null=True)
+
+        class Meta:
+            app_label = "app"
+
+    create_collections(Member)
+    Member.objects.create(email=None)
+    Member.objects.create(email=None)
+    assert collection(Member).count_documents({"email": {"$exists": True}}) == 2
+    unique = models.CharField(max_length=50, null=True, unique=True)
+    unique.set_attributes_from_name("email")
+    with connection.schema_editor() as editor:
+        editor.alter_field(Member, Member._meta.get_field("email"), unique)
+    # Stored nulls would collide in the new unique index: they became absent keys.
+    assert collection(Member).count_documents({"email": {"$exists": True}}) == 0
+    collection(Member).insert_one({"email": "a@example.com"})
+    with pytest.raises(DuplicateKeyError):
+        collection(Member).insert_one({"email": "a@example.com"})
+
+
+@isolate_apps("tests.app")
+def test_creating_an_existing_collection_is_an_error(create_collections):
+    """As creating an existing table is on SQL (migrate --fake-initial relies on it)."""
+
+    class Log(models.Model):
+        line = models.TextField()
+
+        class Meta:
+            app_label = "app"
+
+    create_collections(Log)
+    with pytest.raises(DatabaseError, match="already exists"), connection.schema_editor() as editor:
+        editor.create_model(Log)
+
+
+@isolate_apps("tests.app")
+def test_schema_commands_are_logged_and_refused_inside_atomic(create_collections):
+    class Log(models.Model):
+        line = models.TextField(db_index=True)
+
+        class Meta:
+            app_label = "app"
+
+    with CaptureQueriesContext(connection) as ctx:
+        create_collections(Log)
+    assert [q["sql"].split("(")[0] for q in ctx.captured_queries] == [
+        "db.createCollection",
+        "db.app_log.createIndex",
+    ]
+    refused = pytest.raises(TransactionManagementError)
+    with refused, transaction.atomic(), connection.schema_editor() as editor:
+        editor.remove_field(Log, Log._meta.get_field("line"))
+    assert "line_" in " ".join(collection(Log).index_information())
+
+
+def test_sql_is_refused_with_what_to_do_instead():
+    with pytest.raises(NotSupportedError, match="RunPython"), connection.schema_editor() as editor:
+        editor.execute("ALTER TABLE orm_author ADD COLUMN x integer")
+
+
+@isolate_apps("tests.app")
+def test_the_drop_table_template_drops_the_collection_and_its_record():
+    """Code written for SQL backends drops a table with ``editor.sql_delete_table``."""
+
+    class Log(models.Model):
+        line = models.TextField()
+
+        class Meta:
+            app_label = "app"
+
+    with connection.schema_editor() as editor:
+        editor.create_model(Log)
+    Log.objects.create(line="x")
+    with connection.schema_editor() as editor:
+        editor.execute(editor.sql_delete_table % {"table": "app_log"})
+    assert "app_log" not in connection.introspection.table_names()
+    assert connection.database["django_nonrel_schema"].find_one({"_id": "app_log"}) is None
+    assert connection.database["django_nonrel_sequences"].find_one({"_id": "app_log"}) is None
+
+
+def test_a_test_database_clone_keeps_every_index_option():
+    """A sparse unique index copied as a plain one would refuse a second NULL."""
+    Author.objects.create(name="Ann")
+    client = connection.connection
+    table = Author._meta.db_table
+    target = connection.creation.get_test_db_clone_settings("clone1")["NAME"]
+    try:
+        connection.creation._clone_test_db("clone1", verbosity=0)
+        source = client[connection.settings_dict["NAME"]][table].index_information()
+        assert client[target][table].index_information() == source
+        client[target][table].insert_one({"_id": ObjectId(), "name": "Bob"})  # handle: NULL
+    finally:
+        client.drop_database(target)
+
+
+def test_a_table_dropped_and_made_again_starts_its_keys_at_one():
+    from tests.orm.models import Alarm
+
+    Alarm.objects.create(desc="before")  # this connection now holds a block of keys
+    with connection.schema_editor() as editor:
+        editor.delete_model(Alarm)
+        editor.create_model(Alarm)
+    assert [Alarm.objects.create(desc=f"after {n}").pk for n in range(3)] == [1, 2, 3]

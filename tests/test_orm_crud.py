@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Avg, Count, F, Max, Min, Sum
 from django.test.utils import CaptureQueriesContext
 
@@ -297,6 +297,38 @@ def test_check_constraints_validate_instances():
         sane.validate(Author, Author(name="Cid", age=3, rating=Decimal("4.5")))
 
 
+def test_check_constraints_on_wrapped_conditions_and_json_keys_validate_instances():
+    from django.core.exceptions import ValidationError
+    from django.db.models import BooleanField, CheckConstraint, ExpressionWrapper, Q
+
+    not_500 = CheckConstraint(
+        condition=ExpressionWrapper(Q(pages__gt=500) | Q(pages__lt=500), BooleanField()),
+        name="pages_not_500",
+    )
+    not_500.validate(Book, Book(title="t", pages=499))
+    with pytest.raises(ValidationError, match="pages_not_500"):
+        not_500.validate(Book, Book(title="t", pages=500))
+    stable = CheckConstraint(condition=Q(data__version="stable"), name="stable_only")
+    stable.validate(Book, Book(title="t", data={"version": "stable"}))
+    with pytest.raises(ValidationError, match="stable_only"):
+        stable.validate(Book, Book(title="t", data={"version": "beta"}))
+
+
+def test_conditional_unique_constraints_validate_instances(db):
+    """UniqueConstraint(condition=...) checks the condition on the instance's values and
+    looks for a colliding row (the backends without partial indexes rely on it)."""
+    from django.core.exceptions import ValidationError
+    from django.db.models import Q, UniqueConstraint
+
+    one_active = UniqueConstraint(fields=["email"], condition=Q(active=True), name="one_active")
+    Author.objects.create(name="Ann", email="a@example.com", active=True)
+    Author.objects.create(name="Old", email="o@example.com", active=False)
+    one_active.validate(Author, Author(name="Bob", email="a@example.com", active=False))
+    one_active.validate(Author, Author(name="Cy", email="o@example.com", active=True))
+    with pytest.raises(ValidationError, match="one_active"):
+        one_active.validate(Author, Author(name="Bob", email="a@example.com", active=True))
+
+
 def test_bulk_create_prepares_values_not_of_the_fields_type(db):
     """Values of a field's own type are stored as they are; others still go through
     the field's preparation (strings to integers, lazy strings to strings)."""
@@ -313,3 +345,18 @@ def test_bulk_create_prepares_values_not_of_the_fields_type(db):
     assert (pat.name, pat.age, pat.active, pat.email) == ("Plain Pat", 40, False, "pat@example.com")
     assert (lou.name, lou.age, lou.active) == ("Lazy Lou", 41, True)
     assert Author.objects.filter(age=41, active=True).count() == 1
+
+
+def test_a_json_key_that_is_a_number_indexes_a_list_everywhere(authors):
+    """``data__sizes__0`` is the list's first element (SQL's ``$.sizes[0]``) in a
+    filter, values(), order_by() and an aggregate alike."""
+    Book.objects.create(title="S", author=authors[0], data={"sizes": [3, 7]})
+    Book.objects.create(title="T", author=authors[0], data={"sizes": [5, 1]})
+    assert list(Book.objects.filter(data__sizes__0=3).values_list("title", flat=True)) == ["S"]
+    assert sorted(Book.objects.values_list("data__sizes__0", flat=True)) == [3, 5]
+    ordered = Book.objects.order_by("data__sizes__1").values_list("title", flat=True)
+    assert list(ordered) == ["T", "S"]
+    total = Sum("data__sizes__1", output_field=models.IntegerField())
+    assert Book.objects.aggregate(total=total)["total"] == 8
+    grouped = Book.objects.values("data__sizes__0").annotate(n=Count("pk"))
+    assert sorted((row["data__sizes__0"], row["n"]) for row in grouped) == [(3, 1), (5, 1)]

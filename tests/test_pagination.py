@@ -1,6 +1,10 @@
 """BookmarkPaginator: every row once, in order, at a cost independent of the page number."""
 
 import datetime
+import math
+import os
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -8,8 +12,10 @@ from django.db import NotSupportedError, connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
+from django_nonrel.features import nonrel_features
 from django_nonrel.pagination import BookmarkPaginator, InvalidBookmark
 from tests.conc.models import Entry
+from tests.differential.models import Item
 from tests.orm.models import Author, Book
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +168,217 @@ def test_explicit_null_placement(entries):
         pytest.skip(f"{connection.vendor} cannot order with nulls_last")
     seen = [pk for page in walk(BookmarkPaginator(queryset, 9)) for pk in pks(page)]
     assert seen == expected
+
+
+def test_nulls_last_orderings_page_correctly_in_both_directions(entries):
+    """docs/pagination.md: nulls_first/nulls_last work on every backend (MongoDB sorts
+    such an ordering in Python, on the rows after the bookmark)."""
+    for ordering in (
+        (F("score").asc(nulls_last=True), "-title"),
+        (F("score").desc(nulls_first=True), "title"),
+        (F("score").desc(nulls_last=True),),
+    ):
+        queryset = Entry.objects.order_by(*ordering)
+        paginator = BookmarkPaginator(queryset, 8)
+        forward = walk(paginator)
+        assert [pk for page in forward for pk in pks(page)] == pks(
+            queryset.order_by(*ordering, "pk")
+        )
+        page, backward = forward[-1], []
+        while page.has_previous:
+            page = paginator.page(page.previous_bookmark)
+            backward.append(pks(page))
+        assert list(reversed(backward)) == [pks(p) for p in forward[:-1]]
+
+
+# -- NaN -------------------------------------------------------------------------------
+
+
+NAN = float("nan")
+
+
+def mongodb_order(rows, descending, nulls_first):
+    """Rows as MongoDB sorts a double: NaN below every number (ties by ascending pk),
+    NULLs first or last."""
+
+    def key(item):
+        kind, value = (0, 0.0) if math.isnan(item.ratio) else (1, item.ratio)
+        return ((-kind, -value) if descending else (kind, value)), item.pk
+
+    nulls = sorted((r for r in rows if r.ratio is None), key=lambda item: item.pk)
+    others = sorted((r for r in rows if r.ratio is not None), key=key)
+    return nulls + others if nulls_first else others + nulls
+
+
+@pytest.fixture
+def nan_rows():
+    if not nonrel_features(connection).sorts_nan_below_numbers:
+        pytest.skip(
+            f"{connection.vendor} stores no NaN here (SQLite stores NULL; MariaDB and "
+            "FerretDB v1 refuse it, tests/reliability/test_bad_input.py)"
+        )
+    ratios = [1.0, NAN, 2.0, 3.0, NAN, 0.5, 7.0, None, 8.0, NAN, -math.inf, math.inf, 2.0]
+    return [Item.objects.create(name=f"n{i}", tags=[], ratio=r) for i, r in enumerate(ratios)]
+
+
+@pytest.mark.parametrize(
+    "ordering",
+    [
+        ("ratio",),
+        ("-ratio",),
+        (F("ratio").asc(nulls_last=True),),
+        (F("ratio").desc(nulls_first=True),),
+    ],
+    ids=["asc", "desc", "asc nulls last", "desc nulls first"],
+)
+@pytest.mark.parametrize("per_page", [1, 2, 5])
+def test_nan_rows_are_paged_where_the_database_sorts_them(nan_rows, ordering, per_page):
+    """MongoDB sorts NaN below every number, yet finds no number greater than NaN:
+    the seek names NaN rows explicitly, so none is skipped or repeated (before: 7 of 9
+    rows after a NaN were never shown)."""
+    queryset = Item.objects.order_by(*ordering)
+    order = ordering[0]
+    if isinstance(order, str):
+        descending, nulls_first = order.startswith("-"), not order.startswith("-")
+    else:
+        descending, nulls_first = order.descending, bool(order.nulls_first)
+    expected = mongodb_order(nan_rows, descending, nulls_first)
+    assert pks(queryset.order_by(*ordering, "pk")) == pks(expected), "the server's own order"
+    seen = [pk for page in walk(BookmarkPaginator(queryset, per_page)) for pk in pks(page)]
+    assert seen == pks(expected)
+
+
+def test_comparisons_with_nan_follow_mongodb(nan_rows):
+    names = lambda qs: sorted(qs.values_list("name", flat=True))  # noqa: E731
+    nan_names = sorted(i.name for i in nan_rows if i.ratio is not None and math.isnan(i.ratio))
+    assert names(Item.objects.filter(ratio=NAN)) == nan_names
+    assert names(Item.objects.filter(ratio__gte=NAN)) == nan_names
+    assert names(Item.objects.filter(ratio__gt=NAN)) == []
+    assert names(Item.objects.filter(ratio__in=[NAN, 0.5])) == sorted([*nan_names, "n5"])
+    # Django's exclude() of a nullable column keeps NULL rows (NOT (... AND IS NOT NULL)).
+    assert len(names(Item.objects.exclude(ratio=NAN))) == len(nan_rows) - len(nan_names)
+
+
+# -- what a bookmark is bound to ------------------------------------------------------
+
+
+def refused_by(queryset, bookmark):
+    with pytest.raises(InvalidBookmark, match="another queryset"):
+        BookmarkPaginator(queryset, 5).page(bookmark)
+
+
+def test_bookmarks_are_bound_to_subqueries(entries):
+    group = lambda g: Entry.objects.filter(pk__in=Entry.objects.filter(group=g).values("pk"))  # noqa: E731
+    bookmark = BookmarkPaginator(group(1), 5).page().next_bookmark
+    assert pks(BookmarkPaginator(group(1), 5).page(bookmark))
+    refused_by(group(2), bookmark)
+    sliced = Entry.objects.filter(pk__in=Entry.objects.filter(group=1).order_by("pk")[:3])
+    refused_by(sliced, bookmark)
+
+
+def test_bookmarks_are_bound_to_expressions(entries):
+    queryset = Entry.objects.filter(score__lt=F("group"))
+    bookmark = BookmarkPaginator(queryset, 2).page().next_bookmark
+    assert BookmarkPaginator(Entry.objects.filter(score__lt=F("group")), 2).page(bookmark)
+    refused_by(Entry.objects.filter(score__lt=F("pk")), bookmark)
+    refused_by(Entry.objects.filter(score__lt=F("group") + 1), bookmark)
+    refused_by(Entry.objects.filter(score__lt=F("group") * 2), bookmark)
+
+
+def test_bookmarks_are_bound_to_exists_and_subquery_filters():
+    """The digest covers what an Exists()/Subquery() filter selects (no query is run)."""
+    from django.db.models import Exists, OuterRef
+
+    from tests.conc.models import Board, Thread
+
+    def boards(title):
+        return Board.objects.filter(
+            Exists(Thread.objects.filter(board=OuterRef("pk"), title=title))
+        )
+
+    first, second = BookmarkPaginator(boards("a"), 5), BookmarkPaginator(boards("b"), 5)
+    assert first.fingerprint != second.fingerprint
+    assert first.fingerprint == BookmarkPaginator(boards("a"), 5).fingerprint
+    bookmark = first.bookmark_after({"id": 1})
+    with pytest.raises(InvalidBookmark, match="another queryset"):
+        second.page(bookmark)
+
+
+def test_bookmarks_are_bound_to_raw_query_filters(on_mongodb):
+    from tests.agg.models import Shop
+
+    for visits in range(6):
+        Shop.objects.create(name=f"s{visits}", visits=visits)
+    few = Shop.objects.raw_query({"visits": {"$lt": 4}}).order_by("visits")
+    bookmark = BookmarkPaginator(few, 2).page().next_bookmark
+    assert pks(
+        BookmarkPaginator(
+            Shop.objects.raw_query({"visits": {"$lt": 4}}).order_by("visits"), 2
+        ).page(bookmark)
+    )
+    refused_by(Shop.objects.raw_query({"visits": {"$lt": 5}}).order_by("visits"), bookmark)
+    refused_by(Shop.objects.order_by("visits"), bookmark)
+
+
+def test_bookmarks_do_not_depend_on_the_hash_seed(entries):
+    """A bookmark made in another process (another PYTHONHASHSEED, so another set
+    order) for ``title__in=<set>`` is accepted here."""
+    titles = {f"e{i:02d}" for i in range(0, 60, 4)}
+    code = (
+        "import django; django.setup()\n"
+        "from django_nonrel.pagination import BookmarkPaginator\n"
+        "from tests.conc.models import Entry\n"
+        f"qs = Entry.objects.filter(title__in={sorted(titles)!r} and set({sorted(titles)!r}))\n"
+        "print(BookmarkPaginator(qs.order_by('title'), 3).bookmark_after("
+        "{'id': 2**31, 'title': 'e00'}))\n"
+    )
+    bookmarks = []
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+        result = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        bookmarks.append(result.stdout.strip())
+    paginator = BookmarkPaginator(Entry.objects.filter(title__in=titles).order_by("title"), 3)
+    for bookmark in bookmarks:
+        assert [e.title for e in paginator.page(bookmark)] == ["e04", "e08", "e12"]
+
+
+def test_the_binding_does_not_change_once_querysets_have_run(entries):
+    """Django shares objects between queries (a field's Col) and caches on them as they
+    are compiled; the digest must not see that, or bookmarks die after other queries."""
+
+    def make():
+        return Entry.objects.filter(title__in={"e01", "e02"}, score__lt=F("group") + 1)
+
+    before = BookmarkPaginator(make().order_by("title"), 3).fingerprint
+    list(make()), list(make().values("title")), make().count(), list(Entry.objects.all())
+    assert BookmarkPaginator(make().order_by("title"), 3).fingerprint == before
+
+
+@pytest.mark.parametrize(
+    "bookmark",
+    [12345, 1.5, b"bytes", ["a"], {"k": 1}, "not a bookmark", "a:b:c", "\u00e9\u00e9:x"],
+    ids=repr,
+)
+def test_malformed_bookmarks_are_the_paginators_error(entries, bookmark):
+    with pytest.raises(InvalidBookmark):
+        BookmarkPaginator(Entry.objects.all(), 5).page(bookmark)
+
+
+def test_bookmarks_with_a_forged_payload_shape_are_refused(entries):
+    """Signed with our key but of another shape (an older release, a bug): still InvalidBookmark."""
+    from django.core import signing
+
+    from django_nonrel.pagination import SALT
+
+    paginator = BookmarkPaginator(Entry.objects.all(), 5)
+    for payload in (
+        [1, 2],
+        {"q": paginator.fingerprint},
+        {"q": paginator.fingerprint, "k": [1]},
+        {"q": paginator.fingerprint, "k": [{"x": 1}, "nan", 3]},
+        {"q": paginator.fingerprint, "k": ["x", None, "y"]},
+    ):
+        with pytest.raises(InvalidBookmark):
+            paginator.page(signing.dumps(payload, salt=SALT))

@@ -9,7 +9,7 @@ runs (the through table of a many-to-many).
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldError
-from django.db import connection
+from django.db import NotSupportedError, connection
 from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext
 
@@ -165,6 +165,60 @@ def test_filters_across_generic_relations_respect_the_content_type(shelf):
     assert list(Novel.objects.filter(pk=novel.pk).values_list("notes__text", flat=True)) == [
         "novel note"
     ]
+
+
+class SqlOnlyRestriction:
+    """A join restriction that only renders SQL, as django-taggit's tag managers return."""
+
+    contains_aggregate = False
+    contains_over_clause = False
+
+    def __init__(self, alias, column, content_type_ids):
+        self.alias, self.column, self.content_type_ids = alias, column, content_type_ids
+
+    def as_sql(self, compiler, connection):
+        quote = compiler.quote_name_unless_alias
+        return f"{quote(self.alias)}.{quote(self.column)} = %s", self.content_type_ids
+
+    def relabel_aliases(self, change_map):
+        self.alias = change_map.get(self.alias, self.alias)
+
+
+@pytest.fixture
+def noted_novel(shelf):
+    novel = shelf["novels"][1]
+    Note.objects.create(text="novel note", target=novel)
+    writer_type = ContentType.objects.get_for_model(Writer)
+    Note.objects.create(text="writer note", content_type=writer_type, object_id=novel.pk)
+    return novel
+
+
+def test_a_join_restriction_given_as_one_lookup_is_followed(noted_novel, monkeypatch):
+    """Some relation fields return a bare lookup rather than Django's WhereNode."""
+    notes = Novel._meta.get_field("notes")
+    stock = notes.get_extra_restriction
+    monkeypatch.setattr(
+        notes, "get_extra_restriction", lambda alias, remote: stock(alias, remote).children[0]
+    )
+    assert [n.title for n in Novel.objects.filter(notes__text="novel note")] == ["n1"]
+    assert list(Novel.objects.filter(notes__text="writer note")) == []
+
+
+def test_a_join_restriction_that_only_renders_sql(noted_novel, monkeypatch):
+    """On SQL it runs; the MongoDB backend refuses it clearly instead of crashing."""
+    notes = Novel._meta.get_field("notes")
+    novel_type = ContentType.objects.get_for_model(Novel)
+    monkeypatch.setattr(
+        notes,
+        "get_extra_restriction",
+        lambda alias, remote: SqlOnlyRestriction(remote, "content_type_id", [novel_type.pk]),
+    )
+    matching = Novel.objects.filter(notes__text="writer note")
+    if ON_MONGODB:
+        with pytest.raises(NotSupportedError, match="SqlOnlyRestriction, which only renders SQL"):
+            list(matching)
+    else:
+        assert list(matching) == []
 
 
 def test_command_counts_stay_flat_over_a_thousand_rows():

@@ -6,10 +6,11 @@ import os
 import warnings
 
 import pytest
-from django.db import NotSupportedError, connection, transaction
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from pymongo.errors import OperationFailure
 
+from django_nonrel.backends.mongodb.atomicity import Atomicity
 from django_nonrel.exceptions import ConflictError
 from django_nonrel.transaction import (
     TransactionsUnavailableWarning,
@@ -41,7 +42,7 @@ def quietly(func, *args, **kwargs):
 
 
 @retrying
-def test_a_conflict_is_retried_from_fresh_reads():
+def test_a_conflict_is_retried_from_fresh_reads(transactions_setting):
     account = Account.objects.create(owner="ann", balance=100)
     loaded_earlier = Account.objects.get(pk=account.pk)
     concurrent_deposit(account.pk, 5)
@@ -61,7 +62,7 @@ def test_a_conflict_is_retried_from_fresh_reads():
 
 
 @retrying
-def test_an_attempt_that_already_wrote_is_retried_only_with_transactions():
+def test_an_attempt_that_already_wrote_is_retried_only_with_transactions(transactions_setting):
     account = Account.objects.create(owner="ann")
     calls = []
 
@@ -83,7 +84,7 @@ def test_an_attempt_that_already_wrote_is_retried_only_with_transactions():
 
 
 @retrying
-def test_conflicts_are_retried_until_retries_run_out():
+def test_conflicts_are_retried_until_retries_run_out(transactions_setting):
     account = Account.objects.create(owner="ann")
     calls = []
 
@@ -137,7 +138,7 @@ def test_transient_transaction_errors_are_retryable():
 
 
 @retrying
-def test_atomic_rolls_back_exactly_where_there_are_transactions():
+def test_atomic_rolls_back_exactly_where_there_are_transactions(transactions_setting):
     class Boom(Exception):
         pass
 
@@ -181,11 +182,12 @@ def fake_session(on_mongodb, monkeypatch):
     """The MongoDB connection told its server has transactions, with a recording session."""
     session = FakeSession()
     connection.ensure_connection()
-    monkeypatch.setitem(connection.features.__dict__, "supports_transactions", True)
+    monkeypatch.setitem(connection.features.__dict__, "supports_multi_document_transactions", True)
     monkeypatch.setattr(connection.connection, "start_session", lambda: session)
     return session
 
 
+@retrying
 def test_atomic_runs_every_command_in_the_session(fake_session):
     with CaptureQueriesContext(connection) as captured, transaction.atomic():
         Account.objects.create(owner="a")
@@ -194,6 +196,7 @@ def test_atomic_runs_every_command_in_the_session(fake_session):
     assert fake_session.events == ["start"] + ["bind"] * len(commands) + ["commit", "end"]
 
 
+@retrying
 def test_an_error_aborts_the_session_transaction(fake_session):
     with pytest.raises(ZeroDivisionError), transaction.atomic():
         Account.objects.create(owner="a")
@@ -202,12 +205,54 @@ def test_an_error_aborts_the_session_transaction(fake_session):
     assert "commit" not in fake_session.events
 
 
+class Boom(Exception):
+    pass
+
+
+def roll_back_an_inner_block() -> None:
+    """A row written, then a savepoint whose insert and update of it are rolled back."""
+    kept = Account.objects.create(owner="kept", balance=1)
+    with pytest.raises(Boom), transaction.atomic():
+        Account.objects.create(owner="inner")
+        Account.objects.filter(pk=kept.pk).update(balance=5)
+        raise Boom
+    assert list(Account.objects.values_list("owner", "balance")) == [("kept", 1)]
+
+
+@retrying
+def test_savepoints_in_a_server_transaction_roll_back_through_the_journal(fake_session):
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        roll_back_an_inner_block()
+    commands = [q for q in captured if q["sql"].startswith("db.")]
+    # The journal read and restored documents inside the same server transaction.
+    assert fake_session.events.count("bind") > len(commands)
+    assert fake_session.events[0] == "start" and fake_session.events[-2:] == ["commit", "end"]
+
+
+@retrying
+def test_a_server_abort_is_left_to_the_server_and_key_blocks_follow_it(fake_session):
+    Account.objects.create(owner="before")
+    table = Account._meta.db_table
+    block = list(connection.store.key_blocks[table])
+    with pytest.raises(Boom), transaction.atomic():
+        Account.objects.bulk_create([Account(owner=f"in {n}") for n in range(30)])
+        Account.objects.create(owner="inside")
+        raise Boom
+    # The recording session undoes nothing; a server's abort removes these rows and
+    # restores the key counter, so this connection's reserved keys go back with it.
+    assert Account.objects.filter(owner="inside").exists()
+    assert connection.store.key_blocks[table] == block
+    assert fake_session.events[-2:] == ["abort", "end"]
+
+
+@retrying
 def test_run_in_transaction_retries_transient_errors_in_a_new_transaction(fake_session):
     calls = []
 
     def flaky():
         calls.append(1)
-        Account.objects.create(owner=f"try{len(calls)}")
+        # Explicit keys: the fake session's abort undoes no write, as a server's would.
+        Account.objects.create(pk=100 + len(calls), owner=f"try{len(calls)}")
         if len(calls) == 1:
             raise OperationFailure(
                 "WriteConflict", 112, {"errorLabels": ["TransientTransactionError"]}
@@ -221,25 +266,30 @@ def test_run_in_transaction_retries_transient_errors_in_a_new_transaction(fake_s
     assert fake_session.events.count("abort") == 1 and fake_session.events.count("commit") == 1
 
 
-def test_required_transactions_refuse_atomic_without_them(on_mongodb, monkeypatch):
-    if connection.features.supports_transactions:
-        pytest.skip("this MongoDB server has transactions")
-    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "TRANSACTIONS", "required")
-    with pytest.raises(NotSupportedError, match="replica set"), transaction.atomic():
-        Account.objects.create(owner="never")
-    assert not Account.objects.filter(owner="never").exists()
-    assert connection.get_autocommit() and not connection.in_atomic_block
-
-
-@pytest.mark.skipif(
+#: The real-server tier: a replica set named by MONGODB_URI (and NONREL_TEST_DB).
+real_replica_set = pytest.mark.skipif(
     not os.environ.get("MONGODB_URI"),
     reason="real transactions need a MongoDB replica set: set MONGODB_URI and NONREL_TEST_DB",
 )
-def test_a_replica_set_rolls_back(on_mongodb):
-    if not connection.features.supports_transactions:
+
+
+@pytest.fixture
+def server_transactions(on_mongodb):
+    if connection.atomicity is not Atomicity.SERVER:
         pytest.skip("NONREL_TEST_DB is not a replica set or sharded cluster")
+
+
+@real_replica_set
+@retrying
+def test_a_replica_set_rolls_back(server_transactions):
     with pytest.raises(ZeroDivisionError), transaction.atomic():
         Account.objects.create(owner="gone")
         assert Account.objects.filter(owner="gone").exists()  # read in the transaction
         1 / 0  # noqa: B018
     assert not Account.objects.filter(owner="gone").exists()
+
+
+@real_replica_set
+def test_a_replica_set_rolls_back_to_savepoints(server_transactions):
+    # The test itself runs in a server transaction (TestCase); the block is a savepoint.
+    roll_back_an_inner_block()

@@ -106,6 +106,45 @@ def test_the_mongodb_save_stays_one_command(on_mongodb):
     assert Account.objects.count() == 1
 
 
+#: Documents written with pymongo directly are outside the undo journal that rolls
+#: a test back: these tests flush instead.
+raw_writes = pytest.mark.django_db(transaction=True)
+
+
+@raw_writes
+@pytest.mark.parametrize("update_fields", [None, ["balance"]], ids=["save", "update_fields"])
+def test_a_row_stored_without_a_version_can_be_saved_and_is_guarded(on_mongodb, update_fields):
+    """A document written before the VersionField was added (or by another program)
+    loads with version None; its saves are guarded on the version still being absent
+    and write version 1 (every save raised ConflictError, "version 0", before)."""
+    collection = connection.database[Account._meta.db_table]
+    collection.insert_one({"_id": 900, "owner": "legacy", "balance": 5})
+    first = Account.objects.get(pk=900)
+    second = Account.objects.get(pk=900)
+    assert first.version is None
+    first.balance = 6
+    first.save(update_fields=update_fields)
+    assert first.version == 1
+    assert collection.find_one({"_id": 900})["version"] == 1
+    second.balance = 7
+    stale(lambda: second.save(update_fields=update_fields), match="no version")
+    assert stored(900) == {"owner": "legacy", "balance": 6, "version": 1}
+    second.refresh_from_db()
+    second.balance = 8
+    second.save(update_fields=update_fields)
+    assert stored(900) == {"owner": "legacy", "balance": 8, "version": 2}
+
+
+@raw_writes
+def test_a_row_with_a_null_version_is_saved_the_same_way(on_mongodb):
+    connection.database[Account._meta.db_table].insert_one(
+        {"_id": 901, "owner": "legacy", "balance": 5, "version": None}
+    )
+    account = Account.objects.get(pk=901)
+    account.save()
+    assert stored(901)["version"] == 1
+
+
 def test_deconstructs_for_migrations():
     name, path, args, kwargs = VersionField().deconstruct()
     assert path == "django_nonrel.fields.VersionField" and kwargs == {}

@@ -15,15 +15,19 @@ Django's test runner behave as with a server. ``OPTIONS["AUTO_ID_BLOCK"]`` sets
 how many integer AutoField keys a connection reserves at a time (default 20);
 ``OPTIONS["DECIMAL128"] = True`` stores DecimalField as exact Decimal128 (servers
 that support it) instead of doubles. ``OPTIONS["TRANSACTIONS"]`` says what
-``atomic()`` does (see ``TRANSACTION_MODES``). None of these is passed to the client.
+``atomic()`` does (see ``atomicity.py``). ``READ_PREFERENCE``,
+``WRITE_CONCERN`` and ``READ_CONCERN`` apply to every command (see
+concerns.py). None of these is passed to the client.
 
 Transactions: on a replica set or sharded cluster (detected at connect),
 ``atomic()`` runs a real multi-document transaction -- a pymongo session
 started when Django turns autocommit off, bound around every command the store
 sends, committed or aborted with the block. Elsewhere (standalone servers,
-FerretDB, mongomock) there are no transactions: ``atomic()`` applies each write
-when it is sent and rolls nothing back, and ``features.supports_transactions``
-is False so that Django and its test runner know.
+FerretDB, mongomock) the server has none; there the store's undo journal
+(``undo_journal.py``) rolls the block back, on mongomock:// and test databases
+by default. Savepoints are the journal's in both cases.
+``features.supports_transactions`` and ``uses_savepoints`` say which applies to
+this connection, so that Django and its test runner know.
 """
 
 from __future__ import annotations
@@ -35,23 +39,25 @@ from django.db import NotSupportedError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import debug_transaction
 from django.utils.functional import cached_property
+from pymongo.client_session import ClientSession
 
 from . import database as Database
+from .atomicity import TRANSACTION_MODES, Atomicity, choose_atomicity
 from .client import DatabaseClient
-from .creation import DatabaseCreation
+from .concerns import OPTION_NAMES as CONCERN_OPTIONS
+from .concerns import Concerns
+from .creation import DatabaseCreation, is_test_database
+from .embedded_order import apply as order_nan_as_mongodb
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
+from .mongo_store import MongoStore
 from .operations import Command, DatabaseOperations
 from .schema import DatabaseSchemaEditor
-from .store import MongoStore
+from .undo_journal import Scope
+from .validation import DatabaseValidation
 
 #: OPTIONS that configure django-nonrel rather than the driver.
-BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK", "DECIMAL128", "TRANSACTIONS"})
-#: OPTIONS["TRANSACTIONS"]: "auto" uses transactions where the server has them
-#: and otherwise lets atomic() apply writes immediately; "required" makes
-#: atomic() raise NotSupportedError on a server without them; "off" never uses
-#: them (atomic() applies writes immediately even on a replica set).
-TRANSACTION_MODES = ("auto", "required", "off")
+BACKEND_OPTIONS = frozenset({"AUTO_ID_BLOCK", "DECIMAL128", "TRANSACTIONS"}) | CONCERN_OPTIONS
 #: Labels the server puts on errors worth retrying the whole transaction for.
 TRANSIENT_LABEL = "TransientTransactionError"
 UNKNOWN_COMMIT_LABEL = "UnknownTransactionCommitResult"
@@ -94,6 +100,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     features_class = DatabaseFeatures
     introspection_class = DatabaseIntrospection
     ops_class = DatabaseOperations
+    validation_class = DatabaseValidation
 
     # Only used for a field's db_type() (None would mean "no column").
     data_types = {
@@ -124,7 +131,25 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "TimeField": "string",
         "UUIDField": "string",
     }
-    operators = {}
+    #: Lookups as SQL text. Nothing runs it: Django renders a condition as SQL
+    #: without running it in Index.create_sql() (6.1 compiles an index's condition
+    #: there on every backend), and a missing template would make that raise.
+    operators = {
+        "exact": "= %s",
+        "iexact": "LIKE %s",
+        "contains": "LIKE %s",
+        "icontains": "LIKE %s",
+        "regex": "REGEXP %s",
+        "iregex": "REGEXP %s",
+        "gt": "> %s",
+        "gte": ">= %s",
+        "lt": "< %s",
+        "lte": "<= %s",
+        "startswith": "LIKE %s",
+        "endswith": "LIKE %s",
+        "istartswith": "LIKE %s",
+        "iendswith": "LIKE %s",
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -142,6 +167,22 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             )
         return mode
 
+    @property
+    def atomicity(self) -> Atomicity:
+        """How atomic() rolls back on this connection (see atomicity.py).
+
+        Read afresh each time: Django's test runner turns the database into a
+        test database after the connection was made.
+        """
+        return choose_atomicity(
+            self.transaction_mode,
+            # Server transactions need a pymongo that binds a session around a command.
+            server_transactions=self.features.supports_multi_document_transactions
+            and hasattr(ClientSession, "bind"),
+            embedded=self.is_embedded,
+            test_database=is_test_database(self.settings_dict),
+        )
+
     # -- connecting -----------------------------------------------------------
     def get_connection_params(self) -> dict:
         settings = self.settings_dict
@@ -150,6 +191,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             raise ImproperlyConfigured(
                 "settings.DATABASES is missing 'NAME' for the MongoDB database to use."
             )
+        # Validated with the other settings: ImproperlyConfigured now, not a
+        # driver error at the first query.
+        self.concerns  # noqa: B018
         options = {k: v for k, v in settings.get("OPTIONS", {}).items() if k not in BACKEND_OPTIONS}
         if settings.get("USER"):
             options.setdefault("username", settings["USER"])
@@ -177,13 +221,14 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             raise ImproperlyConfigured(
                 "mongomock:// needs the mongomock package: pip install django-nonrel[mongodb]"
             ) from error
+        order_nan_as_mongodb()
         name = urlsplit(host).netloc or "default"
         server = MOCK_SERVERS.setdefault(name, ServerStore())
         return mongomock.MongoClient(_store=server)
 
-    @property
+    @cached_property
     def is_embedded(self) -> bool:
-        """True for the in-process mongomock:// store."""
+        """True for the in-process mongomock:// store (read on every command: cached)."""
         host = self.settings_dict.get("HOST") or ""
         return urlsplit(host).scheme == "mongomock"
 
@@ -195,24 +240,36 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     @cached_property
     def server_info(self) -> dict:
-        """Facts about the server, read once: which product, and whether it has
-        transactions (replica sets and sharded clusters do)."""
+        """Facts about the server, read once: which product, whether it has
+        transactions (replica sets and sharded clusters do), and whether it is
+        a ``mongos`` (a sharded cluster's router answers ``hello`` with
+        ``msg: "isdbgrid"``)."""
         if self.is_embedded:
-            return {"ferretdb": False, "transactions": False}
+            return {"ferretdb": False, "transactions": False, "sharded": False}
         self.ensure_connection()
         with self.wrap_database_errors:
             build = self.connection.admin.command("buildInfo")
             hello = self.connection.admin.command("hello")
+        sharded = hello.get("msg") == "isdbgrid"
         return {
             "ferretdb": "ferretdbVersion" in build,
-            "transactions": bool(hello.get("setName") or hello.get("msg") == "isdbgrid"),
+            "transactions": bool(hello.get("setName") or sharded),
+            "sharded": sharded,
         }
+
+    @cached_property
+    def concerns(self) -> Concerns:
+        """READ_PREFERENCE, WRITE_CONCERN and READ_CONCERN from OPTIONS, validated."""
+        return Concerns.from_options(self.settings_dict.get("OPTIONS", {}))
 
     @property
     def database(self):
-        """The driver's Database object for NAME (raw MongoDB access)."""
+        """The driver's Database object for NAME (raw MongoDB access), with the
+        read preference and concerns of OPTIONS."""
         self.ensure_connection()
-        return self.connection[self.settings_dict["NAME"]]
+        return self.connection.get_database(
+            self.settings_dict["NAME"], **self.concerns.database_options()
+        )
 
     def is_usable(self) -> bool:
         try:
@@ -222,39 +279,54 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         return True
 
     def _close(self):
-        self._end_session()
-        if self.connection is not None:
-            with self.wrap_database_errors:
-                self.connection.close()
+        # Closing inside a transaction rolls it back, as a SQL server does when
+        # its client goes away.
+        try:
+            self.store.journal.rollback()
+        finally:
+            self._end_session()
+            self.store.journal.end()
+            if self.connection is not None:
+                with self.wrap_database_errors:
+                    self.connection.close()
 
     # -- transactions -----------------------------------------------------------
     # Django turns autocommit off when the outermost atomic() block starts, and
-    # commits or rolls back and turns it on again when the block ends.
+    # commits or rolls back and turns it on again when the block ends. Nested
+    # blocks are savepoints: marks in the store's undo journal.
     def _set_autocommit(self, autocommit):
         if autocommit:
             self._end_session()
-        elif self.features.supports_transactions:
+            self.store.journal.end()
+            return
+        atomicity = self.atomicity
+        if atomicity is Atomicity.SERVER:
             with self.wrap_database_errors:
                 self.session = self.connection.start_session()
+            self.store.journal.begin(Scope.SAVEPOINTS)
+        elif atomicity is Atomicity.JOURNAL:
+            self.store.journal.begin(Scope.EVERYTHING)
         elif self.transaction_mode == "required":
             raise NotSupportedError(
                 "This MongoDB server has no transactions (it is not a replica set or a "
                 "sharded cluster) and OPTIONS['TRANSACTIONS'] is 'required', so atomic() "
                 "cannot run. Use a replica set (a single-node one is enough), or set "
-                "TRANSACTIONS to 'auto' to let atomic() apply writes immediately."
+                "TRANSACTIONS to 'journal' to roll atomic() back with the undo journal "
+                "(no isolation between connections; see docs/mongodb.md)."
             )
 
     def _start_transaction_under_autocommit(self):
         """How atomic() enters its outermost block (Django calls it when defined).
 
-        Django's own path logs a ``BEGIN`` entry in ``connection.queries``. On a
-        server without transactions no command is sent, so nothing is logged:
-        ``assertNumQueries`` and ``CaptureQueriesContext`` then count only the
-        commands that really ran (a multi-table save, ``get_or_create``, the
-        admin's deletes all run in ``atomic()``). With transactions, ``BEGIN`` is
-        logged as on SQL backends.
+        Django's own path logs a ``BEGIN`` entry in ``connection.queries``.
+        Without server transactions (the undo journal, or none) no command is
+        sent, so nothing is logged: ``assertNumQueries`` and
+        ``CaptureQueriesContext`` then count only the commands that really ran (a
+        multi-table save, ``get_or_create``, the admin's deletes all run in
+        ``atomic()``). With server transactions, ``BEGIN`` is logged as on SQL
+        backends.
         """
-        if self.features.supports_transactions:
+        if self.atomicity is Atomicity.SERVER:
             with debug_transaction(self, "BEGIN"):
                 self._set_autocommit(False)
         else:
@@ -269,13 +341,17 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         """
         session = self.session
         if session is not None and not session.in_transaction:
-            session.start_transaction()
+            session.start_transaction(**self.concerns.transaction_options())
         return session
 
     def _commit(self):
         session = self.session
-        if session is None or not session.in_transaction:
-            return
+        if session is not None and session.in_transaction:
+            self._commit_session(session)
+        # Only now: a commit that failed is rolled back, key blocks included.
+        self.store.journal.commit()
+
+    def _commit_session(self, session) -> None:
         with self.wrap_database_errors:
             for attempt in range(3):
                 try:
@@ -292,6 +368,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         if session is not None and session.in_transaction:
             with self.wrap_database_errors:
                 session.abort_transaction()
+        self.store.journal.rollback()
 
     def _end_session(self):
         session, self.session = self.session, None
@@ -300,8 +377,14 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 session.abort_transaction()
             session.end_session()
 
-    def _savepoint_allowed(self):
-        return False
+    def _savepoint(self, sid):
+        self.store.journal.savepoint(sid)
+
+    def _savepoint_rollback(self, sid):
+        self.store.journal.rollback_to(sid)
+
+    def _savepoint_commit(self, sid):
+        self.store.journal.release(sid)
 
     def get_database_version(self):
         info = self.connection.server_info()

@@ -1,7 +1,7 @@
 """The compilers Django looks up by name (``ops.compiler_module``).
 
 MongoDB needs nothing beyond django-nonrel's backend-neutral compilers: all
-MongoDB-specific work happens in ``store.MongoStore``.
+MongoDB-specific work happens in ``mongo_store.MongoStore``.
 """
 
 from django_nonrel.compiler import (

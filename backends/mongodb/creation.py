@@ -1,9 +1,47 @@
-"""Test databases: a database name on the same server, dropped afterwards."""
+"""Test databases: a database name on the same server, dropped afterwards.
+
+The databases Django's test runner makes (and those its parallel workers
+attach to) are remembered for the life of the process: a test database has
+one user, so ``atomic()`` and ``TestCase`` roll back there with the undo
+journal by default (see ``atomicity.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from django.db.backends.base.creation import BaseDatabaseCreation
 
+from .index_set import ID_INDEX, server_options
+
+#: (HOST, NAME) of the test databases this process's connections use.
+TEST_DATABASES: set[tuple[str, str]] = set()
+
+
+def _database(settings_dict: dict[str, Any]) -> tuple[str, str]:
+    return (settings_dict.get("HOST") or "", settings_dict["NAME"])
+
+
+def is_test_database(settings_dict: dict[str, Any]) -> bool:
+    """Whether the database of ``settings_dict`` is a test database Django's runner made."""
+    return bool(TEST_DATABASES) and _database(settings_dict) in TEST_DATABASES
+
 
 class DatabaseCreation(BaseDatabaseCreation):
+    def create_test_db(self, *args, **kwargs):
+        name = super().create_test_db(*args, **kwargs)
+        TEST_DATABASES.add(_database(self.connection.settings_dict))
+        return name
+
+    def destroy_test_db(self, old_database_name=None, verbosity=1, keepdb=False, suffix=None):
+        if suffix is None:  # not a parallel worker's clone: the database in use
+            TEST_DATABASES.discard(_database(self.connection.settings_dict))
+        return super().destroy_test_db(old_database_name, verbosity, keepdb, suffix)
+
+    def setup_worker_connection(self, _worker_id):
+        super().setup_worker_connection(_worker_id)
+        TEST_DATABASES.add(_database(self.connection.settings_dict))
+
     def _create_test_db(self, verbosity, autoclobber, keepdb=False):
         name = self._get_test_db_name()
         if not keepdb:
@@ -29,9 +67,11 @@ class DatabaseCreation(BaseDatabaseCreation):
             if documents:
                 client[target][name].insert_many(documents)
             for index, info in client[source][name].index_information().items():
-                if index != "_id_":
+                if index != ID_INDEX:
+                    # Every option: a sparse or partial unique index copied as a plain
+                    # unique one would refuse rows the original accepts.
                     client[target][name].create_index(
-                        info["key"], name=index, unique=bool(info.get("unique"))
+                        info["key"], name=index, **server_options(info)
                     )
 
     def sql_table_creation_suffix(self):

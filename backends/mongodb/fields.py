@@ -17,6 +17,8 @@ from django.core import exceptions
 from django.db import models
 from django.db.models.fields import AutoFieldMixin
 
+from django_nonrel.features import nonrel_features
+
 
 def to_object_id(value: Any) -> ObjectId | None:
     """``value`` as an ObjectId; a clear ValidationError when it cannot be one."""
@@ -42,7 +44,7 @@ class ObjectIdField(models.Field):
         return "ObjectIdField"
 
     def db_type(self, connection) -> str:
-        if getattr(connection.features, "supports_nested_documents", False):
+        if nonrel_features(connection).supports_nested_documents:
             return "objectId"
         return "char(24)"
 
@@ -63,7 +65,7 @@ class ObjectIdField(models.Field):
     def get_db_prep_value(self, value, connection, prepared=False):
         if not prepared:
             value = self.get_prep_value(value)
-        if getattr(connection.features, "supports_nested_documents", False):
+        if nonrel_features(connection).supports_nested_documents:
             return value
         return None if value is None else str(value)
 

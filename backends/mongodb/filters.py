@@ -8,9 +8,21 @@ servers that lack it.
 
 User values are always data: every value is placed under an operator (``$eq``,
 ``$in``, ...), so a dict such as ``{"$ne": None}`` or a string such as
-``"$where"`` is compared literally and never interpreted. Path segments come
+``"$where"`` is compared literally and never interpreted (the one exception is
+``raw_query()``'s document, a ``native`` leaf, run as given). Path segments come
 from model fields, and dict keys given in lookups are checked for ``.`` and a
 leading ``$`` before they become part of a field path.
+
+Patterns (``iexact``, ``startswith``, ``endswith``...) are regular expressions
+anchored at the true start and end of the text: ``$`` also matches before a
+final newline in PCRE (MongoDB) and Python's ``re`` (mongomock), so
+``iexact="admin"`` would match ``"admin\\n"``. The end anchor is the one the
+store's engine reads as "end of text" (``REGEX_END``).
+
+NaN: MongoDB finds NaN equal to NaN and every other comparison with it false,
+and sorts it below every other number. Comparisons with a NaN value are
+written out in those terms, without sending NaN (FerretDB v1 closes the
+connection on a NaN in a filter; mongomock compares NaN as Python does).
 """
 
 from __future__ import annotations
@@ -19,9 +31,9 @@ import datetime
 import re
 from typing import Any
 
-from django.db import NotSupportedError
+from django.db import DataError, NotSupportedError
 
-from django_nonrel.query import AND, Leaf, Node
+from django_nonrel.query import AND, NATIVE, Leaf, Node
 
 ID = "_id"
 
@@ -40,6 +52,12 @@ DATE_OPERATORS = {
 }
 MATCH_ALL: dict[str, Any] = {}
 MATCH_NONE = {ID: {"$in": []}}
+#: The end-of-text anchor of each regex dialect (``features.regex_dialect``):
+#: mongomock runs Python's ``re`` (no ``\z`` before 3.14), MongoDB PCRE and
+#: FerretDB v1 Go's RE2 (which refuses ``\Z``).
+REGEX_END = {"python": r"\Z", "pcre": r"\z", "re2": r"\z"}
+#: Comparisons a NaN value can take part in (MongoDB semantics, see the docstring).
+NAN_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte", "in", "range"})
 
 
 def field_path(path: tuple[str | int, ...], pk_column: str) -> str:
@@ -68,7 +86,8 @@ class FilterTranslator:
     mongomock, which does not match ``{"a.b": null}`` when ``a`` is null).
     ``day_bounds(day, field)`` returns the stored [first, last] instants of a
     calendar day for a datetime field: ``__date`` lookups become ranges, which
-    every server runs (and an index serves).
+    every server runs (and an index serves). ``regex_dialect`` names the
+    store's regex engine (a key of ``REGEX_END``).
     """
 
     def __init__(
@@ -79,8 +98,10 @@ class FilterTranslator:
         date_parts: bool = True,
         null_parents: bool = False,
         day_bounds=None,
+        regex_dialect: str = "pcre",
     ) -> None:
         self.pk_column = pk_column
+        self.regex_dialect = regex_dialect
         self.null_parents = null_parents
         self.date_parts = date_parts
         self.year_bounds = year_bounds
@@ -124,6 +145,8 @@ class FilterTranslator:
 
     # -- leaves ---------------------------------------------------------------
     def leaf(self, leaf: Leaf) -> dict[str, Any]:
+        if leaf.lookup == NATIVE:
+            return leaf.value  # raw_query(): the user's own filter, deliberately as given
         path = field_path(leaf.path, self.pk_column)
         if leaf.transform == "len":
             return self._length(path, leaf.compare, leaf.value)
@@ -137,6 +160,8 @@ class FilterTranslator:
             return self._has_keys(leaf, path)
         if leaf.lookup == "isnull" and len(leaf.path) > 1 and self.null_parents:
             return self._isnull_through_parents(path, leaf.value)
+        if leaf.lookup in NAN_LOOKUPS and _holds_nan(leaf.lookup, leaf.value):
+            return _nan_comparison(path, leaf.lookup, leaf.value)
         return {path: self.condition(leaf.lookup, leaf.value)}
 
     @staticmethod
@@ -181,19 +206,21 @@ class FilterTranslator:
             return pattern
         raise NotSupportedError(f"The {lookup!r} lookup is not supported on MongoDB.")
 
-    @staticmethod
-    def _pattern(lookup: str, value: Any) -> dict[str, Any] | None:
+    def _pattern(self, lookup: str, value: Any) -> dict[str, Any] | None:
         insensitive = lookup.startswith("i") and lookup != "in"
         base = lookup[1:] if insensitive else lookup
         if base == "regex":
             expression = str(value)
+            if self.regex_dialect == "python":
+                check_python_regex(expression, insensitive)
         else:
             escaped = re.escape(str(value))
+            end = REGEX_END[self.regex_dialect]
             expression = {
-                "exact": f"^{escaped}$",
+                "exact": f"^{escaped}{end}",
                 "contains": escaped,
                 "startswith": f"^{escaped}",
-                "endswith": f"{escaped}$",
+                "endswith": f"{escaped}{end}",
             }.get(base)
             if expression is None:
                 return None
@@ -337,6 +364,48 @@ class FilterTranslator:
         # $expr comparisons order null below numbers; SQL never matches NULL.
         expression = {"$expr": {compare: [{operator: argument}, value]}}
         return {"$and": [{path: {"$ne": None}}, expression]}
+
+
+def check_python_regex(expression: str, insensitive: bool = False) -> re.Pattern:
+    """``expression`` compiled by Python's ``re``, or DataError saying why it is invalid.
+
+    A server refuses an invalid pattern before it reads a document; mongomock
+    (and Python-evaluated filters) would raise ``re.error`` only when a
+    document is there to test, so the pattern is checked up front.
+    """
+    try:
+        return re.compile(expression, re.IGNORECASE if insensitive else 0)
+    except re.error as error:
+        raise DataError(f"Invalid regular expression {expression!r}: {error}.") from None
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and value != value
+
+
+def _holds_nan(lookup: str, value: Any) -> bool:
+    """Whether the value of ``lookup`` is NaN, or (``in``, ``range``) holds one."""
+    if lookup in ("in", "range"):
+        return isinstance(value, list | tuple | set | frozenset) and any(map(_is_nan, value))
+    return _is_nan(value)
+
+
+def is_nan(path: str) -> dict[str, Any]:
+    """Documents whose ``path`` is a NaN double: a double that no comparison matches."""
+    return {"$and": [{path: {"$type": "double"}}, {"$nor": [{path: {"$gte": float("-inf")}}]}]}
+
+
+def _nan_comparison(path: str, lookup: str, value: Any) -> dict[str, Any]:
+    """A comparison with NaN as MongoDB defines it: NaN equals NaN, and no other
+    comparison with it is true (``gte``/``lte`` hold for NaN itself)."""
+    if lookup in ("exact", "gte", "lte"):
+        return is_nan(path)
+    if lookup == "in":
+        others = [item for item in value if not _is_nan(item)]
+        return {"$or": [{path: {"$in": others}}, is_nan(path)]} if others else is_nan(path)
+    if lookup == "range" and all(map(_is_nan, value)):
+        return is_nan(path)
+    return dict(MATCH_NONE)
 
 
 def _within(compare: str, first: Any, last: Any) -> dict[str, Any]:

@@ -11,7 +11,9 @@ with ``MongoQuerySet.as_manager()`` / ``Manager.from_queryset(MongoQuerySet)``.
 Both methods combine with the queryset's ORM filters, so
 ``Shop.objects.filter(visits__gt=10).raw_query({"tags": {"$size": 2}})`` is
 one ``find`` with both conditions, and the result is an ordinary queryset
-(ordering, slicing, ``count()``, ``values()``...).
+(ordering, slicing, ``count()``, ``values()``, ``|`` and ``&``...): the filter
+is a condition in its WHERE (``django_nonrel.native``). On a database other
+than MongoDB the queryset raises NotSupportedError when it runs.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import NotSupportedError, connections
-from django.db.models import Manager, QuerySet
+from django.db.models import Manager, Q, QuerySet
+
+from django_nonrel.native import NativeCondition
 
 
 class MongoQuerySet(QuerySet):
@@ -44,10 +48,8 @@ class MongoQuerySet(QuerySet):
         if filter is not None and not isinstance(filter, dict):
             raise TypeError("raw_query() takes a MongoDB filter document (a dict).")
         clone = self._chain()
-        previous = getattr(clone.query, "nonrel_native_filter", None)
         if filter:
-            combined = {"$and": [previous, filter]} if previous else dict(filter)
-            clone.query.nonrel_native_filter = combined
+            clone.query.add_q(Q(NativeCondition(filter)))
         return clone
 
     def raw_update(
@@ -73,12 +75,13 @@ class MongoQuerySet(QuerySet):
             raise NotSupportedError("raw_update() of a sliced queryset.")
         queryset = self.raw_query(filter) if filter else self._chain()
         compiler = queryset.query.get_compiler(using=self.db)
-        nq = compiler.build_query(with_projection=False)
+        nq = compiler.build_query(with_projection=False).query
         if nq.matches_nothing:
             return 0
         store = connection.store
         filter_doc = store.filter_document(nq)
         collection = store.collection(nq.table)
+        store.journal.changing(nq.table, filter_doc)
         result = store.run(
             f"db.{nq.table}.updateMany({filter_doc!r}, {update!r})",
             collection.update_many,
@@ -86,18 +89,6 @@ class MongoQuerySet(QuerySet):
             update,
         )
         return result.matched_count
-
-    def iterator(self, *args, **kwargs):
-        self._check_native_filter()
-        return super().iterator(*args, **kwargs)
-
-    def _fetch_all(self):
-        self._check_native_filter()
-        super()._fetch_all()
-
-    def _check_native_filter(self) -> None:
-        if getattr(self.query, "nonrel_native_filter", None):
-            self._require_mongodb("raw_query")
 
 
 class MongoManager(Manager.from_queryset(MongoQuerySet)):

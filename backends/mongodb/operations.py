@@ -35,6 +35,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_time
 
 from django_nonrel.deletion import cascade_by_key_sets
+from django_nonrel.fields.nested import invalid_key_at
+from django_nonrel.operations import NonrelOperations
 
 
 class Command(str):
@@ -51,7 +53,7 @@ class Command(str):
         return command
 
 
-class DatabaseOperations(BaseDatabaseOperations):
+class DatabaseOperations(NonrelOperations, BaseDatabaseOperations):
     compiler_module = "django_nonrel.backends.mongodb.compiler"
 
     def quote_name(self, name: str) -> str:
@@ -115,12 +117,22 @@ class DatabaseOperations(BaseDatabaseOperations):
         # (as on SQL backends), and an encoder's custom types become plain data.
         text = json.dumps(value, cls=encoder)
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except ValueError as exc:
             # A faulty encoder: SQL databases refuse such text with a DataError or a
             # check-constraint error, and so does this backend rather than a bare
             # JSONDecodeError from deep inside a save.
             raise DataError(f"The JSON encoder {encoder!r} produced invalid JSON: {exc}") from exc
+        # A document key with "." or a leading "$" is a path or an operator to
+        # MongoDB: mongomock stored it, FerretDB refused it with a server error,
+        # MongoDB accepts it in some commands only. One rule, before anything is sent.
+        found = invalid_key_at(data)
+        if found:
+            raise DataError(
+                f"A JSONField value cannot be stored in MongoDB, whose document keys "
+                f"its keys become: {found}. Nothing was written."
+            )
+        return data
 
     def adapt_ipaddressfield_value(self, value):
         return value or None
@@ -224,12 +236,18 @@ class DatabaseOperations(BaseDatabaseOperations):
 
     # -- management -----------------------------------------------------------
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        """Empty ``tables`` and restart their key counters, whatever ``reset_sequences``.
+
+        An emptied collection then hands out keys as a freshly created SQL table
+        does, so tests that hard-code keys (``get(pk=1)``) pass after
+        ``TransactionTestCase``'s flush too (it flushes without reset_sequences).
+        """
         store = self.connection.store
         commands = [
             Command(f"db.{table}.deleteMany({{}})", lambda t=table: store.delete_all(t))
             for table in tables
         ]
-        if reset_sequences and tables:
+        if tables:
             commands.append(self._reset_command(list(tables)))
         return commands
 

@@ -1,40 +1,98 @@
 """Migrations on MongoDB: collections, indexes, and data changes a schema change implies.
 
-MongoDB has no columns, so most of a migration is about indexes
-(``db_index``, ``unique``, ``unique_together``, ``Meta.indexes``,
-``UniqueConstraint``) and about existing documents: AddField writes the default
-into documents that lack the field, RemoveField unsets it, a column rename
-renames it in every document, and a nullable field made NOT NULL gets its
-default where it was null. Type changes leave stored values as they are.
+MongoDB has no columns, so most of a migration is about indexes (see
+``index_specs``: what each declaration becomes, and what is not created) and
+about existing documents: AddField writes the default into documents that
+lack the field, RemoveField unsets it, a column rename renames it in every
+document (and rebuilds the indexes on it), a nullable field made NOT NULL
+gets its default where it was null, and moving the primary key rewrites the
+documents' ``_id`` (``primary_keys``). Type changes leave stored values as
+they are. Each step also updates the schema record introspection reads
+(``schema_record``). A ``ShardKey`` in ``Meta.indexes`` is an index that also
+shards the collection on a ``mongos`` (``sharded_collections``). Dropping or
+renaming a collection drops its key counter and retires every connection's
+reserved keys of it (``reserved_keys``): a table made again under the name
+starts its keys at 1, as a new SQL table does.
 
-With ``collect_sql=True`` (``manage.py sqlmigrate``) nothing runs: the commands
-are collected as readable MongoDB shell lines.
+Every step is a ``Command`` run through ``execute()`` as Django's SQL is:
+logged on ``django.db.backends.schema`` and in ``connection.queries``, refused
+inside ``atomic()`` (MongoDB cannot roll DDL back), and with
+``collect_sql=True`` (``manage.py sqlmigrate``) only collected, as readable
+MongoDB shell lines. SQL (``RunSQL``) is refused with NotSupportedError.
 """
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Callable
 from typing import Any
 
 from django.db import NotSupportedError
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.models import F, Index, UniqueConstraint
-from django.db.models.expressions import OrderBy
+from django.db.backends.base.schema import (
+    BaseDatabaseSchemaEditor,
+    _related_non_m2m_objects,
+    logger,
+)
+from django.db.models import Index
+from django.db.models.sql import InsertQuery
+from django.db.transaction import TransactionManagementError
 
+from django_nonrel.sharding import ShardKey
+
+from . import sharded_collections
+from .index_set import ID, CollectionIndexes, IndexSpec
+from .index_specs import constraint_spec, field_specs, index_spec, model_specs, together_spec
+from .mongo_store import KEY_CLAIMS, SEQUENCES
 from .operations import Command
-from .store import KEY_CLAIMS, SEQUENCES
+from .primary_keys import rekey, release_key
+from .reserved_keys import retire_key_blocks
+from .schema_record import SchemaRecord, column_entry, table_entries
+
+
+class CommandTemplate:
+    """An ``sql_*`` template whose ``%`` gives a Command instead of SQL text.
+
+    Code written for SQL backends drops a table with
+    ``editor.execute(editor.sql_delete_table % {"table": name})`` (Django's own
+    migration test helpers among it); here that drops the collection.
+    """
+
+    def __init__(self, text: str, action: Callable[..., Any]) -> None:
+        self.text = text
+        self.action = action
+
+    def __mod__(self, params: dict[str, str]) -> Command:
+        return Command(self.text % params, lambda: self.action(**params))
 
 
 class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     """Schema changes as collection and index commands."""
 
     def execute(self, sql, params=()):
-        if isinstance(sql, Command):
-            return self._run(str(sql), sql.run)
-        raise NotSupportedError(
-            "Migrations on MongoDB cannot run SQL (RunSQL, raw DDL). Use RunPython with "
-            "schema_editor.connection.database for raw MongoDB commands."
-        )
+        """Run (or collect) a Command, as Django's base runs SQL."""
+        if (
+            not self.collect_sql
+            and self.connection.in_atomic_block
+            and not self.connection.features.can_rollback_ddl
+        ):
+            raise TransactionManagementError(
+                "Executing DDL statements while in a transaction on databases "
+                "that can't perform a rollback is prohibited."
+            )
+        text = str(sql)
+        if not isinstance(sql, Command):
+            raise NotSupportedError(
+                f"Migrations on MongoDB cannot run SQL (RunSQL, raw DDL): {text[:80]!r}. Use "
+                "RunPython with schema_editor.connection.database for raw MongoDB commands."
+            )
+        logger.debug("%s; (params %r)", text, params, extra={"params": params, "sql": text})
+        if self.collect_sql:
+            self.collected_sql.append(f"{sql};")
+            return
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+    def _run(self, description: str, action: Callable[[], Any]) -> None:
+        self.execute(Command(description, action))
 
     def quote_value(self, value):
         return repr(value)
@@ -42,44 +100,57 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     def prepare_default(self, value):
         return value
 
-    def _run(self, description: str, action) -> Any:
-        if self.collect_sql:
-            self.collected_sql.append(f"{description};")
-            return None
-        return action()
-
     @property
     def database(self):
         return self.connection.database
 
+    @property
+    def record(self) -> SchemaRecord:
+        return SchemaRecord(self.database)
+
+    def _indexes(self, table: str) -> CollectionIndexes:
+        return CollectionIndexes(self.database, self.record, table)
+
     # -- collections ------------------------------------------------------------
+    @property
+    def sql_delete_table(self) -> CommandTemplate:
+        return CommandTemplate("db.%(table)s.drop()", self._drop_collection)
+
     def create_model(self, model):
         table = model._meta.db_table
-        self._run(f"db.createCollection({table!r})", lambda: self._create_collection(table))
-        for keys, options in self._model_indexes(model):
-            self._create_index(table, keys, **options)
+        columns = table_entries(model, self.connection)
+
+        def create():
+            # An existing collection is an error, as an existing table is on SQL
+            # (migrate --fake-initial relies on it).
+            self.database.create_collection(table)
+            self.record.create(table, columns)
+
+        self._run(f"db.createCollection({table!r})", create)
+        for spec in model_specs(model, self):
+            self._ensure(table, spec)
+        for index in model._meta.indexes:
+            if isinstance(index, ShardKey):
+                sharded_collections.shard_collection(self, model, index)
         for field in model._meta.local_many_to_many:
             if field.remote_field.through._meta.auto_created:
                 self.create_model(field.remote_field.through)
 
-    def _create_collection(self, table: str) -> None:
-        if table not in self.database.list_collection_names():
-            self.database.create_collection(table)
-
     def delete_model(self, model):
-        table = model._meta.db_table
-        self._run(f"db.{table}.drop()", lambda: self.database.drop_collection(table))
-        self._run(
-            f"db.{SEQUENCES}.deleteOne({{'_id': {table!r}}})",
-            lambda: self.database[SEQUENCES].delete_one({"_id": table}),
-        )
-        self._run(
-            f"db.{KEY_CLAIMS}.deleteMany({{'table': {table!r}}})",
-            lambda: self.database[KEY_CLAIMS].delete_many({"table": table}),
-        )
+        self.execute(self.sql_delete_table % {"table": model._meta.db_table})
         for field in model._meta.local_many_to_many:
             if field.remote_field.through._meta.auto_created:
                 self.delete_model(field.remote_field.through)
+
+    def _drop_collection(self, table: str) -> None:
+        """The collection, its key counter and claims, every connection's reserved
+        keys of it (a table made again under this name starts its keys at 1), and
+        its schema record."""
+        self.database.drop_collection(table)
+        self.database[SEQUENCES].delete_one({"_id": table})
+        retire_key_blocks(self.connection.settings_dict, [table])
+        self.database[KEY_CLAIMS].delete_many({"table": table})
+        self.record.drop(table)
 
     def alter_db_table(self, model, old_db_table, new_db_table):
         if old_db_table == new_db_table:
@@ -93,14 +164,16 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             if counter:
                 sequences.insert_one({"_id": new_db_table, "value": counter["value"]})
                 sequences.delete_one({"_id": old_db_table})
+            retire_key_blocks(self.connection.settings_dict, [old_db_table, new_db_table])
+            self.record.rename(old_db_table, new_db_table)
 
         self._run(f"db.{old_db_table}.renameCollection({new_db_table!r})", rename)
 
     def alter_db_table_comment(self, model, old_db_table_comment, new_db_table_comment):
-        pass
+        pass  # features.supports_comments is False: Django's check says comments are ignored
 
     def alter_db_tablespace(self, model, old_db_tablespace, new_db_tablespace):
-        pass
+        pass  # MongoDB has no tablespaces (features.supports_tablespaces is False)
 
     # -- fields -----------------------------------------------------------------
     def add_field(self, model, field):
@@ -111,15 +184,37 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         if not field.concrete:
             return
         table, column = model._meta.db_table, field.column
-        default = self.effective_default(field)
+        entry = column_entry(field, self.connection)
+        default = self._stored_default(model, field)
         if default is not None or not field.null:
             selector = {column: {"$exists": False}}
+
+            def fill():
+                self.database[table].update_many(selector, {"$set": {column: default}})
+                self.record.add_column(table, entry)
+
             self._run(
                 f"db.{table}.updateMany({selector!r}, {{'$set': {{{column!r}: {default!r}}}}})",
-                lambda: self.database[table].update_many(selector, {"$set": {column: default}}),
+                fill,
             )
-        for keys, options in self._field_indexes(model, field):
-            self._create_index(table, keys, **options)
+        else:
+            self._record_column(table, entry, lambda: self.record.add_column(table, entry))
+        for spec in field_specs(model, field, self):
+            self._ensure(table, spec)
+
+    def _stored_default(self, model, field) -> Any:
+        """The value existing documents get: the db_default (evaluated as an insert
+        would), else Django's effective default."""
+        if field.has_db_default():
+            compiler = InsertQuery(model).get_compiler(connection=self.connection)
+            return compiler.prepare_value(field, field._db_default_expression)
+        return self.effective_default(field)
+
+    def _record_column(self, table: str, entry: dict[str, Any], change) -> None:
+        self._run(
+            f"db.django_nonrel_schema.updateOne({{'_id': {table!r}}}, <column {entry['name']!r}>)",
+            change,
+        )
 
     def remove_field(self, model, field):
         if field.many_to_many:
@@ -129,212 +224,227 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         if not field.concrete:
             return
         table, column = model._meta.db_table, field.column
-        self._drop_indexes_on(table, column)
-        self._run(
-            f"db.{table}.updateMany({{}}, {{'$unset': {{{column!r}: ''}}}})",
-            lambda: self.database[table].update_many({}, {"$unset": {column: ""}}),
-        )
-
-    def alter_field(self, model, old_field, new_field, strict=False):
-        if old_field.many_to_many and new_field.many_to_many:
-            old_through = old_field.remote_field.through
-            new_through = new_field.remote_field.through
-            if old_through._meta.auto_created and new_through._meta.auto_created:
-                self.alter_db_table(
-                    old_through, old_through._meta.db_table, new_through._meta.db_table
-                )
-            return
-        if not (old_field.concrete and new_field.concrete):
-            return
-        table = model._meta.db_table
-        old_column, new_column = old_field.column, new_field.column
-        index_changed = (
-            old_column != new_column
-            or old_field.unique != new_field.unique
-            or old_field.db_index != new_field.db_index
-        )
-        if index_changed:
-            self._drop_indexes_on(table, old_column, single_only=True)
-        if old_column != new_column and not (old_field.primary_key and new_field.primary_key):
-            self._run(
-                f"db.{table}.updateMany({{}}, {{'$rename': {{{old_column!r}: {new_column!r}}}}})",
-                lambda: self.database[table].update_many(
-                    {old_column: {"$exists": True}}, {"$rename": {old_column: new_column}}
-                ),
+        if field.primary_key:
+            # The key is the documents' _id, which stays until another field becomes
+            # the key (a model always gets one in the same migration).
+            self._record_column(
+                table, {"name": column}, lambda: self.record.remove_column(table, column)
             )
-        if old_field.null and not new_field.null:
-            default = self.effective_default(new_field)
-            if default is not None:
-                self._run(
-                    f"db.{table}.updateMany({{{new_column!r}: null}}, {{'$set': ...}})",
-                    lambda: self.database[table].update_many(
-                        {new_column: None}, {"$set": {new_column: default}}
+            return
+
+        def remove():
+            self._indexes(table).move_columns({column: None})
+            self.database[table].update_many({}, {"$unset": {column: ""}})
+            self.record.remove_column(table, column)
+
+        self._run(f"db.{table}.updateMany({{}}, {{'$unset': {{{column!r}: ''}}}})", remove)
+
+    def _alter_field(
+        self,
+        model,
+        old_field,
+        new_field,
+        old_type,
+        new_type,
+        old_db_params,
+        new_db_params,
+        strict=False,
+    ):
+        """Django's alter_field checked the change; this carries it out on documents."""
+        table = model._meta.db_table
+        meta = model._meta
+        if old_field.unique and (
+            not new_field.unique or self._field_became_primary_key(old_field, new_field)
+        ):
+            names = self._constraint_names(
+                model,
+                [old_field.column],
+                unique=True,
+                primary_key=False,
+                exclude={constraint.name for constraint in meta.constraints},
+            )
+            self._check_found(strict, names, "unique constraints", table, old_field.column)
+            for name in names:
+                self._drop(table, name)
+        if (
+            old_field.db_index
+            and not old_field.unique
+            and (not new_field.db_index or new_field.unique or new_field.primary_key)
+        ):
+            names = self._constraint_names(
+                model,
+                [old_field.column],
+                index=True,
+                unique=False,
+                type_=Index.suffix,
+                exclude={index.name for index in meta.indexes},
+            )
+            for name in names:
+                self._drop(table, name)
+        self._move_key_and_column(model, old_field, new_field)
+        self._fill_new_not_null(model, table, old_field, new_field)
+        entry = column_entry(new_field, self.connection)
+        if entry != column_entry(old_field, self.connection):
+            self._record_column(
+                table, entry, lambda: self.record.replace_column(table, old_field.column, entry)
+            )
+            if (new_field.primary_key or new_field.unique) and old_type != new_type:
+                self._record_keys_to(old_field, new_field)
+        if self._unique_should_be_added(old_field, new_field) or self._index_should_be_added(
+            old_field, new_field
+        ):
+            for spec in field_specs(model, new_field, self):
+                self._ensure(table, spec)
+
+    def _record_keys_to(self, old_field, new_field) -> None:
+        """Keys pointing at a key whose type changed are recorded with the new type
+        (their stored values are the same numbers or strings)."""
+        for old_rel, new_rel in _related_non_m2m_objects(old_field, new_field):
+            table = new_rel.related_model._meta.db_table
+            entry = column_entry(new_rel.field, self.connection)
+            if entry != column_entry(old_rel.field, self.connection):
+                self._record_column(
+                    table,
+                    entry,
+                    lambda table=table, old=old_rel.field.column, entry=entry: (
+                        self.record.replace_column(table, old, entry)
                     ),
                 )
-        if index_changed:
-            for keys, options in self._field_indexes(model, new_field):
-                self._create_index(table, keys, **options)
+
+    @staticmethod
+    def _index_should_be_added(old_field, new_field) -> bool:
+        """A plain index the old field did not have (Django's rule; a key has none)."""
+        had_index = old_field.db_index and not (old_field.unique or old_field.primary_key)
+        return not had_index and (
+            new_field.db_index and not new_field.unique and not new_field.primary_key
+        )
+
+    @staticmethod
+    def _check_found(strict: bool, names: list[str], kind: str, table: str, column: str) -> None:
+        if strict and len(names) != 1:
+            raise ValueError(f"Found wrong number ({len(names)}) of {kind} for {table}.{column}")
+
+    def _move_key_and_column(self, model, old_field, new_field) -> None:
+        """Data and indexes follow a renamed column and a primary key that moves.
+
+        A field is the documents' ``_id`` when it is the model's only key field
+        (the fields of a CompositePrimaryKey are keys of their own).
+        """
+        table = model._meta.db_table
+        single_key = len(model._meta.pk_fields) <= 1
+        was_id, is_id = (f.primary_key and single_key for f in (old_field, new_field))
+        old_column, new_column = old_field.column, new_field.column
+        if was_id and is_id:
+            return  # both are the documents' _id
+        if was_id:
+
+            def release():
+                release_key(self.database, table, new_column)
+                self._indexes(table).move_columns({ID: new_column})
+
+            self._run(f"db.{table}.updateMany({{}}, <copy _id into {new_column!r}>)", release)
+            return
+        if is_id:
+
+            def take():
+                if old_column != new_column:
+                    self._rename_column(table, old_column, new_column)
+                rekey(self.database, table, new_column)
+                self._indexes(table).move_columns({new_column: ID})
+
+            self._run(f"db.{table}.<rewrite with {new_column!r} as _id>", take)
+            return
+        if old_column != new_column:
+            self._run(
+                f"db.{table}.updateMany({{}}, {{'$rename': {{{old_column!r}: {new_column!r}}}}})",
+                lambda: self._rename_column(table, old_column, new_column),
+            )
+
+    def _rename_column(self, table: str, old_column: str, new_column: str) -> None:
+        self.database[table].update_many(
+            {old_column: {"$exists": True}}, {"$rename": {old_column: new_column}}
+        )
+        self._indexes(table).move_columns({old_column: new_column})
+
+    def _fill_new_not_null(self, model, table: str, old_field, new_field) -> None:
+        """A nullable field made NOT NULL gets its default where it was null."""
+        if not (old_field.null and not new_field.null) or new_field.primary_key:
+            return
+        default = self._stored_default(model, new_field)
+        if default is None:
+            return
+        column = new_field.column
+        self._run(
+            f"db.{table}.updateMany({{{column!r}: null}}, {{'$set': {{{column!r}: {default!r}}}}})",
+            lambda: self.database[table].update_many({column: None}, {"$set": {column: default}}),
+        )
 
     # -- indexes and constraints -------------------------------------------------
     def alter_unique_together(self, model, old_unique_together, new_unique_together):
+        self._alter_together(model, old_unique_together, new_unique_together, unique=True)
+
+    def alter_index_together(self, model, old_index_together, new_index_together):
+        self._alter_together(model, old_index_together, new_index_together, unique=False)
+
+    def _alter_together(self, model, olds, news, unique: bool) -> None:
         table = model._meta.db_table
-        olds = {tuple(fields) for fields in old_unique_together}
-        news = {tuple(fields) for fields in new_unique_together}
+        olds = {tuple(fields) for fields in olds}
+        news = {tuple(fields) for fields in news}
         for fields in olds - news:
-            columns = [model._meta.get_field(f).column for f in fields]
-            self._drop_index(table, self._index_name(table, columns, "_uniq"))
+            self._drop(table, together_spec(model, fields, self, unique).name)
         for fields in news - olds:
-            columns = [model._meta.get_field(f).column for f in fields]
-            self._create_index(
-                table,
-                [(c, 1) for c in columns],
-                unique=True,
-                name=self._index_name(table, columns, "_uniq"),
-            )
+            self._ensure(table, together_spec(model, fields, self, unique))
 
     def add_index(self, model, index):
-        keys, options = self._index_spec(model, index)
-        self._create_index(model._meta.db_table, keys, **options)
+        if isinstance(index, ShardKey):
+            sharded_collections.add_shard_key(self, model, index)
+            return
+        spec = index_spec(model, index, self)
+        if spec is not None:
+            self._ensure(model._meta.db_table, spec)
 
     def remove_index(self, model, index):
-        self._drop_index(model._meta.db_table, index.name)
+        if isinstance(index, ShardKey):
+            sharded_collections.drop_shard_key_index(self, model, index)
+        elif index_spec(model, index, self) is not None:  # else never created
+            self._drop(model._meta.db_table, index.name)
 
     def rename_index(self, model, old_index, new_index):
-        self.remove_index(model, old_index)
-        self.add_index(model, new_index)
+        if isinstance(old_index, ShardKey) and isinstance(new_index, ShardKey):
+            sharded_collections.rename_shard_key_index(self, model, old_index, new_index)
+            return
+        super().rename_index(model, old_index, new_index)
 
     def add_constraint(self, model, constraint):
-        if isinstance(constraint, UniqueConstraint):
-            keys, options = self._constraint_spec(model, constraint)
-            self._create_index(model._meta.db_table, keys, **options)
-        else:
-            raise NotSupportedError(
-                f"{type(constraint).__name__} {constraint.name!r} on {model.__name__}: MongoDB "
-                "enforces only unique constraints. Validate it in Model.clean() instead."
-            )
+        spec = constraint_spec(model, constraint, self)
+        if spec is not None:
+            self._ensure(model._meta.db_table, spec)
 
     def remove_constraint(self, model, constraint):
-        if isinstance(constraint, UniqueConstraint):
-            self._drop_index(model._meta.db_table, constraint.name)
+        if constraint_spec(model, constraint, self) is not None:  # else never created
+            self._drop(model._meta.db_table, constraint.name)
 
-    def _model_indexes(self, model) -> list[tuple[list, dict]]:
-        specs = []
-        for field in model._meta.local_fields:
-            specs.extend(self._field_indexes(model, field))
-        table = model._meta.db_table
-        for fields in model._meta.unique_together:
-            columns = [model._meta.get_field(f).column for f in fields]
-            specs.append(
-                (
-                    [(c, 1) for c in columns],
-                    {"unique": True, "name": self._index_name(table, columns, "_uniq")},
-                )
+    def _index_condition_sql(self, condition):
+        # Index.create_sql() renders SQL text only for display (indexes are
+        # created from the Index itself): without partial indexes there is no condition.
+        if not self.connection.features.supports_partial_indexes:
+            return ""
+        return super()._index_condition_sql(condition)
+
+    def _ensure(self, table: str, spec: IndexSpec) -> None:
+        if spec.sparse:
+            # NULL becomes an absent key in a column a sparse unique index covers;
+            # nulls written before it was so would collide.
+            (column,) = spec.columns
+            selector = {column: {"$exists": True, "$eq": None}}
+            self._run(
+                f"db.{table}.updateMany({selector!r}, {{'$unset': {{{column!r}: ''}}}})",
+                lambda: self.database[table].update_many(selector, {"$unset": {column: ""}}),
             )
-        for index in model._meta.indexes:
-            specs.append(self._index_spec(model, index))
-        for constraint in model._meta.constraints:
-            if isinstance(constraint, UniqueConstraint):
-                specs.append(self._constraint_spec(model, constraint))
-            else:
-                raise NotSupportedError(
-                    f"{type(constraint).__name__} {constraint.name!r} on {model.__name__}: "
-                    "MongoDB enforces only unique constraints. Validate it in Model.clean()."
-                )
-        return specs
-
-    def _field_indexes(self, model, field) -> list[tuple[list, dict]]:
-        if field.primary_key or not field.concrete:
-            return []
-        table, column = model._meta.db_table, field.column
-        if field.unique:
-            options = {"unique": True, "name": self._index_name(table, [column], "_uniq")}
-            if field.null:
-                # NULLs are stored absent (django_nonrel.nulls); a sparse index skips
-                # them, so any number of rows may be NULL, as on SQL.
-                options["sparse"] = True
-            return [([(column, 1)], options)]
-        if field.db_index:
-            return [([(column, 1)], {"name": self._index_name(table, [column], "")})]
-        return []
-
-    @staticmethod
-    def _plain_fields(expressions) -> list[str] | None:
-        """``["mother", "-born"]`` for expressions that only name fields, else None.
-
-        ``UniqueConstraint("mother", "father")`` and ``Index(F("a"), F("b").desc())``
-        are written as expressions but are plain field keys: MongoDB indexes them.
-        """
-        names = []
-        for expression in expressions:
-            descending = isinstance(expression, OrderBy) and expression.descending
-            if isinstance(expression, OrderBy):
-                expression = expression.expression
-            if type(expression) is not F:
-                return None
-            names.append(("-" if descending else "") + expression.name)
-        return names
-
-    def _index_spec(self, model, index: Index) -> tuple[list, dict]:
-        fields = self._plain_fields(index.expressions) if index.expressions else None
-        if fields:
-            index = copy.copy(index)
-            index.expressions, index.fields = (), fields
-        if index.expressions or index.condition is not None or index.include or index.opclasses:
-            raise NotSupportedError(
-                f"Index {index.name!r} on {model.__name__}: MongoDB indexes take field paths "
-                "only (no expressions, conditions, include or opclasses)."
-            )
-        keys = []
-        # PathIndex keeps the full ``address__city`` paths; a plain Index has fields.
-        for name in getattr(index, "paths", index.fields):
-            descending = name.startswith("-")
-            keys.append((self._path_column(model, name.lstrip("-")), -1 if descending else 1))
-        return keys, {"name": index.name}
-
-    def _constraint_spec(self, model, constraint: UniqueConstraint) -> tuple[list, dict]:
-        fields = self._plain_fields(constraint.expressions) if constraint.expressions else None
-        if fields and not any(name.startswith("-") for name in fields):
-            constraint = copy.copy(constraint)
-            constraint.expressions, constraint.fields = (), tuple(fields)
-        if constraint.expressions or constraint.condition is not None or constraint.include:
-            raise NotSupportedError(
-                f"UniqueConstraint {constraint.name!r} on {model.__name__}: MongoDB unique "
-                "indexes take field paths only (conditions need partial indexes, which "
-                "MongoDB-compatible servers such as FerretDB lack)."
-            )
-        keys = [(self._path_column(model, name), 1) for name in constraint.fields]
-        return keys, {"unique": True, "name": constraint.name}
-
-    @staticmethod
-    def _path_column(model, name: str) -> str:
-        """``address__city`` -> ``address.city`` (embedded paths in Meta.indexes)."""
-        head, *rest = name.split("__")
-        field = model._meta.get_field(head)
-        if field.primary_key:
-            return "_id"
-        return ".".join([field.column, *rest])
-
-    def _index_name(self, table: str, columns: list[str], suffix: str) -> str:
-        return self._create_index_name(table, columns, suffix=suffix)
-
-    def _create_index(self, table: str, keys: list, **options) -> None:
         self._run(
-            f"db.{table}.createIndex({dict(keys)!r}, {options!r})",
-            lambda: self.database[table].create_index(keys, **options),
+            f"db.{table}.createIndex({dict(spec.keys)!r}, {spec.options()!r})",
+            lambda: self._indexes(table).ensure(spec),
         )
 
-    def _drop_index(self, table: str, name: str) -> None:
-        def drop():
-            if name in self.database[table].index_information():
-                self.database[table].drop_index(name)
-
-        self._run(f"db.{table}.dropIndex({name!r})", drop)
-
-    def _drop_indexes_on(self, table: str, column: str, single_only: bool = False) -> None:
-        def drop():
-            for name, info in self.database[table].index_information().items():
-                columns = [key for key, _ in info["key"]]
-                if name != "_id_" and column in columns and not (single_only and len(columns) > 1):
-                    self.database[table].drop_index(name)
-
-        self._run(f"db.{table}.dropIndexes(<indexes on {column!r}>)", drop)
+    def _drop(self, table: str, name: str) -> None:
+        self._run(f"db.{table}.dropIndex({name!r})", lambda: self._indexes(table).drop(name))

@@ -25,14 +25,13 @@ import contextlib
 import datetime
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from django_nonrel.exceptions import ConflictError
 
-if TYPE_CHECKING:
-    from .store import MongoStore
+from .store_handle import StoreHandle
 
 #: Collection of in-flight version claims.
 VERSION_CLAIMS = "django_nonrel_version_claims"
@@ -48,7 +47,7 @@ def claim_id(table: str, pk: Any, expected: dict[str, Any]) -> str:
 
 @contextlib.contextmanager
 def version_claim(
-    store: MongoStore, table: str, pk: Any, expected: dict[str, Any]
+    store: StoreHandle, table: str, pk: Any, expected: dict[str, Any]
 ) -> Iterator[None]:
     """Hold the claim on replacing ``expected`` of row ``pk`` while the body writes it.
 

@@ -10,7 +10,7 @@ django-singlestore's package, so models only change their import line.
 from django_nonrel.patches import apply_all
 
 from .functions import register_functions
-from .storage import ModelStorageManager
+from .table_storage import ModelStorageManager
 
 apply_all()
 register_functions()

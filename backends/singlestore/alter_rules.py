@@ -27,9 +27,10 @@ from __future__ import annotations
 from django.db import models
 from django.db.backends.base.schema import _related_non_m2m_objects
 
+from django_nonrel.rules import RuleViolation
+
 from .rules import (
     NARROW_AUTO_TYPES,
-    RuleViolation,
     UniqueSource,
     duplicate_index_violation,
     indexed_columns,
@@ -37,7 +38,7 @@ from .rules import (
     shard_key,
     unique_key,
 )
-from .storage import ROWSTORE, StorageSettings, TableStorage, table_storage
+from .table_storage import ROWSTORE, StorageSettings, TableStorage, table_storage
 
 ADD_COPY_DROP = (
     "Migrate by adding a new field with the wanted definition, copying the data in a "

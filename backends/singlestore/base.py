@@ -45,10 +45,10 @@ from .features import DatabaseFeatures
 from .integrity import check_foreign_keys
 from .introspection import DatabaseIntrospection
 from .operations import DatabaseOperations
+from .row_writer import SingleStoreRowWriter
 from .schema import DatabaseSchemaEditor
 from .singlestore_ddl import SingleStoreSchemaEditor
-from .storage import SKIP_AUTOCOMMIT_ENV, StorageSettings
-from .store import RowStore
+from .table_storage import SKIP_AUTOCOMMIT_ENV, StorageSettings
 from .validation import DatabaseValidation
 
 SINGLESTORE = "singlestore"
@@ -270,9 +270,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         return StorageSettings.from_options(self.settings_dict["OPTIONS"], self.alias)
 
     @cached_property
-    def store(self) -> RowStore:
+    def store(self) -> SingleStoreRowWriter:
         """What django-nonrel's upsert patch writes through (save() in one statement)."""
-        return RowStore(self)
+        return SingleStoreRowWriter(self)
 
     # -- connection ----------------------------------------------------------
 

@@ -9,7 +9,7 @@ connection's vendor is ``"mysql"`` and Django's own dispatch already does this.
 from django.db import NotSupportedError
 from django.db.backends.mysql import compiler as mysql
 
-from .storage import table_storage
+from .table_storage import table_storage
 
 
 class SingleStoreCompileMixin:

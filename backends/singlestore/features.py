@@ -17,6 +17,7 @@ import django
 from django.db.backends.mysql.features import DatabaseFeatures as MySQLFeatures
 from django.utils.functional import cached_property
 
+from django_nonrel.features import NonrelFeatures
 from django_nonrel.testing import existing_test_ids
 
 from .testsuite import (
@@ -28,9 +29,15 @@ from .testsuite import (
 )
 
 
-class DatabaseFeatures(MySQLFeatures):
+class DatabaseFeatures(NonrelFeatures, MySQLFeatures):
     # singlestoredb's fetchmany() returns [] when the rows are exhausted.
     empty_fetchmany_value = []
+
+    # -- django-nonrel flags (declared in django_nonrel.features) ---------------
+    # save() is one INSERT ... ON DUPLICATE KEY UPDATE (patches/upsert.py).
+    distinguishes_insert_from_update = False
+    # Keys per DELETE/UPDATE ... IN (...) in cascades (patches/cascade.py).
+    max_keys_per_command = 1000
 
     # -- what this backend emits (both dialects) --------------------------------
     # SingleStore neither creates nor enforces foreign keys; none are emitted.
@@ -48,10 +55,6 @@ class DatabaseFeatures(MySQLFeatures):
     supports_partial_indexes = False
     supports_expression_indexes = False
     supports_covering_indexes = False
-    # save() is one INSERT ... ON DUPLICATE KEY UPDATE (patches/upsert.py).
-    distinguishes_insert_from_update = False
-    # Keys per DELETE/UPDATE ... IN (...) in cascades (patches/cascade.py).
-    max_keys_per_command = 1000
     supports_ignore_conflicts = True
     supports_update_conflicts = True
     supports_update_conflicts_with_target = False
@@ -64,6 +67,11 @@ class DatabaseFeatures(MySQLFeatures):
     @cached_property
     def _singlestore(self) -> bool:
         return self.connection.is_singlestore
+
+    @cached_property
+    def renders_migrations_offline(self) -> bool:
+        """The singlestore dialect renders DDL from its known facts, with no server."""
+        return self._singlestore
 
     @cached_property
     def _mysql_storage_engine(self):

@@ -4,7 +4,7 @@ differences where the singlestore dialect renders something else."""
 from django.db.backends.mysql.operations import DatabaseOperations as MySQLOperations
 from django.db.models.constants import OnConflict
 
-from django_nonrel.where import STRING_LOOKUPS
+from django_nonrel.leaves import STRING_LOOKUPS
 
 
 class DatabaseOperations(MySQLOperations):

@@ -41,21 +41,13 @@ from django.db import models
 from django.db.migrations.state import AppConfigStub
 from django.db.models import UniqueConstraint
 
-from .storage import ROWSTORE_REFERENCE, StorageSettings, TableStorage, table_storage
+from django_nonrel.rules import RuleViolation
+
+from .table_storage import ROWSTORE_REFERENCE, StorageSettings, TableStorage, table_storage
 
 FLOAT_TYPES = ("FloatField",)
 #: AUTO_INCREMENT types narrower than BIGINT (SingleStore wants BIGINT on distributed tables).
 NARROW_AUTO_TYPES = ("AutoField", "SmallAutoField")
-
-
-@dataclass(frozen=True)
-class RuleViolation:
-    """A SingleStore rule a model breaks: what, which rule, how to fix it."""
-
-    id: str
-    obj: object
-    message: str
-    hint: str
 
 
 @dataclass(frozen=True)

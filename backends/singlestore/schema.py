@@ -22,16 +22,17 @@ from django.db.backends.mysql.schema import DatabaseSchemaEditor as MySQLSchemaE
 from django.utils.functional import cached_property
 from singlestoredb.mysql.converters import escape_item
 
+from django_nonrel.rules import RuleViolation
+
 from . import alter_rules
 from .rules import (
-    RuleViolation,
     TablePlan,
     UniqueSource,
     is_plain_unique_key,
     plan_table,
     unique_key,
 )
-from .storage import TableStorage, table_storage
+from .table_storage import TableStorage, table_storage
 
 
 class DatabaseSchemaEditor(MySQLSchemaEditor):

@@ -103,6 +103,6 @@ class Context:
 
 
 def scenario_modules() -> list:
-    from bench.scenarios import cascade, counts, pages, reads, relations, writes
+    from bench.scenarios import cascade, counts, pages, reads, relations, testcase, writes
 
-    return [writes, reads, relations, pages, cascade, counts]
+    return [writes, reads, relations, pages, cascade, counts, testcase]

@@ -9,7 +9,9 @@ back an instance (``_state.adding`` False, through ``Model.from_db``, so
 
 Auto-created fields (the implicit ``id``, multi-table parent links) are not
 stored: an embedded instance has no identity of its own. A primary key declared
-explicitly is stored like any other field.
+explicitly is stored like any other field. Keys of a stored sub-document that
+the embedded model has no field for stay with the loaded instance and are
+written back by the next save (``django_nonrel.fields.unknown_keys``).
 
 ``model`` may be a class, an ``"app_label.ModelName"`` string, a bare
 ``"ModelName"`` (same app as the outer model) or ``"self"``; strings are
@@ -34,9 +36,11 @@ from django_nonrel.fields.nested import (
     prefixed_errors,
     reader,
     serialize_leaf,
+    stores_documents,
     unchanged,
     writer,
 )
+from django_nonrel.fields.unknown_keys import carry_over, remember, write_back
 from django_nonrel.instances import instance_builder
 
 #: A field absent from a stored document (``dict.get`` default).
@@ -100,7 +104,7 @@ class EmbeddedModelField(NestedValueField):
         return resolved
 
     def _resolve(self, reference: str) -> type[Model]:
-        owner = getattr(self, "nonrel_owner", None)
+        owner = self.nonrel_owner
         if reference == "self" and owner is not None:
             return owner
         registry = owner._meta.apps if owner is not None else global_apps
@@ -238,10 +242,12 @@ class EmbeddedModelField(NestedValueField):
             for field in self.stored_fields()
         ]
         as_instance = self.as_instance
+        documents = stores_documents(connection)
 
         def encode(value: Any) -> dict:
             value = as_instance(value)
-            return {column: write(getattr(value, attname)) for column, attname, write in plan}
+            document = {column: write(getattr(value, attname)) for column, attname, write in plan}
+            return write_back(value, document, documents)
 
         return encode
 
@@ -273,8 +279,15 @@ class EmbeddedModelField(NestedValueField):
         unstored = len(fields) - len(stored)
         leading = fields[:unstored] == [f for f in fields if f.auto_created]
         name = self.name
+        known = frozenset(columns)
+        documents = stores_documents(connection)
 
         def decode(value: Any) -> Model:
+            instance = build_instance(value)
+            remember(instance, value, known, documents)
+            return instance
+
+        def build_instance(value: Any) -> Model:
             if not isinstance(value, dict):
                 raise ValueError(
                     f"EmbeddedModelField {name!r}: the stored value is a "
@@ -305,6 +318,12 @@ class EmbeddedModelField(NestedValueField):
             field.attname: serialize_leaf(field, getattr(value, field.attname))
             for field in self.stored_fields()
         }
+
+    def save_form_data(self, instance: Model, data: Any) -> None:
+        # A form edits the known fields of the sub-document; the keys other
+        # programs put there stay, as unknown top-level fields do.
+        carry_over(getattr(instance, self.attname), data)
+        super().save_form_data(instance, data)
 
     # -- lookups -----------------------------------------------------------------
     def path_transform(self, name: str) -> PathStep:

@@ -41,11 +41,12 @@ from django.conf import settings
 from django.core import checks, exceptions
 from django.db import NotSupportedError
 from django.db.backends.utils import format_number
-from django.db.models import DateTimeField, DecimalField, DurationField, Field
+from django.db.models import DateTimeField, DecimalField, DurationField, Field, Model
 from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.duration import duration_microseconds
 
+from django_nonrel.features import nonrel_features
 from django_nonrel.passthrough import passthrough_type
 
 #: Module whose names ``deconstruct()`` writes into migrations, so migrations
@@ -57,7 +58,7 @@ Codec = Callable[[Any], Any]
 
 def stores_documents(connection) -> bool:
     """Whether ``connection`` keeps lists and dicts natively (else: JSON text)."""
-    return getattr(connection.features, "supports_nested_documents", False)
+    return nonrel_features(connection).supports_nested_documents
 
 
 def json_column_type(connection) -> str:
@@ -80,8 +81,9 @@ def invalid_key_reason(key: Any) -> str | None:
     """Why ``key`` cannot be a stored dict key, or None if it can.
 
     Keys must be strings (JSON would silently turn ``1`` into ``"1"``), and may
-    neither contain ``.`` nor start with ``$``: MongoDB reads those as paths and
-    operators. The rule applies on every backend so data stays portable.
+    neither contain ``.`` nor start with ``$`` -- MongoDB reads those as paths
+    and operators -- nor contain NUL, which BSON keys cannot hold. The rule
+    applies on every backend so data stays portable.
     """
     if not isinstance(key, str):
         return f"dict keys must be strings, not {type(key).__name__} ({key!r})"
@@ -89,20 +91,37 @@ def invalid_key_reason(key: Any) -> str | None:
         return f"dict key {key!r} contains '.'; use another separator"
     if key.startswith("$"):
         return f"dict key {key!r} starts with '$'; rename the key"
+    if "\x00" in key:
+        return f"dict key {key!r} contains a NUL character; remove it"
+    return None
+
+
+def invalid_key_at(value: Any, where: str = "") -> str | None:
+    """Where (a dotted path) and why the first bad key inside ``value`` is, or None.
+
+    Looks into dicts and lists at any depth.
+    """
+    if isinstance(value, dict):
+        for key, item in value.items():
+            reason = invalid_key_reason(key)
+            if reason:
+                return f"{where or 'the value'}: {reason}"
+            found = invalid_key_at(item, f"{where}.{key}" if where else str(key))
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = invalid_key_at(item, f"{where}[{index}]")
+            if found:
+                return found
     return None
 
 
 def check_storable_keys(value: Any) -> None:
     """Raise ValueError if any dict inside ``value`` (at any depth) has a bad key."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            reason = invalid_key_reason(key)
-            if reason:
-                raise ValueError(f"Cannot store {reason}.")
-            check_storable_keys(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            check_storable_keys(item)
+    found = invalid_key_at(value)
+    if found:
+        raise ValueError(f"Cannot store {found}.")
 
 
 # -- leaves on JSON backends ---------------------------------------------------
@@ -336,6 +355,9 @@ class NestedValueField(Field):
     document_type = "document"
     #: Lookups usable on the whole value; other names become path transforms.
     supported_lookups = frozenset({"exact", "isnull"})
+    #: The model whose field this is, or holds this one as an inner field (see
+    #: ``bind``); None until the outermost field is added to a model.
+    nonrel_owner: type[Model] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # An empty container by default, made fresh per instance (the class is

@@ -1,9 +1,11 @@
 """The stand-in inner field for untyped values: ``ListField()``, ``DictField()``.
 
-Without an item field there is nothing to convert a value, so it is stored as
-given: natively on document backends, as JSON on SQL backends (where dates,
-decimals and UUIDs come back as strings, as with Django's JSONField and
-DjangoJSONEncoder; give the list/dict a typed item field to keep the types).
+Without an item field there is nothing to convert a value, so what is stored
+follows its type, the same way on every backend (``django_nonrel.fields.plain``):
+JSON data as it is, dates, decimals and UUIDs as the strings SQL JSON holds
+(as with Django's JSONField and DjangoJSONEncoder; give the list/dict a typed
+item field to keep the types), datetimes as BSON dates on MongoDB, and
+anything else refused with a ValueError naming the field.
 
 It is also the ``output_field`` of lookup paths into untyped values
 (``meta__dims__w__gt=3``): Django's ordinary lookups apply, values pass through
@@ -19,18 +21,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core import exceptions
 from django.core.exceptions import FieldError
 from django.db.models import Field
 
 from django_nonrel.fields.lookups import IndexTransform, KeyTransform, PathStep
 from django_nonrel.fields.nested import (
     NestedValueField,
-    check_storable_keys,
     invalid_key_reason,
-    json_safe,
     stores_documents,
     unchanged,
 )
+from django_nonrel.fields.plain import stored_form, with_aware_datetimes
 
 
 class RawValueField(NestedValueField):
@@ -57,21 +59,25 @@ class RawValueField(NestedValueField):
         return value
 
     def to_storage(self, value: Any, connection) -> Any:
-        if stores_documents(connection):
-            check_storable_keys(value)
-            return value
-        return json_safe(value)
+        return stored_form(value, stores_documents(connection), self.name or "value")
+
+    def validate_items(self, value: Any, model_instance) -> None:
+        # What no backend stores (sets, objects...) or MongoDB refuses (keys, huge ints).
+        try:
+            stored_form(value, True, self.name or "value")
+        except ValueError as error:
+            raise exceptions.ValidationError(str(error), code="unstorable") from None
 
     def from_storage(self, value: Any, connection) -> Any:
-        return value
+        return with_aware_datetimes(value) if stores_documents(connection) else value
 
     def storage_reader(self, connection):
         if self.overrides("from_storage", RawValueField):
             return super().storage_reader(connection)
-        return unchanged
+        return with_aware_datetimes if stores_documents(connection) else unchanged
 
     def to_serializable(self, value: Any) -> Any:
-        return json_safe(value)
+        return stored_form(value, False, self.name or "value")
 
     def get_db_prep_value(self, value: Any, connection, prepared: bool = False) -> Any:
         """A lookup's right-hand side: a scalar as is, a container as compact JSON."""

@@ -17,6 +17,10 @@ How each save path checks it:
   upsert=True)``. A stale version does not match, so the server tries to insert
   a document with the same ``_id`` and refuses it as a duplicate key: the
   stale save raises ``ConflictError`` and neither updates nor inserts.
+- A row stored without a version (a document written before the field was
+  added, or by another program) loads with ``version=None``; its save is
+  guarded on the version still being absent (``version: null`` matches a
+  missing field) and writes version 1, so it is checked like any other.
 
 What is *not* checked, as these bypass ``save()``: ``QuerySet.update()`` (it
 neither checks nor increments versions; write ``update(version=F("version") +
@@ -37,6 +41,7 @@ from typing import Any
 from django.db import connections, models
 
 from django_nonrel.exceptions import ConflictError
+from django_nonrel.store_contract import row_writer
 
 #: Instance attribute holding the version a save in progress expects in the database.
 EXPECTED = "_nonrel_expected_version"
@@ -80,16 +85,18 @@ def version_field(meta) -> VersionField | None:
     return None
 
 
-def expected_version(instance: models.Model, meta) -> tuple[VersionField, int] | None:
+def expected_version(instance: models.Model, meta) -> tuple[VersionField, int | None] | None:
     """The version field of ``meta`` and the value a save in progress requires, if any.
 
-    Read by the MongoDB upsert patch to make its upsert conditional.
+    The value is None for a row stored without a version (written before the
+    field was added, or by another program): the save then requires the
+    version to be absent (or null) and writes 1. Read by the MongoDB upsert
+    patch to make its upsert conditional.
     """
     field = version_field(meta)
-    expected = instance.__dict__.get(EXPECTED)
-    if field is None or expected is None:
+    if field is None or EXPECTED not in instance.__dict__:
         return None
-    return field, expected
+    return field, instance.__dict__[EXPECTED]
 
 
 def _install_version_check(owner: type[models.Model]) -> None:
@@ -107,10 +114,10 @@ def _install_version_check(owner: type[models.Model]) -> None:
         # A save already checking this table (a subclass's wrapper up the MRO) or raw.
         if field is None or raw or EXPECTED in self.__dict__:
             return parent(raw, cls, force_insert, force_update, using, update_fields)
-        expected = getattr(self, field.attname) or 0
+        expected = getattr(self, field.attname)
         if update_fields is not None:
             update_fields = frozenset(update_fields) | {field.name}
-        setattr(self, field.attname, expected + 1)
+        setattr(self, field.attname, (expected or 0) + 1)
         self.__dict__[EXPECTED] = expected
         try:
             return parent(raw, cls, force_insert, force_update, using, update_fields)
@@ -126,15 +133,18 @@ def _install_version_check(owner: type[models.Model]) -> None:
         if checked is None:
             return parent(base_qs, using, pk_val, values, update_fields, forced_update, *args)
         field, expected = checked
+        # None: the row has no version yet; filter(version=None) is IS NULL / absent.
         current = base_qs.filter(**{field.attname: expected})
         connection = connections[using]
         # A store whose conditional update is not atomic guards it (FerretDB v1).
-        guard = getattr(getattr(connection, "store", None), "version_guard", None)
+        writer = row_writer(connection)
         with contextlib.ExitStack() as scope:
-            if guard is not None:
+            if writer is not None:
                 meta = base_qs.model._meta
                 pk = meta.pk.get_db_prep_save(pk_val, connection=connection)
-                scope.enter_context(guard(meta.db_table, pk, {field.column: expected}))
+                scope.enter_context(
+                    writer.version_guard(meta.db_table, pk, {field.column: expected})
+                )
             updated = parent(current, using, pk_val, values, update_fields, forced_update, *args)
         if not updated and base_qs.filter(pk=pk_val).exists():
             raise ConflictError(stale_message(base_qs.model, pk_val, expected))
@@ -144,9 +154,10 @@ def _install_version_check(owner: type[models.Model]) -> None:
     owner._do_update = _do_update
 
 
-def stale_message(model: type[models.Model], pk: Any, expected: int) -> str:
+def stale_message(model: type[models.Model], pk: Any, expected: int | None) -> str:
+    loaded = "no version" if expected is None else f"version {expected}"
     return (
         f"{model._meta.label} with pk={pk!r} was changed since it was loaded "
-        f"(this instance has version {expected}); nothing was written. "
+        f"(this instance has {loaded}); nothing was written. "
         "Reload it with refresh_from_db() and apply the change again."
     )

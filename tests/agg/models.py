@@ -2,8 +2,8 @@
 
 from django.db import models
 
+from django_nonrel.backends.mongodb.gridfs_storage import GridFSStorage
 from django_nonrel.backends.mongodb.managers import MongoManager
-from django_nonrel.backends.mongodb.storage import GridFSStorage
 from django_nonrel.fields import DictField, EmbeddedModelField, ListField
 from django_nonrel.indexes import PathIndex
 

@@ -22,14 +22,6 @@ ADMIN = "/admin/orm/author/"
 
 
 @pytest.fixture
-def admin_client():
-    User.objects.create_superuser("root", "root@example.com", "secret")
-    client = Client()
-    assert client.login(username="root", password="secret")
-    return client
-
-
-@pytest.fixture
 def authors():
     names = [("Ann", 30, True), ("Bob", 40, False), ("Cid", 25, True), ("Dee", 35, True)]
     return [Author.objects.create(name=n, age=a, active=act) for n, a, act in names]

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import NotSupportedError, connections
 from django.db.models import Model, QuerySet
 
+from django_nonrel.features import nonrel_features
 from django_nonrel.pagination import BookmarkPaginator
 from tests.differential.models import Item, Label, Owner, Spot, Team
 from tests.differential.strategies import SPANS, Dataset, QuerySpec
@@ -88,11 +89,11 @@ class Unsupported:
         if self.name == "relation spans":
             return any(lookup.startswith(tuple(f"{s}__" for s in SPANS)) for lookup in lookups)
         if self.name == "Python-evaluated filter beside a span or document path":
-            return not getattr(connection.features, "supports_date_part_expressions", True) and any(
+            return not nonrel_features(connection).supports_date_part_expressions and any(
                 not DATE_PARTS.isdisjoint(lookup.split("__")[1:]) for lookup in lookups
             )
         if self.name == "date parts without $expr":
-            return not getattr(connection.features, "supports_date_part_expressions", True)
+            return not nonrel_features(connection).supports_date_part_expressions
         if self.name == "datetime __date":
             return any(lookup == "moment__date" for lookup in lookups)
         if self.name == "grouped aggregates over rows a many-to-many filter repeats":

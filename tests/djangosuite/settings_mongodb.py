@@ -5,6 +5,8 @@ records it next to the counts). The backend applies django-nonrel's patches when
 loads, and the test runner checks that all of them are in effect.
 """
 
+import django
+
 from tests.djangosuite.targets import mongodb_uri
 
 HOST = mongodb_uri()
@@ -18,7 +20,10 @@ DATABASES = {
 }
 SECRET_KEY = "django_tests_secret_key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+if django.VERSION < (6, 0):
+    # As Django's own tests/test_sqlite.py: 5.2 pins AutoField, 6.x keeps its
+    # BigAutoField default (its tests expect BigAutoField keys).
+    DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = False
 
 TEST_RUNNER = "tests.djangosuite.overlay.CheckingTestRunner"

@@ -40,7 +40,8 @@ DATABASES = {"default": _database("djangotests"), "other": _database("djangotest
 SECRET_KEY = "django_tests_secret_key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if django.VERSION < (6, 0):
-    # As Django's own tests/test_sqlite.py of that release (6.x keeps BigAutoField).
+    # As Django's own tests/test_sqlite.py: 5.2 pins AutoField, 6.x keeps its
+    # BigAutoField default (its tests expect BigAutoField keys).
     DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = False
 

@@ -7,7 +7,9 @@ Runs on every tier; where backends differ on purpose the expectation says so.
 
 from __future__ import annotations
 
+import datetime
 import math
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import FieldError, ValidationError
 from django.db import (
+    DatabaseError,
     DataError,
     IntegrityError,
     ProgrammingError,
@@ -24,11 +27,28 @@ from django.db import (
 )
 
 from tests.differential.models import Item
-from tests.orm.models import Tag
+from tests.orm.models import Author, Book, Tag
 
 pytestmark = pytest.mark.django_db
 
 OVERSIZED = "x" * (17 * 1024 * 1024)  # MongoDB refuses documents over 16 MiB
+AWARE = datetime.datetime(2024, 5, 1, 12, 30, 15, 250000, tzinfo=datetime.UTC)
+UNTYPED = {
+    "day": datetime.date(2024, 5, 1),
+    "price": Decimal("1.50"),
+    "code": uuid.UUID("12345678123456781234567812345678"),
+    "at": datetime.time(12, 30),
+    "took": datetime.timedelta(seconds=1),
+    "list": [datetime.date(2024, 1, 2)],
+}
+UNTYPED_STORED = {
+    "day": "2024-05-01",
+    "price": "1.50",
+    "code": "12345678123456781234567812345678",
+    "at": "12:30:00",
+    "took": 1_000_000,
+    "list": ["2024-01-02"],
+}
 
 
 def nested(depth: int) -> dict[str, Any]:
@@ -135,6 +155,43 @@ CASES = [
         error=lambda: IntegrityError if is_mariadb() else None,
         check=lambda meta: meta == nested(90),
     ),
+    Case("dict key with NUL", lambda: save(meta={"a\x00b": 1}), error=ValueError),
+    Case("nested dict key with NUL", lambda: save(meta={"a": [{"b\x00": 1}]}), error=ValueError),
+    # -- untyped values (DictField()/ListField() without an inner field) ----------------
+    Case("set in an untyped dict", lambda: save(meta={"v": {1, 2}}), error=ValueError),
+    Case("object() in an untyped dict", lambda: save(meta={"v": object()}), error=ValueError),
+    Case("complex in an untyped dict", lambda: save(meta={"v": [1j]}), error=ValueError),
+    Case(
+        "integer beyond 64 bits in an untyped dict",
+        lambda: reload(save(meta={"v": 2**70})).meta,
+        # BSON integers are 64-bit; JSON numbers have no such limit.
+        error=lambda: ValueError if is_mongodb() else None,
+        check=lambda meta: meta == {"v": 2**70},
+    ),
+    Case(
+        "date, Decimal, UUID, time and timedelta in an untyped dict read back as JSON text",
+        lambda: reload(save(meta=UNTYPED)).meta,
+        check=lambda meta: meta == UNTYPED_STORED,
+    ),
+    Case(
+        "aware datetime in an untyped dict",
+        lambda: reload(save(meta={"at": AWARE})).meta["at"],
+        # MongoDB keeps a date (read back aware, in UTC); SQL JSON keeps ISO 8601 text.
+        check=lambda at: at == AWARE if is_mongodb() else at == AWARE.isoformat(),
+    ),
+    # -- regular expressions ------------------------------------------------------------
+    Case(
+        "invalid regex",
+        lambda: list(Item.objects.filter(name__regex="(unclosed")),
+        # SQL backends each report it their own way (SQLite: OperationalError from its
+        # REGEXP function, MariaDB: a server error); MongoDB stores all raise DataError.
+        error=lambda: DataError if is_mongodb() else DatabaseError,
+    ),
+    Case(
+        "invalid iregex on a document key",
+        lambda: list(Item.objects.filter(meta__s__iregex="[a-")),
+        error=lambda: DataError if is_mongodb() else DatabaseError,
+    ),
     # -- sizes ----------------------------------------------------------------------------
     Case(
         "document over 16 MiB",
@@ -221,3 +278,57 @@ def test_bad_input(case: Case):
         assert sorted(Item.objects.values_list("pk", "name")) == before
     else:
         assert case.check(case.action())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"$where": "x"},
+        {"a.b": 1},
+        {"a": [{"$x": 1}]},
+        {"a": {"b": [[{"c.d": 1}]]}},
+        {"nul\x00": 1},
+    ],
+    ids=["$-key", "dotted key", "$-key in a list", "dotted key deep in lists", "NUL in a key"],
+)
+def test_json_field_keys_mongodb_cannot_store_are_refused_before_writing(data):
+    """Django's JSONField: one rule on every MongoDB store (mongomock stored such keys,
+    FerretDB refused them with a server error); SQL databases store them."""
+    author = Author.objects.create(name="json keys")
+    if not is_mongodb():
+        book = Book.objects.create(title="t", author=author, data=data)
+        assert Book.objects.get(pk=book.pk).data == data
+        return
+    # Savepoints, as in test_bad_input: an error inside save() breaks the test's
+    # transaction (Django's rule; test databases have one on every store).
+    with pytest.raises(DataError, match="JSONField"), transaction.atomic():
+        Book.objects.create(title="t", author=author, data=data)
+    with pytest.raises(DataError, match="JSONField"), transaction.atomic():
+        Book.objects.bulk_create(
+            [Book(title="ok", author=author), Book(title="t", author=author, data=data)]
+        )
+    book = Book.objects.create(title="u", author=author)
+    with pytest.raises(DataError, match="JSONField"), transaction.atomic():
+        Book.objects.filter(pk=book.pk).update(data=data)
+    assert list(Book.objects.values_list("title", "data")) == [("u", {})]
+
+
+def test_validation_reports_untyped_values_no_backend_stores():
+    """full_clean() and forms run the field's clean(): the same refusal as a ValidationError."""
+    field = Item._meta.get_field("meta")
+    with pytest.raises(ValidationError, match="set"):
+        field.clean({"v": {1, 2}}, None)
+    with pytest.raises(ValidationError, match="NUL"):
+        field.clean({"v": [{"a\x00": 1}]}, None)
+    assert field.clean({"v": datetime.date(2024, 1, 1)}, None) == {"v": datetime.date(2024, 1, 1)}
+
+
+def test_aware_datetimes_in_untyped_lists_and_nested_dicts():
+    item = save(meta={"a": {"b": [AWARE]}})
+    stored = reload(item).meta["a"]["b"][0]
+    assert stored == (AWARE if is_mongodb() else AWARE.isoformat())
+    if is_mongodb():
+        assert stored.tzinfo is not None
+        assert list(Item.objects.filter(meta__a__b__0=AWARE).values_list("pk", flat=True)) == [
+            item.pk
+        ]

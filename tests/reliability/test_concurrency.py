@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from django_nonrel.exceptions import ConflictError
 from tests.conc.models import Account
@@ -21,6 +21,9 @@ from tests.differential.models import Team
 from tests.orm.models import Token
 
 pytestmark = pytest.mark.django_db
+#: Other threads write through connections of their own, which no test transaction
+#: covers (as on SQL): these tests flush afterwards instead of rolling back.
+threaded = pytest.mark.django_db(transaction=True)
 
 THREADS = 8
 
@@ -51,6 +54,7 @@ def in_threads(work: Callable[[int], list], threads: int = THREADS) -> list:
     return [item for result in results for item in result]
 
 
+@threaded
 def test_concurrent_autofield_allocation_never_repeats_a_key(on_mongodb):
     def work(i: int) -> list[int]:
         keys = [Team.objects.create(name=f"save-{i}-{n}").pk for n in range(30)]
@@ -65,6 +69,7 @@ def test_concurrent_autofield_allocation_never_repeats_a_key(on_mongodb):
     assert len(stored) == THREADS * 45
 
 
+@threaded
 def test_concurrent_upserts_of_one_key_leave_one_document(on_mongodb):
     def work(i: int) -> list[bool]:
         for n in range(25):
@@ -81,7 +86,7 @@ def test_concurrent_upserts_of_one_key_leave_one_document(on_mongodb):
     assert last % 100 == 24  # the document holds one thread's last complete save
 
 
-@pytest.mark.django_db(transaction=True)
+@threaded
 def test_read_modify_write_with_a_version_field_loses_no_update():
     """Each thread loads the account, adds 1 and saves; a stale save raises
     ConflictError and is retried, so every increment lands exactly once.
@@ -172,13 +177,14 @@ def test_versioned_saves_on_ferretdb_leave_no_claims_behind(claims):
         account.save()
     stale = Account.objects.get(pk=account.pk)
     account.save()
-    with pytest.raises(ConflictError):
+    # In a block of its own, as on SQL: the conflict marks the enclosing block for rollback.
+    with pytest.raises(ConflictError), transaction.atomic():
         stale.save()
     assert claims.count_documents({}) == 0
     assert Account.objects.get(pk=account.pk).version == 5
 
 
-@pytest.mark.django_db(transaction=True)
+@threaded
 def test_update_fields_saves_with_a_version_field_lose_no_update():
     """The same read-modify-write through save(update_fields=...), which Django
     runs as a conditional UPDATE (update_many on MongoDB), not as an upsert."""

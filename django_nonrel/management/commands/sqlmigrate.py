@@ -1,10 +1,13 @@
-"""``sqlmigrate`` that renders SingleStore DDL with no server reachable.
+"""``sqlmigrate`` that renders SingleStore DDL and MongoDB commands with no server reachable.
 
 Django's command builds a MigrationLoader on the connection, which reads the
 ``django_migrations`` table only to know what is applied -- something
 ``sqlmigrate`` never uses. For the SingleStore backend in its singlestore
 dialect every other step renders offline (server facts come from the dialect),
-so the command skips that read and prints the DDL a deploy pipeline can review
+and so does every step of the MongoDB backend (``features.
+renders_migrations_offline``: its schema editor collects readable shell
+commands, ``shardCollection`` included, without asking the server anything).
+The command skips that read and prints what a deploy pipeline can review
 without credentials for production. Every other connection runs Django's
 command unchanged.
 """
@@ -14,6 +17,8 @@ from typing import Any
 from django.core.management.commands import sqlmigrate
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
+
+from django_nonrel.features import nonrel_features
 
 
 class _LoaderWithoutHistory(MigrationLoader):
@@ -27,7 +32,7 @@ class _LoaderWithoutHistory(MigrationLoader):
 class Command(sqlmigrate.Command):
     def handle(self, *args: Any, **options: Any) -> str:
         connection = connections[options["database"]]
-        if not getattr(connection, "is_singlestore", False):
+        if not nonrel_features(connection).renders_migrations_offline:
             return super().handle(*args, **options)
         # Django's handle() looks the loader class up in its module at run time.
         django_loader = sqlmigrate.MigrationLoader

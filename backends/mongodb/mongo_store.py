@@ -18,25 +18,21 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db import IntegrityError, NotSupportedError
+from bson import ObjectId
+from django.db import DataError, IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from django_nonrel.exceptions import ConflictError
-from django_nonrel.partials import (
-    Groups,
-    Partial,
-    add_group,
-    by_filter,
-    dig,
-    hashable,
-    restricted,
-)
-from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
-from django_nonrel.store import DocumentStore
+from django_nonrel.query import NonrelQuery, UpdateValue
+from django_nonrel.store_contract import DocumentStore
 
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path
+from .grouping import MongoAggregation
 from .limits import check_documents
+from .reserved_keys import STORES, retire_key_blocks
+from .skipped_sets import nested_sets, pinned_ids, rewrite_skipped
+from .undo_journal import UndoJournal, written_ids
 from .version_claims import VERSION_CLAIMS, version_claim
 
 #: Collection holding one integer counter per table with an integer AutoField.
@@ -63,7 +59,7 @@ BOOKKEEPING = frozenset({KEY_CLAIMS, VERSION_CLAIMS})
 UPDATE_OPERATORS = {"set": "$set", "inc": "$inc", "mul": "$mul", "unset": "$unset"}
 
 
-class MongoStore(DocumentStore):
+class MongoStore(MongoAggregation, DocumentStore):
     """The primitives for one ``DatabaseWrapper`` (one client, one database)."""
 
     def __init__(self, connection) -> None:
@@ -72,6 +68,9 @@ class MongoStore(DocumentStore):
         self.key_blocks: dict[str, list[int]] = {}
         #: How many write commands the server has accepted on this connection.
         self.applied_writes = 0
+        #: What undoes this connection's writes inside atomic() (undo_journal.py).
+        self.journal = UndoJournal(self, SEQUENCES)
+        STORES.add(self)
 
     @property
     def key_block_size(self) -> int:
@@ -81,7 +80,7 @@ class MongoStore(DocumentStore):
         return self.connection.database[table]
 
     # -- running and logging commands -------------------------------------------
-    def run(self, description: str, command, *args, **kwargs):
+    def run(self, description: str, command, *args, bookkeeping: bool = False, **kwargs):
         """Run one driver command with Django's error mapping and query logging.
 
         Inside a transaction the command runs with the transaction's session
@@ -89,7 +88,18 @@ class MongoStore(DocumentStore):
         part without each call passing ``session=``. ``applied_writes`` counts
         write commands the server accepted: ``run_in_transaction`` uses it to
         know whether a failed attempt without a transaction left writes behind.
+        In a transaction marked for rollback, commands are refused with Django's
+        TransactionManagementError, as SQL backends refuse queries there.
+        ``bookkeeping`` commands (the undo journal's) are neither refused,
+        logged nor counted.
         """
+        connection = self.connection
+        if (
+            connection.needs_rollback
+            and not bookkeeping
+            and connection.features.supports_transactions
+        ):
+            connection.validate_no_broken_transaction()
         self.connection.ensure_connection()
         start = time.monotonic()
         session = self.connection.transaction_session
@@ -106,16 +116,20 @@ class MongoStore(DocumentStore):
                             scope.enter_context(session.bind(end_session=False))
                         result = command(*args, **kwargs)
                 except OperationFailure as error:
-                    duplicate = _as_duplicate_key(error)
-                    if duplicate is None:
+                    mapped = _as_duplicate_key(error) or _as_invalid_pattern(error)
+                    if mapped is None:
                         raise
-                    raise duplicate from error
+                    raise mapped from error
             target, _, name = description.split("(", 1)[0].rpartition(".")
-            if name in WRITE_COMMANDS and target.removeprefix("db.") not in BOOKKEEPING:
+            if (
+                name in WRITE_COMMANDS
+                and not bookkeeping
+                and target.removeprefix("db.") not in BOOKKEEPING
+            ):
                 self.applied_writes += 1
             return result
         finally:
-            if self.connection.queries_logged:
+            if self.connection.queries_logged and not bookkeeping:
                 self.connection.queries_log.append(
                     {"sql": description, "time": f"{time.monotonic() - start:.3f}"}
                 )
@@ -129,16 +143,13 @@ class MongoStore(DocumentStore):
             date_parts=connection.features.supports_date_part_expressions,
             null_parents=connection.is_embedded,
             day_bounds=connection.ops.day_bounds,
+            regex_dialect=connection.features.regex_dialect,
         )
 
     def filter_document(self, query: NonrelQuery) -> dict[str, Any]:
         if query.matches_nothing:
             return dict(MATCH_NONE)
-        document = self.translator(query).translate(query.where)
-        if query.native_filter:
-            # raw_query(): the user's own MongoDB filter, deliberately not escaped.
-            return {"$and": [document, query.native_filter]} if document else query.native_filter
-        return document
+        return self.translator(query).translate(query.where)
 
     def sort_spec(self, query: NonrelQuery) -> list[tuple[str, int]]:
         return [
@@ -218,224 +229,6 @@ class MongoStore(DocumentStore):
             filter_doc,
         )
 
-    def aggregate(
-        self, query: NonrelQuery, aggregates: Sequence[Aggregate], group_by: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
-        if group_by:
-            raise NotSupportedError("Grouped aggregation arrives with values().annotate().")
-        result: dict[str, Any] = {}
-        grouped = []
-        for spec in aggregates:
-            if spec.function == "count":
-                result[spec.alias] = self._count_aggregate(query, spec)
-            else:
-                grouped.append(spec)
-        if grouped:
-            result.update(self._group(query, grouped))
-        return [result]
-
-    def aggregate_groups(
-        self,
-        query: NonrelQuery,
-        aggregates: Sequence[Aggregate],
-        group_by: Sequence[tuple[str | int, ...]] = (),
-    ) -> Groups:
-        """One ``$group`` per distinct aggregate ``filter=`` where the server has the
-        accumulators; the portable projected ``find`` folded in Python elsewhere."""
-        features = self.connection.features
-        if not features.supports_group_accumulators or (
-            any(spec.distinct for spec in aggregates) and not features.supports_set_accumulator
-        ):
-            return super().aggregate_groups(query, aggregates, group_by)
-        groups: Groups = {}
-        if not group_by:
-            groups[()] = ((), {spec.alias: Partial() for spec in aggregates})
-        for extra, members in by_filter(aggregates):
-            if extra is None and not members and not group_by:
-                continue
-            narrowed = restricted(query, extra, None)
-            pipeline = [
-                *self._pipeline_head(narrowed),
-                {"$group": self._accumulators(query.pk_column, group_by, members)},
-            ]
-            for document in self._aggregate_pipeline(query.table, pipeline):
-                key = document[ID] or {}
-                key_values = tuple(dig(key, (f"k{i}",)) for i in range(len(group_by)))
-                add_group(
-                    groups,
-                    key_values,
-                    {
-                        spec.alias: self._partial(document, index, spec)
-                        for index, spec in enumerate(members)
-                    },
-                )
-        for _, partials in groups.values():
-            for spec in aggregates:
-                partials.setdefault(spec.alias, Partial())
-        return groups
-
-    @staticmethod
-    def _accumulators(pk_column: str, group_by, specs: Sequence[Aggregate]) -> dict[str, Any]:
-        group: dict[str, Any] = {
-            ID: {f"k{i}": f"${field_path(path, pk_column)}" for i, path in enumerate(group_by)}
-            or None
-        }
-        for index, spec in enumerate(specs):
-            group[f"r{index}"] = {"$sum": 1}
-            if spec.path is None:
-                continue
-            value = f"${field_path(spec.path, pk_column)}"
-            is_null = {"$eq": [{"$ifNull": [value, None]}, None]}
-            group[f"c{index}"] = {"$sum": {"$cond": [is_null, 0, 1]}}
-            group[f"t{index}"] = {"$sum": value}
-            group[f"l{index}"] = {"$min": value}
-            group[f"h{index}"] = {"$max": value}
-            if spec.distinct:
-                group[f"v{index}"] = {"$addToSet": value}
-        return group
-
-    @staticmethod
-    def _partial(document: dict[str, Any], index: int, spec: Aggregate) -> Partial:
-        rows = document[f"r{index}"]
-        if spec.path is None:
-            return Partial(rows=rows, count=rows)
-        count = document[f"c{index}"]
-        partial = Partial(
-            rows=rows,
-            count=count,
-            total=dig(document, (f"t{index}",)) if count else None,
-            low=dig(document, (f"l{index}",)),
-            high=dig(document, (f"h{index}",)),
-        )
-        if spec.distinct:
-            partial.values = {}
-            for value in document[f"v{index}"]:
-                if value is not None:
-                    value = value.to_decimal() if hasattr(value, "to_decimal") else value
-                    partial.values.setdefault(hashable(value), value)
-        return partial
-
-    def _count_aggregate(self, query: NonrelQuery, spec: Aggregate) -> int:
-        if query.distinct and query.columns:
-            return len(self._distinct_rows(query))
-        if spec.path is None:
-            return self.count(query)
-        path = field_path(spec.path, query.pk_column)
-        if spec.distinct:
-            if query.low or query.high is not None:
-                raise NotSupportedError("Count(distinct=True) over a sliced queryset.")
-            values = self.distinct_values(query, spec.path[0])
-            return sum(1 for v in values if v is not None)
-        narrowed = NonrelQuery(
-            table=query.table,
-            pk_column=query.pk_column,
-            low=query.low,
-            high=query.high,
-            matches_nothing=query.matches_nothing,
-            native_filter=query.native_filter,
-            where=query.where,
-        )
-        filter_doc = {"$and": [self.filter_document(narrowed), {path: {"$ne": None}}]}
-        collection = self.collection(query.table)
-        kwargs = {k: v for k, v in (("skip", query.low), ("limit", query.limit)) if v}
-        return self.run(
-            f"db.{query.table}.countDocuments({filter_doc!r})",
-            collection.count_documents,
-            filter_doc,
-            **kwargs,
-        )
-
-    def _distinct_rows(self, query: NonrelQuery) -> list[dict[str, Any]]:
-        keys = {c.replace(".", "_"): f"${ID if c == query.pk_column else c}" for c in query.columns}
-        pipeline = self._pipeline_head(query) + [{"$group": {ID: keys}}]
-        return self._aggregate_pipeline(query.table, pipeline)
-
-    def _pipeline_head(self, query: NonrelQuery) -> list[dict[str, Any]]:
-        pipeline: list[dict[str, Any]] = [{"$match": self.filter_document(query)}]
-        sort = self.sort_spec(query)
-        if sort and (query.low or query.limit is not None):
-            pipeline.append({"$sort": dict(sort)})
-        if query.low:
-            pipeline.append({"$skip": query.low})
-        if query.limit is not None:
-            pipeline.append({"$limit": query.limit})
-        return pipeline
-
-    def _aggregate_pipeline(self, table: str, pipeline: list[dict[str, Any]]) -> list[dict]:
-        collection = self.collection(table)
-        return self.run(
-            f"db.{table}.aggregate({pipeline!r})", lambda: list(collection.aggregate(pipeline))
-        )
-
-    def _group(self, query: NonrelQuery, specs: Sequence[Aggregate]) -> dict[str, Any]:
-        """Sum/Avg/Min/Max with the commands every compatible server has.
-
-        FerretDB v1 implements ``$sum`` but not ``$avg``/``$min``/``$max`` in
-        ``$group``, so Min and Max are a sorted ``find`` limited to one
-        document, and Avg is the sum divided by the count of non-null values.
-        SQL returns NULL for the sum of no values, where ``$sum`` gives 0; a
-        zero sum is therefore checked against that count.
-        """
-        for spec in specs:
-            if spec.distinct:
-                raise NotSupportedError(
-                    f"{spec.function.title()}(distinct=True) is not supported on MongoDB."
-                )
-        # One accumulator per $group: FerretDB v1 answers 0 for every
-        # accumulator after the first in a stage.
-        paths = {
-            field_path(spec.path, query.pk_column)
-            for spec in specs
-            if spec.function in ("sum", "avg")
-        }
-        by_path: dict[str, Any] = {}
-        for path in sorted(paths):
-            group: dict[str, Any] = {ID: None, "total": {"$sum": f"${path}"}}
-            pipeline = [*self._pipeline_head(query), {"$group": group}]
-            rows = self._aggregate_pipeline(query.table, pipeline)
-            by_path[path] = rows[0].get("total") if rows else None
-        totals = {
-            spec.alias: by_path.get(field_path(spec.path, query.pk_column))
-            for spec in specs
-            if spec.function in ("sum", "avg")
-        }
-        result: dict[str, Any] = {}
-        for spec in specs:
-            if spec.function in ("min", "max"):
-                result[spec.alias] = self._extreme(query, spec)
-                continue
-            total = totals.get(spec.alias)
-            if spec.function == "sum" and total not in (0, None):
-                result[spec.alias] = total
-                continue
-            count = self._count_aggregate(query, Aggregate(spec.alias, "count", spec.path))
-            if not count:
-                result[spec.alias] = None
-            elif spec.function == "sum":
-                result[spec.alias] = total
-            else:
-                result[spec.alias] = total / count
-        return result
-
-    def _extreme(self, query: NonrelQuery, spec: Aggregate) -> Any:
-        """Min or Max of a path: the first non-null value in sorted order."""
-        path = field_path(spec.path, query.pk_column)
-        if query.low or query.high is not None:
-            raise NotSupportedError(f"{spec.function.title()}() over a sliced queryset.")
-        filter_doc = {"$and": [self.filter_document(query), {path: {"$ne": None}}]}
-        order = 1 if spec.function == "min" else -1
-        collection = self.collection(query.table)
-        documents = self.run(
-            f"db.{query.table}.find({filter_doc!r}).sort({{{path!r}: {order}}}).limit(1)",
-            lambda: list(collection.find(filter_doc, {path: 1}).sort(path, order).limit(1)),
-        )
-        if not documents:
-            return None
-        value: Any = documents[0]
-        for part in path.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        return value
-
     # -- writes ---------------------------------------------------------------
     def insert(
         self,
@@ -448,16 +241,20 @@ class MongoStore(DocumentStore):
         documents = []
         for row in rows:
             document = dict(row)
-            if pk_column in document:
-                document[ID] = document.pop(pk_column)
+            # The driver would make the ObjectId itself; the journal needs it first.
+            document[ID] = document.pop(pk_column) if pk_column in document else ObjectId()
             documents.append(document)
         check_documents(self.connection, table, documents)
         collection = self.collection(table)
+        undo = self.journal.inserting(table, [document[ID] for document in documents])
 
         def write() -> None:
             try:
                 collection.insert_many(documents, ordered=not ignore_conflicts)
             except BulkWriteError as error:
+                self.journal.narrow(
+                    undo, written_ids(documents, error.details, ordered=not ignore_conflicts)
+                )
                 details = error.details.get("writeErrors", [])
                 if not details or any(e.get("code") != DUPLICATE_KEY for e in details):
                     raise
@@ -479,15 +276,37 @@ class MongoStore(DocumentStore):
         collection = self.collection(query.table)
         if query.low or query.high is not None:
             raise NotSupportedError("update() of a sliced queryset.")
+        self.journal.changing(query.table, filter_doc)
         if "$mul" in update and self.connection.is_embedded:
             return self._multiply_in_python(query.table, filter_doc, update)
+        checked = self._skippable_sets(query.table, filter_doc, update)
         result = self.run(
             f"db.{query.table}.updateMany({filter_doc!r}, {update!r})",
             collection.update_many,
             filter_doc,
             update,
         )
+        if checked and result.modified_count < result.matched_count:
+            rewrite_skipped(self, query.table, *checked)
         return result.matched_count
+
+    def _skippable_sets(
+        self, table: str, filter_doc: dict[str, Any], update: dict[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]] | None:
+        """(documents, columns) FerretDB may skip writing, to check after the write
+        (skipped_sets.py); None elsewhere. The documents are the ones the filter pins
+        by ``_id``, else those it matches now (one read)."""
+        sets = nested_sets(update)
+        if not sets or self.connection.is_embedded or not self.connection.server_info["ferretdb"]:
+            return None
+        ids = pinned_ids(filter_doc)
+        if ids is None:
+            collection = self.collection(table)
+            ids = self.run(
+                f"db.{table}.find({filter_doc!r}, {{'_id': 1}})",
+                lambda: [d[ID] for d in collection.find(filter_doc, {ID: 1})],
+            )
+        return ids, sets
 
     def _multiply_in_python(self, table: str, filter_doc: dict, update: dict) -> int:
         """mongomock lacks ``$mul``: read, multiply and write each matching document."""
@@ -521,6 +340,7 @@ class MongoStore(DocumentStore):
         insert_only: dict[str, Any] | None = None,
         unset: Sequence[str] = (),
         expected: dict[str, Any] | None = None,
+        shard_key: dict[str, Any] | None = None,
     ) -> bool:
         update: dict[str, Any] = {}
         if values:
@@ -530,24 +350,38 @@ class MongoStore(DocumentStore):
         update["$setOnInsert"] = dict(insert_only or {}) or {ID: pk}
         check_documents(self.connection, table, [{ID: pk, **values, **(insert_only or {})}])
         collection = self.collection(table)
-        filter_doc: dict[str, Any] = {ID: {"$eq": pk}}
-        shown: dict[str, Any] = {ID: pk}
-        for column, value in (expected or {}).items():
-            filter_doc[column] = {"$eq": value}
-            shown[column] = value
 
-        def write():
-            return self.run(
-                f"db.{table}.updateOne({shown!r}, {update!r}, upsert=True)",
-                collection.update_one,
-                filter_doc,
-                update,
-                upsert=True,
-            )
+        checked = self._skippable_sets(table, {ID: pk}, update)
+
+        def write(located_by: dict[str, Any]):
+            # A sharded cluster targets an upsert by the full shard key: the
+            # values the document is stored under, which a save that changes
+            # them moves it from (a single-document write, as MongoDB requires).
+            filter_doc: dict[str, Any] = {ID: {"$eq": pk}}
+            shown: dict[str, Any] = {ID: pk}
+            for column, value in {**located_by, **(expected or {})}.items():
+                filter_doc[column] = {"$eq": value}
+                shown[column] = value
+            undo = self.journal.changing_keys(table, [pk])
+            try:
+                result = self.run(
+                    f"db.{table}.updateOne({shown!r}, {update!r}, upsert=True)",
+                    collection.update_one,
+                    filter_doc,
+                    update,
+                    upsert=True,
+                )
+            except IntegrityError:
+                # One document, refused: nothing was written.
+                self.journal.drop(undo)
+                raise
+            if checked and result.matched_count and not result.modified_count:
+                rewrite_skipped(self, table, *checked)
+            return result
 
         try:
             with self.version_guard(table, pk, expected):
-                result = write()
+                result = write(shard_key or {})
         except IntegrityError:
             # With a version condition, a duplicate _id means the stored version
             # differs: the server refused the insert and nothing was written.
@@ -561,8 +395,10 @@ class MongoStore(DocumentStore):
             # Two upserts of a new key at once: the one that lost the insert gets
             # a duplicate key error (FerretDB; MongoDB retries this itself). Now
             # the document exists and the retry updates it; a real unique
-            # violation fails again and is raised.
-            result = write()
+            # violation fails again and is raised. The retry filters on the
+            # shard key being written: a document moved there since it was
+            # loaded is updated rather than duplicated.
+            result = write({column: values.get(column) for column in shard_key or {}})
         return result.upserted_id is not None
 
     def version_guard(
@@ -593,6 +429,7 @@ class MongoStore(DocumentStore):
     def delete(self, query: NonrelQuery) -> int:
         filter_doc = self.filter_document(query)
         collection = self.collection(query.table)
+        self.journal.changing(query.table, filter_doc)
         result = self.run(
             f"db.{query.table}.deleteMany({filter_doc!r})", collection.delete_many, filter_doc
         )
@@ -601,6 +438,7 @@ class MongoStore(DocumentStore):
     def delete_all(self, table: str) -> int:
         """Empty ``table`` (flush), keeping its indexes."""
         collection = self.collection(table)
+        self.journal.changing(table, {})
         return self.run(f"db.{table}.deleteMany({{}})", collection.delete_many, {}).deleted_count
 
     # -- integer keys ---------------------------------------------------------
@@ -611,17 +449,20 @@ class MongoStore(DocumentStore):
         new block (one ``$inc``) only when it runs out, so saving a new row
         costs one extra command every ``AUTO_ID_BLOCK`` (default 20) rows. Keys
         are unique across processes; they are increasing within a connection.
+        Keys reserved beyond a batch (FerretDB rounds reservations up to whole
+        chunks) become the block, so the next row gets the next key, as from a
+        SQL sequence.
         """
         block = self.key_blocks.get(table)
+        self.journal.key_block(table, block)
         if count == 1 and block and block[0] <= block[1]:
             key = block[0]
             block[0] += 1
             return [key]
         reserve = max(count, self.key_block_size) if count == 1 else count
         first, last = self._reserve(table, reserve)
-        if count == 1:
-            self.key_blocks[table] = [first + 1, last]
-            return [first]
+        if last >= first + count:
+            self.key_blocks[table] = [first + count, last]
         return list(range(first, first + count))
 
     def _reserve(self, table: str, count: int) -> tuple[int, int]:
@@ -656,27 +497,39 @@ class MongoStore(DocumentStore):
         chunks = range((first - 1) // CLAIM_CHUNK, (last - 1) // CLAIM_CHUNK + 1)
         documents = [{ID: f"{table}:{chunk}", "table": table} for chunk in chunks]
         claims = self.collection(KEY_CLAIMS)
+        undo = self.journal.inserting(KEY_CLAIMS, [document[ID] for document in documents])
 
         def insert() -> None:
             try:
                 claims.insert_many(documents, ordered=False)
             except BulkWriteError as error:
+                # The chunks claimed before are this connection's: only they are undone.
+                self.journal.narrow(undo, written_ids(documents, error.details, ordered=False))
                 raise IntegrityError(f"key chunks of {table} already claimed") from error
 
         self.run(f"db.{KEY_CLAIMS}.insertMany(<{len(documents)} chunks of {table}>)", insert)
 
-    def _increment(self, table: str, count: int) -> int:
+    def _move_counter(self, table: str, operator: str, amount: int) -> int | None:
+        """The counter of ``table`` before ``{operator: amount}`` moved it (None: it
+        did not exist, and starts from 0); one command."""
         sequences = self.collection(SEQUENCES)
         document = self.run(
             f"db.{SEQUENCES}.findOneAndUpdate({{'_id': {table!r}}}, "
-            f"{{'$inc': {{'value': {count}}}}})",
+            f"{{{operator!r}: {{'value': {amount}}}}})",
             sequences.find_one_and_update,
             {ID: table},
-            {"$inc": {"value": count}},
+            {operator: {"value": amount}},
             upsert=True,
-            return_document=ReturnDocument.AFTER,
+            return_document=ReturnDocument.BEFORE,
         )
-        return int(document["value"])
+        return None if document is None else int(document["value"])
+
+    def _increment(self, table: str, count: int) -> int:
+        """The counter of ``table`` after adding ``count`` (one command, created at 0)."""
+        before = self._move_counter(table, "$inc", count)
+        after = (before or 0) + count
+        self.journal.counter(table, before, after)
+        return after
 
     def note_explicit_keys(self, table: str, keys: Sequence[Any]) -> None:
         """Move the counter past explicit integer keys so allocation never repeats them."""
@@ -690,27 +543,30 @@ class MongoStore(DocumentStore):
             highest = min(-(-highest // CLAIM_CHUNK) * CLAIM_CHUNK, INT64_MAX)
         block = self.key_blocks.get(table)
         if block and highest >= block[0]:
+            self.journal.key_block(table, block)
             del self.key_blocks[table]
-        sequences = self.collection(SEQUENCES)
-        self.run(
-            f"db.{SEQUENCES}.updateOne({{'_id': {table!r}}}, {{'$max': {{'value': {highest}}}}})",
-            sequences.update_one,
-            {ID: table},
-            {"$max": {"value": highest}},
-            upsert=True,
-        )
+        before = self._move_counter(table, "$max", highest)
+        self.journal.counter(table, before, highest if before is None else max(before, highest))
 
     def reset_keys(self, tables: Sequence[str]) -> None:
-        """Restart the counters of ``tables`` (flush with reset_sequences)."""
+        """Restart the counters of ``tables``, as a fresh SQL table's (flush).
+
+        Every connection of this process to the same database gives up its
+        reserved keys of those tables (they would repeat the restarted ones).
+        """
         for table in tables:
-            self.key_blocks.pop(table, None)
+            self.journal.key_block(table, self.key_blocks.get(table))
+        retire_key_blocks(self.connection.settings_dict, tables)
         if self.connection.server_info["ferretdb"]:
             claims = self.collection(KEY_CLAIMS)
+            claimed = {"table": {"$in": list(tables)}}
+            self.journal.changing(KEY_CLAIMS, claimed)
             self.run(
-                f"db.{KEY_CLAIMS}.deleteMany({{'table': {{'$in': {list(tables)!r}}}}})",
+                f"db.{KEY_CLAIMS}.deleteMany({claimed!r})",
                 claims.delete_many,
-                {"table": {"$in": list(tables)}},
+                claimed,
             )
+        self.journal.removing_counters(list(tables))
         sequences = self.collection(SEQUENCES)
         self.run(
             f"db.{SEQUENCES}.deleteMany({{'_id': {{'$in': {list(tables)!r}}}}})",
@@ -722,6 +578,18 @@ class MongoStore(DocumentStore):
 #: How FerretDB v1 on SQLite reports an update that breaks a unique index: an
 #: InternalError (code 1) carrying SQLite's message, where MongoDB sends E11000.
 _FERRETDB_UNIQUE = "UNIQUE constraint failed"
+
+
+#: The server's code for a $regex it cannot compile (MongoDB 4.4+, FerretDB).
+INVALID_REGEX = 51091
+
+
+def _as_invalid_pattern(error: OperationFailure) -> DataError | None:
+    """A refused ``$regex`` as Django's DataError, as mongomock's is (filters.py)."""
+    if error.code != INVALID_REGEX and "Regular expression is invalid" not in str(error):
+        return None
+    reason = (error.details or {}).get("errmsg", str(error))
+    return DataError(f"{reason}; nothing was read. Check the regex/iregex pattern.")
 
 
 def _as_duplicate_key(error: OperationFailure) -> DuplicateKeyError | None:

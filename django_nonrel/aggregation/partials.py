@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django_nonrel.paths import Path, dig, hashable
 from django_nonrel.query import Aggregate, Node, NonrelQuery
 
-Path = tuple[str | int, ...]
 #: One group: the key values (in ``group_by`` order) and one Partial per aggregate alias.
 Groups = dict[tuple, tuple[tuple, dict[str, "Partial"]]]
 
@@ -100,24 +100,6 @@ def _plus(a: Any, b: Any) -> Any:
         return a + b
     except TypeError:  # Decimal128 read back as Decimal beside doubles
         return float(a) + float(b)
-
-
-def hashable(value: Any) -> Any:
-    """A dict key standing for ``value`` (lists and dicts are grouped by their content)."""
-    if isinstance(value, (dict, list)):
-        return repr(value)
-    return value
-
-
-def dig(document: dict[str, Any], path: Path) -> Any:
-    """The value at ``path`` inside a stored row (missing is None), comparable in Python."""
-    value: Any = document
-    for segment in path:
-        try:
-            value = value[segment]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return value.to_decimal() if hasattr(value, "to_decimal") else value
 
 
 def add_group(groups: Groups, key_values: tuple, partials: dict[str, Partial]) -> None:

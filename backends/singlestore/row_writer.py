@@ -16,13 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from django_nonrel.exceptions import ConflictError
+from django_nonrel.store_contract import RowWriter
 
 #: LAST_INSERT_ID(~0): what the update branch of the upsert reports as insert id.
 UPDATED_MARKER = 2**64 - 1
 
 
-class RowStore:
-    """Row writes the ORM patches need from a SQL connection."""
+class SingleStoreRowWriter(RowWriter):
+    """Row writes the ORM patches need from a SQL connection (``RowWriter``)."""
 
     def __init__(self, connection) -> None:
         self.connection = connection
@@ -57,7 +58,7 @@ class RowStore:
         unset=(),
         expected: dict[str, Any] | None = None,
     ) -> bool:
-        """Write one row by primary key; True if it was created (django_nonrel.store contract).
+        """Write one row by primary key; True if it was created (``RowWriter.upsert``).
 
         ``unset`` columns become NULL. With ``expected`` (a VersionField's column
         and loaded value) the row is updated only where it still holds that value:

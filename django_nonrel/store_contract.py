@@ -1,10 +1,14 @@
-"""The contract between django-nonrel's compilers and a nonrel backend.
+"""The contracts between django-nonrel and a backend's ``connection.store``.
 
-A backend implements ``DocumentStore`` (reached as ``connection.store``); the
-compilers in ``django_nonrel.compiler`` build ``NonrelQuery`` objects from
-Django's queries and call only these primitives. Keeping the contract this
-small is what lets very different databases share one compiler (djangotoolbox's
-lesson): a backend author implements nine methods and gets the ORM.
+Every backend whose features inherit ``django_nonrel.features.NonrelFeatures``
+provides ``connection.store``, a ``RowWriter``: the one-command ``save()`` the
+``upsert`` patch calls. A document backend's store is a ``DocumentStore``, which
+extends it with the read and write primitives the compilers in
+``django_nonrel.compiler`` call instead of SQL; they build ``NonrelQuery``
+objects from Django's queries and call only these primitives. Keeping the
+contract this small is what lets very different databases share one compiler
+(djangotoolbox's lesson): a backend author implements eight methods (the
+abstract ones) and gets the ORM.
 
 Values crossing the contract are already converted for the database by the
 fields (``get_db_prep_value``) and the backend's ``DatabaseOperations``; rows
@@ -17,15 +21,81 @@ are being logged (``assertNumQueries`` counts them).
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django_nonrel.partials import Groups, fold_groups
+from django_nonrel.aggregation.partials import Groups, fold_groups
+from django_nonrel.features import NonrelFeatures
 from django_nonrel.query import Aggregate, NonrelQuery, UpdateValue
 
 
-class DocumentStore(abc.ABC):
-    """The nine primitives every nonrel backend provides."""
+class RowWriter(abc.ABC):
+    """Row writes the ORM patches need from every nonrel backend (``connection.store``).
+
+    A SQL backend implements it with SQL (SingleStore's ``INSERT ... ON DUPLICATE
+    KEY UPDATE``); a document store is one (``DocumentStore``).
+    """
+
+    #: Write commands the database accepted on this connection, or None where the
+    #: writer does not count them. ``run_in_transaction`` compares it around an
+    #: attempt on a database without transactions: an attempt that applied a
+    #: write is not retried.
+    applied_writes: int | None = None
+
+    @abc.abstractmethod
+    def upsert(
+        self,
+        table: str,
+        pk_column: str,
+        pk: Any,
+        values: dict[str, Any],
+        *,
+        insert_only: dict[str, Any] | None = None,
+        unset: Sequence[str] = (),
+        expected: dict[str, Any] | None = None,
+        shard_key: dict[str, Any] | None = None,
+    ) -> bool:
+        """Write the row with primary key ``pk`` in one command; True if it was created.
+
+        Only the ``values`` columns are written to an existing row, so columns
+        the model does not know about survive. ``insert_only`` columns are
+        written only when the row is created; ``unset`` columns are removed.
+        ``expected`` (a ``VersionField``'s column and the version the instance
+        was loaded with) makes the write conditional: when a row with ``pk``
+        exists with another value, nothing is written -- no update and no
+        second row -- and ``django_nonrel.exceptions.ConflictError`` is raised.
+        ``shard_key`` (a ``ShardKey``'s columns and the values the row is stored
+        under, passed only for sharded models, on connections whose
+        ``features.supports_shard_keys``) joins the filter, so a sharded
+        cluster routes the write to one shard; where ``values`` give the columns
+        other values, the write moves the row to them.
+        """
+
+    def note_explicit_keys(self, table: str, keys: Sequence[Any]) -> None:  # noqa: B027
+        """Rows were written with explicit AutoField keys: never allocate those again."""
+
+    def version_guard(
+        self, table: str, pk: Any, expected: dict[str, Any] | None
+    ) -> contextlib.AbstractContextManager[None]:
+        """What an update conditional on ``expected`` (a VersionField's column and
+        the loaded version) runs inside, for the row ``pk`` of ``table``.
+
+        Default: nothing, for a database that evaluates the condition and the
+        write atomically (SQL's ``UPDATE ... WHERE version = %s``, MongoDB). A
+        store where it does not overrides it (MongoDB on FerretDB v1: a version
+        claim).
+        """
+        return contextlib.nullcontext()
+
+
+def row_writer(connection: Any) -> RowWriter | None:
+    """``connection.store`` of a nonrel backend; None on Django's stock backends."""
+    return connection.store if isinstance(connection.features, NonrelFeatures) else None
+
+
+class DocumentStore(RowWriter):
+    """The primitives every document backend provides (besides ``RowWriter``'s)."""
 
     @abc.abstractmethod
     def fetch(self, query: NonrelQuery) -> Iterator[dict[str, Any]]:
@@ -44,7 +114,6 @@ class DocumentStore(abc.ABC):
             low=query.low,
             high=query.low + 1 if query.high is None else min(query.high, query.low + 1),
             matches_nothing=query.matches_nothing,
-            native_filter=query.native_filter,
         )
         return self.count(probe) > 0
 
@@ -107,9 +176,6 @@ class DocumentStore(abc.ABC):
         """
         raise NotImplementedError
 
-    def note_explicit_keys(self, table: str, keys: Sequence[Any]) -> None:  # noqa: B027
-        """Rows were written with explicit AutoField keys: never allocate those again."""
-
     def describe(self, query: NonrelQuery) -> str:
         """A readable form of the command ``query`` becomes (``str(qs.query)``)."""
         return repr(query)
@@ -117,29 +183,6 @@ class DocumentStore(abc.ABC):
     @abc.abstractmethod
     def update(self, query: NonrelQuery, values: dict[str, UpdateValue]) -> int:
         """Change ``values`` in every matching row; return how many matched."""
-
-    @abc.abstractmethod
-    def upsert(
-        self,
-        table: str,
-        pk_column: str,
-        pk: Any,
-        values: dict[str, Any],
-        *,
-        insert_only: dict[str, Any] | None = None,
-        unset: Sequence[str] = (),
-        expected: dict[str, Any] | None = None,
-    ) -> bool:
-        """Write the row with primary key ``pk`` in one command; True if it was created.
-
-        Only the ``values`` columns are written to an existing row, so columns
-        the model does not know about survive. ``insert_only`` columns are
-        written only when the row is created; ``unset`` columns are removed.
-        ``expected`` (a ``VersionField``'s column and the version the instance
-        was loaded with) makes the write conditional: when a row with ``pk``
-        exists with another value, nothing is written -- no update and no
-        second row -- and ``django_nonrel.exceptions.ConflictError`` is raised.
-        """
 
     @abc.abstractmethod
     def delete(self, query: NonrelQuery) -> int:

@@ -1,16 +1,15 @@
-"""GROUP BY without SQL: ``annotate()``, ``values().annotate()`` and ``aggregate()``.
+"""GROUP BY without SQL: ``annotate()`` and ``values().annotate()``.
 
 Django expresses grouping as a ``Query`` with ``group_by`` set and aggregate
-annotations, often over JOINs. A nonrel store has neither, so this module
+annotations, often over JOINs. A nonrel store has neither, so ``GroupedRead``
 reads that ``Query`` and answers it with the store's primitives:
 
 - aggregates over the queried model's own fields are grouped by the store
   (``DocumentStore.aggregate_groups``: ``$group`` on MongoDB, a projected
   ``find`` folded in Python where the server lacks the accumulators);
 - aggregates over relations (``Count("books")``, ``Sum("books__pages")``,
-  M2M through tables) become one batched command per relation hop: the child
-  rows are restricted with ``in`` to the keys of the parent rows and grouped by
-  their foreign key, never one command per parent;
+  M2M through tables) become one batched command per relation hop
+  (``django_nonrel.aggregation.hops``), never one command per parent;
 - filters on aggregates (HAVING), ordering by aggregates and the slice are
   applied to the grouped rows in Python, because they need the aggregated
   values, which only exist after grouping.
@@ -24,26 +23,26 @@ multiplies the rows and inflates both counts.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from django.apps import apps
-from django.db import NotSupportedError
-from django.db.models import Avg, Count, Max, Min, Sum
-from django.db.models.aggregates import Aggregate as DjangoAggregate
-from django.db.models.expressions import Col, OrderBy, Ref, Star, Value
-from django.db.models.functions import Coalesce
+from django.db.models.expressions import Col, OrderBy, Ref, Value
 from django.db.models.lookups import Lookup
-from django.db.models.sql.datastructures import Join
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
-from django_nonrel.expressions import needs_python
-from django_nonrel.partials import Groups, Partial, add_group, dig, hashable
-from django_nonrel.paths import column_path
-from django_nonrel.query import Aggregate, Leaf, Node, NonrelQuery
-from django_nonrel.where import WhereBuilder
+from django_nonrel.aggregation.hops import related_partials
+from django_nonrel.aggregation.partials import Groups, Partial, add_group
+from django_nonrel.aggregation.planner import (
+    AggregatePlanner,
+    AnnotationPlan,
+    check_where,
+    outer_plan,
+)
+from django_nonrel.exceptions import unsupported
+from django_nonrel.paths import dig, hashable
+from django_nonrel.query import Leaf, Node, NonrelQuery
+from django_nonrel.read_plan import ReadPlan
 
-AGGREGATE_FUNCTIONS = {Count: "count", Sum: "sum", Avg: "avg", Min: "min", Max: "max"}
 COMPARISONS = {
     "exact": lambda a, b: a == b,
     "gt": lambda a, b: a > b,
@@ -55,216 +54,7 @@ COMPARISONS = {
 }
 
 
-def _unsupported(what: str, instead: str) -> NotSupportedError:
-    return NotSupportedError(f"{what} is not supported on this backend. {instead}")
-
-
-def _is_path(source: Any) -> bool:
-    """Whether an aggregate's source is a column or a path into one (the store aggregates it)."""
-    try:
-        column_path(source, lambda node: LookupError())
-    except LookupError:
-        return False
-    return True
-
-
-def is_grouped(query) -> bool:
-    """Whether a read must group: ``group_by`` is set and an annotation aggregates."""
-    return query.group_by is not None and any(
-        getattr(expr, "contains_aggregate", False) for expr in query.annotations.values()
-    )
-
-
-@dataclass
-class Hop:
-    """One relation step: rows of ``table`` whose ``child_column`` equals the parent's
-    ``parent_column``."""
-
-    alias: str
-    table: str
-    pk_column: str
-    parent_column: str
-    child_column: str
-    #: The relation's own condition (GenericRelation's content type), or None.
-    condition: Node | None = None
-
-
-@dataclass
-class AnnotationPlan:
-    """How one aggregate annotation is computed."""
-
-    alias: str
-    expr: Any
-    spec: Aggregate
-    default: Any = None
-    hops: tuple[Hop, ...] = ()
-    #: For an aggregate of an expression (``Sum(F("a") * F("b"))``, ``Count(Case(...))``):
-    #: the expression and its ``filter=`` as functions of a stored row, evaluated in
-    #: Python (django_nonrel.expressions); None for aggregates the store computes.
-    compute: Any = None
-    condition: Any = None
-
-
-def _table_models() -> dict[str, Any]:
-    return {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
-
-
-class AggregatePlanner:
-    """Turns Django aggregate expressions of one query into ``AnnotationPlan`` objects."""
-
-    def __init__(self, compiler) -> None:
-        self.compiler = compiler
-        self.query = compiler.query
-        self.connection = compiler.connection
-        self.base_alias = compiler.base_alias
-
-    def plan(self, alias: str, expr: Any) -> AnnotationPlan:
-        aggregate, default = expr, None
-        if isinstance(expr, Coalesce):
-            first, *rest = expr.get_source_expressions()
-            if isinstance(first, DjangoAggregate) and len(rest) == 1:
-                if not isinstance(rest[0], Value):
-                    raise _unsupported(
-                        f"The aggregate {alias!r} with a non-literal default",
-                        "Use a literal default=.",
-                    )
-                aggregate, default = first, rest[0].value
-        function = next(
-            (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
-        )
-        if function is None:
-            raise _unsupported(
-                f"The annotation {alias!r} ({type(aggregate).__name__})",
-                "Use Count, Sum, Avg, Min or Max over a field (optionally with default=), "
-                "and compute other values in Python.",
-            )
-        source = aggregate.get_source_expressions()[0]
-        while isinstance(source, Ref):
-            source = source.source
-        if self._filters_in_python(aggregate):
-            return self._computed(alias, expr, aggregate, function, source, default)
-        if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
-            column_alias, path = self.base_alias, None
-        elif not _is_path(source):
-            return self._computed(alias, expr, aggregate, function, source, default)
-        else:
-            column_alias, path = self._path(alias, source)
-        hops = self._hops(alias, column_alias)
-        spec = Aggregate(
-            alias=alias,
-            function=function,
-            path=path,
-            distinct=bool(aggregate.distinct),
-            filter=self._filter(alias, aggregate, column_alias),
-        )
-        return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default, hops=hops)
-
-    def _filters_in_python(self, aggregate: Any) -> bool:
-        """Whether the aggregate's filter= has a condition only Python evaluates."""
-        condition = getattr(aggregate, "filter", None)
-        condition = getattr(condition, "condition", condition)
-        if not condition:
-            return False
-        features = self.connection.features
-        return needs_python(condition, getattr(features, "supports_date_part_expressions", True))
-
-    def _computed(self, alias, expr, aggregate, function, source, default) -> AnnotationPlan:
-        """An aggregate of an expression over the model's own fields, folded in Python."""
-        if getattr(source, "contains_aggregate", False):
-            raise _unsupported(f"The aggregate {alias!r} of an aggregate", "Aggregate fields.")
-        evaluator = self.compiler.evaluator
-        if isinstance(source, Star):
-            compute = lambda row: True  # noqa: E731 -- Count("*"): every row counts
-        else:
-            compute = evaluator.compile(source)
-        condition = getattr(aggregate, "filter", None)
-        condition = getattr(condition, "condition", condition)  # Django 6.1: AggregateFilter
-        spec = Aggregate(
-            alias=alias,
-            function=function,
-            path=("<expression>",),
-            distinct=bool(aggregate.distinct),
-        )
-        return AnnotationPlan(
-            alias=alias,
-            expr=expr,
-            spec=spec,
-            default=default,
-            compute=compute,
-            condition=evaluator.predicate(condition) if condition else None,
-        )
-
-    def _path(self, alias: str, source: Any) -> tuple[str, tuple[str | int, ...]]:
-        col, segments = column_path(
-            source,
-            lambda node: _unsupported(
-                f"The aggregate {alias!r} over {type(node).__name__}",
-                "Aggregate over a model field, a path into one, or a related field.",
-            ),
-        )
-        return col.alias, (col.target.column, *segments)
-
-    def _hops(self, alias: str, column_alias: str) -> tuple[Hop, ...]:
-        hops: list[Hop] = []
-        models = None
-        current = column_alias
-        while current != self.base_alias:
-            join = self.query.alias_map.get(current)
-            if not isinstance(join, Join) or len(join.join_cols) != 1 or join.filtered_relation:
-                raise _unsupported(
-                    f"The aggregate {alias!r} across this relation",
-                    "Aggregate over a foreign key, reverse foreign key or many-to-many "
-                    "relation without FilteredRelation.",
-                )
-            models = models or _table_models()
-            model = models[join.table_name]
-            (parent_column, child_column), *_ = join.join_cols
-            hops.append(
-                Hop(
-                    alias=current,
-                    table=join.table_name,
-                    pk_column=model._meta.pk.column,
-                    parent_column=parent_column,
-                    child_column=child_column,
-                    condition=self._join_condition(join),
-                )
-            )
-            current = join.parent_alias
-        return tuple(reversed(hops))
-
-    def _join_condition(self, join: Join) -> Node | None:
-        restriction = None
-        get_restriction = getattr(join.join_field, "get_extra_restriction", None)
-        if get_restriction is not None:
-            restriction = get_restriction(join.table_alias, join.parent_alias)
-        if restriction is None:
-            return None
-        built = WhereBuilder(
-            self.connection, join.table_alias, self.compiler._subquery_values
-        ).build(restriction)
-        if built is True:
-            return None
-        if built is False:
-            return Node(children=[Leaf(("__never__",), "in", [])])
-        return built if isinstance(built, Node) else Node(children=[built])
-
-    def _filter(self, alias: str, aggregate: Any, column_alias: str) -> Node | None:
-        condition = getattr(aggregate, "filter", None)
-        # Django 6.1 wraps the condition in AggregateFilter.
-        condition = getattr(condition, "condition", condition)
-        if not condition:  # None, or an empty Q() that Django leaves unresolved
-            return None
-        built = WhereBuilder(self.connection, column_alias, self.compiler._subquery_values).build(
-            condition
-        )
-        if built is True:
-            return None
-        if built is False:
-            return Node(children=[Leaf(("__never__",), "in", [])])
-        return built if isinstance(built, Node) else Node(children=[built])
-
-
-def _refuse_repeated_rows(compiler) -> None:
+def _refuse_repeated_rows(plan: ReadPlan | None) -> None:
     """Refuse grouped aggregates over rows a many-to-many filter repeats.
 
     SQL's JOIN gives a row once per matching related row and GROUP BY then
@@ -273,8 +63,8 @@ def _refuse_repeated_rows(compiler) -> None:
     differently (found by the differential tests); ``aggregate()`` without
     grouping does repeat the rows.
     """
-    if compiler.row_weights:
-        raise _unsupported(
+    if plan is not None and plan.row_weights:
+        raise unsupported(
             "Grouped aggregates over a field of the queried model after a filter across a "
             "many-to-many or reverse relation (SQL's JOIN repeats each row once per matching "
             "related row, and the aggregates count every copy)",
@@ -293,7 +83,7 @@ class GroupedRead:
         self.store = compiler.store
         where, having, qualify = self.query.where.split_having_qualify(must_group_by=True)
         if qualify:
-            raise _unsupported("Filtering on window functions", "Filter in Python.")
+            raise unsupported("Filtering on window functions", "Filter in Python.")
         self.where = where
         self.having = having
         planner = AggregatePlanner(compiler)
@@ -306,7 +96,7 @@ class GroupedRead:
         if having is not None:
             self._plan_having(having, planner)
         if any(plan.compute is not None for plan in self.plans.values()):
-            raise _unsupported(
+            raise unsupported(
                 "Aggregates of expressions in a grouped query (annotate(), values().annotate())",
                 "Use aggregate() on the queryset, or aggregate stored fields.",
             )
@@ -321,9 +111,9 @@ class GroupedRead:
         if isinstance(node, NothingNode):
             return
         if not isinstance(node, Lookup):
-            raise _unsupported(f"Filtering on {type(node).__name__}", "Filter in Python.")
+            raise unsupported(f"Filtering on {type(node).__name__}", "Filter in Python.")
         if node.lookup_name not in COMPARISONS and node.lookup_name != "isnull":
-            raise _unsupported(
+            raise unsupported(
                 f"The lookup {node.lookup_name!r} next to an aggregate filter",
                 f"Use one of {', '.join(sorted(COMPARISONS))} or isnull.",
             )
@@ -342,7 +132,7 @@ class GroupedRead:
             self.having_aliases[id(expr)] = expr.target.attname
             return
         if not getattr(expr, "contains_aggregate", False):
-            raise _unsupported(
+            raise unsupported(
                 f"Filtering an aggregate against {type(expr).__name__}",
                 "Compare with a literal, a field or another aggregate.",
             )
@@ -371,7 +161,7 @@ class GroupedRead:
             return False
         if any(isinstance(expr, Col) and expr.alias != base for expr in group_by):
             # values("id", "book__rating").annotate(...): one group per parent AND related row.
-            raise _unsupported(
+            raise unsupported(
                 "Grouping by a related model's field (needs a JOIN)",
                 "Group by the model's own fields, then load the related values by key.",
             )
@@ -432,7 +222,8 @@ class GroupedRead:
         join_fields = self._join_fields(base)
         extra = self._select_extra(base, join_fields)
         compiler = base.get_compiler(connection=self.connection)
-        fetched = _one_per_key(base, compiler.results_iter())
+        plan = compiler.read_plan()
+        fetched = _one_per_key(base, compiler.structured_rows(plan))
         keys_by_column = {
             field.column: [
                 field.get_db_prep_value(row["result"][field.attname], self.connection)
@@ -442,7 +233,7 @@ class GroupedRead:
         }
         own = [p for p in self.plans.values() if not p.hops]
         if own:
-            _refuse_repeated_rows(compiler)
+            _refuse_repeated_rows(plan)
         own_groups: Groups = {}
         if own and fetched:
             pk = base.get_meta().pk
@@ -455,7 +246,7 @@ class GroupedRead:
                 else None
             )
             if keys is None:
-                raise _unsupported(
+                raise unsupported(
                     "annotate() with aggregates over the model's own fields after only()/values() "
                     "without the primary key",
                     "Include the primary key.",
@@ -479,7 +270,7 @@ class GroupedRead:
         if base.default_cols:
             mask = base.get_select_mask()
             if mask and any(f not in mask for f in fields):
-                raise _unsupported(
+                raise unsupported(
                     "annotate() over a relation with only()/defer() of its key",
                     "Do not defer the key field.",
                 )
@@ -507,7 +298,7 @@ class GroupedRead:
                 continue
             column_alias, path = planner._path("GROUP BY", source)
             if column_alias != self.compiler.base_alias:
-                raise _unsupported(
+                raise unsupported(
                     "Grouping by a related model's field (needs a JOIN)",
                     "Group by the foreign key, then load the related values by key.",
                 )
@@ -526,10 +317,10 @@ class GroupedRead:
                         outputs.append((name, index, functions, expr, True))
         own = [p for p in self.plans.values() if not p.hops]
         relation = [p for p in self.plans.values() if p.hops]
-        base_compiler = base.get_compiler(connection=self.connection)
-        nq = base_compiler.build_query(with_projection=False)
+        plan = base.get_compiler(connection=self.connection).build_query(with_projection=False)
+        nq = plan.query
         if own:
-            _refuse_repeated_rows(base_compiler)
+            _refuse_repeated_rows(plan)
         groups: Groups = {}
         if not nq.matches_nothing:
             if own or not relation:
@@ -552,7 +343,7 @@ class GroupedRead:
         whether it is an annotation) per value a grouped row returns."""
         connection = self.connection
         outputs = []
-        selected = [(name, expr, False) for name, *_, expr in self.compiler.selections]
+        selected = [(name, expr, False) for name, *_, expr in self.compiler.selected.selections]
         selected += [
             (alias, expr, True)
             for alias, expr in self.query.annotation_select.items()
@@ -565,7 +356,7 @@ class GroupedRead:
                 continue
             column_alias, path = planner._path(name, expr)
             if column_alias != self.compiler.base_alias or path not in paths:
-                raise _unsupported(
+                raise unsupported(
                     f"Selecting {name!r}, which the query does not group by",
                     "Select only the values(...) fields and aggregates; compute other "
                     "values in Python.",
@@ -593,7 +384,7 @@ class GroupedRead:
             add_group(groups, key_values, partials)
 
     def _own_groups(self, base, plans, group_by, keys) -> Groups:
-        nq = base.get_compiler(connection=self.connection).build_query(with_projection=False)
+        nq = base.get_compiler(connection=self.connection).build_query(with_projection=False).query
         nq = replace(
             nq, low=0, high=None, ordering=[], where=Node(children=[Leaf(group_by[0], "in", keys)])
         )
@@ -663,7 +454,7 @@ class GroupedRead:
         if name in annotations:
             return annotations[name]
         if name not in result:
-            raise _unsupported(
+            raise unsupported(
                 f"Filtering a grouped query on {name!r}, which it does not select",
                 "Filter before annotate(), or select the field.",
             )
@@ -680,7 +471,7 @@ class GroupedRead:
             if not rows:
                 return rows
             if name is None or not (name in rows[0][0] or name in rows[0][1]):
-                raise _unsupported(
+                raise unsupported(
                     f"Ordering a grouped query by {item!r}",
                     "Order by a selected field or an annotation.",
                 )
@@ -691,49 +482,6 @@ class GroupedRead:
 
             rows = sorted(rows, key=key, reverse=descending)
         return rows
-
-
-def related_partials(store, hops, specs, keys) -> dict[Any, dict[str, Partial]]:
-    """Partials of ``specs`` per parent key, following ``hops``: one command per hop.
-
-    Intermediate hops (M2M through tables, chains) fetch (key, next key)
-    pairs; the last hop is grouped by its foreign key in the store.
-    """
-    if not keys:
-        return {}
-    *middle, last = hops
-    mappings = []
-    current = list(dict.fromkeys(keys))
-    for index, hop in enumerate(middle):
-        next_column = hops[index + 1].parent_column
-        columns = list(dict.fromkeys([hop.child_column, next_column]))
-        query = NonrelQuery(
-            table=hop.table,
-            pk_column=hop.pk_column,
-            where=_keyed(hop, current),
-            columns=columns,
-        )
-        pairs: dict[Any, list[Any]] = {}
-        for row in store.fetch(query):
-            pairs.setdefault(hashable(row.get(hop.child_column)), []).append(row.get(next_column))
-        mappings.append(pairs)
-        found = {hashable(v): v for vs in pairs.values() for v in vs if v is not None}
-        current = list(found.values())
-    groups: dict[Any, dict[str, Partial]] = {}
-    if current:
-        query = NonrelQuery(table=last.table, pk_column=last.pk_column, where=_keyed(last, current))
-        found = store.aggregate_groups(query, specs, [(last.child_column,)])
-        groups = {hashable(values[0]): partials for values, partials in found.values()}
-    for pairs in reversed(mappings):
-        upper: dict[Any, dict[str, Partial]] = {}
-        for key, next_keys in pairs.items():
-            merged = {spec.alias: Partial() for spec in specs}
-            for next_key in next_keys:
-                for alias, partial in groups.get(hashable(next_key), {}).items():
-                    merged[alias].merge(partial)
-            upper[key] = merged
-        groups = upper
-    return groups
 
 
 def _one_per_key(base, rows) -> list[dict[str, Any]]:
@@ -753,56 +501,19 @@ def _one_per_key(base, rows) -> list[dict[str, Any]]:
     return unique
 
 
-def _keyed(hop: Hop, keys: list[Any]) -> Node:
-    """Rows of ``hop``'s table whose foreign key is in ``keys`` (and its condition)."""
-    children: list[Node | Leaf] = [Leaf((hop.child_column,), "in", keys)]
-    if hop.condition is not None:
-        children.append(hop.condition)
-    return Node(children=children)
-
-
 def aggregate_grouped(compiler, inner_query, outer_annotations) -> dict[str, Any]:
     """aggregate()/count() over a grouped queryset: fold the grouped rows in Python."""
     inner = inner_query.get_compiler(connection=compiler.connection)
     rows = [{**result, **annotations} for result, annotations in GroupedRead(inner).rows()]
     values = {}
     for alias, expr in outer_annotations.items():
-        plan = _outer_plan(alias, expr)
+        plan = outer_plan(alias, expr)
         partial = Partial()
         for row in rows:
             partial.add(1 if plan.spec.path is None else dig(row, plan.spec.path), plan.spec)
         value = partial.result(plan.spec)
         values[alias] = plan.default if value is None else value
     return values
-
-
-def _outer_plan(alias: str, expr: Any) -> AnnotationPlan:
-    aggregate, default = expr, None
-    if isinstance(expr, Coalesce):
-        first, second = expr.get_source_expressions()
-        if isinstance(second, Value):
-            aggregate, default = first, second.value
-    function = next(
-        (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
-    )
-    if function is None or getattr(aggregate, "filter", None) is not None:
-        raise _unsupported(
-            f"The aggregate {alias!r} over a grouped queryset",
-            "Use Count, Sum, Avg, Min or Max of an annotation or a selected field.",
-        )
-    source = aggregate.get_source_expressions()[0]
-    path = None
-    if isinstance(source, Ref):
-        path = (source.refs,)
-    elif isinstance(source, Col):
-        path = (source.target.attname,)
-    elif not isinstance(source, (Star, Value)):
-        raise _unsupported(
-            f"The aggregate {alias!r} over {type(source).__name__} of a grouped queryset",
-            "Aggregate an annotation or a selected field.",
-        )
-    spec = Aggregate(alias=alias, function=function, path=path, distinct=bool(aggregate.distinct))
-    return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default)
 
 
 def _order_name(item: Any) -> tuple[str | None, bool]:
@@ -830,106 +541,3 @@ def _reverse(item: Any) -> Any:
 
 def _constant(expr: Any) -> bool:
     return isinstance(expr, Value)
-
-
-def _columns(node: Any) -> Iterator[Col]:
-    if isinstance(node, Col):
-        yield node
-    for child in getattr(node, "children", None) or []:
-        yield from _columns(child)
-    if isinstance(node, Lookup):
-        yield from _columns(node.lhs)
-        if hasattr(node.rhs, "get_source_expressions"):
-            yield from _columns(node.rhs)
-    elif hasattr(node, "get_source_expressions"):
-        for source in node.get_source_expressions():
-            if source is not None:
-                yield from _columns(source)
-
-
-def needs_planning(compiler, annotations) -> bool:
-    """Whether aggregate() needs this module (relations, filter=, default=, paths,
-    distinct Sum/Avg) rather than the store's plain ungrouped aggregation."""
-    planner = AggregatePlanner(compiler)
-    for alias, expr in annotations.items():
-        plan = planner.plan(alias, expr)
-        spec = plan.spec
-        if (
-            plan.compute is not None
-            or plan.hops
-            or spec.filter is not None
-            or plan.default is not None
-            or (spec.distinct and spec.function != "count")
-            or (spec.path is not None and len(spec.path) > 1)
-        ):
-            return True
-    return False
-
-
-def aggregate_all(compiler, annotations) -> dict[str, Any]:
-    """aggregate() of a queryset without grouping, through the planned path.
-
-    Aggregates over the model's own fields are one ungrouped store call;
-    those over relations read the parents' keys (one command) and then one
-    command per relation hop, merged over every parent row as a JOIN would.
-    """
-    planner = AggregatePlanner(compiler)
-    plans = {alias: planner.plan(alias, expr) for alias, expr in annotations.items()}
-    check_where(compiler.query.where, plans.values())
-    nq = compiler.build_query(with_projection=False)
-    totals = {alias: Partial() for alias in plans}
-    if not nq.matches_nothing:
-        store = compiler.store
-        own = [p.spec for p in plans.values() if not p.hops and p.compute is None]
-        computed = [p for p in plans.values() if p.compute is not None]
-        if computed:
-            _fold_computed(compiler, nq, computed, totals)
-        if own:
-            (_, partials), *_ = store.aggregate_groups(nq, own, ()).values()
-            for alias, partial in partials.items():
-                totals[alias].merge(partial)
-        chains: dict[tuple[str, ...], list[AnnotationPlan]] = {}
-        for plan in plans.values():
-            if plan.hops:
-                chains.setdefault(tuple(h.alias for h in plan.hops), []).append(plan)
-        if chains:
-            columns = list(dict.fromkeys(p[0].hops[0].parent_column for p in chains.values()))
-            parents = list(store.fetch(replace(nq, columns=columns, distinct=False)))
-            for members in chains.values():
-                column = members[0].hops[0].parent_column
-                keys = [row.get(column) for row in parents]
-                specs = [p.spec for p in members]
-                present = [k for k in keys if k is not None]
-                by_key = related_partials(store, members[0].hops, specs, present)
-                for key in keys:
-                    for alias, partial in by_key.get(hashable(key), {}).items():
-                        totals[alias].merge(partial)
-    values = {}
-    for alias, plan in plans.items():
-        value = totals[alias].result(plan.spec)
-        values[alias] = plan.default if value is None else value
-    return values
-
-
-def _fold_computed(compiler, nq: NonrelQuery, plans: list[AnnotationPlan], totals) -> None:
-    """Aggregates of expressions: one bounded read of the columns they need, folded here."""
-    columns = [nq.pk_column, *compiler.evaluator.columns]
-    probe = replace(nq, columns=list(dict.fromkeys(columns)), distinct=False, ordering=[])
-    for document in compiler._bounded_fetch(probe, "Aggregates of expressions"):
-        for plan in plans:
-            if plan.condition is None or plan.condition(document):
-                totals[plan.alias].add(plan.compute(document), plan.spec)
-
-
-def check_where(where, plans) -> None:
-    """Refuse a filter on the relation an aggregate reads (SQL would share the JOIN)."""
-    aliases = {hop.alias for plan in plans for hop in plan.hops}
-    if not aliases or where is None:
-        return
-    for col in _columns(where):
-        if col.alias in aliases:
-            raise _unsupported(
-                "filter() on the relation an annotation aggregates",
-                "Put the condition in the aggregate instead, e.g. "
-                "Count('books', filter=Q(books__pages__gt=100)).",
-            )

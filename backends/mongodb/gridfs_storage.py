@@ -11,8 +11,13 @@ is logged to ``connection.queries`` like the ORM's.
 
 Use it per field or as the default storage::
 
-    STORAGES = {"default": {"BACKEND": "django_nonrel.backends.mongodb.storage.GridFSStorage",
-                            "OPTIONS": {"using": "default", "bucket": "fs"}}, ...}
+    STORAGES = {
+        "default": {
+            "BACKEND": "django_nonrel.backends.mongodb.gridfs_storage.GridFSStorage",
+            "OPTIONS": {"using": "default", "bucket": "fs"},
+        },
+        ...
+    }
     upload = models.FileField(storage=GridFSStorage(bucket="uploads"))
 
 ``url()`` is ``base_url`` (default ``MEDIA_URL``) plus the name; the project
@@ -45,7 +50,7 @@ DEFAULT_CHUNK_SIZE = 255 * 1024
 CHUNKS_PER_INSERT = 64
 
 
-@deconstructible(path="django_nonrel.backends.mongodb.storage.GridFSStorage")
+@deconstructible(path="django_nonrel.backends.mongodb.gridfs_storage.GridFSStorage")
 class GridFSStorage(Storage):
     """Files in the GridFS bucket ``bucket`` of the MongoDB database ``using``."""
 
@@ -78,6 +83,11 @@ class GridFSStorage(Storage):
 
     def _run(self, description: str, command, *args, **kwargs):
         return self.connection.store.run(description, command, *args, **kwargs)
+
+    @property
+    def _journal(self):
+        """What undoes this storage's writes inside atomic(), as for the ORM's."""
+        return self.connection.store.journal
 
     def _ensure_indexes(self) -> None:
         """The two indexes the GridFS spec asks writers to create (idempotent)."""
@@ -126,7 +136,7 @@ class GridFSStorage(Storage):
         batch: list[dict[str, Any]] = []
         for number, data in enumerate(self._exact_chunks(content)):
             length += len(data)
-            batch.append({"files_id": file_id, "n": number, "data": data})
+            batch.append({"_id": ObjectId(), "files_id": file_id, "n": number, "data": data})
             if len(batch) == CHUNKS_PER_INSERT:
                 self._insert_chunks(chunks, batch)
                 batch = []
@@ -142,6 +152,7 @@ class GridFSStorage(Storage):
             "metadata": {"contentType": content_type} if content_type else {},
         }
         files = self._collection("files")
+        self._journal.inserting(f"{self.bucket}.files", [file_id])
         # The files document goes in last: readers never see a file whose chunks are missing.
         self._run(
             f"db.{self.bucket}.files.insertOne({{'filename': {name!r}}})",
@@ -151,6 +162,7 @@ class GridFSStorage(Storage):
         return name
 
     def _insert_chunks(self, chunks, batch: list[dict[str, Any]]) -> None:
+        self._journal.inserting(f"{self.bucket}.chunks", [chunk["_id"] for chunk in batch])
         self._run(
             f"db.{self.bucket}.chunks.insertMany(<{len(batch)} chunks>)", chunks.insert_many, batch
         )
@@ -209,6 +221,8 @@ class GridFSStorage(Storage):
         ids = [document["_id"] for document in found]
         if not ids:
             return
+        self._journal.changing(f"{self.bucket}.files", {"_id": {"$in": ids}})
+        self._journal.changing(f"{self.bucket}.chunks", {"files_id": {"$in": ids}})
         self._run(
             f"db.{self.bucket}.files.deleteMany(<{len(ids)} ids>)",
             files.delete_many,

@@ -1,0 +1,164 @@
+"""The MongoDB index each Django index declaration becomes, on the connected server.
+
+Declarations come from field options (``unique``, ``db_index``),
+``unique_together``, ``Meta.indexes`` and ``Meta.constraints``. What the server
+can enforce is created; what it cannot is **not created and never refused in
+the middle of ``migrate``** (one model's constraint would otherwise stop every
+migration of the project, and every test database of its app). Each such case
+is reported by a system check before migrate runs -- Django's own
+(models.W027/W036-W040/W043/W044/W047, from the feature flags) or this
+backend's (``validation``) -- and ``Model.validate_constraints()`` (ModelForm,
+admin, ``full_clean()``) still checks a constraint that was not created, in
+Python, as on Django's MySQL backend.
+
+- ``Index``: field keys (``PathIndex``: paths into documents). An index on
+  expressions is not created (W043), even on ``F()`` alone: Django's check
+  says so, and MongoDB indexes no computed values. A ``condition`` becomes a
+  partial index where the server has them and the condition has an exact
+  filter form (``partial_filters``);
+  otherwise the index covers every document, which serves the same queries
+  (W037, or this backend's W003). ``include``, ``opclasses`` and
+  ``db_tablespace`` have no MongoDB meaning and are ignored, as Django's
+  backends without them ignore them.
+- ``UniqueConstraint``: a unique index on its ``fields``. Not created when it
+  has expressions (W044; write ``fields=[...]``), a condition the server cannot
+  enforce (W036, or this backend's W002), ``deferrable`` (W038), ``include``
+  (W039) or ``nulls_distinct`` (W047).
+- Other constraints (``CheckConstraint``: W027) are not created.
+- A ``CompositePrimaryKey`` is a unique index on its columns (the documents'
+  ``_id`` is then an ObjectId the model does not see).
+- A ``ShardKey`` (``django_nonrel.sharding``) is an index on its key pattern,
+  ``"hashed"`` where it says so -- ascending on a server without hashed
+  indexes (FerretDB v1, which cannot shard either). Sharding the collection is
+  ``sharded_collections``' part.
+
+A unique index on a single nullable column is sparse: such a column stores
+NULL as an absent key (``django_nonrel.nulls``), so any number of rows may be
+NULL, as on SQL.
+
+What the server can do (partial and hashed indexes) is asked of the
+connection, except while ``sqlmigrate`` collects commands
+(``editor.collect_sql``): that renders, without a server, what MongoDB itself
+would be sent.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Index, UniqueConstraint
+
+from django_nonrel.nulls import absent_when_null
+from django_nonrel.sharding import ShardKey
+
+from .index_set import ID, IndexSpec
+from .partial_filters import partial_filter
+
+
+def path_column(model, name: str) -> str:
+    """``address__city`` -> ``address.city``; the primary key is ``_id``."""
+    head, *rest = name.split("__")
+    field = model._meta.get_field(head)
+    return ".".join([ID if field.primary_key else field.column, *rest])
+
+
+def unique_spec(model, name: str, columns: list[str], partial=None) -> IndexSpec:
+    """A unique index on ``columns``, sparse on one column stored absent when NULL."""
+    sparse = partial is None and len(columns) == 1 and columns[0] in absent_when_null(model)
+    keys = tuple((column, 1) for column in columns)
+    return IndexSpec(name, keys, unique=True, sparse=sparse, partial=partial)
+
+
+def field_specs(model, field, editor) -> list[IndexSpec]:
+    """The index ``unique=True`` or ``db_index=True`` gives ``field`` (none for the key).
+
+    Built from the field alone: during AlterField ``model`` is the old state.
+    """
+    if field.primary_key or not field.concrete:
+        return []
+    table, column = model._meta.db_table, field.column
+    if field.unique:
+        name = editor._create_index_name(table, [column], suffix="_uniq")
+        return [IndexSpec(name, ((column, 1),), unique=True, sparse=field.null)]
+    if field.db_index:
+        name = editor._create_index_name(table, [column], suffix="")
+        return [IndexSpec(name, ((column, 1),))]
+    return []
+
+
+def together_spec(model, field_names, editor, unique: bool) -> IndexSpec:
+    """``unique_together`` (``_uniq``) or ``index_together`` (``_idx``) entry."""
+    fields = [model._meta.get_field(name) for name in field_names]
+    name = editor._create_index_name(
+        model._meta.db_table, [f.column for f in fields], suffix="_uniq" if unique else "_idx"
+    )
+    columns = [path_column(model, f.name) for f in fields]
+    if unique:
+        return unique_spec(model, name, columns)
+    return IndexSpec(name, tuple((column, 1) for column in columns))
+
+
+def _partial_indexes(editor) -> bool:
+    return editor.collect_sql or editor.connection.features.supports_partial_indexes
+
+
+def shard_key_spec(model, key: ShardKey, editor) -> IndexSpec:
+    """The index a ``ShardKey`` needs: its key pattern, the primary key as ``_id``."""
+    hashed = editor.collect_sql or editor.connection.features.supports_hashed_indexes
+    keys = tuple((path_column(model, name), kind if hashed else 1) for name, kind in key.key)
+    return IndexSpec(key.name, keys)
+
+
+def index_spec(model, index: Index, editor) -> IndexSpec | None:
+    """``Meta.indexes`` entry; None when it is not created (see module docstring)."""
+    if isinstance(index, ShardKey):
+        return shard_key_spec(model, index, editor)
+    if index.expressions:
+        return None
+    # PathIndex keeps the full ``address__city`` paths; a plain Index has fields.
+    fields = getattr(index, "paths", index.fields)
+    keys = tuple(
+        (path_column(model, name.lstrip("-")), -1 if name.startswith("-") else 1) for name in fields
+    )
+    partial = None
+    if index.condition is not None and _partial_indexes(editor):
+        partial = partial_filter(model, index.condition, editor.connection) or None
+    return IndexSpec(index.name, keys, partial=partial)
+
+
+def constraint_spec(model, constraint, editor) -> IndexSpec | None:
+    """``Meta.constraints`` entry; None when it is not created (see module docstring)."""
+    if not isinstance(constraint, UniqueConstraint):
+        return None
+    if constraint.expressions or constraint.deferrable is not None or constraint.include:
+        return None
+    if constraint.nulls_distinct is not None:
+        return None
+    partial = None
+    if constraint.condition is not None:
+        if not _partial_indexes(editor):
+            return None
+        partial = partial_filter(model, constraint.condition, editor.connection)
+        if partial is None:
+            return None
+    columns = [path_column(model, name) for name in constraint.fields]
+    return unique_spec(model, constraint.name, columns, partial or None)
+
+
+def model_specs(model, editor) -> list[IndexSpec]:
+    """Every index ``model``'s collection gets when it is created."""
+    meta = model._meta
+    specs = [spec for field in meta.local_fields for spec in field_specs(model, field, editor)]
+    if len(meta.pk_fields) > 1:
+        # A CompositePrimaryKey is not the documents' _id: its uniqueness is an index.
+        columns = [field.column for field in meta.pk_fields]
+        name = editor._create_index_name(meta.db_table, columns, suffix="_pk")
+        specs.append(IndexSpec(name, tuple((column, 1) for column in columns), unique=True))
+    specs += [together_spec(model, fields, editor, unique=True) for fields in meta.unique_together]
+    specs += [
+        spec
+        for spec in (
+            *(index_spec(model, index, editor) for index in meta.indexes),
+            *(constraint_spec(model, constraint, editor) for constraint in meta.constraints),
+        )
+        if spec is not None
+    ]
+    return specs

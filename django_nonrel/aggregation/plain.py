@@ -1,0 +1,200 @@
+"""``aggregate()`` and ``count()`` of a queryset without grouping.
+
+Aggregates over the model's own stored fields go to the store in one command;
+those over relations, with ``filter=``, ``default=`` or over expressions take
+the planned path (``django_nonrel.aggregation.planner``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from django.db.models.aggregates import Aggregate as DjangoAggregate
+from django.db.models.expressions import Col, Ref, Star, Value
+from django.db.models.sql.query import Query
+
+from django_nonrel.aggregation.grouped import aggregate_grouped
+from django_nonrel.aggregation.hops import related_partials
+from django_nonrel.aggregation.partials import Partial
+from django_nonrel.aggregation.planner import (
+    AGGREGATE_FUNCTIONS,
+    AggregatePlanner,
+    AnnotationPlan,
+    check_where,
+    is_grouped,
+    needs_planning,
+)
+from django_nonrel.exceptions import unsupported
+from django_nonrel.paths import dig, hashable
+from django_nonrel.query import Aggregate, NonrelQuery
+from django_nonrel.read_plan import ReadPlan
+from django_nonrel.rows import bounded_fetch, repeat
+
+
+def aggregate_all(compiler, annotations) -> dict[str, Any]:
+    """aggregate() of a queryset without grouping, through the planned path.
+
+    Aggregates over the model's own fields are one ungrouped store call;
+    those over relations read the parents' keys (one command) and then one
+    command per relation hop, merged over every parent row as a JOIN would.
+    """
+    planner = AggregatePlanner(compiler)
+    plans = {alias: planner.plan(alias, expr) for alias, expr in annotations.items()}
+    check_where(compiler.query.where, plans.values())
+    nq = compiler.build_query(with_projection=False).query
+    totals = {alias: Partial() for alias in plans}
+    if not nq.matches_nothing:
+        store = compiler.store
+        own = [p.spec for p in plans.values() if not p.hops and p.compute is None]
+        computed = [p for p in plans.values() if p.compute is not None]
+        if computed:
+            _fold_computed(compiler, nq, planner.evaluator.columns, computed, totals)
+        if own:
+            (_, partials), *_ = store.aggregate_groups(nq, own, ()).values()
+            for alias, partial in partials.items():
+                totals[alias].merge(partial)
+        chains: dict[tuple[str, ...], list[AnnotationPlan]] = {}
+        for plan in plans.values():
+            if plan.hops:
+                chains.setdefault(tuple(h.alias for h in plan.hops), []).append(plan)
+        if chains:
+            columns = list(dict.fromkeys(p[0].hops[0].parent_column for p in chains.values()))
+            parents = list(store.fetch(replace(nq, columns=columns, distinct=False)))
+            for members in chains.values():
+                column = members[0].hops[0].parent_column
+                keys = [row.get(column) for row in parents]
+                specs = [p.spec for p in members]
+                present = [k for k in keys if k is not None]
+                by_key = related_partials(store, members[0].hops, specs, present)
+                for key in keys:
+                    for alias, partial in by_key.get(hashable(key), {}).items():
+                        totals[alias].merge(partial)
+    values = {}
+    for alias, plan in plans.items():
+        value = totals[alias].result(plan.spec)
+        values[alias] = plan.default if value is None else value
+    return values
+
+
+def _fold_computed(
+    compiler, nq: NonrelQuery, reads: list[str], plans: list[AnnotationPlan], totals
+) -> None:
+    """Aggregates of expressions: one bounded read of the columns they need (``reads``),
+    folded here."""
+    columns = [nq.pk_column, *reads]
+    probe = replace(nq, columns=list(dict.fromkeys(columns)), distinct=False, ordering=[])
+    limit = compiler.connection.features.max_rows_evaluated_in_python
+    for document in bounded_fetch(compiler.store, probe, limit, "Aggregates of expressions"):
+        for plan in plans:
+            if plan.condition is None or plan.condition(document):
+                totals[plan.alias].add(plan.compute(document), plan.spec)
+
+
+def execute_aggregate(compiler, query: Query, source_query: Query | None = None) -> tuple:
+    """aggregate()/count() of ``source_query``'s rows: one value per annotation."""
+    source_query = source_query or query
+    annotations = query.annotation_select
+    if is_grouped(source_query):
+        row = aggregate_grouped(compiler, source_query, annotations)
+        return tuple(row[alias] for alias in annotations)
+    source = (
+        compiler
+        if source_query is query
+        else source_query.get_compiler(connection=compiler.connection)
+    )
+    if source_query is query and needs_planning(compiler, annotations):
+        row = aggregate_all(compiler, annotations)
+        return tuple(row[alias] for alias in annotations)
+    specs = [
+        aggregate_spec(compiler.base_alias, alias, expr) for alias, expr in annotations.items()
+    ]
+    distinct_rows = source_query is not query and source_query.distinct and source_query.select
+    if distinct_rows and not all(isinstance(col, Col) for col in source_query.select):
+        # values("meta__key").distinct().count(): distinct over document paths
+        # or expressions; the rows are read made distinct, and counted.
+        if not all(s.function == "count" and s.path is None for s in specs):
+            raise unsupported(
+                "Aggregating a distinct values() over document paths or expressions",
+                "Aggregate the values in Python.",
+            )
+        total = sum(1 for _ in source.results_iter())
+        return tuple(total for _ in annotations)
+    plan = source.build_query(with_projection=False)
+    nq = plan.query
+    if distinct_rows:
+        nq.columns = [col.target.column for col in source_query.select]
+    store = compiler.store
+    if nq.matches_nothing:
+        row = {spec.alias: (0 if spec.function == "count" else None) for spec in specs}
+    elif all(s.function == "count" and s.path is None for s in specs) and not (
+        nq.distinct and nq.columns
+    ):
+        total = count_rows(plan, store)
+        row = {spec.alias: total for spec in specs}
+    elif plan.row_weights:
+        row = weighted_aggregate(plan, store, specs)
+    else:
+        row = store.aggregate(nq, specs)[0]
+    return tuple(row[alias] for alias in annotations)
+
+
+def weighted_aggregate(plan: ReadPlan, store: Any, specs: list[Aggregate]) -> dict[str, Any]:
+    """Aggregates over rows a JOIN-like filter repeats: each row counts as often as
+    SQL's JOIN gives it (one projected read, folded in Python)."""
+    nq = plan.query
+    weights = plan.row_weights
+    paths = [spec.path for spec in specs if spec.path is not None]
+    columns = [*(str(path[0]) for path in paths), *(column for column, _ in weights)]
+    read = replace(nq, low=0, high=None, columns=list(dict.fromkeys(columns)))
+    rows = repeat(list(store.fetch(read)), weights)[nq.low or 0 : nq.high]
+    partials = {spec.alias: Partial() for spec in specs}
+    for row in rows:
+        for spec in specs:
+            partials[spec.alias].add(1 if spec.path is None else dig(row, spec.path), spec)
+    return {spec.alias: partials[spec.alias].result(spec) for spec in specs}
+
+
+def count_rows(plan: ReadPlan, store: Any) -> int:
+    """count(): one count command, or the repeated rows of a JOIN-like filter."""
+    nq = plan.query
+    weights = plan.row_weights
+    if not weights:
+        return store.count(nq)
+    read = replace(nq, low=0, high=None, columns=[column for column, _ in weights])
+    total = len(repeat(list(store.fetch(read)), weights))
+    total = total if nq.high is None else min(total, nq.high)
+    return max(total - nq.low, 0)
+
+
+def aggregate_spec(base_alias: str, alias: str, expr: Any) -> Aggregate:
+    function = next((name for cls, name in AGGREGATE_FUNCTIONS.items() if type(expr) is cls), None)
+    if function is None or not isinstance(expr, DjangoAggregate):
+        raise unsupported(
+            f"The aggregate {alias!r} ({type(expr).__name__})",
+            "Use Count, Sum, Avg, Min or Max over a model field.",
+        )
+    condition = getattr(expr, "filter", None)
+    if getattr(condition, "condition", condition):  # Django 6.1: AggregateFilter
+        raise unsupported("Aggregates with filter=", "Filter the queryset before aggregating.")
+    source = expr.get_source_expressions()[0]
+    while isinstance(source, Ref):
+        source = source.source
+    if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
+        return Aggregate(alias=alias, function=function, distinct=expr.distinct)
+    if isinstance(source, Col) and source.alias not in (base_alias, None):
+        raise unsupported(
+            f"The aggregate {alias!r} over a related model's field",
+            "Aggregate the related model's queryset, filtered by key.",
+        )
+    if isinstance(source, Col):
+        return Aggregate(
+            alias=alias,
+            function=function,
+            path=(source.target.column,),
+            distinct=expr.distinct,
+        )
+    raise unsupported(
+        f"The aggregate {alias!r} over {type(source).__name__}",
+        "Aggregate over a model field.",
+    )

@@ -1,0 +1,296 @@
+"""How each aggregate of a query is computed: the plan, before anything is read.
+
+``AggregatePlanner`` turns one Django aggregate expression (``Count("books")``,
+``Sum("meta__w", filter=Q(...), default=0)``, ``Avg(F("a") * F("b"))``) into an
+``AnnotationPlan``: the ``Aggregate`` spec a store folds, the relation hops to
+follow first (``django_nonrel.aggregation.hops``), or a Python function of the
+stored row for an aggregate of an expression. ``needs_planning`` says whether a
+plain ``aggregate()`` can go to the store's ungrouped aggregation as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Avg, Count, Max, Min, Sum
+from django.db.models.aggregates import Aggregate as DjangoAggregate
+from django.db.models.expressions import Col, Ref, Star, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Lookup
+from django.db.models.sql.datastructures import Join
+
+from django_nonrel.aggregation.hops import Hop
+from django_nonrel.exceptions import unsupported
+from django_nonrel.expressions import ExpressionEvaluator, needs_python
+from django_nonrel.paths import column_path
+from django_nonrel.query import Aggregate, Filter, Leaf, Node
+from django_nonrel.relations import join_restriction
+from django_nonrel.where import WhereBuilder
+
+AGGREGATE_FUNCTIONS = {Count: "count", Sum: "sum", Avg: "avg", Min: "min", Max: "max"}
+
+
+def _is_path(source: Any) -> bool:
+    """Whether an aggregate's source is a column or a path into one (the store aggregates it)."""
+    try:
+        column_path(source, lambda node: LookupError())
+    except LookupError:
+        return False
+    return True
+
+
+def is_grouped(query) -> bool:
+    """Whether a read must group: ``group_by`` is set and an annotation aggregates."""
+    return query.group_by is not None and any(
+        getattr(expr, "contains_aggregate", False) for expr in query.annotations.values()
+    )
+
+
+@dataclass
+class AnnotationPlan:
+    """How one aggregate annotation is computed."""
+
+    alias: str
+    expr: Any
+    spec: Aggregate
+    default: Any = None
+    hops: tuple[Hop, ...] = ()
+    #: For an aggregate of an expression (``Sum(F("a") * F("b"))``, ``Count(Case(...))``):
+    #: the expression and its ``filter=`` as functions of a stored row, evaluated in
+    #: Python (django_nonrel.expressions); None for aggregates the store computes.
+    compute: Any = None
+    condition: Any = None
+
+
+def _table_models() -> dict[str, Any]:
+    return {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
+
+
+class AggregatePlanner:
+    """Turns Django aggregate expressions of one query into ``AnnotationPlan`` objects."""
+
+    def __init__(self, compiler) -> None:
+        self.compiler = compiler
+        self.query = compiler.query
+        self.connection = compiler.connection
+        self.base_alias = compiler.base_alias
+        #: Compiles aggregates of expressions; its ``columns`` are what they read.
+        self.evaluator = ExpressionEvaluator(
+            compiler.connection, compiler.base_alias, compiler.resolve_subquery
+        )
+
+    def plan(self, alias: str, expr: Any) -> AnnotationPlan:
+        aggregate, default = expr, None
+        if isinstance(expr, Coalesce):
+            first, *rest = expr.get_source_expressions()
+            if isinstance(first, DjangoAggregate) and len(rest) == 1:
+                if not isinstance(rest[0], Value):
+                    raise unsupported(
+                        f"The aggregate {alias!r} with a non-literal default",
+                        "Use a literal default=.",
+                    )
+                aggregate, default = first, rest[0].value
+        function = next(
+            (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
+        )
+        if function is None:
+            raise unsupported(
+                f"The annotation {alias!r} ({type(aggregate).__name__})",
+                "Use Count, Sum, Avg, Min or Max over a field (optionally with default=), "
+                "and compute other values in Python.",
+            )
+        source = aggregate.get_source_expressions()[0]
+        while isinstance(source, Ref):
+            source = source.source
+        if self._filters_in_python(aggregate):
+            return self._computed(alias, expr, aggregate, function, source, default)
+        if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
+            column_alias, path = self.base_alias, None
+        elif not _is_path(source):
+            return self._computed(alias, expr, aggregate, function, source, default)
+        else:
+            column_alias, path = self._path(alias, source)
+        hops = self._hops(alias, column_alias)
+        spec = Aggregate(
+            alias=alias,
+            function=function,
+            path=path,
+            distinct=bool(aggregate.distinct),
+            filter=self._filter(alias, aggregate, column_alias),
+        )
+        return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default, hops=hops)
+
+    def _filters_in_python(self, aggregate: Any) -> bool:
+        """Whether the aggregate's filter= has a condition only Python evaluates."""
+        condition = getattr(aggregate, "filter", None)
+        condition = getattr(condition, "condition", condition)
+        if not condition:
+            return False
+        features = self.connection.features
+        return needs_python(condition, features.supports_date_part_expressions)
+
+    def _computed(self, alias, expr, aggregate, function, source, default) -> AnnotationPlan:
+        """An aggregate of an expression over the model's own fields, folded in Python."""
+        if getattr(source, "contains_aggregate", False):
+            raise unsupported(f"The aggregate {alias!r} of an aggregate", "Aggregate fields.")
+        evaluator = self.evaluator
+        if isinstance(source, Star):
+            compute = lambda row: True  # noqa: E731 -- Count("*"): every row counts
+        else:
+            compute = evaluator.compile(source)
+        condition = getattr(aggregate, "filter", None)
+        condition = getattr(condition, "condition", condition)  # Django 6.1: AggregateFilter
+        spec = Aggregate(
+            alias=alias,
+            function=function,
+            path=("<expression>",),
+            distinct=bool(aggregate.distinct),
+        )
+        return AnnotationPlan(
+            alias=alias,
+            expr=expr,
+            spec=spec,
+            default=default,
+            compute=compute,
+            condition=evaluator.predicate(condition) if condition else None,
+        )
+
+    def _path(self, alias: str, source: Any) -> tuple[str, tuple[str | int, ...]]:
+        col, segments = column_path(
+            source,
+            lambda node: unsupported(
+                f"The aggregate {alias!r} over {type(node).__name__}",
+                "Aggregate over a model field, a path into one, or a related field.",
+            ),
+        )
+        return col.alias, (col.target.column, *segments)
+
+    def _hops(self, alias: str, column_alias: str) -> tuple[Hop, ...]:
+        hops: list[Hop] = []
+        models = None
+        current = column_alias
+        while current != self.base_alias:
+            join = self.query.alias_map.get(current)
+            if not isinstance(join, Join) or len(join.join_cols) != 1 or join.filtered_relation:
+                raise unsupported(
+                    f"The aggregate {alias!r} across this relation",
+                    "Aggregate over a foreign key, reverse foreign key or many-to-many "
+                    "relation without FilteredRelation.",
+                )
+            models = models or _table_models()
+            model = models[join.table_name]
+            (parent_column, child_column), *_ = join.join_cols
+            hops.append(
+                Hop(
+                    alias=current,
+                    table=join.table_name,
+                    pk_column=model._meta.pk.column,
+                    parent_column=parent_column,
+                    child_column=child_column,
+                    condition=self._join_condition(join),
+                )
+            )
+            current = join.parent_alias
+        return tuple(reversed(hops))
+
+    def _join_condition(self, join: Join) -> Node | None:
+        """The relation's own condition (a generic relation's content type), or None."""
+        return _restriction_node(join_restriction(self.connection, join)[0])
+
+    def _filter(self, alias: str, aggregate: Any, column_alias: str) -> Node | None:
+        condition = getattr(aggregate, "filter", None)
+        # Django 6.1 wraps the condition in AggregateFilter.
+        condition = getattr(condition, "condition", condition)
+        if not condition:  # None, or an empty Q() that Django leaves unresolved
+            return None
+        builder = WhereBuilder(self.connection, column_alias, self.compiler.resolve_subquery)
+        return _restriction_node(builder.build(condition).condition)
+
+
+def _restriction_node(condition: Filter) -> Node | None:
+    """A filter as the extra condition of an aggregate's rows (None: no restriction)."""
+    if condition is True:
+        return None
+    if condition is False:
+        return Node(children=[Leaf(("__never__",), "in", [])])
+    return condition if isinstance(condition, Node) else Node(children=[condition])
+
+
+def outer_plan(alias: str, expr: Any) -> AnnotationPlan:
+    aggregate, default = expr, None
+    if isinstance(expr, Coalesce):
+        first, second = expr.get_source_expressions()
+        if isinstance(second, Value):
+            aggregate, default = first, second.value
+    function = next(
+        (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
+    )
+    if function is None or getattr(aggregate, "filter", None) is not None:
+        raise unsupported(
+            f"The aggregate {alias!r} over a grouped queryset",
+            "Use Count, Sum, Avg, Min or Max of an annotation or a selected field.",
+        )
+    source = aggregate.get_source_expressions()[0]
+    path = None
+    if isinstance(source, Ref):
+        path = (source.refs,)
+    elif isinstance(source, Col):
+        path = (source.target.attname,)
+    elif not isinstance(source, (Star, Value)):
+        raise unsupported(
+            f"The aggregate {alias!r} over {type(source).__name__} of a grouped queryset",
+            "Aggregate an annotation or a selected field.",
+        )
+    spec = Aggregate(alias=alias, function=function, path=path, distinct=bool(aggregate.distinct))
+    return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default)
+
+
+def needs_planning(compiler, annotations) -> bool:
+    """Whether aggregate() needs this module (relations, filter=, default=, paths,
+    distinct Sum/Avg) rather than the store's plain ungrouped aggregation."""
+    planner = AggregatePlanner(compiler)
+    for alias, expr in annotations.items():
+        plan = planner.plan(alias, expr)
+        spec = plan.spec
+        if (
+            plan.compute is not None
+            or plan.hops
+            or spec.filter is not None
+            or plan.default is not None
+            or (spec.distinct and spec.function != "count")
+            or (spec.path is not None and len(spec.path) > 1)
+        ):
+            return True
+    return False
+
+
+def _columns(node: Any) -> Iterator[Col]:
+    if isinstance(node, Col):
+        yield node
+    for child in getattr(node, "children", None) or []:
+        yield from _columns(child)
+    if isinstance(node, Lookup):
+        yield from _columns(node.lhs)
+        if hasattr(node.rhs, "get_source_expressions"):
+            yield from _columns(node.rhs)
+    elif hasattr(node, "get_source_expressions"):
+        for source in node.get_source_expressions():
+            if source is not None:
+                yield from _columns(source)
+
+
+def check_where(where, plans) -> None:
+    """Refuse a filter on the relation an aggregate reads (SQL would share the JOIN)."""
+    aliases = {hop.alias for plan in plans for hop in plan.hops}
+    if not aliases or where is None:
+        return
+    for col in _columns(where):
+        if col.alias in aliases:
+            raise unsupported(
+                "filter() on the relation an annotation aggregates",
+                "Put the condition in the aggregate instead, e.g. "
+                "Count('books', filter=Q(books__pages__gt=100)).",
+            )

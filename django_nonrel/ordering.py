@@ -1,0 +1,335 @@
+"""How a read is ordered: by the store, by related models' values, or in Python.
+
+``plan_ordering`` reads Django's ``order_by()`` (or ``Meta.ordering``) once and
+returns an ``OrderingPlan``, one of three shapes:
+
+- the store sorts: every item is a stored path of the queried model
+  (``Ordering`` values in the ``NonrelQuery``);
+- related ordering: an item crosses a relation (``order_by("author__name")``);
+  the rows are sorted client-side after one batched key lookup per hop
+  (``sorted_by_related``), earlier plain items with them;
+- Python ordering: an item orders by an expression, a computed annotation or
+  with nulls_first/nulls_last; the whole ordering is evaluated on the
+  (bounded) matching rows with SQL's NULL placement (``python_sorted``).
+
+Names are resolved with Django's rules and messages (``Meta.ordering`` of a
+related model when ordering by the relation, "Infinite loop caused by
+ordering.", the choices of an unknown name).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist, FieldError
+from django.db.models.expressions import Col, F, OrderBy
+from django.db.models.sql.query import Query, get_field_names_from_opts
+
+from django_nonrel.exceptions import unsupported
+from django_nonrel.expressions import ExpressionEvaluator, Row
+from django_nonrel.paths import Path, dig, key_segment
+from django_nonrel.query import Leaf, Node, NonrelQuery, Ordering
+from django_nonrel.sql_values import sort_order
+
+#: (sort key of a stored row, descending, nulls first, nulls last).
+SortKey = tuple[Callable[[Row], Any], bool, bool, bool]
+#: (relation fields crossed, ordering on the final model's stored path).
+RelatedOrdering = tuple[list[Any], Ordering]
+
+
+@dataclass
+class OrderingSource:
+    """Where a related ordering's value is read: the ``alias`` of a row's document it
+    starts from, the ``column`` read there, the relation ``hops`` still to follow
+    (one key lookup each) and the ``path`` on the last model."""
+
+    alias: str
+    column: str
+    hops: list[Any]
+    path: Path
+
+
+@dataclass
+class OrderingPlan:
+    """How one read is ordered (see the module docstring); at most one of
+    ``related`` and ``python`` is set, ``store`` is empty when either is."""
+
+    #: Orderings the store applies (``NonrelQuery.ordering``).
+    store: list[Ordering] = field(default_factory=list)
+    #: Orderings applied client-side after key lookups, in order of importance.
+    related: list[RelatedOrdering] = field(default_factory=list)
+    #: Sort keys evaluated in Python on the base document.
+    python: list[SortKey] = field(default_factory=list)
+    #: Stored paths the Python sort keys read (projected by the read).
+    python_paths: list[Ordering] = field(default_factory=list)
+    #: Stored columns the Python sort keys' expressions read.
+    evaluated_columns: list[str] = field(default_factory=list)
+
+
+def plan_ordering(query: Query, base_alias: str, evaluator: ExpressionEvaluator) -> OrderingPlan:
+    """The ordering of ``query``; ``evaluator`` compiles the expressions sorted in Python."""
+    if query.extra_order_by:
+        raise unsupported("extra(order_by=...)", "Use order_by().")
+    items = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+    if any(_sorts_in_python(query, base_alias, item) for item in items):
+        keys, paths = _python_keys(query, base_alias, evaluator, items)
+        return OrderingPlan(python=keys, python_paths=paths, evaluated_columns=evaluator.columns)
+    ordering: list[Ordering] = []
+    related: list[RelatedOrdering] = []
+    for item in items:
+        for hops, order in ordering_items(query, base_alias, item):
+            if not query.standard_ordering:
+                order.descending = not order.descending
+            if hops or related:
+                related.append((hops, order))
+            else:
+                ordering.append(order)
+    if related:
+        # Sorting by a related model's value happens client-side, after one
+        # batched key lookup per hop; earlier plain keys sort there too.
+        return OrderingPlan(related=[([], order) for order in ordering] + related)
+    return OrderingPlan(store=ordering)
+
+
+def _sorts_in_python(query: Query, base_alias: str, item: Any) -> bool:
+    """Whether an order_by() item needs a sort key the store cannot compute."""
+    if isinstance(item, OrderBy):
+        if item.nulls_first or item.nulls_last:
+            return True
+        item = item.expression
+    if isinstance(item, F):
+        item = item.name
+    if not isinstance(item, str):
+        return True
+    annotation = query.annotations.get(item.lstrip("-"))
+    return annotation is not None and not (
+        isinstance(annotation, Col) and annotation.alias == base_alias
+    )
+
+
+def _python_keys(
+    query: Query, base_alias: str, evaluator: ExpressionEvaluator, items: Any
+) -> tuple[list[SortKey], list[Ordering]]:
+    """(sort key per item, stored paths the plain field items read).
+
+    Each key has SQL's NULL placement; plain field items read the stored value
+    at their path.
+    """
+    paths: list[Ordering] = []
+    keys: list[SortKey] = []
+    for item in items:
+        descending = nulls_first = nulls_last = False
+        if isinstance(item, OrderBy):
+            descending, nulls_first, nulls_last = (
+                item.descending,
+                bool(item.nulls_first),
+                bool(item.nulls_last),
+            )
+            item = item.expression
+        if isinstance(item, str) and item.startswith("-"):
+            descending, item = not descending, item[1:]
+        if isinstance(item, str) and item in query.annotations:
+            key = evaluator.compile(query.annotations[item])
+        elif isinstance(item, str):
+            entries = ordering_items(query, base_alias, item)
+            if any(hops for hops, _ in entries):
+                raise unsupported(
+                    f"Ordering by the related field {item!r} together with an expression",
+                    "Order by the model's own fields and expressions over them.",
+                )
+            for _, order in entries:
+                paths.append(order)
+                keys.append(
+                    (
+                        lambda doc, path=order.path: dig(doc, path),
+                        order.descending != descending,
+                        nulls_first,
+                        nulls_last,
+                    )
+                )
+            continue
+        else:
+            resolved = item.resolve_expression(query, allow_joins=True, reuse=None)
+            if isinstance(resolved, OrderBy):
+                descending = resolved.descending != descending
+                nulls_first = nulls_first or bool(resolved.nulls_first)
+                nulls_last = nulls_last or bool(resolved.nulls_last)
+                resolved = resolved.expression
+            key = evaluator.compile(resolved)
+        keys.append((key, descending, nulls_first, nulls_last))
+    if not query.standard_ordering:
+        keys = [(key, not desc, last, first) for key, desc, first, last in keys]
+    return keys, paths
+
+
+def ordering_items(
+    query: Query,
+    base_alias: str,
+    item: Any,
+    opts: Any = None,
+    hops: tuple = (),
+    flip: bool = False,
+    seen=frozenset(),
+) -> list[RelatedOrdering]:
+    """(relation fields crossed, ordering on the final model's stored path) per sort key.
+
+    Ordering by a relation without a field (``order_by("author")``) sorts by
+    the related model's whole ``Meta.ordering``, as Django does.
+    """
+    descending = False
+    if isinstance(item, OrderBy):
+        if item.nulls_first or item.nulls_last:
+            raise unsupported(
+                "order_by() with nulls_first/nulls_last",
+                "NULLs sort first ascending and last descending on this backend.",
+            )
+        descending = item.descending
+        item = item.expression
+    if isinstance(item, F):
+        item = item.name
+    if not isinstance(item, str):
+        raise unsupported(
+            f"Ordering by {type(item).__name__}", "Order by field names or F('field')."
+        )
+    if item == "?":
+        raise unsupported("Random ordering (order_by('?'))", "Shuffle in Python.")
+    if item.startswith("-"):
+        descending, item = not descending, item[1:]
+    descending = descending != flip
+    annotation = None if hops else query.annotations.get(item)
+    if isinstance(annotation, Col) and annotation.alias == base_alias:
+        # annotate(x=F("field")): ordering by the annotation is ordering by the field.
+        item = annotation.target.attname
+    elif annotation is not None:
+        raise unsupported(f"Ordering by the annotation {item!r}", "Sort in Python.")
+    opts = opts or query.get_meta()
+    parts = item.split("__")
+    hops = list(hops)
+    while True:
+        name = opts.pk.name if parts[0] == "pk" else parts[0]
+        field = next((f for f in opts.concrete_fields if f.attname == name), None)
+        try:
+            field = field or opts.get_field(name)
+        except FieldDoesNotExist:
+            # The same choices as Django's own message (names and attnames).
+            names = sorted(get_field_names_from_opts(opts))
+            raise FieldError(
+                f"Cannot resolve keyword {name!r} into field. Choices are: {', '.join(names)}."
+            ) from None
+        if field.is_relation and not field.concrete:
+            raise unsupported(f"Ordering by the reverse relation {name!r}", "Sort in Python.")
+        owner = field.model._meta.concrete_model
+        if field.concrete and owner is not opts.concrete_model:
+            # An inherited field lives in the parent's documents: hop
+            # through the parent links (multi-table inheritance).
+            for parent in opts.get_base_chain(owner):
+                link = opts.get_ancestor_link(parent)
+                if link is not None:
+                    hops.append(link)
+                opts = parent._meta
+        if (
+            field.is_relation
+            and parts[0] != "pk"
+            and field.attname != name
+            and (len(parts) > 1 or field.related_model._meta.ordering)
+        ):
+            hops.append(field)
+            opts = field.related_model._meta
+            if len(parts) > 1:
+                parts = parts[1:]
+                continue
+            if opts.model in seen:
+                raise FieldError("Infinite loop caused by ordering.")
+            return [
+                entry
+                for sub in opts.ordering
+                for entry in ordering_items(
+                    query, base_alias, sub, opts, tuple(hops), descending, seen | {opts.model}
+                )
+            ]
+        path = (field.column, *(key_segment(part) for part in parts[1:]))
+        return [(hops, Ordering(path=path, descending=descending))]
+
+
+def ordering_sources(
+    related: list[RelatedOrdering],
+    base_alias: str,
+    parent_aliases: dict[Any, str],
+    parent_of: dict[str, str],
+) -> list[OrderingSource]:
+    """Where each related ordering's value is read (``parent_of``: joined alias -> parent).
+
+    Hops through multi-table-inheritance parents the read already joins
+    (``parent_aliases``: concrete parent model -> alias) are taken from those
+    documents, so ordering by an inherited field costs no extra command.
+    """
+    sources = []
+    for hops, order in related:
+        alias = base_alias
+        while hops and getattr(hops[0].remote_field, "parent_link", False):
+            parent = parent_aliases.get(hops[0].related_model._meta.concrete_model)
+            if parent is None or parent_of[parent] != alias:
+                break
+            alias, hops = parent, hops[1:]
+        column = hops[0].column if hops else order.path[0]
+        sources.append(OrderingSource(alias, column, hops, order.path))
+    return sources
+
+
+def sorted_by_related(
+    store: Any, rows: list[Row], related: list[RelatedOrdering], sources: list[OrderingSource]
+) -> list[Row]:
+    """Rows ordered by related models' values: one ``in`` command per remaining hop."""
+    positions = list(range(len(rows)))
+    orders = [order for _, order in related]
+    for source, order in reversed(list(zip(sources, orders, strict=True))):
+        documents = [row.get(source.alias) or {} for row in rows]
+        values = _ordering_values(store, documents, source.hops, source.path)
+        positions.sort(key=lambda i, v=values: (v[i] is not None, v[i]), reverse=order.descending)
+    return [rows[i] for i in positions]
+
+
+def _ordering_values(store: Any, documents: list[Row], hops: list[Any], path: Path) -> list[Any]:
+    if not hops:
+        return [dig(document, path) for document in documents]
+    current = [document.get(hops[0].column) for document in documents]
+    for index, hop in enumerate(hops):
+        opts = hop.related_model._meta
+        target = hop.target_field.column
+        next_path = (hops[index + 1].column,) if index + 1 < len(hops) else path
+        keys = list({value for value in current if value is not None})
+        lookup = NonrelQuery(
+            table=opts.db_table,
+            pk_column=opts.pk.column,
+            where=Node(children=[Leaf((target,), "in", keys)]),
+            columns=list(dict.fromkeys([target, next_path[0]])),
+            matches_nothing=not keys,
+        )
+        found = {row[target]: dig(row, next_path) for row in store.fetch(lookup)}
+        current = [found.get(value) for value in current]
+    return current
+
+
+def python_sorted(rows: list[Row], keys: list[SortKey], base_alias: str) -> list[Row]:
+    """Rows in the order of ``keys`` on their base document (a stable sort, like a store's)."""
+    values = [[key(row[base_alias]) for key, *_ in keys] for row in rows]
+
+    def compare(i: int, j: int) -> int:
+        for index, (_, descending, nulls_first, nulls_last) in enumerate(keys):
+            a, b = values[i][index], values[j][index]
+            if a is None or b is None:
+                if a is None and b is None:
+                    continue
+                # This backend's default: NULL is the smallest value.
+                null_first = nulls_first or (not nulls_last and not descending)
+                return (-1 if null_first else 1) if a is None else (1 if null_first else -1)
+            order = sort_order(a, b)
+            if order:
+                return -order if descending else order
+        return 0
+
+    positions = sorted(range(len(rows)), key=functools.cmp_to_key(compare))
+    return [rows[i] for i in positions]

@@ -1,0 +1,97 @@
+"""The read plan: what a read, count, update or delete runs, as one value.
+
+A ``ReadPlan`` (built by ``django_nonrel.planning``) holds the ``NonrelQuery``
+the store runs and everything the steps after the store need -- conditions
+evaluated on the fetched rows, the ordering done outside the store, the rows a
+SQL JOIN would have repeated, the joined aliases to fetch by key, the
+annotations to evaluate. The steps (``django_nonrel.rows``,
+``django_nonrel.aggregation``, ``django_nonrel.writes``) take the plan and the
+store; nothing is left on the compiler for a later step to find.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django_nonrel.exceptions import unsupported
+from django_nonrel.expressions import Evaluator
+from django_nonrel.ordering import OrderingPlan, OrderingSource
+from django_nonrel.query import Filter, NonrelQuery
+from django_nonrel.selections import ExtraSelection, Selected
+from django_nonrel.where import BuiltFilter, Weight
+
+
+@dataclass(frozen=True)
+class JoinStep:
+    """A joined alias a read selects, fetched by key after the base rows (parents first).
+
+    Rows of ``opts``' table whose ``column`` equals the parent row's
+    ``parent_column``, read with ``columns``; ``outer`` (LEFT OUTER) keeps a row
+    without a match, with None for the alias; ``restriction`` is the join's own
+    condition (a generic relation's content type).
+    """
+
+    alias: str
+    parent_alias: str
+    parent_column: str
+    column: str
+    opts: Any
+    outer: bool
+    single_valued: bool
+    restriction: Filter
+    columns: list[str]
+
+
+@dataclass
+class ReadPlan:
+    """What the store runs for one query, and what the steps after it need."""
+
+    #: The command the store runs.
+    query: NonrelQuery
+    base_alias: str
+    #: The WHERE's findings besides the filter: row weights, kept rows, alias conditions.
+    filter: BuiltFilter
+    ordering: OrderingPlan
+    #: Django's ``distinct()``.
+    distinct: bool
+    #: Aliases the read selects: their rows are joined one by one, never weighted.
+    selected_aliases: frozenset[str] = frozenset()
+    #: Conditions evaluated on the fetched base documents (a read that fetches anyway).
+    row_predicates: list[Evaluator] = field(default_factory=list)
+    #: Rows Python may evaluate conditions or sort keys on.
+    evaluation_limit: int = 10_000
+    #: Keys one ``in`` command may carry (None: no limit).
+    key_limit: int | None = None
+    # -- what a read returns (plans built with their projection) ----------------
+    selected: Selected | None = None
+    extra: list[ExtraSelection] | None = None
+    #: Per selected annotation, its value as a function of the base document.
+    annotations: dict[str, Evaluator] = field(default_factory=dict)
+    joins: list[JoinStep] = field(default_factory=list)
+    ordering_sources: list[OrderingSource] = field(default_factory=list)
+    #: ``distinct()`` over selected values (not whole rows): done after the joins.
+    distinct_values: bool = False
+
+    @property
+    def row_weights(self) -> list[Weight]:
+        """(base column, matches per key) of filters that repeat rows as a JOIN does.
+
+        A filter across a multi-valued relation repeats a row once per
+        matching related row in SQL; not when the query is distinct(), and not
+        for an alias the read selects (its rows are joined one by one already).
+        """
+        if self.filter.unrepeated and not self.distinct:
+            raise unsupported(
+                "A filter across a many-to-many or reverse relation inside OR or NOT "
+                "(where SQL's JOIN repeats a row once per matching related row)",
+                "Add .distinct() to get each row once, or evaluate the alternatives of "
+                "the OR as separate querysets.",
+            )
+        if not self.filter.row_weights or self.distinct:
+            return []
+        return [
+            weight
+            for alias, weight in self.filter.row_weights.items()
+            if alias not in self.selected_aliases
+        ]

@@ -1,0 +1,167 @@
+"""The in-memory row engine: what a read does with rows after the store returned them.
+
+A store runs filters, ordering, slicing and projection on one table. Where a
+read needs more -- conditions or sort keys only Python evaluates, rows joined
+by key from other tables, the repetition of rows a SQL JOIN would give,
+``distinct()`` over joined values -- the rows are fetched (bounded) and the rest
+happens here, on ``{alias: document}`` rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from django_nonrel.exceptions import unsupported
+from django_nonrel.expressions import Row
+from django_nonrel.ordering import python_sorted, sorted_by_related
+from django_nonrel.paths import Path, dig, hashable
+from django_nonrel.query import NonrelQuery
+from django_nonrel.read_plan import ReadPlan
+from django_nonrel.relations import fetch_by_keys, restricted
+from django_nonrel.where import Weight
+
+
+def bounded_fetch(store: Any, query: NonrelQuery, limit: int, what: str) -> list[Row]:
+    """The rows of ``query`` (unsliced), refusing more than ``limit`` of them.
+
+    Used wherever Python evaluates something on every matching row: ``what``
+    names it in the refusal.
+    """
+    query = replace(query, low=0, high=limit + 1)
+    documents = [] if query.matches_nothing else list(store.fetch(query))
+    if len(documents) > limit:
+        raise unsupported(
+            f"{what} over more than {limit} rows",
+            "Narrow the queryset with filters the database runs (on stored field "
+            "values) first, or raise connection.features.max_rows_evaluated_in_python.",
+        )
+    return documents
+
+
+def repeat(documents: list[Row], weights: list[Weight]) -> list[Row]:
+    """Each document as many times as the JOINs of its filter would give it."""
+    if not weights:
+        return documents
+    repeated = []
+    for document in documents:
+        times = 1
+        for column, counts in weights:
+            times *= counts.get(hashable(document.get(column)), 1)
+        repeated.extend([document] * times)
+    return repeated
+
+
+def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
+    """The rows of a read as ``{alias: document}``, ordered, made distinct and sliced.
+
+    Ordering by related models' values, distinct ``values()`` and selections
+    across multi-valued relations (one row per related row, as a JOIN gives)
+    are done client-side over the filtered rows (one extra ``in`` command per
+    relation hop), so slicing is applied after them.
+    """
+    query = plan.query
+    ordering = plan.ordering
+    expands = any(not step.single_valued for step in plan.joins)
+    weights = plan.row_weights
+    in_python = bool(ordering.python or plan.row_predicates)
+    if not (plan.distinct_values or ordering.related or expands or weights or in_python):
+        return join_rows(plan, store, list(store.fetch(query)))
+    low, high = query.low, query.high
+    query = replace(query, low=0, high=None)
+    # As in SQL, ordering columns take part in DISTINCT (Django documents
+    # this); order_by() without arguments removes them.
+    ordering_paths = [order.path for order in query.ordering]
+    ordering_paths += [order.path for hops, order in ordering.related if not hops]
+    sources = plan.ordering_sources
+    if query.columns is not None:
+        needed = [source.column for source in sources if source.alias == plan.base_alias]
+        if plan.distinct_values:
+            needed = [path[0] for path in ordering_paths] + needed
+        query = replace(query, columns=list(dict.fromkeys([*query.columns, *needed])))
+    extra: dict[str, list[str]] = {}
+    for source in sources:
+        extra.setdefault(source.alias, []).append(source.column)
+    if in_python:
+        what = "Ordering" if ordering.python else "A filter"
+        documents = bounded_fetch(
+            store, query, plan.evaluation_limit, f"{what} evaluated in Python"
+        )
+        predicates = plan.row_predicates
+        documents = [d for d in documents if all(p(d) for p in predicates)]
+    else:
+        documents = list(store.fetch(query))
+    rows = join_rows(plan, store, repeat(documents, weights), extra)
+    if ordering.related:
+        rows = sorted_by_related(store, rows, ordering.related, sources)
+    if ordering.python:
+        rows = python_sorted(rows, ordering.python, plan.base_alias)
+    if plan.distinct_values:
+        rows = _distinct(plan, rows, ordering_paths)
+    return rows[low:high]
+
+
+def _distinct(plan: ReadPlan, rows: list[Row], ordering_paths: list[Path]) -> list[Row]:
+    """Rows once per distinct (selected values, ordering values, annotations)."""
+    base = plan.base_alias
+    selections = plan.selected.selections if plan.selected else []
+    annotations = list(plan.annotations.values())
+    seen = set()
+    unique = []
+    for row in rows:
+        key = repr(
+            [dig(row.get(a) or {}, (c, *p)) for _, a, c, p, _ in selections]
+            + [dig(row[base], path) for path in ordering_paths]
+            + [evaluate(row[base]) for evaluate in annotations]
+        )
+        if key not in seen:
+            seen.add(key)
+            unique.append(row)
+    return unique
+
+
+def join_rows(
+    plan: ReadPlan, store: Any, documents: list[Row], extra: dict[str, list[str]] | None = None
+) -> list[Row]:
+    """Attach the joined rows a read selects: one ``in`` command per alias.
+
+    Django's join types decide rows without a match: an INNER join drops
+    the row, a LEFT OUTER join keeps it with NULLs. Conditions the filter
+    put on the same alias (``filter(books__title=...).values("books__pages")``)
+    restrict the related rows, as the shared JOIN does in SQL. ``extra``
+    names more columns to read per alias (for client-side ordering).
+    """
+    base = plan.base_alias
+    rows = [{base: document} for document in documents]
+    if not plan.joins or not rows:
+        return rows
+    conditions = plan.filter.alias_conditions
+    kept = plan.filter.kept_rows
+    for step in plan.joins:
+        alias, column, parent_column = step.alias, step.column, step.parent_column
+        columns = list(dict.fromkeys([*(extra or {}).get(alias, ()), *step.columns]))
+        if alias in kept and set(columns) <= set(kept[alias][0]):
+            # The filter's key lookup already read these rows.
+            found: dict[Any, list[Row]] = {}
+            for related in kept[alias][1]:
+                found.setdefault(hashable(related.get(column)), []).append(related)
+        else:
+            keys = [
+                row[step.parent_alias].get(parent_column)
+                for row in rows
+                if row.get(step.parent_alias)
+            ]
+            condition = restricted(conditions.get(alias, True), step.restriction)
+            found = fetch_by_keys(
+                store, plan.key_limit, step.opts, column, keys, columns, condition
+            )
+        joined = []
+        for row in rows:
+            source = row.get(step.parent_alias)
+            matches = found.get(source.get(parent_column)) if source is not None else None
+            if matches:
+                joined.extend({**row, alias: match} for match in matches)
+            elif step.outer:
+                joined.append({**row, alias: None})
+        rows = joined
+    return rows

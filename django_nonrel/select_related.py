@@ -1,0 +1,228 @@
+"""select_related() without JOINs: the related objects of a read, one command per step.
+
+``related_steps`` walks the relations ``select_related()`` asks for, with
+Django's rules and error messages (``SQLCompiler.get_related_selections``):
+without arguments every non-null forward foreign key and one-to-one down to
+``query.max_depth``; with names those forward relations and reverse one-to-ones,
+at any depth. ``related_selections`` then loads them for the rows of a read:
+one ``in`` command per step (plus one per multi-table-inheritance parent of a
+related model the row does not already hold), whatever the number of rows.
+The ``structured_rows`` patch builds the instances from what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import FieldError
+from django.db.models.query_utils import select_related_descend
+
+from django_nonrel.relations import fetch_by_keys
+
+#: Per row of a read, the stored documents of an object by concrete model
+#: (its own and its multi-table-inheritance parents'), or None.
+Sources = list[dict[Any, Any] | None]
+
+
+@dataclass(frozen=True)
+class RelatedStep:
+    """One select_related() hop: ``path`` (names from the queried model), its parent path,
+    the FK/one-to-one ``field``, whether it is followed in ``reverse`` and the target model."""
+
+    path: tuple[str, ...]
+    parent: tuple[str, ...]
+    field: Any
+    reverse: bool
+    model: Any
+    #: Django's select mask of the related model (only()/defer()); empty: every field.
+    mask: Any = None
+
+    @property
+    def fields(self) -> list[Any]:
+        """The related model's concrete fields this step loads (deferred ones are not)."""
+        fields = self.model._meta.concrete_fields
+        return [f for f in fields if not self.mask or f in self.mask]
+
+    @property
+    def parent_key(self):
+        """The field whose value on the parent row is the key to look up."""
+        return self.field.target_field if self.reverse else self.field
+
+    @property
+    def key(self):
+        """The field of the related model the key is matched against."""
+        return self.field if self.reverse else self.field.target_field
+
+
+def related_steps(query) -> list[RelatedStep]:
+    """The select_related() tree of ``query``, parents before children (Django's rules)."""
+    if not query.select_related:
+        return []
+    steps: list[RelatedStep] = []
+    requested = query.select_related if isinstance(query.select_related, dict) else None
+    _walk(steps, query.max_depth, query.get_meta(), (), requested, 1, query.get_select_mask())
+    return steps
+
+
+def _walk(steps, max_depth, opts, prefix, requested, depth, mask) -> None:
+    restricted = requested is not None
+    if not restricted and depth > max_depth:
+        return
+    found = set()
+    for field in opts.fields:
+        found.add(field.name)
+        if restricted and not field.is_relation and field.name in requested:
+            raise FieldError(
+                f"Non-relational field given in select_related: '{field.name}'. "
+                f"Choices are: {', '.join(_relation_choices(opts)) or '(none)'}"
+            )
+        if not select_related_descend(field, restricted, requested, mask):
+            continue
+        path = (*prefix, field.name)
+        related_mask = mask.get(field) or {}
+        steps.append(
+            RelatedStep(path, prefix, field, False, field.remote_field.model, related_mask)
+        )
+        nested = requested.get(field.name, {}) if restricted else None
+        _walk(
+            steps,
+            max_depth,
+            field.remote_field.model._meta,
+            path,
+            nested,
+            depth + 1,
+            related_mask,
+        )
+    if not restricted:
+        return
+    for rel in opts.related_objects:
+        if not rel.field.unique or rel.many_to_many:
+            continue
+        if not select_related_descend(rel, restricted, requested, mask):
+            continue
+        name = rel.field.related_query_name()
+        found.add(name)
+        path = (*prefix, name)
+        related_mask = mask.get(rel) or {}
+        steps.append(RelatedStep(path, prefix, rel.field, True, rel.related_model, related_mask))
+        nested = requested.get(name, {})
+        _walk(steps, max_depth, rel.related_model._meta, path, nested, depth + 1, related_mask)
+    invalid = set(requested) - found
+    if invalid:
+        raise FieldError(
+            "Invalid field name(s) given in select_related: "
+            f"{', '.join(sorted(repr(n) for n in invalid))}. "
+            f"Choices are: {', '.join(_relation_choices(opts)) or '(none)'}"
+        )
+
+
+def _relation_choices(opts) -> list[str]:
+    direct = [f.name for f in opts.fields if f.is_relation]
+    reverse = [r.field.related_query_name() for r in opts.related_objects if r.field.unique]
+    return direct + reverse
+
+
+def select_related_columns(opts, steps: list[RelatedStep]) -> list[str]:
+    """Columns of the queried model (``opts``) the first hops follow: a read projects them."""
+    return [
+        step.parent_key.column
+        for step in steps
+        if not step.parent and step.parent_key.model._meta.concrete_model is opts.concrete_model
+    ]
+
+
+def related_selections(connection, steps: list[RelatedStep], roots: Sources) -> list[dict]:
+    """Per row, ``{"author": {attname: value} | None, "author__agent": ...}``.
+
+    ``roots`` holds each row's documents of the queried model and of the
+    parents the read joined (by concrete model). One ``in`` command per step
+    (plus one per multi-table-inheritance parent of a related model that the
+    parent row does not already hold), whatever the number of rows.
+    """
+    store = connection.store
+    limit = connection.features.max_keys_per_command
+    # Per path: for each row, the stored documents of the related object by
+    # concrete model (its own and its parents'), or None.
+    sources: dict[tuple, Sources] = {(): roots}
+    selections: dict[tuple, list[Any]] = {}
+    for step in steps:
+        parents = sources[step.parent]
+        owner = step.parent_key.model._meta.concrete_model
+        parent_column, column = step.parent_key.column, step.key.column
+
+        def key(parent, owner=owner, column=parent_column):
+            document = parent.get(owner) if parent is not None else None
+            return None if document is None else document.get(column)
+
+        keys = [key(parent) for parent in parents]
+        opts = step.model._meta.concrete_model._meta
+        own_model = opts.concrete_model
+        columns = [f.column for f in step.fields if f.model._meta.concrete_model is own_model]
+        columns += [
+            child.parent_key.column
+            for child in steps
+            if child.parent == step.path
+            and child.parent_key.model._meta.concrete_model is own_model
+        ]
+        columns.append(opts.pk.column)
+        found = fetch_by_keys(store, limit, opts, column, keys, columns)
+        own = [(found.get(k) or [None])[0] if k is not None else None for k in keys]
+        known = parents if step.reverse and step.field.remote_field.parent_link else None
+        sources[step.path] = _with_parents(store, step.model, own, limit, known)
+        selections[step.path] = _model_values(connection, step, sources[step.path])
+    return [
+        {"__".join(path): values[index] for path, values in selections.items()}
+        for index in range(len(roots))
+    ]
+
+
+def _with_parents(store, model, documents, limit, known=None) -> Sources:
+    """Per stored row of ``model``: ``{concrete model: document}`` with its MTI parents.
+
+    Parents come from ``known`` (the row we came from, when following a
+    parent link in reverse) or are fetched by the shared key, one command
+    per parent model.
+    """
+    opts = model._meta
+    inherited = known or [None] * len(documents)
+    result = [
+        None if d is None else {**(k or {}), opts.concrete_model: d}
+        for d, k in zip(documents, inherited, strict=True)
+    ]
+    pk_column = opts.pk.column
+    for parent in opts.get_parent_list():
+        parent = parent._meta.concrete_model
+        if known is not None and all(r is None or parent in r for r in result):
+            continue
+        parent_opts = parent._meta
+        keys = [d.get(pk_column) for d in documents if d is not None]
+        found = fetch_by_keys(store, limit, parent_opts, parent_opts.pk.column, keys)
+        for entry, document in zip(result, documents, strict=True):
+            if entry is not None:
+                entry[parent] = (found.get(document.get(pk_column)) or [None])[0]
+    return result
+
+
+def _model_values(connection, step: RelatedStep, sources: Sources) -> list[Any]:
+    """``{attname: value}`` per related object (None stays None), converters applied."""
+    ops = connection.ops
+    fields = []
+    for field in step.fields:
+        col = field.get_col("related")
+        functions = ops.get_db_converters(col) + col.get_db_converters(connection)
+        fields.append((field, field.model._meta.concrete_model, functions, col))
+    values = []
+    for source in sources:
+        if source is None:
+            values.append(None)
+            continue
+        row = {}
+        for field, owner, functions, col in fields:
+            stored = source.get(owner)
+            value = None if stored is None else stored.get(field.column)
+            for function in functions:
+                value = function(value, col, connection)
+            row[field.attname] = value
+        values.append(row)
+    return values

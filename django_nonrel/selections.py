@@ -1,0 +1,230 @@
+"""What a read returns: its selections, resolved once from Django's query.
+
+A selection is ``(name in the row, table alias, stored column, path inside it,
+expression)``: a model field (``default_cols``), a ``values()`` name or path
+(``values("address__city")``, ``values("author__name")`` on a joined alias),
+or a ``values()`` expression evaluated on the row (``values("published__month")``).
+Beside them a read returns its annotations (functions of the base document),
+``extra(select=...)`` entries naming a joined column, and the select_related()
+objects (``django_nonrel.select_related``).
+
+``row_reader`` turns a fetched row (``{alias: document}``) into the selected
+values in order, with Django's converters applied, built once per read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models.expressions import Col, Value
+from django.db.models.sql.query import Query
+
+from django_nonrel.exceptions import unsupported
+from django_nonrel.expressions import Evaluator, ExpressionEvaluator, Row
+from django_nonrel.paths import Path, column_path, dig
+from django_nonrel.relations import chain_to
+from django_nonrel.sql_values import output_value
+
+#: (name in the row, table alias, stored column, path inside it, expression).
+Selection = tuple[str, str, str, Path, Any]
+#: (name, table alias, stored column) of an ``extra(select=...)`` entry.
+ExtraSelection = tuple[str, str, str]
+#: ``extra(select=...)`` text that names a column of a joined table.
+EXTRA_COLUMN = re.compile(r'"?(?P<alias>\w+)"?\."?(?P<column>\w+)"?')
+
+
+@dataclass
+class Selected:
+    """The selections of a read and what evaluating some of them needs."""
+
+    selections: list[Selection]
+    #: values() names whose value is an expression evaluated on the base document.
+    computed: dict[str, Evaluator] = field(default_factory=dict)
+    #: Stored columns of the base table those expressions read.
+    computed_columns: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, *_ in self.selections]
+
+
+def select(query: Query, base_alias: str, evaluator: ExpressionEvaluator) -> Selected:
+    """The selections of ``query``; ``evaluator`` compiles values() expressions.
+
+    Fields of a multi-table inheritance parent live in the parent's documents:
+    like Django's ``get_default_columns`` they are read through the join to the
+    parent table (``join_parent_model``, which adds the join to ``query``), and
+    the read fetches them by key.
+    """
+    opts = query.get_meta()
+    if query.default_cols:
+        mask = query.get_select_mask()
+        seen = {None: base_alias}
+        selections = []
+        for model_field in opts.concrete_fields:
+            if mask and model_field not in mask:
+                continue
+            model = model_field.model._meta.concrete_model
+            if model == opts.model:
+                model = None
+            alias = query.join_parent_model(opts, model, base_alias, seen)
+            selections.append(
+                (model_field.attname, alias, model_field.column, (), model_field.get_col(alias))
+            )
+        return Selected(selections)
+    if not query.select:
+        # count() of a values() queryset: Django cleared the select, not values_select.
+        return Selected([])
+    names = list(query.values_select) or [
+        getattr(getattr(expr, "target", None), "attname", f"col{i}")
+        for i, expr in enumerate(query.select)
+    ]
+    selections = []
+    computed = {}
+    for name, expr in zip(names, query.select, strict=True):
+        try:
+            col, segments = column_path(expr, lambda node: LookupError())
+        except LookupError:
+            computed[name] = evaluator.compile(expr)
+            selections.append((name, base_alias, opts.pk.column, (), expr))
+            continue
+        selections.append((name, col.alias, col.target.column, segments, expr))
+    return Selected(selections, computed, evaluator.columns)
+
+
+def extra_selections(query: Query) -> list[ExtraSelection] | None:
+    """(name, alias, column) of ``extra(select=...)`` entries naming a joined column.
+
+    Django's many-to-many prefetch selects the through table's source key
+    this way (``_prefetch_related_val_<attname>``: "table"."column"); any
+    other SQL snippet is refused (None).
+    """
+    selections = []
+    for name, (sql_text, params) in query.extra_select.items():
+        match = EXTRA_COLUMN.fullmatch(sql_text)
+        if params or match is None or match["alias"] not in query.alias_map:
+            return None
+        selections.append((name, match["alias"], match["column"]))
+    return selections
+
+
+def extra_select_values(extra: list[ExtraSelection] | None, rows: list[Row]) -> list[Row] | None:
+    """Per row, the ``extra(select=...)`` values read from the joined documents."""
+    if not extra:
+        return None
+    return [
+        {
+            name: None if row.get(alias) is None else row[alias].get(column)
+            for name, alias, column in extra
+        }
+        for row in rows
+    ]
+
+
+def selected_chains(
+    query: Query,
+    base_alias: str,
+    selections: list[Selection],
+    extra: list[ExtraSelection] | None,
+) -> list[list[str]]:
+    """Join aliases (outermost first) leading to each joined alias a read selects."""
+    chains = {}
+    selected = [alias for _, alias, *_ in selections]
+    selected += [alias for _, alias, _ in extra or ()]
+    for alias in selected:
+        if alias != base_alias and alias not in chains:
+            chains[alias] = chain_to(query, base_alias, alias)
+    return list(chains.values())
+
+
+def parent_aliases(query: Query, base_alias: str, selections: list[Selection]) -> dict[Any, str]:
+    """Concrete parent model -> alias of its joined documents (multi-table inheritance)."""
+    aliases = {}
+    for _, alias, _, _, expr in selections:
+        if alias != base_alias and isinstance(expr, Col):
+            join = query.alias_map.get(alias)
+            join_field = getattr(join, "join_field", None)
+            if getattr(getattr(join_field, "remote_field", None), "parent_link", False):
+                aliases[expr.target.model._meta.concrete_model] = alias
+    return aliases
+
+
+def selected_annotations(query: Query, evaluator: ExpressionEvaluator) -> dict[str, Evaluator]:
+    """Per selected annotation, a function of the stored row giving its value.
+
+    Values, columns and expressions over the queried model's fields are
+    evaluated in Python on the fetched row (``django_nonrel.expressions``);
+    aggregates are grouped reads (``django_nonrel.aggregation``).
+    """
+    result = {}
+    for alias, expr in query.annotation_select.items():
+        expr.output_field  # noqa: B018 -- Django's FieldError / OutputFieldIsNoneError
+        if isinstance(expr, Value):
+            result[alias] = lambda document, value=expr.value: value
+        elif getattr(expr, "contains_aggregate", False):
+            raise unsupported(
+                f"The annotation {alias!r} ({type(expr).__name__}) next to this query's grouping",
+                "Aggregate with aggregate(), or annotate() aggregates on their own.",
+            )
+        else:
+            evaluate = evaluator.compile(expr)
+            result[alias] = lambda document, f=evaluate, e=expr: output_value(f(document), e)
+    return result
+
+
+def row_reader(connection, base_alias: str, selected: Selected) -> Callable[[Row], list[Any]]:
+    """A function from a row (``{alias: document}``) to its selected values, converted.
+
+    Built once per read: rows whose selections are all top-level columns of
+    the base document (every model read without joins) are read with one
+    ``map`` over the document, and only columns with converters run them.
+    Selections computed from expressions (``values("published__month")``)
+    are evaluated on the base document instead.
+    """
+    ops = connection.ops
+    entries = [
+        (name, alias, column, path, ops.get_db_converters(e) + e.get_db_converters(connection), e)
+        for name, alias, column, path, e in selected.selections
+    ]
+    computed = selected.computed
+    converted = [
+        (index, functions[0] if len(functions) == 1 else None, functions, expr)
+        for index, (name, _, _, _, functions, expr) in enumerate(entries)
+        if functions and name not in computed
+    ]
+
+    def convert(values: list[Any]) -> list[Any]:
+        for index, only, functions, expr in converted:
+            value = values[index]
+            if only is not None:
+                values[index] = only(value, expr, connection)
+                continue
+            for function in functions:
+                value = function(value, expr, connection)
+            values[index] = value
+        return values
+
+    plain = all(alias == base_alias and not path for _, alias, _, path, _, _ in entries)
+    if plain and not computed:
+        columns = [column for _, _, column, _, _, _ in entries]
+        if not converted:
+            return lambda row: list(map(row[base_alias].get, columns))
+        return lambda row: convert(list(map(row[base_alias].get, columns)))
+
+    def read(row: Row) -> list[Any]:
+        values = []
+        for name, alias, column, path, _, expr in entries:
+            if name in computed:
+                values.append(output_value(computed[name](row[base_alias]), expr))
+                continue
+            source = row.get(alias)
+            if source is None:
+                values.append(None)
+            else:
+                values.append(dig(source, (column, *path)) if path else source.get(column))
+        return convert(values)
+
+    return read

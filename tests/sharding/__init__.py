@@ -1,0 +1,1 @@
+"""Sharded-cluster test support: a simulated mongos and throwaway sharded models."""

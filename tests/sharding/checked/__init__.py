@@ -1,0 +1,1 @@
+"""An app whose models break the sharding rules, installed only by the test that checks it."""
