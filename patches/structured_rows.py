@@ -41,9 +41,8 @@ def _flat(row: dict) -> dict:
     return {**row["extra_select"], **row["result"], **row["annotations"]}
 
 
-def _model_rows(iterable):
+def _model_rows(iterable, db):
     queryset = iterable.queryset
-    db = queryset.db
     compiler = queryset.query.get_compiler(using=db)
     model_cls = compiler.query.model
     init_list = compiler.selected_names
@@ -118,9 +117,9 @@ def _attach_related(obj, selection: dict, steps, db: str, fetch_mode) -> None:
                 field.remote_field.set_cached_value(related, parent)
 
 
-def _value_rows(iterable):
+def _value_rows(iterable, db):
     queryset = iterable.queryset
-    compiler = queryset.query.get_compiler(queryset.db)
+    compiler = queryset.query.get_compiler(db)
     names = _selected_names(queryset.query)
     for row in compiler.results_iter(
         chunked_fetch=iterable.chunked_fetch, chunk_size=iterable.chunk_size
@@ -129,28 +128,45 @@ def _value_rows(iterable):
         yield {name: flat[name] for name in names}
 
 
-def _tuple_rows(iterable):
-    for row in _value_rows(iterable):
+def _tuple_rows(iterable, db):
+    for row in _value_rows(iterable, db):
         yield tuple(row.values())
 
 
-def _flat_rows(iterable):
-    for row in _value_rows(iterable):
+def _flat_rows(iterable, db):
+    for row in _value_rows(iterable, db):
         yield next(iter(row.values()))
 
 
 def _switch(structured):
-    """__iter__ that runs ``structured`` on nonrel connections, Django's code elsewhere."""
+    """__iter__ that runs ``structured`` on nonrel connections, Django's code elsewhere.
+
+    The database is chosen once (routers are asked once, as by Django's own
+    __iter__): the structured reader takes it as a value, and Django's reader
+    sees it pinned on the queryset while it runs.
+    """
 
     def make(original):
         def __iter__(self):
-            if uses_structured_rows(self.queryset.db):
-                return structured(self)
-            return original(self)
+            db = self.queryset.db
+            if uses_structured_rows(db):
+                return structured(self, db)
+            return _on_database(original, self, db)
 
         return __iter__
 
     return make
+
+
+def _on_database(original, iterable, db):
+    """Django's ``original`` __iter__, reading ``queryset.db`` as ``db`` (already routed)."""
+    queryset = iterable.queryset
+    routed = queryset._db
+    queryset._db = db
+    try:
+        yield from original(iterable)
+    finally:
+        queryset._db = routed
 
 
 def apply() -> None:

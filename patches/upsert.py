@@ -22,6 +22,7 @@ for ``Meta.select_on_save``.
 
 from django.db import connections
 from django.db.models import Model
+from django.db.models.expressions import DatabaseDefault
 
 from django_nonrel.exceptions import ConflictError
 from django_nonrel.features import nonrel_features
@@ -66,7 +67,11 @@ def _make_save_table(original):
             return original(self, raw, cls, force_insert, force_update, using, update_fields)
         cls = cls or self.__class__
         meta = cls._meta
-        if not self._is_pk_set(meta):
+        # As Django: a key left to its db_default (DatabaseDefault, which Django
+        # 6.1's _is_pk_set() counts as unset) does not take the Python default.
+        if not self._is_pk_set(meta) and not isinstance(
+            getattr(self, meta.pk.attname), DatabaseDefault
+        ):
             setattr(self, meta.pk.attname, meta.pk.get_pk_value_on_save(self))
         if not _upsert_applies(self, cls, raw, force_insert, force_update, update_fields):
             return original(self, raw, cls, force_insert, force_update, using, update_fields)

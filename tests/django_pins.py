@@ -167,9 +167,46 @@ PINS: dict[str, Pin] = {
     ),
     "django.db.backends.base.schema:BaseDatabaseSchemaEditor._alter_field": Pin(
         "copied",
-        "backends/mongodb/schema.py",
+        "backends/mongodb/schema.py, backends/singlestore/schema.py",
         "_alter_field drops a field's unique constraint and index and adds an index by its "
-        "rules, with its 'Found wrong number' error",
+        "rules, with its 'Found wrong number' error; SingleStore's retype_referring_column "
+        "repeats its retype of the columns that refer to a changed key "
+        "(_related_non_m2m_objects), which it does only while remaking FOREIGN KEYs",
+    ),
+    "django.db.backends.base.schema:BaseDatabaseSchemaEditor._iter_column_sql": Pin(
+        "copied",
+        "backends/singlestore/singlestore_ddl.py, backends/singlestore/schema.py",
+        "a GeneratedField's column as it renders one (AS (...) PERSISTED in SingleStore's "
+        "order); its inline PRIMARY KEY and UNIQUE parts are left out by name",
+    ),
+    "django.db.backends.base.schema:BaseDatabaseSchemaEditor._model_indexes_sql": Pin(
+        "copied",
+        "backends/singlestore/schema.py",
+        "its loop over field indexes and Meta.indexes, leaving out indexes on JSON/TEXT columns",
+    ),
+    "django.db.backends.base.schema:BaseDatabaseSchemaEditor._create_unique_sql": Pin(
+        "copied",
+        "backends/singlestore/schema.py",
+        "table_keys_sql names an inline unique_together key as its deferred ALTER would "
+        "(_create_index_name, suffix _uniq)",
+    ),
+    "django.db.backends.base.schema:BaseDatabaseSchemaEditor._alter_column_default_sql": Pin(
+        "copied",
+        "backends/singlestore/singlestore_ddl.py",
+        "a default set or dropped as MODIFY COLUMN, with the nullability and parameter it uses",
+    ),
+    "django.db.backends.base.schema:BaseDatabaseSchemaEditor._alter_column_database_default_sql": (
+        Pin(
+            "copied",
+            "backends/singlestore/singlestore_ddl.py",
+            "a db_default set or dropped as MODIFY COLUMN, with the old field's nullability",
+        )
+    ),
+    "django.db.backends.mysql.schema:DatabaseSchemaEditor._field_should_be_indexed": Pin(
+        "copied",
+        "backends/singlestore/schema.py",
+        "its rule without InnoDB's exception (a FOREIGN KEY's own index): every db_index "
+        "field gets one",
     ),
     # -- assigned: our function set on, or swapped into, a Django object -----------
     "django.db.models.sql.compiler:SQLCompiler.compile": Pin(
@@ -183,6 +220,12 @@ PINS: dict[str, Pin] = {
     ),
     "django.db.models.fields.json:KeyTransform.preprocess_lhs": Pin(
         "assigned", "backends/singlestore/functions.py", "KeyTransform.as_singlestore calls it"
+    ),
+    "django.db.backends.base.schema:BaseDatabaseSchemaEditor.table_sql": Pin(
+        "assigned",
+        "backends/singlestore/schema.py",
+        "table_sql swaps the model's Meta.unique_together and Meta.constraints while it runs "
+        "(unique keys go inline, from the table plan)",
     ),
     "django.core.management.commands.sqlmigrate:Command.handle": Pin(
         "assigned",
@@ -228,9 +271,29 @@ HASHES: dict[str, dict[str, str]] = {
         "django.db.models.constraints:UniqueConstraint.validate": "5193ebc5b6e021cc",
         "django.db.backends.base.schema:BaseDatabaseSchemaEditor.execute": "11296b2dc57b663e",
         "django.db.backends.base.schema:BaseDatabaseSchemaEditor._alter_field": "a05ae77d8e58336c",
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor._iter_column_sql": (
+            "6d1e68db0db50d78"
+        ),
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor._model_indexes_sql": (
+            "aa41cf7c6f4fbe71"
+        ),
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor._create_unique_sql": (
+            "78b867ce77fd7c83"
+        ),
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor._alter_column_default_sql": (
+            "e8a363b6d12d6368"
+        ),
+        (
+            "django.db.backends.base.schema:"
+            "BaseDatabaseSchemaEditor._alter_column_database_default_sql"
+        ): "cde5d10b4013c97b",
+        "django.db.backends.mysql.schema:DatabaseSchemaEditor._field_should_be_indexed": (
+            "713b49c4bda0f4d2"
+        ),
         "django.db.models.sql.compiler:SQLCompiler.compile": "4a34446a1be3c1fb",
         "django.db.models.functions.comparison:Cast.as_sql": "6b993d3df3d66d99",
         "django.db.models.fields.json:KeyTransform.preprocess_lhs": "ef3c1731ed8f6045",
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor.table_sql": "53df430637119581",
         "django.core.management.commands.sqlmigrate:Command.handle": "580640c5328cd7c0",
     },
     "6.1": {
@@ -268,9 +331,29 @@ HASHES: dict[str, dict[str, str]] = {
         "django.db.models.constraints:UniqueConstraint.validate": "db367212d0eec9fb",
         "django.db.backends.base.schema:BaseDatabaseSchemaEditor.execute": "11296b2dc57b663e",
         "django.db.backends.base.schema:BaseDatabaseSchemaEditor._alter_field": "9a53eb22b4ad6fa2",
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor._iter_column_sql": (
+            "1c53b67f089b2aee"
+        ),
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor._model_indexes_sql": (
+            "aa41cf7c6f4fbe71"
+        ),
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor._create_unique_sql": (
+            "78b867ce77fd7c83"
+        ),
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor._alter_column_default_sql": (
+            "e8a363b6d12d6368"
+        ),
+        (
+            "django.db.backends.base.schema:"
+            "BaseDatabaseSchemaEditor._alter_column_database_default_sql"
+        ): "cde5d10b4013c97b",
+        "django.db.backends.mysql.schema:DatabaseSchemaEditor._field_should_be_indexed": (
+            "713b49c4bda0f4d2"
+        ),
         "django.db.models.sql.compiler:SQLCompiler.compile": "4a34446a1be3c1fb",
         "django.db.models.functions.comparison:Cast.as_sql": "6b993d3df3d66d99",
         "django.db.models.fields.json:KeyTransform.preprocess_lhs": "ef3c1731ed8f6045",
+        "django.db.backends.base.schema:BaseDatabaseSchemaEditor.table_sql": "34f6a575c7a4ac86",
         "django.core.management.commands.sqlmigrate:Command.handle": "ade525fe7188805e",
     },
 }

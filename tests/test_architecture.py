@@ -175,8 +175,14 @@ def test_both_backends_inherit_the_declared_flags():
 
 def test_the_cascade_hook_is_declared_and_stock_backends_get_djangos_collection():
     from django_nonrel.backends.mongodb.operations import DatabaseOperations as MongoOperations
+    from django_nonrel.backends.singlestore.operations import (
+        DatabaseOperations as SingleOperations,
+    )
 
     assert issubclass(MongoOperations, NonrelOperations)
+    assert issubclass(SingleOperations, NonrelOperations)
+    # SingleStore keeps the default: Django collects the cascade (no FOREIGN KEYs).
+    assert SingleOperations.take_over_cascade is NonrelOperations.take_over_cascade
     stock = nonrel_operations(connections["sqlite"])
     assert stock is STOCK_OPERATIONS
     assert stock.take_over_cascade(None, []) is False

@@ -32,7 +32,7 @@ def plain_model(shop, **attrs):
 
 
 ITEM_COLUMNS = (
-    "`id` integer AUTO_INCREMENT NOT NULL PRIMARY KEY, "
+    "`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
     "`name` varchar(20) NOT NULL, `qty` integer NOT NULL"
 )
 
@@ -101,7 +101,7 @@ def unique_model(shop):
 
 
 MEMBER_COLUMNS = (
-    "`id` integer AUTO_INCREMENT NOT NULL PRIMARY KEY, `email` varchar(50) NOT NULL, "
+    "`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, `email` varchar(50) NOT NULL, "
     "`team` integer NOT NULL, `number` integer NOT NULL"
 )
 
@@ -112,7 +112,7 @@ def test_reference_tables_enforce_unique_keys_inline(shop, monkeypatch, storage)
     model = unique_model(shop)
     keys = (
         "UNIQUE KEY `shop_member_email_uniq` (`email`), "
-        "UNIQUE KEY `shop_member_team_number_uniq` (`team`, `number`)"
+        "UNIQUE KEY `shop_member_team_number_9e2fe13b_uniq` (`team`, `number`)"
     )
     if storage == "REFERENCE":
         # Columnstore: a multi-column unique key next to others is refused.
@@ -137,14 +137,14 @@ def test_not_enforced_unique_on_distributed_tables(shop, monkeypatch, storage, p
     assert create_sql(offline_connection(), model) == [
         f"{prefix} `shop_member` ({MEMBER_COLUMNS}, "
         "UNIQUE KEY `shop_member_email_uniq` (`email`) UNENFORCED RELY, "
-        "UNIQUE KEY `shop_member_team_number_uniq` (`team`, `number`) UNENFORCED RELY, "
+        "UNIQUE KEY `shop_member_team_number_9e2fe13b_uniq` (`team`, `number`) UNENFORCED RELY, "
         "SHARD KEY (`id`))"
     ]
     # MariaDB gets plain indexes: unenforced there too, as on SingleStore.
     assert create_sql(offline_connection("mysql"), model) == [
         f"CREATE TABLE `shop_member` ({MEMBER_COLUMNS}, "
         "KEY `shop_member_email_uniq` (`email`), "
-        "KEY `shop_member_team_number_uniq` (`team`, `number`))"
+        "KEY `shop_member_team_number_9e2fe13b_uniq` (`team`, `number`))"
     ]
 
 
@@ -169,8 +169,8 @@ def test_unique_key_containing_the_shard_key_is_enforced(shop, monkeypatch):
         meta={"unique_together": [("id", "day")]},
     )
     assert create_sql(offline_connection(), model) == [
-        "CREATE ROWSTORE TABLE `shop_slot` (`id` integer AUTO_INCREMENT NOT NULL PRIMARY KEY, "
-        "`day` integer NOT NULL, UNIQUE KEY `shop_slot_id_day_uniq` (`id`, `day`), "
+        "CREATE ROWSTORE TABLE `shop_slot` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
+        "`day` integer NOT NULL, UNIQUE KEY `shop_slot_id_day_d0b340c5_uniq` (`id`, `day`), "
         "SHARD KEY (`id`))"
     ]
 
@@ -182,8 +182,8 @@ def m2m_models(shop):
 
 
 M2M_LAYOUT = (
-    "`id` integer AUTO_INCREMENT NOT NULL, `post_id` integer NOT NULL, "
-    "`tag_id` integer NOT NULL, PRIMARY KEY (`post_id`, `tag_id`), KEY (`id`)"
+    "`id` bigint AUTO_INCREMENT NOT NULL, `post_id` bigint NOT NULL, "
+    "`tag_id` bigint NOT NULL, PRIMARY KEY (`post_id`, `tag_id`), KEY (`id`)"
 )
 
 
@@ -211,9 +211,9 @@ def test_m2m_on_rowstore_reference_keeps_djangos_layout(shop, monkeypatch):
     monkeypatch.setenv(STORAGE_ENV, "ROWSTORE REFERENCE")
     _, _, through = m2m_models(shop)
     assert create_sql(offline_connection(), through)[0] == (
-        "CREATE ROWSTORE REFERENCE TABLE `shop_post_tags` (`id` integer AUTO_INCREMENT NOT NULL "
-        "PRIMARY KEY, `post_id` integer NOT NULL, `tag_id` integer NOT NULL, UNIQUE KEY "
-        "`shop_post_tags_post_id_tag_id_uniq` (`post_id`, `tag_id`))"
+        "CREATE ROWSTORE REFERENCE TABLE `shop_post_tags` (`id` bigint AUTO_INCREMENT NOT NULL "
+        "PRIMARY KEY, `post_id` bigint NOT NULL, `tag_id` bigint NOT NULL, UNIQUE KEY "
+        "`shop_post_tags_post_id_tag_id_521e56a0_uniq` (`post_id`, `tag_id`))"
     )
 
 
@@ -223,8 +223,8 @@ def test_foreign_keys_get_an_index_and_no_constraint(shop, monkeypatch):
     note = shop.model("Note", {"tag": models.ForeignKey(tag, models.CASCADE)})
     statements = create_sql(offline_connection(), note)
     assert statements[0] == (
-        "CREATE ROWSTORE TABLE `shop_note` (`id` integer AUTO_INCREMENT NOT NULL PRIMARY KEY, "
-        "`tag_id` integer NOT NULL, SHARD KEY (`id`))"
+        "CREATE ROWSTORE TABLE `shop_note` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
+        "`tag_id` bigint NOT NULL, SHARD KEY (`id`))"
     )
     assert len(statements) == 2 and statements[1].startswith("CREATE INDEX `shop_note_tag_id_")
     assert "FOREIGN KEY" not in " ".join(statements)
@@ -261,7 +261,8 @@ def test_a_migration_renders_without_a_server(monkeypatch):
     """
     from django.db.migrations.loader import MigrationLoader
 
-    monkeypatch.setenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_CONTENTTYPES", "ROWSTORE REFERENCE")
+    # contenttypes is ROWSTORE REFERENCE by default (its contrib storage).
+    monkeypatch.delenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_CONTENTTYPES", raising=False)
     offline = offline_connection()
     loader = MigrationLoader(None, replace_migrations=False)  # no applied-migrations query
     loader.connection = offline
@@ -272,8 +273,8 @@ def test_a_migration_renders_without_a_server(monkeypatch):
         "NOT NULL PRIMARY KEY, `name` varchar(100) NOT NULL, `app_label` varchar(100) NOT NULL, "
         "`model` varchar(100) NOT NULL);",
         # AlterUniqueTogether: allowed on rowstore (refused on columnstore, see the rules).
-        "ALTER TABLE `django_content_type` ADD CONSTRAINT "
-        "`django_content_type_app_label_model_76bd3d3b_uniq` UNIQUE (`app_label`, `model`);",
+        "ALTER TABLE `django_content_type` ADD UNIQUE KEY "
+        "`django_content_type_app_label_model_76bd3d3b_uniq` (`app_label`, `model`);",
     ]
 
 
@@ -284,7 +285,7 @@ def test_sqlmigrate_prints_ddl_with_no_server_reachable(monkeypatch):
     from django.core.management import call_command
     from django.db import connections
 
-    monkeypatch.setenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_CONTENTTYPES", "ROWSTORE REFERENCE")
+    monkeypatch.delenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_CONTENTTYPES", raising=False)
     connections["offline"] = offline_connection()
     try:
         out = StringIO()
@@ -292,4 +293,4 @@ def test_sqlmigrate_prints_ddl_with_no_server_reachable(monkeypatch):
     finally:
         del connections["offline"]
     assert "CREATE ROWSTORE REFERENCE TABLE `django_content_type`" in out.getvalue()
-    assert "`django_content_type_app_label_model_76bd3d3b_uniq` UNIQUE" in out.getvalue()
+    assert "ADD UNIQUE KEY `django_content_type_app_label_model_76bd3d3b_uniq`" in out.getvalue()

@@ -42,18 +42,22 @@ from singlestoredb.mysql.converters import conversions
 from .client import DatabaseClient
 from .creation import DatabaseCreation
 from .features import DatabaseFeatures
+from .integrity import check_foreign_keys
 from .introspection import DatabaseIntrospection
 from .operations import DatabaseOperations
 from .row_writer import SingleStoreRowWriter
 from .schema import DatabaseSchemaEditor
-from .table_storage import SKIP_AUTOCOMMIT_ENV
+from .singlestore_ddl import SingleStoreSchemaEditor
+from .table_storage import SKIP_AUTOCOMMIT_ENV, StorageSettings
 from .validation import DatabaseValidation
 
 SINGLESTORE = "singlestore"
 MYSQL = "mysql"
 DIALECTS = (SINGLESTORE, MYSQL)
 #: OPTIONS that configure the backend rather than singlestoredb.connect().
-BACKEND_OPTIONS = frozenset({"dialect", "isolation_level", "table_storage_type"})
+BACKEND_OPTIONS = frozenset(
+    {"dialect", "isolation_level", "table_storage_type", "table_storage_types"}
+)
 #: The MySQL release whose SQL SingleStore speaks (for Django's MySQL SQL paths).
 SINGLESTORE_MYSQL_VERSION = (8, 0, 32)
 #: Server error: the database named in NAME does not exist (yet).
@@ -104,9 +108,11 @@ class CursorWrapper:
         return self._mapping_errors(self.cursor.execute, query, args)
 
     def executemany(self, query, args):
-        for row in args or ():
+        # Any iterable, as with Django's other drivers (singlestoredb wants len()).
+        rows = list(args or ())
+        for row in rows:
             _refuse_non_finite(row)
-        return self._mapping_errors(self.cursor.executemany, query, args)
+        return self._mapping_errors(self.cursor.executemany, query, rows)
 
     def _mapping_errors(self, method, query, args):
         try:
@@ -149,7 +155,6 @@ class DataTypes(dict):
 
 class DatabaseWrapper(BaseDatabaseWrapper):
     vendor = SINGLESTORE
-    display_name = "SingleStore"
 
     _data_types = {
         "AutoField": "integer AUTO_INCREMENT",
@@ -239,15 +244,30 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         if dialect == MYSQL:
             # Django's as_mysql() SQL and vendor checks apply to this connection.
             self.vendor = MYSQL
+        else:
+            # SingleStore's ALTER grammar (singlestore_ddl.py).
+            self.SchemaEditorClass = SingleStoreSchemaEditor
         super().__init__(settings_dict, alias)
 
     @property
     def is_singlestore(self) -> bool:
         return self.dialect == SINGLESTORE
 
+    @property
+    def display_name(self) -> str:
+        """The server's name, for messages (e.g. "MariaDB 10.5 or later is required")."""
+        if self.is_singlestore:
+            return "SingleStore"
+        return "MariaDB" if self.mysql_is_mariadb else "MySQL"
+
     @cached_property
     def data_types(self):
         return DataTypes(self._data_types, self)
+
+    @cached_property
+    def storage_settings(self) -> StorageSettings:
+        """What OPTIONS say about table storage (read by the rules, DDL and checks)."""
+        return StorageSettings.from_options(self.settings_dict["OPTIONS"], self.alias)
 
     @cached_property
     def store(self) -> SingleStoreRowWriter:
@@ -288,9 +308,10 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             isolation_level = isolation_level.lower()
             allowed = {default_isolation} if self.is_singlestore else self.isolation_levels
             if isolation_level not in allowed:
+                # Django's MySQL backend's message.
                 raise ImproperlyConfigured(
-                    f"Invalid transaction isolation level {isolation_level!r}; use one of "
-                    f"{', '.join(sorted(allowed))}, or None."
+                    f"Invalid transaction isolation level '{isolation_level}' specified.\n"
+                    f"Use one of {', '.join(repr(level) for level in sorted(allowed))}, or None."
                 )
         self.isolation_level = isolation_level
         kwargs.update({k: v for k, v in options.items() if k not in BACKEND_OPTIONS})
@@ -344,11 +365,14 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         pass
 
     def check_constraints(self, table_names=None):
-        pass
+        # No FOREIGN KEY constraints: the models say where the keys point (integrity.py).
+        check_foreign_keys(self, table_names)
 
     def is_usable(self):
         try:
-            self.connection.ping()
+            # No silent reconnect: a new session would lose the transaction and
+            # the session settings (Django then opens a fresh connection itself).
+            self.connection.ping(reconnect=False)
         except Database.Error:
             return False
         return True

@@ -30,8 +30,7 @@ class SQLCompiler(SingleStoreCompileMixin, mysql.SQLCompiler):
 
     def refuse_columnstore_locking(self) -> None:
         """SingleStore runs SELECT ... FOR UPDATE on rowstore tables only."""
-        default = self.connection.settings_dict["OPTIONS"].get("table_storage_type")
-        storage = table_storage(self.query.model, default)
+        storage = table_storage(self.query.model, self.connection.storage_settings)
         if storage.is_columnstore:
             raise NotSupportedError(
                 f"select_for_update() on {self.query.model._meta.label}: SingleStore locks "

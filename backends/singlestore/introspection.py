@@ -78,6 +78,14 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             [table_name],
         )
         info = {row[0]: row for row in cursor.fetchall()}
+        # A column in the table's own collation reports none (as Django's MySQL backend).
+        cursor.execute(
+            "SELECT table_collation FROM information_schema.tables "
+            "WHERE table_schema = DATABASE() AND table_name = %s",
+            [table_name],
+        )
+        found = cursor.fetchone()
+        table_collation = found[0] if found else ""
         cursor.execute(f"SELECT * FROM {self.connection.ops.quote_name(table_name)} LIMIT 1")
         fields = []
         for line in cursor.description:
@@ -89,13 +97,15 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
                 FieldInfo(
                     line[0],
                     type_code,
-                    line[2],
-                    row[2] or line[3],
+                    # Characters, as Django's MySQL backend reports them (inspectdb's
+                    # max_length); the driver's own sizes are in bytes.
+                    row[2] or line[2],
+                    line[3],
                     row[3] or line[4],
                     row[4] if row[4] is not None else line[5],
                     row[10] == "YES",
                     row[6],
-                    row[7],
+                    row[7] if row[7] != table_collation else None,
                     row[5] or "",
                     "unsigned" in (row[8] or ""),
                     row[9] or None,
@@ -115,14 +125,14 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
 
     def get_constraints(self, cursor, table_name):
         cursor.execute(
-            "SELECT index_name, column_name, non_unique, seq_in_index, index_type "
+            "SELECT index_name, column_name, non_unique, seq_in_index, index_type, collation "
             "FROM information_schema.statistics "
             "WHERE table_schema = DATABASE() AND table_name = %s "
             "ORDER BY index_name, seq_in_index",
             [table_name],
         )
         constraints = {}
-        for name, column, non_unique, _, index_type in cursor.fetchall():
+        for name, column, non_unique, _, index_type, order in cursor.fetchall():
             if name not in constraints:
                 constraints[name] = {
                     "columns": [],
@@ -135,5 +145,5 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
                     "type": Index.suffix if index_type == "BTREE" else index_type.lower(),
                 }
             constraints[name]["columns"].append(column)
-            constraints[name]["orders"].append("ASC")
+            constraints[name]["orders"].append("DESC" if order == "D" else "ASC")
         return constraints

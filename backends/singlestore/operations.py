@@ -5,9 +5,13 @@ from django.db.backends.mysql.operations import DatabaseOperations as MySQLOpera
 from django.db.models.constants import OnConflict
 
 from django_nonrel.leaves import STRING_LOOKUPS
+from django_nonrel.operations import NonrelOperations
 
 
-class DatabaseOperations(MySQLOperations):
+class DatabaseOperations(NonrelOperations, MySQLOperations):
+    # django-nonrel's hooks (django_nonrel.operations) keep their defaults:
+    # take_over_cascade is False, so deletes cascade by Django's collection
+    # (SingleStore has no FOREIGN KEY constraints to cascade for it).
     compiler_module = "django_nonrel.backends.singlestore.compiler"
 
     cast_char_field_without_max_length = "char"

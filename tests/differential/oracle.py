@@ -312,7 +312,7 @@ def pages(queryset: QuerySet, per_page: int, walk: bool) -> list[tuple[list[Any]
 def numeric_key_ordering_on_sql(spec: QuerySpec, connection) -> bool:
     """Ordering by a numeric document key on the SingleStore backend (an open mismatch)."""
     ordered = any(key.lstrip("-") == "meta__n" for key in spec.ordering or ())
-    return ordered and connection.display_name == "SingleStore"
+    return ordered and connection.settings_dict["ENGINE"] == "django_nonrel.backends.singlestore"
 
 
 def normal(value: Any) -> Any:

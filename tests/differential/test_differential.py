@@ -41,7 +41,10 @@ def profile_size(fast: int = FAST_PROFILE, share: float = 1.0) -> tuple[int, boo
 @pytest.fixture
 def backend_of_ours():
     """The backends this project ships (and SQLite, to check the overlay changes nothing)."""
-    ours = connection.vendor in ("mongodb", "sqlite") or connection.display_name == "SingleStore"
+    ours = (
+        connection.vendor in ("mongodb", "sqlite")
+        or connection.settings_dict["ENGINE"] == "django_nonrel.backends.singlestore"
+    )
     if not ours:
         pytest.skip(
             f"the differential profile compares this project's backends (and the overlay "

@@ -152,8 +152,8 @@ def render(data: dict) -> str:
         "nox -s djangosuite-6.1 -- --backend sqlite --backend sqlite_overlay --apps core",
         "nox -s djangosuite-6.1 -- --backend mongodb --apps mongodb-official "
         "--require-mongodb-server",
-        "nox -s djangosuite-5.2 -- --backend singlestore --apps core",
-        "nox -s djangosuite-6.1 -- --backend singlestore --apps core",
+        "nox -s djangosuite-5.2 -- --backend singlestore --apps mongodb-official --timeout 1500",
+        "nox -s djangosuite-6.1 -- --backend singlestore --apps mongodb-official --timeout 1500",
         "```",
         "",
         "or, in an environment with Django and this checkout installed,",

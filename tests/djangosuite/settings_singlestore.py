@@ -46,4 +46,7 @@ if django.VERSION < (6, 0):
 USE_TZ = False
 
 TEST_RUNNER = "tests.djangosuite.overlay.CheckingTestRunner"
+if os.environ.get("NONREL_SINGLESTORE_DDL_AUDIT"):
+    # Every schema operation also rendered in the singlestore dialect (ddl_audit.py).
+    TEST_RUNNER = "tests.djangosuite.ddl_audit.AuditingTestRunner"
 DJANGOSUITE_EXPECTED_PATCHES = "all"

@@ -19,13 +19,18 @@ from django.db.utils import ConnectionHandler
 UNREACHABLE = {"HOST": "127.0.0.1", "PORT": 9, "USER": "nobody", "NAME": "shopdb"}
 
 
-def offline_connection(dialect: str = "singlestore", **options):
+def offline_connection(dialect: str = "singlestore", server_info: str | None = None, **options):
+    """A connection nothing answers; ``server_info`` stands in for the version a mysql-dialect
+    server would report (e.g. ``"10.11.6-MariaDB"``), for what depends on it."""
     settings = {
         "ENGINE": "django_nonrel.backends.singlestore",
         **UNREACHABLE,
         "OPTIONS": {"dialect": dialect, **options},
     }
-    return ConnectionHandler({"default": settings})["default"]
+    connection = ConnectionHandler({"default": settings})["default"]
+    if server_info is not None:
+        connection.__dict__["mysql_server_info"] = server_info
+    return connection
 
 
 def create_sql(connection, *model_classes) -> list[str]:
@@ -37,12 +42,18 @@ def create_sql(connection, *model_classes) -> list[str]:
 
 
 class Registry:
-    """Declares models in the app ``shop`` of a fresh app registry."""
+    """Declares models in the app ``shop`` of a fresh app registry.
 
-    def __init__(self) -> None:
+    Its automatic primary keys are BigAutoField, as in a project made by
+    ``startproject`` (SingleStore wants BIGINT AUTO_INCREMENT on distributed
+    tables); ``Registry("django.db.models.AutoField")`` for INTEGER ones.
+    """
+
+    def __init__(self, default_auto_field: str = "django.db.models.BigAutoField") -> None:
         # An app config for "shop", so the registry lists its models (reverse relations).
         config = AppConfig("tests.singlestore", sys.modules["tests.singlestore"])
         config.label = "shop"
+        config.default_auto_field = default_auto_field
         self.apps = Apps([config])
 
     def model(self, name: str, fields: dict, meta: dict | None = None, **attrs):
