@@ -52,6 +52,29 @@ def repeat(documents: list[Row], weights: list[Weight]) -> list[Row]:
     return repeated
 
 
+def store_does_all(plan: ReadPlan) -> bool:
+    """Whether the store's one command gives the read's rows in their final order and
+    number: nothing to evaluate, sort, repeat or make distinct here (joins by key
+    may still follow)."""
+    ordering = plan.ordering
+    return not (
+        plan.distinct_values
+        or ordering.related
+        or ordering.python
+        or plan.row_predicates
+        or plan.row_weights
+        or any(not step.single_valued for step in plan.joins)
+    )
+
+
+def base_documents(plan: ReadPlan, store: Any) -> list[Row] | None:
+    """The documents of a read that is one store command and nothing else (no join,
+    no step of the row engine); None for any other read (use ``read_rows``)."""
+    if plan.joins or not store_does_all(plan):
+        return None
+    return list(store.fetch(plan.query))
+
+
 def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
     """The rows of a read as ``{alias: document}``, ordered, made distinct and sliced.
 
@@ -62,10 +85,9 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
     """
     query = plan.query
     ordering = plan.ordering
-    expands = any(not step.single_valued for step in plan.joins)
     weights = plan.row_weights
     in_python = bool(ordering.python or plan.row_predicates)
-    if not (plan.distinct_values or ordering.related or expands or weights or in_python):
+    if store_does_all(plan):
         return join_rows(plan, store, list(store.fetch(query)))
     low, high = query.low, query.high
     query = replace(query, low=0, high=None)

@@ -14,6 +14,8 @@ dicts straight from it; model instances are built from ``selected_value_rows()``
 """
 
 import operator
+from itertools import repeat
+from operator import itemgetter
 from weakref import ref as weak_ref
 
 from django.db import connections
@@ -37,8 +39,10 @@ def _selected_names(sql_query) -> list[str]:
     return [*sql_query.extra_select, *sql_query.values_select, *sql_query.annotation_select]
 
 
-def _flat(row: dict) -> dict:
-    return {**row["extra_select"], **row["result"], **row["annotations"]}
+def _named(selected: list[str], row) -> dict:
+    """A ``selected_value_rows()`` row as one dict: extra select, values, annotations."""
+    values, _, annotations, extra = row
+    return {**extra, **dict(zip(selected, values, strict=True)), **annotations}
 
 
 def _model_rows(iterable):
@@ -62,8 +66,15 @@ def _model_rows(iterable):
         ]
         known_related.append((field, related_objs, attnames, operator.attrgetter(*attnames)))
     related_steps = compiler.related_steps
+    plain, rows = compiler.fetch_values()
+    if plain and not known_related and not track_peers:
+        # Nothing but the instances to build: the loop runs in C.
+        yield from map(build, repeat(db), rows)
+        return
+    if plain:
+        rows = ((values, {}, {}, {}) for values in rows)
     peers = []
-    for values, related_selection, annotations, extra_select in compiler.selected_value_rows():
+    for values, related_selection, annotations, extra_select in rows:
         obj = build(db, values)
         if track_peers:
             peers.append(weak_ref(obj))
@@ -118,25 +129,33 @@ def _attach_related(obj, selection: dict, steps, db: str, fetch_mode) -> None:
                 field.remote_field.set_cached_value(related, parent)
 
 
-def _value_rows(iterable):
+def _value_lists(iterable):
+    """The rows of a values() queryset as lists in the order of its names."""
     queryset = iterable.queryset
     compiler = queryset.query.get_compiler(queryset.db)
     names = _selected_names(queryset.query)
-    for row in compiler.results_iter(
-        chunked_fetch=iterable.chunked_fetch, chunk_size=iterable.chunk_size
-    ):
-        flat = _flat(row)
-        yield {name: flat[name] for name in names}
+    plain, rows = compiler.fetch_values()
+    if plain:
+        selected = compiler.selected_names
+        if selected == names:
+            return rows
+        positions = [selected.index(name) for name in names]
+        return ([values[i] for i in positions] for values in rows)
+    named = map(_named, repeat(compiler.selected_names), rows)
+    return ([flat[name] for name in names] for flat in named)
+
+
+def _value_rows(iterable):
+    names = _selected_names(iterable.queryset.query)
+    return map(dict, map(zip, repeat(names), _value_lists(iterable)))
 
 
 def _tuple_rows(iterable):
-    for row in _value_rows(iterable):
-        yield tuple(row.values())
+    return map(tuple, _value_lists(iterable))
 
 
 def _flat_rows(iterable):
-    for row in _value_rows(iterable):
-        yield next(iter(row.values()))
+    return map(itemgetter(0), _value_lists(iterable))
 
 
 def _switch(structured):
