@@ -18,7 +18,7 @@ from django_nonrel.ordering import python_sorted, sorted_by_related
 from django_nonrel.paths import Path, dig, hashable
 from django_nonrel.query import NonrelQuery
 from django_nonrel.read_plan import ReadPlan
-from django_nonrel.relations import fetch_by_keys, restricted
+from django_nonrel.relations import cast_keys, fetch_by_keys, restricted
 from django_nonrel.where import Weight
 
 
@@ -175,12 +175,21 @@ def join_rows(
             ]
             condition = restricted(conditions.get(alias, True), step.restriction)
             found = fetch_by_keys(
-                store, plan.key_limit, step.opts, column, keys, columns, condition
+                store,
+                plan.key_limit,
+                step.opts,
+                column,
+                cast_keys(step.parent_key, keys),
+                columns,
+                condition,
             )
         joined = []
         for row in rows:
             source = row.get(step.parent_alias)
-            matches = found.get(source.get(parent_column)) if source is not None else None
+            key = None if source is None else source.get(parent_column)
+            if step.parent_key is not None:
+                key = step.parent_key(key)
+            matches = found.get(hashable(key)) if source is not None else None
             if matches:
                 joined.extend({**row, alias: match} for match in matches)
             elif step.outer:

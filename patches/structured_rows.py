@@ -113,6 +113,8 @@ def _attach_related(obj, selection: dict, steps, db: str, fetch_mode) -> None:
         values = selection.get("__".join(step.path))
         related = None
         if values is not None:
+            if step.reverse and issubclass(step.model, parent._meta.model):
+                values = _with_parent_values(step.model, parent, values)
             names = list(values)
             model = step.model
             from_db = model.from_db if fetch_mode is None else query._get_from_db(model, fetch_mode)
@@ -127,6 +129,21 @@ def _attach_related(obj, selection: dict, steps, db: str, fetch_mode) -> None:
             field.set_cached_value(parent, related)
             if related is not None and field.unique:
                 field.remote_field.set_cached_value(related, parent)
+
+
+def _with_parent_values(model, parent, values: dict) -> dict:
+    """``values`` of a ``model`` object reached from its multi-table-inheritance
+    parent, with the values the parent object loaded (Django's compiler gives a
+    child selected from its parent the parent's selected columns,
+    ``get_select_from_parent``): under ``only()`` the child then has its
+    inherited fields loaded, as on SQL. In ``model``'s field order, which
+    ``Model.from_db`` expects."""
+    loaded = parent.__dict__
+    return {
+        field.attname: values[field.attname] if field.attname in values else loaded[field.attname]
+        for field in model._meta.concrete_fields
+        if field.attname in values or field.attname in loaded
+    }
 
 
 def _value_lists(iterable):
