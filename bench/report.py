@@ -93,6 +93,7 @@ def goals(result: dict[str, Any]) -> list[Goal]:
     sql = result["target"] == "mariadb"
     found = [
         _ratio_goal(result, "iterate", "cpu_median", 1.3, "fetching instances: client CPU <= 1.3x"),
+        _ratio_goal(result, "values", "cpu_median", 1.3, "fetching values(): client CPU <= 1.3x"),
         _ratio_goal(result, "bulk_create", "wall_median", 1.2, "bulk_create: wall <= 1.2x raw"),
         _ratio_goal(result, "bulk_create", "cpu_median", 1.2, "bulk_create: client CPU <= 1.2x"),
         _commands_goal(result, "save", "", "save() = 1 command", lambda v: v <= 1.0),

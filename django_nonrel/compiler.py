@@ -46,11 +46,12 @@ from django_nonrel.exceptions import PartialInsertError, unsupported
 from django_nonrel.expressions import ExpressionEvaluator
 from django_nonrel.planning import build_read_plan
 from django_nonrel.read_plan import ReadPlan
-from django_nonrel.rows import read_rows
+from django_nonrel.rows import base_documents, read_rows
 from django_nonrel.select_related import RelatedStep, related_selections, related_steps
 from django_nonrel.selections import (
     ExtraSelection,
     Selected,
+    document_reader,
     extra_select_values,
     extra_selections,
     parent_aliases,
@@ -201,6 +202,24 @@ class NonrelCompiler(sql.SQLCompiler):
                 )
             return
         yield from self.value_rows(self.read_plan())
+
+    def fetch_values(self) -> tuple[bool, Iterator[Any]]:
+        """(plain, rows) of this read. A read of base documents only (one store
+        command; no related selection, annotation, extra select or join: most
+        reads) gives ``plain`` True and, per row, the values in
+        ``selected_names`` order, skipping the row engine's per-row structures;
+        any other read gives ``selected_value_rows()``'s rows."""
+        if is_grouped(self.query):
+            return False, self.selected_value_rows()
+        plan = self.read_plan()
+        if plan is None or plan.query.matches_nothing:
+            return True, iter(())
+        if not (self.related_steps or plan.annotations or plan.extra):
+            read = document_reader(self.connection, self.base_alias, plan.selected)
+            documents = None if read is None else base_documents(plan, self.store)
+            if documents is not None:
+                return True, map(read, documents)
+        return False, self.value_rows(plan)
 
     def value_rows(self, plan: ReadPlan | None) -> Iterator[ValueRow]:
         """The rows ``plan`` reads, as ``selected_value_rows()`` yields them."""

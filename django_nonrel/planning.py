@@ -25,7 +25,13 @@ from django_nonrel.expressions import ExpressionEvaluator, needs_python
 from django_nonrel.ordering import ordering_sources, plan_ordering
 from django_nonrel.query import Leaf, Node, NonrelQuery
 from django_nonrel.read_plan import JoinStep, ReadPlan
-from django_nonrel.relations import is_single_valued, join_of, join_restriction, joined_opts
+from django_nonrel.relations import (
+    is_single_valued,
+    join_of,
+    join_restriction,
+    joined_opts,
+    key_casts,
+)
 from django_nonrel.rows import bounded_fetch
 from django_nonrel.select_related import RelatedStep, select_related_columns
 from django_nonrel.selections import ExtraSelection, Selected, selected_annotations
@@ -242,6 +248,7 @@ def join_steps(connection, query: Query, columns: dict[str, list[str]]) -> list[
                 single_valued=is_single_valued(join),
                 restriction=join_restriction(connection, join)[0],
                 columns=read,
+                parent_key=key_casts(connection, join)[1],
             )
         )
     return steps

@@ -18,6 +18,7 @@ from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Evaluator
 from django_nonrel.ordering import OrderingPlan, OrderingSource
 from django_nonrel.query import Filter, NonrelQuery
+from django_nonrel.relations import KeyCast
 from django_nonrel.selections import ExtraSelection, Selected
 from django_nonrel.where import BuiltFilter, Weight
 
@@ -29,7 +30,8 @@ class JoinStep:
     Rows of ``opts``' table whose ``column`` equals the parent row's
     ``parent_column``, read with ``columns``; ``outer`` (LEFT OUTER) keeps a row
     without a match, with None for the alias; ``restriction`` is the join's own
-    condition (a generic relation's content type).
+    condition (a generic relation's content type); ``parent_key`` converts a
+    parent value to the type ``column`` stores (None: they store keys alike).
     """
 
     alias: str
@@ -41,6 +43,7 @@ class JoinStep:
     single_valued: bool
     restriction: Filter
     columns: list[str]
+    parent_key: KeyCast | None = None
 
 
 @dataclass

@@ -22,9 +22,10 @@ related condition, or store the value you filter on in the base document).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import NotSupportedError
 from django.db.models import ForeignObjectRel
 from django.db.models.expressions import Col
@@ -127,6 +128,53 @@ def join_restriction(connection, join: Join) -> tuple[Filter, Filter]:
     return joined, parent
 
 
+#: Stored types MongoDB compares by numeric value: keys of one pass as the other's.
+NUMERIC_TYPES = frozenset({"int", "long", "double", "decimal"})
+
+#: A join key as the other side of the join stores it (None: it cannot match there).
+KeyCast = Callable[[Any], Any]
+
+
+def key_casts(connection, join: Join) -> tuple[KeyCast | None, KeyCast | None]:
+    """(a joined-side key as the parent column stores it, a parent key as the joined
+    column stores it), each None where the two columns store keys alike.
+
+    A generic relation joins a text ``object_id`` to an integer (or UUID) key;
+    SQL casts one side (PostgreSQL's ``prepare_join_on_clause``), and a
+    document store compares types strictly, so the keys are converted with
+    the receiving field's own conversions. A key the receiving column cannot
+    hold (``"abc"`` for an integer key) matches nothing.
+    """
+    parent_field, joined_field = join.join_fields[0]
+    kinds = [_stored_kind(field.db_type(connection)) for field in (parent_field, joined_field)]
+    if kinds[0] == kinds[1]:
+        return None, None
+    return _caster(connection, parent_field), _caster(connection, joined_field)
+
+
+def _stored_kind(db_type: str | None) -> str | None:
+    return "number" if db_type in NUMERIC_TYPES else db_type
+
+
+def _caster(connection, field) -> KeyCast:
+    def cast(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return field.get_db_prep_value(field.to_python(value), connection)
+        except (ValidationError, TypeError, ValueError):
+            return None
+
+    return cast
+
+
+def cast_keys(cast: KeyCast | None, keys: Iterable[Any]) -> list[Any]:
+    """``keys`` converted by ``cast`` (when given), without the ones that cannot match."""
+    if cast is None:
+        return list(keys)
+    return [key for key in map(cast, keys) if key is not None]
+
+
 def restricted(condition: Filter, restriction: Filter) -> Filter:
     """``condition AND restriction`` with constants folded."""
     if restriction is True or condition is False:
@@ -193,11 +241,13 @@ class KeyLookups:
         keys = self.keys(
             join.table_name, joined_opts(join).pk.column, column, restricted(condition, joined_side)
         )
+        keys = cast_keys(key_casts(self.connection, join)[0], keys)
         return self._on_parent(join, condition, keys, parent_side)
 
     def _on_parent(self, join: Join, condition: Filter, keys: list[Any], parent_side: Filter):
-        """``parent key IN keys`` (and the join's parent-side restriction), plus, for a
-        LEFT OUTER join whose condition holds for a missing row, the rows without one."""
+        """``parent key IN keys`` (as the parent column stores them) and the join's
+        parent-side restriction, plus, for a LEFT OUTER join whose condition holds
+        for a missing row, the rows without one."""
         parent_column = join.join_cols[0][0]
         parent_field = join.join_fields[0][0] if join.join_fields else None
         result: Filter = (
@@ -254,8 +304,11 @@ class KeyLookups:
         rows = list(self.store.fetch(lookup))
         if keep is not None:
             self.kept[alias] = (lookup.columns, rows)
+        as_parent_key = key_casts(self.connection, join)[0]
         for row in rows:
             key = row.get(column)
+            if as_parent_key is not None:
+                key = as_parent_key(key)
             if key is not None:
                 weight = 1 if weights is None else weights.get(row.get(weight_column), 1)
                 counts[key] = counts.get(key, 0) + weight
@@ -282,6 +335,7 @@ class KeyLookups:
             join.join_cols[0][1],
             join_restriction(self.connection, join)[0],
         )
+        referenced = cast_keys(key_casts(self.connection, join)[0], referenced)
         if not referenced:
             return True
         return Node(

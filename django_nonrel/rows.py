@@ -18,7 +18,7 @@ from django_nonrel.ordering import python_sorted, sorted_by_related
 from django_nonrel.paths import Path, dig, hashable
 from django_nonrel.query import NonrelQuery
 from django_nonrel.read_plan import ReadPlan
-from django_nonrel.relations import fetch_by_keys, restricted
+from django_nonrel.relations import cast_keys, fetch_by_keys, restricted
 from django_nonrel.where import Weight
 
 
@@ -52,6 +52,29 @@ def repeat(documents: list[Row], weights: list[Weight]) -> list[Row]:
     return repeated
 
 
+def store_does_all(plan: ReadPlan) -> bool:
+    """Whether the store's one command gives the read's rows in their final order and
+    number: nothing to evaluate, sort, repeat or make distinct here (joins by key
+    may still follow)."""
+    ordering = plan.ordering
+    return not (
+        plan.distinct_values
+        or ordering.related
+        or ordering.python
+        or plan.row_predicates
+        or plan.row_weights
+        or any(not step.single_valued for step in plan.joins)
+    )
+
+
+def base_documents(plan: ReadPlan, store: Any) -> list[Row] | None:
+    """The documents of a read that is one store command and nothing else (no join,
+    no step of the row engine); None for any other read (use ``read_rows``)."""
+    if plan.joins or not store_does_all(plan):
+        return None
+    return list(store.fetch(plan.query))
+
+
 def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
     """The rows of a read as ``{alias: document}``, ordered, made distinct and sliced.
 
@@ -62,10 +85,9 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
     """
     query = plan.query
     ordering = plan.ordering
-    expands = any(not step.single_valued for step in plan.joins)
     weights = plan.row_weights
     in_python = bool(ordering.python or plan.row_predicates)
-    if not (plan.distinct_values or ordering.related or expands or weights or in_python):
+    if store_does_all(plan):
         return join_rows(plan, store, list(store.fetch(query)))
     low, high = query.low, query.high
     query = replace(query, low=0, high=None)
@@ -153,12 +175,21 @@ def join_rows(
             ]
             condition = restricted(conditions.get(alias, True), step.restriction)
             found = fetch_by_keys(
-                store, plan.key_limit, step.opts, column, keys, columns, condition
+                store,
+                plan.key_limit,
+                step.opts,
+                column,
+                cast_keys(step.parent_key, keys),
+                columns,
+                condition,
             )
         joined = []
         for row in rows:
             source = row.get(step.parent_alias)
-            matches = found.get(source.get(parent_column)) if source is not None else None
+            key = None if source is None else source.get(parent_column)
+            if step.parent_key is not None:
+                key = step.parent_key(key)
+            matches = found.get(hashable(key)) if source is not None else None
             if matches:
                 joined.extend({**row, alias: match} for match in matches)
             elif step.outer:

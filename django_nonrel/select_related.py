@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import FieldError
 from django.db.models.query_utils import select_related_descend
 
+from django_nonrel.paths import hashable
 from django_nonrel.relations import fetch_by_keys
 
 #: Per row of a read, the stored documents of an object by concrete model
@@ -181,8 +182,10 @@ def _with_parents(store, model, documents, limit, known=None) -> Sources:
     """Per stored row of ``model``: ``{concrete model: document}`` with its MTI parents.
 
     Parents come from ``known`` (the row we came from, when following a
-    parent link in reverse) or are fetched by the shared key, one command
-    per parent model.
+    parent link in reverse) or are fetched one command per parent model,
+    by the value of the child's link to it: the child's own key for its
+    first parent, but a second parent (``class Child(Parent1, Parent2)``)
+    has its own key, stored in the child's ``parent2_ptr`` column.
     """
     opts = model._meta
     inherited = known or [None] * len(documents)
@@ -190,17 +193,22 @@ def _with_parents(store, model, documents, limit, known=None) -> Sources:
         None if d is None else {**(k or {}), opts.concrete_model: d}
         for d, k in zip(documents, inherited, strict=True)
     ]
-    pk_column = opts.pk.column
-    for parent in opts.get_parent_list():
-        parent = parent._meta.concrete_model
-        if known is not None and all(r is None or parent in r for r in result):
-            continue
-        parent_opts = parent._meta
-        keys = [d.get(pk_column) for d in documents if d is not None]
-        found = fetch_by_keys(store, limit, parent_opts, parent_opts.pk.column, keys)
-        for entry, document in zip(result, documents, strict=True):
-            if entry is not None:
-                entry[parent] = (found.get(document.get(pk_column)) or [None])[0]
+    entries = [entry for entry in result if entry is not None]
+    children = [opts.concrete_model]
+    while children:
+        child = children.pop(0)
+        for parent, link in child._meta.parents.items():
+            parent = parent._meta.concrete_model
+            children.append(parent)
+            missing = [entry for entry in entries if parent not in entry]
+            if link is None or not missing:
+                continue
+            keys = [entry[child].get(link.column) for entry in missing if entry.get(child)]
+            parent_opts = parent._meta
+            found = fetch_by_keys(store, limit, parent_opts, link.target_field.column, keys)
+            for entry in missing:
+                link_value = entry[child].get(link.column) if entry.get(child) else None
+                entry[parent] = (found.get(hashable(link_value)) or [None])[0]
     return result
 
 

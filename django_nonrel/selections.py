@@ -9,7 +9,9 @@ Beside them a read returns its annotations (functions of the base document),
 objects (``django_nonrel.select_related``).
 
 ``row_reader`` turns a fetched row (``{alias: document}``) into the selected
-values in order, with Django's converters applied, built once per read.
+values in order, with Django's converters applied, built once per read;
+``document_reader`` does the same straight from a base document for reads
+that select only its top-level columns (the compiler's fast path).
 """
 
 from __future__ import annotations
@@ -175,15 +177,11 @@ def selected_annotations(query: Query, evaluator: ExpressionEvaluator) -> dict[s
     return result
 
 
-def row_reader(connection, base_alias: str, selected: Selected) -> Callable[[Row], list[Any]]:
-    """A function from a row (``{alias: document}``) to its selected values, converted.
-
-    Built once per read: rows whose selections are all top-level columns of
-    the base document (every model read without joins) are read with one
-    ``map`` over the document, and only columns with converters run them.
-    Selections computed from expressions (``values("published__month")``)
-    are evaluated on the base document instead.
-    """
+def _reader_parts(
+    connection, selected: Selected
+) -> tuple[list, Callable[[list[Any]], list[Any]] | None]:
+    """(entries, convert): each selection with its converters, and the function
+    applying them in place to a list of values in selection order."""
     ops = connection.ops
     entries = [
         (name, alias, column, path, ops.get_db_converters(e) + e.get_db_converters(connection), e)
@@ -207,12 +205,43 @@ def row_reader(connection, base_alias: str, selected: Selected) -> Callable[[Row
             values[index] = value
         return values
 
-    plain = all(alias == base_alias and not path for _, alias, _, path, _, _ in entries)
-    if plain and not computed:
-        columns = [column for _, _, column, _, _, _ in entries]
-        if not converted:
-            return lambda row: list(map(row[base_alias].get, columns))
-        return lambda row: convert(list(map(row[base_alias].get, columns)))
+    return entries, (convert if converted else None)
+
+
+def document_reader(
+    connection, base_alias: str, selected: Selected
+) -> Callable[[Row], list[Any]] | None:
+    """A function from a base document to its selected values, converted.
+
+    None unless every selection is a top-level column of the base document
+    (not a joined alias, a path inside a column, or an expression). Such reads
+    (every model read without joins) are one ``map`` over the document, and
+    only columns with converters run them.
+    """
+    return _plain_reader(base_alias, selected, *_reader_parts(connection, selected))
+
+
+def _plain_reader(base_alias: str, selected: Selected, entries: list, convert):
+    """``document_reader``'s function from ``_reader_parts``' result (None: not plain)."""
+    if selected.computed or any(alias != base_alias or path for _, alias, _, path, _, _ in entries):
+        return None
+    columns = [column for _, _, column, _, _, _ in entries]
+    if convert is None:
+        return lambda document: list(map(document.get, columns))
+    return lambda document: convert(list(map(document.get, columns)))
+
+
+def row_reader(connection, base_alias: str, selected: Selected) -> Callable[[Row], list[Any]]:
+    """A function from a row (``{alias: document}``) to its selected values, converted.
+
+    Built once per read. Selections computed from expressions
+    (``values("published__month")``) are evaluated on the base document.
+    """
+    entries, convert = _reader_parts(connection, selected)
+    plain = _plain_reader(base_alias, selected, entries, convert)
+    if plain is not None:
+        return lambda row: plain(row[base_alias])
+    computed = selected.computed
 
     def read(row: Row) -> list[Any]:
         values = []
@@ -225,6 +254,6 @@ def row_reader(connection, base_alias: str, selected: Selected) -> Callable[[Row
                 values.append(None)
             else:
                 values.append(dig(source, (column, *path)) if path else source.get(column))
-        return convert(values)
+        return values if convert is None else convert(values)
 
     return read

@@ -14,6 +14,8 @@ dicts straight from it; model instances are built from ``selected_value_rows()``
 """
 
 import operator
+from itertools import repeat
+from operator import itemgetter
 from weakref import ref as weak_ref
 
 from django.db import connections
@@ -37,8 +39,10 @@ def _selected_names(sql_query) -> list[str]:
     return [*sql_query.extra_select, *sql_query.values_select, *sql_query.annotation_select]
 
 
-def _flat(row: dict) -> dict:
-    return {**row["extra_select"], **row["result"], **row["annotations"]}
+def _named(selected: list[str], row) -> dict:
+    """A ``selected_value_rows()`` row as one dict: extra select, values, annotations."""
+    values, _, annotations, extra = row
+    return {**extra, **dict(zip(selected, values, strict=True)), **annotations}
 
 
 def _model_rows(iterable, db):
@@ -61,8 +65,15 @@ def _model_rows(iterable, db):
         ]
         known_related.append((field, related_objs, attnames, operator.attrgetter(*attnames)))
     related_steps = compiler.related_steps
+    plain, rows = compiler.fetch_values()
+    if plain and not known_related and not track_peers:
+        # Nothing but the instances to build: the loop runs in C.
+        yield from map(build, repeat(db), rows)
+        return
+    if plain:
+        rows = ((values, {}, {}, {}) for values in rows)
     peers = []
-    for values, related_selection, annotations, extra_select in compiler.selected_value_rows():
+    for values, related_selection, annotations, extra_select in rows:
         obj = build(db, values)
         if track_peers:
             peers.append(weak_ref(obj))
@@ -101,6 +112,8 @@ def _attach_related(obj, selection: dict, steps, db: str, fetch_mode) -> None:
         values = selection.get("__".join(step.path))
         related = None
         if values is not None:
+            if step.reverse and issubclass(step.model, parent._meta.model):
+                values = _with_parent_values(step.model, parent, values)
             names = list(values)
             model = step.model
             from_db = model.from_db if fetch_mode is None else query._get_from_db(model, fetch_mode)
@@ -117,25 +130,48 @@ def _attach_related(obj, selection: dict, steps, db: str, fetch_mode) -> None:
                 field.remote_field.set_cached_value(related, parent)
 
 
-def _value_rows(iterable, db):
+def _with_parent_values(model, parent, values: dict) -> dict:
+    """``values`` of a ``model`` object reached from its multi-table-inheritance
+    parent, with the values the parent object loaded (Django's compiler gives a
+    child selected from its parent the parent's selected columns,
+    ``get_select_from_parent``): under ``only()`` the child then has its
+    inherited fields loaded, as on SQL. In ``model``'s field order, which
+    ``Model.from_db`` expects."""
+    loaded = parent.__dict__
+    return {
+        field.attname: values[field.attname] if field.attname in values else loaded[field.attname]
+        for field in model._meta.concrete_fields
+        if field.attname in values or field.attname in loaded
+    }
+
+
+def _value_lists(iterable, db):
+    """The rows of a values() queryset as lists in the order of its names."""
     queryset = iterable.queryset
     compiler = queryset.query.get_compiler(db)
     names = _selected_names(queryset.query)
-    for row in compiler.results_iter(
-        chunked_fetch=iterable.chunked_fetch, chunk_size=iterable.chunk_size
-    ):
-        flat = _flat(row)
-        yield {name: flat[name] for name in names}
+    plain, rows = compiler.fetch_values()
+    if plain:
+        selected = compiler.selected_names
+        if selected == names:
+            return rows
+        positions = [selected.index(name) for name in names]
+        return ([values[i] for i in positions] for values in rows)
+    named = map(_named, repeat(compiler.selected_names), rows)
+    return ([flat[name] for name in names] for flat in named)
+
+
+def _value_rows(iterable, db):
+    names = _selected_names(iterable.queryset.query)
+    return map(dict, map(zip, repeat(names), _value_lists(iterable, db)))
 
 
 def _tuple_rows(iterable, db):
-    for row in _value_rows(iterable, db):
-        yield tuple(row.values())
+    return map(tuple, _value_lists(iterable, db))
 
 
 def _flat_rows(iterable, db):
-    for row in _value_rows(iterable, db):
-        yield next(iter(row.values()))
+    return map(itemgetter(0), _value_lists(iterable, db))
 
 
 def _switch(structured):

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.relations.models import Country, Pizzeria, Place, Restaurant
+from tests.relations.models import Brand, Country, Franchise, Menu, Pizzeria, Place, Restaurant
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +104,39 @@ def test_update_and_delete_cascade(town):
     assert not Restaurant.objects.filter(name="Napoli").exists()
     Place.objects.filter(name="Bistro").delete()
     assert Restaurant.objects.count() == 0 and Place.objects.count() == 1
+
+
+@pytest.fixture
+def franchise(town):
+    # Brand keys run apart from Place keys: a parent found by the child's own key
+    # instead of its link to that parent would be the wrong brand.
+    Brand.objects.create(label="independent")
+    Brand.objects.create(label="another")
+    luigi = Franchise.objects.create(name="Luigi", city="Rome", licence="L1", label="Luigi's")
+    Menu.objects.create(franchise=luigi, dish="pasta")
+    assert luigi.brand_id != luigi.pk
+    return luigi
+
+
+def test_select_related_reaches_each_parent_by_its_own_link(franchise):
+    menu = Menu.objects.select_related("franchise").get()
+    assert (menu.franchise.label, menu.franchise.brand_id) == ("Luigi's", franchise.brand_id)
+    assert (menu.franchise.name, menu.franchise.licence) == ("Luigi", "L1")
+    place = Place.objects.select_related("restaurant__franchise").get(name="Luigi")
+    assert place.restaurant.franchise.label == "Luigi's"
+    assert place.restaurant.franchise.brand_id == franchise.brand_id
+
+
+def test_a_child_selected_from_its_parent_keeps_the_parents_loaded_values(franchise):
+    # As Django's compiler does (get_select_from_parent): a child reached from its
+    # parent has the fields the parent row loaded, even under only().
+    brand = (
+        Brand.objects.select_related("franchise")
+        .only("label", "franchise__licence")
+        .get(label="Luigi's")
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        assert brand.franchise.label == "Luigi's"
+        assert brand.franchise.brand_id == franchise.brand_id
+        assert brand.franchise.licence == "L1"
+    assert not ctx.captured_queries

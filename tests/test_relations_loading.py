@@ -22,6 +22,7 @@ from tests.relations.models import (
     Novel,
     Profile,
     Publisher,
+    Review,
     Writer,
 )
 
@@ -165,6 +166,29 @@ def test_filters_across_generic_relations_respect_the_content_type(shelf):
     assert list(Novel.objects.filter(pk=novel.pk).values_list("notes__text", flat=True)) == [
         "novel note"
     ]
+
+
+def test_generic_relations_with_a_text_object_id(shelf):
+    """A text object id (django-contrib-comments' object_pk) joins an integer key
+    as SQL's cast does, from both sides, in filters, values() and prefetches."""
+    novel = shelf["novels"][2]
+    Review.objects.create(text="good", target=novel)
+    novel_type = ContentType.objects.get_for_model(Novel)
+    Review.objects.create(text="no such novel", content_type=novel_type, object_pk="n2")
+    assert [n.title for n in Novel.objects.filter(reviews__text="good")] == ["n2"]
+    assert Novel.objects.filter(reviews__isnull=True).count() == 29
+    assert [r.text for r in Review.objects.filter(novel__title="n2")] == ["good"]
+    assert list(Novel.objects.filter(pk=novel.pk).values_list("reviews__text", flat=True)) == [
+        "good"
+    ]
+    # Django's prefetch converts every object id it meets (and refuses "n2").
+    Review.objects.filter(object_pk="n2").delete()
+    Review.objects.create(text="on a lost novel", content_type=novel_type, object_pk="999")
+    reviews = list(Review.objects.prefetch_related("novel").order_by("text"))
+    assert [list(r.novel.all()) for r in reviews] == [[novel], []]
+    assert [
+        r.text for r in Novel.objects.prefetch_related("reviews").get(pk=novel.pk).reviews.all()
+    ] == ["good"]
 
 
 class SqlOnlyRestriction:

@@ -1,4 +1,5 @@
-"""Iterating model instances vs a list of dicts; filters on embedded paths and list members."""
+"""Iterating model instances or values() vs a list of dicts; filters on embedded paths and
+list members."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def sql_dicts(conn, sql: str, params: tuple = ()) -> list[dict]:
     return rows
 
 
-def _iterate(ctx: Context, shape: str):
+def _iterate(ctx: Context, shape: str, scenario: str = "iterate"):
+    """Every row of ``shape`` as model instances (``iterate``) or as ``values()`` dicts."""
     model, make = data.SHAPES[shape]
     count = ctx.sizes.rows
     table = model._meta.db_table
@@ -38,7 +40,8 @@ def _iterate(ctx: Context, shape: str):
         ctx.fill(model, count, lambda i: data.instance(model, make(i)))
 
     def orm(alias, state):
-        return len(list(model.objects.using(alias).all()))
+        rows = model.objects.using(alias).all()
+        return len(list(rows.values() if scenario == "values" else rows))
 
     if ctx.kind == "mongodb":
 
@@ -49,7 +52,7 @@ def _iterate(ctx: Context, shape: str):
         def raw(conn, state):
             return len(sql_dicts(conn, f"SELECT * FROM {table}"))
 
-    case = ctx.case("iterate", f"iterate {count:,} {shape}", orm=orm, raw=raw)
+    case = ctx.case(scenario, f"{scenario} {count:,} {shape}", orm=orm, raw=raw)
     case.prepare = prepare
     return case
 
@@ -93,6 +96,7 @@ def _filter(ctx: Context, what: str):
 
 def cases(ctx: Context):
     result = [_iterate(ctx, shape) for shape in data.SHAPES]
+    result += [_iterate(ctx, shape, "values") for shape in data.SHAPES]
     result.append(_filter(ctx, "embedded path"))
     result.append(_filter(ctx, "list membership"))
     return result

@@ -1,5 +1,6 @@
 """Models for relation tests: FK chains, nullable FKs, M2M (auto and custom through),
-one-to-one, generic relations and multi-table inheritance."""
+one-to-one, generic relations (integer and text object ids) and multi-table
+inheritance (one parent per level, and two parents)."""
 
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
@@ -31,6 +32,7 @@ class Novel(models.Model):
     writer = models.ForeignKey(Writer, models.CASCADE, related_name="novels")
     labels = models.ManyToManyField(Label, related_name="novels")
     notes = GenericRelation("Note", related_query_name="novel")
+    reviews = GenericRelation("Review", object_id_field="object_pk", related_query_name="novel")
 
 
 class Profile(models.Model):
@@ -56,6 +58,15 @@ class Note(models.Model):
     target = GenericForeignKey("content_type", "object_id")
 
 
+class Review(models.Model):
+    """A generic relation with a text object id (as django-contrib-comments' object_pk)."""
+
+    text = models.CharField(max_length=50)
+    content_type = models.ForeignKey(ContentType, models.CASCADE)
+    object_pk = models.CharField(max_length=64)
+    target = GenericForeignKey("content_type", "object_pk")
+
+
 class Place(models.Model):
     name = models.CharField(max_length=50)
     city = models.CharField(max_length=50)
@@ -71,3 +82,20 @@ class Restaurant(Place):
 
 class Pizzeria(Restaurant):
     oven = models.CharField(max_length=20)
+
+
+class Brand(models.Model):
+    # A key of its own name: Franchise inherits both Place's id and this.
+    brand_id = models.AutoField(primary_key=True)
+    label = models.CharField(max_length=50)
+
+
+class Franchise(Restaurant, Brand):
+    """Two parents: its key is Place's, Brand's row has a key of its own."""
+
+    licence = models.CharField(max_length=20)
+
+
+class Menu(models.Model):
+    franchise = models.ForeignKey(Franchise, models.CASCADE, related_name="menus")
+    dish = models.CharField(max_length=50)
