@@ -105,8 +105,7 @@ class NonrelCompiler(sql.SQLCompiler):
     @cached_property
     def selected(self) -> Selected:
         """The selections (computing them joins multi-table-inheritance parents)."""
-        evaluator = ExpressionEvaluator(self.connection, self.base_alias, self.resolve_subquery)
-        return select(self.query, self.base_alias, evaluator)
+        return select(self.query, self.base_alias)
 
     @property
     def selected_names(self) -> list[str]:
@@ -205,17 +204,17 @@ class NonrelCompiler(sql.SQLCompiler):
         if plan is None or plan.query.matches_nothing:
             return
         annotations = plan.annotations
-        read = row_reader(self.connection, self.base_alias, plan.selected)
-        base = self.base_alias
+        read = row_reader(self.connection, self.base_alias, plan.selected, plan.computed)
         rows = read_rows(plan, self.store)
+        if annotations or plan.computed:
+            plan.prepare(rows)
         related = self._related_selections(rows)
         extra = extra_select_values(plan.extra, rows)
         for index, row in enumerate(rows):
-            document = row[base]
             yield (
                 read(row),
                 related[index] if related else {},
-                {alias: evaluate(document) for alias, evaluate in annotations.items()},
+                {alias: evaluate(row) for alias, evaluate in annotations.items()},
                 extra[index] if extra else {},
             )
 
@@ -286,7 +285,7 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
         if self.query.related_updates:
             pin_related_ids(self.query, self.connection)
         nq = self.build_query(with_projection=False).query
-        evaluator = ExpressionEvaluator(self.connection, self.base_alias, self.resolve_subquery)
+        evaluator = ExpressionEvaluator(self.connection, self.base_alias)
         count = update(nq, self.query, self.connection, evaluator)
         for related in self.query.get_related_updates():
             # As in Django: with nothing to write here, a parent's count is the result.

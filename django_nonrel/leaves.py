@@ -36,6 +36,7 @@ from django.db.models.sql.where import AND, OR, WhereNode
 
 from django_nonrel.paths import path_segment
 from django_nonrel.query import DATE_PARTS, Filter, Leaf, Node
+from django_nonrel.subqueries import subquery_of
 
 #: Lookups whose right-hand side is a list/tuple of values, each converted.
 ITERABLE_LOOKUPS = frozenset({"in", "range"})
@@ -298,8 +299,9 @@ class LeafBuilder:
         if hasattr(lookup, "nonrel_value"):
             return lookup.nonrel_value(self.connection)
         rhs = lookup.rhs
-        if isinstance(rhs, Query):
-            return self._subquery_values(rhs, lookup)
+        query = subquery_of(rhs)
+        if query is not None:
+            return self._subquery_values(query, lookup, field)
         if isinstance(rhs, ExpressionList) and all(
             isinstance(e, Value) for e in rhs.get_source_expressions()
         ):
@@ -340,7 +342,7 @@ class LeafBuilder:
         connection = self.connection
         return lambda value: field.get_db_prep_value(value, connection, prepared=True)
 
-    def _subquery_values(self, query: Query, lookup: Lookup) -> list[Any]:
+    def _subquery_values(self, query: Query, lookup: Lookup, field: Field | None) -> list[Any]:
         if lookup.lookup_name not in ("in", "exact"):
             raise NotSupportedError(
                 f"A queryset as the value of {lookup.lookup_name!r} is not supported on "
@@ -354,7 +356,10 @@ class LeafBuilder:
                 "Subqueries aren't allowed across different databases. Force the "
                 "inner query to be evaluated using `list(inner_query)`."
             )
-        values = self.resolve_subquery(query)
+        # The queryset's values come back as Python values: converted for the
+        # database like literal values.
+        convert = self._converter(lookup, field)
+        values = [convert(value) for value in self.resolve_subquery(query)]
         if lookup.lookup_name == "exact":
             if len(values) > 1:
                 raise NotSupportedError(

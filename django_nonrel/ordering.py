@@ -34,7 +34,7 @@ from django_nonrel.paths import Path, dig, key_segment
 from django_nonrel.query import Leaf, Node, NonrelQuery, Ordering
 from django_nonrel.sql_values import sort_order
 
-#: (sort key of a stored row, descending, nulls first, nulls last).
+#: (sort key of a row, descending, nulls first, nulls last).
 SortKey = tuple[Callable[[Row], Any], bool, bool, bool]
 #: (relation fields crossed, ordering on the final model's stored path).
 RelatedOrdering = tuple[list[Any], Ordering]
@@ -61,7 +61,7 @@ class OrderingPlan:
     store: list[Ordering] = field(default_factory=list)
     #: Orderings applied client-side after key lookups, in order of importance.
     related: list[RelatedOrdering] = field(default_factory=list)
-    #: Sort keys evaluated in Python on the base document.
+    #: Sort keys evaluated in Python on the rows.
     python: list[SortKey] = field(default_factory=list)
     #: Stored paths the Python sort keys read (projected by the read).
     python_paths: list[Ordering] = field(default_factory=list)
@@ -144,7 +144,7 @@ def _python_keys(
                 paths.append(order)
                 keys.append(
                     (
-                        lambda doc, path=order.path: dig(doc, path),
+                        lambda row, path=order.path: dig(row[base_alias], path),
                         order.descending != descending,
                         nulls_first,
                         nulls_last,
@@ -313,9 +313,9 @@ def _ordering_values(store: Any, documents: list[Row], hops: list[Any], path: Pa
     return current
 
 
-def python_sorted(rows: list[Row], keys: list[SortKey], base_alias: str) -> list[Row]:
-    """Rows in the order of ``keys`` on their base document (a stable sort, like a store's)."""
-    values = [[key(row[base_alias]) for key, *_ in keys] for row in rows]
+def python_sorted(rows: list[Row], keys: list[SortKey]) -> list[Row]:
+    """Rows in the order of ``keys`` (a stable sort, like a store's)."""
+    values = [[key(row) for key, *_ in keys] for row in rows]
 
     def compare(i: int, j: int) -> int:
         for index, (_, descending, nulls_first, nulls_last) in enumerate(keys):

@@ -64,7 +64,7 @@ def insert_value(query: Query, connection, field: Any, value: Any) -> Any:
         if isinstance(value, Value):
             value = value.value
         else:
-            evaluator = ExpressionEvaluator(connection, query.get_meta().db_table, None)
+            evaluator = ExpressionEvaluator(connection, query.get_meta().db_table)
             value = output_value(evaluator.compile(value)({}), value)
     return field.get_db_prep_save(value, connection=connection)
 
@@ -245,7 +245,8 @@ def update_value(
             return change
         if not isinstance(value, Value):
             evaluate = evaluator.compile(value)
-            return lambda document, e=value: output_value(evaluate(document), e)
+            base = evaluator.base_alias
+            return lambda document, e=value: output_value(evaluate({base: document}), e)
         value = value.value
     if hasattr(value, "prepare_database_save"):
         value = value.prepare_database_save(field) if field.remote_field else value
