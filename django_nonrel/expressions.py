@@ -114,7 +114,8 @@ def needs_python(node: Any, date_parts: bool) -> bool:
     (``$expr`` date operators); without them those lookups are evaluated here.
     """
     if isinstance(node, WhereNode):
-        return any(needs_python(child, date_parts) for child in node.children)
+        # XOR counts the TRUE children: the filter translators have no such connector.
+        return node.connector == XOR or any(needs_python(c, date_parts) for c in node.children)
     if not isinstance(node, Lookup):
         return False
     rhs = node.rhs
@@ -165,9 +166,12 @@ def _native_lhs(lhs: Any, date_parts: bool) -> bool:
             return True
         exists = getattr(node, "expression", node)  # ~Exists() is a NegatedExpression
         if isinstance(exists, Exists):
-            # Run once, or a semi-join the filter runs (outer key IN inner keys);
-            # any other correlation is evaluated here.
-            return not outer_references(exists.query) or semi_join(exists.query) is not None
+            # Run once, or a semi-join the filter runs (outer key IN inner keys,
+            # the inner conditions pushed down); anything else is evaluated here.
+            if not outer_references(exists.query):
+                return True
+            joined = semi_join(exists.query)
+            return joined is not None and not needs_python(WhereNode(joined[1]), date_parts)
         if getattr(node, "nonrel_path_segment", None) is not None or isinstance(node, KeyTransform):
             node = node.lhs
             continue
@@ -322,13 +326,13 @@ class ExpressionEvaluator:
 
     def _where(self, node: WhereNode) -> Evaluator:
         if node.connector == XOR:
+            # As Django writes XOR for databases without it: (a OR b ...) AND an odd
+            # number of TRUE children. UNKNOWN counts as not TRUE; the result is
+            # never UNKNOWN.
             children = [self.predicate(child) for child in node.children]
 
-            def parity(row: Row) -> Any:
-                values = [child(row) for child in children]
-                if None in values:
-                    return None
-                result = sum(bool(v) for v in values) % 2 == 1
+            def parity(row: Row) -> bool:
+                result = sum(bool(child(row)) for child in children) % 2 == 1
                 return not result if node.negated else result
 
             return parity

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.query import Query
-from django.db.models.sql.where import WhereNode
+from django.db.models.sql.where import XOR, WhereNode
 
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import (
@@ -197,11 +197,20 @@ def split_where(where: Any, date_parts: bool) -> tuple[Any, list[Any]]:
     """
     if not needs_python(where, date_parts):
         return where, []
-    if where.connector != "AND" or where.negated:
-        return WhereNode([], connector="AND"), [where]
-    pushed = [child for child in where.children if not needs_python(child, date_parts)]
-    residual = [child for child in where.children if needs_python(child, date_parts)]
+    pushed, residual = [], [where]
+    if where.connector == "AND" and not where.negated:
+        pushed = [child for child in where.children if not needs_python(child, date_parts)]
+        residual = [child for child in where.children if needs_python(child, date_parts)]
+    for child in residual:
+        # A XOR is true only where one of its children is: the store cuts by their OR.
+        either = WhereNode(child.children, connector="OR") if _is_xor(child) else None
+        if either is not None and not needs_python(either, date_parts):
+            pushed.append(either)
     return WhereNode(pushed, connector="AND"), residual
+
+
+def _is_xor(node: Any) -> bool:
+    return isinstance(node, WhereNode) and node.connector == XOR and not node.negated
 
 
 def repeated_conditions(

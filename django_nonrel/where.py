@@ -177,10 +177,8 @@ class WhereBuilder:
 
     def _build_node(self, node: WhereNode, top: bool = False) -> Item:
         if node.connector == XOR:
-            raise NotSupportedError(
-                "XOR of Q objects is not supported on this backend. Rewrite "
-                "a ^ b as (a & ~b) | (~a & b)."
-            )
+            # needs_python() sends XOR to the evaluator; a store filter has no XOR.
+            raise NotSupportedError("XOR of Q objects cannot be part of a store's filter.")
         connector = AND if node.connector == AND else OR
         # Children of a top-level AND are top-level too (chained filter() calls).
         nested_top = top and connector == AND and not node.negated

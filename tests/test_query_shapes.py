@@ -250,3 +250,46 @@ def test_many_to_many_span_inside_or_and_not(library):
         ["Nausea", "The Plague", "The Stranger", "The Waves"],
         ["The Stranger", "The Waves"],
     )
+
+
+# -- XOR -----------------------------------------------------------------------------
+def test_xor_of_q_objects(library):
+    """An odd number of TRUE children, as Django writes XOR for SQLite and PostgreSQL
+    (a comparison with NULL counts as not TRUE)."""
+
+    def shapes(using):
+        novels = Novel.objects.using(using)
+        writers = Writer.objects.using(using)
+        two = Q(pages=120) ^ Q(writer__name="Camus")
+        three = Q(pages__gt=100) ^ Q(labels__name="short") ^ Q(title__startswith="The")
+        return (
+            sorted(novels.filter(two).values_list("title", flat=True)),
+            sorted(novels.exclude(two).values_list("title", flat=True)),
+            sorted(novels.filter(three).values_list("title", flat=True)),
+            novels.filter(two).count(),
+            sorted(writers.filter(Q(mentor__name="Camus") ^ Q(name="Woolf")).values_list("name")),
+            sorted(writers.filter(Q(mentor__name__gt="A") ^ Q(name="Camus")).values_list("name")),
+            novels.filter(Q(pages=120) ^ Q(pages=300), title__contains="e").update(pages=1),
+        )
+
+    assert agree(shapes) == (
+        ["The Plague", "The Waves"],
+        ["Nausea", "The Stranger"],
+        ["Nausea", "The Stranger", "The Waves"],
+        2,
+        [("Sartre",), ("Woolf",)],
+        [("Camus",), ("Orwell",), ("Sartre",)],
+        3,
+    )
+
+
+def test_xor_in_exists_and_aggregate_filters(library):
+    def shapes(using):
+        novels = Novel.objects.using(using)
+        inner = novels.filter(Q(pages=120) ^ Q(pages__gt=200), writer=OuterRef("pk"))
+        return (
+            sorted(Writer.objects.using(using).filter(Exists(inner)).values_list("name")),
+            novels.aggregate(n=Count("pk", filter=Q(pages=120) ^ Q(writer__name="Camus"))),
+        )
+
+    assert agree(shapes) == ([("Camus",), ("Sartre",), ("Woolf",)], {"n": 2})
