@@ -293,3 +293,56 @@ def test_xor_in_exists_and_aggregate_filters(library):
         )
 
     assert agree(shapes) == ([("Camus",), ("Sartre",), ("Woolf",)], {"n": 2})
+
+
+# -- ordering across multi-valued relations ----------------------------------------
+def test_ordering_by_a_reverse_or_many_to_many_relation_repeats_rows_as_a_join(library):
+    """A row comes once per related row (none: once, with NULL), sorted by it."""
+
+    def shapes(using):
+        writers = Writer.objects.using(using)
+        novels = Novel.objects.using(using)
+        labels = Label.objects.using(using)
+        return (
+            list(writers.order_by("novels__pages", "name").values_list("name", flat=True)),
+            list(writers.order_by("-novels__title").values_list("name", flat=True)),
+            list(novels.order_by("labels__name", "title").values_list("title", "labels__name")),
+            list(labels.order_by("-novels__pages", "name").values_list("name", flat=True)),
+            [w.name for w in writers.order_by("pupils__name", "name")[1:4]],
+            list(writers.order_by("novels__writer__publisher__name", "name", "novels__pages")),
+        )
+
+    by_pages, by_title, by_label, labels, sliced, deep = agree(shapes)
+    assert by_pages == ["Orwell", "Camus", "Woolf", "Sartre", "Camus"]
+    assert by_title == ["Woolf", "Camus", "Camus", "Sartre", "Orwell"]
+    assert by_label[:2] == [("Nausea", None), ("The Plague", "classic")]
+    assert labels == ["classic", "classic", "modern", "short", "short"]
+    assert len(sliced) == 3
+    assert len(deep) == 5
+
+
+def test_ordering_by_a_through_tables_key_keeps_insertion_order(library):
+    """As tag managers order a relation by the through table's key."""
+    from tests.relations.models import Club, Membership
+
+    def members(using):
+        writers = Writer.objects.using(using)
+        club = Club.objects.using(using).create(name="club")
+        for name in ("Woolf", "Camus", "Sartre"):
+            Membership.objects.using(using).create(club=club, writer=writers.get(name=name))
+        return (
+            list(club.members.order_by("membership__id").values_list("name", flat=True)),
+            list(club.members.order_by("-membership").values_list("name", flat=True)),
+        )
+
+    assert agree(members) == (["Woolf", "Camus", "Sartre"], ["Sartre", "Camus", "Woolf"])
+
+
+def test_ordering_across_a_forward_relation_with_an_expression(library):
+    def ordered(using):
+        novels = Novel.objects.using(using)
+        return list(
+            novels.order_by(Length("title").desc(), "writer__name").values_list("title", flat=True)
+        )
+
+    assert agree(ordered) == ["The Stranger", "The Plague", "The Waves", "Nausea"]
