@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.db.models.expressions import Col, Exists, Value
 from django.db.models.lookups import Exact, In, Lookup
 from django.db.models.sql.datastructures import Join
@@ -73,6 +74,27 @@ def base_alias(query: Query) -> str | None:
         ),
         None,
     )
+
+
+def on_own_table(query: Query) -> Query:
+    """``query`` as a query of the model its rows come from.
+
+    ``trim_start()`` (Django's ``exclude()`` across a multi-valued relation)
+    starts a subquery at a joined table, a many-to-many's through table say,
+    while its model stays the outer one; run as it is, it would read the
+    outer model's table.
+    """
+    alias = base_alias(query)
+    table = query.alias_map[alias].table_name if alias is not None else None
+    if table is None or table == query.get_meta().db_table:
+        return query
+    clone = query.clone()
+    clone.model = next(
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.db_table == table
+    )
+    return clone
 
 
 @dataclass(frozen=True)
@@ -170,7 +192,7 @@ class CorrelatedSubquery:
         key_limit: int | None,
     ) -> None:
         self.connection = connection
-        self.query = query
+        self.query = query = on_own_table(query)
         self.kind = kind
         self.references = references
         self.key_limit = key_limit

@@ -10,7 +10,7 @@ join the related rows by key before evaluating (django_nonrel.expressions).
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Concat, Length, Lower, Upper
 from django.test.utils import CaptureQueriesContext
 
@@ -109,6 +109,30 @@ def test_aggregate_subquery_per_outer_row(library):
     assert agree(pages) == [("Camus", 420), ("Orwell", 0), ("Sartre", 250), ("Woolf", 120)]
 
 
+def test_grouped_values_after_a_condition_on_joined_rows_collapse_repeats(library):
+    """A subquery correlated through a multi-valued relation is evaluated once per
+    joined row; the GROUP BY (here of values() without the key) gives each row once."""
+
+    def grouped(using):
+        same_length = Novel.objects.using(using).filter(pages=OuterRef("writer__novels__pages"))
+        novels = (
+            Novel.objects.using(using)
+            .annotate(twin=Subquery(same_length.order_by("pk").values("pk")[:1]))
+            .filter(twin__isnull=False)
+            .annotate(shortest=Min("writer__novels__pages"))
+            .values("title", "shortest")
+            .order_by("title")
+        )
+        return list(novels)
+
+    assert agree(grouped) == [
+        {"title": "Nausea", "shortest": 250},
+        {"title": "The Plague", "shortest": 120},
+        {"title": "The Stranger", "shortest": 120},
+        {"title": "The Waves", "shortest": 120},
+    ]
+
+
 def test_exists_in_filters_and_annotations(library):
     def writing(using):
         long_novels = Novel.objects.using(using).filter(writer=OuterRef("pk"), pages__gt=200)
@@ -146,6 +170,27 @@ def test_exists_correlated_through_a_join(library):
         return sorted(novels.values_list("title", flat=True))
 
     assert agree(labelled) == ["The Waves"]
+
+
+def test_exclude_across_a_multi_valued_relation_compared_with_an_outer_field(library):
+    """Django runs these as NOT EXISTS over the related (or through) table, correlated
+    with the outer row's fields (its subquery starts at the joined table)."""
+
+    def excluded(using):
+        woolf = Writer.objects.using(using).get(name="Woolf")
+        diary = Novel.objects.using(using).create(title="Woolf's diary", writer=woolf)
+        diary.labels.add(Label.objects.using(using).create(name="Woolf's diary, vol. 1"))
+        writers = Writer.objects.using(using).exclude(novels__title__contains=F("name"))
+        novels = Novel.objects.using(using).exclude(labels__name__startswith=F("title"))
+        return (
+            sorted(writers.values_list("name", flat=True)),
+            sorted(novels.values_list("title", flat=True)),
+        )
+
+    assert agree(excluded) == (
+        ["Camus", "Orwell", "Sartre"],
+        ["Nausea", "The Plague", "The Stranger", "The Waves"],
+    )
 
 
 def test_uncorrelated_subqueries(library):
@@ -346,3 +391,26 @@ def test_ordering_across_a_forward_relation_with_an_expression(library):
         )
 
     assert agree(ordered) == ["The Stranger", "The Plague", "The Waves", "Nausea"]
+
+
+def test_an_annotation_over_a_reverse_relation_next_to_aggregates_is_refused(library, on_mongodb):
+    """SQL groups by the annotation's value per related row, splitting a row's
+    aggregates; the grouped read keeps one group per row, so it refuses."""
+    from django.db import NotSupportedError
+    from django.db.models import Case, When
+
+    writers = Writer.objects.annotate(
+        pages=Sum("novels__pages"),
+        long=Case(When(novels__pages__gt=200, then=Value(True)), default=Value(False)),
+    )
+    with pytest.raises(NotSupportedError, match="'long' over a many-to-many or reverse.*filter="):
+        writers.count()
+    assert (
+        Writer.objects.using("sqlite")
+        .annotate(
+            pages=Sum("novels__pages"),
+            long=Case(When(novels__pages__gt=200, then=Value(True)), default=Value(False)),
+        )
+        .count()
+        == 5
+    )  # Camus twice: one group per value of long
