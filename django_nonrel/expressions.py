@@ -137,7 +137,21 @@ def needs_python(node: Any, date_parts: bool) -> bool:
         hasattr(v, "resolve_expression") and not isinstance(v, Value) for v in rhs
     ):
         return True
-    return not _native_lhs(node.lhs, date_parts)
+    return not _native_lhs(node.lhs, date_parts) or not _native_part_lookup(node)
+
+
+def _native_part_lookup(lookup: Lookup) -> bool:
+    """Whether the filter translators run ``lookup`` on a date part: comparisons
+    (``in``/``range`` of years and dates too); ``year__iexact``, ``month__in`` and
+    the text lookups SQL runs on the part's text are evaluated here."""
+    part = date_part(lookup.lhs)
+    if part is None or part == "time":
+        return True
+    source = getattr(lookup.lhs.lhs, "output_field", None)
+    if source is not None and source.get_internal_type() == "TimeField":
+        return True  # stored as text: the translator's own rules and messages
+    native = {"exact", "gt", "gte", "lt", "lte"}
+    return lookup.lookup_name in (native | {"in", "range"} if part in PORTABLE_PARTS else native)
 
 
 def aliases_in(node: Any) -> list[str]:

@@ -142,7 +142,7 @@ def _joined_names(opts: Any, item: str, descending: bool, seen=frozenset()) -> l
         if not field.is_relation:
             return [(item, descending)]
     related = field.related_model._meta
-    if not related.ordering or name in ("pk", field.attname):
+    if not related.ordering or name == "pk" or (field.concrete and name == field.attname):
         return [(item, descending)]
     if related.model in seen:
         raise FieldError("Infinite loop caused by ordering.")

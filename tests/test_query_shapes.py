@@ -383,6 +383,20 @@ def test_ordering_by_a_through_tables_key_keeps_insertion_order(library):
     assert agree(members) == (["Woolf", "Camus", "Sartre"], ["Sartre", "Camus", "Woolf"])
 
 
+def test_ordering_by_a_reverse_relation_uses_its_models_meta_ordering(library):
+    from tests.relations.models import Place
+
+    def countries(using):
+        france = Country.objects.using(using).get(name="France")
+        uk = Country.objects.using(using).get(name="UK")
+        for name, country in (("b", france), ("c", uk), ("a", uk)):
+            Place.objects.using(using).create(name=name, city="x", country=country)
+        ordered = Country.objects.using(using).order_by("-places", "name")
+        return list(ordered.values_list("name", flat=True))
+
+    assert agree(countries) == ["UK", "France", "UK"]
+
+
 def test_ordering_across_a_forward_relation_with_an_expression(library):
     def ordered(using):
         novels = Novel.objects.using(using)
@@ -414,3 +428,34 @@ def test_an_annotation_over_a_reverse_relation_next_to_aggregates_is_refused(lib
         .count()
         == 5
     )  # Camus twice: one group per value of long
+
+
+# -- lookups on date parts ----------------------------------------------------------
+def test_text_and_list_lookups_on_date_parts(library):
+    """SQL runs ``year__iexact``/``year__startswith`` on the part's text and
+    ``month__in`` as a list; the store filters compare parts only, so these are
+    evaluated in Python on the rows matching the rest of the filter."""
+    import datetime
+
+    from tests.orm.models import Author
+
+    def parts(using):
+        authors = Author.objects.using(using)
+        authors.create(name="a", born=datetime.date(1990, 5, 3))
+        authors.create(name="b", born=datetime.date(1991, 7, 3))
+        authors.create(name="c", born=None)
+
+        def names(**lookup):
+            return sorted(authors.filter(**lookup).values_list("name", flat=True))
+
+        return (
+            names(born__year__iexact="1990"),
+            names(born__year__startswith="199"),
+            names(born__year__contains="91"),
+            names(born__month__in=[7, 8]),
+            names(born__day__range=(1, 5), born__month__gte=6),
+            sorted(authors.exclude(born__year__endswith="0").values_list("name", flat=True)),
+            authors.filter(born__month__in=[5]).count(),
+        )
+
+    assert agree(parts) == (["a"], ["a", "b"], ["b"], ["b"], ["b"], ["b", "c"], 1)
