@@ -108,8 +108,7 @@ class NonrelCompiler(sql.SQLCompiler):
     @cached_property
     def selected(self) -> Selected:
         """The selections (computing them joins multi-table-inheritance parents)."""
-        evaluator = ExpressionEvaluator(self.connection, self.base_alias, self.resolve_subquery)
-        return select(self.query, self.base_alias, evaluator)
+        return select(self.query, self.base_alias)
 
     @property
     def selected_names(self) -> list[str]:
@@ -206,7 +205,8 @@ class NonrelCompiler(sql.SQLCompiler):
     def fetch_values(self) -> tuple[bool, Iterator[Any]]:
         """(plain, rows) of this read. A read of base documents only (one store
         command; no related selection, annotation, extra select or join: most
-        reads) gives ``plain`` True and, per row, the values in
+        reads; never one with conditions, sort keys or values Python evaluates:
+        ``rows.base_documents``) gives ``plain`` True and, per row, the values in
         ``selected_names`` order, skipping the row engine's per-row structures;
         any other read gives ``selected_value_rows()``'s rows."""
         if is_grouped(self.query):
@@ -214,7 +214,7 @@ class NonrelCompiler(sql.SQLCompiler):
         plan = self.read_plan()
         if plan is None or plan.query.matches_nothing:
             return True, iter(())
-        if not (self.related_steps or plan.annotations or plan.extra):
+        if not (self.related_steps or plan.annotations or plan.computed or plan.extra):
             read = document_reader(self.connection, self.base_alias, plan.selected)
             documents = None if read is None else base_documents(plan, self.store)
             if documents is not None:
@@ -226,17 +226,17 @@ class NonrelCompiler(sql.SQLCompiler):
         if plan is None or plan.query.matches_nothing:
             return
         annotations = plan.annotations
-        read = row_reader(self.connection, self.base_alias, plan.selected)
-        base = self.base_alias
+        read = row_reader(self.connection, self.base_alias, plan.selected, plan.computed)
         rows = read_rows(plan, self.store)
+        if annotations or plan.computed:
+            plan.prepare(rows)
         related = self._related_selections(rows)
         extra = extra_select_values(plan.extra, rows)
         for index, row in enumerate(rows):
-            document = row[base]
             yield (
                 read(row),
                 related[index] if related else {},
-                {alias: evaluate(document) for alias, evaluate in annotations.items()},
+                {alias: evaluate(row) for alias, evaluate in annotations.items()},
                 extra[index] if extra else {},
             )
 
@@ -318,7 +318,7 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
         if self.query.related_updates:
             pin_related_ids(self.query, self.connection)
         plan = self.build_query(with_projection=False, in_rows=True)
-        evaluator = ExpressionEvaluator(self.connection, self.base_alias, self.resolve_subquery)
+        evaluator = ExpressionEvaluator(self.connection, self.base_alias)
         count = update(plan, self.query, self.connection, evaluator)
         for related in self.query.get_related_updates():
             # As in Django: with nothing to write here, a parent's count is the result.

@@ -26,8 +26,13 @@ integer division truncates; ``Concat`` treats NULL as ``''``; ``Greatest`` and
   (``DatabaseFeatures.max_rows_evaluated_in_python``); past the bound the query
   raises NotSupportedError instead of reading a whole collection silently.
 
-Expressions that need data from another row or model (subqueries, aggregates,
-window functions, columns of joined models) and raw SQL raise
+A row is ``{alias: document}``: the queried model's stored row under its
+alias, and, where an expression reads a related model's field
+(``F("author__name")``), the joined rows under theirs (``None`` where a LEFT
+OUTER JOIN found none), fetched by key before evaluation
+(``django_nonrel.rows``). Subqueries (``Subquery``, ``Exists``, ``OuterRef``)
+are queries of this backend run per outer binding or batched
+(``django_nonrel.subqueries``). Window functions and raw SQL raise
 NotSupportedError saying what to do instead.
 """
 
@@ -37,6 +42,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models import ForeignObjectRel
 from django.db.models import functions as fn
 from django.db.models.expressions import (
     Case,
@@ -48,6 +54,7 @@ from django.db.models.expressions import (
     ExpressionWrapper,
     NegatedExpression,
     Ref,
+    ResolvedOuterRef,
     Value,
 )
 from django.db.models.fields.json import KeyTransform
@@ -78,8 +85,20 @@ from django_nonrel.sql_values import (
     time_zone,
     truncate_to,
 )
+from django_nonrel.subqueries import (
+    EXISTS,
+    SCALAR,
+    VALUES,
+    CorrelatedSubquery,
+    outer_references,
+    semi_join,
+    subquery_of,
+)
 
-Row = dict[str, Any]
+#: A stored row of one table: column -> stored value.
+Document = dict[str, Any]
+#: A row of a query: table alias -> that table's document (None: no joined row).
+Row = dict[str, Document | None]
 Evaluator = Callable[[Row], Any]
 
 #: Date parts a filter can push to every server (``year`` as a range, ``date``
@@ -95,17 +114,22 @@ def needs_python(node: Any, date_parts: bool) -> bool:
     (``$expr`` date operators); without them those lookups are evaluated here.
     """
     if isinstance(node, WhereNode):
-        return any(needs_python(child, date_parts) for child in node.children)
+        # XOR counts the TRUE children: the filter translators have no such connector.
+        return node.connector == XOR or any(needs_python(c, date_parts) for c in node.children)
     if not isinstance(node, Lookup):
         return False
     rhs = node.rhs
+    query = subquery_of(rhs)
+    if query is not None:
+        # An uncorrelated queryset as an ``in``/``exact`` value runs first, as the value.
+        return bool(outer_references(query)) or node.lookup_name not in ("in", "exact")
     if isinstance(rhs, ExpressionList) and not all(
         isinstance(e, Value) for e in rhs.get_source_expressions()
     ):
         return True
     if (
         hasattr(rhs, "resolve_expression")
-        and not isinstance(rhs, (Value, Query, ExpressionList))
+        and not isinstance(rhs, (Value, ExpressionList))
         and not getattr(rhs, "nonrel_native", False)
     ):
         return True
@@ -113,16 +137,55 @@ def needs_python(node: Any, date_parts: bool) -> bool:
         hasattr(v, "resolve_expression") and not isinstance(v, Value) for v in rhs
     ):
         return True
-    return not _native_lhs(node.lhs, date_parts)
+    return not _native_lhs(node.lhs, date_parts) or not _native_part_lookup(node)
+
+
+def _native_part_lookup(lookup: Lookup) -> bool:
+    """Whether the filter translators run ``lookup`` on a date part: comparisons
+    (``in``/``range`` of years and dates too); ``year__iexact``, ``month__in`` and
+    the text lookups SQL runs on the part's text are evaluated here."""
+    part = date_part(lookup.lhs)
+    if part is None or part == "time":
+        return True
+    source = getattr(lookup.lhs.lhs, "output_field", None)
+    if source is not None and source.get_internal_type() == "TimeField":
+        return True  # stored as text: the translator's own rules and messages
+    native = {"exact", "gt", "gte", "lt", "lte"}
+    return lookup.lookup_name in (native | {"in", "range"} if part in PORTABLE_PARTS else native)
+
+
+def aliases_in(node: Any) -> list[str]:
+    """The table aliases of the columns ``node`` reads (of a subquery: the outer
+    columns it references)."""
+    if isinstance(node, Col):
+        return [node.alias]
+    query = subquery_of(node)
+    if query is not None:
+        return [col.alias for col in outer_references(query)]
+    if isinstance(node, WhereNode):
+        children = node.children
+    elif isinstance(node, Lookup):
+        children = [node.lhs, node.rhs]
+    elif isinstance(node, (list, tuple)):
+        children = list(node)
+    else:
+        children = node.get_source_expressions() if hasattr(node, "get_source_expressions") else []
+    return [alias for child in children if child is not None for alias in aliases_in(child)]
 
 
 def _native_lhs(lhs: Any, date_parts: bool) -> bool:
     node = lhs
     while True:
-        if isinstance(node, (Col, ColPairs, Exists, NativeCondition)):
+        if isinstance(node, (Col, ColPairs, NativeCondition)):
             return True
-        if isinstance(getattr(node, "expression", None), Exists):
-            return True
+        exists = getattr(node, "expression", node)  # ~Exists() is a NegatedExpression
+        if isinstance(exists, Exists):
+            # Run once, or a semi-join the filter runs (outer key IN inner keys,
+            # the inner conditions pushed down); anything else is evaluated here.
+            if not outer_references(exists.query):
+                return True
+            joined = semi_join(exists.query)
+            return joined is not None and not needs_python(WhereNode(joined[1]), date_parts)
         if getattr(node, "nonrel_path_segment", None) is not None or isinstance(node, KeyTransform):
             node = node.lhs
             continue
@@ -144,21 +207,21 @@ def _native_lhs(lhs: Any, date_parts: bool) -> bool:
 
 # -- the compiler --------------------------------------------------------------------
 class ExpressionEvaluator:
-    """Compile expressions of one query into functions of a stored row.
+    """Compile expressions of one query into functions of a row (``{alias: document}``).
 
-    ``base_alias`` is the queried table's alias: columns of other aliases
-    (JOINs) are refused. ``subquery_values`` runs a queryset used as an ``in``
-    value once, at compile time. ``columns`` collects the stored columns the
-    compiled functions read, for the read's projection.
+    ``base_alias`` is the queried table's alias. ``columns``
+    collects the stored columns of the queried table the compiled functions
+    read, ``joined`` those of other aliases (which the read must join first),
+    ``subqueries`` the correlated subqueries (``prepare`` batches them over
+    the rows to evaluate).
     """
 
-    def __init__(
-        self, connection, base_alias: str, subquery_values: Callable[[Query], list[Any]]
-    ) -> None:
+    def __init__(self, connection, base_alias: str) -> None:
         self.connection = connection
         self.base_alias = base_alias
-        self.subquery_values = subquery_values
         self.columns: list[str] = []
+        self.joined: dict[str, list[str]] = {}
+        self.subqueries: list[CorrelatedSubquery] = []
 
     def compile(self, expr: Any) -> Evaluator:
         """A function row -> value of ``expr`` (SQL NULL is None)."""
@@ -166,10 +229,10 @@ class ExpressionEvaluator:
             handler = HANDLERS.get(cls)
             if handler is not None:
                 return handler(self, expr)
-        # Django 6.1 resolves Subquery(queryset) to the inner Query itself.
-        name = "Subquery" if isinstance(expr, Query) else type(expr).__name__
+        if subquery_of(expr) is not None:
+            return self._subquery(expr)
         raise unsupported(
-            f"The expression {name}",
+            f"The expression {type(expr).__name__}",
             "Use fields, values, arithmetic, Case/When, Coalesce, Cast and Django's text, "
             "math and date functions, or compute the value in Python.",
         )
@@ -178,31 +241,63 @@ class ExpressionEvaluator:
         """A function row -> True/False/None (UNKNOWN) of a WHERE node or lookup."""
         return self.compile(node)
 
+    def prepare(self, rows: list[Row]) -> None:
+        """Run the correlated subqueries for all ``rows`` at once (before evaluating them)."""
+        for subquery in self.subqueries:
+            subquery.prepare(rows)
+
     # -- leaves ----------------------------------------------------------------------
     def _value(self, expr: Value) -> Evaluator:
         value = expr.value
         return lambda row: value
 
     def _col(self, expr: Col) -> Evaluator:
-        if expr.alias not in (self.base_alias, None):
-            raise unsupported(
-                f"An expression over the related field {expr.target.name!r}",
-                "Use fields of the queried model in expressions; read related values "
-                "with values() or select_related() and combine them in Python.",
-            )
+        alias = self.base_alias if expr.alias is None else expr.alias
         column = expr.target.column
-        if column not in self.columns:
-            self.columns.append(column)
+        read_columns = (
+            self.columns if alias == self.base_alias else self.joined.setdefault(alias, [])
+        )
+        if column not in read_columns:
+            read_columns.append(column)
         connection = self.connection
+        if isinstance(expr.output_field, ForeignObjectRel):
+            # A reverse relation (filter(book=F(...))) reads the joined key.
+            expr = expr.target.get_col(alias)
         converters = connection.ops.get_db_converters(expr) + expr.get_db_converters(connection)
 
         def read(row: Row) -> Any:
-            value = row.get(column)
+            document = row.get(alias)
+            value = None if document is None else document.get(column)
             for converter in converters:
                 value = converter(value, expr, connection)
             return value
 
         return read
+
+    def _outer_reference(self, expr: ResolvedOuterRef) -> Evaluator:
+        # Django's own error: a queryset with OuterRef() run on its own.
+        raise ValueError(
+            "This queryset contains a reference to an outer query and may only be used "
+            "in a subquery."
+        )
+
+    def _subquery(self, expr: Any) -> Evaluator:
+        """A subquery's value per row: the first value, whether it has rows, or its values."""
+        query = subquery_of(expr)
+        kind = EXISTS if isinstance(expr, Exists) else SCALAR
+        return self._correlated(query, kind)
+
+    def _correlated(self, query: Query, kind: str) -> Evaluator:
+        references = [(col, self._col(col)) for col in outer_references(query)]
+        subquery = CorrelatedSubquery(
+            self.connection,
+            query,
+            kind,
+            references,
+            self.connection.features.max_keys_per_command,
+        )
+        self.subqueries.append(subquery)
+        return subquery
 
     def _native(self, expr: NativeCondition) -> Evaluator:
         # Only the store runs its own filter syntax: a raw_query() filter under
@@ -245,13 +340,13 @@ class ExpressionEvaluator:
 
     def _where(self, node: WhereNode) -> Evaluator:
         if node.connector == XOR:
+            # As Django writes XOR for databases without it: (a OR b ...) AND an odd
+            # number of TRUE children. UNKNOWN counts as not TRUE; the result is
+            # never UNKNOWN.
             children = [self.predicate(child) for child in node.children]
 
-            def parity(row: Row) -> Any:
-                values = [child(row) for child in children]
-                if None in values:
-                    return None
-                result = sum(bool(v) for v in values) % 2 == 1
+            def parity(row: Row) -> bool:
+                result = sum(bool(child(row)) for child in children) % 2 == 1
                 return not result if node.negated else result
 
             return parity
@@ -314,6 +409,8 @@ class ExpressionEvaluator:
             if uuid_text:
                 a = a.hex if hasattr(a, "hex") and not isinstance(a, float) else a
                 b = as_text(b).replace("-", "")
+            if name == "range" and None in b:
+                return None  # BETWEEN a NULL bound is UNKNOWN
             if name in ("in", "range"):
                 b = [comparable(a, v)[1] if v is not None else None for v in b]
             else:
@@ -326,20 +423,21 @@ class ExpressionEvaluator:
                     "Compare values of the same type (Cast one side).",
                 ) from None
 
-        if name == "in" and isinstance(lookup.rhs, Query) and None in rhs(None):
+        if name == "in" and subquery_of(lookup.rhs) is not None:
             # SQL: x IN (a queryset with a NULL) is UNKNOWN, not FALSE, where unmatched.
             def unknown_unless_matched(row: Row) -> Any:
                 result = compare(row)
-                return None if result is False else result
+                return None if result is False and None in rhs(row) else result
 
             return unknown_unless_matched
         return compare
 
     def _rhs(self, lookup: Lookup) -> Evaluator:
         rhs = lookup.rhs
-        if isinstance(rhs, Query):
-            values = self.subquery_values(rhs)
-            return lambda row: values
+        query = subquery_of(rhs)
+        if query is not None:
+            many = lookup.lookup_name in ("in", "range")
+            return self._correlated(query, VALUES if many else SCALAR)
         if isinstance(rhs, ExpressionList):
             rhs = list(rhs.get_source_expressions())
         if lookup.lookup_name in ("in", "range") and isinstance(rhs, (list, tuple, set)):
@@ -545,6 +643,7 @@ HANDLERS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
     Value: ExpressionEvaluator._value,
     Col: ExpressionEvaluator._col,
     Ref: ExpressionEvaluator._ref,
+    ResolvedOuterRef: ExpressionEvaluator._outer_reference,
     NativeCondition: ExpressionEvaluator._native,
     ExpressionWrapper: ExpressionEvaluator._wrapper,
     NegatedExpression: ExpressionEvaluator._negated,

@@ -58,15 +58,18 @@ class GuardedWrite:
     ``target`` selects the candidate rows with the part of the filter the
     store runs; every write re-checks it. ``watched``
     are the stored columns whose read values guard each row: what the
-    decision reads, and the columns an update writes. ``decide`` maps a row to
-    its decision, None when it does not match. ``send`` writes one decision to
+    decision reads, and the columns an update writes. ``matching`` keeps the
+    rows of a read that pass the conditions Python evaluates (given all of
+    them at once: it may join related rows and run subqueries for the batch);
+    ``decide`` maps a matching row to its decision. ``send`` writes one decision to
     the rows a query selects and returns how many it matched; ``read`` is the
     first (bounded) read and ``reread`` the later ones, by key.
     """
 
     target: NonrelQuery
     watched: tuple[str, ...]
-    decide: Callable[[Row], Decision | None]
+    matching: Callable[[list[Row]], list[Row]]
+    decide: Callable[[Row], Decision]
     send: Callable[[NonrelQuery, Decision], int]
     read: Callable[[NonrelQuery], list[Row]]
     reread: Callable[[NonrelQuery], list[Row]]
@@ -157,12 +160,7 @@ def run(job: GuardedWrite) -> int:
 
 
 def _decided(job: GuardedWrite, rows: list[Row]) -> list[Pending]:
-    pending = []
-    for row in rows:
-        decision = job.decide(row)
-        if decision is not None:
-            pending.append(Pending(row[job.pk], row, decision))
-    return pending
+    return [Pending(row[job.pk], row, job.decide(row)) for row in job.matching(rows)]
 
 
 def _batches(job: GuardedWrite, pending: list[Pending]) -> list[tuple[Decision, list[Pending]]]:
@@ -324,16 +322,17 @@ def _sample(keys, limit: int = 10) -> str:
 def delete_rows(
     connection: Any,
     target: NonrelQuery,
-    predicates: list[Callable[[Row], Any]],
+    matching: Callable[[list[Row]], list[Row]],
     read_columns: list[str],
 ) -> int:
-    """delete() of the rows of ``target`` that also pass ``predicates`` (SQL's WHERE);
-    ``read_columns`` are the columns the predicates read."""
+    """delete() of the rows of ``target`` that ``matching`` keeps (SQL's WHERE);
+    ``read_columns`` are the columns it reads."""
     store = connection.store
     job = GuardedWrite(
         target=target,
         watched=_watched(target, read_columns),
-        decide=lambda row: DELETE if _passes(predicates, row) else None,
+        matching=matching,
+        decide=lambda row: DELETE,
         send=lambda query, _decision: store.delete(query),
         read=_first_read(connection),
         reread=lambda query: list(store.fetch(query)),
@@ -346,15 +345,15 @@ def delete_rows(
 def update_rows(
     connection: Any,
     target: NonrelQuery,
-    predicates: list[Callable[[Row], Any]],
+    matching: Callable[[list[Row]], list[Row]],
     read_columns: list[str],
     changes: Callable[[Row], dict[str, UpdateValue]],
     written: list[str],
     cumulative: bool,
 ) -> int:
-    """update() of the rows of ``target`` that pass ``predicates``; ``changes`` per row.
+    """update() of the rows of ``target`` that ``matching`` keeps; ``changes`` per row.
 
-    ``read_columns`` are the columns the predicates and the values read;
+    ``read_columns`` are the columns the conditions and the values read;
     ``written`` the columns the update writes (their old values join the
     guard); ``cumulative`` says whether a change depends on the value it
     replaces. ``changes`` returns what ``store.update`` takes.
@@ -363,7 +362,8 @@ def update_rows(
     job = GuardedWrite(
         target=target,
         watched=_watched(target, [*read_columns, *written]),
-        decide=lambda row: changes(row) if _passes(predicates, row) else None,
+        matching=matching,
+        decide=changes,
         send=store.update,
         read=_first_read(connection),
         reread=lambda query: list(store.fetch(query)),
@@ -376,11 +376,6 @@ def update_rows(
 
 def _watched(target: NonrelQuery, columns: list[str]) -> tuple[str, ...]:
     return tuple(column for column in dict.fromkeys(columns) if column != target.pk_column)
-
-
-def _passes(predicates: list[Callable[[Row], Any]], row: Row) -> bool:
-    """SQL's WHERE: a row passes when every condition is true (not false, not UNKNOWN)."""
-    return all(predicate(row) for predicate in predicates)
 
 
 def _first_read(connection: Any) -> Callable[[NonrelQuery], list[Row]]:

@@ -36,6 +36,7 @@ from django.db.models.sql.where import AND, OR, WhereNode
 
 from django_nonrel.paths import path_segment
 from django_nonrel.query import DATE_PARTS, Filter, Leaf, Node
+from django_nonrel.subqueries import subquery_of
 
 #: Lookups whose right-hand side is a list/tuple of values, each converted.
 ITERABLE_LOOKUPS = frozenset({"in", "range"})
@@ -169,7 +170,7 @@ class LeafBuilder:
             # A reverse relation (filter(article=5)) compares the joined key.
             field = lookup.lhs.target
         value = self._value(lookup, name, field)
-        if isinstance(lookup.rhs, Query) and unknown_by_null(name, value):
+        if subquery_of(lookup.rhs) is not None and unknown_by_null(name, value):
             # A NULL among a queryset's values: "x IN (...)" is UNKNOWN (not FALSE)
             # for every row it does not match, and "x = (NULL or no row)" for every
             # row. Two-valued that is FALSE for the rows left unmatched, and TRUE
@@ -311,8 +312,9 @@ class LeafBuilder:
         if hasattr(lookup, "nonrel_value"):
             return lookup.nonrel_value(self.connection)
         rhs = lookup.rhs
-        if isinstance(rhs, Query):
-            return self._subquery_values(rhs, lookup, field)
+        query = subquery_of(rhs)
+        if query is not None:
+            return self._subquery_values(query, lookup, field)
         if isinstance(rhs, ExpressionList) and all(
             isinstance(e, Value) for e in rhs.get_source_expressions()
         ):

@@ -8,9 +8,12 @@ returns an ``OrderingPlan``, one of three shapes:
 - related ordering: an item crosses a relation (``order_by("author__name")``);
   the rows are sorted client-side after one batched key lookup per hop
   (``sorted_by_related``), earlier plain items with them;
-- Python ordering: an item orders by an expression, a computed annotation or
-  with nulls_first/nulls_last; the whole ordering is evaluated on the
-  (bounded) matching rows with SQL's NULL placement (``python_sorted``).
+- Python ordering: an item orders by an expression, a computed annotation,
+  with nulls_first/nulls_last, or across a relation SQL joins with one row per
+  related row (reverse foreign key, many-to-many, a through table's key):
+  the whole ordering is evaluated on the (bounded) matching rows, joined with
+  those related rows (each row once per related row, as a LEFT OUTER JOIN
+  gives it), with SQL's NULL placement (``python_sorted``).
 
 Names are resolved with Django's rules and messages (``Meta.ordering`` of a
 related model when ordering by the relation, "Infinite loop caused by
@@ -34,7 +37,7 @@ from django_nonrel.paths import Path, dig, key_segment
 from django_nonrel.query import Leaf, Node, NonrelQuery, Ordering
 from django_nonrel.sql_values import sort_order
 
-#: (sort key of a stored row, descending, nulls first, nulls last).
+#: (sort key of a row, descending, nulls first, nulls last).
 SortKey = tuple[Callable[[Row], Any], bool, bool, bool]
 #: (relation fields crossed, ordering on the final model's stored path).
 RelatedOrdering = tuple[list[Any], Ordering]
@@ -61,7 +64,7 @@ class OrderingPlan:
     store: list[Ordering] = field(default_factory=list)
     #: Orderings applied client-side after key lookups, in order of importance.
     related: list[RelatedOrdering] = field(default_factory=list)
-    #: Sort keys evaluated in Python on the base document.
+    #: Sort keys evaluated in Python on the rows.
     python: list[SortKey] = field(default_factory=list)
     #: Stored paths the Python sort keys read (projected by the read).
     python_paths: list[Ordering] = field(default_factory=list)
@@ -105,9 +108,56 @@ def _sorts_in_python(query: Query, base_alias: str, item: Any) -> bool:
     if not isinstance(item, str):
         return True
     annotation = query.annotations.get(item.lstrip("-"))
-    return annotation is not None and not (
-        isinstance(annotation, Col) and annotation.alias == base_alias
-    )
+    if annotation is None:
+        return _repeats_rows(query.get_meta(), item.lstrip("-"))
+    return not (isinstance(annotation, Col) and annotation.alias == base_alias)
+
+
+def _repeats_rows(opts: Any, item: str) -> bool:
+    """Whether the ordering name crosses a relation that is not a forward key
+    (reverse foreign key or one-to-one, many-to-many): a JOIN there gives a
+    row once per related row."""
+    for name in item.split("__"):
+        try:
+            field = opts.pk if name == "pk" else opts.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        if not field.is_relation:
+            return False
+        if field.many_to_many or field.one_to_many or not field.concrete:
+            return True
+        opts = field.related_model._meta
+    return False
+
+
+def _joined_names(opts: Any, item: str, descending: bool, seen=frozenset()) -> list[tuple]:
+    """(field path, descending) per sort key of an ordering name read on joined rows:
+    a name ending at a relation sorts by the related model's ``Meta.ordering``,
+    as Django does (by its key without one)."""
+    field = name = None
+    for name in item.split("__"):
+        if field is not None:
+            opts = field.related_model._meta
+        field = opts.pk if name == "pk" else opts.get_field(name)
+        if not field.is_relation:
+            return [(item, descending)]
+    related = field.related_model._meta
+    if not related.ordering or name == "pk" or (field.concrete and name == field.attname):
+        return [(item, descending)]
+    if related.model in seen:
+        raise FieldError("Infinite loop caused by ordering.")
+    names = []
+    for sub in related.ordering:
+        if not isinstance(sub, str):
+            raise unsupported(
+                f"Ordering by {item!r} (its model's Meta.ordering has an expression)",
+                "Order by the related model's fields by name.",
+            )
+        flip = sub.startswith("-")
+        names += _joined_names(
+            opts, f"{item}__{sub.lstrip('-')}", descending != flip, seen | {related.model}
+        )
+    return names
 
 
 def _python_keys(
@@ -134,17 +184,20 @@ def _python_keys(
         if isinstance(item, str) and item in query.annotations:
             key = evaluator.compile(query.annotations[item])
         elif isinstance(item, str):
-            entries = ordering_items(query, base_alias, item)
-            if any(hops for hops, _ in entries):
-                raise unsupported(
-                    f"Ordering by the related field {item!r} together with an expression",
-                    "Order by the model's own fields and expressions over them.",
-                )
+            opts = query.get_meta()
+            entries = [] if _repeats_rows(opts, item) else ordering_items(query, base_alias, item)
+            if not entries or any(hops for hops, _ in entries):
+                # Across relations: read on the rows joined with the related rows
+                # (one per related row, as a JOIN gives them).
+                for name, desc in _joined_names(opts, item, descending):
+                    col = F(name).resolve_expression(query, allow_joins=True, reuse=None)
+                    keys.append((evaluator.compile(col), desc, nulls_first, nulls_last))
+                continue
             for _, order in entries:
                 paths.append(order)
                 keys.append(
                     (
-                        lambda doc, path=order.path: dig(doc, path),
+                        lambda row, path=order.path: dig(row[base_alias], path),
                         order.descending != descending,
                         nulls_first,
                         nulls_last,
@@ -313,9 +366,9 @@ def _ordering_values(store: Any, documents: list[Row], hops: list[Any], path: Pa
     return current
 
 
-def python_sorted(rows: list[Row], keys: list[SortKey], base_alias: str) -> list[Row]:
-    """Rows in the order of ``keys`` on their base document (a stable sort, like a store's)."""
-    values = [[key(row[base_alias]) for key, *_ in keys] for row in rows]
+def python_sorted(rows: list[Row], keys: list[SortKey]) -> list[Row]:
+    """Rows in the order of ``keys`` (a stable sort, like a store's)."""
+    values = [[key(row) for key, *_ in keys] for row in rows]
 
     def compare(i: int, j: int) -> int:
         for index, (_, descending, nulls_first, nulls_last) in enumerate(keys):

@@ -14,28 +14,36 @@ list with one bounded read (``filter_in_python``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Protocol
 
 from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.query import Query
-from django.db.models.sql.where import WhereNode
+from django.db.models.sql.where import XOR, WhereNode
 
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import ExpressionEvaluator, needs_python
+from django_nonrel.expressions import (
+    ExpressionEvaluator,
+    Row,
+    aliases_in,
+    needs_python,
+)
 from django_nonrel.ordering import ordering_sources, plan_ordering
+from django_nonrel.paths import hashable
 from django_nonrel.query import Leaf, Node, NonrelQuery
 from django_nonrel.read_plan import JoinStep, ReadPlan
 from django_nonrel.relations import (
+    chain_to,
     is_single_valued,
     join_of,
     join_restriction,
     joined_opts,
     key_casts,
 )
-from django_nonrel.rows import bounded_fetch
+from django_nonrel.rows import bounded_fetch, join_rows
 from django_nonrel.select_related import RelatedStep, select_related_columns
 from django_nonrel.selections import ExtraSelection, Selected, selected_annotations
-from django_nonrel.where import WhereBuilder
+from django_nonrel.where import BuiltFilter, Weight, WhereBuilder
 
 
 class CompiledQuery(Protocol):
@@ -64,41 +72,56 @@ def build_read_plan(
     (a read that fetches the rows anyway, or an update/delete that writes the
     rows it decides guarded, ``django_nonrel.guarded_writes``) on those rows;
     otherwise they are resolved to a key list first. ``with_projection`` plans
-    what a read returns (not needed to count, update or delete).
+    what a read returns (not needed to count, update or delete). Expressions
+    reading related models' fields join those models' rows by key first.
     """
     query, connection, base_alias = compiled.query, compiled.connection, compiled.base_alias
     features = connection.features
     reject_unsupported(query, compiled.extra_selections)
     opts = query.get_meta()
     nq = NonrelQuery(table=opts.db_table, pk_column=opts.pk.column)
-    columns: dict[str, list[str]] = {}
-    keep_columns: dict[str, list[str]] = {}
     if with_projection:
         selected = compiled.selected  # joins parent tables (MTI) before the WHERE
-        chains = compiled.selected_chains
-        columns = join_columns(query, chains, selected, compiled.extra_selections)
-        keep_columns = {chain[0]: columns[chain[0]] for chain in chains if chain}
-    builder = WhereBuilder(connection, base_alias, compiled.resolve_subquery, query, keep_columns)
+    evaluator = ExpressionEvaluator(connection, base_alias)
     pushed, residual = split_where(query.where, features.supports_date_part_expressions)
+    # A read that fetches its rows, and an update/delete deciding its rows,
+    # evaluate the conditions on them; other plans resolve them to keys first.
+    row_predicates = [evaluator.predicate(node) for node in residual] if in_rows else []
+    ordering = plan_ordering(query, base_alias, evaluator)
+    keep_columns: dict[str, list[str]] = {}
+    if with_projection:
+        computed = {name: evaluator.compile(expr) for name, expr in selected.computed.items()}
+        annotations = selected_annotations(query, evaluator)
+        reads = selection_reads(selected, compiled.extra_selections)
+        selected_columns = join_columns(query, compiled.selected_chains, reads)
+        keep_columns = {
+            chain[0]: selected_columns[chain[0]] for chain in compiled.selected_chains if chain
+        }
+    builder = WhereBuilder(connection, base_alias, compiled.resolve_subquery, query, keep_columns)
     built = builder.build(pushed)
+    if built.unrepeated and not query.distinct:
+        # SQL repeats a row once per combination of related rows that makes the
+        # condition true: it is evaluated on the joined rows (the store's
+        # filter, which has the same rows once each, stays as a first cut).
+        repeated = repeated_conditions(query, base_alias, pushed, built.unrepeated)
+        residual = [*residual, *repeated]
+        if in_rows:
+            row_predicates += [evaluator.predicate(node) for node in repeated]
+        built = replace(built, unrepeated=())
+    # The related rows the read's own expressions, or an update/delete's
+    # conditions, need (a count orders nothing).
+    joined = evaluator.joined if with_projection or in_rows else {}
+    chains = [chain_to(query, base_alias, alias) for alias in joined]
     if built.condition is False:
         nq.matches_nothing = True
     elif built.condition is not True:
         condition = built.condition
         nq.where = condition if isinstance(condition, Node) else Node(children=[condition])
-    evaluator = ExpressionEvaluator(connection, base_alias, compiled.resolve_subquery)
-    row_predicates = []
-    if residual and in_rows:
-        row_predicates = [evaluator.predicate(node) for node in residual]
-    elif residual:
-        filter_in_python(compiled, nq, residual)
-    predicate_columns = list(evaluator.columns)
+    python_weights = None
+    if residual and not in_rows:
+        python_weights, evaluated = filter_in_python(compiled, nq, residual, built)
+        chains += evaluated
     nq.low, nq.high = query.low_mark, query.high_mark
-    ordering = plan_ordering(
-        query,
-        base_alias,
-        ExpressionEvaluator(connection, base_alias, compiled.resolve_subquery),
-    )
     nq.ordering = ordering.store
     nq.distinct = query.distinct
     # The aliases a read selects matter for projections and for row weights only.
@@ -110,19 +133,33 @@ def build_read_plan(
         ordering=ordering,
         distinct=query.distinct,
         selected_aliases=frozenset(
-            alias for chain in (compiled.selected_chains if selects else ()) for alias in chain
+            alias
+            for chain in [*(compiled.selected_chains if selects else ()), *chains]
+            for alias in chain
         ),
         row_predicates=row_predicates,
-        predicate_columns=predicate_columns,
+        python_weights=python_weights,
+        prepare=evaluator.prepare,
         evaluation_limit=features.max_rows_evaluated_in_python,
         key_limit=features.max_keys_per_command,
     )
+    joined_reads = [(alias, column) for alias, names in joined.items() for column in names]
     if not with_projection:
+        if in_rows:
+            # An update/delete deciding its rows: the joins its conditions read, and
+            # the stored columns its guard re-checks (the joins' keys among them).
+            plan.joins = join_steps(connection, query, join_columns(query, chains, joined_reads))
+            plan.predicate_columns = list(
+                dict.fromkeys([*evaluator.columns, *start_columns(query, chains)])
+            )
         return plan
+    reads += joined_reads
+    chains = [*compiled.selected_chains, *chains]
+    plan.joins = join_steps(connection, query, join_columns(query, chains, reads))
     plan.selected = selected
     plan.extra = compiled.extra_selections
-    plan.annotations = selected_annotations(query, evaluator)
-    plan.joins = join_steps(connection, query, columns)
+    plan.annotations = annotations
+    plan.computed = computed
     plan.ordering_sources = ordering_sources(
         ordering.related,
         base_alias,
@@ -134,13 +171,10 @@ def build_read_plan(
         dict.fromkeys(
             [
                 *(column for _, alias, column, *_ in selected.selections if alias == base_alias),
-                *selected.computed_columns,
-                *predicate_columns,
-                *ordering.evaluated_columns,
-                *evaluator.columns,  # the annotations'
+                *evaluator.columns,  # conditions, sort keys, annotations, values() expressions
                 *(order.path[0] for order in ordering.python_paths),
                 # the keys the joined aliases and the select_related() steps start from
-                *(join_of(query, chain[0]).join_cols[0][0] for chain in compiled.selected_chains),
+                *start_columns(query, chains),
                 *(column for column, _ in plan.row_weights),
                 *select_related_columns(opts, compiled.related_steps),
             ]
@@ -174,53 +208,124 @@ def split_where(where: Any, date_parts: bool) -> tuple[Any, list[Any]]:
     """
     if not needs_python(where, date_parts):
         return where, []
-    if where.connector != "AND" or where.negated:
-        return WhereNode([], connector="AND"), [where]
-    pushed = [child for child in where.children if not needs_python(child, date_parts)]
-    residual = [child for child in where.children if needs_python(child, date_parts)]
+    pushed, residual = [], [where]
+    if where.connector == "AND" and not where.negated:
+        pushed = [child for child in where.children if not needs_python(child, date_parts)]
+        residual = [child for child in where.children if needs_python(child, date_parts)]
+    for child in residual:
+        # A XOR is true only where one of its children is: the store cuts by their OR.
+        either = WhereNode(child.children, connector="OR") if _is_xor(child) else None
+        if either is not None and not needs_python(either, date_parts):
+            pushed.append(either)
     return WhereNode(pushed, connector="AND"), residual
 
 
-def filter_in_python(compiled: CompiledQuery, nq: NonrelQuery, residual: list[Any]) -> None:
+def _is_xor(node: Any) -> bool:
+    return isinstance(node, WhereNode) and node.connector == XOR and not node.negated
+
+
+def repeated_conditions(
+    query: Query, base_alias: str, where: Any, aliases: tuple[str, ...]
+) -> list[Any]:
+    """The top-level conditions of ``where`` that cross one of ``aliases``."""
+    nodes = where.children if where.connector == "AND" and not where.negated else [where]
+    wanted = set(aliases)
+
+    def crosses(node: Any) -> bool:
+        return any(
+            wanted.intersection(chain_to(query, base_alias, alias))
+            for alias in set(aliases_in(node)) - {base_alias}
+        )
+
+    return [node for node in nodes if crosses(node)]
+
+
+def filter_in_python(
+    compiled: CompiledQuery, nq: NonrelQuery, residual: list[Any], built: BuiltFilter
+) -> tuple[Weight | None, list[list[str]]]:
     """Conditions the store cannot run become a key list: one bounded read first.
 
     The rows matching the rest of the filter are read, projected to the
-    key and the columns the conditions need; the conditions are evaluated
-    on them (SQL's UNKNOWN excludes a row, as in a WHERE), and ``nq`` then
-    selects the matching keys, so ordering, slicing, counting, updates and
-    deletes all run on the store as usual.
+    key and the columns the conditions need, joined (by key) with the
+    related rows the conditions read; the conditions are evaluated on them
+    (SQL's UNKNOWN excludes a row, as in a WHERE), and ``nq`` then selects
+    the matching keys, so ordering, slicing, counting, updates and deletes
+    all run on the store as usual. Returns how many joined rows matched per
+    key where that is more than one (a JOIN's repetition, for counts and
+    aggregates) and the chains of aliases joined.
     """
-    connection = compiled.connection
-    evaluator = ExpressionEvaluator(connection, compiled.base_alias, compiled.resolve_subquery)
+    connection, query, base = compiled.connection, compiled.query, compiled.base_alias
+    evaluator = ExpressionEvaluator(connection, base)
     predicates = [evaluator.predicate(node) for node in residual]
+    rows, chains = evaluated_rows(compiled, nq, evaluator, built, "A filter evaluated in Python")
     pk = nq.pk_column
-    probe = NonrelQuery(
-        table=nq.table,
-        pk_column=pk,
-        where=nq.where,
-        columns=list(dict.fromkeys([pk, *evaluator.columns])),
-        matches_nothing=nq.matches_nothing,
-    )
-    limit = connection.features.max_rows_evaluated_in_python
-    documents = bounded_fetch(connection.store, probe, limit, "A filter evaluated in Python")
-    keys = [d[pk] for d in documents if all(predicate(d) for predicate in predicates)]
-    nq.where = Node(children=[Leaf((pk,), "in", keys, field=compiled.query.get_meta().pk)])
+    counts: dict[Any, int] = {}
+    keys: dict[Any, Any] = {}
+    for row in rows:
+        if all(predicate(row) for predicate in predicates):
+            key = row[base][pk]
+            keys.setdefault(hashable(key), key)
+            counts[hashable(key)] = counts.get(hashable(key), 0) + 1
+    pk_field = query.get_meta().pk
+    nq.where = Node(children=[Leaf((pk,), "in", list(keys.values()), field=pk_field)])
     nq.matches_nothing = not keys
+    repeated = any(count > 1 for count in counts.values())
+    return ((pk, counts) if repeated else None), chains
+
+
+def evaluated_rows(
+    compiled: CompiledQuery,
+    nq: NonrelQuery,
+    evaluator: ExpressionEvaluator,
+    built: BuiltFilter,
+    what: str,
+    columns: tuple[str, ...] = (),
+) -> tuple[list[Row], list[list[str]]]:
+    """The rows of ``nq`` (bounded: ``what`` names the evaluation in the refusal),
+    projected to the key, ``columns`` and what ``evaluator``'s functions read,
+    joined with the related rows they read (their chains of aliases returned
+    too), the correlated subqueries run for all of them."""
+    connection, query, base = compiled.connection, compiled.query, compiled.base_alias
+    chains = [chain_to(query, base, alias) for alias in evaluator.joined]
+    reads = [(alias, column) for alias, names in evaluator.joined.items() for column in names]
+    steps = join_steps(connection, query, join_columns(query, chains, reads))
+    starts = start_columns(query, chains)
+    probe = replace(
+        nq,
+        columns=list(dict.fromkeys([nq.pk_column, *columns, *evaluator.columns, *starts])),
+        ordering=[],
+        low=0,
+        high=None,
+        distinct=False,
+    )
+    features = connection.features
+    documents = bounded_fetch(connection.store, probe, features.max_rows_evaluated_in_python, what)
+    rows = join_rows(connection.store, base, documents, steps, built, features.max_keys_per_command)
+    evaluator.prepare(rows)
+    return rows, chains
+
+
+def start_columns(query: Query, chains: list[list[str]]) -> list[str]:
+    """The columns of the queried table the joins of ``chains`` start from."""
+    return [join_of(query, chain[0]).join_cols[0][0] for chain in chains if chain]
+
+
+def selection_reads(
+    selected: Selected, extra: list[ExtraSelection] | None
+) -> list[tuple[str, str]]:
+    """(alias, column) of every stored column a read's selections read."""
+    reads = [(alias, column) for _, alias, column, *_ in selected.selections]
+    return reads + [(alias, column) for _, alias, column in extra or ()]
 
 
 def join_columns(
-    query: Query,
-    chains: list[list[str]],
-    selected: Selected,
-    extra: list[ExtraSelection] | None,
+    query: Query, chains: list[list[str]], reads: list[tuple[str, str]]
 ) -> dict[str, list[str]]:
-    """Joined aliases a read selects (parents first) -> the columns to read there."""
+    """Joined aliases (parents first) -> the columns to read there: ``reads``
+    (alias, column) on them, and the keys each join and its children need."""
     order = dict.fromkeys(alias for chain in chains for alias in chain)
     columns: dict[str, list[str]] = {alias: [] for alias in order}
-    for _, alias, column, *_ in selected.selections:
-        if alias in columns:
-            columns[alias].append(column)
-    for _, alias, column in extra or ():
+    for alias, column in reads:
         if alias in columns:
             columns[alias].append(column)
     for alias in order:

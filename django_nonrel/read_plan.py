@@ -11,11 +11,11 @@ store; nothing is left on the compiler for a later step to find.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import Evaluator
+from django_nonrel.expressions import Evaluator, Row
 from django_nonrel.ordering import OrderingPlan, OrderingSource
 from django_nonrel.query import Filter, NonrelQuery
 from django_nonrel.relations import KeyCast
@@ -60,11 +60,18 @@ class ReadPlan:
     distinct: bool
     #: Aliases the read selects: their rows are joined one by one, never weighted.
     selected_aliases: frozenset[str] = frozenset()
-    #: Conditions evaluated on the fetched base documents (a read that fetches
-    #: anyway, or an update/delete that decides its rows in Python).
+    #: Conditions evaluated on the fetched rows, after the joins (a read that
+    #: fetches anyway, or an update/delete that decides its rows in Python and
+    #: writes them guarded).
     row_predicates: list[Evaluator] = field(default_factory=list)
-    #: The stored columns ``row_predicates`` read.
+    #: The stored columns of the queried table an update/delete's ``row_predicates``
+    #: read, the keys of their joins included (its guard re-checks them).
     predicate_columns: list[str] = field(default_factory=list)
+    #: Matching joined rows per key where a filter evaluated in Python found several
+    #: (a JOIN's repetition, for counting): (base column, {key: count}).
+    python_weights: Weight | None = None
+    #: Runs the correlated subqueries of the plan's expressions for a batch of rows.
+    prepare: Callable[[list[Row]], None] = lambda rows: None
     #: Rows Python may evaluate conditions or sort keys on.
     evaluation_limit: int = 10_000
     #: Keys one ``in`` command may carry (None: no limit).
@@ -72,8 +79,10 @@ class ReadPlan:
     # -- what a read returns (plans built with their projection) ----------------
     selected: Selected | None = None
     extra: list[ExtraSelection] | None = None
-    #: Per selected annotation, its value as a function of the base document.
+    #: Per selected annotation, its value as a function of the row.
     annotations: dict[str, Evaluator] = field(default_factory=dict)
+    #: Per values() name computed from an expression, its value as a function of the row.
+    computed: dict[str, Evaluator] = field(default_factory=dict)
     joins: list[JoinStep] = field(default_factory=list)
     ordering_sources: list[OrderingSource] = field(default_factory=list)
     #: ``distinct()`` over selected values (not whole rows): done after the joins.
@@ -85,19 +94,14 @@ class ReadPlan:
 
         A filter across a multi-valued relation repeats a row once per
         matching related row in SQL; not when the query is distinct(), and not
-        for an alias the read selects (its rows are joined one by one already).
+        for an alias the read joins (its rows are joined one by one already).
+        A filter evaluated in Python counts its joined rows itself.
         """
-        if self.filter.unrepeated and not self.distinct:
-            raise unsupported(
-                "A filter across a many-to-many or reverse relation inside OR or NOT "
-                "(where SQL's JOIN repeats a row once per matching related row)",
-                "Add .distinct() to get each row once, or evaluate the alternatives of "
-                "the OR as separate querysets.",
-            )
-        if not self.filter.row_weights or self.distinct:
+        if self.distinct:
             return []
-        return [
+        weights = [
             weight
             for alias, weight in self.filter.row_weights.items()
             if alias not in self.selected_aliases
         ]
+        return weights if self.python_weights is None else [*weights, self.python_weights]

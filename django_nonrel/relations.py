@@ -233,6 +233,23 @@ class KeyLookups:
         self._check_size(len(keys), table)
         return keys
 
+    def key_tuples(
+        self, table: str, pk_column: str, columns: list[str], condition: Filter
+    ) -> list[tuple[Any, ...]]:
+        """Distinct ``columns`` value tuples without NULLs of ``table`` rows matching
+        ``condition`` (one ``find`` projected on them)."""
+        if condition is False:
+            return []
+        where = Node() if condition is True else _as_node(condition)
+        lookup = NonrelQuery(table=table, pk_column=pk_column, where=where, columns=columns)
+        found = {}
+        for row in self.store.fetch(lookup):
+            values = tuple(row.get(column) for column in columns)
+            if None not in values:
+                found.setdefault(tuple(hashable(v) for v in values), values)
+        self._check_size(len(found), table)
+        return list(found.values())
+
     def resolve(self, alias: str, condition: Filter) -> Filter:
         """The condition on the parent of ``alias`` equivalent to ``condition`` on ``alias``."""
         join = join_of(self.query, alias)

@@ -13,16 +13,16 @@ from dataclasses import replace
 from typing import Any
 
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import Row
+from django_nonrel.expressions import Document, Row
 from django_nonrel.ordering import python_sorted, sorted_by_related
 from django_nonrel.paths import Path, dig, hashable
 from django_nonrel.query import NonrelQuery
-from django_nonrel.read_plan import ReadPlan
+from django_nonrel.read_plan import JoinStep, ReadPlan
 from django_nonrel.relations import cast_keys, fetch_by_keys, restricted
-from django_nonrel.where import Weight
+from django_nonrel.where import BuiltFilter, Weight
 
 
-def bounded_fetch(store: Any, query: NonrelQuery, limit: int, what: str) -> list[Row]:
+def bounded_fetch(store: Any, query: NonrelQuery, limit: int, what: str) -> list[Document]:
     """The rows of ``query`` (unsliced), refusing more than ``limit`` of them.
 
     Used wherever Python evaluates something on every matching row: ``what``
@@ -39,17 +39,19 @@ def bounded_fetch(store: Any, query: NonrelQuery, limit: int, what: str) -> list
     return documents
 
 
-def repeat(documents: list[Row], weights: list[Weight]) -> list[Row]:
+def repetitions(document: Document, weights: list[Weight]) -> int:
+    """How many times the JOINs of a filter would give ``document``."""
+    times = 1
+    for column, counts in weights:
+        times *= counts.get(hashable(document.get(column)), 1)
+    return times
+
+
+def repeat(documents: list[Document], weights: list[Weight]) -> list[Document]:
     """Each document as many times as the JOINs of its filter would give it."""
     if not weights:
         return documents
-    repeated = []
-    for document in documents:
-        times = 1
-        for column, counts in weights:
-            times *= counts.get(hashable(document.get(column)), 1)
-        repeated.extend([document] * times)
-    return repeated
+    return [d for d in documents for _ in range(repetitions(d, weights))]
 
 
 def store_does_all(plan: ReadPlan) -> bool:
@@ -67,12 +69,29 @@ def store_does_all(plan: ReadPlan) -> bool:
     )
 
 
-def base_documents(plan: ReadPlan, store: Any) -> list[Row] | None:
+def base_documents(plan: ReadPlan, store: Any) -> list[Document] | None:
     """The documents of a read that is one store command and nothing else (no join,
     no step of the row engine); None for any other read (use ``read_rows``)."""
     if plan.joins or not store_does_all(plan):
         return None
     return list(store.fetch(plan.query))
+
+
+def matching_documents(plan: ReadPlan, store: Any, documents: list[Document]) -> list[Document]:
+    """The ``documents`` that pass ``plan``'s conditions evaluated in Python (an
+    update/delete deciding its rows).
+
+    Each document is joined with the related rows its conditions read and the
+    correlated subqueries run for all of them at once; a document passes where
+    one of its joined rows does (SQL's WHERE over the JOIN: each row is written
+    once however many joined rows match).
+    """
+    rows = _join(plan, store, documents)
+    plan.prepare(rows)
+    predicates = plan.row_predicates
+    base = plan.base_alias
+    passing = {id(row[base]) for row in rows if all(predicate(row) for predicate in predicates)}
+    return [document for document in documents if id(document) in passing]
 
 
 def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
@@ -88,7 +107,7 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
     weights = plan.row_weights
     in_python = bool(ordering.python or plan.row_predicates)
     if store_does_all(plan):
-        return join_rows(plan, store, list(store.fetch(query)))
+        return _join(plan, store, list(store.fetch(query)))
     low, high = query.low, query.high
     query = replace(query, low=0, high=None)
     # As in SQL, ordering columns take part in DISTINCT (Django documents
@@ -109,15 +128,18 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
         documents = bounded_fetch(
             store, query, plan.evaluation_limit, f"{what} evaluated in Python"
         )
-        predicates = plan.row_predicates
-        documents = [d for d in documents if all(p(d) for p in predicates)]
     else:
         documents = list(store.fetch(query))
-    rows = join_rows(plan, store, repeat(documents, weights), extra)
+    rows = _join(plan, store, repeat(documents, weights), extra)
+    if plan.row_predicates:
+        plan.prepare(rows)
+        predicates = plan.row_predicates
+        rows = [row for row in rows if all(predicate(row) for predicate in predicates)]
     if ordering.related:
         rows = sorted_by_related(store, rows, ordering.related, sources)
     if ordering.python:
-        rows = python_sorted(rows, ordering.python, plan.base_alias)
+        plan.prepare(rows)
+        rows = python_sorted(rows, ordering.python)
     if plan.distinct_values:
         rows = _distinct(plan, rows, ordering_paths)
     return rows[low:high]
@@ -134,7 +156,7 @@ def _distinct(plan: ReadPlan, rows: list[Row], ordering_paths: list[Path]) -> li
         key = repr(
             [dig(row.get(a) or {}, (c, *p)) for _, a, c, p, _ in selections]
             + [dig(row[base], path) for path in ordering_paths]
-            + [evaluate(row[base]) for evaluate in annotations]
+            + [evaluate(row) for evaluate in annotations]
         )
         if key not in seen:
             seen.add(key)
@@ -142,29 +164,43 @@ def _distinct(plan: ReadPlan, rows: list[Row], ordering_paths: list[Path]) -> li
     return unique
 
 
-def join_rows(
-    plan: ReadPlan, store: Any, documents: list[Row], extra: dict[str, list[str]] | None = None
+def _join(
+    plan: ReadPlan, store: Any, documents: list[Document], extra: dict[str, list[str]] | None = None
 ) -> list[Row]:
-    """Attach the joined rows a read selects: one ``in`` command per alias.
+    return join_rows(
+        store, plan.base_alias, documents, plan.joins, plan.filter, plan.key_limit, extra
+    )
+
+
+def join_rows(
+    store: Any,
+    base: str,
+    documents: list[Document],
+    steps: list[JoinStep],
+    built: BuiltFilter,
+    key_limit: int | None,
+    extra: dict[str, list[str]] | None = None,
+) -> list[Row]:
+    """The rows ``{alias: document}`` of ``documents`` joined along ``steps``: one
+    ``in`` command per alias.
 
     Django's join types decide rows without a match: an INNER join drops
     the row, a LEFT OUTER join keeps it with NULLs. Conditions the filter
-    put on the same alias (``filter(books__title=...).values("books__pages")``)
+    (``built``) put on the same alias (``filter(books__title=...).values("books__pages")``)
     restrict the related rows, as the shared JOIN does in SQL. ``extra``
     names more columns to read per alias (for client-side ordering).
     """
-    base = plan.base_alias
     rows = [{base: document} for document in documents]
-    if not plan.joins or not rows:
+    if not steps or not rows:
         return rows
-    conditions = plan.filter.alias_conditions
-    kept = plan.filter.kept_rows
-    for step in plan.joins:
+    conditions = built.alias_conditions
+    kept = built.kept_rows
+    for step in steps:
         alias, column, parent_column = step.alias, step.column, step.parent_column
         columns = list(dict.fromkeys([*(extra or {}).get(alias, ()), *step.columns]))
         if alias in kept and set(columns) <= set(kept[alias][0]):
             # The filter's key lookup already read these rows.
-            found: dict[Any, list[Row]] = {}
+            found: dict[Any, list[Document]] = {}
             for related in kept[alias][1]:
                 found.setdefault(hashable(related.get(column)), []).append(related)
         else:
@@ -176,7 +212,7 @@ def join_rows(
             condition = restricted(conditions.get(alias, True), step.restriction)
             found = fetch_by_keys(
                 store,
-                plan.key_limit,
+                key_limit,
                 step.opts,
                 column,
                 cast_keys(step.parent_key, keys),

@@ -43,18 +43,17 @@ class Selected:
     """The selections of a read and what evaluating some of them needs."""
 
     selections: list[Selection]
-    #: values() names whose value is an expression evaluated on the base document.
-    computed: dict[str, Evaluator] = field(default_factory=dict)
-    #: Stored columns of the base table those expressions read.
-    computed_columns: list[str] = field(default_factory=list)
+    #: values() names whose value is an expression evaluated on the row (compiled
+    #: with the read's plan).
+    computed: dict[str, Any] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
         return [name for name, *_ in self.selections]
 
 
-def select(query: Query, base_alias: str, evaluator: ExpressionEvaluator) -> Selected:
-    """The selections of ``query``; ``evaluator`` compiles values() expressions.
+def select(query: Query, base_alias: str) -> Selected:
+    """The selections of ``query``.
 
     Fields of a multi-table inheritance parent live in the parent's documents:
     like Django's ``get_default_columns`` they are read through the join to the
@@ -90,11 +89,11 @@ def select(query: Query, base_alias: str, evaluator: ExpressionEvaluator) -> Sel
         try:
             col, segments = column_path(expr, lambda node: LookupError())
         except LookupError:
-            computed[name] = evaluator.compile(expr)
+            computed[name] = expr
             selections.append((name, base_alias, opts.pk.column, (), expr))
             continue
         selections.append((name, col.alias, col.target.column, segments, expr))
-    return Selected(selections, computed, evaluator.columns)
+    return Selected(selections, computed)
 
 
 def extra_selections(query: Query) -> list[ExtraSelection] | None:
@@ -155,17 +154,18 @@ def parent_aliases(query: Query, base_alias: str, selections: list[Selection]) -
 
 
 def selected_annotations(query: Query, evaluator: ExpressionEvaluator) -> dict[str, Evaluator]:
-    """Per selected annotation, a function of the stored row giving its value.
+    """Per selected annotation, a function of the row giving its value.
 
-    Values, columns and expressions over the queried model's fields are
-    evaluated in Python on the fetched row (``django_nonrel.expressions``);
-    aggregates are grouped reads (``django_nonrel.aggregation``).
+    Values, columns and expressions (over the queried model's fields, related
+    models' fields, subqueries) are evaluated in Python on the fetched row
+    (``django_nonrel.expressions``); aggregates are grouped reads
+    (``django_nonrel.aggregation``).
     """
     result = {}
     for alias, expr in query.annotation_select.items():
         expr.output_field  # noqa: B018 -- Django's FieldError / OutputFieldIsNoneError
         if isinstance(expr, Value):
-            result[alias] = lambda document, value=expr.value: value
+            result[alias] = lambda row, value=expr.value: value
         elif getattr(expr, "contains_aggregate", False):
             raise unsupported(
                 f"The annotation {alias!r} ({type(expr).__name__}) next to this query's grouping",
@@ -173,7 +173,7 @@ def selected_annotations(query: Query, evaluator: ExpressionEvaluator) -> dict[s
             )
         else:
             evaluate = evaluator.compile(expr)
-            result[alias] = lambda document, f=evaluate, e=expr: output_value(f(document), e)
+            result[alias] = lambda row, f=evaluate, e=expr: output_value(f(row), e)
     return result
 
 
@@ -181,13 +181,14 @@ def _reader_parts(
     connection, selected: Selected
 ) -> tuple[list, Callable[[list[Any]], list[Any]] | None]:
     """(entries, convert): each selection with its converters, and the function
-    applying them in place to a list of values in selection order."""
+    applying them in place to a list of values in selection order (computed
+    selections are converted by ``output_value`` instead)."""
+    computed = selected.computed
     ops = connection.ops
     entries = [
         (name, alias, column, path, ops.get_db_converters(e) + e.get_db_converters(connection), e)
         for name, alias, column, path, e in selected.selections
     ]
-    computed = selected.computed
     converted = [
         (index, functions[0] if len(functions) == 1 else None, functions, expr)
         for index, (name, _, _, _, functions, expr) in enumerate(entries)
@@ -231,23 +232,25 @@ def _plain_reader(base_alias: str, selected: Selected, entries: list, convert):
     return lambda document: convert(list(map(document.get, columns)))
 
 
-def row_reader(connection, base_alias: str, selected: Selected) -> Callable[[Row], list[Any]]:
+def row_reader(
+    connection, base_alias: str, selected: Selected, computed: dict[str, Evaluator]
+) -> Callable[[Row], list[Any]]:
     """A function from a row (``{alias: document}``) to its selected values, converted.
 
     Built once per read. Selections computed from expressions
-    (``values("published__month")``) are evaluated on the base document.
+    (``values("published__month")``) are evaluated on the row (``computed``:
+    their compiled functions).
     """
     entries, convert = _reader_parts(connection, selected)
     plain = _plain_reader(base_alias, selected, entries, convert)
     if plain is not None:
         return lambda row: plain(row[base_alias])
-    computed = selected.computed
 
     def read(row: Row) -> list[Any]:
         values = []
         for name, alias, column, path, _, expr in entries:
             if name in computed:
-                values.append(output_value(computed[name](row[base_alias]), expr))
+                values.append(output_value(computed[name](row), expr))
                 continue
             source = row.get(alias)
             if source is None:

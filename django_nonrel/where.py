@@ -25,14 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import NotSupportedError
-from django.db.models.expressions import Col, ColPairs, Exists
+from django.db.models.expressions import ColPairs, Exists
 from django.db.models.lookups import Lookup
 from django.db.models.sql.constants import INNER, LOUTER
-from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
-from django_nonrel.leaves import LeafBuilder, column_alias, fold
+from django_nonrel.leaves import LeafBuilder, column_alias, combine, fold
 from django_nonrel.native import NativeCondition, native_leaf
 from django_nonrel.query import Filter, Leaf, Node
 from django_nonrel.relations import (
@@ -43,6 +42,7 @@ from django_nonrel.relations import (
     join_of,
     join_restriction,
 )
+from django_nonrel.subqueries import base_alias, outer_references, semi_join
 
 
 @dataclass(frozen=True)
@@ -177,10 +177,8 @@ class WhereBuilder:
 
     def _build_node(self, node: WhereNode, top: bool = False) -> Item:
         if node.connector == XOR:
-            raise NotSupportedError(
-                "XOR of Q objects is not supported on this backend. Rewrite "
-                "a ^ b as (a & ~b) | (~a & b)."
-            )
+            # needs_python() sends XOR to the evaluator; a store filter has no XOR.
+            raise NotSupportedError("XOR of Q objects cannot be part of a store's filter.")
         connector = AND if node.connector == AND else OR
         # Children of a top-level AND are top-level too (chained filter() calls).
         nested_top = top and connector == AND and not node.negated
@@ -376,8 +374,11 @@ class WhereBuilder:
 
         Django builds these for ``exclude()`` across multi-valued relations
         (``WHERE NOT EXISTS(... child.parent_id = parent.id)``) and users write
-        them with ``OuterRef``. The correlation must be an equality between a
-        column of the subquery's table and one of the outer query.
+        them with ``OuterRef``. Here the correlation is equalities between
+        columns of the subquery's table and columns of one outer alias
+        (``subqueries.semi_join``; other shapes are evaluated in Python): one
+        command reads the inner rows' key values. An uncorrelated subquery is
+        run once and decides the condition.
         """
         exists = lookup.lhs
         negated = not isinstance(exists, Exists) or getattr(exists, "negated", False)
@@ -385,51 +386,46 @@ class WhereBuilder:
         if lookup.lookup_name != "exact" or not isinstance(lookup.rhs, bool):
             raise NotSupportedError("Exists() can only be filtered on as a condition.")
         inner = exists.query
-        correlations = []
-        children = []
-        for child in inner.where.children:
-            rhs = getattr(child, "rhs", None)
-            if (
-                isinstance(child, Lookup)
-                and child.lookup_name == "exact"
-                and isinstance(rhs, Col)
-                and isinstance(child.lhs, Col)
-                and (rhs.alias not in inner.alias_map or rhs.alias in inner.external_aliases)
-            ):
-                correlations.append((child.lhs, rhs))
-            else:
-                children.append(child)
-        if inner.where.connector != AND or inner.where.negated or len(correlations) != 1:
-            raise NotSupportedError(
-                "Exists() subqueries must be correlated by one equality with the outer "
-                "query (field=OuterRef('...')) on this backend; use __in=queryset instead."
-            )
-        inner_col, outer_col = correlations[0]
-        # trim_start() leaves the trimmed joins in alias_map, unreferenced.
-        inner_base = next(
-            (
-                a
-                for a, j in inner.alias_map.items()
-                if not isinstance(j, Join) and inner.alias_refcount[a]
-            ),
-            None,
-        )
-        if inner_col.alias != inner_base:
-            raise NotSupportedError(
-                "Exists() correlated through a joined table is not supported on this "
-                "backend; correlate on a field of the subquery's model."
-            )
+        matches = lookup.rhs != negated
+        if not outer_references(inner):
+            return inner.has_results(using=self.connection.alias) == matches
+        found, children = semi_join(inner)
+        inner_base = base_alias(inner)
         builder = WhereBuilder(self.connection, inner_base, self.resolve_subquery, inner)
         condition = builder.build(WhereNode(children, connector=AND)).condition
-        opts = inner_col.target.model._meta.concrete_model._meta
-        keys = KeyLookups(self.connection, inner).keys(
-            opts.db_table, opts.pk.column, inner_col.target.column, condition
-        )
-        outer = (
-            Leaf(path=(outer_col.target.column,), lookup="in", value=keys, field=outer_col.target)
-            if keys
-            else False
-        )
-        matches = lookup.rhs != negated
+        opts = found[0].inner.target.model._meta.concrete_model._meta
+        lookups = KeyLookups(self.connection, inner)
+        if len(found) == 1:
+            (correlation,) = found
+            keys = lookups.keys(
+                opts.db_table, opts.pk.column, correlation.inner.target.column, condition
+            )
+            outer = (
+                Leaf(
+                    path=(correlation.outer.target.column,),
+                    lookup="in",
+                    value=keys,
+                    field=correlation.outer.target,
+                )
+                if keys
+                else False
+            )
+        else:
+            tuples = lookups.key_tuples(
+                opts.db_table, opts.pk.column, [c.inner.target.column for c in found], condition
+            )
+            outer = combine(
+                OR,
+                [
+                    Node(
+                        AND,
+                        [
+                            Leaf((c.outer.target.column,), "exact", value, field=c.outer.target)
+                            for c, value in zip(found, values, strict=True)
+                        ],
+                    )
+                    for values in tuples
+                ],
+            )
         result = outer if matches else self._negated(outer)
-        return self._on_alias(outer_col.alias, result)
+        return self._on_alias(found[0].outer.alias, result)

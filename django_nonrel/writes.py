@@ -31,11 +31,12 @@ from django.db.models.sql.query import Query
 
 from django_nonrel import guarded_writes
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import ExpressionEvaluator, Row
+from django_nonrel.expressions import Document, ExpressionEvaluator
 from django_nonrel.nulls import absent_when_null, check_not_null, check_required, not_null_fields
 from django_nonrel.passthrough import passthrough_type
 from django_nonrel.query import UpdateValue
 from django_nonrel.read_plan import ReadPlan
+from django_nonrel.rows import matching_documents
 from django_nonrel.sharding import refuse_shard_key_change, routes_by_shard_key
 from django_nonrel.sql_values import output_value
 
@@ -68,12 +69,12 @@ def insert_value(query: Query, connection, field: Any, value: Any) -> Any:
         if isinstance(value, Value):
             value = value.value
         else:
-            evaluator = ExpressionEvaluator(connection, query.get_meta().db_table, None)
+            evaluator = ExpressionEvaluator(connection, query.get_meta().db_table)
             value = output_value(evaluator.compile(value)({}), value)
     return field.get_db_prep_save(value, connection=connection)
 
 
-def stored_rows(query: Query, connection, fields: list[Any]) -> list[Row]:
+def stored_rows(query: Query, connection, fields: list[Any]) -> list[Document]:
     """The stored row of each object: pre_save, then the field's save preparation.
 
     Stock scalar fields holding a value of their own Python type are copied
@@ -191,7 +192,7 @@ def update_in_python(
     connection,
     read: list[str],
     values: dict[str, UpdateValue],
-    computed: dict[str, Callable[[Row], Any]],
+    computed: dict[str, Callable[[Document], Any]],
     fields: dict[str, Any],
 ) -> int:
     """update() with a filter or values evaluated in Python, written guarded.
@@ -204,7 +205,7 @@ def update_in_python(
     a value computed from stale data.
     """
 
-    def changes(document: Row) -> dict[str, UpdateValue]:
+    def changes(document: Document) -> dict[str, UpdateValue]:
         result = dict(values)
         for column, evaluate in computed.items():
             value = fields[column].get_db_prep_save(evaluate(document), connection)
@@ -215,13 +216,13 @@ def update_in_python(
         set(computed) & set(read)
     )
     return guarded_writes.update_rows(
-        connection, plan.query, plan.row_predicates, read, changes, list(fields), cumulative
+        connection, plan.query, _matching(plan, connection), read, changes, list(fields), cumulative
     )
 
 
 def update_value(
     query: Query, connection, evaluator: ExpressionEvaluator, field: Any, value: Any
-) -> UpdateValue | Callable[[Row], Any]:
+) -> UpdateValue | Callable[[Document], Any]:
     """The write for ``field``: an UpdateValue, or a function of the stored row."""
     if hasattr(value, "resolve_expression"):
         value = value.resolve_expression(query, allow_joins=False, for_save=True)
@@ -232,7 +233,8 @@ def update_value(
             return change
         if not isinstance(value, Value):
             evaluate = evaluator.compile(value)
-            return lambda document, e=value: output_value(evaluate(document), e)
+            base = evaluator.base_alias
+            return lambda document, e=value: output_value(evaluate({base: document}), e)
         value = value.value
     if hasattr(value, "prepare_database_save"):
         value = value.prepare_database_save(field) if field.remote_field else value
@@ -277,9 +279,16 @@ def delete(plan: ReadPlan, connection) -> int:
         return 0
     if plan.row_predicates:
         return guarded_writes.delete_rows(
-            connection, rows, plan.row_predicates, plan.predicate_columns
+            connection, rows, _matching(plan, connection), plan.predicate_columns
         )
     return connection.store.delete(rows)
+
+
+def _matching(plan: ReadPlan, connection) -> Callable[[list[Document]], list[Document]]:
+    """The rows read that pass ``plan``'s Python conditions (all when it has none)."""
+    if not plan.row_predicates:
+        return lambda documents: documents
+    return lambda documents: matching_documents(plan, connection.store, documents)
 
 
 # -- updates of inherited fields ----------------------------------------------------

@@ -39,9 +39,11 @@ from django_nonrel.aggregation.planner import (
     outer_plan,
 )
 from django_nonrel.exceptions import unsupported
+from django_nonrel.expressions import aliases_in
 from django_nonrel.paths import dig, hashable
 from django_nonrel.query import Leaf, Node, NonrelQuery
 from django_nonrel.read_plan import ReadPlan
+from django_nonrel.relations import chain_to, is_single_valued, join_of
 
 COMPARISONS = {
     "exact": lambda a, b: a == b,
@@ -101,6 +103,16 @@ class GroupedRead:
                 "Use aggregate() on the queryset, or aggregate stored fields.",
             )
         self._check_where()
+        for alias, expr in self.query.annotation_select.items():
+            if alias not in self.plans and _reads_repeated_rows(
+                self.query, compiler.base_alias, expr
+            ):
+                raise unsupported(
+                    f"The annotation {alias!r} over a many-to-many or reverse relation next to "
+                    "aggregates (SQL groups by its value per related row)",
+                    "Aggregate with filter= (Count('books', filter=Q(...))) instead, or "
+                    "annotate it on a queryset without aggregates.",
+                )
 
     # -- planning -------------------------------------------------------------
     def _plan_having(self, node: Any, planner: AggregatePlanner) -> None:
@@ -220,7 +232,11 @@ class GroupedRead:
 
     def _per_row(self, base) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         join_fields = self._join_fields(base)
-        extra = self._select_extra(base, join_fields)
+        # The primary key too: a condition on joined rows can repeat a row, and the
+        # GROUP BY collapses the repeats (_one_per_key).
+        pk = base.get_meta().pk
+        keyed = join_fields if base.default_cols or pk in join_fields else [*join_fields, pk]
+        extra = self._select_extra(base, keyed)
         compiler = base.get_compiler(connection=self.connection)
         plan = compiler.read_plan()
         fetched = _one_per_key(base, compiler.structured_rows(plan))
@@ -482,6 +498,15 @@ class GroupedRead:
 
             rows = sorted(rows, key=key, reverse=descending)
         return rows
+
+
+def _reads_repeated_rows(query, base_alias: str, expr: Any) -> bool:
+    """Whether ``expr`` reads a table joined across a multi-valued relation."""
+    return any(
+        not is_single_valued(join_of(query, alias))
+        for read in set(aliases_in(expr)) - {base_alias}
+        for alias in chain_to(query, base_alias, read)
+    )
 
 
 def _one_per_key(base, rows) -> list[dict[str, Any]]:

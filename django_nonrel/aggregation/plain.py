@@ -26,10 +26,12 @@ from django_nonrel.aggregation.planner import (
     needs_planning,
 )
 from django_nonrel.exceptions import unsupported
+from django_nonrel.expressions import ExpressionEvaluator
 from django_nonrel.paths import dig, hashable
-from django_nonrel.query import Aggregate, NonrelQuery
+from django_nonrel.planning import evaluated_rows
+from django_nonrel.query import Aggregate
 from django_nonrel.read_plan import ReadPlan
-from django_nonrel.rows import bounded_fetch, repeat
+from django_nonrel.rows import repeat, repetitions
 
 
 def aggregate_all(compiler, annotations) -> dict[str, Any]:
@@ -42,14 +44,15 @@ def aggregate_all(compiler, annotations) -> dict[str, Any]:
     planner = AggregatePlanner(compiler)
     plans = {alias: planner.plan(alias, expr) for alias, expr in annotations.items()}
     check_where(compiler.query.where, plans.values())
-    nq = compiler.build_query(with_projection=False).query
+    read = compiler.build_query(with_projection=False)
+    nq = read.query
     totals = {alias: Partial() for alias in plans}
     if not nq.matches_nothing:
         store = compiler.store
         own = [p.spec for p in plans.values() if not p.hops and p.compute is None]
         computed = [p for p in plans.values() if p.compute is not None]
         if computed:
-            _fold_computed(compiler, nq, planner.evaluator.columns, computed, totals)
+            _fold_computed(compiler, read, planner.evaluator, computed, totals)
         if own:
             (_, partials), *_ = store.aggregate_groups(nq, own, ()).values()
             for alias, partial in partials.items():
@@ -78,17 +81,25 @@ def aggregate_all(compiler, annotations) -> dict[str, Any]:
 
 
 def _fold_computed(
-    compiler, nq: NonrelQuery, reads: list[str], plans: list[AnnotationPlan], totals
+    compiler, plan: ReadPlan, evaluator: ExpressionEvaluator, plans: list[AnnotationPlan], totals
 ) -> None:
-    """Aggregates of expressions: one bounded read of the columns they need (``reads``),
-    folded here."""
-    columns = [nq.pk_column, *reads]
-    probe = replace(nq, columns=list(dict.fromkeys(columns)), distinct=False, ordering=[])
-    limit = compiler.connection.features.max_rows_evaluated_in_python
-    for document in bounded_fetch(compiler.store, probe, limit, "Aggregates of expressions"):
-        for plan in plans:
-            if plan.condition is None or plan.condition(document):
-                totals[plan.alias].add(plan.compute(document), plan.spec)
+    """Aggregates of expressions: one bounded read of the columns they need (and the
+    related rows they read, joined by key), folded here."""
+    weights = plan.row_weights
+    rows, _ = evaluated_rows(
+        compiler,
+        plan.query,
+        evaluator,
+        plan.filter,
+        "Aggregates of expressions",
+        tuple(column for column, _ in weights),
+    )
+    base = compiler.base_alias
+    for row in rows:
+        for _ in range(repetitions(row[base], weights)):
+            for annotation in plans:
+                if annotation.condition is None or annotation.condition(row):
+                    totals[annotation.alias].add(annotation.compute(row), annotation.spec)
 
 
 def execute_aggregate(compiler, query: Query, source_query: Query | None = None) -> tuple:

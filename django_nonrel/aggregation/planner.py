@@ -78,9 +78,7 @@ class AggregatePlanner:
         self.connection = compiler.connection
         self.base_alias = compiler.base_alias
         #: Compiles aggregates of expressions; its ``columns`` are what they read.
-        self.evaluator = ExpressionEvaluator(
-            compiler.connection, compiler.base_alias, compiler.resolve_subquery
-        )
+        self.evaluator = ExpressionEvaluator(compiler.connection, compiler.base_alias)
 
     def plan(self, alias: str, expr: Any) -> AnnotationPlan:
         aggregate, default = expr, None
@@ -206,7 +204,10 @@ class AggregatePlanner:
         condition = getattr(condition, "condition", condition)
         if not condition:  # None, or an empty Q() that Django leaves unresolved
             return None
-        builder = WhereBuilder(self.connection, column_alias, self.compiler.resolve_subquery)
+        # The query's joins: a condition across relations resolves to keys.
+        builder = WhereBuilder(
+            self.connection, column_alias, self.compiler.resolve_subquery, self.query
+        )
         return _restriction_node(builder.build(condition).condition)
 
 

@@ -557,8 +557,8 @@ class QueryDrawer:
         elif terminal == "aggregate":
             names = draw(st.lists(st.sampled_from(sorted(AGGREGATES)), min_size=1, max_size=3))
             argument = {name: AGGREGATES[name]() for name in dict.fromkeys(names)}
-        # distinct() over model rows: a filter across the many-to-many inside OR/NOT
-        # is refused without it (a JOIN would repeat rows), compared with it.
+        # distinct() over model rows: with a filter across the many-to-many inside
+        # OR/NOT, each row once instead of once per matching related row.
         distinct = shape == "models" and terminal in ("list", "count") and draw(st.booleans())
         return QuerySpec(
             model="Item",
