@@ -15,7 +15,7 @@ import math
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat, Upper
 from django.test.utils import CaptureQueriesContext
 
@@ -168,6 +168,71 @@ def test_delete_still_deletes_a_row_that_changed_but_matches():
         deleted, _ = Entry.objects.filter(score__gt=F("group")).delete()
     assert deleted == 3
     assert sorted(Entry.objects.values_list("pk", flat=True)) == [1, 2]
+
+
+# Filters only Python evaluates on MongoDB (django_nonrel.subqueries, expressions):
+# the write they decide is guarded like any other.
+def test_delete_with_a_xor_filter_keeps_a_row_that_stopped_matching():
+    """XOR: true for an odd number of TRUE conditions (row 5 has both, so it stays).
+    Row 4 gets both in between: still within the OR the server filters by, out of
+    the XOR."""
+    entries()
+    unmatch = lambda alias: Entry.objects.using(alias).filter(pk=4).update(title="Entry 5")  # noqa: E731
+    with between_read_and_write(unmatch):
+        deleted, _ = Entry.objects.filter(Q(score__gt=25) ^ Q(title="Entry 5")).delete()
+    assert deleted == 1
+    assert sorted(Entry.objects.values_list("pk", "title")) == [
+        (1, "Entry 1"),
+        (2, "Entry 2"),
+        (4, "Entry 5"),
+        (5, "Entry 5"),
+    ]
+
+
+def test_update_with_a_xor_filter_does_not_overwrite_a_row_that_stopped_matching():
+    entries()
+    unmatch = lambda alias: Entry.objects.using(alias).filter(pk=3).update(title="Entry 5")  # noqa: E731
+    with between_read_and_write(unmatch):
+        count = Entry.objects.filter(Q(score__gt=25) ^ Q(title="Entry 5")).update(group=0)
+    assert count == 1
+    assert sorted(Entry.objects.values_list("pk", "group")) == [
+        (1, 25),
+        (2, 25),
+        (3, 25),
+        (4, 0),
+        (5, 25),
+    ]
+
+
+def test_delete_with_a_correlated_exists_keeps_a_row_that_stopped_matching():
+    """Exists() correlated by a comparison (evaluated per outer value, not a semi-join)."""
+    entries()
+    Account.objects.create(owner="ann", balance=35)
+    unmatch = lambda alias: Entry.objects.using(alias).filter(pk=2).update(score=40)  # noqa: E731
+    richer = Account.objects.filter(balance__gt=OuterRef("score"))
+    with between_read_and_write(unmatch):
+        deleted, _ = Entry.objects.filter(Exists(richer)).delete()
+    assert deleted == 2
+    assert sorted(Entry.objects.values_list("pk", "score")) == [(2, 40), (4, 40), (5, 50)]
+
+
+def test_update_comparing_a_related_field_does_not_write_a_row_moved_away(on_mongodb):
+    """F() across a relation: the guard re-checks the key the join starts from, so a
+    row moved to another parent in between is decided again on its new parent.
+    (On MySQL-family servers Django reads such an UPDATE's keys first, so the
+    write lands between its two statements: the comparison is on this backend.)"""
+    first, second = Board.objects.create(name="a"), Board.objects.create(name="b")
+    threads = [Thread.objects.create(board=first, title="a") for _ in range(2)]
+    Thread.objects.create(board=second, title="a")
+    move = lambda alias: Thread.objects.using(alias).filter(pk=threads[1].pk).update(board=second)  # noqa: E731
+    with between_read_and_write(move):
+        count = Thread.objects.filter(title=F("board__name")).update(title="same")
+    assert count == 1
+    assert sorted(Thread.objects.values_list("board__name", "title")) == [
+        ("a", "same"),
+        ("b", "a"),
+        ("b", "a"),
+    ]
 
 
 def test_delete_with_cascades_keeps_a_row_that_stopped_matching():
