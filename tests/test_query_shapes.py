@@ -317,6 +317,19 @@ def test_xor_of_q_objects(library):
             novels.filter(Q(pages=120) ^ Q(pages=300), title__contains="e").update(pages=1),
         )
 
+    if connection.features.supports_logical_xor:
+        # MySQL's own XOR (Django's mysql backend, unchanged by the overlay): NULL XOR x
+        # is NULL, so rows whose conditions meet a NULL (no label, no mentor) drop out.
+        assert shapes("default") == (
+            ["The Plague", "The Waves"],
+            ["Nausea", "The Stranger"],
+            ["The Stranger", "The Waves"],
+            2,
+            [("Sartre",)],
+            [("Orwell",), ("Sartre",)],
+            3,
+        )
+        return
     assert agree(shapes) == (
         ["The Plague", "The Waves"],
         ["Nausea", "The Stranger"],
@@ -354,7 +367,12 @@ def test_ordering_by_a_reverse_or_many_to_many_relation_repeats_rows_as_a_join(l
             list(novels.order_by("labels__name", "title").values_list("title", "labels__name")),
             list(labels.order_by("-novels__pages", "name").values_list("name", flat=True)),
             [w.name for w in writers.order_by("pupils__name", "name")[1:4]],
-            list(writers.order_by("novels__writer__publisher__name", "name", "novels__pages")),
+            [
+                w.name
+                for w in writers.order_by(
+                    "novels__writer__publisher__name", "name", "novels__pages"
+                )
+            ],
         )
 
     by_pages, by_title, by_label, labels, sliced, deep = agree(shapes)
@@ -363,7 +381,7 @@ def test_ordering_by_a_reverse_or_many_to_many_relation_repeats_rows_as_a_join(l
     assert by_label[:2] == [("Nausea", None), ("The Plague", "classic")]
     assert labels == ["classic", "classic", "modern", "short", "short"]
     assert len(sliced) == 3
-    assert len(deep) == 5
+    assert deep == ["Orwell", "Camus", "Camus", "Sartre", "Woolf"]
 
 
 def test_ordering_by_a_through_tables_key_keeps_insertion_order(library):
