@@ -83,6 +83,8 @@ class ReadPlan:
     annotations: dict[str, Evaluator] = field(default_factory=dict)
     #: Per values() name computed from an expression, its value as a function of the row.
     computed: dict[str, Evaluator] = field(default_factory=dict)
+    #: The aliases joined by key to the fetched rows (of an update/delete deciding
+    #: its rows in Python too: the ones its conditions read).
     joins: list[JoinStep] = field(default_factory=list)
     ordering_sources: list[OrderingSource] = field(default_factory=list)
     #: ``distinct()`` over selected values (not whole rows): done after the joins.
