@@ -190,6 +190,25 @@ def render(data: dict) -> str:
     return "\n".join(lines)
 
 
+def _merged_runs(apps: dict) -> list[str]:
+    """A warning when a table's apps come from several runs.
+
+    Entries are merged by app across runs (each keeps its ``measured`` date), so
+    a table can mix results of different code; its totals are then no whole-suite
+    number, and the report must say so rather than let the total be quoted.
+    """
+    dates = sorted({entry["date"] for entry in apps.values()})
+    if len(dates) < 2:
+        return []
+    return [
+        f"**Merged from {len(dates)} runs** between {dates[0]} and {dates[-1]} (the "
+        "`measured` column), not one run: the totals mix results of the code of "
+        "different dates, and the line above describes the latest run only. Re-run the "
+        "whole app set with one command before quoting them.",
+        "",
+    ]
+
+
 def _render_table(data: dict, target: str, version: str) -> list[str]:
     apps = data["runs"][target][version]
     about = data["targets"].get(target, {}).get(version, {})
@@ -225,6 +244,7 @@ def _render_table(data: dict, target: str, version: str) -> list[str]:
         ]
         if about.get("note"):  # how a run split over processes was put together
             lines += [about["note"], ""]
+    lines += _merged_runs(apps)
     lines += [
         "| app | " + " | ".join(TITLES.values()) + " | seconds | status | measured |",
         "|---|" + "---:|" * (len(TITLES) + 1) + "---|---|",

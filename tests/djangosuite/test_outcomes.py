@@ -139,3 +139,27 @@ def test_resume_skips_recorded_apps_unless_their_status_is_rerun():
     assert not already_measured(cut, True, ["timeout"])
     assert not already_measured(None, True, ["timeout"])
     assert not already_measured(done, False, [])  # without --resume everything runs
+
+
+def _entry(date: str) -> dict:
+    counts = dict.fromkeys(report.COUNTS, 0)
+    return {
+        **counts,
+        "seconds": 1.0,
+        "status": "completed",
+        "date": date,
+        "error": None,
+        "notes": [],
+        "not_passed": {},
+    }
+
+
+def test_a_table_merged_from_several_runs_says_so():
+    """Totals of apps measured on different dates are no whole-suite number: the
+    report must say so, and must not for a table that is one run."""
+    one_run = {"basic": _entry("2026-12-03 09:49 UTC"), "lookup": _entry("2026-12-03 09:49 UTC")}
+    merged = {"basic": _entry("2026-11-23 22:13 UTC"), "lookup": _entry("2026-12-03 09:49 UTC")}
+    assert report._merged_runs(one_run) == []
+    warning = " ".join(report._merged_runs(merged))
+    assert "Merged from 2 runs" in warning
+    assert "2026-11-23 22:13 UTC and 2026-12-03 09:49 UTC" in warning

@@ -303,3 +303,28 @@ def test_python_filtered_writes_leave_rows_that_stopped_matching_alone(operation
         )
     assert protected, "no interleaving happened: make the rounds larger"
     assert not wrong, f"{len(wrong)} of {len(protected)} protected rows were deleted or overwritten"
+
+
+@threaded
+def test_concurrent_expression_updates_of_one_row_lose_no_increment():
+    """``update(balance=F("balance") + 1)`` from several connections at once adds
+    every increment, as SQL's ``UPDATE ... SET n = n + 1`` does.
+
+    FerretDB v1 applies an update as a read then a write of the whole document
+    (pymongo alone loses ``$inc``s there); the backend's row claims make the
+    writers of one row take turns.
+    """
+    if connection.vendor == "sqlite":
+        pytest.skip("in-memory SQLite is one connection per thread; MariaDB covers SQL")
+    account = Account.objects.create(owner="counted")
+    per_thread = 25
+
+    def work(i: int) -> list[int]:
+        return [
+            Account.objects.filter(pk=account.pk).update(balance=F("balance") + 1)
+            for _ in range(per_thread)
+        ]
+
+    applied = in_threads(work, threads=4)
+    assert applied == [1] * (4 * per_thread)
+    assert Account.objects.get(pk=account.pk).balance == 4 * per_thread
