@@ -5,17 +5,17 @@ from django.db import NotSupportedError, connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
-from tests.commands import without_row_claims
 from tests.orm.models import Author, Book, Token
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_mongodb")]
 
 
 def commands(func):
-    """The commands ``func`` sends (FerretDB's row claims left out: tests/commands.py)."""
+    """The commands ``func`` sends, as connection.queries shows them (FerretDB's row
+    claims are bookkeeping there, like the undo journal's commands)."""
     with CaptureQueriesContext(connection) as captured:
         func()
-    return without_row_claims([q["sql"] for q in captured.captured_queries])
+    return [q["sql"] for q in captured.captured_queries]
 
 
 def test_save_of_existing_row_is_one_upsert():

@@ -71,8 +71,16 @@ def row_claims(store: MongoStore, table: str, keys: Sequence[Any]) -> Iterator[N
     ids = list(dict.fromkeys(claim_id(table, key) for key in keys))
     deadline = time.monotonic() + CLAIM_WAIT
     pause = 0.001
+    # Claims are bookkeeping, as the undo journal's commands are: not in
+    # connection.queries (a write there counts as the one command every server
+    # runs) and never refused in a block marked for rollback (the release must run).
     while not store.run(
-        f"db.{ROW_CLAIMS}.insertMany(<{len(ids)} rows of {table}>)", _take, claims, ids, owner
+        f"db.{ROW_CLAIMS}.insertMany(<{len(ids)} rows of {table}>)",
+        _take,
+        claims,
+        ids,
+        owner,
+        bookkeeping=True,
     ):
         if time.monotonic() > deadline:
             raise ContentionError(
@@ -88,6 +96,7 @@ def row_claims(store: MongoStore, table: str, keys: Sequence[Any]) -> Iterator[N
             f"db.{ROW_CLAIMS}.deleteMany(<{len(ids)} rows of {table}>)",
             claims.delete_many,
             {ID: {"$in": ids}, "owner": owner},
+            bookkeeping=True,
         )
 
 
@@ -169,7 +178,16 @@ class RowClaimingStore(MongoStore):
             where=query.where,
             columns=[query.pk_column],
         )
-        return [row[query.pk_column] for row in self.fetch(probe)]
+        filter_doc = self.filter_document(probe)
+        collection = self.collection(query.table)
+        # Part of the claim, so bookkeeping like it: the write that follows is
+        # what connection.queries shows, as on servers that need no claims.
+        found = self.run(
+            self.describe(probe),
+            lambda: list(collection.find(filter_doc, {ID: 1})),
+            bookkeeping=True,
+        )
+        return [document[ID] for document in found]
 
 
 def _named_keys(query: NonrelQuery) -> list[Any] | None:
