@@ -271,7 +271,7 @@ def run_djangosuite(session: nox.Session, django: str) -> None:
     from tests.djangosuite.targets import MONGODB_URI_SOURCES, TARGETS
 
     options = parse_args(session.posargs)
-    session.install("-e", ".[test]", series_pin(django))
+    session.install("-e", ".[test,djangosuite]", series_pin(django))
     command = ["python", "-m", "tests.djangosuite", *session.posargs]
     env = {}
     wants_mongodb = any(TARGETS[name].needs_mongodb for name in options.backend)
