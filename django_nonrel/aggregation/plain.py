@@ -14,6 +14,7 @@ from django.db.models.aggregates import Aggregate as DjangoAggregate
 from django.db.models.expressions import Col, Ref, Star, Value
 from django.db.models.sql.query import Query
 
+from django_nonrel.aggregation.composite import converted, evaluate_all, split
 from django_nonrel.aggregation.grouped import aggregate_grouped
 from django_nonrel.aggregation.hops import related_partials
 from django_nonrel.aggregation.partials import Partial
@@ -114,9 +115,21 @@ def execute_aggregate(compiler, query: Query, source_query: Query | None = None)
         if source_query is query
         else source_query.get_compiler(connection=compiler.connection)
     )
-    if source_query is query and needs_planning(compiler, annotations):
-        row = aggregate_all(compiler, annotations)
-        return tuple(row[alias] for alias in annotations)
+    if source_query is query:
+        aggregates, composites = split(compiler.connection, compiler.base_alias, annotations)
+        if composites:
+            row = aggregate_all(compiler, aggregates)
+            connection = compiler.connection
+            values = {
+                alias: converted(connection, aggregates[alias], value)
+                for alias, value in row.items()
+            }
+            computed = evaluate_all(composites, values)
+            # Django converts what this returns: the aggregates as read, the rest computed.
+            return tuple(row[alias] if alias in row else computed[alias] for alias in annotations)
+        if needs_planning(compiler, annotations):
+            row = aggregate_all(compiler, annotations)
+            return tuple(row[alias] for alias in annotations)
     specs = [
         aggregate_spec(compiler.base_alias, alias, expr) for alias, expr in annotations.items()
     ]
