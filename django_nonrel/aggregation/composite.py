@@ -57,6 +57,8 @@ class Composite:
     evaluate: Evaluator
     #: The queried model's fields it reads from the group (annotate() per row reads them).
     fields: tuple[Any, ...] = ()
+    #: The hidden aliases of the aggregates inside it.
+    parts: tuple[str, ...] = ()
 
     def value(self, aggregates: dict[str, Any], group: dict[str, Any] | None = None) -> Any:
         return self.evaluate({AGGREGATES: aggregates, GROUP: group or {}})
@@ -118,6 +120,7 @@ def split(
             aggregates[alias] = expr
             names.add(alias)
             continue
+        expr.output_field  # noqa: B018 -- Django's FieldError for mixed types, as on SQL
         parts: dict[int, str] = {}
         for index, inner in enumerate(_aggregates_in(expr)):
             hidden = f"__{alias}_{index}"
@@ -125,7 +128,9 @@ def split(
             parts[id(inner)] = hidden
         evaluator = _OverAggregates(connection, base_alias, parts, set(names))
         evaluate = evaluator.compile(expr)
-        composites.append(Composite(alias, expr, evaluate, tuple(evaluator.fields)))
+        composites.append(
+            Composite(alias, expr, evaluate, tuple(evaluator.fields), tuple(parts.values()))
+        )
         names.add(alias)
     return aggregates, composites
 

@@ -108,6 +108,7 @@ class GroupedRead:
             self._plan_having(having, planner)
         #: Compiles the aggregates of expressions (folded in Python after one read).
         self.evaluator = planner.evaluator
+        self._check_repeated_reads()
         self._check_where()
         for alias, expr in self.query.annotation_select.items():
             if alias not in self.aggregated and _reads_repeated_rows(
@@ -121,6 +122,30 @@ class GroupedRead:
                 )
 
     # -- planning -------------------------------------------------------------
+    def _check_repeated_reads(self) -> None:
+        """Refuse what SQL answers over rows its JOIN repeats: an aggregate of an
+        expression reading a multi-valued relation (``Sum(F("age") + F("friends__age"))``)
+        and an expression over aggregates of different relations (``Sum("age") +
+        Sum("friends__age")``: SQL's JOIN repeats ``age`` once per friend)."""
+        base = self.compiler.base_alias
+        for plan in self.plans.values():
+            if plan.compute is not None and _reads_repeated_rows(self.query, base, plan.expr):
+                raise unsupported(
+                    f"The aggregate {plan.alias!r} of an expression over a many-to-many or "
+                    "reverse relation in a grouped query",
+                    "Aggregate the related field on its own (Sum('friends__age')).",
+                )
+        for composite in self.composites:
+            chains = {
+                tuple(hop.alias for hop in self.plans[alias].hops) for alias in composite.parts
+            }
+            if len(chains) > 1:
+                raise unsupported(
+                    f"The annotation {composite.alias!r} combining aggregates over different "
+                    "relations (SQL's JOIN repeats the rows of one per row of the other)",
+                    "Annotate each aggregate on its own and combine the values in Python.",
+                )
+
     def _plan_having(self, node: Any, planner: AggregatePlanner) -> None:
         if isinstance(node, WhereNode):
             for child in node.children:
