@@ -119,6 +119,14 @@ AGGREGATES = {
     "decimal sum plus literal": lambda qs: qs.aggregate(
         x=Sum("price") + Value(Decimal("1.00"), output_field=DecimalField())
     ),
+    "sum over distinct values": lambda qs: (
+        qs.values("owner", "name")
+        .distinct()
+        .aggregate(x=Sum("owner"), y=Avg("owner"), n=Count("owner"))
+    ),
+    "expression over a sum of distinct values": lambda qs: (
+        qs.values("owner").distinct().aggregate(x=Sum("owner") - Value(1))
+    ),
     "aggregate and expression over it": lambda qs: qs.aggregate(n=Count("id"), x=Count("id") * 10),
 }
 
