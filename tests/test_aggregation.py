@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import NotSupportedError, connection
-from django.db.models import Avg, Count, F, Max, Min, Q, Sum
+from django.db.models import Aggregate, Avg, Count, F, Max, Min, Q, Sum
 from django.test.utils import CaptureQueriesContext
 
 from tests.agg.models import Genre, Novel, Publisher
@@ -325,9 +325,21 @@ def test_filter_on_aggregated_relation_is_refused(library, on_mongodb):
         list(Publisher.objects.filter(novels__pages__gt=10).annotate(n=Count("novels")))
 
 
+class Median(Aggregate):
+    """An aggregate function this backend does not know."""
+
+    function = "MEDIAN"
+
+
+def test_expression_over_aggregates_is_computed(library):
+    counts = Novel.objects.values("publisher").annotate(n=Count("id")).order_by("publisher")
+    doubled = Novel.objects.values("publisher").annotate(x=Count("id") * 2).order_by("publisher")
+    assert [row["x"] for row in doubled] == [row["n"] * 2 for row in counts]
+
+
 def test_unsupported_annotation_says_what_to_do(library, on_mongodb):
     with pytest.raises(NotSupportedError, match="compute other values in Python"):
-        list(Novel.objects.values("publisher").annotate(x=Count("id") * 2))
+        list(Novel.objects.values("publisher").annotate(x=Median("pages") * 2))
     with pytest.raises(NotSupportedError):
         list(Novel.objects.values("publisher").annotate(n=Count("id")).filter(n=F("pages")))
 

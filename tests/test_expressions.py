@@ -398,8 +398,18 @@ def test_aggregate_of_expressions(novels):
     assert result == {"weighted": 814, "long": 2, "mean": 2.875, "short": 7, "text": 14}
 
 
-def test_aggregates_of_expressions_in_grouped_queries_are_refused(novels, on_mongodb):
+def test_aggregates_of_expressions_in_grouped_queries(novels):
     from django.db.models import Sum
 
-    with pytest.raises(NotSupportedError, match="aggregate\\(\\) on the queryset"):
-        list(Novel.objects.values("rating").annotate(s=Sum(F("pages") * 2)))
+    grouped = Novel.objects.values("rating").annotate(s=Sum(F("pages") * 2)).order_by("rating")
+    expected = {}
+    for novel in Novel.objects.all():
+        if novel.pages is not None:
+            expected[novel.rating] = expected.get(novel.rating, 0) + novel.pages * 2
+        else:
+            expected.setdefault(novel.rating, None)
+    assert {row["rating"]: row["s"] for row in grouped} == expected
+    per_row = Novel.objects.annotate(s=Sum(F("pages") * 2)).order_by("pk")
+    assert [n.s for n in per_row] == [
+        None if n.pages is None else n.pages * 2 for n in Novel.objects.order_by("pk")
+    ]

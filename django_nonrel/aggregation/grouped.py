@@ -30,6 +30,7 @@ from django.db.models.expressions import Col, OrderBy, Ref, Value
 from django.db.models.lookups import Lookup
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
+from django_nonrel.aggregation.composite import evaluate_all, split
 from django_nonrel.aggregation.hops import related_partials
 from django_nonrel.aggregation.partials import Groups, Partial, add_group
 from django_nonrel.aggregation.planner import (
@@ -41,6 +42,7 @@ from django_nonrel.aggregation.planner import (
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import aliases_in
 from django_nonrel.paths import dig, hashable
+from django_nonrel.planning import evaluated_rows
 from django_nonrel.query import Leaf, Node, NonrelQuery
 from django_nonrel.read_plan import ReadPlan
 from django_nonrel.relations import chain_to, is_single_valued, join_of
@@ -89,22 +91,27 @@ class GroupedRead:
         self.where = where
         self.having = having
         planner = AggregatePlanner(compiler)
-        self.plans = {
-            alias: planner.plan(alias, expr)
-            for alias, expr in self.query.annotations.items()
-            if getattr(expr, "contains_aggregate", False)
-        }
+        aggregates, self.composites = split(
+            self.connection,
+            compiler.base_alias,
+            {
+                alias: expr
+                for alias, expr in self.query.annotations.items()
+                if getattr(expr, "contains_aggregate", False)
+            },
+        )
+        self.plans = {alias: planner.plan(alias, expr) for alias, expr in aggregates.items()}
+        #: The annotations computed after grouping (aggregates, expressions over them).
+        self.aggregated = {*self.plans, *(c.alias for c in self.composites)}
         self.having_aliases: dict[int, str] = {}
         if having is not None:
             self._plan_having(having, planner)
-        if any(plan.compute is not None for plan in self.plans.values()):
-            raise unsupported(
-                "Aggregates of expressions in a grouped query (annotate(), values().annotate())",
-                "Use aggregate() on the queryset, or aggregate stored fields.",
-            )
+        #: Compiles the aggregates of expressions (folded in Python after one read).
+        self.evaluator = planner.evaluator
+        self._check_repeated_reads()
         self._check_where()
         for alias, expr in self.query.annotation_select.items():
-            if alias not in self.plans and _reads_repeated_rows(
+            if alias not in self.aggregated and _reads_repeated_rows(
                 self.query, compiler.base_alias, expr
             ):
                 raise unsupported(
@@ -115,6 +122,30 @@ class GroupedRead:
                 )
 
     # -- planning -------------------------------------------------------------
+    def _check_repeated_reads(self) -> None:
+        """Refuse what SQL answers over rows its JOIN repeats: an aggregate of an
+        expression reading a multi-valued relation (``Sum(F("age") + F("friends__age"))``)
+        and an expression over aggregates of different relations (``Sum("age") +
+        Sum("friends__age")``: SQL's JOIN repeats ``age`` once per friend)."""
+        base = self.compiler.base_alias
+        for plan in self.plans.values():
+            if plan.compute is not None and _reads_repeated_rows(self.query, base, plan.expr):
+                raise unsupported(
+                    f"The aggregate {plan.alias!r} of an expression over a many-to-many or "
+                    "reverse relation in a grouped query",
+                    "Aggregate the related field on its own (Sum('friends__age')).",
+                )
+        for composite in self.composites:
+            chains = {
+                tuple(hop.alias for hop in self.plans[alias].hops) for alias in composite.parts
+            }
+            if len(chains) > 1:
+                raise unsupported(
+                    f"The annotation {composite.alias!r} combining aggregates over different "
+                    "relations (SQL's JOIN repeats the rows of one per row of the other)",
+                    "Annotate each aggregate on its own and combine the values in Python.",
+                )
+
     def _plan_having(self, node: Any, planner: AggregatePlanner) -> None:
         if isinstance(node, WhereNode):
             for child in node.children:
@@ -137,7 +168,7 @@ class GroupedRead:
         """Name where a HAVING operand's value is found in a grouped row."""
         if isinstance(expr, Value):
             return
-        if isinstance(expr, Ref) and expr.refs in self.plans:
+        if isinstance(expr, Ref) and expr.refs in self.aggregated:
             self.having_aliases[id(expr)] = expr.refs
             return
         if isinstance(expr, Col) and expr.alias == self.compiler.base_alias:
@@ -153,7 +184,12 @@ class GroupedRead:
                 self.having_aliases[id(expr)] = alias
                 return
         alias = f"__having{len(self.having_aliases)}"
-        self.plans[alias] = planner.plan(alias, expr)
+        aggregates, composites = split(self.connection, self.compiler.base_alias, {alias: expr})
+        self.plans.update(
+            (name, planner.plan(name, aggregate)) for name, aggregate in aggregates.items()
+        )
+        self.composites.extend(composites)
+        self.aggregated.update({*aggregates, alias})
         self.having_aliases[id(expr)] = alias
 
     def _check_where(self) -> None:
@@ -218,8 +254,9 @@ class GroupedRead:
         base.where = self.where if self.where is not None else WhereNode()
         base.group_by = None
         base.default_ordering = False  # Meta.ordering does not apply to GROUP BY (as in SQL)
-        base.set_annotation_mask([a for a in self.query.annotation_select if a not in self.plans])
-        base.annotations = {a: e for a, e in base.annotations.items() if a not in self.plans}
+        aggregated = self.aggregated
+        base.set_annotation_mask([a for a in self.query.annotation_select if a not in aggregated])
+        base.annotations = {a: e for a, e in base.annotations.items() if a not in aggregated}
         if not keep_order_and_slice:
             base.clear_ordering(force=True)
             base.clear_limits()
@@ -235,7 +272,8 @@ class GroupedRead:
         # The primary key too: a condition on joined rows can repeat a row, and the
         # GROUP BY collapses the repeats (_one_per_key).
         pk = base.get_meta().pk
-        keyed = join_fields if base.default_cols or pk in join_fields else [*join_fields, pk]
+        read = [field for composite in self.composites for field in composite.fields]
+        keyed = list(dict.fromkeys([*join_fields, *([] if base.default_cols else [pk]), *read]))
         extra = self._select_extra(base, keyed)
         compiler = base.get_compiler(connection=self.connection)
         plan = compiler.read_plan()
@@ -250,6 +288,11 @@ class GroupedRead:
         own = [p for p in self.plans.values() if not p.hops]
         if own:
             _refuse_repeated_rows(plan)
+        computed = [p for p in own if p.compute is not None]
+        own = [p for p in own if p.compute is None]
+        computed_groups = (
+            self._computed_groups(compiler, plan, computed, [(pk.column,)]) if computed else {}
+        )
         own_groups: Groups = {}
         if own and fetched:
             pk = base.get_meta().pk
@@ -276,9 +319,14 @@ class GroupedRead:
             if own:
                 key = hashable(keys[index])
                 partials.update(own_groups.get((key,), ((), {}))[1])
+            if computed:
+                key = hashable(pk.get_db_prep_value(row["result"][pk.attname], self.connection))
+                partials.update(computed_groups.get((key,), ((), {}))[1])
             for alias, (column, by_key) in related.items():
                 partials[alias] = by_key.get(hashable(keys_by_column[column][index])) or Partial()
-            rows.append((result, {**row["annotations"], **self._finish(partials)}))
+            annotations = row["annotations"]
+            values = self._finish(partials, row["result"], annotations)
+            rows.append((result, {**annotations, **values}))
         return rows
 
     def _select_extra(self, base, fields: list[Any]) -> set[str]:
@@ -331,16 +379,23 @@ class GroupedRead:
                 for name in dict.fromkeys((expr.target.attname, expr.target.name)):
                     if not any(name == output[0] for output in outputs):
                         outputs.append((name, index, functions, expr, True))
-        own = [p for p in self.plans.values() if not p.hops]
+        own = [p for p in self.plans.values() if not p.hops and p.compute is None]
+        computed = [p for p in self.plans.values() if p.compute is not None]
         relation = [p for p in self.plans.values() if p.hops]
-        plan = base.get_compiler(connection=self.connection).build_query(with_projection=False)
+        base_compiler = base.get_compiler(connection=self.connection)
+        plan = base_compiler.build_query(with_projection=False)
         nq = plan.query
-        if own:
+        if own or computed:
             _refuse_repeated_rows(plan)
         groups: Groups = {}
         if not nq.matches_nothing:
-            if own or not relation:
+            if own or not (relation or computed):
                 groups = self.store.aggregate_groups(nq, [p.spec for p in own], paths)
+            if computed:
+                for key_values, partials in self._computed_groups(
+                    base_compiler, plan, computed, paths
+                ).values():
+                    add_group(groups, key_values, partials)
             if relation:
                 self._add_related_groups(nq, paths, groups)
         rows = []
@@ -351,7 +406,7 @@ class GroupedRead:
                 for function in functions:
                     value = function(value, expr, self.connection)
                 (annotations if is_annotation else result)[name] = value
-            rows.append((result, {**annotations, **self._finish(partials)}))
+            rows.append((result, {**annotations, **self._finish(partials, result, annotations)}))
         return rows
 
     def _outputs(self, planner, paths):
@@ -363,7 +418,7 @@ class GroupedRead:
         selected += [
             (alias, expr, True)
             for alias, expr in self.query.annotation_select.items()
-            if alias not in self.plans
+            if alias not in self.aggregated
         ]
         for name, expr, is_annotation in selected:
             functions = connection.ops.get_db_converters(expr) + expr.get_db_converters(connection)
@@ -399,6 +454,28 @@ class GroupedRead:
                 partials[alias] = by_key.get(hashable(row.get(column))) or Partial()
             add_group(groups, key_values, partials)
 
+    def _computed_groups(self, compiler, plan: ReadPlan, plans, group_by) -> Groups:
+        """Partials of aggregates of expressions (``Sum(F("a") * F("b"))``, StdDev) per
+        group: one bounded read of the rows and the columns they need, folded here."""
+        base = compiler.base_alias
+        columns = tuple(dict.fromkeys(str(path[0]) for path in group_by))
+        rows, _ = evaluated_rows(
+            compiler,
+            plan.query,
+            self.evaluator,
+            plan.filter,
+            "Aggregates of expressions in a grouped query",
+            columns,
+        )
+        groups: Groups = {}
+        for row in rows:
+            partials = {p.alias: Partial() for p in plans}
+            for annotation in plans:
+                if annotation.condition is None or annotation.condition(row):
+                    partials[annotation.alias].add(annotation.compute(row), annotation.spec)
+            add_group(groups, tuple(dig(row[base], path) for path in group_by), partials)
+        return groups
+
     def _own_groups(self, base, plans, group_by, keys) -> Groups:
         nq = base.get_compiler(connection=self.connection).build_query(with_projection=False).query
         nq = replace(
@@ -425,7 +502,11 @@ class GroupedRead:
                 )
         return answer
 
-    def _finish(self, partials: dict[str, Partial]) -> dict[str, Any]:
+    def _finish(
+        self, partials: dict[str, Partial], result: dict[str, Any], annotations: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The group's aggregates and the expressions over them (which may read
+        the group's ``result`` fields and other ``annotations``)."""
         values = {}
         connection = self.connection
         for alias, plan in self.plans.items():
@@ -438,7 +519,7 @@ class GroupedRead:
             ):
                 value = function(value, expr, connection)
             values[alias] = value
-        return values
+        return evaluate_all(self.composites, values, {**result, **annotations})
 
     # -- HAVING and ordering ------------------------------------------------
     def _matches(self, node: Any, row: tuple[dict[str, Any], dict[str, Any]]) -> bool:
@@ -530,15 +611,16 @@ def aggregate_grouped(compiler, inner_query, outer_annotations) -> dict[str, Any
     """aggregate()/count() over a grouped queryset: fold the grouped rows in Python."""
     inner = inner_query.get_compiler(connection=compiler.connection)
     rows = [{**result, **annotations} for result, annotations in GroupedRead(inner).rows()]
+    aggregates, composites = split(compiler.connection, compiler.base_alias, outer_annotations)
     values = {}
-    for alias, expr in outer_annotations.items():
+    for alias, expr in aggregates.items():
         plan = outer_plan(alias, expr)
         partial = Partial()
         for row in rows:
             partial.add(1 if plan.spec.path is None else dig(row, plan.spec.path), plan.spec)
         value = partial.result(plan.spec)
         values[alias] = plan.default if value is None else value
-    return values
+    return evaluate_all(composites, values)
 
 
 def _order_name(item: Any) -> tuple[str | None, bool]:

@@ -15,6 +15,7 @@ same work in the database (``MongoStore`` with ``$group``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -42,6 +43,10 @@ class Partial:
     low: Any = None
     high: Any = None
     values: dict[Any, Any] | None = None
+    #: For StdDev/Variance: the mean of the values and the sum of their squared
+    #: deviations from it (Welford's running form, mergeable by Chan's formula).
+    mean: float = 0.0
+    deviations: float = 0.0
 
     def add(self, value: Any, spec: Aggregate) -> None:
         """Fold one row's value in for ``spec`` (only Sum/Avg add values up)."""
@@ -51,6 +56,10 @@ class Partial:
         self.count += 1
         if spec.function in ("sum", "avg"):
             self.total = value if self.total is None else _plus(self.total, value)
+        if spec.function in SPREADS:
+            delta = float(value) - self.mean
+            self.mean += delta / self.count
+            self.deviations += delta * (float(value) - self.mean)
         self.low = value if self.low is None or value < self.low else self.low
         self.high = value if self.high is None or value > self.high else self.high
         if spec.distinct and spec.function in ("count", "sum", "avg"):
@@ -60,6 +69,11 @@ class Partial:
 
     def merge(self, other: Partial) -> None:
         """Combine with the partial of other rows (as if their rows were added)."""
+        if other.count:
+            count = self.count + other.count
+            delta = other.mean - self.mean
+            self.deviations += other.deviations + delta * delta * self.count * other.count / count
+            self.mean += delta * other.count / count
         self.rows += other.rows
         self.count += other.count
         if other.total is not None:
@@ -86,6 +100,8 @@ class Partial:
             return total if function == "sum" else total / len(values)
         if function == "count":
             return self.rows if spec.path is None else self.count
+        if function in SPREADS:
+            return self._spread(function)
         if not self.count:
             return None
         if function == "sum":
@@ -93,6 +109,19 @@ class Partial:
         if function == "avg":
             return self.total / self.count
         return self.low if function == "min" else self.high
+
+    def _spread(self, function: str) -> float | None:
+        """Variance or standard deviation, of the population or of a sample (NULL
+        without values; a sample's without two)."""
+        sample = function.endswith("_samp")
+        if self.count < (2 if sample else 1):
+            return None
+        variance = self.deviations / (self.count - 1 if sample else self.count)
+        return math.sqrt(variance) if function.startswith("stddev") else variance
+
+
+#: Aggregates of the spread of the values: StdDev and Variance (sample=False/True).
+SPREADS = frozenset({"stddev_pop", "stddev_samp", "var_pop", "var_samp"})
 
 
 def _plus(a: Any, b: Any) -> Any:

@@ -7,6 +7,7 @@ the planned path (``django_nonrel.aggregation.planner``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.db.models.aggregates import Aggregate as DjangoAggregate
 from django.db.models.expressions import Col, Ref, Star, Value
 from django.db.models.sql.query import Query
 
+from django_nonrel.aggregation.composite import converted, evaluate_all, split
 from django_nonrel.aggregation.grouped import aggregate_grouped
 from django_nonrel.aggregation.hops import related_partials
 from django_nonrel.aggregation.partials import Partial
@@ -29,7 +31,7 @@ from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator
 from django_nonrel.paths import dig, hashable
 from django_nonrel.planning import evaluated_rows
-from django_nonrel.query import Aggregate
+from django_nonrel.query import Aggregate, NonrelQuery
 from django_nonrel.read_plan import ReadPlan
 from django_nonrel.rows import repeat, repetitions
 
@@ -103,9 +105,27 @@ def _fold_computed(
 
 
 def execute_aggregate(compiler, query: Query, source_query: Query | None = None) -> tuple:
-    """aggregate()/count() of ``source_query``'s rows: one value per annotation."""
-    source_query = source_query or query
+    """aggregate()/count() of ``source_query``'s rows: one value per annotation.
+
+    Expressions over aggregates (``Sum("a") - Value(1)``) are computed from the
+    values of the aggregates inside them (``django_nonrel.aggregation.composite``).
+    """
     annotations = query.annotation_select
+    connection = compiler.connection
+    aggregates, composites = split(connection, compiler.base_alias, annotations)
+    if not composites:
+        return _aggregate_values(compiler, query, source_query, annotations)
+    found = _aggregate_values(compiler, query, source_query, aggregates)
+    row = dict(zip(aggregates, found, strict=True))
+    values = {alias: converted(connection, aggregates[alias], v) for alias, v in row.items()}
+    computed = evaluate_all(composites, values)
+    # Django converts what this returns: the aggregates as read, the rest computed.
+    return tuple(row[alias] if alias in row else computed[alias] for alias in annotations)
+
+
+def _aggregate_values(compiler, query: Query, source_query: Query | None, annotations) -> tuple:
+    """The values of ``annotations``, aggregates each."""
+    source_query = source_query or query
     if is_grouped(source_query):
         row = aggregate_grouped(compiler, source_query, annotations)
         return tuple(row[alias] for alias in annotations)
@@ -145,6 +165,10 @@ def execute_aggregate(compiler, query: Query, source_query: Query | None = None)
         row = {spec.alias: total for spec in specs}
     elif plan.row_weights:
         row = weighted_aggregate(plan, store, specs)
+    elif distinct_rows and not all(s.function == "count" for s in specs):
+        # values(...).distinct().aggregate(Sum(...)): the distinct rows, folded here
+        # (the store's ungrouped aggregation reads every row).
+        row = fold(distinct(store, nq), specs)
     else:
         row = store.aggregate(nq, specs)[0]
     return tuple(row[alias] for alias in annotations)
@@ -158,12 +182,25 @@ def weighted_aggregate(plan: ReadPlan, store: Any, specs: list[Aggregate]) -> di
     paths = [spec.path for spec in specs if spec.path is not None]
     columns = [*(str(path[0]) for path in paths), *(column for column, _ in weights)]
     read = replace(nq, low=0, high=None, columns=list(dict.fromkeys(columns)))
-    rows = repeat(list(store.fetch(read)), weights)[nq.low or 0 : nq.high]
+    return fold(repeat(list(store.fetch(read)), weights)[nq.low or 0 : nq.high], specs)
+
+
+def fold(rows: Iterable[dict[str, Any]], specs: list[Aggregate]) -> dict[str, Any]:
+    """The aggregates of stored rows, folded in Python."""
     partials = {spec.alias: Partial() for spec in specs}
     for row in rows:
         for spec in specs:
             partials[spec.alias].add(1 if spec.path is None else dig(row, spec.path), spec)
     return {spec.alias: partials[spec.alias].result(spec) for spec in specs}
+
+
+def distinct(store: Any, nq: NonrelQuery) -> list[dict[str, Any]]:
+    """The rows of ``nq`` once per distinct value of its columns, then sliced (SQL's
+    SELECT DISTINCT ... LIMIT)."""
+    rows: dict[Any, dict[str, Any]] = {}
+    for row in store.fetch(replace(nq, low=0, high=None)):
+        rows.setdefault(hashable(tuple(row.get(column) for column in nq.columns)), row)
+    return list(rows.values())[nq.low or 0 : nq.high]
 
 
 def count_rows(plan: ReadPlan, store: Any) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Avg, Count, Max, Min, Sum
+from django.db.models import Avg, Count, Max, Min, StdDev, Sum, Variance
 from django.db.models.aggregates import Aggregate as DjangoAggregate
 from django.db.models.expressions import Col, Ref, Star, Value
 from django.db.models.functions import Coalesce
@@ -94,6 +94,11 @@ class AggregatePlanner:
         function = next(
             (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
         )
+        if type(aggregate) in (StdDev, Variance):
+            # No accumulator every server has (FerretDB v1 lacks $stdDevPop): folded here.
+            source = aggregate.get_source_expressions()[0]
+            spread = aggregate.function.lower()
+            return self._computed(alias, expr, aggregate, spread, source, default)
         if function is None:
             raise unsupported(
                 f"The annotation {alias!r} ({type(aggregate).__name__})",
