@@ -6,10 +6,8 @@ Django projects use them; embedded models are ``managed = False``.
 
 from django.db import models
 
+from bench.shapes import LARGE_FLAT_GROUPS
 from django_nonrel.fields import DictField, EmbeddedModelField, ListField
-
-#: Number of (text, integer, float, boolean, datetime) groups in LargeFlat.
-LARGE_FLAT_GROUPS = 6
 
 
 class SmallFlat(models.Model):
