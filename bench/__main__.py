@@ -40,6 +40,11 @@ def main(argv: list[str]) -> int:
         "without one it is reported as not run)",
     )
     parser.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="measure no peer even where one is installed (the quick profile of nox -s bench)",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rewrite benchmarks.md and the charts from DIR/benchmarks.json, measuring nothing",
@@ -54,7 +59,9 @@ def main(argv: list[str]) -> int:
     results = measure(options)
     if results is None:
         return 1
-    command = "nox -s bench" + (" -- --quick" if options.quick else "")
+    # nox -s bench leaves the peers out of the quick profile by itself.
+    extra = ["--quick"] if options.quick else ["--no-peers"] if options.no_peers else []
+    command = " -- ".join(["nox -s bench", *[" ".join(extra)] * bool(extra)])
     machine_facts = machine.describe()
     options.docs.mkdir(parents=True, exist_ok=True)
     record.write_text(
@@ -87,6 +94,7 @@ def measure(options: argparse.Namespace) -> list[dict] | None:
                 command += ["--only", scenario]
             if options.official_python:
                 command += ["--official-python", options.official_python]
+            command += ["--no-peers"] if options.no_peers else []
             code = subprocess.call(command, env=env, cwd=ROOT)
             if code or not path.exists():
                 print(f"bench: {name} failed (exit code {code})", file=sys.stderr)

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.peers import PEER_NAMES
 from bench.sizes import FULL, QUICK
 from bench.targets import TARGETS
 
@@ -59,6 +60,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--official-python", help="interpreter with django-mongodb-backend (bench.peers)"
     )
+    parser.add_argument("--no-peers", action="store_true", help="measure no peer (bench.peers)")
     options = parser.parse_args(argv)
     target = TARGETS[options.target]
     sizes = QUICK if options.quick else FULL
@@ -77,7 +79,11 @@ def main(argv: list[str]) -> int:
     target.reset()
     create_tables()
     opened = target.open()
-    if target.has_peers:
+    if target.has_peers and options.no_peers:
+        opened.add_peers(
+            [], dict.fromkeys(PEER_NAMES, "peers not measured in this run (--no-peers)")
+        )
+    elif target.has_peers:
         opened.add_peers(*target.open_peers(options.official_python))
     output.update(
         versions=opened.versions,

@@ -60,6 +60,10 @@ class Peer(Protocol):
     def close(self) -> None: ...
 
 
+#: Every peer, by the name its variant has in the results.
+PEER_NAMES = ("mongoengine", "django-mongodb-backend")
+
+
 def open_peers(uri: str, embedded_store, official_python: str | None) -> tuple[list, dict]:
     """The peers that can run against ``uri``, and why each other one cannot."""
     from bench.peers import mongoengine_peer, official_peer

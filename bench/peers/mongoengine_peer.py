@@ -14,10 +14,10 @@ from typing import Any
 
 from bench.counting import WIRE, CommandCounter
 from bench.measure import Variant
-from bench.peers import ENTRIES_PER_BLOG, FILTERS, PeerUnavailable, Work
+from bench.peers import ENTRIES_PER_BLOG, FILTERS, PEER_NAMES, PeerUnavailable, Work
 from bench.shapes import MAKERS
 
-NAME = "mongoengine"
+NAME = PEER_NAMES[0]
 #: MongoEngine's spelling of each filter operator.
 OPERATORS = {"eq": "", "contains": "", "lt": "__lt"}
 

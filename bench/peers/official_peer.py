@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import Timing, Variant
-from bench.peers import PeerUnavailable, Work
+from bench.peers import PEER_NAMES, PeerUnavailable, Work
 
-NAME = "django-mongodb-backend"
+NAME = PEER_NAMES[1]
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
