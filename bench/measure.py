@@ -102,7 +102,13 @@ def _warm_up(variant: Variant) -> tuple[int | None, int]:
     return commands, work
 
 
+class ReportedError(Exception):
+    """An error raised in another process; its message already names its type."""
+
+
 def _error(error: Exception) -> str:
+    if isinstance(error, ReportedError):
+        return str(error)
     return f"{type(error).__name__}: {error}"
 
 

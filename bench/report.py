@@ -180,6 +180,11 @@ def _peers_goal(result: dict[str, Any]) -> Goal:
     return name, text, not behind
 
 
+def _shorten(error: str, limit: int = 90) -> str:
+    """The start of an error for a table cell (the measurements table has all of it)."""
+    return error if len(error) <= limit else error[: limit - 3].rstrip() + "..."
+
+
 def peer_table(result: dict[str, Any]) -> list[str]:
     """Client CPU / raw per case for the ORM and each peer; a peer's error in its cell."""
     peers = [*result.get("peers", []), *result.get("peers_not_run", {})]
@@ -198,12 +203,15 @@ def peer_table(result: dict[str, Any]) -> list[str]:
         cells = []
         for name in [orm, *peers]:
             ratio = _ratio(case, (name, "raw"), "cpu_median")
+            error = case.get("peer_errors", {}).get(name)
             if ratio is not None:
                 cells.append(f"{ratio:.2f}x")
-            elif name in case.get("peer_errors", {}):
-                cells.append("cannot run: " + case["peer_errors"][name].replace("|", "\\|"))
-            else:
+            elif error:
+                cells.append("cannot run: " + _shorten(error).replace("|", "\\|"))
+            elif name in result.get("peers_not_run", {}):
                 cells.append("not run")
+            else:
+                cells.append("-")  # a case that has no peer version (pages, counts...)
         lines.append(f"| {case['label']} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 

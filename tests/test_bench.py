@@ -194,6 +194,7 @@ def test_the_report_shows_peer_ratios_errors_and_peers_not_run():
         [
             _peer_case("iterate 10 small flat", 1.5, 2.5),
             _peer_case("select_related 10", 1.2, None, "OperationFailure: $lookup | unknown"),
+            _measured("pages", "bookmark page 1", (1.0, 1.0), (1.1, 1.0), (1, 1)),
         ]
     )
     text = "\n".join(report.target_section(result, None))
@@ -202,6 +203,8 @@ def test_the_report_shows_peer_ratios_errors_and_peers_not_run():
     assert "| iterate 10 small flat | 1.50x | 2.50x | not run |" in text
     assert "| select_related 10 | 1.20x | cannot run: OperationFailure: $lookup \\| unknown" in text
     assert "| iterate 10 small flat | mongoengine/raw | 1.00x | 2.50x | 1 / 1 |" in text
+    # A case with no peer version has no peer cell; a peer not run is said so.
+    assert "| bookmark page 1 | 1.10x | - | not run |" in text
 
 
 def test_the_peer_goal_names_each_case_where_a_peer_uses_less_cpu():

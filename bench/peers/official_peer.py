@@ -13,14 +13,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from bench.measure import Timing, Variant
+from bench.measure import ReportedError, Timing, Variant
 from bench.peers import PEER_NAMES, PeerUnavailable, Work
 
 NAME = PEER_NAMES[1]
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-class PeerFailed(Exception):
+class PeerFailed(ReportedError):
     """The peer's own error for one run, as the worker reported it."""
 
 
