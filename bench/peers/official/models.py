@@ -1,50 +1,35 @@
 """The bench shapes as django-mongodb-backend users declare them.
 
 ObjectIdAutoField keys (the backend refuses AutoField), EmbeddedModel for the
-nested parts, ArrayField for the tag list, JSONField for the free-form dict.
+nested parts, ArrayField for the tag list, JSONField for the free-form dict;
+the scalar fields are ``bench.shape_models``'.
 """
 
 from django.db import models
 from django_mongodb_backend.fields import ArrayField, EmbeddedModelArrayField, EmbeddedModelField
 from django_mongodb_backend.models import EmbeddedModel
 
-from bench.shapes import LARGE_FLAT_GROUPS
+from bench import shape_models
 
 
-class SmallFlat(models.Model):
-    name = models.CharField(max_length=50)
-    email = models.CharField(max_length=100)
-    age = models.IntegerField()
-    score = models.FloatField()
-    active = models.BooleanField()
+class SmallFlat(shape_models.SmallFlatFields):
+    pass
 
 
-class LargeFlat(models.Model):
-    for _i in range(LARGE_FLAT_GROUPS):
-        locals()[f"text{_i}"] = models.CharField(max_length=100)
-        locals()[f"number{_i}"] = models.IntegerField()
-        locals()[f"ratio{_i}"] = models.FloatField()
-        locals()[f"flag{_i}"] = models.BooleanField()
-        locals()[f"stamp{_i}"] = models.DateTimeField()
-    del _i
+class LargeFlat(shape_models.LargeFlatFields):
+    pass
 
 
-class Geo(EmbeddedModel):
-    lat = models.FloatField()
-    lng = models.FloatField()
+class Geo(EmbeddedModel, shape_models.GeoFields):
+    pass
 
 
-class Address(EmbeddedModel):
-    street = models.CharField(max_length=100)
-    city = models.CharField(max_length=50)
-    zip_code = models.CharField(max_length=10)
+class Address(EmbeddedModel, shape_models.AddressFields):
     geo = EmbeddedModelField(Geo)
 
 
-class Item(EmbeddedModel):
-    sku = models.CharField(max_length=20)
-    quantity = models.IntegerField()
-    price = models.FloatField()
+class Item(EmbeddedModel, shape_models.ItemFields):
+    pass
 
 
 class LargeNested(models.Model):
@@ -55,11 +40,9 @@ class LargeNested(models.Model):
     attributes = models.JSONField()
 
 
-class Blog(models.Model):
-    name = models.CharField(max_length=50)
+class Blog(shape_models.BlogFields):
+    pass
 
 
-class Entry(models.Model):
-    blog = models.ForeignKey(Blog, models.CASCADE, related_name="entries")
-    title = models.CharField(max_length=100)
-    rank = models.IntegerField()
+class Entry(shape_models.EntryFields):
+    pass
