@@ -20,7 +20,9 @@ import atexit
 import functools
 import os
 import re
+import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from types import FrameType
@@ -310,14 +312,56 @@ for _python, _django in DJANGO_SERIES:
     _djangosuite_session(_python, _django)
 
 
+#: The peer django-mongodb-backend is measured on this Django series (one release line
+#: per series; it refuses others), in an environment of its own.
+OFFICIAL_BACKEND_SERIES = DJANGO_SERIES[1]
+
+
+def official_backend_python(session: nox.Session) -> str | None:
+    """The interpreter of an environment with django-mongodb-backend and its Django.
+
+    Made next to the session's own environment; None (the peer is then reported as
+    not run) when that Python is missing or the install fails.
+    """
+    python, series = OFFICIAL_BACKEND_SERIES
+    interpreter = shutil.which(f"python{python}")
+    if interpreter is None:
+        session.warn(f"django-mongodb-backend peer not run: no python{python} on PATH")
+        return None
+    location = Path(session.virtualenv.location).parent / "bench-official-backend"
+    venv_python = location / "bin" / "python"
+    major, minor = series.split(".")
+    steps = [
+        [interpreter, "-m", "venv", str(location)],
+        [
+            str(venv_python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            series_pin(series),
+            f"django-mongodb-backend>={series},<{major}.{int(minor) + 1}",
+        ],
+    ]
+    for step in steps[venv_python.exists() :]:
+        done = subprocess.run(step, capture_output=True, text=True)
+        if done.returncode:
+            session.warn(f"django-mongodb-backend peer not run: {done.stderr.strip()[-500:]}")
+            return None
+    return str(venv_python)
+
+
 @nox.session(python=DJANGO_SERIES[0][0], default=False)
 def bench(session: nox.Session) -> None:
     """The ORM against the raw drivers; rewrites docs/benchmarks.md and docs/benchmarks-*.png.
 
-    ``nox -s bench -- --quick`` runs smaller sizes in under two minutes; other arguments
-    go to ``python -m bench`` (``--target NAME``, ``--only SCENARIO``). FerretDB and
-    MariaDB are provisioned as for the tests session; a target whose server cannot start
-    is reported as not run (with CI=true, provisioning failures fail the session).
+    ``nox -s bench -- --quick`` runs smaller sizes in under two minutes, without the
+    peers; other arguments go to ``python -m bench`` (``--target NAME``, ``--only
+    SCENARIO``, ``--no-peers``). FerretDB and MariaDB are provisioned as for the tests
+    session; a target whose server cannot start is reported as not run (with CI=true,
+    provisioning failures fail the session). The full profile also measures the peers
+    on the MongoDB targets: MongoEngine, and django-mongodb-backend in an environment
+    of its own Django series (``official_backend_python``).
     """
     from tests.servers.process import ServerUnavailable
 
@@ -326,6 +370,7 @@ def bench(session: nox.Session) -> None:
     except ServerUnavailable as exc:
         session.error(str(exc))
     mariadb_url = servers.env.get("NONREL_TEST_MARIADB_URL")
+    quick = "--quick" in session.posargs
     session.install(
         "-e",
         ".[mongodb,singlestore]",
@@ -333,5 +378,9 @@ def bench(session: nox.Session) -> None:
         "matplotlib",
         # mysqlclient compiles against the headers the MariaDB provisioning installs.
         *(["mysqlclient"] if mariadb_url else []),
+        *([] if quick else ["mongoengine"]),
     )
-    session.run("python", "-m", "bench", *session.posargs, env=servers.env)
+    peers = ["--no-peers"] if quick else []
+    official = None if quick else official_backend_python(session)
+    peers += ["--official-python", official] if official else []
+    session.run("python", "-m", "bench", *peers, *session.posargs, env=servers.env)

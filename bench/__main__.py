@@ -33,6 +33,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", action="append", default=[], help="scenario module name")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")
     parser.add_argument(
+        "--official-python",
+        default=os.environ.get("BENCH_OFFICIAL_PYTHON"),
+        help="an interpreter with django-mongodb-backend and the Django it supports, to "
+        "measure it as a peer on MongoDB servers (default: $BENCH_OFFICIAL_PYTHON; "
+        "without one it is reported as not run)",
+    )
+    parser.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="measure no peer even where one is installed (the quick profile of nox -s bench)",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rewrite benchmarks.md and the charts from DIR/benchmarks.json, measuring nothing",
@@ -47,7 +59,9 @@ def main(argv: list[str]) -> int:
     results = measure(options)
     if results is None:
         return 1
-    command = "nox -s bench" + (" -- --quick" if options.quick else "")
+    # nox -s bench leaves the peers out of the quick profile by itself.
+    extra = ["--quick"] if options.quick else ["--no-peers"] if options.no_peers else []
+    command = " -- ".join(["nox -s bench", *[" ".join(extra)] * bool(extra)])
     machine_facts = machine.describe()
     options.docs.mkdir(parents=True, exist_ok=True)
     record.write_text(
@@ -78,6 +92,9 @@ def measure(options: argparse.Namespace) -> list[dict] | None:
             command += ["--quick"] if options.quick else []
             for scenario in options.only:
                 command += ["--only", scenario]
+            if options.official_python:
+                command += ["--official-python", options.official_python]
+            command += ["--no-peers"] if options.no_peers else []
             code = subprocess.call(command, env=env, cwd=ROOT)
             if code or not path.exists():
                 print(f"bench: {name} failed (exit code {code})", file=sys.stderr)

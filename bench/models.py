@@ -6,55 +6,31 @@ Django projects use them; embedded models are ``managed = False``.
 
 from django.db import models
 
+from bench import shape_models
 from django_nonrel.fields import DictField, EmbeddedModelField, ListField
 
-#: Number of (text, integer, float, boolean, datetime) groups in LargeFlat.
-LARGE_FLAT_GROUPS = 6
+
+class SmallFlat(shape_models.SmallFlatFields):
+    pass
 
 
-class SmallFlat(models.Model):
-    name = models.CharField(max_length=50)
-    email = models.CharField(max_length=100)
-    age = models.IntegerField()
-    score = models.FloatField()
-    active = models.BooleanField()
+class LargeFlat(shape_models.LargeFlatFields):
+    pass
 
 
-class LargeFlat(models.Model):
-    """30 scalar fields of five types, declared in a loop to keep the shape obvious."""
-
-    for _i in range(LARGE_FLAT_GROUPS):
-        locals()[f"text{_i}"] = models.CharField(max_length=100)
-        locals()[f"number{_i}"] = models.IntegerField()
-        locals()[f"ratio{_i}"] = models.FloatField()
-        locals()[f"flag{_i}"] = models.BooleanField()
-        locals()[f"stamp{_i}"] = models.DateTimeField()
-    del _i
-
-
-class Geo(models.Model):
-    lat = models.FloatField()
-    lng = models.FloatField()
-
+class Geo(shape_models.GeoFields):
     class Meta:
         managed = False
 
 
-class Address(models.Model):
-    street = models.CharField(max_length=100)
-    city = models.CharField(max_length=50)
-    zip_code = models.CharField(max_length=10)
+class Address(shape_models.AddressFields):
     geo = EmbeddedModelField(Geo)
 
     class Meta:
         managed = False
 
 
-class Item(models.Model):
-    sku = models.CharField(max_length=20)
-    quantity = models.IntegerField()
-    price = models.FloatField()
-
+class Item(shape_models.ItemFields):
     class Meta:
         managed = False
 
@@ -67,14 +43,12 @@ class LargeNested(models.Model):
     attributes = DictField()
 
 
-class Blog(models.Model):
-    name = models.CharField(max_length=50)
+class Blog(shape_models.BlogFields):
+    pass
 
 
-class Entry(models.Model):
-    blog = models.ForeignKey(Blog, models.CASCADE, related_name="entries")
-    title = models.CharField(max_length=100)
-    rank = models.IntegerField()
+class Entry(shape_models.EntryFields):
+    pass
 
 
 class Parent(models.Model):

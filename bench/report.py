@@ -137,6 +137,8 @@ def goals(result: dict[str, Any]) -> list[Goal]:
                 vs_raw <= 1.3,
             )
         )
+    if result.get("peers"):
+        found.append(_peers_goal(result))
     if result["target"] == "mongodb-mongomock":
         found.append(_testcase_goal(result))
     if sql:
@@ -157,6 +159,61 @@ def goals(result: dict[str, Any]) -> list[Goal]:
                 ("SingleStore backend <= 1.0x Django's mysql backend", f"not measured: {why}", None)
             )
     return found
+
+
+def _peers_goal(result: dict[str, Any]) -> Goal:
+    """django-nonrel's client CPU at most every peer's, in every case the peer ran."""
+    name = "client CPU <= every peer's (cases the peer ran)"
+    orm = result["ratios"][0][0]
+    behind, compared = [], 0
+    for case in _measured(result):
+        for peer in result["peers"]:
+            ratio = _ratio(case, (orm, peer), "cpu_median")
+            if ratio is None:
+                continue
+            compared += 1
+            if ratio > 1.0:
+                behind.append(f"{case['label']}: {ratio:.2f}x {peer}")
+    if not compared:
+        return name, "not measured: no case ran on a peer", None
+    text = "; ".join(behind) if behind else f"ahead or equal in all {compared} comparisons"
+    return name, text, not behind
+
+
+def _shorten(error: str, limit: int = 90) -> str:
+    """The start of an error for a table cell (the measurements table has all of it)."""
+    return error if len(error) <= limit else error[: limit - 3].rstrip() + "..."
+
+
+def peer_table(result: dict[str, Any]) -> list[str]:
+    """Client CPU / raw per case for the ORM and each peer; a peer's error in its cell."""
+    peers = [*result.get("peers", []), *result.get("peers_not_run", {})]
+    if not peers:
+        return []
+    orm = result["ratios"][0][0]
+    lines = [
+        "### Against the peers (client CPU / raw)",
+        "",
+        "| case | django-nonrel | " + " | ".join(peers) + " |",
+        "|---|---:|" + "---:|" * len(peers),
+    ]
+    for case in result["cases"]:
+        if not case["variants"] or case["scenario"] == "testcase":
+            continue
+        cells = []
+        for name in [orm, *peers]:
+            ratio = _ratio(case, (name, "raw"), "cpu_median")
+            error = case.get("peer_errors", {}).get(name)
+            if ratio is not None:
+                cells.append(f"{ratio:.2f}x")
+            elif error:
+                cells.append("cannot run: " + _shorten(error).replace("|", "\\|"))
+            elif name in result.get("peers_not_run", {}):
+                cells.append("not run")
+            else:
+                cells.append("-")  # a case that has no peer version (pages, counts...)
+        lines.append(f"| {case['label']} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def _testcase_goal(result: dict[str, Any]) -> Goal:
@@ -184,6 +241,8 @@ def target_section(result: dict[str, Any], chart: str | None) -> list[str]:
     lines += [f"Versions: {versions}. Ran in {result['seconds']:.0f} s.", ""]
     for variant, why in result.get("unavailable_variants", {}).items():
         lines += [f"Variant `{variant}`: not available on this build: {why}.", ""]
+    for peer, why in result.get("peers_not_run", {}).items():
+        lines += [f"Peer `{peer}`: not run: {why}.", ""]
     if result["ratios"][0][0] == "django-mysql":
         lines += [
             "Until the SingleStore backend is in the build, the goals below are evaluated on",
@@ -194,7 +253,8 @@ def target_section(result: dict[str, Any], chart: str | None) -> list[str]:
         lines += [f"![ORM/raw ratios on {result['title']}]({chart})", ""]
     lines += ["### Goals", "", "| goal | measured | |", "|---|---|---|"]
     lines += [f"| {name} | {text} | {_mark(met)} |" for name, text, met in goals(result)]
-    lines += ["", "### Ratios", "", "| case | ratio | wall | client CPU | commands |"]
+    lines += ["", *peer_table(result)]
+    lines += ["### Ratios", "", "| case | ratio | wall | client CPU | commands |"]
     lines += ["|---|---|---:|---:|---:|"]
     for case in result["cases"]:
         if not case["variants"]:
@@ -219,6 +279,8 @@ def target_section(result: dict[str, Any], chart: str | None) -> list[str]:
                 f"| {case['label']} | {variant} | {_ms(m['wall_median'])} | "
                 f"{_ms(m['cpu_median'])} | {m['commands']} |"
             )
+        for peer, why in case.get("peer_errors", {}).items():
+            lines.append(f"| {case['label']} | {peer} | cannot run: {why} | | |")
         for variant, why in case["unavailable"].items():
             if variant not in result.get("unavailable_variants", {}):
                 lines.append(
@@ -251,6 +313,16 @@ def document(
         "counted driver calls on mongomock, the server's per-session `Questions` counter on",
         "MariaDB. A ratio is ORM / raw: 1.00x means no overhead. Variants of a case must do",
         "the same amount of work (rows read or written) or the case reports an error.",
+        "",
+        "On MongoDB targets the same work is also done by the peers, where they can run:",
+        "MongoEngine (in the bench process, its own collections, idiomatic documents with",
+        "ObjectId keys; `select_related()` in both relation cases, `as_pymongo()` for",
+        "values()) and the official django-mongodb-backend (under the Django series it",
+        "supports, in a worker process that times its own runs). Peers are interleaved with",
+        "the raw driver and the ORM in the same run and reported as peer / raw. A peer that",
+        "cannot run at all is listed as not run with the reason; a case a peer cannot run on",
+        "the server shows the peer's error in its cell. MongoEngine's commands on mongomock",
+        "are not counted (`None`).",
         "",
         "The TestCase case (MongoDB targets) measures what a project's own test suite pays",
         "per test rather than a driver call: one generated `django.test.TestCase` class",

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.peers import PEER_NAMES
 from bench.sizes import FULL, QUICK
 from bench.targets import TARGETS
 
@@ -56,6 +57,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", action="append", default=[], help="scenario name (repeatable)")
+    parser.add_argument(
+        "--official-python", help="interpreter with django-mongodb-backend (bench.peers)"
+    )
+    parser.add_argument("--no-peers", action="store_true", help="measure no peer (bench.peers)")
     options = parser.parse_args(argv)
     target = TARGETS[options.target]
     sizes = QUICK if options.quick else FULL
@@ -74,24 +79,38 @@ def main(argv: list[str]) -> int:
     target.reset()
     create_tables()
     opened = target.open()
+    if target.has_peers and options.no_peers:
+        opened.add_peers(
+            [], dict.fromkeys(PEER_NAMES, "peers not measured in this run (--no-peers)")
+        )
+    elif target.has_peers:
+        opened.add_peers(*target.open_peers(options.official_python))
     output.update(
         versions=opened.versions,
         ratios=opened.ratios,
         unavailable_variants=opened.unavailable,
+        peers=[peer.name for peer in opened.peers],
+        peers_not_run=opened.peers_not_run,
     )
     ctx = Context(opened, sizes)
     log(f"== {target.title} ({sizes.mode} sizes, {sizes.repeats} repeats)")
     for variant, why in opened.unavailable.items():
         log(f"  variant {variant}: not available on this build: {why}")
+    for peer, why in opened.peers_not_run.items():
+        log(f"  peer {peer}: not run: {why}")
     from bench.measure import run_case
 
     results = []
-    for module in scenario_modules():
-        name = module.__name__.rsplit(".", 1)[1]
-        if options.only and name not in options.only:
-            continue
-        for case in module.cases(ctx):
-            results.append(run_case(case, sizes.repeats, log))
+    try:
+        for module in scenario_modules():
+            name = module.__name__.rsplit(".", 1)[1]
+            if options.only and name not in options.only:
+                continue
+            for case in module.cases(ctx):
+                results.append(run_case(case, sizes.repeats, log))
+    finally:
+        for peer in opened.peers:
+            peer.close()
     output["cases"] = results
     output["seconds"] = time.monotonic() - started
     options.json.write_text(json.dumps(output, indent=1, default=str))

@@ -39,6 +39,16 @@ class Opened:
     versions: dict[str, str] = field(default_factory=dict)
     #: Variants this build cannot run, with the reason.
     unavailable: dict[str, str] = field(default_factory=dict)
+    #: Other libraries doing the same work (``bench.peers``), and why others cannot run.
+    peers: list = field(default_factory=list)
+    peers_not_run: dict[str, str] = field(default_factory=dict)
+
+    def add_peers(self, peers: list, not_run: dict[str, str]) -> None:
+        """Measure ``peers`` in every case that names its work, each reported against raw."""
+        self.peers, self.peers_not_run = peers, not_run
+        for peer in peers:
+            self.ratios.append((peer.name, "raw"))
+            self.versions.update(peer.versions)
 
 
 def _version(distribution: str) -> str:
@@ -65,6 +75,7 @@ def embedded_ferretdb_version() -> str:
 
 class MongoTarget:
     kind = "mongodb"
+    has_peers = True
 
     def __init__(self, name: str, title: str, env_var: str | None, uri: str | None = None):
         self.name, self.title, self.env_var, self.fixed_uri = name, title, env_var, uri
@@ -97,6 +108,19 @@ class MongoTarget:
         from django.db import connection
 
         connection.database.client.drop_database(DATABASE_NAME)
+
+    def open_peers(self, official_python: str | None) -> tuple[list, dict[str, str]]:
+        """MongoEngine and the official backend on this server, where they can run."""
+        from django.db import connection
+
+        from bench.peers import open_peers
+
+        store = None
+        if connection.is_embedded:
+            from django_nonrel.backends.mongodb.base import MOCK_SERVERS
+
+            store = MOCK_SERVERS[urlsplit(self.uri).netloc]
+        return open_peers(self.uri, store, official_python)
 
     def open(self) -> Opened:
         from django.db import connection, connections
@@ -145,6 +169,7 @@ class MariaDBTarget:
     """Django's mysql backend and the SingleStore backend (mysql dialect) on MariaDB."""
 
     kind = "sql"
+    has_peers = False
     name = "mariadb"
     title = "SQL on MariaDB"
     env_var = "NONREL_TEST_MARIADB_URL"

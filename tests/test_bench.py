@@ -127,3 +127,92 @@ def test_the_testcase_goal_compares_with_sqlite_on_wall_and_cpu():
 
     assert goal((1.5, 1.0), (0.9, 0.5)) == ("50 small tests: 1.50x wall, 1.80x client CPU", True)
     assert goal((1.0, 1.0), (2.1, 1.0))[1] is False
+
+
+def _failing_peer(message: str) -> Variant:
+    def run(state):
+        raise RuntimeError(message)
+
+    return Variant(run=run, counter=Calls(), peer=True)
+
+
+def test_a_peer_that_fails_is_reported_with_its_error_and_the_case_goes_on():
+    case = Case(
+        "relations",
+        "prefetch_related('blog') over 10 rows",
+        {"raw": _variant(10), "orm": _variant(10), "official": _failing_peer("no $lookup")},
+    )
+    result = run_case(case, repeats=3, log=lambda message: None)
+    assert result["error"] is None
+    assert set(result["variants"]) == {"raw", "orm"}
+    assert result["peer_errors"] == {"official": "RuntimeError: no $lookup"}
+
+
+def test_a_peer_doing_other_work_is_dropped_but_an_orm_variant_fails_the_case():
+    peer = _variant(9)
+    peer.peer = True
+    case = Case("iterate", "iterate 10 rows", {"raw": _variant(10), "orm": _variant(10), "p": peer})
+    result = run_case(case, repeats=3, log=lambda message: None)
+    assert set(result["variants"]) == {"raw", "orm"}
+    assert result["peer_errors"] == {"p": "did 9 units of work, not 10"}
+
+
+def test_a_peer_timed_in_another_process_reports_its_own_times():
+    peer = _variant(10)
+    peer.peer = True
+    peer.timed = lambda: (0.5, 0.25, 10)
+    case = Case("iterate", "iterate 10 rows", {"raw": _variant(10), "orm": _variant(10), "p": peer})
+    result = run_case(case, repeats=3, log=lambda message: None)
+    assert result["variants"]["p"]["wall"] == [0.5, 0.5, 0.5]
+    assert result["variants"]["p"]["cpu_median"] == 0.25
+
+
+def _with_peers(cases: list[dict]) -> dict:
+    result = _target(cases)
+    result["peers"] = ["mongoengine"]
+    result["peers_not_run"] = {"django-mongodb-backend": "no interpreter was given"}
+    result["ratios"].append(("mongoengine", "raw"))
+    return result
+
+
+def _peer_case(label, orm_cpu, peer_cpu, peer_error=None):
+    case = _measured("iterate", label, (1.0, 1.0), (orm_cpu, 1.0), (1, 1))
+    if peer_error:
+        case["peer_errors"] = {"mongoengine": peer_error}
+    else:
+        case["variants"]["mongoengine"] = {
+            "wall_median": 1.0,
+            "cpu_median": peer_cpu,
+            "commands": 1,
+            "work": 10,
+        }
+    return case
+
+
+def test_the_report_shows_peer_ratios_errors_and_peers_not_run():
+    result = _with_peers(
+        [
+            _peer_case("iterate 10 small flat", 1.5, 2.5),
+            _peer_case("select_related 10", 1.2, None, "OperationFailure: $lookup | unknown"),
+            _measured("pages", "bookmark page 1", (1.0, 1.0), (1.1, 1.0), (1, 1)),
+        ]
+    )
+    text = "\n".join(report.target_section(result, None))
+    assert "Peer `django-mongodb-backend`: not run: no interpreter was given." in text
+    assert "| case | django-nonrel | mongoengine | django-mongodb-backend |" in text
+    assert "| iterate 10 small flat | 1.50x | 2.50x | not run |" in text
+    assert "| select_related 10 | 1.20x | cannot run: OperationFailure: $lookup \\| unknown" in text
+    assert "| iterate 10 small flat | mongoengine/raw | 1.00x | 2.50x | 1 / 1 |" in text
+    # A case with no peer version has no peer cell; a peer not run is said so.
+    assert "| bookmark page 1 | 1.10x | - | not run |" in text
+
+
+def test_the_peer_goal_names_each_case_where_a_peer_uses_less_cpu():
+    def goal(*cases):
+        found = {name: (text, met) for name, text, met in report.goals(_with_peers(list(cases)))}
+        return found["client CPU <= every peer's (cases the peer ran)"]
+
+    ahead, behind = _peer_case("iterate a", 1.5, 2.5), _peer_case("iterate b", 2.0, 1.6)
+    assert goal(ahead) == ("ahead or equal in all 1 comparisons", True)
+    assert goal(ahead, behind) == ("iterate b: 1.25x mongoengine", False)
+    assert goal(_peer_case("iterate a", 1.0, None, "boom"))[1] is None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.measure import Case, Variant
+from bench.peers import Work
 from bench.sizes import Sizes
 from bench.targets import Opened
 
@@ -64,13 +65,22 @@ class Context:
             )
         return result
 
-    def case(self, scenario: str, label: str, unit: str = "row", **kwargs: Any) -> Case:
-        """A case over every available variant; unavailable ORM variants are named."""
+    def case(
+        self, scenario: str, label: str, unit: str = "row", work: Work | None = None, **kwargs: Any
+    ) -> Case:
+        """A case over every available variant; unavailable ORM variants are named.
+
+        ``work`` names the case's work for the peers (``bench.peers``): each peer
+        the target opened is measured beside the raw and ORM variants.
+        """
         skip = dict(kwargs.get("skip_orm") or {})
         skip.update(self.opened.unavailable)
         variants = self.variants(**kwargs)
         if not any(name in self.opened.orm for name in variants):
             variants = {}
+        if variants and work is not None:
+            for peer in self.opened.peers:
+                variants[peer.name] = peer.variant(work)
         return Case(scenario, label, variants, unavailable=skip, unit=unit)
 
     # -- table contents (untimed) ---------------------------------------------

@@ -1,5 +1,5 @@
 """Iterating model instances or values() vs a list of dicts; filters on embedded paths and
-list members."""
+list members, and filters returning 100 rows."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 
 from bench import data
 from bench.models import LargeNested
+from bench.peers import FILTERS, Work
 from bench.scenarios import Context
 
 #: Columns the raw SQL reader parses from JSON text, as an application would.
@@ -52,24 +53,40 @@ def _iterate(ctx: Context, shape: str, scenario: str = "iterate"):
         def raw(conn, state):
             return len(sql_dicts(conn, f"SELECT * FROM {table}"))
 
-    case = ctx.case(scenario, f"{scenario} {count:,} {shape}", orm=orm, raw=raw)
+    case = ctx.case(
+        scenario,
+        f"{scenario} {count:,} {shape}",
+        work=Work(scenario, shape, count),
+        orm=orm,
+        raw=raw,
+    )
     case.prepare = prepare
     return case
+
+
+#: Each filter operator (``bench.peers.FILTERS``) as a Django lookup suffix, a MongoDB
+#: query on the path, and SQL on the column or JSON path (``%s`` is the parameter).
+DJANGO_LOOKUPS = {"eq": "", "contains": "", "lt": "__lt"}
+MONGO_QUERIES = {"eq": lambda v: v, "contains": lambda v: v, "lt": lambda v: {"$lt": v}}
+SQL_CONDITIONS = {"eq": "{} = %s", "contains": "JSON_CONTAINS({}, %s)", "lt": "{} < %s"}
+
+
+def _sql_filter(path: str, operator: str, value) -> tuple[str, tuple]:
+    column, _, inner = path.partition(".")
+    if operator == "contains":
+        return SQL_CONDITIONS[operator].format(column), (json.dumps(value),)
+    if inner:
+        column = f"JSON_UNQUOTE(JSON_EXTRACT({column}, '$.{inner}'))"
+    return SQL_CONDITIONS[operator].format(column), (value,)
 
 
 def _filter(ctx: Context, what: str):
     count = ctx.sizes.rows
     table = LargeNested._meta.db_table
-    if what == "embedded path":
-        lookup = {"address__city": "Oslo"}
-        mongo_filter = {"address.city": "Oslo"}
-        where = "JSON_UNQUOTE(JSON_EXTRACT(address, '$.city')) = %s"
-        params: tuple = ("Oslo",)
-    else:
-        lookup = {"tags": "rare"}
-        mongo_filter = {"tags": "rare"}
-        where = "JSON_CONTAINS(tags, %s)"
-        params = (json.dumps("rare"),)
+    path, operator, value = FILTERS[what]
+    lookup = {path.replace(".", "__") + DJANGO_LOOKUPS[operator]: value}
+    mongo_filter = {path: MONGO_QUERIES[operator](value)}
+    where, params = _sql_filter(path, operator, value)
 
     def prepare():
         ctx.fill(LargeNested, count, lambda i: data.instance(LargeNested, data.large_nested(i)))
@@ -88,7 +105,11 @@ def _filter(ctx: Context, what: str):
 
     key = next(iter(lookup))
     case = ctx.case(
-        "filter", f"filter {key}= over {count:,} large nested ({what})", orm=orm, raw=raw
+        "filter",
+        f"filter {key}= over {count:,} large nested ({what})",
+        work=Work("filter", what, count),
+        orm=orm,
+        raw=raw,
     )
     case.prepare = prepare
     return case
@@ -97,6 +118,4 @@ def _filter(ctx: Context, what: str):
 def cases(ctx: Context):
     result = [_iterate(ctx, shape) for shape in data.SHAPES]
     result += [_iterate(ctx, shape, "values") for shape in data.SHAPES]
-    result.append(_filter(ctx, "embedded path"))
-    result.append(_filter(ctx, "list membership"))
-    return result
+    return result + [_filter(ctx, what) for what in FILTERS]

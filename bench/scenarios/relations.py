@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.db import NotSupportedError
 
 from bench.models import Blog, Entry
+from bench.peers import ENTRIES_PER_BLOG, Work
 from bench.scenarios import Context
 from bench.scenarios.reads import sql_dicts
-
-ENTRIES_PER_BLOG = 5
 
 
 def _blogs_and_entries(ctx: Context) -> None:
@@ -70,6 +69,7 @@ def _related(ctx: Context, method: str):
     case = ctx.case(
         "relations",
         f"{method}('blog') over {count:,} rows",
+        work=Work(method, "blog", count),
         orm=orm,
         raw=raw,
         skip_orm=_probe(ctx, method),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench import data
 from bench.models import SmallFlat
+from bench.peers import Work
 from bench.scenarios import Context
 
 
@@ -44,6 +45,7 @@ def _bulk_create(ctx: Context, shape: str):
     case = ctx.case(
         "bulk_create",
         f"bulk_create {count:,} {shape}",
+        work=Work("bulk_create", shape, count),
         orm=orm,
         raw=raw,
         orm_setup=orm_setup,
@@ -127,6 +129,7 @@ def _save(ctx: Context, existing: bool):
         "save",
         f"save() {count:,} {which} rows",
         unit="save",
+        work=Work("save", which, count),
         orm=orm,
         raw=raw,
         orm_setup=orm_setup,
