@@ -6,4 +6,6 @@ from django.apps import AppConfig
 class BenchConfig(AppConfig):
     name = "bench"
     label = "bench"
-    default_auto_field = "django.db.models.AutoField"
+    # What `startproject` sets, and what SingleStore's distributed tables need
+    # (singlestore.E005 refuses a narrower AUTO_INCREMENT there).
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,6 +1,6 @@
 """Document shapes after the MongoDB ODM benchmark: small flat, large flat, large nested.
 
-Plus the relation, pagination and cascade models. Integer AutoField keys, as
+Plus the relation, pagination and cascade models. Integer (BigAutoField) keys, as
 Django projects use them; embedded models are ``managed = False``.
 """
 
