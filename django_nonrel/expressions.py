@@ -64,6 +64,7 @@ from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, XOR, NothingNode, WhereNode
 from django.utils import timezone
 
+from django_nonrel.column_tuples import expand, is_multi_column, runs_subquery_first
 from django_nonrel.exceptions import unsupported
 from django_nonrel.leaves import date_part
 from django_nonrel.native import NativeCondition
@@ -118,6 +119,12 @@ def needs_python(node: Any, date_parts: bool) -> bool:
         return node.connector == XOR or any(needs_python(c, date_parts) for c in node.children)
     if not isinstance(node, Lookup):
         return False
+    if is_multi_column(node):
+        first = runs_subquery_first(node)
+        if first is not None:
+            return not first
+        # Values only: the connection runs no queryset here.
+        return needs_python(expand(node, None), date_parts)
     rhs = node.rhs
     query = subquery_of(rhs)
     if query is not None:
@@ -374,6 +381,8 @@ class ExpressionEvaluator:
         return lambda row: False
 
     def _lookup(self, lookup: Lookup) -> Evaluator:
+        if is_multi_column(lookup):
+            return self.predicate(expand(lookup, self.connection))
         name = lookup.lookup_name
         if hasattr(lookup, "nonrel_value"):
             # List membership, dict and embedded paths follow MongoDB's matching
