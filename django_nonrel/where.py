@@ -42,6 +42,7 @@ from django_nonrel.relations import (
     is_single_valued,
     join_of,
     join_restriction,
+    key_present,
 )
 from django_nonrel.subqueries import base_alias, outer_references, semi_join
 
@@ -155,10 +156,7 @@ class WhereBuilder:
                 and is_forward(join)
                 and join_restriction(self.connection, join) == (True, True)
             ):
-                key_field = join.join_fields[0][0] if join.join_fields else None
-                condition = Leaf(
-                    path=(join.join_cols[0][0],), lookup="isnull", value=False, field=key_field
-                )
+                condition = key_present(join)
             else:
                 condition = lookups.resolve(alias, condition)
         return condition
