@@ -162,8 +162,17 @@ def _unknown(negated: bool | None) -> WhereNode | NothingNode:
 
 def _lookup(cls: type[Lookup], col: Any, value: Any, negated: bool | None) -> Any:
     """``cls(col, value)``; in a two-valued filter a comparison with NULL is the
-    constant ``_unknown`` gives."""
-    return _unknown(negated) if value is None and negated is not None else cls(col, value)
+    constant ``_unknown`` gives, and under an odd number of NOTs a NULL column
+    makes it true too (so the NOT leaves the row out, as SQL's UNKNOWN does;
+    Django's own guard for this, ``IS NOT NULL`` under exclude(), is added per
+    column by ``build_filter``, which a tuple's columns do not pass through)."""
+    if negated is None:
+        return cls(col, value)
+    if value is None:
+        return _unknown(negated)
+    if negated:
+        return WhereNode([cls(col, value), IsNull(col, True)], connector=OR)
+    return cls(col, value)
 
 
 def _equal(cols: list[Any], row: Sequence[Any], negated: bool | None) -> WhereNode:

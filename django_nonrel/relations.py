@@ -413,12 +413,17 @@ class KeyLookups:
 
     def missing(self, join: Join) -> Filter:
         """Parent rows with no joined row: a NULL key, or (reverse) a key nobody references."""
-        if is_forward(join):
+        if is_forward(join) and not is_composite(join):
             return key_present(join, False)
+        # Reverse: keys nobody references. A ForeignObject over several columns has
+        # no database constraint, so a forward key may also point at no row.
         referenced = self.join_keys(join, join_restriction(self.connection, join)[0])
-        if not referenced:
-            return True
-        return Node(AND, [parent_key_in(join, referenced)], negated=True)
+        unmatched = (
+            Node(AND, [parent_key_in(join, referenced)], negated=True) if referenced else True
+        )
+        if not is_forward(join) or unmatched is True:
+            return unmatched
+        return Node(OR, [key_present(join, False), unmatched])
 
 
 def parent_key_in(join: Join, keys: list[Any]) -> Filter:
