@@ -87,7 +87,7 @@ def test_filter_across_reverse_relation(league):
     assert agree(lambda using: teams(using, players__name="Cy")) == ["Paris"]
 
 
-def test_reverse_filter_repeating_rows_without_distinct_is_refused(league):
+def test_reverse_filter_repeating_rows_without_distinct_is_refused(league, on_mongodb):
     """SQL repeats Lyon once per matching player; the repeats of a join over several
     columns are not computed here, so the read says to add distinct()."""
     with pytest.raises(NotSupportedError, match="distinct"):
@@ -217,7 +217,7 @@ def test_null_in_a_pair_is_unknown(league):
     ]
 
 
-def test_user_values_stay_data(league):
+def test_user_values_stay_data(league, on_mongodb):
     pair = (F("team_country"), F("team_number"))
     for value in ({"$gt": ""}, "$gt"):
         assert names("default", TupleIn(pair, [(value, 1)])) == []
