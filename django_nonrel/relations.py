@@ -361,15 +361,10 @@ class KeyLookups:
         if simple or isinstance(condition, bool):
             return self.resolve(alias, condition), None, parent_column
         composite = is_composite(join)
-        if composite and weights is not None and not self.query.distinct:
-            raise NotSupportedError(
-                "A filter across a relation over several columns that repeats rows per "
-                "match further on is not supported on this backend; add distinct()."
-            )
         opts = joined_opts(join)
         joined_side, parent_side = join_restriction(self.connection, join)
         key_columns = [pair[1] for pair in join.join_cols]
-        columns = [*key_columns] if weights is None else [column, weight_column]
+        columns = [*key_columns] if weights is None else [*key_columns, weight_column]
         columns += list(keep or ())
         lookup = NonrelQuery(
             table=join.table_name,
@@ -392,16 +387,33 @@ class KeyLookups:
         self._check_size(len(counts), join.table_name)
         result = self._on_parent(join, condition, list(counts), parent_side)
         repeated = any(count > 1 for count in counts.values())
-        if composite and repeated:
-            # Row weights are keyed by one column; a composite join's repeats are not.
-            if not self.query.distinct:
-                raise NotSupportedError(
-                    "A filter across a relation over several columns matched several "
-                    "related rows of one row; this backend repeats rows per match only "
-                    "over one-column relations. Add distinct()."
-                )
-            return result, None, parent_column
+        if composite and repeated and not self.query.distinct:
+            return (result, *self._counts_by_parent_pk(join, result, counts))
         return result, (counts if repeated else None), parent_column
+
+    def _counts_by_parent_pk(
+        self, join: Join, condition: Filter, counts: dict[tuple[Any, ...], int]
+    ) -> tuple[dict[Any, int], str]:
+        """``counts`` per key tuple as counts per primary key of the parent rows
+        holding it (one command reading them): row repetitions are keyed by one
+        column, and a composite key is several."""
+        parent = self.query.alias_map[join.parent_alias]
+        opts = (
+            joined_opts(parent) if isinstance(parent, Join) else self.query.get_meta()
+        ).concrete_model._meta
+        columns = [pair[0] for pair in join.join_cols]
+        lookup = NonrelQuery(
+            table=opts.db_table,
+            pk_column=opts.pk.column,
+            where=_as_node(condition),
+            columns=[opts.pk.column, *columns],
+        )
+        by_pk = {
+            hashable(row.get(opts.pk.column)): counts.get(row_key(row, columns), 1)
+            for row in self.store.fetch(lookup)
+        }
+        self._check_size(len(by_pk), opts.db_table)
+        return by_pk, opts.pk.column
 
     def _check_size(self, count: int, table: str) -> None:
         if self.limit is not None and count > self.limit:
