@@ -377,6 +377,13 @@ class ExpressionEvaluator:
 
         return evaluate
 
+    def _col_pairs(self, expr: ColPairs) -> Evaluator:
+        """A key over several columns (a composite primary key, a ForeignObject):
+        the tuple of its columns' values, as Django's compiler reads it
+        (``composite_fields_to_tuples``)."""
+        cols = [self._col(col) for col in expr.get_cols()]
+        return lambda row: tuple(col(row) for col in cols)
+
     def _nothing(self, node: NothingNode) -> Evaluator:
         return lambda row: False
 
@@ -651,6 +658,7 @@ FUNCTIONS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
 HANDLERS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
     Value: ExpressionEvaluator._value,
     Col: ExpressionEvaluator._col,
+    ColPairs: ExpressionEvaluator._col_pairs,
     Ref: ExpressionEvaluator._ref,
     ResolvedOuterRef: ExpressionEvaluator._outer_reference,
     NativeCondition: ExpressionEvaluator._native,
