@@ -69,17 +69,22 @@ def is_composite(join: Join) -> bool:
 
 
 def tuple_condition(join: Join, tuples: list[tuple[Any, ...]]) -> Filter:
-    """Parent rows whose key columns equal one of ``tuples``: an OR of ANDs of
-    equalities (a document filter has no row values)."""
+    """Parent rows whose key columns equal one of ``tuples``."""
     fields = [pair[0] for pair in join.join_fields] if join.join_fields else None
+    return tuples_filter([pair[0] for pair in join.join_cols], tuples, fields)
+
+
+def tuples_filter(
+    columns: Sequence[str], tuples: Sequence[Sequence[Any]], fields: list[Any] | None = None
+) -> Filter:
+    """Rows whose ``columns`` hold one of ``tuples`` (stored values): an OR of ANDs
+    of equalities, as a document filter has no row values."""
     alternatives = [
         Node(
             AND,
             [
                 Leaf(path=(column,), lookup="exact", value=value, field=fields and fields[i])
-                for i, (column, value) in enumerate(
-                    zip((pair[0] for pair in join.join_cols), values, strict=True)
-                )
+                for i, (column, value) in enumerate(zip(columns, values, strict=True))
             ],
         )
         for values in tuples
@@ -487,19 +492,7 @@ def fetch_by_keys(
         if len(key_columns) == 1:
             leaf: Filter = Leaf(path=key_columns, lookup="in", value=chunk)
         else:
-            leaf = Node(
-                OR,
-                [
-                    Node(
-                        AND,
-                        [
-                            Leaf(path=(name,), lookup="exact", value=value)
-                            for name, value in zip(key_columns, values, strict=True)
-                        ],
-                    )
-                    for values in chunk
-                ],
-            )
+            leaf = tuples_filter(key_columns, chunk)
         where = Node(AND, [leaf] if condition is True else [leaf, condition])
         lookup = NonrelQuery(
             table=opts.db_table, pk_column=opts.pk.column, where=where, columns=columns
