@@ -64,6 +64,7 @@ from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, XOR, NothingNode, WhereNode
 from django.utils import timezone
 
+from django_nonrel.column_tuples import expand, is_multi_column, runs_subquery_first
 from django_nonrel.exceptions import unsupported
 from django_nonrel.leaves import date_part
 from django_nonrel.native import NativeCondition
@@ -118,6 +119,12 @@ def needs_python(node: Any, date_parts: bool) -> bool:
         return node.connector == XOR or any(needs_python(c, date_parts) for c in node.children)
     if not isinstance(node, Lookup):
         return False
+    if is_multi_column(node):
+        first = runs_subquery_first(node)
+        if first is not None:
+            return not first
+        # Values only: the connection runs no queryset here.
+        return needs_python(expand(node, None), date_parts)
     rhs = node.rhs
     query = subquery_of(rhs)
     if query is not None:
@@ -370,10 +377,19 @@ class ExpressionEvaluator:
 
         return evaluate
 
+    def _col_pairs(self, expr: ColPairs) -> Evaluator:
+        """A key over several columns (a composite primary key, a ForeignObject):
+        the tuple of its columns' values, as Django's compiler reads it
+        (``composite_fields_to_tuples``)."""
+        cols = [self._col(col) for col in expr.get_cols()]
+        return lambda row: tuple(col(row) for col in cols)
+
     def _nothing(self, node: NothingNode) -> Evaluator:
         return lambda row: False
 
     def _lookup(self, lookup: Lookup) -> Evaluator:
+        if is_multi_column(lookup):
+            return self.predicate(expand(lookup, self.connection))
         name = lookup.lookup_name
         if hasattr(lookup, "nonrel_value"):
             # List membership, dict and embedded paths follow MongoDB's matching
@@ -642,6 +658,7 @@ FUNCTIONS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
 HANDLERS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
     Value: ExpressionEvaluator._value,
     Col: ExpressionEvaluator._col,
+    ColPairs: ExpressionEvaluator._col_pairs,
     Ref: ExpressionEvaluator._ref,
     ResolvedOuterRef: ExpressionEvaluator._outer_reference,
     NativeCondition: ExpressionEvaluator._native,

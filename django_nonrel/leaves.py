@@ -21,7 +21,7 @@ from typing import Any
 from django.core.exceptions import FullResultSet
 from django.db import NotSupportedError
 from django.db.models import Field, ForeignObjectRel
-from django.db.models.expressions import Col, ColPairs, ExpressionList, Value
+from django.db.models.expressions import Col, ExpressionList, Value
 from django.db.models.fields.json import ContainedBy, DataContains
 from django.db.models.functions import Extract, TruncDate, TruncTime
 from django.db.models.lookups import (
@@ -32,8 +32,9 @@ from django.db.models.lookups import (
     UUIDTextMixin,
 )
 from django.db.models.sql.query import Query
-from django.db.models.sql.where import AND, OR, WhereNode
+from django.db.models.sql.where import AND, OR, NothingNode, WhereNode
 
+from django_nonrel.column_tuples import expand, is_multi_column
 from django_nonrel.paths import path_segment
 from django_nonrel.query import DATE_PARTS, Filter, Leaf, Node
 from django_nonrel.subqueries import subquery_of
@@ -133,6 +134,8 @@ class LeafBuilder:
                 )
             children = [self.build_tree(child) for child in node.children]
             return combine(node.connector, children, node.negated)
+        if isinstance(node, NothingNode):
+            return False
         if not isinstance(node, Lookup):
             raise NotSupportedError(
                 f"A join condition with {type(node).__name__} is not supported on this "
@@ -146,8 +149,8 @@ class LeafBuilder:
         ``negated``: the lookup sits under an odd number of NOTs, which decides
         how a comparison SQL finds UNKNOWN is written two-valued.
         """
-        if isinstance(lookup.lhs, ColPairs):
-            return self._build_tuple_lookup(lookup)
+        if is_multi_column(lookup):
+            return self.build_tree(self.expand_columns(lookup, negated))
         path, transform, column_field = self._path(lookup.lhs, lookup)
         return self._build_leaf(lookup, path, transform, column_field, negated)
 
@@ -225,55 +228,9 @@ class LeafBuilder:
             return None
         return exception is FullResultSet
 
-    def _build_tuple_lookup(self, lookup: Lookup) -> Filter:
-        """(a, b) IN ((1, 2), ...) and (a, b) = (1, 2): Django's multi-column lookups.
-
-        Django 5.2 uses them for composite keys and for prefetching forward
-        relations; one column becomes a plain ``in``/``exact`` leaf.
-        """
-        cols = lookup.lhs.get_cols()
-        for col in cols:
-            if col.alias != self.base_alias:
-                raise NotSupportedError(
-                    "Multi-column lookups across a relation are not supported on this "
-                    "backend; filter on each related field."
-                )
-        name = lookup.lookup_name
-        if name == "isnull":
-            # (a, b) IS NULL: any column NULL; IS NOT NULL: every column set.
-            if not isinstance(lookup.rhs, bool):
-                raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
-            leaves = [
-                Leaf(path=(col.target.column,), lookup="isnull", value=lookup.rhs, field=col.target)
-                for col in cols
-            ]
-            return leaves[0] if len(leaves) == 1 else Node(OR if lookup.rhs else AND, leaves)
-        if name not in ("in", "exact") or hasattr(lookup.rhs, "resolve_expression"):
-            raise NotSupportedError(
-                f"The multi-column {name!r} lookup with this value is not supported on "
-                "this backend; filter on each column."
-            )
-        rows = lookup.rhs if name == "in" else [lookup.rhs]
-        rows = [row for row in rows if None not in row]
-        if not rows:
-            return False
-        connection = self.connection
-
-        def leaf(col: Col, value: Any, lookup_name: str = "exact") -> Leaf:
-            field = col.target
-            if lookup_name == "in":
-                value = [field.get_db_prep_value(v, connection, prepared=True) for v in value]
-            else:
-                value = field.get_db_prep_value(value, connection, prepared=True)
-            return Leaf(path=(field.column,), lookup=lookup_name, value=value, field=field)
-
-        if len(cols) == 1:
-            return leaf(cols[0], [row[0] for row in rows], "in")
-        alternatives = [
-            Node(connector=AND, children=[leaf(col, v) for col, v in zip(cols, row, strict=True)])
-            for row in rows
-        ]
-        return alternatives[0] if len(alternatives) == 1 else Node(OR, alternatives)
+    def expand_columns(self, lookup: Lookup, negated: bool = False) -> Any:
+        """A multi-column lookup as single-column lookups (``column_tuples``)."""
+        return expand(lookup, self.connection, negated)
 
     def _path(self, lhs: Any, lookup: Lookup) -> tuple[tuple[str | int, ...], str | None, Any]:
         """(path, transform name or None, stored field at the path's root) of a lhs."""

@@ -307,7 +307,12 @@ def evaluated_rows(
 
 def start_columns(query: Query, chains: list[list[str]]) -> list[str]:
     """The columns of the queried table the joins of ``chains`` start from."""
-    return [join_of(query, chain[0]).join_cols[0][0] for chain in chains if chain]
+    return [
+        parent_column
+        for chain in chains
+        if chain
+        for parent_column, _ in join_of(query, chain[0]).join_cols
+    ]
 
 
 def selection_reads(
@@ -330,9 +335,10 @@ def join_columns(
             columns[alias].append(column)
     for alias in order:
         join = join_of(query, alias)
-        columns[alias].append(join.join_cols[0][1])
-        if join.parent_alias in columns:
-            columns[join.parent_alias].append(join.join_cols[0][0])
+        for parent_column, column in join.join_cols:
+            columns[alias].append(column)
+            if join.parent_alias in columns:
+                columns[join.parent_alias].append(parent_column)
     return {alias: list(dict.fromkeys(names)) for alias, names in columns.items()}
 
 
@@ -354,6 +360,8 @@ def join_steps(connection, query: Query, columns: dict[str, list[str]]) -> list[
                 restriction=join_restriction(connection, join)[0],
                 columns=read,
                 parent_key=key_casts(connection, join)[1],
+                parent_columns=tuple(pair[0] for pair in join.join_cols),
+                key_columns=tuple(pair[1] for pair in join.join_cols),
             )
         )
     return steps

@@ -44,6 +44,8 @@ class JoinStep:
     restriction: Filter
     columns: list[str]
     parent_key: KeyCast | None = None
+    parent_columns: tuple[str, ...] = ()
+    key_columns: tuple[str, ...] = ()
 
 
 @dataclass

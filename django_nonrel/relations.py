@@ -51,12 +51,58 @@ def join_of(query, alias: str) -> Join:
             "FilteredRelation() is not supported on this backend; filter the related "
             "queryset instead (prefetch_related(Prefetch(..., queryset=...)))."
         )
-    if len(join.join_cols) != 1:
+    if not join.join_cols:
+        if join.join_field.get_extra_restriction(join.table_alias, join.parent_alias) is None:
+            raise ValueError("Join generated an empty ON clause.")  # as Join.as_sql
         raise NotSupportedError(
-            "Relations over several columns (composite keys) cannot be followed on this "
-            "backend; filter on the key columns."
+            f"The relation joining {alias!r} has no key columns (its whole join condition "
+            "is get_extra_restriction()); this backend follows relations by key lookups. "
+            "Filter the related model directly instead."
         )
     return join
+
+
+def is_composite(join: Join) -> bool:
+    """Whether the join matches several column pairs (``ForeignObject`` over
+    ``from_fields=[a, b]``, a composite primary key)."""
+    return len(join.join_cols) > 1
+
+
+def tuple_condition(join: Join, tuples: list[tuple[Any, ...]]) -> Filter:
+    """Parent rows whose key columns equal one of ``tuples``."""
+    fields = [pair[0] for pair in join.join_fields] if join.join_fields else None
+    return tuples_filter([pair[0] for pair in join.join_cols], tuples, fields)
+
+
+def tuples_filter(
+    columns: Sequence[str], tuples: Sequence[Sequence[Any]], fields: list[Any] | None = None
+) -> Filter:
+    """Rows whose ``columns`` hold one of ``tuples`` (stored values): an OR of ANDs
+    of equalities, as a document filter has no row values."""
+    alternatives = [
+        Node(
+            AND,
+            [
+                Leaf(path=(column,), lookup="exact", value=value, field=fields and fields[i])
+                for i, (column, value) in enumerate(zip(columns, values, strict=True))
+            ],
+        )
+        for values in tuples
+    ]
+    if not alternatives:
+        return False
+    return alternatives[0] if len(alternatives) == 1 else Node(OR, alternatives)
+
+
+def row_key(document: dict[str, Any] | None, columns: Sequence[str]) -> Any:
+    """The join key a stored row holds in ``columns``: the value of one column, a
+    tuple of several (None when a column is NULL: it joins nothing)."""
+    if document is None:
+        return None
+    if len(columns) == 1:
+        return hashable(document.get(columns[0]))
+    values = tuple(hashable(document.get(column)) for column in columns)
+    return None if None in values else values
 
 
 def chain_to(query, base_alias: str, alias: str) -> list[str]:
@@ -84,25 +130,33 @@ def join_restriction(connection, join: Join) -> tuple[Filter, Filter]:
     must be Django lookups (a WhereNode, as GenericRelation's, or one lookup);
     a class that only renders SQL cannot be run without SQL and is refused.
     """
-    field = join.join_field
-    restriction = field.get_extra_restriction(join.table_alias, join.parent_alias)
+    return restriction_filters(connection, join.join_field, join.table_alias, join.parent_alias)
+
+
+def restriction_filters(
+    connection, field, table_alias: str, parent_alias: str
+) -> tuple[Filter, Filter]:
+    """``join_restriction`` of the relation ``field`` (a forward field or a reverse
+    rel) joining ``table_alias`` to ``parent_alias``."""
+    restriction = field.get_extra_restriction(table_alias, parent_alias)
     if restriction is None:
         return True, True
     if isinstance(restriction, Lookup):
         restriction = WhereNode([restriction], connector=AND)
-    if not isinstance(restriction, WhereNode):
-        raise NotSupportedError(
-            f"The relation {field.name!r} restricts its join with "
-            f"{type(restriction).__name__}, which only renders SQL; this backend follows "
-            "relations by key lookups and needs the restriction as Django lookups (a "
-            "WhereNode, as GenericRelation.get_extra_restriction() returns). Filter the "
-            "related model directly instead (its content type and object id)."
-        )
+    for part in [restriction, *_members(restriction)]:
+        if not isinstance(part, (WhereNode, Lookup)):
+            raise NotSupportedError(
+                f"The relation {field.name!r} restricts its join with "
+                f"{type(part).__name__}, which only renders SQL; this backend follows "
+                "relations by key lookups and needs the restriction as Django lookups (a "
+                "WhereNode, as GenericRelation.get_extra_restriction() returns). Filter the "
+                "related model directly instead (its content type and object id)."
+            )
 
     def no_subqueries(subquery):
         raise NotSupportedError("Subqueries in a relation's join condition are not supported.")
 
-    sides: dict[str, list[Any]] = {join.table_alias: [], join.parent_alias: []}
+    sides: dict[str, list[Any]] = {table_alias: [], parent_alias: []}
     for child in restriction.children:
         aliases = {part.alias for part in child.flatten() if isinstance(part, Col)}
         if len(aliases) != 1 or not aliases <= sides.keys():
@@ -126,6 +180,13 @@ def join_restriction(connection, join: Join) -> tuple[Filter, Filter]:
         for alias, children in sides.items()
     )
     return joined, parent
+
+
+def _members(node: Any) -> list[Any]:
+    """The conditions inside a WhereNode, at any depth (nothing for anything else)."""
+    if not isinstance(node, WhereNode):
+        return []
+    return [member for child in node.children for member in [child, *_members(child)]]
 
 
 #: Stored types MongoDB compares by numeric value: keys of one pass as the other's.
@@ -253,30 +314,27 @@ class KeyLookups:
     def resolve(self, alias: str, condition: Filter) -> Filter:
         """The condition on the parent of ``alias`` equivalent to ``condition`` on ``alias``."""
         join = join_of(self.query, alias)
-        column = join.join_cols[0][1]
         joined_side, parent_side = join_restriction(self.connection, join)
-        keys = self.keys(
-            join.table_name, joined_opts(join).pk.column, column, restricted(condition, joined_side)
-        )
-        keys = cast_keys(key_casts(self.connection, join)[0], keys)
+        keys = self.join_keys(join, restricted(condition, joined_side))
         return self._on_parent(join, condition, keys, parent_side)
+
+    def join_keys(self, join: Join, condition: Filter) -> list[Any]:
+        """The keys (as the parent stores them) of the joined rows matching
+        ``condition``: values of the key column, tuples of several."""
+        opts = joined_opts(join)
+        if is_composite(join):
+            columns = [column for _, column in join.join_cols]
+            return self.key_tuples(join.table_name, opts.pk.column, columns, condition)
+        keys = self.keys(join.table_name, opts.pk.column, join.join_cols[0][1], condition)
+        return cast_keys(key_casts(self.connection, join)[0], keys)
 
     def _on_parent(self, join: Join, condition: Filter, keys: list[Any], parent_side: Filter):
         """``parent key IN keys`` (as the parent column stores them) and the join's
         parent-side restriction, plus, for a LEFT OUTER join whose condition holds
         for a missing row, the rows without one."""
-        parent_column = join.join_cols[0][0]
-        parent_field = join.join_fields[0][0] if join.join_fields else None
-        result: Filter = (
-            restricted(
-                Leaf(path=(parent_column,), lookup="in", value=keys, field=parent_field),
-                parent_side,
-            )
-            if keys
-            else False
-        )
+        result = restricted(parent_key_in(join, keys), parent_side) if keys else False
         if join.join_type == LOUTER and matches_missing_row(condition):
-            missing = self.missing(join, parent_column, parent_field)
+            missing = self.missing(join)
             if parent_side is not True:
                 outside = Node(AND, [parent_side], negated=True)
                 missing = outside if missing is True else Node(OR, [outside, missing])
@@ -307,9 +365,11 @@ class KeyLookups:
         simple = weights is None and is_single_valued(join) and keep is None
         if simple or isinstance(condition, bool):
             return self.resolve(alias, condition), None, parent_column
+        composite = is_composite(join)
         opts = joined_opts(join)
         joined_side, parent_side = join_restriction(self.connection, join)
-        columns = [column] if weights is None else [column, weight_column]
+        key_columns = [pair[1] for pair in join.join_cols]
+        columns = [*key_columns] if weights is None else [*key_columns, weight_column]
         columns += list(keep or ())
         lookup = NonrelQuery(
             table=join.table_name,
@@ -321,9 +381,9 @@ class KeyLookups:
         rows = list(self.store.fetch(lookup))
         if keep is not None:
             self.kept[alias] = (lookup.columns, rows)
-        as_parent_key = key_casts(self.connection, join)[0]
+        as_parent_key = None if composite else key_casts(self.connection, join)[0]
         for row in rows:
-            key = row.get(column)
+            key = row_key(row, key_columns) if composite else row.get(column)
             if as_parent_key is not None:
                 key = as_parent_key(key)
             if key is not None:
@@ -332,7 +392,33 @@ class KeyLookups:
         self._check_size(len(counts), join.table_name)
         result = self._on_parent(join, condition, list(counts), parent_side)
         repeated = any(count > 1 for count in counts.values())
+        if composite and repeated and not self.query.distinct:
+            return (result, *self._counts_by_parent_pk(join, result, counts))
         return result, (counts if repeated else None), parent_column
+
+    def _counts_by_parent_pk(
+        self, join: Join, condition: Filter, counts: dict[tuple[Any, ...], int]
+    ) -> tuple[dict[Any, int], str]:
+        """``counts`` per key tuple as counts per primary key of the parent rows
+        holding it (one command reading them): row repetitions are keyed by one
+        column, and a composite key is several."""
+        parent = self.query.alias_map[join.parent_alias]
+        opts = (
+            joined_opts(parent) if isinstance(parent, Join) else self.query.get_meta()
+        ).concrete_model._meta
+        columns = [pair[0] for pair in join.join_cols]
+        lookup = NonrelQuery(
+            table=opts.db_table,
+            pk_column=opts.pk.column,
+            where=_as_node(condition),
+            columns=[opts.pk.column, *columns],
+        )
+        by_pk = {
+            hashable(row.get(opts.pk.column)): counts.get(row_key(row, columns), 1)
+            for row in self.store.fetch(lookup)
+        }
+        self._check_size(len(by_pk), opts.db_table)
+        return by_pk, opts.pk.column
 
     def _check_size(self, count: int, table: str) -> None:
         if self.limit is not None and count > self.limit:
@@ -342,51 +428,77 @@ class KeyLookups:
                 "related model, or store the value you filter on in this model's documents."
             )
 
-    def missing(self, join: Join, parent_column: str, parent_field: Any) -> Filter:
+    def missing(self, join: Join) -> Filter:
         """Parent rows with no joined row: a NULL key, or (reverse) a key nobody references."""
-        if is_forward(join):
-            return Leaf(path=(parent_column,), lookup="isnull", value=True, field=parent_field)
-        referenced = self.keys(
-            join.table_name,
-            joined_opts(join).pk.column,
-            join.join_cols[0][1],
-            join_restriction(self.connection, join)[0],
+        if is_forward(join) and not is_composite(join):
+            return key_present(join, False)
+        # Reverse: keys nobody references. A ForeignObject over several columns has
+        # no database constraint, so a forward key may also point at no row.
+        referenced = self.join_keys(join, join_restriction(self.connection, join)[0])
+        unmatched = (
+            Node(AND, [parent_key_in(join, referenced)], negated=True) if referenced else True
         )
-        referenced = cast_keys(key_casts(self.connection, join)[0], referenced)
-        if not referenced:
-            return True
-        return Node(
-            AND,
-            [Leaf(path=(parent_column,), lookup="in", value=referenced, field=parent_field)],
-            negated=True,
-        )
+        if not is_forward(join) or unmatched is True:
+            return unmatched
+        return Node(OR, [key_present(join, False), unmatched])
+
+
+def parent_key_in(join: Join, keys: list[Any]) -> Filter:
+    """Parent rows whose key (column, or columns of a composite join) is one of ``keys``."""
+    if is_composite(join):
+        return tuple_condition(join, keys)
+    parent_field = join.join_fields[0][0] if join.join_fields else None
+    return Leaf(path=(join.join_cols[0][0],), lookup="in", value=keys, field=parent_field)
+
+
+def key_present(join: Join, present: bool = True) -> Filter:
+    """Parent rows whose key is set (every column of it), or not (``present=False``:
+    any column NULL)."""
+    fields = [pair[0] for pair in join.join_fields] if join.join_fields else None
+    leaves = [
+        Leaf(path=(column,), lookup="isnull", value=not present, field=fields and fields[i])
+        for i, (column, _) in enumerate(join.join_cols)
+    ]
+    if len(leaves) == 1:
+        return leaves[0]
+    return Node(AND if present else OR, leaves)
 
 
 def fetch_by_keys(
     store,
     limit: int | None,
     opts,
-    column: str,
+    column: str | tuple[str, ...],
     keys: Iterable[Any],
     columns: Sequence[str] | None = None,
     condition: Filter = True,
 ) -> dict[Any, list[dict[str, Any]]]:
-    """Rows of ``opts``' table with ``column`` in ``keys`` (and ``condition``), by key."""
+    """Rows of ``opts``' table with ``column`` in ``keys`` (and ``condition``), by key.
+
+    ``column`` may be several columns (a composite join): ``keys`` are then
+    tuples, matched as an OR of ANDs of equalities, and the rows are keyed by
+    the tuple they hold (``row_key``).
+    """
     unique = list(dict.fromkeys(k for k in keys if k is not None))
     grouped: dict[Any, list[dict[str, Any]]] = {}
     if not unique or condition is False:
         return grouped
+    key_columns = (column,) if isinstance(column, str) else column
     step = limit or len(unique)
     if columns is not None:
-        columns = list(dict.fromkeys([column, *columns]))
+        columns = list(dict.fromkeys([*key_columns, *columns]))
     for offset in range(0, len(unique), step):
-        leaf = Leaf(path=(column,), lookup="in", value=unique[offset : offset + step])
+        chunk = unique[offset : offset + step]
+        if len(key_columns) == 1:
+            leaf: Filter = Leaf(path=key_columns, lookup="in", value=chunk)
+        else:
+            leaf = tuples_filter(key_columns, chunk)
         where = Node(AND, [leaf] if condition is True else [leaf, condition])
         lookup = NonrelQuery(
             table=opts.db_table, pk_column=opts.pk.column, where=where, columns=columns
         )
         for row in store.fetch(lookup):
-            grouped.setdefault(hashable(row.get(column)), []).append(row)
+            grouped.setdefault(row_key(row, key_columns), []).append(row)
     return grouped
 
 

@@ -18,7 +18,7 @@ from django_nonrel.ordering import python_sorted, sorted_by_related
 from django_nonrel.paths import Path, dig, hashable
 from django_nonrel.query import NonrelQuery
 from django_nonrel.read_plan import JoinStep, ReadPlan
-from django_nonrel.relations import cast_keys, fetch_by_keys, restricted
+from django_nonrel.relations import fetch_by_keys, restricted, row_key
 from django_nonrel.where import BuiltFilter, Weight
 
 
@@ -196,35 +196,30 @@ def join_rows(
     conditions = built.alias_conditions
     kept = built.kept_rows
     for step in steps:
-        alias, column, parent_column = step.alias, step.column, step.parent_column
+        alias, column = step.alias, step.column
         columns = list(dict.fromkeys([*(extra or {}).get(alias, ()), *step.columns]))
+        composite = len(step.key_columns) > 1
         if alias in kept and set(columns) <= set(kept[alias][0]):
             # The filter's key lookup already read these rows.
             found: dict[Any, list[Document]] = {}
             for related in kept[alias][1]:
-                found.setdefault(hashable(related.get(column)), []).append(related)
+                found.setdefault(row_key(related, step.key_columns), []).append(related)
         else:
-            keys = [
-                row[step.parent_alias].get(parent_column)
-                for row in rows
-                if row.get(step.parent_alias)
-            ]
+            keys = [_join_key(step, row.get(step.parent_alias)) for row in rows]
             condition = restricted(conditions.get(alias, True), step.restriction)
             found = fetch_by_keys(
                 store,
                 key_limit,
                 step.opts,
-                column,
-                cast_keys(step.parent_key, keys),
+                step.key_columns if composite else column,
+                keys,
                 columns,
                 condition,
             )
         joined = []
         for row in rows:
             source = row.get(step.parent_alias)
-            key = None if source is None else source.get(parent_column)
-            if step.parent_key is not None:
-                key = step.parent_key(key)
+            key = _join_key(step, source)
             matches = found.get(hashable(key)) if source is not None else None
             if matches:
                 joined.extend({**row, alias: match} for match in matches)
@@ -232,3 +227,12 @@ def join_rows(
                 joined.append({**row, alias: None})
         rows = joined
     return rows
+
+
+def _join_key(step: JoinStep, source: Document | None) -> Any:
+    """The key a parent row ``source`` joins ``step`` by, as the joined rows store
+    it (a tuple over a composite join; None joins nothing)."""
+    if len(step.key_columns) > 1:
+        return row_key(source, step.parent_columns)
+    key = None if source is None else source.get(step.parent_column)
+    return key if step.parent_key is None else step.parent_key(key)

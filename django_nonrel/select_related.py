@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldError
+from django.db import NotSupportedError
 from django.db.models.query_utils import select_related_descend
 
 from django_nonrel.paths import hashable
-from django_nonrel.relations import fetch_by_keys
+from django_nonrel.query import Filter
+from django_nonrel.relations import fetch_by_keys, restriction_filters, row_key
 
 #: Per row of a read, the stored documents of an object by concrete model
 #: (its own and its multi-table-inheritance parents'), or None.
@@ -54,6 +56,17 @@ class RelatedStep:
     def key(self):
         """The field of the related model the key is matched against."""
         return self.field if self.reverse else self.field.target_field
+
+    @property
+    def parent_columns(self) -> tuple[str, ...]:
+        """The parent row's key columns (several for a ``ForeignObject`` over
+        several fields)."""
+        return tuple(pair[1 if self.reverse else 0].column for pair in self.field.related_fields)
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """The related model's columns matched against ``parent_columns``."""
+        return tuple(pair[0 if self.reverse else 1].column for pair in self.field.related_fields)
 
 
 def related_steps(query) -> list[RelatedStep]:
@@ -127,9 +140,10 @@ def _relation_choices(opts) -> list[str]:
 def select_related_columns(opts, steps: list[RelatedStep]) -> list[str]:
     """Columns of the queried model (``opts``) the first hops follow: a read projects them."""
     return [
-        step.parent_key.column
+        column
         for step in steps
         if not step.parent and step.parent_key.model._meta.concrete_model is opts.concrete_model
+        for column in step.parent_columns
     ]
 
 
@@ -150,24 +164,25 @@ def related_selections(connection, steps: list[RelatedStep], roots: Sources) -> 
     for step in steps:
         parents = sources[step.parent]
         owner = step.parent_key.model._meta.concrete_model
-        parent_column, column = step.parent_key.column, step.key.column
+        key_columns = step.key_columns
 
-        def key(parent, owner=owner, column=parent_column):
-            document = parent.get(owner) if parent is not None else None
-            return None if document is None else document.get(column)
+        def key(parent, owner=owner, columns=step.parent_columns):
+            return row_key(parent.get(owner) if parent is not None else None, columns)
 
         keys = [key(parent) for parent in parents]
         opts = step.model._meta.concrete_model._meta
         own_model = opts.concrete_model
         columns = [f.column for f in step.fields if f.model._meta.concrete_model is own_model]
         columns += [
-            child.parent_key.column
+            column
             for child in steps
             if child.parent == step.path
             and child.parent_key.model._meta.concrete_model is own_model
+            for column in child.parent_columns
         ]
         columns.append(opts.pk.column)
-        found = fetch_by_keys(store, limit, opts, column, keys, columns)
+        by = key_columns if len(key_columns) > 1 else key_columns[0]
+        found = fetch_by_keys(store, limit, opts, by, keys, columns, _restriction(connection, step))
         own = [(found.get(k) or [None])[0] if k is not None else None for k in keys]
         known = parents if step.reverse and step.field.remote_field.parent_link else None
         sources[step.path] = _with_parents(store, step.model, own, limit, known)
@@ -176,6 +191,21 @@ def related_selections(connection, steps: list[RelatedStep], roots: Sources) -> 
         {"__".join(path): values[index] for path, values in selections.items()}
         for index in range(len(roots))
     ]
+
+
+def _restriction(connection, step: RelatedStep) -> Filter:
+    """The condition a relation's join puts on the related rows (its
+    ``get_extra_restriction()``), as a JOIN's ON clause would."""
+    relation = step.field.remote_field if step.reverse else step.field
+    related, parent = restriction_filters(connection, relation, "related", "parent")
+    if parent is not True:
+        raise NotSupportedError(
+            f"select_related({'__'.join(step.path)!r}) follows a relation whose join "
+            "condition restricts the row it starts from; this backend cannot apply it "
+            "while loading related rows. Use prefetch_related() or read the relation "
+            "separately."
+        )
+    return related
 
 
 def _with_parents(store, model, documents, limit, known=None) -> Sources:

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import NotSupportedError
-from django.db.models.expressions import ColPairs, Exists
+from django.db.models.expressions import Exists
 from django.db.models.lookups import Lookup
 from django.db.models.sql.constants import INNER, LOUTER
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
+from django_nonrel.column_tuples import is_multi_column
 from django_nonrel.leaves import LeafBuilder, column_alias, combine, fold
 from django_nonrel.native import NativeCondition, native_leaf
 from django_nonrel.query import Filter, Leaf, Node
@@ -41,6 +42,7 @@ from django_nonrel.relations import (
     is_single_valued,
     join_of,
     join_restriction,
+    key_present,
 )
 from django_nonrel.subqueries import base_alias, outer_references, semi_join
 
@@ -154,10 +156,7 @@ class WhereBuilder:
                 and is_forward(join)
                 and join_restriction(self.connection, join) == (True, True)
             ):
-                key_field = join.join_fields[0][0] if join.join_fields else None
-                condition = Leaf(
-                    path=(join.join_cols[0][0],), lookup="isnull", value=False, field=key_field
-                )
+                condition = key_present(join)
             else:
                 condition = lookups.resolve(alias, condition)
         return condition
@@ -318,9 +317,11 @@ class WhereBuilder:
             getattr(lookup.lhs, "expression", None), Exists
         ):
             return self._build_exists(lookup)
-        leaf = self.leaves.build(lookup, negated=bool(self._negations % 2))
-        if isinstance(lookup.lhs, ColPairs):
-            return leaf  # multi-column lookups are on the base alias (LeafBuilder checks)
+        negated = bool(self._negations % 2)
+        if is_multi_column(lookup):
+            # Each column's lookup goes to its own alias, as any other lookup.
+            return self._build(self.leaves.expand_columns(lookup, negated))
+        leaf = self.leaves.build(lookup, negated=negated)
         return self._on_alias(column_alias(lookup.lhs), leaf)
 
     def _on_alias(self, alias: str, condition: Filter) -> Item:

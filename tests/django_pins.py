@@ -208,6 +208,27 @@ PINS: dict[str, Pin] = {
         "its rule without InnoDB's exception (a FOREIGN KEY's own index): every db_index "
         "field gets one",
     ),
+    "django.db.models.fields.related_lookups:RelatedLookupMixin.as_sql": Pin(
+        "copied",
+        "django_nonrel/column_tuples.py",
+        "_as_tuple_lookup turns a related lookup over several columns into the tuple "
+        "lookup it compiles to, with its 'doesn't support multi-column subqueries' error",
+    ),
+    "django.db.models.fields.related_lookups:RelatedIn.as_sql": Pin(
+        "copied",
+        "django_nonrel/column_tuples.py",
+        "_as_tuple_lookup: __in over several columns is TupleIn of normalized values",
+    ),
+    "django.db.models.fields.tuple_lookups:TupleGreaterThan.get_fallback_sql": Pin(
+        "copied",
+        "django_nonrel/column_tuples.py",
+        "_compare builds the same lexicographic a > x OR (a = x AND ...) tree (lt/lte/gte alike)",
+    ),
+    "django.db.models.sql.datastructures:Join.as_sql": Pin(
+        "copied",
+        "django_nonrel/relations.py",
+        "join_of raises its 'Join generated an empty ON clause.' for a join without columns",
+    ),
     # -- assigned: our function set on, or swapped into, a Django object -----------
     "django.db.models.sql.compiler:SQLCompiler.compile": Pin(
         "assigned",
@@ -237,6 +258,12 @@ PINS: dict[str, Pin] = {
 #: Source hashes per supported release series ("5.2", "6.1"), as ``source_hash`` gives them.
 HASHES: dict[str, dict[str, str]] = {
     "5.2": {
+        "django.db.models.fields.related_lookups:RelatedLookupMixin.as_sql": "c2b13494fbc1507e",
+        "django.db.models.fields.related_lookups:RelatedIn.as_sql": "4cb5441f9bb32c77",
+        "django.db.models.fields.tuple_lookups:TupleGreaterThan.get_fallback_sql": (
+            "a70b5f08c698523a"
+        ),
+        "django.db.models.sql.datastructures:Join.as_sql": "cc3d1ed9d304c768",
         "django.db.models.query:ModelIterable.__iter__": "c2a744b8c18e0b4a",
         "django.db.models.query:ValuesIterable.__iter__": "02f58ade3ac0f2ed",
         "django.db.models.query:ValuesListIterable.__iter__": "0ae5e24afc01dfc9",
@@ -297,6 +324,12 @@ HASHES: dict[str, dict[str, str]] = {
         "django.core.management.commands.sqlmigrate:Command.handle": "580640c5328cd7c0",
     },
     "6.1": {
+        "django.db.models.fields.related_lookups:RelatedLookupMixin.as_sql": "c2b13494fbc1507e",
+        "django.db.models.fields.related_lookups:RelatedIn.as_sql": "4cb5441f9bb32c77",
+        "django.db.models.fields.tuple_lookups:TupleGreaterThan.get_fallback_sql": (
+            "a70b5f08c698523a"
+        ),
+        "django.db.models.sql.datastructures:Join.as_sql": "a4eb18dd7334b1b8",
         "django.db.models.query:ModelIterable.__iter__": "ecb74201bf2b1945",
         "django.db.models.query:ValuesIterable.__iter__": "02f58ade3ac0f2ed",
         "django.db.models.query:ValuesListIterable.__iter__": "0ae5e24afc01dfc9",

@@ -170,6 +170,19 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "ordering.tests.OrderingTests.test_order_by_nulls_first",
             "ordering.tests.OrderingTests.test_order_by_nulls_last",
         },
+        (
+            "Relations whose join condition is not Django lookups on key columns: a "
+            "get_extra_restriction() returning a class that only renders SQL "
+            "(ColConstraint), or comparing columns of both tables with no key columns "
+            "(StartsWith); this backend follows relations by key lookups and refuses them "
+            "with NotSupportedError."
+        ): {
+            "foreign_object.tests.MultiColumnFKTests.test_translations",
+            "foreign_object.tests.MultiColumnFKTests.test_inheritance",
+            "foreign_object.tests.TestExtraJoinFilterQ.test_extra_join_filter_q",
+            "foreign_object.test_empty_join.RestrictedConditionsTests."
+            "test_restrictions_with_no_joining_columns",
+        },
         "order_by('?') has no portable MongoDB equivalent.": {
             "ordering.tests.OrderingTests.test_random_ordering",
         },

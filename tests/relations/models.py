@@ -99,3 +99,31 @@ class Franchise(Restaurant, Brand):
 class Menu(models.Model):
     franchise = models.ForeignKey(Franchise, models.CASCADE, related_name="menus")
     dish = models.CharField(max_length=50)
+
+
+class Team(models.Model):
+    """A row keyed, for relations, by two columns (country code and number)."""
+
+    country_code = models.CharField(max_length=2)
+    number = models.IntegerField()
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        unique_together = [("country_code", "number")]
+
+
+class Player(models.Model):
+    """A relation over two columns: ``team`` matches both of them (a composite key)."""
+
+    name = models.CharField(max_length=50)
+    rating = models.IntegerField(default=0)
+    team_country = models.CharField(max_length=2, null=True)
+    team_number = models.IntegerField(null=True)
+    team = models.ForeignObject(
+        Team,
+        models.CASCADE,
+        from_fields=["team_country", "team_number"],
+        to_fields=["country_code", "number"],
+        null=True,
+        related_name="players",
+    )
