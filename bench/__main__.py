@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVERS = {"mongodb-ferretdb": "ferretdb", "mariadb": "mariadb"}
 
 
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C: ``subprocess.call`` kills the target's process and the
+    ``with`` blocks stop the servers, so a killed bench leaves no FerretDB or MariaDB behind."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, under two minutes")
     parser.add_argument("--target", action="append", choices=sorted(TARGETS), default=[])
