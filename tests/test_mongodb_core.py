@@ -1,10 +1,13 @@
 """MongoDB backend promises: one-command saves, data safety, clear errors."""
 
+import re
+
 import pytest
 from django.db import NotSupportedError, connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
+from django_nonrel.backends.mongodb.filters import key_equality
 from tests.orm.models import Author, Book, Token
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_mongodb")]
@@ -58,6 +61,34 @@ def test_user_values_are_never_operators():
     assert Author.objects.filter(name__in=[{"$gt": ""}]).count() == 0
     assert Author.objects.filter(name__startswith="$").count() == 1
     assert Author.objects.filter(email__regex="^x$").count() == 1
+
+
+def test_key_equality_is_sent_as_a_plain_value_and_stays_data():
+    Token.objects.create(key="$where")
+    Token.objects.create(key="plain")
+    sent = commands(lambda: Token.objects.get(pk="$where"))
+    assert "{'_id': '$where'}" in sent[0]
+    assert [t.key for t in Token.objects.filter(pk="$where")] == ["$where"]
+    token = Token.objects.get(pk="plain")
+    token.uses = 3
+    (save,) = commands(token.save)
+    assert save.startswith("db.orm_token.updateOne({'_id': 'plain'}")
+    # Values that are not plain scalar keys keep their operator: never a pattern or array match.
+    for value in ({"$ne": None}, [1], 1.5, True, re.compile("p"), None):
+        assert key_equality(value) == {"$eq": value}
+
+
+def test_key_equality_is_filtered_in_ferretdb_storage():
+    """FerretDB runs ``{_id: value}`` (not ``{_id: {$eq: value}}``) in its storage
+    rather than decoding every document: explain reports ``filterPushdown``."""
+    if connection.is_embedded or not connection.server_info["ferretdb"]:
+        pytest.skip("filterPushdown is FerretDB's explain field")
+    Token.objects.create(key="k")
+    query = Token.objects.filter(pk="k").query
+    compiler = query.get_compiler(connection=connection)
+    filter_doc = connection.store.filter_document(compiler.read_plan().query)
+    explained = connection.database.command("explain", {"find": "orm_token", "filter": filter_doc})
+    assert explained["filterPushdown"] is True
 
 
 def test_reads_use_portable_commands_and_cascade_is_batched():

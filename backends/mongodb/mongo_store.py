@@ -27,7 +27,7 @@ from django_nonrel.exceptions import ConflictError, PartialInsertError
 from django_nonrel.query import NonrelQuery, UpdateValue
 from django_nonrel.store_contract import DocumentStore
 
-from .filters import ID, MATCH_NONE, FilterTranslator, field_path
+from .filters import ID, MATCH_NONE, FilterTranslator, field_path, key_equality
 from .grouping import MongoAggregation
 from .limits import check_documents
 from .reserved_keys import STORES, retire_key_blocks
@@ -370,7 +370,7 @@ class MongoStore(MongoAggregation, DocumentStore):
             # A sharded cluster targets an upsert by the full shard key: the
             # values the document is stored under, which a save that changes
             # them moves it from (a single-document write, as MongoDB requires).
-            filter_doc: dict[str, Any] = {ID: {"$eq": pk}}
+            filter_doc: dict[str, Any] = {ID: key_equality(pk)}
             shown: dict[str, Any] = {ID: pk}
             for column, value in {**located_by, **(expected or {})}.items():
                 filter_doc[column] = {"$eq": value}
@@ -419,7 +419,7 @@ class MongoStore(MongoAggregation, DocumentStore):
         document = self.run(
             f"db.{table}.findOne({{'_id': {pk!r}}}, {projection!r})",
             collection.find_one,
-            {ID: {"$eq": pk}},
+            {ID: key_equality(pk)},
             projection,
         )
         return document is not None and any(
