@@ -63,6 +63,27 @@ def test_user_values_are_never_operators():
     assert Author.objects.filter(email__regex="^x$").count() == 1
 
 
+def test_new_rows_reserve_keys_ever_more_rarely():
+    """Steady state: one command per save, at most two per bulk_create batch (on
+    FerretDB a reservation is two commands: the counter and the claim of its chunks)."""
+    sent = [
+        commands(
+            lambda b=b: Author.objects.bulk_create([Author(name=f"{b}.{i}") for i in range(100)])
+        )
+        for b in range(10)
+    ]
+    assert all("insertMany" in batch[-1] for batch in sent)
+    assert sum(len(batch) for batch in sent) <= 2 * len(sent), sent
+    assert len([c for batch in sent for c in batch if "findOneAndUpdate" in c]) <= 5
+    saves = commands(lambda: [Author.objects.create(name=f"s{i}") for i in range(200)])
+    assert len([c for c in saves if "findOneAndUpdate" in c]) <= 5
+    assert len(saves) <= 210, len(saves)
+    keys = list(Author.objects.order_by("pk").values_list("pk", flat=True))
+    # Unique, and within one connection they follow on, batch after batch and save
+    # after save.
+    assert keys == list(range(1, 1201))
+
+
 def test_key_equality_is_sent_as_a_plain_value_and_stays_data():
     Token.objects.create(key="$where")
     Token.objects.create(key="plain")

@@ -42,6 +42,8 @@ KEY_CLAIMS = "django_nonrel_key_claims"
 MAX_RESERVE_ATTEMPTS = 100
 #: Serialises commands on the in-process mongomock store (see ``run``).
 EMBEDDED_COMMANDS = threading.RLock()
+#: How many times ``AUTO_ID_BLOCK`` a connection's spare block of keys grows to.
+KEY_BLOCK_GROWTH = 50
 #: Keys per claimed chunk on FerretDB (reservations there are rounded up to it).
 CLAIM_CHUNK = 20
 DUPLICATE_KEY = 11000
@@ -67,6 +69,8 @@ class MongoStore(MongoAggregation, DocumentStore):
         self.connection = connection
         #: table -> [next key, last key] of the block of keys this connection holds.
         self.key_blocks: dict[str, list[int]] = {}
+        #: table -> keys of the next spare block this connection reserves (allocate_keys).
+        self.block_sizes: dict[str, int] = {}
         #: How many write commands the server has accepted on this connection.
         self.applied_writes = 0
         #: What undoes this connection's writes inside atomic() (undo_journal.py).
@@ -445,25 +449,37 @@ class MongoStore(MongoAggregation, DocumentStore):
     def allocate_keys(self, table: str, field: Any, count: int) -> list[int]:
         """Integer AutoField keys from a per-table counter, reserved in blocks.
 
-        A single save takes a key from this connection's block and reserves a
-        new block (one ``$inc``) only when it runs out, so saving a new row
-        costs one extra command every ``AUTO_ID_BLOCK`` (default 20) rows. Keys
-        are unique across processes; they are increasing within a connection.
-        Keys reserved beyond a batch (FerretDB rounds reservations up to whole
-        chunks) become the block, so the next row gets the next key, as from a
-        SQL sequence.
+        Keys come from this connection's block first; a batch that finds it
+        short reserves what is missing plus a spare block (one ``$inc``, two
+        commands on FerretDB) that serves the next rows. The spare block starts
+        at ``AUTO_ID_BLOCK`` keys (default 20), doubles with each reservation
+        up to ``KEY_BLOCK_GROWTH`` times that, and is at least as large as the
+        batch: a connection that keeps saving rows or inserting batches sends a
+        counter command ever more rarely (steady state: one command per save,
+        at most two per bulk_create batch, where a fixed block cost one more
+        command every 20 rows and every batch). The price is a gap: the keys a
+        connection still holds when it closes are never used, as with a SQL
+        sequence cache. Keys are unique across processes; they are increasing
+        within a connection.
         """
         block = self.key_blocks.get(table)
         self.journal.key_block(table, block)
-        if count == 1 and block and block[0] <= block[1]:
-            key = block[0]
-            block[0] += 1
-            return [key]
-        reserve = max(count, self.key_block_size) if count == 1 else count
-        first, last = self._reserve(table, reserve)
-        if last >= first + count:
-            self.key_blocks[table] = [first + count, last]
-        return list(range(first, first + count))
+        keys: list[int] = []
+        if block and block[0] <= block[1]:
+            taken = min(count, block[1] - block[0] + 1)
+            keys = list(range(block[0], block[0] + taken))
+            block[0] += taken
+        missing = count - len(keys)
+        if missing:
+            size = self.block_sizes.get(table, self.key_block_size)
+            self.block_sizes[table] = min(2 * size, KEY_BLOCK_GROWTH * self.key_block_size)
+            # A save's first reservation is AUTO_ID_BLOCK keys in all, as a fixed
+            # block was; a batch's spare is a whole batch, so every other one is free.
+            spare = max(count, size) if count > 1 else size - 1
+            first, last = self._reserve(table, missing + spare)
+            keys += range(first, first + missing)
+            self.key_blocks[table] = [first + missing, last]
+        return keys
 
     def _reserve(self, table: str, count: int) -> tuple[int, int]:
         """(first, last) key of a fresh block of at least ``count`` keys (one ``$inc``).
