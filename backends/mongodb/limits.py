@@ -11,7 +11,6 @@ On a real MongoDB nothing is checked here: the server and pymongo do it.
 
 from __future__ import annotations
 
-import datetime
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -30,8 +29,7 @@ def check_documents(connection, table: str, documents: Iterable[dict[str, Any]])
     if not (embedded or ferretdb):
         return
     for document in documents:
-        bound = size_bound(document)
-        size = len(bson.encode(document)) if bound is None or bound > MAX_DOCUMENT_SIZE else bound
+        size = len(bson.encode(document))
         if size > MAX_DOCUMENT_SIZE:
             raise DataError(
                 f"A {table} document of {size} bytes exceeds MongoDB's limit of "
@@ -45,50 +43,6 @@ def check_documents(connection, table: str, documents: Iterable[dict[str, Any]])
                     f"{table}.{path}: FerretDB cannot store NaN or infinite numbers; "
                     "nothing was written. Store None instead, or use MongoDB."
                 )
-
-
-#: Upper bounds of the BSON size of a value of each exact type (its element's type
-#: byte, key and terminator are counted by ``size_bound``).
-FIXED_SIZES = {int: 8, float: 8, bool: 1, type(None): 0, datetime.datetime: 8, bson.ObjectId: 12}
-#: Bytes of an element besides its key and value: type byte, key terminator.
-ELEMENT = 2
-#: A UTF-8 character takes at most 4 bytes.
-UTF8_MAX = 4
-#: A list item's key is its index in decimal: at most 20 digits.
-LIST_KEY = 20
-
-
-def size_bound(document: dict[str, Any]) -> int | None:
-    """An upper bound of ``document``'s BSON size, from a walk cheaper than encoding it
-    (every document of every write is checked); None if it holds a value of a type
-    not listed here (then the document is encoded to measure it)."""
-    total = 0
-    pending: list[dict | list] = [document]
-    pop, append = pending.pop, pending.append
-    while pending:
-        container = pop()
-        total += 5  # length prefix and terminator
-        if type(container) is dict:
-            values = container.values()
-            for key in container:
-                if type(key) is not str:
-                    return None
-                total += ELEMENT + UTF8_MAX * len(key)
-        else:
-            values = container
-            total += (ELEMENT + LIST_KEY) * len(container)
-        for value in values:
-            kind = type(value)
-            fixed = FIXED_SIZES.get(kind)
-            if fixed is not None:
-                total += fixed
-            elif kind is str:
-                total += 5 + UTF8_MAX * len(value)
-            elif kind is dict or kind is list:
-                append(value)
-            else:
-                return None
-    return total
 
 
 def has_non_finite(value: Any) -> bool:
