@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bson import ObjectId
+from bson.raw_bson import RawBSONDocument
 from django.db import DataError, IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
@@ -249,13 +250,20 @@ class MongoStore(MongoAggregation, DocumentStore):
             # The driver would make the ObjectId itself; the journal needs it first.
             document[ID] = document.pop(pk_column) if pk_column in document else ObjectId()
             documents.append(document)
-        check_documents(self.connection, table, documents)
         collection = self.collection(table)
+        encoded = check_documents(self.connection, table, documents, collection.codec_options)
+        # The BSON the check made is sent as it is (the driver does not encode a
+        # RawBSONDocument again); mongomock stores dicts.
+        sent = (
+            documents
+            if encoded is None or self.connection.is_embedded
+            else [RawBSONDocument(data) for data in encoded]
+        )
         undo = self.journal.inserting(table, [document[ID] for document in documents])
 
         def write() -> None:
             try:
-                collection.insert_many(documents, ordered=not ignore_conflicts)
+                collection.insert_many(sent, ordered=not ignore_conflicts)
             except BulkWriteError as error:
                 self.journal.narrow(
                     undo, written_ids(documents, error.details, ordered=not ignore_conflicts)
