@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bson import ObjectId
+from bson.codec_options import DEFAULT_CODEC_OPTIONS
 from bson.raw_bson import RawBSONDocument
 from django.db import DataError, IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
@@ -251,12 +252,14 @@ class MongoStore(MongoAggregation, DocumentStore):
             document[ID] = document.pop(pk_column) if pk_column in document else ObjectId()
             documents.append(document)
         collection = self.collection(table)
-        encoded = check_documents(self.connection, table, documents, collection.codec_options)
-        # The BSON the check made is sent as it is (the driver does not encode a
-        # RawBSONDocument again); mongomock stores dicts.
+        embedded = self.connection.is_embedded
+        # On a server, the BSON the check made is sent as it is (the driver does
+        # not encode a RawBSONDocument again); mongomock stores dicts.
+        codec_options = DEFAULT_CODEC_OPTIONS if embedded else collection.codec_options
+        encoded = check_documents(self.connection, table, documents, codec_options)
         sent = (
             documents
-            if encoded is None or self.connection.is_embedded
+            if encoded is None or embedded
             else [RawBSONDocument(data) for data in encoded]
         )
         undo = self.journal.inserting(table, [document[ID] for document in documents])
