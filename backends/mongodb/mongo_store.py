@@ -252,16 +252,13 @@ class MongoStore(MongoAggregation, DocumentStore):
             document[ID] = document.pop(pk_column) if pk_column in document else ObjectId()
             documents.append(document)
         collection = self.collection(table)
-        embedded = self.connection.is_embedded
-        # On a server, the BSON the check made is sent as it is (the driver does
-        # not encode a RawBSONDocument again); mongomock stores dicts.
-        codec_options = DEFAULT_CODEC_OPTIONS if embedded else collection.codec_options
+        # On FerretDB the BSON the document check made is sent as it is (the
+        # driver does not encode a RawBSONDocument again); mongomock stores dicts,
+        # and on MongoDB nothing is checked here.
+        ferretdb = not self.connection.is_embedded and self.connection.server_info["ferretdb"]
+        codec_options = collection.codec_options if ferretdb else DEFAULT_CODEC_OPTIONS
         encoded = check_documents(self.connection, table, documents, codec_options)
-        sent = (
-            documents
-            if encoded is None or embedded
-            else [RawBSONDocument(data) for data in encoded]
-        )
+        sent = [RawBSONDocument(data) for data in encoded] if ferretdb and encoded else documents
         undo = self.journal.inserting(table, [document[ID] for document in documents])
 
         def write() -> None:
