@@ -123,9 +123,14 @@ def insert(query: Query, connection, returning_fields: list[Any] | None) -> list
         required = not_null_fields(query.model, fields)
         for row in rows:
             check_required(query.model, row, required)
-    if features.stores_unique_nulls_as_absent:
-        absent = absent_when_null(query.model)
-        rows = [{k: v for k, v in row.items() if v is not None or k not in absent} for row in rows]
+    absent = absent_when_null(query.model) if features.stores_unique_nulls_as_absent else ()
+    if absent:
+        rows = [
+            {k: v for k, v in row.items() if v is not None or k not in absent}
+            if any(row.get(column, 0) is None for column in absent)
+            else row
+            for row in rows
+        ]
     on_conflict = query.on_conflict
     pks = (
         store.insert(

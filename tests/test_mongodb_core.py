@@ -1,10 +1,13 @@
 """MongoDB backend promises: one-command saves, data safety, clear errors."""
 
+import re
+
 import pytest
 from django.db import NotSupportedError, connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
+from django_nonrel.backends.mongodb.filters import key_equality
 from tests.orm.models import Author, Book, Token
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_mongodb")]
@@ -58,6 +61,55 @@ def test_user_values_are_never_operators():
     assert Author.objects.filter(name__in=[{"$gt": ""}]).count() == 0
     assert Author.objects.filter(name__startswith="$").count() == 1
     assert Author.objects.filter(email__regex="^x$").count() == 1
+
+
+def test_new_rows_reserve_keys_ever_more_rarely():
+    """Steady state: one command per save, at most two per bulk_create batch (on
+    FerretDB a reservation is two commands: the counter and the claim of its chunks)."""
+    sent = [
+        commands(
+            lambda b=b: Author.objects.bulk_create([Author(name=f"{b}.{i}") for i in range(100)])
+        )
+        for b in range(10)
+    ]
+    assert all("insertMany" in batch[-1] for batch in sent)
+    assert sum(len(batch) for batch in sent) <= 2 * len(sent), sent
+    assert len([c for batch in sent for c in batch if "findOneAndUpdate" in c]) <= 5
+    saves = commands(lambda: [Author.objects.create(name=f"s{i}") for i in range(200)])
+    assert len([c for c in saves if "findOneAndUpdate" in c]) <= 5
+    assert len(saves) <= 210, len(saves)
+    keys = list(Author.objects.order_by("pk").values_list("pk", flat=True))
+    # Unique, and within one connection they follow on, batch after batch and save
+    # after save.
+    assert keys == list(range(1, 1201))
+
+
+def test_key_equality_is_sent_as_a_plain_value_and_stays_data():
+    Token.objects.create(key="$where")
+    Token.objects.create(key="plain")
+    sent = commands(lambda: Token.objects.get(pk="$where"))
+    assert "{'_id': '$where'}" in sent[0]
+    assert [t.key for t in Token.objects.filter(pk="$where")] == ["$where"]
+    token = Token.objects.get(pk="plain")
+    token.uses = 3
+    (save,) = commands(token.save)
+    assert save.startswith("db.orm_token.updateOne({'_id': 'plain'}")
+    # Values that are not plain scalar keys keep their operator: never a pattern or array match.
+    for value in ({"$ne": None}, [1], 1.5, True, re.compile("p"), None):
+        assert key_equality(value) == {"$eq": value}
+
+
+def test_key_equality_is_filtered_in_ferretdb_storage():
+    """FerretDB runs ``{_id: value}`` (not ``{_id: {$eq: value}}``) in its storage
+    rather than decoding every document: explain reports ``filterPushdown``."""
+    if connection.is_embedded or not connection.server_info["ferretdb"]:
+        pytest.skip("filterPushdown is FerretDB's explain field")
+    Token.objects.create(key="k")
+    query = Token.objects.filter(pk="k").query
+    compiler = query.get_compiler(connection=connection)
+    filter_doc = connection.store.filter_document(compiler.read_plan().query)
+    explained = connection.database.command("explain", {"find": "orm_token", "filter": filter_doc})
+    assert explained["filterPushdown"] is True
 
 
 def test_reads_use_portable_commands_and_cascade_is_batched():

@@ -12,7 +12,8 @@ Settings::
 ``mongomock://NAME`` is an in-process store (no server): every connection in
 the process that names the same ``NAME`` sees the same data, so threads and
 Django's test runner behave as with a server. ``OPTIONS["AUTO_ID_BLOCK"]`` sets
-how many integer AutoField keys a connection reserves at a time (default 20);
+how many integer AutoField keys a connection first reserves at a time (default
+20; the block grows as the connection uses it, see ``MongoStore.allocate_keys``);
 ``OPTIONS["DECIMAL128"] = True`` stores DecimalField as exact Decimal128 (servers
 that support it) instead of doubles. ``OPTIONS["TRANSACTIONS"]`` says what
 ``atomic()`` does (see ``atomicity.py``). ``READ_PREFERENCE``,

@@ -9,7 +9,10 @@ servers that lack it.
 User values are always data: every value is placed under an operator (``$eq``,
 ``$in``, ...), so a dict such as ``{"$ne": None}`` or a string such as
 ``"$where"`` is compared literally and never interpreted (the one exception is
-``raw_query()``'s document, a ``native`` leaf, run as given). Path segments come
+``raw_query()``'s document, a ``native`` leaf, run as given). Equality on the
+key is sent as ``{"_id": value}`` when the value is a plain scalar
+(``key_equality``): FerretDB runs only that form in its storage (explain:
+``filterPushdown``), and a scalar there cannot be an operator or a pattern. Path segments come
 from model fields, and dict keys given in lookups are checked for ``.`` and a
 leading ``$`` before they become part of a field path.
 
@@ -29,8 +32,10 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from typing import Any
 
+from bson import Int64, ObjectId
 from django.db import DataError, NotSupportedError
 
 from django_nonrel.query import AND, NATIVE, Leaf, Node
@@ -50,6 +55,10 @@ DATE_OPERATORS = {
     "minute": "$minute",
     "second": "$second",
 }
+#: Key types ``{"_id": value}`` compares exactly as ``{"_id": {"$eq": value}}``: not a
+#: document (an operator), a list (an array match), a pattern or NaN. Exact types,
+#: so no subclass (``bool``, ``bson.Regex``...) slips in.
+PLAIN_KEY_TYPES = frozenset({str, int, Int64, ObjectId, uuid.UUID})
 MATCH_ALL: dict[str, Any] = {}
 MATCH_NONE = {ID: {"$in": []}}
 #: The end-of-text anchor of each regex dialect (``features.regex_dialect``):
@@ -58,6 +67,13 @@ MATCH_NONE = {ID: {"$in": []}}
 REGEX_END = {"python": r"\Z", "pcre": r"\z", "re2": r"\z"}
 #: Comparisons a NaN value can take part in (MongoDB semantics, see the docstring).
 NAN_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte", "in", "range"})
+
+
+def key_equality(value: Any) -> Any:
+    """The condition of ``_id == value``: the value itself when it is a plain scalar
+    key (the form FerretDB filters in its storage rather than scanning every
+    document in Go), else ``{"$eq": value}`` so that it stays data."""
+    return value if type(value) in PLAIN_KEY_TYPES else {"$eq": value}
 
 
 def field_path(path: tuple[str | int, ...], pk_column: str) -> str:
@@ -162,6 +178,8 @@ class FilterTranslator:
             return self._isnull_through_parents(path, leaf.value)
         if leaf.lookup in NAN_LOOKUPS and _holds_nan(leaf.lookup, leaf.value):
             return _nan_comparison(path, leaf.lookup, leaf.value)
+        if path == ID and leaf.lookup == "exact":
+            return {ID: key_equality(leaf.value)}
         return {path: self.condition(leaf.lookup, leaf.value)}
 
     @staticmethod

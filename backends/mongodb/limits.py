@@ -16,20 +16,34 @@ from collections.abc import Iterable
 from typing import Any
 
 import bson
+from bson.codec_options import DEFAULT_CODEC_OPTIONS, CodecOptions
 from django.db import DataError
 
 #: MongoDB's maximum document size (bytes).
 MAX_DOCUMENT_SIZE = 16 * 1024 * 1024
 
 
-def check_documents(connection, table: str, documents: Iterable[dict[str, Any]]) -> None:
-    """Raise DataError for a document MongoDB or this server would not store."""
+def check_documents(
+    connection,
+    table: str,
+    documents: Iterable[dict[str, Any]],
+    codec_options: CodecOptions = DEFAULT_CODEC_OPTIONS,
+) -> list[bytes] | None:
+    """Raise DataError for a document MongoDB or this server would not store.
+
+    Returns each document's BSON (encoded with ``codec_options`` to measure it),
+    which an insert sends as it is rather than having the driver encode it again;
+    None on a real MongoDB, where nothing is checked here.
+    """
     embedded = connection.is_embedded
     ferretdb = not embedded and connection.server_info["ferretdb"]
     if not (embedded or ferretdb):
-        return
+        return None
+    encoded = []
     for document in documents:
-        size = len(bson.encode(document))
+        data = bson.encode(document, codec_options=codec_options)
+        encoded.append(data)
+        size = len(data)
         if size > MAX_DOCUMENT_SIZE:
             raise DataError(
                 f"A {table} document of {size} bytes exceeds MongoDB's limit of "
@@ -43,6 +57,7 @@ def check_documents(connection, table: str, documents: Iterable[dict[str, Any]])
                     f"{table}.{path}: FerretDB cannot store NaN or infinite numbers; "
                     "nothing was written. Store None instead, or use MongoDB."
                 )
+    return encoded
 
 
 def has_non_finite(value: Any) -> bool:

@@ -19,6 +19,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bson import ObjectId
+from bson.codec_options import DEFAULT_CODEC_OPTIONS
+from bson.raw_bson import RawBSONDocument
 from django.db import DataError, IntegrityError, NotSupportedError
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
@@ -27,7 +29,7 @@ from django_nonrel.exceptions import ConflictError, PartialInsertError
 from django_nonrel.query import NonrelQuery, UpdateValue
 from django_nonrel.store_contract import DocumentStore
 
-from .filters import ID, MATCH_NONE, FilterTranslator, field_path
+from .filters import ID, MATCH_NONE, FilterTranslator, field_path, key_equality
 from .grouping import MongoAggregation
 from .limits import check_documents
 from .reserved_keys import STORES, retire_key_blocks
@@ -42,6 +44,8 @@ KEY_CLAIMS = "django_nonrel_key_claims"
 MAX_RESERVE_ATTEMPTS = 100
 #: Serialises commands on the in-process mongomock store (see ``run``).
 EMBEDDED_COMMANDS = threading.RLock()
+#: How many times ``AUTO_ID_BLOCK`` a connection's spare block of keys grows to.
+KEY_BLOCK_GROWTH = 50
 #: Keys per claimed chunk on FerretDB (reservations there are rounded up to it).
 CLAIM_CHUNK = 20
 DUPLICATE_KEY = 11000
@@ -67,6 +71,8 @@ class MongoStore(MongoAggregation, DocumentStore):
         self.connection = connection
         #: table -> [next key, last key] of the block of keys this connection holds.
         self.key_blocks: dict[str, list[int]] = {}
+        #: table -> keys of the next spare block this connection reserves (allocate_keys).
+        self.block_sizes: dict[str, int] = {}
         #: How many write commands the server has accepted on this connection.
         self.applied_writes = 0
         #: What undoes this connection's writes inside atomic() (undo_journal.py).
@@ -245,13 +251,19 @@ class MongoStore(MongoAggregation, DocumentStore):
             # The driver would make the ObjectId itself; the journal needs it first.
             document[ID] = document.pop(pk_column) if pk_column in document else ObjectId()
             documents.append(document)
-        check_documents(self.connection, table, documents)
         collection = self.collection(table)
+        # On FerretDB the BSON the document check made is sent as it is (the
+        # driver does not encode a RawBSONDocument again); mongomock stores dicts,
+        # and on MongoDB nothing is checked here.
+        ferretdb = not self.connection.is_embedded and self.connection.server_info["ferretdb"]
+        codec_options = collection.codec_options if ferretdb else DEFAULT_CODEC_OPTIONS
+        encoded = check_documents(self.connection, table, documents, codec_options)
+        sent = [RawBSONDocument(data) for data in encoded] if ferretdb and encoded else documents
         undo = self.journal.inserting(table, [document[ID] for document in documents])
 
         def write() -> None:
             try:
-                collection.insert_many(documents, ordered=not ignore_conflicts)
+                collection.insert_many(sent, ordered=not ignore_conflicts)
             except BulkWriteError as error:
                 self.journal.narrow(
                     undo, written_ids(documents, error.details, ordered=not ignore_conflicts)
@@ -370,7 +382,7 @@ class MongoStore(MongoAggregation, DocumentStore):
             # A sharded cluster targets an upsert by the full shard key: the
             # values the document is stored under, which a save that changes
             # them moves it from (a single-document write, as MongoDB requires).
-            filter_doc: dict[str, Any] = {ID: {"$eq": pk}}
+            filter_doc: dict[str, Any] = {ID: key_equality(pk)}
             shown: dict[str, Any] = {ID: pk}
             for column, value in {**located_by, **(expected or {})}.items():
                 filter_doc[column] = {"$eq": value}
@@ -419,7 +431,7 @@ class MongoStore(MongoAggregation, DocumentStore):
         document = self.run(
             f"db.{table}.findOne({{'_id': {pk!r}}}, {projection!r})",
             collection.find_one,
-            {ID: {"$eq": pk}},
+            {ID: key_equality(pk)},
             projection,
         )
         return document is not None and any(
@@ -445,25 +457,37 @@ class MongoStore(MongoAggregation, DocumentStore):
     def allocate_keys(self, table: str, field: Any, count: int) -> list[int]:
         """Integer AutoField keys from a per-table counter, reserved in blocks.
 
-        A single save takes a key from this connection's block and reserves a
-        new block (one ``$inc``) only when it runs out, so saving a new row
-        costs one extra command every ``AUTO_ID_BLOCK`` (default 20) rows. Keys
-        are unique across processes; they are increasing within a connection.
-        Keys reserved beyond a batch (FerretDB rounds reservations up to whole
-        chunks) become the block, so the next row gets the next key, as from a
-        SQL sequence.
+        Keys come from this connection's block first; a batch that finds it
+        short reserves what is missing plus a spare block (one ``$inc``, two
+        commands on FerretDB) that serves the next rows. The spare block starts
+        at ``AUTO_ID_BLOCK`` keys (default 20), doubles with each reservation
+        up to ``KEY_BLOCK_GROWTH`` times that, and is at least as large as the
+        batch: a connection that keeps saving rows or inserting batches sends a
+        counter command ever more rarely (steady state: one command per save,
+        at most two per bulk_create batch, where a fixed block cost one more
+        command every 20 rows and every batch). The price is a gap: the keys a
+        connection still holds when it closes are never used, as with a SQL
+        sequence cache. Keys are unique across processes; they are increasing
+        within a connection.
         """
         block = self.key_blocks.get(table)
         self.journal.key_block(table, block)
-        if count == 1 and block and block[0] <= block[1]:
-            key = block[0]
-            block[0] += 1
-            return [key]
-        reserve = max(count, self.key_block_size) if count == 1 else count
-        first, last = self._reserve(table, reserve)
-        if last >= first + count:
-            self.key_blocks[table] = [first + count, last]
-        return list(range(first, first + count))
+        keys: list[int] = []
+        if block and block[0] <= block[1]:
+            taken = min(count, block[1] - block[0] + 1)
+            keys = list(range(block[0], block[0] + taken))
+            block[0] += taken
+        missing = count - len(keys)
+        if missing:
+            size = self.block_sizes.get(table, self.key_block_size)
+            self.block_sizes[table] = min(2 * size, KEY_BLOCK_GROWTH * self.key_block_size)
+            # A save's first reservation is AUTO_ID_BLOCK keys in all, as a fixed
+            # block was; a batch's spare is a whole batch, so every other one is free.
+            spare = max(count, size) if count > 1 else size - 1
+            first, last = self._reserve(table, missing + spare)
+            keys += range(first, first + missing)
+            self.key_blocks[table] = [first + missing, last]
+        return keys
 
     def _reserve(self, table: str, count: int) -> tuple[int, int]:
         """(first, last) key of a fresh block of at least ``count`` keys (one ``$inc``).
