@@ -213,7 +213,9 @@ class NonrelCompiler(sql.SQLCompiler):
             return False, self.selected_value_rows()
         plan = self.read_plan()
         if plan is None or plan.query.matches_nothing:
-            return True, iter(())
+            # No rows, and not plain: ``selected_names`` lacks the annotations a
+            # values() read over them asks for (``dates()`` over a relation).
+            return False, iter(())
         if not (self.related_steps or plan.annotations or plan.computed or plan.extra):
             read = document_reader(self.connection, self.base_alias, plan.selected)
             documents = None if read is None else base_documents(plan, self.store)

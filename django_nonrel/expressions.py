@@ -42,7 +42,8 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import ForeignObjectRel
+from django.db import DataError
+from django.db.models import DateTimeField, ForeignObjectRel
 from django.db.models import functions as fn
 from django.db.models.expressions import (
     Case,
@@ -441,14 +442,21 @@ class ExpressionEvaluator:
         if isinstance(rhs, ExpressionList):
             rhs = list(rhs.get_source_expressions())
         if lookup.lookup_name in ("in", "range") and isinstance(rhs, (list, tuple, set)):
-            items = [
-                self.compile(v) if hasattr(v, "resolve_expression") else (lambda row, v=v: v)
-                for v in rhs
-            ]
+            items = [self._rhs_value(lookup, v) for v in rhs]
             return lambda row: [item(row) for item in items]
-        if hasattr(rhs, "resolve_expression"):
-            return self.compile(rhs)
-        return lambda row: rhs
+        return self._rhs_value(lookup, rhs)
+
+    def _rhs_value(self, lookup: Lookup, value: Any) -> Evaluator:
+        """One value of a lookup's right-hand side, through the lhs's bilateral
+        transforms as Django's ``process_rhs`` applies them
+        (``name__upper="x"`` with a bilateral ``Upper`` compares to ``UPPER('x')``)."""
+        if lookup.bilateral_transforms:
+            if not hasattr(value, "resolve_expression"):
+                value = Value(value, output_field=lookup.lhs.output_field)
+            value = lookup.apply_bilateral_transforms(value).resolve_expression(None)
+        if hasattr(value, "resolve_expression"):
+            return self.compile(value)
+        return lambda row: value
 
     def _case(self, expr: Case) -> Evaluator:
         cases = [(self.predicate(when.condition), self.compile(when.result)) for when in expr.cases]
@@ -532,7 +540,7 @@ class ExpressionEvaluator:
         if source is not None and source.get_internal_type() == "DurationField":
             # Django's own error for backends without a native interval type.
             raise ValueError("Extract requires native DurationField database support.")
-        zone = time_zone(expr)
+        zone = _zone_of(expr, source)
 
         def extract(row: Row) -> Any:
             value = argument(row)
@@ -544,8 +552,12 @@ class ExpressionEvaluator:
         (argument,) = self._arguments(expr)
         kind = expr.kind
         if kind not in TRUNC_KINDS:
-            raise ValueError(f"Invalid kind: {kind!r}")
-        zone = time_zone(expr)
+            # What a SQL server answers for an unknown DATE_TRUNC unit: a data
+            # error, never a truncation to something else.
+            raise DataError(
+                f"Invalid kind {kind!r} for Trunc: use one of {', '.join(sorted(TRUNC_KINDS))}."
+            )
+        zone = _zone_of(expr, getattr(expr.lhs, "output_field", None))
         output = expr.output_field.get_internal_type()
 
         def truncate(row: Row) -> Any:
@@ -617,6 +629,17 @@ class ExpressionEvaluator:
             return None
 
         return dig
+
+
+def _zone_of(expr: Any, source: Any) -> Any:
+    """The time zone of an Extract/Trunc over ``source`` (a field or None).
+
+    As Django's ``as_sql``: ``tzinfo`` applies to datetimes only, and given for a
+    date or time it is the user's mistake, reported as Django reports it.
+    """
+    if expr.tzinfo is not None and source is not None and not isinstance(source, DateTimeField):
+        raise ValueError("tzinfo can only be used with DateTimeField.")
+    return time_zone(expr)
 
 
 #: Function classes -> how the evaluator compiles them (subclasses match too).
