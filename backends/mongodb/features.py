@@ -1,5 +1,7 @@
 """What the MongoDB backend can do, declared once for Django and django-nonrel."""
 
+import datetime
+
 from django.db.backends.base.features import BaseDatabaseFeatures
 from django.utils.functional import cached_property
 
@@ -360,10 +362,16 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
         bookmark pages follow (django_nonrel/pagination.py). FerretDB v1 stores no NaN."""
         return self.connection.is_embedded or not self.connection.server_info["ferretdb"]
 
-    @cached_property
+    @property
     def supports_date_part_expressions(self) -> bool:
-        """$expr with $month, $dayOfMonth, ... (month/day/hour lookups); FerretDB v1 lacks it."""
-        return not self.connection.server_info["ferretdb"]
+        """$expr with $month, $dayOfMonth, ... (month/day/hour lookups); FerretDB v1 lacks it.
+
+        Those operators read a stored date as UTC: with a database TIME_ZONE other
+        than UTC (stored values are local times there) the parts are taken in Python.
+        A property, not cached: the database's TIME_ZONE can change at run time.
+        """
+        stored_in_utc = self.connection.timezone in (None, datetime.UTC)  # None: USE_TZ off
+        return stored_in_utc and not self.connection.server_info["ferretdb"]
 
     @cached_property
     def supports_group_accumulators(self) -> bool:

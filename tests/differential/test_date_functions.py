@@ -4,9 +4,10 @@ same errors where Django reports the user's mistake."""
 
 import datetime
 import zoneinfo
+from contextlib import contextmanager
 
 import pytest
-from django.db import DataError, OperationalError
+from django.db import DataError, OperationalError, connections
 from django.db.models import CharField, F, Q
 from django.db.models.functions import Extract, Trunc, TruncDay, Upper
 from django.test import override_settings
@@ -130,3 +131,41 @@ def test_dates_over_a_relation_without_rows():
         list(Label.objects.using(alias).dates("items__day", "day")) for alias in ALIASES
     )
     assert expected == actual == []
+
+
+@contextmanager
+def database_time_zone(alias: str, zone: str):
+    """DATABASES[alias]["TIME_ZONE"] = zone while the block runs (as Django's own
+    timezones tests switch it)."""
+    connection = connections[alias]
+    original = connection.settings_dict["TIME_ZONE"]
+
+    def switch(value):
+        connection.settings_dict["TIME_ZONE"] = value
+        for cached in ("timezone", "timezone_name"):
+            connection.__dict__.pop(cached, None)
+
+    switch(zone)
+    try:
+        yield
+    finally:
+        switch(original)
+
+
+@override_settings(USE_TZ=True, TIME_ZONE="UTC")
+def test_a_database_time_zone_is_how_datetimes_are_stored():
+    """With DATABASES TIME_ZONE the stored datetimes are local times of that zone
+    (data other programs wrote so): written there and read without it, the instant
+    moves by the zone's offset as on SQLite; lookups on date parts see the stored
+    local time (this backend ignored the setting and stored UTC)."""
+    moment = datetime.datetime(2011, 9, 1, 20, 20, 30, tzinfo=datetime.UTC)
+    results = []
+    for alias in ALIASES:
+        with database_time_zone(alias, "Asia/Bangkok"):
+            Item.objects.using(alias).create(name="x", moment=moment)
+            inside = Item.objects.using(alias).get().moment
+            days = list(Item.objects.using(alias).filter(moment__day=2).values_list("name"))
+        results.append((inside, Item.objects.using(alias).get().moment, days))
+    assert results[0] == results[1]
+    assert results[1][0] == moment
+    assert results[1][1] == moment + datetime.timedelta(hours=7)
