@@ -39,10 +39,13 @@ NotSupportedError saying what to do instead.
 from __future__ import annotations
 
 import datetime
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db import DataError
+import django
+from django.db import DataError, NotSupportedError
 from django.db.models import DateTimeField, ForeignObjectRel
 from django.db.models import functions as fn
 from django.db.models.expressions import (
@@ -86,6 +89,7 @@ from django_nonrel.sql_values import (
     time_zone,
     truncate_to,
 )
+from django_nonrel.sqlite_evaluation import evaluable, sql_evaluator
 from django_nonrel.subqueries import (
     EXISTS,
     SCALAR,
@@ -119,6 +123,8 @@ def needs_python(node: Any, date_parts: bool) -> bool:
         return node.connector == XOR or any(needs_python(c, date_parts) for c in node.children)
     if not isinstance(node, Lookup):
         return False
+    if user_defined(node):
+        return True  # its meaning is its own SQL (or a built-in name's rule): never a filter
     rhs = node.rhs
     query = subquery_of(rhs)
     if query is not None:
@@ -139,6 +145,12 @@ def needs_python(node: Any, date_parts: bool) -> bool:
     ):
         return True
     return not _native_lhs(node.lhs, date_parts) or not _native_part_lookup(node)
+
+
+def user_defined(lookup: Lookup) -> bool:
+    """Whether ``lookup``'s class is a project's own (``register_lookup``), not
+    Django's or this package's: the filter translators know only those."""
+    return type(lookup).__module__.partition(".")[0] not in ("django", "django_nonrel")
 
 
 def _native_part_lookup(lookup: Lookup) -> bool:
@@ -232,6 +244,8 @@ class ExpressionEvaluator:
                 return handler(self, expr)
         if subquery_of(expr) is not None:
             return self._subquery(expr)
+        if evaluable(expr):
+            return sql_evaluator(expr, self._arguments(expr))
         raise unsupported(
             f"The expression {type(expr).__name__}",
             "Use fields, values, arithmetic, Case/When, Coalesce, Cast and Django's text, "
@@ -390,6 +404,8 @@ class ExpressionEvaluator:
             wanted = bool(lookup.rhs)
             return lambda row: (lhs(row) is None) == wanted
         test = LOOKUPS.get(name)
+        if test is None and user_defined(lookup) and evaluable(lookup):
+            return sql_evaluator(lookup, self._arguments(lookup))
         if test is None:
             raise unsupported(
                 f"The {name!r} lookup inside an expression",
@@ -642,6 +658,35 @@ def _zone_of(expr: Any, source: Any) -> Any:
     return time_zone(expr)
 
 
+def _uuid4(self: ExpressionEvaluator, expr: Any) -> Evaluator:
+    return lambda row: uuid.uuid4()
+
+
+def _uuid7(self: ExpressionEvaluator, expr: Any) -> Evaluator:
+    """``UUID7([shift])``: where Python has ``uuid.uuid7`` (3.14), a version-7 UUID
+    whose timestamp is now plus ``shift``; elsewhere Django's own refusal."""
+    if not self.connection.features.supports_uuid7_function:
+        raise NotSupportedError("UUID7 is not supported on this database backend.")
+    arguments = self._arguments(expr)
+
+    def generate(row: Row) -> Any:
+        shift = arguments[0](row) if arguments else None
+        if not shift:
+            return uuid.uuid7()
+        # uuid7() reads the clock itself: build the shifted one from its parts.
+        milliseconds = (
+            time.time_ns() // 1_000_000 + shift // datetime.timedelta(milliseconds=1)
+        ) & ((1 << 48) - 1)
+        return uuid.UUID(int=(uuid.uuid7().int & ((1 << 80) - 1)) | milliseconds << 80)
+
+    return generate
+
+
+#: Django 6.1's UUID functions (absent from Django 5.2).
+UUID_FUNCTIONS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = (
+    {fn.UUID4: _uuid4, fn.UUID7: _uuid7} if django.VERSION >= (6, 1) else {}
+)
+
 #: Function classes -> how the evaluator compiles them (subclasses match too).
 FUNCTIONS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
     fn.Coalesce: ExpressionEvaluator._coalesce,
@@ -656,6 +701,7 @@ FUNCTIONS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
     fn.JSONArray: ExpressionEvaluator._json_array,
     fn.JSONObject: ExpressionEvaluator._json_object,
     TruncBase: ExpressionEvaluator._trunc,
+    **UUID_FUNCTIONS,
     **{
         cls: (lambda self, expr, f=function: self._strict(f)(expr))
         for cls, function in {**TEXT_FUNCTIONS, **MATH_FUNCTIONS}.items()

@@ -1,6 +1,7 @@
 """What the MongoDB backend can do, declared once for Django and django-nonrel."""
 
 import datetime
+import sys
 
 from django.db.backends.base.features import BaseDatabaseFeatures
 from django.utils.functional import cached_property
@@ -49,6 +50,10 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
     supports_index_on_text_field = True
     supports_deferrable_unique_constraints = False
     supports_comments = False
+    # Django 6.1's UUID4()/UUID7() are evaluated in Python (django_nonrel.expressions);
+    # UUID7 needs uuid.uuid7 (Python 3.14).
+    supports_uuid4_function = True
+    supports_uuid7_function = supports_uuid7_function_shift = sys.version_info >= (3, 14)
     supports_collation_on_charfield = False
     supports_collation_on_textfield = False
     supports_non_deterministic_collations = False
