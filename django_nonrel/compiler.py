@@ -273,8 +273,12 @@ class NonrelCompiler(sql.SQLCompiler):
         raise unsupported(f"execute_sql({result_type!r}) on a read", "")
 
     def as_sql(self, with_limits=True, with_col_aliases=False):
-        """A readable description of the command (``str(queryset.query)``)."""
-        return self.store.describe(self.build_query().query), ()
+        """A readable description of the command (``str(queryset.query)``).
+
+        The plan of a read that evaluates its Python conditions on the rows it
+        fetches: describing a query never runs the key read other plans start with.
+        """
+        return self.store.describe(self.build_query(in_rows=True).query), ()
 
 
 class NonrelInsertCompiler(sql.SQLInsertCompiler):

@@ -144,3 +144,12 @@ def _registered():
         register_lookup(models.DateField, YearOf, PostgresOnly),
     ):
         yield
+
+
+def test_describing_a_query_evaluated_in_python_runs_nothing(django_assert_num_queries):
+    """str(queryset.query) of a condition evaluated in Python describes the read;
+    it ran the read of the matching keys first (a SimpleTestCase, which forbids
+    queries, could not print it)."""
+    with django_assert_num_queries(0):
+        text = str(Item.objects.filter(number__div3=1).query)
+    assert "find(" in text
