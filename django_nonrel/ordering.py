@@ -111,15 +111,19 @@ def _sorts_in_python(query: Query, base_alias: str, item: Any) -> bool:
     annotation = query.annotations.get(item.lstrip("-"))
     if annotation is None:
         name = item.lstrip("-")
-        return _repeats_rows(query.get_meta(), name) or _transformed(query.get_meta(), name)
+        return _repeats_rows(query.get_meta(), name) or _transformed(query, name)
     return not (isinstance(annotation, Col) and annotation.alias == base_alias)
 
 
-def _transformed(opts: Any, item: str) -> bool:
+def _transformed(query: Query, item: str) -> bool:
     """Whether the ordering name ends in a transform of a field (``name__lower``,
-    ``age__lastdigit``), not in a path into a stored document (``meta__n``: a
-    document field answers a path step, not a Transform class)."""
+    ``age__lastdigit``) or of an annotation (``annotated_json__key``), not in a
+    path into a stored document (``meta__n``: a document field answers a path
+    step, not a Transform class)."""
     parts = item.split("__")
+    if len(parts) > 1 and parts[0] in query.annotations:
+        return True
+    opts = query.get_meta()
     for index, name in enumerate(parts[:-1]):
         try:
             model_field = opts.pk if name == "pk" else opts.get_field(name)
@@ -203,7 +207,7 @@ def _python_keys(
             descending, item = not descending, item[1:]
         if isinstance(item, str) and item in query.annotations:
             key = evaluator.compile(query.annotations[item])
-        elif isinstance(item, str) and _transformed(query.get_meta(), item):
+        elif isinstance(item, str) and _transformed(query, item):
             key = evaluator.compile(F(item).resolve_expression(query, allow_joins=True))
         elif isinstance(item, str):
             opts = query.get_meta()

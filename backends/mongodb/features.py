@@ -70,7 +70,7 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
     supports_timezones = False
     supports_json_field_contains = False
     has_native_json_field = True
-    has_json_object_function = False
+    has_json_object_function = True  # JSONObject() is evaluated in Python (expressions.py)
     supports_boolean_expr_in_select_clause = False
     supports_comparing_boolean_expr = False
     supports_tuple_lookups = False

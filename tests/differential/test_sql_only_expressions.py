@@ -8,6 +8,7 @@ import datetime
 import pytest
 from django.db import NotSupportedError, models
 from django.db.models import F
+from django.db.models.functions import JSONObject
 from django.test.utils import register_lookup
 
 from tests.differential.models import Item
@@ -153,3 +154,18 @@ def test_describing_a_query_evaluated_in_python_runs_nothing(django_assert_num_q
     with django_assert_num_queries(0):
         text = str(Item.objects.filter(number__div3=1).query)
     assert "find(" in text
+
+
+def test_ordering_by_a_key_of_an_annotated_json_object():
+    """order_by("annotation__key") sorts by that key of the annotation's value, as
+    on SQLite (it raised FieldError: the name was looked up as a model field)."""
+    _load()
+    expected, actual = _names(
+        lambda qs: (
+            qs.filter(number__isnull=False)
+            .annotate(obj=JSONObject(n=F("number"), name=F("name")))
+            .order_by("-obj__n", "name")
+            .values_list("name", flat=True)
+        )
+    )
+    assert expected == actual
