@@ -213,7 +213,9 @@ class NonrelCompiler(sql.SQLCompiler):
             return False, self.selected_value_rows()
         plan = self.read_plan()
         if plan is None or plan.query.matches_nothing:
-            return True, iter(())
+            # No rows, and not plain: ``selected_names`` lacks the annotations a
+            # values() read over them asks for (``dates()`` over a relation).
+            return False, iter(())
         if not (self.related_steps or plan.annotations or plan.computed or plan.extra):
             read = document_reader(self.connection, self.base_alias, plan.selected)
             documents = None if read is None else base_documents(plan, self.store)
@@ -271,8 +273,12 @@ class NonrelCompiler(sql.SQLCompiler):
         raise unsupported(f"execute_sql({result_type!r}) on a read", "")
 
     def as_sql(self, with_limits=True, with_col_aliases=False):
-        """A readable description of the command (``str(queryset.query)``)."""
-        return self.store.describe(self.build_query().query), ()
+        """A readable description of the command (``str(queryset.query)``).
+
+        The plan of a read that evaluates its Python conditions on the rows it
+        fetches: describing a query never runs the key read other plans start with.
+        """
+        return self.store.describe(self.build_query(in_rows=True).query), ()
 
 
 class NonrelInsertCompiler(sql.SQLInsertCompiler):

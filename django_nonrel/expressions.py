@@ -39,10 +39,14 @@ NotSupportedError saying what to do instead.
 from __future__ import annotations
 
 import datetime
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import ForeignObjectRel
+import django
+from django.db import DataError, NotSupportedError
+from django.db.models import DateTimeField, ForeignObjectRel
 from django.db.models import functions as fn
 from django.db.models.expressions import (
     Case,
@@ -86,6 +90,7 @@ from django_nonrel.sql_values import (
     time_zone,
     truncate_to,
 )
+from django_nonrel.sqlite_evaluation import evaluable, sql_evaluator
 from django_nonrel.subqueries import (
     EXISTS,
     SCALAR,
@@ -125,6 +130,8 @@ def needs_python(node: Any, date_parts: bool) -> bool:
             return not first
         # Values only: the connection runs no queryset here.
         return needs_python(expand(node, None), date_parts)
+    if user_defined(node):
+        return True  # its meaning is its own SQL (or a built-in name's rule): never a filter
     rhs = node.rhs
     query = subquery_of(rhs)
     if query is not None:
@@ -145,6 +152,12 @@ def needs_python(node: Any, date_parts: bool) -> bool:
     ):
         return True
     return not _native_lhs(node.lhs, date_parts) or not _native_part_lookup(node)
+
+
+def user_defined(lookup: Lookup) -> bool:
+    """Whether ``lookup``'s class is a project's own (``register_lookup``), not
+    Django's or this package's: the filter translators know only those."""
+    return type(lookup).__module__.partition(".")[0] not in ("django", "django_nonrel")
 
 
 def _native_part_lookup(lookup: Lookup) -> bool:
@@ -238,6 +251,8 @@ class ExpressionEvaluator:
                 return handler(self, expr)
         if subquery_of(expr) is not None:
             return self._subquery(expr)
+        if evaluable(expr):
+            return sql_evaluator(expr, self._arguments(expr))
         raise unsupported(
             f"The expression {type(expr).__name__}",
             "Use fields, values, arithmetic, Case/When, Coalesce, Cast and Django's text, "
@@ -405,6 +420,8 @@ class ExpressionEvaluator:
             wanted = bool(lookup.rhs)
             return lambda row: (lhs(row) is None) == wanted
         test = LOOKUPS.get(name)
+        if test is None and user_defined(lookup) and evaluable(lookup):
+            return sql_evaluator(lookup, self._arguments(lookup))
         if test is None:
             raise unsupported(
                 f"The {name!r} lookup inside an expression",
@@ -457,14 +474,21 @@ class ExpressionEvaluator:
         if isinstance(rhs, ExpressionList):
             rhs = list(rhs.get_source_expressions())
         if lookup.lookup_name in ("in", "range") and isinstance(rhs, (list, tuple, set)):
-            items = [
-                self.compile(v) if hasattr(v, "resolve_expression") else (lambda row, v=v: v)
-                for v in rhs
-            ]
+            items = [self._rhs_value(lookup, v) for v in rhs]
             return lambda row: [item(row) for item in items]
-        if hasattr(rhs, "resolve_expression"):
-            return self.compile(rhs)
-        return lambda row: rhs
+        return self._rhs_value(lookup, rhs)
+
+    def _rhs_value(self, lookup: Lookup, value: Any) -> Evaluator:
+        """One value of a lookup's right-hand side, through the lhs's bilateral
+        transforms as Django's ``process_rhs`` applies them
+        (``name__upper="x"`` with a bilateral ``Upper`` compares to ``UPPER('x')``)."""
+        if lookup.bilateral_transforms:
+            if not hasattr(value, "resolve_expression"):
+                value = Value(value, output_field=lookup.lhs.output_field)
+            value = lookup.apply_bilateral_transforms(value).resolve_expression(None)
+        if hasattr(value, "resolve_expression"):
+            return self.compile(value)
+        return lambda row: value
 
     def _case(self, expr: Case) -> Evaluator:
         cases = [(self.predicate(when.condition), self.compile(when.result)) for when in expr.cases]
@@ -548,7 +572,7 @@ class ExpressionEvaluator:
         if source is not None and source.get_internal_type() == "DurationField":
             # Django's own error for backends without a native interval type.
             raise ValueError("Extract requires native DurationField database support.")
-        zone = time_zone(expr)
+        zone = _zone_of(expr, source)
 
         def extract(row: Row) -> Any:
             value = argument(row)
@@ -560,8 +584,12 @@ class ExpressionEvaluator:
         (argument,) = self._arguments(expr)
         kind = expr.kind
         if kind not in TRUNC_KINDS:
-            raise ValueError(f"Invalid kind: {kind!r}")
-        zone = time_zone(expr)
+            # What a SQL server answers for an unknown DATE_TRUNC unit: a data
+            # error, never a truncation to something else.
+            raise DataError(
+                f"Invalid kind {kind!r} for Trunc: use one of {', '.join(sorted(TRUNC_KINDS))}."
+            )
+        zone = _zone_of(expr, getattr(expr.lhs, "output_field", None))
         output = expr.output_field.get_internal_type()
 
         def truncate(row: Row) -> Any:
@@ -635,6 +663,46 @@ class ExpressionEvaluator:
         return dig
 
 
+def _zone_of(expr: Any, source: Any) -> Any:
+    """The time zone of an Extract/Trunc over ``source`` (a field or None).
+
+    As Django's ``as_sql``: ``tzinfo`` applies to datetimes only, and given for a
+    date or time it is the user's mistake, reported as Django reports it.
+    """
+    if expr.tzinfo is not None and source is not None and not isinstance(source, DateTimeField):
+        raise ValueError("tzinfo can only be used with DateTimeField.")
+    return time_zone(expr)
+
+
+def _uuid4(self: ExpressionEvaluator, expr: Any) -> Evaluator:
+    return lambda row: uuid.uuid4()
+
+
+def _uuid7(self: ExpressionEvaluator, expr: Any) -> Evaluator:
+    """``UUID7([shift])``: where Python has ``uuid.uuid7`` (3.14), a version-7 UUID
+    whose timestamp is now plus ``shift``; elsewhere Django's own refusal."""
+    if not self.connection.features.supports_uuid7_function:
+        raise NotSupportedError("UUID7 is not supported on this database backend.")
+    arguments = self._arguments(expr)
+
+    def generate(row: Row) -> Any:
+        shift = arguments[0](row) if arguments else None
+        if not shift:
+            return uuid.uuid7()
+        # uuid7() reads the clock itself: build the shifted one from its parts.
+        milliseconds = (
+            time.time_ns() // 1_000_000 + shift // datetime.timedelta(milliseconds=1)
+        ) & ((1 << 48) - 1)
+        return uuid.UUID(int=(uuid.uuid7().int & ((1 << 80) - 1)) | milliseconds << 80)
+
+    return generate
+
+
+#: Django 6.1's UUID functions (absent from Django 5.2).
+UUID_FUNCTIONS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = (
+    {fn.UUID4: _uuid4, fn.UUID7: _uuid7} if django.VERSION >= (6, 1) else {}
+)
+
 #: Function classes -> how the evaluator compiles them (subclasses match too).
 FUNCTIONS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
     fn.Coalesce: ExpressionEvaluator._coalesce,
@@ -649,6 +717,7 @@ FUNCTIONS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
     fn.JSONArray: ExpressionEvaluator._json_array,
     fn.JSONObject: ExpressionEvaluator._json_object,
     TruncBase: ExpressionEvaluator._trunc,
+    **UUID_FUNCTIONS,
     **{
         cls: (lambda self, expr, f=function: self._strict(f)(expr))
         for cls, function in {**TEXT_FUNCTIONS, **MATH_FUNCTIONS}.items()

@@ -29,6 +29,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, FieldError
 from django.db.models.expressions import Col, F, OrderBy
+from django.db.models.lookups import Transform
 from django.db.models.sql.query import Query, get_field_names_from_opts
 
 from django_nonrel.exceptions import unsupported
@@ -109,8 +110,31 @@ def _sorts_in_python(query: Query, base_alias: str, item: Any) -> bool:
         return True
     annotation = query.annotations.get(item.lstrip("-"))
     if annotation is None:
-        return _repeats_rows(query.get_meta(), item.lstrip("-"))
+        name = item.lstrip("-")
+        return _repeats_rows(query.get_meta(), name) or _transformed(query, name)
     return not (isinstance(annotation, Col) and annotation.alias == base_alias)
+
+
+def _transformed(query: Query, item: str) -> bool:
+    """Whether the ordering name ends in a transform of a field (``name__lower``,
+    ``age__lastdigit``) or of an annotation (``annotated_json__key``), not in a
+    path into a stored document (``meta__n``: a document field answers a path
+    step, not a Transform class)."""
+    parts = item.split("__")
+    if len(parts) > 1 and parts[0] in query.annotations:
+        return True
+    opts = query.get_meta()
+    for index, name in enumerate(parts[:-1]):
+        try:
+            model_field = opts.pk if name == "pk" else opts.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        if model_field.is_relation and model_field.related_model is not None:
+            opts = model_field.related_model._meta
+            continue
+        transform = model_field.get_transform(parts[index + 1])
+        return isinstance(transform, type) and issubclass(transform, Transform)
+    return False
 
 
 def _repeats_rows(opts: Any, item: str) -> bool:
@@ -183,6 +207,8 @@ def _python_keys(
             descending, item = not descending, item[1:]
         if isinstance(item, str) and item in query.annotations:
             key = evaluator.compile(query.annotations[item])
+        elif isinstance(item, str) and _transformed(query, item):
+            key = evaluator.compile(F(item).resolve_expression(query, allow_joins=True))
         elif isinstance(item, str):
             opts = query.get_meta()
             entries = [] if _repeats_rows(opts, item) else ordering_items(query, base_alias, item)

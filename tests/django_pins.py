@@ -150,7 +150,15 @@ PINS: dict[str, Pin] = {
         "copied", "django_nonrel/leaves.py", "the refusal of contains without JSON containment"
     ),
     "django.db.models.functions.datetime:Extract.as_sql": Pin(
-        "copied", "django_nonrel/expressions.py", "Extract's refusal of a DurationField"
+        "copied",
+        "django_nonrel/expressions.py",
+        "Extract's refusals of a DurationField and of tzinfo on a date or time",
+    ),
+    "django.db.models.functions.datetime:TruncBase.as_sql": Pin(
+        "copied", "django_nonrel/expressions.py", "Trunc's refusal of tzinfo on a date or time"
+    ),
+    "django.db.models.lookups:Lookup.process_rhs": Pin(
+        "copied", "django_nonrel/expressions.py", "bilateral transforms applied to the value"
     ),
     "django.db.models.query_utils:Q.check": Pin(
         "copied", "django_nonrel/literal_check.py", "evaluates the query Q.check() builds"
@@ -294,6 +302,8 @@ HASHES: dict[str, dict[str, str]] = {
         "django.db.models.lookups:IntegerFieldOverflow.process_rhs": "620fd815f978d1b5",
         "django.db.models.fields.json:DataContains.as_sql": "178b654954c8eb83",
         "django.db.models.functions.datetime:Extract.as_sql": "4314c022fed3fb2a",
+        "django.db.models.functions.datetime:TruncBase.as_sql": "cbc497704cb28833",
+        "django.db.models.lookups:Lookup.process_rhs": "afd5fff928b135e0",
         "django.db.models.query_utils:Q.check": "36b25fb1898fe00b",
         "django.db.models.constraints:UniqueConstraint.validate": "5193ebc5b6e021cc",
         "django.db.backends.base.schema:BaseDatabaseSchemaEditor.execute": "11296b2dc57b663e",
@@ -360,6 +370,8 @@ HASHES: dict[str, dict[str, str]] = {
         "django.db.models.lookups:IntegerFieldOverflow.process_rhs": "620fd815f978d1b5",
         "django.db.models.fields.json:DataContains.as_sql": "178b654954c8eb83",
         "django.db.models.functions.datetime:Extract.as_sql": "4314c022fed3fb2a",
+        "django.db.models.functions.datetime:TruncBase.as_sql": "cbc497704cb28833",
+        "django.db.models.lookups:Lookup.process_rhs": "afd5fff928b135e0",
         "django.db.models.query_utils:Q.check": "7276694c4df8e8c9",
         "django.db.models.constraints:UniqueConstraint.validate": "db367212d0eec9fb",
         "django.db.backends.base.schema:BaseDatabaseSchemaEditor.execute": "11296b2dc57b663e",

@@ -1,5 +1,8 @@
 """What the MongoDB backend can do, declared once for Django and django-nonrel."""
 
+import datetime
+import sys
+
 from django.db.backends.base.features import BaseDatabaseFeatures
 from django.utils.functional import cached_property
 
@@ -47,6 +50,10 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
     supports_index_on_text_field = True
     supports_deferrable_unique_constraints = False
     supports_comments = False
+    # Django 6.1's UUID4()/UUID7() are evaluated in Python (django_nonrel.expressions);
+    # UUID7 needs uuid.uuid7 (Python 3.14).
+    supports_uuid4_function = True
+    supports_uuid7_function = supports_uuid7_function_shift = sys.version_info >= (3, 14)
     supports_collation_on_charfield = False
     supports_collation_on_textfield = False
     supports_non_deterministic_collations = False
@@ -63,7 +70,7 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
     supports_timezones = False
     supports_json_field_contains = False
     has_native_json_field = True
-    has_json_object_function = False
+    has_json_object_function = True  # JSONObject() is evaluated in Python (expressions.py)
     supports_boolean_expr_in_select_clause = False
     supports_comparing_boolean_expr = False
     supports_tuple_lookups = False
@@ -373,10 +380,16 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
         bookmark pages follow (django_nonrel/pagination.py). FerretDB v1 stores no NaN."""
         return self.connection.is_embedded or not self.connection.server_info["ferretdb"]
 
-    @cached_property
+    @property
     def supports_date_part_expressions(self) -> bool:
-        """$expr with $month, $dayOfMonth, ... (month/day/hour lookups); FerretDB v1 lacks it."""
-        return not self.connection.server_info["ferretdb"]
+        """$expr with $month, $dayOfMonth, ... (month/day/hour lookups); FerretDB v1 lacks it.
+
+        Those operators read a stored date as UTC: with a database TIME_ZONE other
+        than UTC (stored values are local times there) the parts are taken in Python.
+        A property, not cached: the database's TIME_ZONE can change at run time.
+        """
+        stored_in_utc = self.connection.timezone in (None, datetime.UTC)  # None: USE_TZ off
+        return stored_in_utc and not self.connection.server_info["ferretdb"]
 
     @cached_property
     def supports_group_accumulators(self) -> bool:

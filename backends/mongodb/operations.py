@@ -91,7 +91,9 @@ class DatabaseOperations(NonrelOperations, BaseDatabaseOperations):
                     "MongoDB backend does not support timezone-aware datetimes when USE_TZ "
                     "is False."
                 )
-            value = timezone.make_naive(value, datetime.UTC)
+            # In the database's TIME_ZONE (UTC unless DATABASES sets one, for data
+            # other programs write in local time), as Django's SQL backends store.
+            value = timezone.make_naive(value, self.connection.timezone)
         return value
 
     def adapt_timefield_value(self, value):
@@ -169,7 +171,10 @@ class DatabaseOperations(NonrelOperations, BaseDatabaseOperations):
     def convert_datetimefield_value(self, value, expression, connection):
         # tzinfo first: settings.USE_TZ is a lazy-settings lookup, once per value.
         if isinstance(value, datetime.datetime) and value.tzinfo is None and settings.USE_TZ:
-            return value.replace(tzinfo=datetime.UTC)
+            zone = self.connection.timezone
+            if zone is datetime.UTC:
+                return value.replace(tzinfo=zone)
+            return timezone.make_aware(value, zone)
         return value
 
     @staticmethod

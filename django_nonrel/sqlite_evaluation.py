@@ -1,0 +1,112 @@
+"""Custom SQL-only expressions evaluated by SQLite on a row's values.
+
+A Django project may define its own ``Transform``, ``Lookup`` or ``Func`` with
+nothing but ``as_sql`` (``"(%s) %%%% 3"``, ``"UPPER(%s)"``,
+``connection.ops.date_extract_sql(...)``). A nonrel store runs no SQL, and
+``django_nonrel.expressions`` knows only Django's own functions, so such a
+query used to be refused. Its meaning is the SQL it writes, and SQL can be run
+without a server: the arguments are evaluated here as usual (columns, nested
+functions), then the expression, with each argument replaced by its value, is
+compiled by Django's SQLite backend and run as ``SELECT <expression>`` on an
+in-memory SQLite database (one per thread, no tables, Django's SQLite
+functions registered). The answer is what a SQL database gives, with SQL's
+NULL rules, for one command per row evaluated (bounded, as every condition
+evaluated in Python, by ``max_rows_evaluated_in_python``).
+
+What SQLite cannot run — SQL of another dialect (``::date``), references to
+tables or columns written into the SQL itself — raises NotSupportedError
+naming the expression and SQLite's error. Aggregates and window functions are
+never evaluated here: over one row they would answer something else; nor is
+``Collate``.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.db.backends.sqlite3.base import DatabaseWrapper
+from django.db.models import Func, Window
+from django.db.models.aggregates import Aggregate
+from django.db.models.expressions import Value
+from django.db.models.functions import Collate
+from django.db.models.lookups import Lookup
+from django.db.models.sql.query import Query
+from django.db.utils import ConnectionHandler
+
+from django_nonrel.exceptions import unsupported
+
+ENGINE = "django.db.backends.sqlite3"
+
+#: The alias of the in-memory SQLite database: never in settings.DATABASES,
+#: never seen by routers or the test runner.
+ALIAS = "django_nonrel_sql_evaluation"
+#: Per thread (SQLite connections stay in the thread that opened them): ``.wrapper``.
+_PER_THREAD = threading.local()
+
+
+def _sqlite() -> DatabaseWrapper:
+    wrapper = _PER_THREAD.__dict__.get("wrapper")
+    if wrapper is None:
+        # Django's defaults for every other key of a DATABASES entry.
+        handler = ConnectionHandler({DEFAULT_DB_ALIAS: {"ENGINE": ENGINE, "NAME": ":memory:"}})
+        wrapper = _PER_THREAD.wrapper = DatabaseWrapper(handler.settings[DEFAULT_DB_ALIAS], ALIAS)
+    return wrapper
+
+
+def evaluable(expr: Any) -> bool:
+    """Whether ``expr`` is a user's SQL expression this module may evaluate: a
+    Func (Transform) or Lookup, not an aggregate or window function, nor a
+    collation (its meaning is how values compare, which a value cannot carry)."""
+    if not isinstance(expr, (Func, Lookup)) or isinstance(expr, (Aggregate, Window, Collate)):
+        return False
+    return not (expr.contains_aggregate or expr.contains_over_clause)
+
+
+def sql_evaluator(expr: Any, arguments: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    """A function row -> value of ``expr``: ``arguments`` (one per source
+    expression, compiled by the caller) give the values SQLite computes on."""
+    sources = expr.get_source_expressions()
+    fields = [_field_of(source) for source in sources]
+    predicate = isinstance(expr, Lookup)
+
+    def evaluate(row: Any) -> Any:
+        values = [argument(row) for argument in arguments]
+        bound = copy.copy(expr)
+        bound.set_source_expressions(
+            [Value(value, output_field=field) for value, field in zip(values, fields, strict=True)]
+        )
+        result = _run(bound)
+        return result if result is None or not predicate else bool(result)
+
+    return evaluate
+
+
+def _field_of(source: Any) -> Any:
+    try:
+        return source.output_field
+    except Exception:  # noqa: BLE001 - Django raises FieldError for mixed types
+        return None
+
+
+def _run(expr: Any) -> Any:
+    connection = _sqlite()
+    compiler = Query(None).get_compiler(connection=connection)
+    try:
+        sql, params = compiler.compile(expr)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {sql}", params)
+            (value,) = cursor.fetchone()
+    except (DatabaseError, ValueError, TypeError) as error:
+        raise unsupported(
+            f"The expression {type(expr).__name__} (SQL evaluated with SQLite: {error})",
+            "Write it with Django's functions, give it SQL SQLite runs, or compute the value "
+            "in Python.",
+        ) from error
+    converters = connection.ops.get_db_converters(expr) + expr.get_db_converters(connection)
+    for converter in converters:
+        value = converter(value, expr, connection)
+    return value
