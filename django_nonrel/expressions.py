@@ -45,6 +45,7 @@ from collections.abc import Callable
 from typing import Any
 
 import django
+from django.conf import settings
 from django.db import DataError, NotSupportedError
 from django.db.models import DateTimeField, ForeignObjectRel
 from django.db.models import functions as fn
@@ -606,7 +607,12 @@ class ExpressionEvaluator:
         return truncate
 
     def _now(self, expr: fn.Now) -> Evaluator:
-        return lambda row: timezone.now()
+        """The server's clock reads UTC (MongoDB's ``$$NOW``, SQLite's ``'now'``): with
+        USE_TZ = False that is a naive UTC time, as Django's SQLite backend returns it,
+        not the local time of TIME_ZONE that ``timezone.now()`` would give."""
+        if settings.USE_TZ:
+            return lambda row: timezone.now()
+        return lambda row: datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
     def _nullif(self, expr: fn.NullIf) -> Evaluator:
         first, second = self._arguments(expr)

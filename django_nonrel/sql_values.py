@@ -299,7 +299,12 @@ def output_value(value: Any, expression: Any) -> Any:
         return value
     kind = field.get_internal_type()
     if kind == "DecimalField" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return cast(value, field)
+        # A computed value is not a column: Django's SQL backends read it back unrounded
+        # (SQLite: 15 significant digits of the double), never quantized to the places
+        # of the field that gave the expression its type; only CAST rounds.
+        if isinstance(value, int):
+            return decimal.Decimal(value)
+        return decimal.Context(prec=15).create_decimal_from_float(value)
     if kind == "FloatField" and isinstance(value, (int, decimal.Decimal)):
         return float(value)
     if (kind.endswith("IntegerField") or kind == "AutoField") and isinstance(value, float):

@@ -28,8 +28,9 @@ from django.db.models import (
     Variance,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, Least, Now
+from django.db.models.functions import Coalesce, Greatest, Least, Now, Pi
 from django.db.models.lookups import GreaterThan
+from django.test import override_settings
 
 from tests.differential.models import Item, Label, Owner, Team
 
@@ -128,6 +129,10 @@ AGGREGATES = {
         qs.values("owner").distinct().aggregate(x=Sum("owner") - Value(1))
     ),
     "aggregate and expression over it": lambda qs: qs.aggregate(n=Count("id"), x=Count("id") * 10),
+    # A computed decimal is not rounded to the places of the field that typed it.
+    "decimal default computed unrounded": lambda qs: qs.filter(name="zz").aggregate(
+        x=Sum("price", default=Pi())
+    ),
 }
 
 
@@ -143,6 +148,19 @@ def test_non_literal_default_is_computed_when_there_are_no_rows(rows):
     before = datetime.datetime.now(datetime.UTC)
     value = Item.objects.filter(name="zz").aggregate(x=Max("moment", default=Now()))["x"]
     assert value is not None and value >= before - datetime.timedelta(seconds=1)
+
+
+def test_now_without_time_zone_support_is_the_servers_utc_clock(rows):
+    """With USE_TZ = False, Now() is a naive UTC time on SQLite, as on the server: not
+    the local time of TIME_ZONE (hours apart in any zone but UTC)."""
+    with override_settings(USE_TZ=False, TIME_ZONE="America/Chicago"):
+        actual, expected = both(
+            lambda alias: Item.objects.using(alias)
+            .filter(name="zz")
+            .aggregate(x=Max("moment", default=Now()))["x"]
+        )
+    assert actual.tzinfo is None and expected.tzinfo is None
+    assert abs(actual - expected) < datetime.timedelta(seconds=5), (actual, expected)
 
 
 GROUPED = {
