@@ -155,9 +155,11 @@ def test_now_without_time_zone_support_is_the_servers_utc_clock(rows):
     the local time of TIME_ZONE (hours apart in any zone but UTC)."""
     with override_settings(USE_TZ=False, TIME_ZONE="America/Chicago"):
         actual, expected = both(
-            lambda alias: Item.objects.using(alias)
-            .filter(name="zz")
-            .aggregate(x=Max("moment", default=Now()))["x"]
+            lambda alias: (
+                Item.objects.using(alias)
+                .filter(name="zz")
+                .aggregate(x=Max("moment", default=Now()))["x"]
+            )
         )
     assert actual.tzinfo is None and expected.tzinfo is None
     assert abs(actual - expected) < datetime.timedelta(seconds=5), (actual, expected)
