@@ -178,3 +178,21 @@ def test_json_containment_is_refused_as_on_django_backends_without_it():
         with pytest.raises(NotSupportedError, match="lookup is not supported on this database"):
             list(Book.objects.filter(**{lookup: {"tags": {"a": 1}}}))
     assert Book.objects.filter(data__tags__a=1).count() == 1
+
+
+def test_a_query_while_apps_load_warns_as_on_sql_backends(monkeypatch):
+    """Django's cursors warn about queries in AppConfig.ready() or at import time;
+    the MongoDB backend's commands warn the same way, and not once apps are ready."""
+    from django.apps import apps
+
+    Author.objects.create(name="early")
+    with pytest.warns(RuntimeWarning, match="during app initialization"):
+        monkeypatch.setattr(apps, "ready", False)
+        monkeypatch.setattr(apps, "stored_app_configs", [])
+        assert Author.objects.filter(name="early").count() == 1
+    monkeypatch.undo()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert Author.objects.filter(name="early").count() == 1

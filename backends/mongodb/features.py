@@ -375,6 +375,12 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "bulk_create.tests.BulkCreateTests.test_set_pk_and_query_efficiency",
         },
         "Asserts the SQL text of a query; MongoDB commands are logged instead.": {
+            "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_exact_lookup",
+            "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_greaterthan_lookup",
+            "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_lessthan_lookup",
+            "db_functions.datetime.test_extract_trunc.DateFunctionWithTimeZoneTests.test_extract_year_exact_lookup",
+            "db_functions.datetime.test_extract_trunc.DateFunctionWithTimeZoneTests.test_extract_year_greaterthan_lookup",
+            "db_functions.datetime.test_extract_trunc.DateFunctionWithTimeZoneTests.test_extract_year_lessthan_lookup",
             "lookup.tests.LookupTests.test_exact_booleanfield",
             "lookup.tests.LookupTests.test_exact_booleanfield_annotation",
             "get_or_create.tests.UpdateOrCreateTests.test_update_only_defaults_and_pre_save_fields_when_local_fields",

@@ -15,13 +15,16 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bson import ObjectId
 from bson.codec_options import DEFAULT_CODEC_OPTIONS
 from bson.raw_bson import RawBSONDocument
+from django.apps import apps
 from django.db import DataError, IntegrityError, NotSupportedError
+from django.db.backends.utils import CursorWrapper
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
@@ -101,6 +104,12 @@ class MongoStore(MongoAggregation, DocumentStore):
         logged nor counted.
         """
         connection = self.connection
+        if not bookkeeping and not apps.ready and not apps.stored_app_configs:
+            # Django's SQL cursors warn the same way (stored_app_configs is set only
+            # by tests that swap the app registry).
+            warnings.warn(
+                CursorWrapper.APPS_NOT_READY_WARNING_MSG, category=RuntimeWarning, stacklevel=2
+            )
         if (
             connection.needs_rollback
             and not bookkeeping
