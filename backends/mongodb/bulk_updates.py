@@ -53,7 +53,12 @@ def update_each(store: Any, writes: Sequence[tuple[NonrelQuery, dict[str, Update
         skippable = store.skippable_sets(table, filter_doc, update, keys)
         if skippable is not None:
             checked.append(skippable)
-    store.journal.changing(table, {"$or": filters})
+    named = [query.named_keys() for query, _ in writes]
+    if all(keys is not None for keys in named):
+        # One $in (FerretDB runs a $or of 500 branches a hundred times slower).
+        store.journal.changing_keys(table, [key for keys in named for key in keys])
+    else:
+        store.journal.changing(table, {"$or": filters})
     collection = store.collection(table)
     result = store.run(
         f"db.{table}.bulkWrite(<{len(operations)} guarded updates>)",
