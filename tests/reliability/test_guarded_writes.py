@@ -572,17 +572,17 @@ def test_a_write_that_cannot_tell_which_rows_it_changed_says_so(on_mongodb, monk
     for n in (1, 2, 3):
         Item.objects.create(id=n, name="x", number=30, big=25)
     store = connection.store
-    update = store.update
+    update_each = store.update_each
 
-    def around_the_first_command(query, values):
-        monkeypatch.setattr(store, "update", update)
+    def around_the_first_command(writes):
+        monkeypatch.setattr(store, "update_each", update_each)
         Item.objects.using(alias).filter(pk=1).update(number=31)  # before: unwritten
-        matched = update(query, values)
+        matched = update_each(writes)
         Item.objects.using(alias).filter(pk=2).update(name="y")  # after: written
         return matched
 
     with other_connection() as alias:
-        monkeypatch.setattr(store, "update", around_the_first_command)
+        monkeypatch.setattr(store, "update_each", around_the_first_command)
         with pytest.raises(ContentionError, match="cannot tell which of them"):
             Item.objects.filter(number__gt=F("big")).update(name=Concat("name", Value("!")))
     assert stored("default", "name") == [(1, "x"), (2, "y"), (3, "x!")]
