@@ -16,12 +16,17 @@ expressions read and, for an update, the old values of the columns it writes.
 Guard values are data in ``Leaf`` conditions (``exact``/``isnull``), which the
 backends translate under an operator; a stored value is never an operator.
 
-One command writes every row that got the same decision (a ``$or`` of key
-sets that read the same values), so an update or delete costs one read and
-one command per distinct write. When a command reaches fewer rows than it
-guarded, the rows are read again and each is decided anew on what it holds now:
-written if it still matches, left alone if not. Which rows the short command
-reached is settled from what the re-read shows (see ``_settle``). After
+Rows that got the same decision are one write (a ``$or`` of key sets that
+read the same values), and the writes of up to ``ROWS_PER_COMMAND`` rows go
+in one command (the store's ``update_each``: a MongoDB ``bulkWrite`` whose
+every operation keeps its own guard), so an update or delete costs one read
+and one command per batch of rows, however many distinct values it writes
+(``bulk_update()`` of 2,000 rows: one read, four commands; a write whose values
+depend on the values they replace, one command per distinct value). When a command
+reaches fewer rows than it guarded, the rows are read again and each is
+decided anew on what it holds now: written if it still matches, left alone
+if not. Which rows the short command reached is settled from what the
+re-read shows (see ``_settle``). After
 ``MAX_ROUNDS`` rounds of rows that keep changing, ``ContentionError`` says how
 many rows were written and which were not.
 """
@@ -41,7 +46,7 @@ from django_nonrel.rows import bounded_fetch
 
 #: Rounds of writing the rows still pending (the first, then re-decided ones).
 MAX_ROUNDS = 10
-#: Rows one guarded command writes at most (a ``$or`` of that many key sets).
+#: Rows one guarded command writes at most (in one or several guarded writes).
 ROWS_PER_COMMAND = 500
 #: The decision of a row a delete removes (an update's decision is its changes).
 DELETE = "delete"
@@ -61,8 +66,9 @@ class GuardedWrite:
     decision reads, and the columns an update writes. ``matching`` keeps the
     rows of a read that pass the conditions Python evaluates (given all of
     them at once: it may join related rows and run subqueries for the batch);
-    ``decide`` maps a matching row to its decision. ``send`` writes one decision to
-    the rows a query selects and returns how many it matched; ``read`` is the
+    ``decide`` maps a matching row to its decision. ``send`` writes, in one
+    command, each decision to the rows its query selects and returns how many
+    rows they matched together; ``read`` is the
     first (bounded) read and ``reread`` the later ones, by key.
     """
 
@@ -70,7 +76,7 @@ class GuardedWrite:
     watched: tuple[str, ...]
     matching: Callable[[list[Row]], list[Row]]
     decide: Callable[[Row], Decision]
-    send: Callable[[NonrelQuery, Decision], int]
+    send: Callable[[list[tuple[NonrelQuery, Decision]]], int]
     read: Callable[[NonrelQuery], list[Row]]
     reread: Callable[[NonrelQuery], list[Row]]
     #: Whether a written value depends on the value it replaces (``$inc``, or an
@@ -118,7 +124,7 @@ class GuardedWrite:
         return NonrelQuery(
             table=self.target.table,
             pk_column=self.pk,
-            where=_and(self.target.where, alternatives),
+            where=_and(_without_key_sets(self.target.where, self.pk), alternatives),
         )
 
     def watched_values(self, row: Row) -> list[Any]:
@@ -145,9 +151,10 @@ def run(job: GuardedWrite) -> int:
             # Writers that keep colliding on the same rows: spread them out.
             time.sleep(random.uniform(0, 0.001 * 2**round_number))
         retry: list[Pending] = []
-        for decision, rows in _batches(job, pending):
-            matched = job.send(job.guard(rows), decision)
+        for command in _commands(pending, job.rows_per_command, job.cumulative):
+            matched = job.send([(job.guard(rows), decision) for decision, rows in command])
             written += matched
+            rows = [entry for _, batch in command for entry in batch]
             if matched < len(rows):
                 retry += _settle(job, rows, matched)
         pending = retry
@@ -163,18 +170,36 @@ def _decided(job: GuardedWrite, rows: list[Row]) -> list[Pending]:
     return [Pending(row[job.pk], row, job.decide(row)) for row in job.matching(rows)]
 
 
-def _batches(job: GuardedWrite, pending: list[Pending]) -> list[tuple[Decision, list[Pending]]]:
-    """Rows by decision, at most ``rows_per_command`` per command."""
+def _commands(
+    pending: list[Pending], size: int, cumulative: bool
+) -> list[list[tuple[Decision, list[Pending]]]]:
+    """The commands writing ``pending``: each a list of (decision, its rows), at
+    most ``size`` rows in all.
+
+    A cumulative write sends one decision per command: when a command of many
+    decisions comes up short, the count cannot always tell which of its rows
+    another writer changed before it and which after (``_settle``), and such a
+    write must not apply twice; per decision, re-deciding is safe far more often.
+    """
     by_decision: dict[str, tuple[Decision, list[Pending]]] = {}
     for entry in pending:
         key = _identity(_decision_items(entry.decision))
         by_decision.setdefault(key, (entry.decision, []))[1].append(entry)
-    size = job.rows_per_command
-    return [
-        (decision, rows[offset : offset + size])
-        for decision, rows in by_decision.values()
-        for offset in range(0, len(rows), size)
-    ]
+    commands: list[list[tuple[Decision, list[Pending]]]] = []
+    room = 0
+    for decision, rows in by_decision.values():
+        if cumulative:
+            room = 0
+        offset = 0
+        while offset < len(rows):
+            if not room:
+                commands.append([])
+                room = size
+            batch = rows[offset : offset + room]
+            commands[-1].append((decision, batch))
+            offset += len(batch)
+            room -= len(batch)
+    return commands
 
 
 def _settle(job: GuardedWrite, rows: list[Pending], matched: int) -> list[Pending]:
@@ -282,6 +307,29 @@ def _holds(column: str, value: Any) -> Leaf | Node:
     return Leaf((column,), "exact", value)
 
 
+def _without_key_sets(where: Node, pk: str) -> Node:
+    """``where`` without its conditions ``pk = k`` / ``pk IN (...)`` at the top.
+
+    A guard names the keys it writes, all read through ``where``: repeating the
+    target's key set in every guard would make a command of 500 guards over a
+    ``pk__in`` of 2,000 keys (``bulk_update()``) carry a million keys.
+    """
+    if where.negated or where.connector != AND:
+        return where
+    kept = [child for child in where.children if not _is_key_set(child, pk)]
+    return where if len(kept) == len(where.children) else Node(AND, kept)
+
+
+def _is_key_set(node: Leaf | Node, pk: str) -> bool:
+    return (
+        isinstance(node, Leaf)
+        and node.path == (pk,)
+        and node.lookup in ("exact", "in")
+        and node.transform is None
+        and node.compare is None
+    )
+
+
 def _and(where: Node, condition: Leaf | Node) -> Node:
     if not where:
         return condition if isinstance(condition, Node) else Node(AND, [condition])
@@ -333,7 +381,7 @@ def delete_rows(
         watched=_watched(target, read_columns),
         matching=matching,
         decide=lambda row: DELETE,
-        send=lambda query, _decision: store.delete(query),
+        send=lambda writes: sum(store.delete(query) for query, _decision in writes),
         read=_first_read(connection),
         reread=lambda query: list(store.fetch(query)),
         rows_per_command=_rows_per_command(connection),
@@ -364,7 +412,7 @@ def update_rows(
         watched=_watched(target, [*read_columns, *written]),
         matching=matching,
         decide=changes,
-        send=store.update,
+        send=store.update_each,
         read=_first_read(connection),
         reread=lambda query: list(store.fetch(query)),
         cumulative=cumulative,
@@ -372,6 +420,42 @@ def update_rows(
         operation="update()",
     )
     return run(job)
+
+
+def update_by_keys(
+    connection: Any, target: NonrelQuery, changes: Callable[[Row], dict[str, UpdateValue]]
+) -> int | None:
+    """update() whose changes of a row depend on its key alone: without a read.
+
+    ``bulk_update()`` writes ``Case(When(pk=k, then=v), ...)`` to ``pk__in``
+    keys: as SQL's ``UPDATE ... SET c = CASE ... WHERE pk IN (...)``, each row
+    gets the value of its key under the target's filter, which the server
+    re-checks per row, so nothing read can be stale and no guard or second
+    round is needed: one command per batch of rows. ``changes`` is given the
+    row as ``{pk: key}``. None when the filter names no keys (then the rows
+    are read: ``update_rows``).
+    """
+    keys = target.named_keys()
+    if keys is None:
+        return None
+    pk = target.pk_column
+    where = _without_key_sets(target.where, pk)
+    pending = [Pending(key, {pk: key}, changes({pk: key})) for key in keys]
+    written = 0
+    for command in _commands(pending, _rows_per_command(connection), cumulative=False):
+        writes = [
+            (
+                NonrelQuery(
+                    table=target.table,
+                    pk_column=pk,
+                    where=_and(where, Leaf((pk,), "in", [entry.key for entry in rows])),
+                ),
+                decision,
+            )
+            for decision, rows in command
+        ]
+        written += connection.store.update_each(writes)
+    return written
 
 
 def _watched(target: NonrelQuery, columns: list[str]) -> tuple[str, ...]:

@@ -164,6 +164,32 @@ class NonrelQuery:
         """How many rows at most, after ``low`` are skipped (None: unlimited)."""
         return None if self.high is None else max(self.high - self.low, 0)
 
+    def named_keys(self) -> list[Any] | None:
+        """The keys the filter names, which every row it selects is among (None: not bounded).
+
+        ``pk = k``, ``pk IN (...)``, an AND with such a condition, and an OR whose
+        every branch has one (a guarded write's key sets) all name them.
+        """
+        keys = _bound(self.where, self.pk_column)
+        return None if keys is None else list(dict.fromkeys(k for k in keys if k is not None))
+
+
+def _bound(node: Node | Leaf, pk: str) -> list[Any] | None:
+    if isinstance(node, Leaf):
+        if node.path != (pk,) or node.value is None or node.transform or node.compare:
+            return None
+        if node.lookup == "exact":
+            return [node.value]
+        return list(node.value) if node.lookup == "in" else None
+    if node.negated or not node.children:
+        return None
+    bounds = [_bound(child, pk) for child in node.children]
+    if node.connector == AND:
+        return next((bound for bound in bounds if bound is not None), None)
+    if any(bound is None for bound in bounds):
+        return None
+    return [key for bound in bounds for key in bound]
+
 
 @dataclass
 class UpdateValue:

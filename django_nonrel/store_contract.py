@@ -172,6 +172,15 @@ class DocumentStore(RowWriter):
     def update(self, query: NonrelQuery, values: dict[str, UpdateValue]) -> int:
         """Change ``values`` in every matching row; return how many matched."""
 
+    def update_each(self, writes: Sequence[tuple[NonrelQuery, dict[str, UpdateValue]]]) -> int:
+        """Apply each ``(query, values)`` as ``update`` does; how many rows they matched in all.
+
+        The writes of one guarded update (``django_nonrel.guarded_writes``), each
+        with its own filter. A store that can send them in one command should:
+        this default sends one ``update`` each.
+        """
+        return sum(self.update(query, values) for query, values in writes)
+
     @abc.abstractmethod
     def delete(self, query: NonrelQuery) -> int:
         """Delete every matching row; return how many were deleted."""

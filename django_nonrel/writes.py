@@ -202,12 +202,13 @@ def update_in_python(
 ) -> int:
     """update() with a filter or values evaluated in Python, written guarded.
 
-    Each matching row's changes are computed from that row alone (its key
-    included: bulk_update() reads nothing else), and every write re-checks the
-    ``read`` values it was decided and computed from
+    Each matching row's changes are computed from that row alone, and every
+    write re-checks the ``read`` values it was decided and computed from
     (``django_nonrel.guarded_writes``), so a row another connection changed
     in between is decided again on what it holds now, never overwritten with
-    a value computed from stale data.
+    a value computed from stale data. Changes that read nothing but the key
+    (``bulk_update()``'s ``Case(When(pk=...))``) of rows the filter names by
+    key need no read at all: one command per batch, as SQL's ``UPDATE``.
     """
 
     def changes(document: Document) -> dict[str, UpdateValue]:
@@ -220,6 +221,10 @@ def update_in_python(
     cumulative = any(v.operator in ("inc", "mul") for v in values.values()) or bool(
         set(computed) & set(read)
     )
+    if not plan.row_predicates and not cumulative and set(read) <= {plan.query.pk_column}:
+        written = guarded_writes.update_by_keys(connection, plan.query, changes)
+        if written is not None:
+            return written
     return guarded_writes.update_rows(
         connection, plan.query, _matching(plan, connection), read, changes, list(fields), cumulative
     )

@@ -32,6 +32,7 @@ from django_nonrel.exceptions import ConflictError, PartialInsertError
 from django_nonrel.query import NonrelQuery, UpdateValue
 from django_nonrel.store_contract import DocumentStore
 
+from .bulk_updates import update_each
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path, key_equality
 from .grouping import MongoAggregation
 from .limits import check_documents
@@ -56,7 +57,7 @@ DUPLICATE_KEY = 11000
 INT64_MAX = 2**63 - 1
 #: Command names (as logged) that change data.
 WRITE_COMMANDS = frozenset(
-    {"insertMany", "insertOne", "updateMany", "updateOne", "deleteMany", "deleteOne"}
+    {"insertMany", "insertOne", "updateMany", "updateOne", "deleteMany", "deleteOne", "bulkWrite"}
 )
 #: Claims on rows being written, on servers whose writes are not atomic (row_claims.py).
 ROW_CLAIMS = "django_nonrel_row_claims"
@@ -290,21 +291,13 @@ class MongoStore(MongoAggregation, DocumentStore):
         return [document[ID] for document in documents]
 
     def update(self, query: NonrelQuery, values: dict[str, UpdateValue]) -> int:
-        if query.pk_column in values:
-            raise NotSupportedError("MongoDB cannot change a document's primary key in place.")
-        update: dict[str, dict[str, Any]] = {}
-        for column, value in values.items():
-            operand = "" if value.operator == "unset" else value.value
-            update.setdefault(UPDATE_OPERATORS[value.operator], {})[column] = operand
-        check_documents(self.connection, query.table, [update.get("$set", {})])
+        update = self.update_document(query, values)
         filter_doc = self.filter_document(query)
         collection = self.collection(query.table)
-        if query.low or query.high is not None:
-            raise NotSupportedError("update() of a sliced queryset.")
         self.journal.changing(query.table, filter_doc)
         if "$mul" in update and self.connection.is_embedded:
             return self._multiply_in_python(query.table, filter_doc, update)
-        checked = self._skippable_sets(query.table, filter_doc, update)
+        checked = self.skippable_sets(query.table, filter_doc, update)
         result = self.run(
             f"db.{query.table}.updateMany({filter_doc!r}, {update!r})",
             collection.update_many,
@@ -315,16 +308,38 @@ class MongoStore(MongoAggregation, DocumentStore):
             rewrite_skipped(self, query.table, *checked)
         return result.matched_count
 
-    def _skippable_sets(
-        self, table: str, filter_doc: dict[str, Any], update: dict[str, Any]
+    def update_document(self, query: NonrelQuery, values: dict[str, UpdateValue]) -> dict:
+        """The update document writing ``values`` to the rows of ``query``, checked."""
+        if query.pk_column in values:
+            raise NotSupportedError("MongoDB cannot change a document's primary key in place.")
+        if query.low or query.high is not None:
+            raise NotSupportedError("update() of a sliced queryset.")
+        update: dict[str, dict[str, Any]] = {}
+        for column, value in values.items():
+            operand = "" if value.operator == "unset" else value.value
+            update.setdefault(UPDATE_OPERATORS[value.operator], {})[column] = operand
+        check_documents(self.connection, query.table, [update.get("$set", {})])
+        return update
+
+    def update_each(self, writes: Sequence[tuple[NonrelQuery, dict[str, UpdateValue]]]) -> int:
+        """One ``bulkWrite`` of the updates (see bulk_updates.py)."""
+        return update_each(self, writes)
+
+    def skippable_sets(
+        self,
+        table: str,
+        filter_doc: dict[str, Any],
+        update: dict[str, Any],
+        ids: list[Any] | None = None,
     ) -> tuple[list[Any], dict[str, Any]] | None:
         """(documents, columns) FerretDB may skip writing, to check after the write
-        (skipped_sets.py); None elsewhere. The documents are the ones the filter pins
-        by ``_id``, else those it matches now (one read)."""
+        (skipped_sets.py); None elsewhere. The documents are ``ids``, else the ones the
+        filter pins by ``_id``, else those it matches now (one read)."""
         sets = nested_sets(update)
         if not sets or self.connection.is_embedded or not self.connection.server_info["ferretdb"]:
             return None
-        ids = pinned_ids(filter_doc)
+        if ids is None:
+            ids = pinned_ids(filter_doc)
         if ids is None:
             collection = self.collection(table)
             ids = self.run(
@@ -385,7 +400,7 @@ class MongoStore(MongoAggregation, DocumentStore):
         check_documents(self.connection, table, [{ID: pk, **values, **(insert_only or {})}])
         collection = self.collection(table)
 
-        checked = self._skippable_sets(table, {ID: pk}, update)
+        checked = self.skippable_sets(table, {ID: pk}, update)
 
         def write(located_by: dict[str, Any]):
             # A sharded cluster targets an upsert by the full shard key: the

@@ -28,7 +28,9 @@ that died between claim and release, is taken over.
 
 Cost, on FerretDB only: an update or delete whose filter does not name its
 keys reads them first (one ``find``), and every such write or save is two
-commands more (claim, release). Writes of other programs do not claim, and
+commands more (claim, release); a batch of guarded updates (``update_each``)
+claims all its rows in one command and releases them in one. Writes of other
+programs do not claim, and
 are not protected from (or by) these.
 """
 
@@ -151,6 +153,23 @@ class RowClaimingStore(MongoStore):
         with row_claims(self, query.table, keys):
             return super().update(_within(query, keys), values)
 
+    def update_each(self, writes: Sequence[tuple[NonrelQuery, dict[str, UpdateValue]]]) -> int:
+        """All the rows of the writes claimed at once: one claim and one release per batch."""
+        if not self.claims_rows or not writes:
+            return super().update_each(writes)
+        table = writes[0][0].table
+        if any(query.table != table for query, _ in writes):
+            return sum(self.update(query, values) for query, values in writes)
+        keyed = [(query, self._keys(query), values) for query, values in writes]
+        keyed = [(query, keys, values) for query, keys, values in keyed if keys]
+        if not keyed:
+            return 0
+        with row_claims(self, table, [key for _, keys, _ in keyed for key in keys]):
+            claimed = [(_within(query, keys), values) for query, keys, values in keyed]
+            if len(claimed) == 1:
+                return super().update(*claimed[0])
+            return super().update_each(claimed)
+
     def delete(self, query: NonrelQuery) -> int:
         if not self.claims_rows:
             return super().delete(query)
@@ -167,7 +186,7 @@ class RowClaimingStore(MongoStore):
 
     def _keys(self, query: NonrelQuery) -> list[Any]:
         """The keys of the rows ``query`` selects now: named by its filter, or read."""
-        named = _named_keys(query)
+        named = query.named_keys()
         if named is not None:
             return named
         if query.matches_nothing:
@@ -188,33 +207,6 @@ class RowClaimingStore(MongoStore):
             bookkeeping=True,
         )
         return [document[ID] for document in found]
-
-
-def _named_keys(query: NonrelQuery) -> list[Any] | None:
-    """The keys a filter names, which every row it selects is among (None: not bounded).
-
-    ``pk = k``, ``pk IN (...)``, an AND with such a condition, and an OR whose
-    every branch has one (a guarded write's key sets) all name them.
-    """
-    keys = _bound(query.where, query.pk_column)
-    return None if keys is None else list(dict.fromkeys(k for k in keys if k is not None))
-
-
-def _bound(node: Node | Leaf, pk: str) -> list[Any] | None:
-    if isinstance(node, Leaf):
-        if node.path != (pk,) or node.value is None:
-            return None
-        if node.lookup == "exact":
-            return [node.value]
-        return list(node.value) if node.lookup == "in" else None
-    if node.negated or not node.children:
-        return None
-    bounds = [_bound(child, pk) for child in node.children]
-    if node.connector == AND:
-        return next((bound for bound in bounds if bound is not None), None)
-    if any(bound is None for bound in bounds):
-        return None
-    return [key for bound in bounds for key in bound]
 
 
 def _within(query: NonrelQuery, keys: list[Any]) -> NonrelQuery:

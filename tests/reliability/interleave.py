@@ -85,12 +85,20 @@ def between_read_and_write(write: Callable[[str], object], times: int = 1) -> It
 @contextmanager
 def _before_store_writes(interfere: Callable[[], None]) -> Iterator[None]:
     store = connections["default"].store
-    originals = {name: getattr(store, name) for name in ("update", "delete")}
+    originals = {name: getattr(store, name) for name in ("update", "update_each", "delete")}
+    # update_each of one write is an update: one command, interfered with once.
+    busy = [False]
 
     def hooked(name: str):
         def write(*args, **kwargs):
+            if busy[0]:
+                return originals[name](*args, **kwargs)
             interfere()
-            return originals[name](*args, **kwargs)
+            busy[0] = True
+            try:
+                return originals[name](*args, **kwargs)
+            finally:
+                busy[0] = False
 
         return write
 

@@ -139,6 +139,65 @@ def test_update_with_a_python_filter_is_one_read_and_one_write(on_mongodb):
     assert [s.rsplit(".", 1)[-1] for s in sent] == ["find", "updateMany"]
 
 
+def commands(queries: CaptureQueriesContext) -> list[str]:
+    """The command names a block sent (``find``, ``bulkWrite``...)."""
+    return [q["sql"].split("(")[0].rsplit(".", 1)[-1] for q in queries.captured_queries]
+
+
+def test_bulk_update_of_rows_named_by_key_is_one_command_per_batch(on_mongodb):
+    """Each row's value depends on its key alone (Case(When(pk=...))): nothing is
+    read, as SQL's UPDATE ... CASE; the rows of a batch go in one command."""
+    objs = items("default", 6)
+    for obj in objs:
+        obj.name = f"new {obj.pk}"
+    with CaptureQueriesContext(connection) as queries:
+        count = Item.objects.bulk_update(objs, ["name"], batch_size=4)
+    assert count == 6
+    assert commands(queries) == ["bulkWrite", "bulkWrite"]
+    assert stored("default", "name") == [(n, f"new {n}") for n in range(1, 7)]
+
+
+def test_bulk_update_leaves_rows_deleted_before_it_alone(on_mongodb):
+    objs = items("default", 3)
+    for obj in objs:
+        obj.name = f"new {obj.pk}"
+    Item.objects.filter(pk=2).delete()
+    assert Item.objects.bulk_update(objs, ["name"]) == 2
+    assert stored("default", "name") == [(1, "new 1"), (3, "new 3")]
+
+
+def test_an_update_of_distinct_values_is_one_read_and_one_write(on_mongodb):
+    """Rows that get different values are written guarded in one command."""
+    items("default", 6)
+    with CaptureQueriesContext(connection) as queries:
+        count = Item.objects.filter(number__gt=F("big")).update(note=Upper("name"))
+    assert count == 4
+    assert commands(queries) == ["find", "bulkWrite"]
+    assert [note for _, note in stored("default", "note")][2:] == [
+        f"QUESTION {n}" for n in range(3, 7)
+    ]
+
+
+def test_a_batch_writes_its_rows_and_recomputes_the_one_changed_in_between():
+    """One command writes the rows as read; the row another connection renamed
+    just before it fails its guard, is read again and gets the value of its new name."""
+
+    def run(using):
+        items(using)
+        rename = lambda alias: Item.objects.using(alias).filter(pk=4).update(name="other")  # noqa: E731
+        if using == "default":
+            with between_read_and_write(rename):
+                count = Item.objects.filter(number__gt=F("big")).update(note=Upper("name"))
+        else:
+            rename(using)
+            count = Item.objects.using(using).filter(number__gt=F("big")).update(note=Upper("name"))
+        return count, stored(using, "note")
+
+    count, rows = agree(run)
+    assert count == 3
+    assert [note for _, note in rows][2:] == ["QUESTION 3", "OTHER", "QUESTION 5"]
+
+
 # -- item 1: a row another connection changes between the read and the write -----------
 def make_unmatched(pk: int):
     """Another connection's write that takes row ``pk`` out of ``number > big``."""
@@ -513,17 +572,17 @@ def test_a_write_that_cannot_tell_which_rows_it_changed_says_so(on_mongodb, monk
     for n in (1, 2, 3):
         Item.objects.create(id=n, name="x", number=30, big=25)
     store = connection.store
-    update = store.update
+    update_each = store.update_each
 
-    def around_the_first_command(query, values):
-        monkeypatch.setattr(store, "update", update)
+    def around_the_first_command(writes):
+        monkeypatch.setattr(store, "update_each", update_each)
         Item.objects.using(alias).filter(pk=1).update(number=31)  # before: unwritten
-        matched = update(query, values)
+        matched = update_each(writes)
         Item.objects.using(alias).filter(pk=2).update(name="y")  # after: written
         return matched
 
     with other_connection() as alias:
-        monkeypatch.setattr(store, "update", around_the_first_command)
+        monkeypatch.setattr(store, "update_each", around_the_first_command)
         with pytest.raises(ContentionError, match="cannot tell which of them"):
             Item.objects.filter(number__gt=F("big")).update(name=Concat("name", Value("!")))
     assert stored("default", "name") == [(1, "x"), (2, "y"), (3, "x!")]
