@@ -105,19 +105,24 @@ def test_reverse_filter_repeats_rows_per_match(league):
 
 
 # -- reading across the relation ------------------------------------------------------
+#: Each player of the ``league`` fixture with its team's name (None: no team, or a
+#: key pair pointing at no team), sorted by player.
+PLAYER_TEAMS = [
+    ("Ana", "Lyon"),
+    ("Bo", "Lyon"),
+    ("Cy", "Paris"),
+    ("Di", "Leeds"),
+    ("Ed", None),
+    ("Fa", None),
+]
+
+
 def test_values_across_relation(league):
     def pairs(using):
         rows = Player.objects.using(using).values_list("name", "team__name")
         return sorted(rows, key=lambda row: row[0])
 
-    assert agree(pairs) == [
-        ("Ana", "Lyon"),
-        ("Bo", "Lyon"),
-        ("Cy", "Paris"),
-        ("Di", "Leeds"),
-        ("Ed", None),
-        ("Fa", None),
-    ]
+    assert agree(pairs) == PLAYER_TEAMS
 
 
 def test_select_related_and_descriptors(league):
@@ -125,14 +130,7 @@ def test_select_related_and_descriptors(league):
         players = Player.objects.using(using).select_related("team").order_by("name")
         return [(p.name, p.team.name if p.team else None) for p in players]
 
-    assert agree(loaded) == [
-        ("Ana", "Lyon"),
-        ("Bo", "Lyon"),
-        ("Cy", "Paris"),
-        ("Di", "Leeds"),
-        ("Ed", None),
-        ("Fa", None),
-    ]
+    assert agree(loaded) == PLAYER_TEAMS
     lyon = Team.objects.get(name="Lyon")
     assert sorted(p.name for p in lyon.players.all()) == ["Ana", "Bo"]
     assert Player.objects.get(name="Di").team == Team.objects.get(name="Leeds")
