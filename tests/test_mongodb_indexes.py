@@ -15,6 +15,7 @@ from django.db.utils import ConnectionHandler
 from django.test.utils import isolate_apps
 
 from django_nonrel.backends.mongodb.partial_filters import partial_filter
+from django_nonrel.backends.mongodb.schema_record import SchemaRecord
 from tests.singlestore.offline import Registry
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("on_mongodb")]
@@ -358,3 +359,14 @@ def test_a_plain_and_a_unique_index_on_the_same_keys(create_collections):
         editor.alter_unique_together(Seat, [("row", "number")], [])
     assert [n for n in constraints(Seat) if n != "_id_"] == ["seat_row_number"]
     Seat.objects.create(row="A", number=1)
+
+
+def test_an_index_renamed_with_its_definition_unchanged_is_recorded_renamed(create_collections):
+    # FerretDB v1 skips a $set of a document equal by values with other keys:
+    # {"old": spec} -> {"new": spec} was not written to the schema record.
+    record = SchemaRecord(connection.database)
+    spec = {"key": [{"path": "a", "order": 1}], "unique": False, "sparse": False, "partial": None}
+    record.set_indexes("renamed_index_probe", {"old_name": spec})
+    record.set_indexes("renamed_index_probe", {"new_name": spec})
+    assert record.indexes("renamed_index_probe") == {"new_name": spec}
+    record.drop("renamed_index_probe")

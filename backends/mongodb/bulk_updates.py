@@ -14,7 +14,7 @@ needs to know whether every row was reached.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from pymongo import UpdateMany, UpdateOne
@@ -22,37 +22,43 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from django_nonrel.query import NonrelQuery, UpdateValue
 
-from .skipped_sets import rewrite_skipped
+from .skipped_sets import nested_sets
 
 DUPLICATE_KEY = 11000
 
 
-def update_each(store: Any, writes: Sequence[tuple[NonrelQuery, dict[str, UpdateValue]]]) -> int:
+def update_each(
+    store: Any,
+    writes: Sequence[tuple[NonrelQuery, dict[str, UpdateValue]]],
+    single: Callable[[NonrelQuery, dict[str, UpdateValue]], int],
+) -> int:
     """Apply each ``(query, values)`` to the rows of its query; the rows matched in all.
 
-    One command for all of them (one ``update`` when there is only one). On
-    mongomock, which has no ``$mul``, and where the writes go to several
-    tables, each is its own ``update``.
+    One command for all of them (``single``, the store's own ``update`` of one
+    query, when there is only one). Each is its own ``update`` on mongomock,
+    which has no ``$mul``, where the writes go to several tables, and on
+    FerretDB when a write sets a value holding a document: there a skipped
+    ``$set`` is repaired on the rows a write matched (skipped_sets.py), which
+    only a command of its own reports -- a bulk write's counts are the batch's,
+    and a row whose guard failed must not be written.
     """
     if not writes:
         return 0
     table = writes[0][0].table
     if len(writes) == 1 or any(query.table != table for query, _ in writes):
-        return sum(store.update(query, values) for query, values in writes)
+        return sum(single(query, values) for query, values in writes)
     operations = []
     filters = []
-    checked: list[tuple[list[Any], dict[str, Any]]] = []
     for query, values in writes:
         update = store.update_document(query, values)
         if "$mul" in update and store.connection.is_embedded:
-            return sum(store.update(query, values) for query, values in writes)
+            return sum(single(query, values) for query, values in writes)
+        if store.skips_equal_documents and nested_sets(update):
+            return sum(single(query, values) for query, values in writes)
         filter_doc = store.filter_document(query)
         filters.append(filter_doc)
         keys = query.named_keys()
         operations.append(Operation(filter_doc, update, keys is not None and len(keys) == 1))
-        skippable = store.skippable_sets(table, filter_doc, update, keys)
-        if skippable is not None:
-            checked.append(skippable)
     named = [query.named_keys() for query, _ in writes]
     if all(keys is not None for keys in named):
         # One $in (FerretDB runs a $or of 500 branches a hundred times slower).
@@ -66,9 +72,6 @@ def update_each(store: Any, writes: Sequence[tuple[NonrelQuery, dict[str, Update
         collection,
         operations,
     )
-    if checked and result.modified_count < result.matched_count:
-        for ids, sets in checked:
-            rewrite_skipped(store, table, ids, sets)
     return result.matched_count
 
 

@@ -17,6 +17,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from bson import ObjectId
@@ -304,7 +305,7 @@ class MongoStore(MongoAggregation, DocumentStore):
             filter_doc,
             update,
         )
-        if checked and result.modified_count < result.matched_count:
+        if checked and result.matched_count:
             rewrite_skipped(self, query.table, *checked)
         return result.matched_count
 
@@ -322,8 +323,15 @@ class MongoStore(MongoAggregation, DocumentStore):
         return update
 
     def update_each(self, writes: Sequence[tuple[NonrelQuery, dict[str, UpdateValue]]]) -> int:
-        """One ``bulkWrite`` of the updates (see bulk_updates.py)."""
-        return update_each(self, writes)
+        """One ``bulkWrite`` of the updates (see bulk_updates.py); a fallback to one
+        command per write runs this class's ``update``, never a subclass's: a claiming
+        store calls this with the rows already claimed."""
+        return update_each(self, writes, partial(MongoStore.update, self))
+
+    @property
+    def skips_equal_documents(self) -> bool:
+        """Whether the server may skip a ``$set`` of a document equal by values (skipped_sets)."""
+        return not self.connection.is_embedded and self.connection.server_info["ferretdb"]
 
     def skippable_sets(
         self,
@@ -333,10 +341,11 @@ class MongoStore(MongoAggregation, DocumentStore):
         ids: list[Any] | None = None,
     ) -> tuple[list[Any], dict[str, Any]] | None:
         """(documents, columns) FerretDB may skip writing, to check after the write
-        (skipped_sets.py); None elsewhere. The documents are ``ids``, else the ones the
-        filter pins by ``_id``, else those it matches now (one read)."""
+        (skipped_sets.py); None elsewhere. The documents are ``ids``, else the keys of a
+        filter that is nothing but a key condition, else those it matches now (one read,
+        bookkeeping: the rows are claimed, so these are the rows the write will match)."""
         sets = nested_sets(update)
-        if not sets or self.connection.is_embedded or not self.connection.server_info["ferretdb"]:
+        if not sets or not self.skips_equal_documents:
             return None
         if ids is None:
             ids = pinned_ids(filter_doc)
@@ -345,6 +354,7 @@ class MongoStore(MongoAggregation, DocumentStore):
             ids = self.run(
                 f"db.{table}.find({filter_doc!r}, {{'_id': 1}})",
                 lambda: [d[ID] for d in collection.find(filter_doc, {ID: 1})],
+                bookkeeping=True,
             )
         return ids, sets
 
@@ -424,7 +434,9 @@ class MongoStore(MongoAggregation, DocumentStore):
                 # One document, refused: nothing was written.
                 self.journal.drop(undo)
                 raise
-            if checked and result.matched_count and not result.modified_count:
+            # Matched: the row is the one claimed, and a skip can hide behind a
+            # modified count of 1 (another column written), so always check.
+            if checked and result.matched_count:
                 rewrite_skipped(self, table, *checked)
             return result
 

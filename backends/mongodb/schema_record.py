@@ -146,13 +146,21 @@ class SchemaRecord:
         # before the record existed would hide the columns its documents show.
         record = self.read(table)
         if record is not None and "columns" in record:
-            self.collection.update_one(
-                {"_id": table}, {"$set": {"columns": change(record["columns"])}}
-            )
+            self._replace({**record, "columns": change(record["columns"])})
 
     def set_indexes(self, table: str, indexes: dict[str, dict[str, Any]]) -> None:
         """Record the index names Django declared on ``table`` (creating a record if needed)."""
-        self.collection.update_one({"_id": table}, {"$set": {"indexes": indexes}}, upsert=True)
+        record = self.read(table)
+        if record is None:
+            self.collection.update_one({"_id": table}, {"$set": {"indexes": indexes}}, upsert=True)
+        else:
+            self._replace({**record, "indexes": indexes})
+
+    def _replace(self, record: dict[str, Any]) -> None:
+        # The whole record, not a $set of one field: FerretDB v1 skips a $set of a
+        # document equal by values in order, keys ignored (skipped_sets.py), so an
+        # index renamed with its definition unchanged would keep its old name.
+        self.collection.replace_one({"_id": record["_id"]}, record)
 
 
 def _without(columns: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
