@@ -148,7 +148,9 @@ def _repeats_rows(opts: Any, item: str) -> bool:
             return False
         if not field.is_relation:
             return False
-        if field.many_to_many or field.one_to_many or not field.concrete:
+        # A reverse relation (auto-created); a forward ForeignObject over
+        # several columns has no column either but reaches one row.
+        if field.many_to_many or field.one_to_many or (field.auto_created and not field.concrete):
             return True
         opts = field.related_model._meta
     return False
@@ -298,8 +300,15 @@ def ordering_items(
             raise FieldError(
                 f"Cannot resolve keyword {name!r} into field. Choices are: {', '.join(names)}."
             ) from None
-        if field.is_relation and not field.concrete:
+        if field.is_relation and field.auto_created and not field.concrete:
             raise unsupported(f"Ordering by the reverse relation {name!r}", "Sort in Python.")
+        if field.column is None and field.is_relation and (
+            len(parts) > 1 or field.related_model._meta.ordering
+        ):
+            raise unsupported(
+                f"Ordering across the relation {name!r} over several columns",
+                "Order by its local fields, or sort in Python.",
+            )
         owner = field.model._meta.concrete_model
         if field.concrete and owner is not opts.concrete_model:
             # An inherited field lives in the parent's documents: hop
@@ -329,8 +338,24 @@ def ordering_items(
                     query, base_alias, sub, opts, tuple(hops), descending, seen | {opts.model}
                 )
             ]
+        columns = _key_columns(field)
+        if columns and len(parts) == 1:
+            # A key over several columns (Django 6.1's CompositePrimaryKey, a
+            # ForeignObject's local fields) sorts by each in turn, as SQL's
+            # ORDER BY a, b does; the field itself has no column.
+            return [(list(hops), Ordering(path=(c,), descending=descending)) for c in columns]
         path = (field.column, *(key_segment(part) for part in parts[1:]))
         return [(hops, Ordering(path=path, descending=descending))]
+
+
+def _key_columns(field: Any) -> tuple[str, ...]:
+    """The stored columns of a field over several columns; () for any other field."""
+    if field.column is not None:
+        return ()
+    if isinstance(getattr(field, "columns", None), tuple):
+        return field.columns
+    local = getattr(field, "local_related_fields", None) or ()
+    return tuple(f.column for f in local) if len(local) > 1 else ()
 
 
 def ordering_sources(

@@ -260,3 +260,19 @@ class RestrictedRelation:
 def test_sql_only_join_restriction_is_refused(restriction, on_mongodb):
     with pytest.raises(NotSupportedError, match="SqlOnly, which only renders SQL"):
         restriction_filters(connection, RestrictedRelation(restriction), "T2", "T1")
+
+
+def test_ordering_by_a_relation_over_two_columns(league):
+    # Team has no Meta.ordering: the relation sorts by its local columns in turn.
+    def ordered(using, *ordering):
+        return list(Player.objects.using(using).order_by(*ordering).values_list("name", flat=True))
+
+    assert agree(lambda using: ordered(using, "team", "name")) == [
+        "Ed",
+        "Ana",
+        "Bo",
+        "Cy",
+        "Di",
+        "Fa",
+    ]
+    assert agree(lambda using: ordered(using, "-team", "name"))[0] == "Fa"

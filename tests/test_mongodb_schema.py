@@ -219,6 +219,27 @@ def test_a_composite_primary_key_is_unique(create_collections):
 
 
 @isolate_apps("tests.app")
+def test_ordering_by_a_composite_primary_key_sorts_by_each_column(create_collections):
+    # The key has no column of its own: it sorted by nothing (insertion order).
+    class Line(models.Model):
+        pk = models.CompositePrimaryKey("order", "number")
+        order = models.IntegerField()
+        number = models.IntegerField()
+
+        class Meta:
+            app_label = "app"
+
+    create_collections(Line)
+    for order, number in [(2, 1), (1, 3), (1, 1), (2, 0), (1, 2)]:
+        Line.objects.create(order=order, number=number)
+    ascending = [(1, 1), (1, 2), (1, 3), (2, 0), (2, 1)]
+    assert [line.pk for line in Line.objects.order_by("pk")] == ascending
+    assert [line.pk for line in Line.objects.order_by("-pk")] == ascending[::-1]
+    after = Line.objects.filter(pk__gt=(1, 2)).order_by("pk")
+    assert [line.pk for line in after] == ascending[2:]
+
+
+@isolate_apps("tests.app")
 def test_a_nullable_field_unique_through_a_constraint_allows_many_nulls(create_collections):
     """As on SQL: NULLs are distinct. None is stored absent and the index is sparse."""
 
