@@ -302,8 +302,10 @@ def ordering_items(
             ) from None
         if field.is_relation and field.auto_created and not field.concrete:
             raise unsupported(f"Ordering by the reverse relation {name!r}", "Sort in Python.")
-        if field.column is None and field.is_relation and (
-            len(parts) > 1 or field.related_model._meta.ordering
+        if (
+            field.column is None
+            and field.is_relation
+            and (len(parts) > 1 or field.related_model._meta.ordering)
         ):
             raise unsupported(
                 f"Ordering across the relation {name!r} over several columns",

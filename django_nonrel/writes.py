@@ -26,7 +26,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import FieldError
-from django.db.models.expressions import Col, CombinedExpression, DatabaseDefault, Value
+from django.db.models.expressions import (
+    Col,
+    ColPairs,
+    CombinedExpression,
+    DatabaseDefault,
+    Value,
+)
 from django.db.models.sql.query import Query
 
 from django_nonrel import guarded_writes
@@ -236,6 +242,7 @@ def update_value(
     """The write for ``field``: an UpdateValue, or a function of the stored row."""
     if hasattr(value, "resolve_expression"):
         value = value.resolve_expression(query, allow_joins=False, for_save=True)
+        check_update_expression(field, value)
         change = (
             arithmetic(field, value, connection) if isinstance(value, CombinedExpression) else None
         )
@@ -247,8 +254,32 @@ def update_value(
             return lambda document, e=value: output_value(evaluate({base: document}), e)
         value = value.value
     if hasattr(value, "prepare_database_save"):
-        value = value.prepare_database_save(field) if field.remote_field else value
+        if not field.remote_field:
+            raise TypeError(
+                f"Tried to update field {field} with a model instance, {value!r}. "
+                f"Use a value compatible with {field.__class__.__name__}."
+            )
+        value = value.prepare_database_save(field)
     return UpdateValue("set", field.get_db_prep_save(value, connection=connection))
+
+
+def check_update_expression(field: Any, value: Any) -> None:
+    """Django's own refusals of an update's resolved expression
+    (SQLUpdateCompiler.as_sql), with its messages: a backend without SQL must not
+    quietly write what every SQL backend refuses."""
+    if value.contains_aggregate:
+        raise FieldError(
+            f"Aggregate functions are not allowed in this query ({field.name}={value!r})."
+        )
+    if value.contains_over_clause:
+        raise FieldError(
+            f"Window expressions are not allowed in this query ({field.name}={value!r})."
+        )
+    if isinstance(value, ColPairs):
+        raise FieldError(
+            "Composite primary keys expressions are not allowed in this query "
+            f"({field.name}=F('pk'))."
+        )
 
 
 def arithmetic(field: Any, expr: CombinedExpression, connection) -> UpdateValue | None:

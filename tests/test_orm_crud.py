@@ -94,6 +94,23 @@ def test_update_with_literals_and_f_expressions(authors):
     assert Author.objects.filter(email="x@example.com").count() == 2
 
 
+def test_update_refuses_what_django_refuses_and_writes_nothing(authors):
+    # Django's SQL update compiler refuses these; a backend without SQL must too.
+    from django.core.exceptions import FieldError
+    from django.db.models import Window
+
+    refusals = [
+        (FieldError, "Aggregate functions are not allowed", {"age": Max("age")}),
+        (FieldError, "Window expressions are not allowed", {"age": Window(Max("age"))}),
+        (TypeError, "Tried to update field orm.Author.name with a model", {"name": authors[1]}),
+    ]
+    for error, message, values in refusals:
+        with pytest.raises(error, match=message), transaction.atomic():
+            Author.objects.update(**values)
+    assert sorted(Author.objects.values_list("age", flat=True), key=str) == [30, 40, None]
+    assert Author.objects.filter(name="Ann").exists()
+
+
 def test_save_changes_and_update_fields(authors):
     ann = authors[0]
     ann.age, ann.email = 31, "ann@example.com"
