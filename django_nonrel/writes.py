@@ -112,7 +112,9 @@ def stored_rows(query: Query, connection, fields: list[Any]) -> list[Document]:
 def insert(query: Query, connection, returning_fields: list[Any] | None) -> list[tuple]:
     """Insert ``query.objs``; per row, the stored values of ``returning_fields``
     (the key as the store assigned it), not yet through Django's converters."""
-    opts = query.get_meta()
+    # A proxy's options have no auto_field (only the concrete model's fields
+    # contribute it), and Django 6.1's bulk_create() inserts with the proxy.
+    opts = query.get_meta().concrete_model._meta
     store = connection.store
     fields = list(query.fields)
     rows = stored_rows(query, connection, fields)

@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Avg, Count, F, Max, Min, Sum
 from django.test.utils import CaptureQueriesContext
 
-from tests.orm.models import Author, Book, Tag, Ticket, Token
+from tests.orm.models import Author, Book, ProxyAuthor, Tag, Ticket, Token
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +143,20 @@ def test_bulk_create_returns_keys(db):
     books = Book.objects.bulk_create([Book(title=f"T{i}", author=books_author) for i in range(50)])
     assert len({b.pk for b in books}) == 50 and all(b.pk for b in books)
     assert Book.objects.filter(author=books_author).count() == 50
+
+
+def test_bulk_create_through_a_proxy_gives_the_concrete_models_keys(db):
+    # Django 6.1's bulk_create() inserts with the proxy's options.
+    created = ProxyAuthor.objects.bulk_create(
+        [ProxyAuthor(name="Px1"), Author(name="Px2"), ProxyAuthor(name="Px3")]
+    )
+    keys = [author.pk for author in created]
+    assert all(isinstance(key, int) for key in keys) and len(set(keys)) == 3
+    assert sorted(Author.objects.filter(pk__in=keys).values_list("name", flat=True)) == [
+        "Px1",
+        "Px2",
+        "Px3",
+    ]
 
 
 def test_unique_violation_raises_integrity_error(authors):

@@ -77,3 +77,10 @@ class Snapshot(models.Model):
         instance = super().from_db(db, field_names, values)
         instance.loaded_values = dict(zip(field_names, values, strict=True))
         return instance
+
+
+class ProxyAuthor(Author):
+    """A proxy: its options have no auto_field of their own."""
+
+    class Meta:
+        proxy = True
