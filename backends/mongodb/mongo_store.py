@@ -84,6 +84,12 @@ class MongoStore(MongoAggregation, DocumentStore):
         self.journal = UndoJournal(self, SEQUENCES)
         STORES.add(self)
 
+    def __del__(self) -> None:
+        # As Django's backend helpers (features, ops, ...) do: dropping the back
+        # reference lets a closed connection be freed by reference counting,
+        # without waiting for a garbage collection (Django 6.1 tests this).
+        del self.connection
+
     @property
     def key_block_size(self) -> int:
         return int(self.connection.settings_dict.get("OPTIONS", {}).get("AUTO_ID_BLOCK", 20))

@@ -103,6 +103,11 @@ class UndoJournal:
         self.recorded: list[set[tuple[str, Any]]] = [set()]
 
     # -- the transaction's life ----------------------------------------------------
+
+    def __del__(self) -> None:
+        # The store holds this journal: no cycle left for the garbage collector.
+        del self.store
+
     def begin(self, scope: Scope) -> None:
         """Autocommit was turned off: record what ``scope`` says from now on."""
         self.scope = scope
