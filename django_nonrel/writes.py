@@ -64,14 +64,7 @@ def insert_value(query: Query, connection, field: Any, value: Any) -> Any:
                 f'Failed to insert expression "{value}" on {field}. F() expressions '
                 "can only be used to update, not to insert."
             )
-        if value.contains_aggregate:
-            raise FieldError(
-                f"Aggregate functions are not allowed in this query ({field.name}={value!r})."
-            )
-        if value.contains_over_clause:
-            raise FieldError(
-                f"Window expressions are not allowed in this query ({field.name}={value!r})."
-            )
+        check_write_expression(field, value)
         if isinstance(value, Value):
             value = value.value
         else:
@@ -244,7 +237,7 @@ def update_value(
     """The write for ``field``: an UpdateValue, or a function of the stored row."""
     if hasattr(value, "resolve_expression"):
         value = value.resolve_expression(query, allow_joins=False, for_save=True)
-        check_update_expression(field, value)
+        check_write_expression(field, value)
         change = (
             arithmetic(field, value, connection) if isinstance(value, CombinedExpression) else None
         )
@@ -265,10 +258,11 @@ def update_value(
     return UpdateValue("set", field.get_db_prep_save(value, connection=connection))
 
 
-def check_update_expression(field: Any, value: Any) -> None:
-    """Django's own refusals of an update's resolved expression
-    (SQLUpdateCompiler.as_sql), with its messages: a backend without SQL must not
-    quietly write what every SQL backend refuses."""
+def check_write_expression(field: Any, value: Any) -> None:
+    """Django's own refusals of a resolved expression written to ``field``
+    (SQLInsertCompiler.prepare_value, SQLUpdateCompiler.as_sql), with its
+    messages: a backend without SQL must not quietly write what every SQL backend
+    refuses."""
     if value.contains_aggregate:
         raise FieldError(
             f"Aggregate functions are not allowed in this query ({field.name}={value!r})."
