@@ -56,6 +56,24 @@ def test_updates_and_deletes_restore_whole_documents_with_unknown_fields(journal
     assert before[ann.pk]["legacy"] == {"note": "kept", "tags": [1, 2]}
 
 
+def test_deleted_rows_come_back_in_their_place_in_unordered_reads(journaled):
+    # A rolled-back delete moves nothing on SQL: unordered reads after it (the
+    # next TestCase test's Model.objects.all()[0]) see the rows as before.
+    names = ["Dee", "Ann", "Cid", "Bob"]  # created in this order: ascending keys
+    for name in names:
+        Author.objects.create(name=name)
+    unordered = Author.objects.order_by()  # Author's Meta.ordering cleared
+    with pytest.raises(Boom), transaction.atomic():
+        Author.objects.filter(name__in=["Ann", "Cid"]).delete()
+        raise Boom
+    assert list(unordered.values_list("name", flat=True)) == names
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        Author.objects.filter(name="Dee").delete()
+        transaction.savepoint_rollback(sid)
+    assert list(unordered.values_list("name", flat=True)) == names
+
+
 def test_upserts_restore_the_prior_document_or_remove_the_new_one(journaled):
     Token.objects.create(key="old", uses=1)
     with pytest.raises(Boom), transaction.atomic():

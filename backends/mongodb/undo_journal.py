@@ -47,6 +47,7 @@ from django.db import DatabaseError
 from pymongo import ReplaceOne
 
 from .filters import ID
+from .natural_order import key_identity, restore_key_order
 from .store_handle import StoreHandle
 
 
@@ -199,11 +200,11 @@ class UndoJournal:
         if not self.records_documents:
             return None
         recorded = self.recorded[-1]
-        keys = [key for key in keys if (table, _identity(key)) not in recorded]
+        keys = [key for key in keys if (table, key_identity(key)) not in recorded]
         if not keys:
             return None
-        found = {_identity(d[ID]): d for d in self._read(table, {ID: {"$in": keys}})}
-        return self._add(Documents(table, tuple((k, found.get(_identity(k))) for k in keys)))
+        found = {key_identity(d[ID]): d for d in self._read(table, {ID: {"$in": keys}})}
+        return self._add(Documents(table, tuple((k, found.get(key_identity(k))) for k in keys)))
 
     def counter(self, table: str, before: int | None, after: int | None) -> None:
         """A command moved the key counter of ``table`` from ``before`` to ``after``."""
@@ -227,8 +228,8 @@ class UndoJournal:
         """A write failed part way: only the documents in ``written`` were created."""
         if entry is None:
             return
-        kept = {_identity(key) for key in written}
-        priors = tuple((key, prior) for key, prior in entry.priors if _identity(key) in kept)
+        kept = {key_identity(key) for key in written}
+        priors = tuple((key, prior) for key, prior in entry.priors if key_identity(key) in kept)
         self._replace(entry, Documents(entry.table, priors))
 
     def drop(self, entry: Documents | None) -> None:
@@ -239,15 +240,15 @@ class UndoJournal:
     def _add(self, entry: Entry) -> Entry:
         self.entries.append(entry)
         if isinstance(entry, Documents):
-            self.recorded[-1].update((entry.table, _identity(key)) for key, _ in entry.priors)
+            self.recorded[-1].update((entry.table, key_identity(key)) for key, _ in entry.priors)
         return entry
 
     def _replace(self, entry: Documents, replacement: Documents | None) -> None:
-        kept = set() if replacement is None else {_identity(k) for k, _ in replacement.priors}
+        kept = set() if replacement is None else {key_identity(k) for k, _ in replacement.priors}
         for key, _ in entry.priors:
-            if _identity(key) not in kept:  # not recorded after all: a later write reads it
+            if key_identity(key) not in kept:  # not recorded after all: a later write reads it
                 for recorded in self.recorded:
-                    recorded.discard((entry.table, _identity(key)))
+                    recorded.discard((entry.table, key_identity(key)))
         for index in range(len(self.entries) - 1, -1, -1):
             if self.entries[index] is entry:
                 if replacement is None:
@@ -279,7 +280,7 @@ class UndoJournal:
             else:
                 table = restored.setdefault(entry.table, {})
                 for key, prior in entry.priors:
-                    table.setdefault(_identity(key), (key, prior))
+                    table.setdefault(key_identity(key), (key, prior))
         if documents:
             for table, priors in restored.items():
                 self._restore_documents(table, list(priors.values()))
@@ -308,7 +309,7 @@ class UndoJournal:
         if not previous:
             return
         try:
-            self._replace_all(table, previous)
+            moved = self._replace_all(table, previous)
         except DatabaseError:
             # In place, restoring one document can collide on a unique index with
             # another not restored yet (two values swapped). Removing them all and
@@ -325,15 +326,19 @@ class UndoJournal:
                 previous,
                 bookkeeping=True,
             )
+            moved = [d[ID] for d in previous]
+        restore_key_order(self.store, table, moved)
 
-    def _replace_all(self, table: str, documents: list[dict[str, Any]]) -> None:
-        """Put ``documents`` back in place (recreating deleted ones): one command on a server."""
+    def _replace_all(self, table: str, documents: list[dict[str, Any]]) -> list[Any]:
+        """Put ``documents`` back in place (recreating deleted ones): one command on a
+        server. The keys of the documents recreated (at the end of natural order)."""
         collection = self.store.collection(table)
         if self.store.connection.is_embedded:
             # mongomock's bulk_write does not take this pymongo's ReplaceOne; in
             # process, one replace per document costs no round trips.
+            recreated = []
             for document in documents:
-                self.store.run(
+                result = self.store.run(
                     f"db.{table}.replaceOne(<document restored>)",
                     collection.replace_one,
                     {ID: document[ID]},
@@ -341,14 +346,17 @@ class UndoJournal:
                     upsert=True,
                     bookkeeping=True,
                 )
-            return
-        self.store.run(
+                if result.upserted_id is not None:
+                    recreated.append(document[ID])
+            return recreated
+        result = self.store.run(
             f"db.{table}.bulkWrite(<{len(documents)} documents replaced>)",
             collection.bulk_write,
             [ReplaceOne({ID: d[ID]}, d, upsert=True) for d in documents],
             ordered=False,
             bookkeeping=True,
         )
+        return [documents[index][ID] for index in result.upserted_ids]
 
     def _restore_counter(self, table: str, before: int | None, after: int | None) -> None:
         """Move the counter back, unless another connection moved it since (then
@@ -392,12 +400,3 @@ def written_ids(
         return [d[ID] for d in documents[: failed[0] if failed else len(documents)]]
     skipped = set(failed)
     return [d[ID] for index, d in enumerate(documents) if index not in skipped]
-
-
-def _identity(value: Any) -> Any:
-    """A dict key for an ``_id`` (1 and "1" differ; unhashable ids by their content)."""
-    try:
-        hash(value)
-    except TypeError:
-        return (type(value), repr(value))
-    return (type(value), value)
