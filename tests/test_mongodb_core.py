@@ -139,6 +139,30 @@ def test_integer_keys_follow_explicit_keys():
     assert later.pk > 1000
 
 
+def _counter_commands(sent):
+    return [command for command in sent if "django_nonrel_sequences" in command]
+
+
+def test_explicit_keys_below_a_counter_value_seen_send_no_counter_command():
+    """The counter only grows: once this connection moved it past 1000, keys up to
+    1000 (fixtures, force_insert of rows with known keys) are saved in one command."""
+    assert len(_counter_commands(commands(lambda: Author.objects.create(pk=1000)))) == 1
+    for pk in (999, 1000 - 500, 7):
+        sent = commands(lambda pk=pk: Author.objects.create(pk=pk, name=str(pk)))
+        assert len(sent) == 1 and not _counter_commands(sent), sent
+    assert Author.objects.create(name="auto").pk > 1000
+
+
+def test_a_rolled_back_counter_move_is_not_trusted_afterwards():
+    """The undo journal (or the server's transaction) takes the counter back: an
+    explicit key after that moves it again, so automatic keys never repeat it."""
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Author.objects.create(pk=5000, name="rolled back")
+        raise RuntimeError
+    assert len(_counter_commands(commands(lambda: Author.objects.create(pk=4000)))) == 1
+    assert Author.objects.create(name="auto").pk > 4000
+
+
 def test_an_explicit_key_at_the_top_of_the_int64_range_saves(on_mongodb):
     """The key counter moves past explicit keys (in aligned chunks on FerretDB);
     a key at the end of BigAutoField's range must not push it past int64."""

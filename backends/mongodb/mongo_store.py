@@ -76,6 +76,9 @@ class MongoStore(MongoAggregation, DocumentStore):
         self.connection = connection
         #: table -> [next key, last key] of the block of keys this connection holds.
         self.key_blocks: dict[str, list[int]] = {}
+        #: table -> a value this connection saw the table's counter reach: explicit
+        #: keys up to it need no counter command (note_explicit_keys).
+        self.counter_floors: dict[str, int] = {}
         #: table -> keys of the next spare block this connection reserves (allocate_keys).
         self.block_sizes: dict[str, int] = {}
         #: How many write commands the server has accepted on this connection.
@@ -595,6 +598,7 @@ class MongoStore(MongoAggregation, DocumentStore):
         before = self._move_counter(table, "$inc", count)
         after = (before or 0) + count
         self.journal.counter(table, before, after)
+        self.counter_floors[table] = after
         return after
 
     def note_explicit_keys(self, table: str, keys: Sequence[Any]) -> None:
@@ -611,8 +615,14 @@ class MongoStore(MongoAggregation, DocumentStore):
         if block and highest >= block[0]:
             self.journal.key_block(table, block)
             del self.key_blocks[table]
+        if highest <= self.counter_floors.get(table, 0):
+            # Counters only grow (a flush or a rollback forgets the floor), so
+            # the counter is past these keys already: no command.
+            return
         before = self._move_counter(table, "$max", highest)
-        self.journal.counter(table, before, highest if before is None else max(before, highest))
+        after = highest if before is None else max(before, highest)
+        self.journal.counter(table, before, after)
+        self.counter_floors[table] = after
 
     def reset_keys(self, tables: Sequence[str]) -> None:
         """Restart the counters of ``tables``, as a fresh SQL table's (flush).

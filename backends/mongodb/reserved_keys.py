@@ -4,7 +4,8 @@ Each connection (``MongoStore``) takes AutoField keys from a block it reserved
 from a table's counter (``store.allocate_keys``). When the counter restarts --
 a flush empties the collection, or the collection is dropped or renamed --
 blocks still held would hand out keys the restarted counter hands out again,
-so every connection of the process to that database gives them up. (Other
+so every connection of the process to that database gives them up, and forgets
+the counter values it saw (``counter_floors``). (Other
 processes cannot be reached: flushing or dropping a table other processes
 write to is a development operation, as on SQL.)
 """
@@ -30,3 +31,4 @@ def retire_key_blocks(settings_dict: dict[str, Any], tables: Sequence[str]) -> N
         if (settings.get("HOST"), settings.get("NAME")) == database:
             for table in tables:
                 store.key_blocks.pop(table, None)
+                store.counter_floors.pop(table, None)

@@ -22,6 +22,8 @@ class StoreHandle(Protocol):
     connection: Any
     #: table -> [next key, last key] of the block of integer keys the connection holds.
     key_blocks: dict[str, list[int]]
+    #: table -> a value the connection saw the table's counter reach.
+    counter_floors: dict[str, int]
 
     def collection(self, table: str) -> Collection:
         """The driver's collection named ``table``."""

@@ -281,6 +281,9 @@ class UndoJournal:
                 table = restored.setdefault(entry.table, {})
                 for key, prior in entry.priors:
                     table.setdefault(key_identity(key), (key, prior))
+        for table in counters:
+            # The counter goes back (here or with the server's transaction).
+            self.store.counter_floors.pop(table, None)
         if documents:
             for table, priors in restored.items():
                 self._restore_documents(table, list(priors.values()))
