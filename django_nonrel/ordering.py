@@ -388,35 +388,68 @@ def ordering_sources(
 def sorted_by_related(
     store: Any, rows: list[Row], related: list[RelatedOrdering], sources: list[OrderingSource]
 ) -> list[Row]:
-    """Rows ordered by related models' values: one ``in`` command per remaining hop."""
+    """Rows ordered by related models' values: one ``in`` command per relation hop,
+    shared by the orderings that follow it."""
     positions = list(range(len(rows)))
     orders = [order for _, order in related]
-    for source, order in reversed(list(zip(sources, orders, strict=True))):
-        documents = [row.get(source.alias) or {} for row in rows]
-        values = _ordering_values(store, documents, source.hops, source.path)
-        positions.sort(key=lambda i, v=values: (v[i] is not None, v[i]), reverse=order.descending)
+    values = _ordering_values(store, rows, sources)
+    for index in reversed(range(len(sources))):
+        positions.sort(
+            key=lambda i, v=values[index]: (v[i] is not None, v[i]),
+            reverse=orders[index].descending,
+        )
     return [rows[i] for i in positions]
 
 
-def _ordering_values(store: Any, documents: list[Row], hops: list[Any], path: Path) -> list[Any]:
-    if not hops:
-        return [dig(document, path) for document in documents]
-    current = [document.get(hops[0].column) for document in documents]
-    for index, hop in enumerate(hops):
-        opts = hop.related_model._meta
-        target = hop.target_field.column
-        next_path = (hops[index + 1].column,) if index + 1 < len(hops) else path
-        keys = list({value for value in current if value is not None})
-        lookup = NonrelQuery(
-            table=opts.db_table,
-            pk_column=opts.pk.column,
-            where=Node(children=[Leaf((target,), "in", keys)]),
-            columns=list(dict.fromkeys([target, next_path[0]])),
-            matches_nothing=not keys,
-        )
-        found = {row[target]: dig(row, next_path) for row in store.fetch(lookup)}
-        current = [found.get(value) for value in current]
-    return current
+def _ordering_values(store: Any, rows: list[Row], sources: list[OrderingSource]) -> list[list]:
+    """Per source, per row, the value it orders by.
+
+    Orderings that follow the same hops from the same alias (Permission's
+    ``content_type__app_label, content_type__model``) read each related row
+    once, with the columns all of them need.
+    """
+    needed: dict[tuple, list[str]] = {}
+    for source in sources:
+        for index in range(len(source.hops)):
+            last = index + 1 == len(source.hops)
+            column = source.path[0] if last else source.hops[index + 1].column
+            needed.setdefault((source.alias, *source.hops[: index + 1]), []).append(column)
+    read: dict[tuple, dict[Any, dict]] = {}
+    values = []
+    for source in sources:
+        documents = [row.get(source.alias) or {} for row in rows]
+        if not source.hops:
+            values.append([dig(document, source.path) for document in documents])
+            continue
+        current = [document.get(source.hops[0].column) for document in documents]
+        for index, hop in enumerate(source.hops):
+            chain = (source.alias, *source.hops[: index + 1])
+            if chain not in read:
+                read[chain] = _related_documents(store, hop, current, needed[chain])
+            found = read[chain]
+            last = index + 1 == len(source.hops)
+            next_path = source.path if last else (source.hops[index + 1].column,)
+            current = [
+                dig(found[value], next_path) if value in found else None for value in current
+            ]
+        values.append(current)
+    return values
+
+
+def _related_documents(store: Any, hop: Any, keys: list[Any], columns: list[str]) -> dict:
+    """The rows of ``hop``'s model whose target column is in ``keys``, by that column
+    (one command; none without keys)."""
+    opts = hop.related_model._meta
+    target = hop.target_field.column
+    keys = list({value for value in keys if value is not None})
+    lookup = NonrelQuery(
+        table=opts.db_table,
+        pk_column=opts.pk.column,
+        where=Node(children=[Leaf((target,), "in", keys)]),
+        columns=list(dict.fromkeys([target, *columns])),
+        matches_nothing=not keys,
+    )
+    return {row[target]: row for row in store.fetch(lookup)}
 
 
 def python_sorted(rows: list[Row], keys: list[SortKey]) -> list[Row]:

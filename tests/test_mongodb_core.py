@@ -163,6 +163,37 @@ def test_a_rolled_back_counter_move_is_not_trusted_afterwards():
     assert Author.objects.create(name="auto").pk > 4000
 
 
+def test_ordering_by_several_columns_of_a_relation_reads_it_once():
+    """Ordering by ``author__age, author__name`` (a model's Meta.ordering often
+    does this) reads each author once, not once per column."""
+    old = Author.objects.create(name="Old", age=80)
+    young = Author.objects.create(name="Young", age=20)
+    twin = Author.objects.create(name="Twin", age=20)
+    for author in (old, young, twin):
+        Book.objects.create(title=f"by {author.name}", author=author)
+    with CaptureQueriesContext(connection) as captured:
+        titles = [b.title for b in Book.objects.order_by("author__age", "-author__name")]
+    assert titles == ["by Young", "by Twin", "by Old"]
+    author_reads = [q["sql"] for q in captured.captured_queries if "orm_author" in q["sql"]]
+    assert len(author_reads) == 1, author_reads
+
+
+def test_reads_that_match_nothing_send_no_command():
+    """A related ordering over no rows, and any read or write whose filter is an
+    empty key list, are answered without a command."""
+    sent = commands(lambda: list(Book.objects.filter(title="none").order_by("author__name")))
+    assert len(sent) == 1 and "orm_book" in sent[0], sent
+    from django_nonrel.query import Leaf, Node, NonrelQuery
+
+    nothing = NonrelQuery(
+        table="orm_author", pk_column="id", where=Node(children=[Leaf(("id",), "in", [])])
+    )
+    store = connection.store
+    assert commands(lambda: list(store.fetch(nothing))) == []
+    assert commands(lambda: store.distinct_values(nothing, "name")) == []
+    assert commands(lambda: store.delete(nothing)) == []
+
+
 def test_an_explicit_key_at_the_top_of_the_int64_range_saves(on_mongodb):
     """The key counter moves past explicit keys (in aligned chunks on FerretDB);
     a key at the end of BigAutoField's range must not push it past int64."""

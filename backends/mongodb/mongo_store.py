@@ -178,6 +178,13 @@ class MongoStore(MongoAggregation, DocumentStore):
             return dict(MATCH_NONE)
         return self.translator(query).translate(query.where)
 
+    @staticmethod
+    def matches_no_document(filter_doc: dict[str, Any]) -> bool:
+        """Whether ``filter_doc`` is the filter that matches nothing (an empty key
+        list, a contradiction the translator proved): reads and writes by it
+        are answered without a command."""
+        return filter_doc == MATCH_NONE
+
     def sort_spec(self, query: NonrelQuery) -> list[tuple[str, int]]:
         return [
             (field_path(order.path, query.pk_column), -1 if order.descending else 1)
@@ -212,6 +219,8 @@ class MongoStore(MongoAggregation, DocumentStore):
         if query.limit == 0:
             return iter(())
         filter_doc = self.filter_document(query)
+        if self.matches_no_document(filter_doc):
+            return
         kwargs: dict[str, Any] = {"projection": self.projection(query)}
         sort = self.sort_spec(query)
         if sort:
@@ -232,6 +241,8 @@ class MongoStore(MongoAggregation, DocumentStore):
         if query.matches_nothing or query.limit == 0:
             return 0
         filter_doc = self.filter_document(query)
+        if self.matches_no_document(filter_doc):
+            return 0
         kwargs = {}
         if query.low:
             kwargs["skip"] = query.low
@@ -247,6 +258,8 @@ class MongoStore(MongoAggregation, DocumentStore):
 
     def distinct_values(self, query: NonrelQuery, column: str) -> list[Any]:
         filter_doc = self.filter_document(query)
+        if self.matches_no_document(filter_doc):
+            return []
         path = ID if column == query.pk_column else column
         collection = self.collection(query.table)
         return self.run(
@@ -303,6 +316,8 @@ class MongoStore(MongoAggregation, DocumentStore):
     def update(self, query: NonrelQuery, values: dict[str, UpdateValue]) -> int:
         update = self.update_document(query, values)
         filter_doc = self.filter_document(query)
+        if self.matches_no_document(filter_doc):
+            return 0
         collection = self.collection(query.table)
         self.journal.changing(query.table, filter_doc)
         if "$mul" in update and self.connection.is_embedded:
@@ -485,6 +500,8 @@ class MongoStore(MongoAggregation, DocumentStore):
 
     def delete(self, query: NonrelQuery) -> int:
         filter_doc = self.filter_document(query)
+        if self.matches_no_document(filter_doc):
+            return 0
         collection = self.collection(query.table)
         self.journal.changing(query.table, filter_doc)
         result = self.run(
