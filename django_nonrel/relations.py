@@ -276,13 +276,29 @@ def matches_missing_row(condition: Filter) -> bool:
 class KeyLookups:
     """Runs the per-hop key lookups of one query against ``connection.store``."""
 
-    def __init__(self, connection, query) -> None:
+    def __init__(self, connection, query, reads: dict[tuple, list] | None = None) -> None:
         self.connection = connection
         self.query = query
         self.store = connection.store
         self.limit = connection.features.max_keys_per_command
         #: Rows read by a counting lookup, kept for a selection of the same alias.
         self.kept: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
+        #: What the lookups of one filter build read, by command: conditions that
+        #: reach the same rows by different joins (a search over two paths
+        #: through one relation) send each lookup once.
+        self.reads = {} if reads is None else reads
+
+    def _distinct(self, lookup: NonrelQuery, column: str) -> list[Any]:
+        key = ("distinct", column, self.store.describe(lookup))
+        if key not in self.reads:
+            self.reads[key] = self.store.distinct_values(lookup, column)
+        return list(self.reads[key])
+
+    def _rows(self, lookup: NonrelQuery) -> list[dict[str, Any]]:
+        key = ("find", self.store.describe(lookup))
+        if key not in self.reads:
+            self.reads[key] = list(self.store.fetch(lookup))
+        return list(self.reads[key])
 
     def keys(self, table: str, pk_column: str, column: str, condition: Filter) -> list[Any]:
         """Distinct non-null ``column`` values of ``table`` rows matching ``condition``."""
@@ -290,7 +306,7 @@ class KeyLookups:
             return []
         where = Node() if condition is True else _as_node(condition)
         lookup = NonrelQuery(table=table, pk_column=pk_column, where=where)
-        keys = [key for key in self.store.distinct_values(lookup, column) if key is not None]
+        keys = [key for key in self._distinct(lookup, column) if key is not None]
         self._check_size(len(keys), table)
         return keys
 
@@ -304,7 +320,7 @@ class KeyLookups:
         where = Node() if condition is True else _as_node(condition)
         lookup = NonrelQuery(table=table, pk_column=pk_column, where=where, columns=columns)
         found = {}
-        for row in self.store.fetch(lookup):
+        for row in self._rows(lookup):
             values = tuple(row.get(column) for column in columns)
             if None not in values:
                 found.setdefault(tuple(hashable(v) for v in values), values)
@@ -378,7 +394,7 @@ class KeyLookups:
             columns=list(dict.fromkeys(columns)),
         )
         counts: dict[Any, int] = {}
-        rows = list(self.store.fetch(lookup))
+        rows = self._rows(lookup)
         if keep is not None:
             self.kept[alias] = (lookup.columns, rows)
         as_parent_key = None if composite else key_casts(self.connection, join)[0]
@@ -415,7 +431,7 @@ class KeyLookups:
         )
         by_pk = {
             hashable(row.get(opts.pk.column)): counts.get(row_key(row, columns), 1)
-            for row in self.store.fetch(lookup)
+            for row in self._rows(lookup)
         }
         self._check_size(len(by_pk), opts.db_table)
         return by_pk, opts.pk.column

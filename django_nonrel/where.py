@@ -111,6 +111,8 @@ class WhereBuilder:
         self._alias_conditions: dict[str, Filter] = {}
         self._row_weights: dict[str, Weight] = {}
         self._kept_rows: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
+        #: The key lookups' reads, shared by every condition of this build.
+        self._key_reads: dict[tuple, list] = {}
         self._unrepeated: list[str] = []
         #: INNER-joined chains whose conditions sit under a negation: a row
         #: without the related row is not in a JOIN's result at all, whatever
@@ -147,7 +149,7 @@ class WhereBuilder:
         A forward hop needs only a non-null key (Django keeps keys pointing at
         existing rows); other hops are key lookups, one command each.
         """
-        lookups = KeyLookups(self.connection, self.query)
+        lookups = KeyLookups(self.connection, self.query, self._key_reads)
         condition: Filter = True
         for alias in reversed(chain):
             join = join_of(self.query, alias)
@@ -268,7 +270,7 @@ class WhereBuilder:
         The condition on the alias is kept for selections of that alias, and
         how many related rows matched per key (a JOIN's row multiplicity).
         """
-        lookups = KeyLookups(self.connection, self.query)
+        lookups = KeyLookups(self.connection, self.query, self._key_reads)
         condition, weights, column = self._resolve_weighted(item.condition, lookups)
         (alias,) = item.path
         self._alias_conditions[alias] = condition
@@ -300,7 +302,7 @@ class WhereBuilder:
         if not isinstance(item, Related):
             return item
         condition = self._resolve(item.condition)
-        lookups = KeyLookups(self.connection, self.query)
+        lookups = KeyLookups(self.connection, self.query, self._key_reads)
         for alias in reversed(item.path):
             condition = lookups.resolve(alias, condition)
         return condition
@@ -395,7 +397,7 @@ class WhereBuilder:
         builder = WhereBuilder(self.connection, inner_base, self.resolve_subquery, inner)
         condition = builder.build(WhereNode(children, connector=AND)).condition
         opts = found[0].inner.target.model._meta.concrete_model._meta
-        lookups = KeyLookups(self.connection, inner)
+        lookups = KeyLookups(self.connection, inner, self._key_reads)
         if len(found) == 1:
             (correlation,) = found
             keys = lookups.keys(

@@ -194,6 +194,23 @@ def test_reads_that_match_nothing_send_no_command():
     assert commands(lambda: store.delete(nothing)) == []
 
 
+def test_conditions_reaching_the_same_rows_by_two_joins_read_them_once():
+    """Two filter() calls over a multi-valued relation are two JOINs (each row
+    repeats per pair of matches, as SQL gives); the identical key lookups behind
+    them are one command (the admin's search over two paths does this)."""
+    two = Author.objects.create(name="Two")
+    one = Author.objects.create(name="One")
+    Author.objects.create(name="None")
+    for author, title in ((two, "x"), (two, "x"), (one, "x"), (one, "y")):
+        Book.objects.create(title=title, author=author)
+    queryset = Author.objects.filter(books__title="x").filter(books__title="x")
+    with CaptureQueriesContext(connection) as captured:
+        names = sorted(a.name for a in queryset)
+    assert names == ["One", "Two", "Two", "Two", "Two"]
+    book_reads = [q["sql"] for q in captured.captured_queries if "orm_book" in q["sql"]]
+    assert len(book_reads) == 1, book_reads
+
+
 def test_an_explicit_key_at_the_top_of_the_int64_range_saves(on_mongodb):
     """The key counter moves past explicit keys (in aligned chunks on FerretDB);
     a key at the end of BigAutoField's range must not push it past int64."""
