@@ -361,19 +361,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
         "MongoDB enforces no CHECK constraints (PositiveIntegerField >= 0).": {
             "model_fields.test_integerfield.PositiveIntegerFieldTests.test_negative_values",
         },
-        (
-            "Integer AutoField keys come from a counter: inserts send a counter command per block "
-            "of keys (a table's first insert in each test reserves one again, as the test's "
-            "rollback puts the counter back) and after explicit keys, so query counts differ."
-        ): {
-            "model_inheritance.tests.ModelInheritanceTests.test_create_diamond_mti_common_parent",
-            "bulk_create.tests.BulkCreateTests.test_max_batch_size",
-            "bulk_create.tests.BulkCreateTests.test_efficiency",
-            "bulk_create.tests.BulkCreateTests.test_explicit_batch_size_efficiency",
-            "bulk_create.tests.BulkCreateTests.test_explicit_batch_size_respects_max_batch_size",
-            "bulk_create.tests.BulkCreateTests.test_set_pk_and_insert_single_item",
-            "bulk_create.tests.BulkCreateTests.test_set_pk_and_query_efficiency",
-        },
         "Asserts the SQL text of a query; MongoDB commands are logged instead.": {
             "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_exact_lookup",
             "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_greaterthan_lookup",

@@ -593,11 +593,24 @@ class MongoStore(MongoAggregation, DocumentStore):
                 self.journal.narrow(undo, written_ids(documents, error.details, ordered=False))
                 raise IntegrityError(f"key chunks of {table} already claimed") from error
 
-        self.run(f"db.{KEY_CLAIMS}.insertMany(<{len(documents)} chunks of {table}>)", insert)
+        self.run(
+            f"db.{KEY_CLAIMS}.insertMany(<{len(documents)} chunks of {table}>)",
+            insert,
+            bookkeeping=True,
+        )
 
     def _move_counter(self, table: str, operator: str, amount: int) -> int | None:
         """The counter of ``table`` before ``{operator: amount}`` moved it (None: it
-        did not exist, and starts from 0); one command."""
+        did not exist, and starts from 0); one command.
+
+        Key allocation is bookkeeping (as the chunk claims on FerretDB are): a SQL
+        server assigns keys inside the INSERT, so ``connection.queries`` and
+        ``assertNumQueries`` show the insert alone there. Logged, the counter
+        command made a project's query counts depend on whether the connection's
+        block of keys happened to run out (and on every test's first insert per
+        table, whose rollback gives the block back). It is still journaled and
+        sent in the transaction's session; a counter move left by a refused
+        insert is a gap in the keys, never a repeated key."""
         sequences = self.collection(SEQUENCES)
         document = self.run(
             f"db.{SEQUENCES}.findOneAndUpdate({{'_id': {table!r}}}, "
@@ -607,6 +620,7 @@ class MongoStore(MongoAggregation, DocumentStore):
             {operator: {"value": amount}},
             upsert=True,
             return_document=ReturnDocument.BEFORE,
+            bookkeeping=True,
         )
         return None if document is None else int(document["value"])
 
