@@ -323,7 +323,7 @@ def outer_plan(alias: str, expr: Any) -> AnnotationPlan:
             aggregate, default = first, second.value
     function = next(
         (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
-    )
+    ) or FOLDED_FUNCTIONS.get(type(aggregate))
     if function is None or getattr(aggregate, "filter", None) is not None:
         raise unsupported(
             f"The aggregate {alias!r} over a grouped queryset",
@@ -331,17 +331,37 @@ def outer_plan(alias: str, expr: Any) -> AnnotationPlan:
         )
     source = aggregate.get_source_expressions()[0]
     path = None
-    if isinstance(source, Ref):
-        path = (source.refs,)
-    elif isinstance(source, Col):
-        path = (source.target.attname,)
+    if isinstance(source, (Ref, Col)):
+        path = _grouped_path(alias, source)
     elif not isinstance(source, (Star, Value)):
         raise unsupported(
             f"The aggregate {alias!r} over {type(source).__name__} of a grouped queryset",
             "Aggregate an annotation or a selected field.",
         )
-    spec = Aggregate(alias=alias, function=function, path=path, distinct=bool(aggregate.distinct))
+    spec = Aggregate(
+        alias=alias,
+        function=function,
+        path=path,
+        distinct=bool(aggregate.distinct),
+        delimiter=_delimiter(alias, aggregate) if function == "string_agg" else None,
+        order=tuple(
+            replace(key, path=_grouped_path(alias, expression))
+            for expression, key in _order_terms(aggregate)
+        ),
+    )
     return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default)
+
+
+def _grouped_path(alias: str, expr: Any) -> tuple[str]:
+    """The key of a grouped row an outer aggregate (or its order_by=) reads."""
+    if isinstance(expr, Ref):
+        return (expr.refs,)
+    if isinstance(expr, Col):
+        return (expr.target.attname,)
+    raise unsupported(
+        f"The aggregate {alias!r} over {type(expr).__name__} of a grouped queryset",
+        "Aggregate an annotation or a selected field.",
+    )
 
 
 def needs_planning(compiler, annotations) -> bool:

@@ -10,7 +10,7 @@ of the same rows. Skipped on Django versions without the aggregates.
 
 import pytest
 from django.db import models
-from django.db.models import F, Q, Value
+from django.db.models import Count, F, Max, Q, Value
 from django.db.models.functions import Concat, Lower
 
 from tests.differential.models import Item, Owner
@@ -190,3 +190,29 @@ def test_bit_and_any_value_and_filtered_string_agg_over_relations():
         numbers.setdefault(owner, set()).add(number)
     for owner, any_value, _ in owners:
         assert any_value in (numbers.get(owner, set()) - {None} or {None}), owner
+
+
+def test_general_aggregates_over_a_grouped_queryset():
+    """aggregate() over values().annotate(): the grouped rows are folded."""
+
+    def build(alias):
+        grouped = _items(alias).values("owner").annotate(n=Count("id"), top=Max("number"))
+        return grouped.aggregate(
+            bits=BitOr("n"),
+            xor=BitXor("top"),
+            any=AnyValue("top"),
+            owners=StringAgg("n", Value(",")),
+        )
+
+    actual, expected = both(build)
+    assert sorted(actual.pop("owners").split(",")) == sorted(expected.pop("owners").split(","))
+    assert actual.pop("any") in {7, 5, 2}
+    expected.pop("any")
+    assert same(expected, actual), (actual, expected)
+    ordered = (
+        Item.objects.values("owner")
+        .annotate(top=Max("number"))
+        .aggregate(x=StringAgg("top", Value(";"), order_by="-top"))
+    )
+    tops = _items("sqlite").values("owner").annotate(top=Max("number")).order_by("-top")
+    assert ordered["x"] == ";".join(str(row["top"]) for row in tops)
