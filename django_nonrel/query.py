@@ -133,6 +133,22 @@ class Aggregate:
     path: tuple[str | int, ...] | None = None
     distinct: bool = False
     filter: Node | None = None
+    #: StringAgg's separator.
+    delimiter: str | None = None
+    #: An ``order_by=`` of the aggregate (StringAgg), one ``OrderKey`` per term: the
+    #: folded values then arrive as ``(value, keys)`` pairs, keys in this order.
+    order: tuple[OrderKey, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    """One term of an aggregate's ``order_by=``: its direction and where NULLs go
+    (``nulls_first`` None: as the backend's ORDER BY puts them, lowest), and for an
+    aggregate the store folds (over a relation) the path of the value it orders by."""
+
+    descending: bool = False
+    nulls_first: bool | None = None
+    path: tuple[str | int, ...] | None = None
 
 
 @dataclass

@@ -66,6 +66,14 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
     supports_subqueries_in_group_by = False
     supports_over_clause = False
     supports_aggregate_filter_clause = False
+    # Django 6.1's general aggregates (flags unknown to 5.2, where they are inert):
+    # AnyValue, BitAnd/BitOr/BitXor (default= too) and StringAgg with order_by= and
+    # distinct=True are folded in Python (django_nonrel/aggregation/partials.py).
+    supports_aggregate_order_by_clause = True
+    supports_any_value = True
+    supports_bit_aggregations = True
+    supports_default_in_bit_aggregations = True
+    supports_aggregate_distinct_multiple_argument = True
     supports_sequence_reset = True
     supports_timezones = False
     supports_json_field_contains = False

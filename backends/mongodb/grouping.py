@@ -19,6 +19,7 @@ from typing import Any
 from django.db import NotSupportedError
 
 from django_nonrel.aggregation.partials import (
+    ROW_FOLDED,
     Groups,
     Partial,
     add_group,
@@ -59,8 +60,10 @@ class MongoAggregation:
         """One ``$group`` per distinct aggregate ``filter=`` where the server has the
         accumulators; the portable projected ``find`` folded in Python elsewhere."""
         features = self.connection.features
-        if not features.supports_group_accumulators or (
-            any(spec.distinct for spec in aggregates) and not features.supports_set_accumulator
+        if (
+            not features.supports_group_accumulators
+            or (any(spec.distinct for spec in aggregates) and not features.supports_set_accumulator)
+            or any(spec.function in ROW_FOLDED for spec in aggregates)
         ):
             return super().aggregate_groups(query, aggregates, group_by)
         groups: Groups = {}

@@ -617,7 +617,10 @@ def aggregate_grouped(compiler, inner_query, outer_annotations) -> dict[str, Any
         plan = outer_plan(alias, expr)
         partial = Partial()
         for row in rows:
-            partial.add(1 if plan.spec.path is None else dig(row, plan.spec.path), plan.spec)
+            value = 1 if plan.spec.path is None else dig(row, plan.spec.path)
+            if plan.spec.order:  # StringAgg(order_by=): the values it orders by
+                value = (value, tuple(dig(row, key.path) for key in plan.spec.order))
+            partial.add(value, plan.spec)
         value = partial.result(plan.spec)
         values[alias] = plan.default if value is None else value
     return evaluate_all(composites, values)

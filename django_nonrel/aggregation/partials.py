@@ -16,6 +16,7 @@ same work in the database (``MongoStore`` with ``$group``).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -47,13 +48,25 @@ class Partial:
     #: deviations from it (Welford's running form, mergeable by Chan's formula).
     mean: float = 0.0
     deviations: float = 0.0
+    #: For BitAnd/BitOr/BitXor: the values' bits combined each way (None without values).
+    bits: dict[str, int] | None = None
+    #: For StringAgg: ``(order keys, value)`` of each non-null value, in arrival order.
+    items: list[tuple[tuple, Any]] | None = None
 
     def add(self, value: Any, spec: Aggregate) -> None:
         """Fold one row's value in for ``spec`` (only Sum/Avg add values up)."""
         self.rows += 1
+        keys: tuple = ()
+        if spec.order:
+            value, keys = value
         if value is None:
             return
         self.count += 1
+        if spec.function in BITS:
+            self._merge_bits({name: int(value) for name in BITS})
+        if spec.function == "string_agg":
+            self.items = [*(self.items or ()), (tuple(keys), value)]
+            return
         if spec.function in ("sum", "avg"):
             self.total = value if self.total is None else _plus(self.total, value)
         if spec.function in SPREADS:
@@ -84,6 +97,16 @@ class Partial:
             self.high = other.high
         if other.values:
             self.values = {**(self.values or {}), **other.values}
+        if other.bits is not None:
+            self._merge_bits(other.bits)
+        if other.items:
+            self.items = [*(self.items or ()), *other.items]
+
+    def _merge_bits(self, bits: dict[str, int]) -> None:
+        if self.bits is None:
+            self.bits = dict(bits)
+            return
+        self.bits = {name: BITS[name](self.bits[name], bits[name]) for name in BITS}
 
     def result(self, spec: Aggregate) -> Any:
         """The aggregate's value as SQL computes it (NULL for Sum/Avg/Min/Max of nothing)."""
@@ -104,6 +127,12 @@ class Partial:
             return self._spread(function)
         if not self.count:
             return None
+        if function in BITS:
+            return self.bits[function] if self.bits is not None else None
+        if function == "string_agg":
+            return joined(self.items or [], spec)
+        if function == "any_value":  # any non-null value of the group: its least
+            return self.low
         if function == "sum":
             return self.total
         if function == "avg":
@@ -122,6 +151,30 @@ class Partial:
 
 #: Aggregates of the spread of the values: StdDev and Variance (sample=False/True).
 SPREADS = frozenset({"stddev_pop", "stddev_samp", "var_pop", "var_samp"})
+
+#: The bitwise aggregates (Django 6.1's BitAnd, BitOr, BitXor) by how they combine two values.
+BITS = {"bit_and": operator.and_, "bit_or": operator.or_, "bit_xor": operator.xor}
+
+#: Aggregates only ``Partial.add`` computes (no accumulator of FerretDB v1 or mongomock).
+ROW_FOLDED = frozenset({*BITS, "string_agg"})
+
+
+def joined(items: list[tuple[tuple, Any]], spec: Aggregate) -> str:
+    """StringAgg's result: the values in ``spec.order`` (arrival order without one),
+    repeated values dropped for ``distinct=True``, joined by the delimiter."""
+    items = list(items)
+    # Stable sorts from the last term to the first give the order of all terms.
+    for index in reversed(range(len(spec.order))):
+        term = spec.order[index]
+        present = [item for item in items if item[0][index] is not None]
+        nulls = [item for item in items if item[0][index] is None]
+        present.sort(key=lambda item: item[0][index], reverse=term.descending)
+        nulls_first = (not term.descending) if term.nulls_first is None else term.nulls_first
+        items = [*nulls, *present] if nulls_first else [*present, *nulls]
+    texts = [value if isinstance(value, str) else str(value) for _, value in items]
+    if spec.distinct:
+        texts = list(dict.fromkeys(texts))
+    return (spec.delimiter or "").join(texts)
 
 
 def _plus(a: Any, b: Any) -> Any:
@@ -173,13 +226,17 @@ def fold_groups(
         if extra is None and not members and not group_by:
             continue
         paths = [*group_by, *(spec.path for spec in members if spec.path is not None)]
+        paths += [key.path for spec in members for key in spec.order if key.path is not None]
         columns = list(dict.fromkeys(str(path[0]) for path in paths)) or [query.pk_column]
         for row in store.fetch(restricted(query, extra, columns)):
             key_values = tuple(dig(row, path) for path in group_by)
             partials = {}
             for spec in members:
                 partial = Partial()
-                partial.add(1 if spec.path is None else dig(row, spec.path), spec)
+                value = 1 if spec.path is None else dig(row, spec.path)
+                if spec.order:  # StringAgg(order_by=) over a relation: the keys' paths
+                    value = (value, tuple(dig(row, key.path) for key in spec.order))
+                partial.add(value, spec)
                 partials[spec.alias] = partial
             add_group(groups, key_values, partials)
     for _, partials in groups.values():

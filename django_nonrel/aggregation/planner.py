@@ -11,13 +11,14 @@ plain ``aggregate()`` can go to the store's ungrouped aggregation as it is.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.apps import apps
 from django.db.models import Avg, Count, Max, Min, StdDev, Sum, Variance
+from django.db.models import aggregates as django_aggregates
 from django.db.models.aggregates import Aggregate as DjangoAggregate
-from django.db.models.expressions import Col, Ref, Star, Value
+from django.db.models.expressions import Col, OrderBy, Ref, Star, Value
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Lookup
 from django.db.models.sql.datastructures import Join
@@ -26,11 +27,26 @@ from django_nonrel.aggregation.hops import Hop
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator, needs_python
 from django_nonrel.paths import column_path
-from django_nonrel.query import Aggregate, Filter, Leaf, Node
+from django_nonrel.query import Aggregate, Filter, Leaf, Node, OrderKey
 from django_nonrel.relations import join_restriction
 from django_nonrel.where import WhereBuilder
 
 AGGREGATE_FUNCTIONS = {Count: "count", Sum: "sum", Avg: "avg", Min: "min", Max: "max"}
+
+#: Django 6.1's general aggregates (absent from 5.2), folded in Python from the rows
+#: (partials.py): FerretDB v1 and mongomock have no $bitAnd/$bitOr/$bitXor
+#: accumulators, and ANY_VALUE and STRING_AGG ignore NULLs where $first/$push do not.
+FOLDED_FUNCTIONS = {
+    getattr(django_aggregates, name): function
+    for name, function in (
+        ("BitAnd", "bit_and"),
+        ("BitOr", "bit_or"),
+        ("BitXor", "bit_xor"),
+        ("AnyValue", "any_value"),
+        ("StringAgg", "string_agg"),
+    )
+    if hasattr(django_aggregates, name)
+}
 
 
 def _is_path(source: Any) -> bool:
@@ -99,6 +115,13 @@ class AggregatePlanner:
             source = aggregate.get_source_expressions()[0]
             spread = aggregate.function.lower()
             return self._computed(alias, expr, aggregate, spread, source, default)
+        order: tuple[OrderKey, ...] | None = ()
+        if type(aggregate) in FOLDED_FUNCTIONS:
+            function = FOLDED_FUNCTIONS[type(aggregate)]
+            source = aggregate.get_source_expressions()[0]
+            order = self._related_order(aggregate, source)
+            if order is None:  # over the model's own rows
+                return self._computed(alias, expr, aggregate, function, source, default)
         if function is None:
             raise unsupported(
                 f"The annotation {alias!r} ({type(aggregate).__name__})",
@@ -123,6 +146,8 @@ class AggregatePlanner:
             path=path,
             distinct=bool(aggregate.distinct),
             filter=self._filter(alias, aggregate, column_alias),
+            delimiter=_delimiter(alias, aggregate) if function == "string_agg" else None,
+            order=order,
         )
         return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default, hops=hops)
 
@@ -146,11 +171,17 @@ class AggregatePlanner:
             compute = evaluator.compile(source)
         condition = getattr(aggregate, "filter", None)
         condition = getattr(condition, "condition", condition)  # Django 6.1: AggregateFilter
+        order, keys = self._order(alias, aggregate)
+        if order:
+            value_of = compute
+            compute = lambda row: (value_of(row), tuple(key(row) for key in keys))  # noqa: E731
         spec = Aggregate(
             alias=alias,
             function=function,
             path=("<expression>",),
             distinct=bool(aggregate.distinct),
+            delimiter=_delimiter(alias, aggregate) if function == "string_agg" else None,
+            order=order,
         )
         return AnnotationPlan(
             alias=alias,
@@ -160,6 +191,42 @@ class AggregatePlanner:
             compute=compute,
             condition=evaluator.predicate(condition) if condition else None,
         )
+
+    def _related_order(self, aggregate: Any, source: Any) -> tuple[OrderKey, ...] | None:
+        """For a folded aggregate of a related field (``StringAgg("authors__name")``),
+        ordered by fields of the same relation if at all, its order terms: the store
+        folds the related rows (``fold_groups``) like Count/Sum over a relation.
+        None for anything else (folded from the model's own rows by ``_computed``)."""
+        while isinstance(source, Ref):
+            source = source.source
+        if not _is_path(source) or self._filters_in_python(aggregate):
+            return None
+        refuse = lambda node: LookupError()  # noqa: E731
+        column = column_path(source, refuse)[0].alias
+        if column == self.base_alias:
+            return None
+        order = []
+        for expression, key in _order_terms(aggregate):
+            if not _is_path(expression):
+                return None
+            col, segments = column_path(expression, refuse)
+            if col.alias != column:
+                return None
+            order.append(replace(key, path=(col.target.column, *segments)))
+        return tuple(order)
+
+    def _order(self, alias: str, aggregate: Any) -> tuple[tuple[OrderKey, ...], list[Any]]:
+        """An aggregate's ``order_by=`` (Django 6.1): its terms and, per term, the
+        function of a row giving the value it orders by."""
+        order, keys = [], []
+        for expression, key in _order_terms(aggregate):
+            if getattr(expression, "contains_aggregate", False):
+                raise unsupported(
+                    f"The aggregate {alias!r} ordered by an aggregate", "Order by fields."
+                )
+            order.append(key)
+            keys.append(self.evaluator.compile(expression))
+        return tuple(order), keys
 
     def _path(self, alias: str, source: Any) -> tuple[str, tuple[str | int, ...]]:
         col, segments = column_path(
@@ -216,6 +283,29 @@ class AggregatePlanner:
         return _restriction_node(builder.build(condition).condition)
 
 
+def _order_terms(aggregate: Any) -> list[tuple[Any, OrderKey]]:
+    """An aggregate's ``order_by=`` terms (Django 6.1): (expression, its OrderKey)."""
+    order_by = getattr(aggregate, "order_by", None)
+    terms = []
+    for term in order_by.get_source_expressions() if order_by else ():
+        term = term if isinstance(term, OrderBy) else OrderBy(term)
+        nulls_first = True if term.nulls_first else False if term.nulls_last else None
+        terms.append((term.expression, OrderKey(term.descending, nulls_first)))
+    return terms
+
+
+def _delimiter(alias: str, aggregate: Any) -> str:
+    """StringAgg's delimiter: a literal (``Value(";")``), as SQL databases require."""
+    delimiter = aggregate.get_source_expressions()[1]
+    literal = next(iter(delimiter.get_source_expressions()), None)
+    if not isinstance(literal, Value) or not isinstance(literal.value, str):
+        raise unsupported(
+            f"The aggregate {alias!r} with a delimiter that is not a literal string",
+            'Pass the delimiter as Value(";").',
+        )
+    return literal.value
+
+
 def _restriction_node(condition: Filter) -> Node | None:
     """A filter as the extra condition of an aggregate's rows (None: no restriction)."""
     if condition is True:
@@ -233,7 +323,7 @@ def outer_plan(alias: str, expr: Any) -> AnnotationPlan:
             aggregate, default = first, second.value
     function = next(
         (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
-    )
+    ) or FOLDED_FUNCTIONS.get(type(aggregate))
     if function is None or getattr(aggregate, "filter", None) is not None:
         raise unsupported(
             f"The aggregate {alias!r} over a grouped queryset",
@@ -241,17 +331,37 @@ def outer_plan(alias: str, expr: Any) -> AnnotationPlan:
         )
     source = aggregate.get_source_expressions()[0]
     path = None
-    if isinstance(source, Ref):
-        path = (source.refs,)
-    elif isinstance(source, Col):
-        path = (source.target.attname,)
+    if isinstance(source, (Ref, Col)):
+        path = _grouped_path(alias, source)
     elif not isinstance(source, (Star, Value)):
         raise unsupported(
             f"The aggregate {alias!r} over {type(source).__name__} of a grouped queryset",
             "Aggregate an annotation or a selected field.",
         )
-    spec = Aggregate(alias=alias, function=function, path=path, distinct=bool(aggregate.distinct))
+    spec = Aggregate(
+        alias=alias,
+        function=function,
+        path=path,
+        distinct=bool(aggregate.distinct),
+        delimiter=_delimiter(alias, aggregate) if function == "string_agg" else None,
+        order=tuple(
+            replace(key, path=_grouped_path(alias, expression))
+            for expression, key in _order_terms(aggregate)
+        ),
+    )
     return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default)
+
+
+def _grouped_path(alias: str, expr: Any) -> tuple[str]:
+    """The key of a grouped row an outer aggregate (or its order_by=) reads."""
+    if isinstance(expr, Ref):
+        return (expr.refs,)
+    if isinstance(expr, Col):
+        return (expr.target.attname,)
+    raise unsupported(
+        f"The aggregate {alias!r} over {type(expr).__name__} of a grouped queryset",
+        "Aggregate an annotation or a selected field.",
+    )
 
 
 def needs_planning(compiler, annotations) -> bool:
