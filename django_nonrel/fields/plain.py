@@ -96,7 +96,10 @@ def with_aware_datetimes(value: Any) -> Any:
 def _aware(value: Any) -> Any:
     kind = type(value)
     if kind is datetime.datetime:
-        return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+        if value.tzinfo is not None:
+            return value
+        # combine: one C constructor, several times faster than replace(tzinfo=...).
+        return datetime.datetime.combine(value, value.time(), datetime.UTC)
     if kind is dict:
         changed = None
         for key, item in value.items():
