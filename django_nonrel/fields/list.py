@@ -13,6 +13,7 @@ compared as a whole on every backend.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import is_
 from typing import Any
 
 from django.core import exceptions
@@ -111,7 +112,7 @@ class ListField(NestedValueField):
         if not getattr(self.item_field, "nonrel_runs_pre_save", False):
             return value
         items = [self.item_field.pre_save_value(item, add) for item in value]
-        if all(new is old for new, old in zip(items, value, strict=True)):
+        if all(map(is_, items, value)):
             return value  # keep the caller's list object when nothing was replaced
         return self.make_container(items)
 
