@@ -14,7 +14,7 @@ import zoneinfo
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from tests.app.models import Person
+from tests.app.models import Person, Post
 from tests.orm.models import Author, Book
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +80,23 @@ def test_datetimes_inside_a_list_read_back_aware_in_utc():
     seen = Person.objects.get(pk=person.pk).seen
     assert seen == [INSTANT, INSTANT]
     assert all(value.tzinfo is datetime.UTC for value in seen)
+
+
+def test_datetimes_in_untyped_values_read_back_aware_in_utc(on_mongodb, settings):
+    """Untyped DictField()/ListField() values keep BSON dates on MongoDB: read back
+    aware in UTC with USE_TZ, naive without, at any depth; the rest unchanged."""
+    meta = {"at": GIVEN["paris"], "log": [INSTANT, {"when": INSTANT}], "n": None, "s": "x"}
+    post = Post.objects.create(title="t", meta=meta, extras=[GIVEN["paris"], None, "y"])
+    loaded = Post.objects.get(pk=post.pk)
+    assert loaded.meta == {"at": INSTANT, "log": [INSTANT, {"when": INSTANT}], "n": None, "s": "x"}
+    assert loaded.meta["log"][1]["when"].tzinfo is datetime.UTC
+    assert loaded.extras == [INSTANT, None, "y"] and loaded.extras[0].tzinfo is datetime.UTC
+    plain = Post.objects.create(title="plain", meta={"s": "x"}, extras=["y"])
+    assert Post.objects.get(pk=plain.pk).meta == {"s": "x"}
+    settings.USE_TZ = False
+    naive = INSTANT.replace(tzinfo=None)
+    loaded = Post.objects.get(pk=post.pk)
+    assert loaded.meta["log"] == [naive, {"when": naive}] and loaded.extras[0] == naive
 
 
 def test_bulk_create_refuses_none_in_a_required_field_and_writes_nothing(author):

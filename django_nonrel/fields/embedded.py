@@ -281,7 +281,8 @@ class EmbeddedModelField(NestedValueField):
         converted = [(index, read) for index, read in enumerate(readers) if read is not unchanged]
         # Where the unstored fields go: usually only the implicit "id", first.
         unstored = len(fields) - len(stored)
-        leading = fields[:unstored] == [f for f in fields if f.auto_created]
+        # (concrete_fields is a tuple: compared as a list, or it never equals one.)
+        leading = list(fields[:unstored]) == [f for f in fields if f.auto_created]
         name = self.name
         known = frozenset(columns)
         documents = stores_documents(connection)

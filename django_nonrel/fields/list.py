@@ -37,6 +37,7 @@ from django_nonrel.fields.nested import (
     unchanged,
     writer,
 )
+from django_nonrel.fields.plain import aware_copy, with_aware_datetimes
 from django_nonrel.fields.raw import RawValueField, inner_field
 
 
@@ -160,6 +161,14 @@ class ListField(NestedValueField):
         make = self.make_container
         if read is unchanged:
             return lambda value: make(list(value))
+        inner = self.item_field
+        if (
+            isinstance(inner, RawValueField)
+            and inner.storage_reader(connection) is with_aware_datetimes
+        ):
+            return lambda value: make(
+                aware_copy(value) if type(value) is list else [read(item) for item in value]
+            )
         return lambda value: make([read(item) for item in value])
 
     def to_serializable(self, value: Any) -> list | None:
