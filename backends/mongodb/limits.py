@@ -81,7 +81,7 @@ def has_non_finite(value: Any) -> bool:
                 return True
         elif kind is str or kind is int or kind is bool or item is None:
             continue
-        elif has_non_finite(item):
+        elif isinstance(item, (float, dict, list)) and has_non_finite(item):
             return True
     return False
 
