@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
+from itertools import repeat
+from operator import is_
 from typing import Any
 
 from django.db import IntegrityError
@@ -64,6 +66,23 @@ def check_required(model, values: dict[str, Any], required: Iterable) -> None:
                 f"NOT NULL constraint failed: {model._meta.db_table}.{field.column} "
                 f"({model.__name__}.{field.name} has null=False)."
             )
+
+
+def check_required_rows(model, rows: Iterable[dict[str, Any]], required: list) -> None:
+    """:func:`check_required` for each of ``rows`` (a bulk insert), each row in one pass.
+
+    The row's values of the required columns (a missing column reads as 0,
+    as in ``check_required``) are tested for being None by ``map`` and ``any``,
+    in C; only a row that holds a None goes through ``check_required`` for its
+    error.
+    """
+    if not required:
+        return
+    columns = [field.column for field in required]
+    nones = repeat(None)
+    for row in rows:
+        if any(map(is_, map(row.get, columns, repeat(0)), nones)):
+            check_required(model, row, required)
 
 
 def check_not_null(model, values: dict[str, Any], fields: Iterable) -> None:

@@ -11,6 +11,7 @@ this class, and get the defaults.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 
@@ -27,6 +28,17 @@ class NonrelOperations:
         ``collector``. Default: False (Django's on_delete rules and signals).
         """
         return False
+
+    def datetime_zone_stored_as_given(self) -> datetime.tzinfo | None:
+        """The zone whose aware datetimes need no ``adapt_datetimefield_value`` on insert.
+
+        A backend whose driver stores an aware datetime of this zone exactly as
+        it stores what ``adapt_datetimefield_value`` makes of it returns the zone
+        (asked once per insert): inserts then hand such values of stock
+        ``DateTimeField`` columns to the driver as they are
+        (``django_nonrel.passthrough``). Default: None (every value is adapted).
+        """
+        return None
 
 
 STOCK_OPERATIONS = NonrelOperations()

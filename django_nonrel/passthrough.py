@@ -8,10 +8,13 @@ insert compiler) and for leaves inside lists, dicts and embedded models.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
+
+from django_nonrel.operations import nonrel_operations
 
 #: Stock field classes whose pre_save() reads the attribute and whose save
 #: preparation returns a value of the given exact type unchanged (Django's
@@ -44,3 +47,24 @@ def passthrough_type(field: Any, connection) -> type | None:
     if kind is int and adapt is not BaseDatabaseOperations.adapt_integerfield_value:
         return None
     return kind
+
+
+def passthrough_datetime_zone(field: Any, connection) -> datetime.tzinfo | None:
+    """The zone whose aware datetimes a stock ``DateTimeField`` column stores as given
+    on insert (``NonrelOperations.datetime_zone_stored_as_given``), or None.
+
+    Django's preparation of an aware datetime only makes it naive in the
+    connection's zone; where the backend's driver stores the aware value the
+    same way, a value of exactly that zone is passed on. Not for ``auto_now``
+    and ``auto_now_add`` fields (their ``pre_save`` sets the value), keys, or
+    database defaults.
+    """
+    if (
+        type(field) is not models.DateTimeField
+        or field.auto_now
+        or field.auto_now_add
+        or field.primary_key
+        or field.has_db_default()
+    ):
+        return None
+    return nonrel_operations(connection).datetime_zone_stored_as_given()

@@ -22,6 +22,7 @@ prepare the stored values and call the store.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -38,8 +39,13 @@ from django.db.models.sql.query import Query
 from django_nonrel import guarded_writes
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Document, ExpressionEvaluator
-from django_nonrel.nulls import absent_when_null, check_not_null, check_required, not_null_fields
-from django_nonrel.passthrough import passthrough_type
+from django_nonrel.nulls import (
+    absent_when_null,
+    check_not_null,
+    check_required_rows,
+    not_null_fields,
+)
+from django_nonrel.passthrough import passthrough_datetime_zone, passthrough_type
 from django_nonrel.query import UpdateValue
 from django_nonrel.read_plan import ReadPlan
 from django_nonrel.rows import matching_documents
@@ -78,19 +84,24 @@ def stored_rows(query: Query, connection, fields: list[Any]) -> list[Document]:
 
     Stock scalar fields holding a value of their own Python type are copied
     as they are: Django's preparation returns such values unchanged, and
-    skipping it is most of the client time of a bulk insert.
+    skipping it is most of the client time of a bulk insert. So are aware
+    datetimes of stock DateTimeFields in the zone the backend's driver stores
+    as given (``passthrough_datetime_zone``).
     """
-    plan = [
-        (field, field.column, field.attname, passthrough_type(field, connection))
-        for field in fields
-    ]
+    plan = []
+    for field in fields:
+        kind, zone = passthrough_type(field, connection), None
+        if kind is None:
+            zone = passthrough_datetime_zone(field, connection)
+            kind = None if zone is None else datetime.datetime
+        plan.append((field, field.column, field.attname, kind, zone))
     rows = []
     for obj in query.objs:
         row = {}
-        for field, column, attname, kind in plan:
+        for field, column, attname, kind, zone in plan:
             if kind is not None:
                 value = getattr(obj, attname)
-                if type(value) is kind:
+                if type(value) is kind and (zone is None or value.tzinfo is zone):
                     row[column] = value
                     continue
             elif query.raw:  # as SQLInsertCompiler.pre_save_val
@@ -121,9 +132,7 @@ def insert(query: Query, connection, returning_fields: list[Any] | None) -> list
         store.note_explicit_keys(opts.db_table, [row.get(auto.column) for row in rows])
     features = connection.features
     if features.checks_not_null:
-        required = not_null_fields(query.model, fields)
-        for row in rows:
-            check_required(query.model, row, required)
+        check_required_rows(query.model, rows, not_null_fields(query.model, fields))
     absent = absent_when_null(query.model) if features.stores_unique_nulls_as_absent else ()
     if absent:
         rows = [

@@ -62,28 +62,27 @@ def check_documents(
 
 def has_non_finite(value: Any) -> bool:
     """Whether a NaN/infinite float is inside ``value``: what ``non_finite_path`` finds,
-    without building a path per value (every document of every write is scanned)."""
-    pending = [value]
-    pop, extend = pending.pop, pending.extend
-    while pending:
-        item = pop()
+    without building a path per value (every document of every write is scanned).
+
+    Exact types are tested first (the values of a document almost always are
+    plain ``float``/``str``/``int``/``bool``/None), and a float is tested by
+    subtracting it from itself: 0.0 for finite numbers, NaN (true) otherwise.
+    """
+    if isinstance(value, dict):
+        items: Iterable = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return isinstance(value, float) and not math.isfinite(value)
+    for item in items:
         kind = type(item)
-        if kind is dict:
-            extend(item.values())
-        elif kind is list:
-            extend(item)
-        elif kind is float:
-            if item - item != 0.0:  # nan - nan and inf - inf are nan
+        if kind is float:
+            if item - item:
                 return True
-        elif kind in (str, int, bool) or item is None:
+        elif kind is str or kind is int or kind is bool or item is None:
             continue
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                return True
-        elif isinstance(item, dict):
-            extend(item.values())
-        elif isinstance(item, list):
-            extend(item)
+        elif isinstance(item, (float, dict, list)) and has_non_finite(item):
+            return True
     return False
 
 

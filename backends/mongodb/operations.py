@@ -38,6 +38,9 @@ from django_nonrel.deletion import cascade_by_key_sets
 from django_nonrel.fields.nested import invalid_key_at
 from django_nonrel.operations import NonrelOperations
 
+#: ``datetime.combine(date, time, tzinfo)``: a datetime with the fields of both.
+COMBINE = datetime.datetime.combine
+
 
 class Command(str):
     """A management command step (flush, sequence reset) run through a cursor.
@@ -95,6 +98,17 @@ class DatabaseOperations(NonrelOperations, BaseDatabaseOperations):
             # other programs write in local time), as Django's SQL backends store.
             value = timezone.make_naive(value, self.connection.timezone)
         return value
+
+    def datetime_zone_stored_as_given(self):
+        """UTC, when this connection stores datetimes in UTC (USE_TZ, no TIME_ZONE).
+
+        pymongo and mongomock store an aware datetime as its UTC instant (BSON
+        milliseconds), exactly what they store for the naive UTC value
+        ``adapt_datetimefield_value`` makes of it; skipping that step is most
+        of a bulk insert's client time on rows with datetimes.
+        """
+        zone = self.connection.timezone
+        return zone if zone is datetime.UTC else None
 
     def adapt_timefield_value(self, value):
         if value is None or hasattr(value, "resolve_expression"):
@@ -169,13 +183,25 @@ class DatabaseOperations(NonrelOperations, BaseDatabaseOperations):
         return value
 
     def convert_datetimefield_value(self, value, expression, connection):
-        # tzinfo first: settings.USE_TZ is a lazy-settings lookup, once per value.
-        if isinstance(value, datetime.datetime) and value.tzinfo is None and settings.USE_TZ:
+        """A stored (naive, in the connection's zone) datetime made aware, with USE_TZ.
+
+        Runs once per datetime read, so it takes the cheapest equivalent steps:
+        ``connection.timezone`` is None without USE_TZ (Django resets it when the
+        setting changes), which spares a lazy-settings lookup per value; and a
+        plain datetime is made aware in UTC by ``combine`` (one C constructor),
+        several times faster than ``replace(tzinfo=...)`` on CPython 3.11.
+        """
+        if type(value) is datetime.datetime:
+            if value.tzinfo is not None:
+                return value
             zone = self.connection.timezone
             if zone is datetime.UTC:
-                return value.replace(tzinfo=zone)
-            return timezone.make_aware(value, zone)
-        return value
+                return COMBINE(value, value.time(), zone)
+        elif not isinstance(value, datetime.datetime) or value.tzinfo is not None:
+            return value
+        else:
+            zone = self.connection.timezone
+        return value if zone is None else timezone.make_aware(value, zone)
 
     @staticmethod
     def convert_timefield_value(value, expression, connection):

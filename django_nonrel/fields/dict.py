@@ -27,6 +27,7 @@ from django_nonrel.fields.nested import (
     unchanged,
     writer,
 )
+from django_nonrel.fields.plain import aware_copy, with_aware_datetimes
 from django_nonrel.fields.raw import RawValueField, inner_field
 
 
@@ -131,6 +132,16 @@ class DictField(NestedValueField):
         read = reader(self.value_field, connection)
         if read is unchanged:
             return lambda value: dict(value.items())
+        inner = self.value_field
+        if (
+            isinstance(inner, RawValueField)
+            and inner.storage_reader(connection) is with_aware_datetimes
+        ):
+            return lambda value: (
+                aware_copy(value)
+                if type(value) is dict
+                else {key: read(item) for key, item in value.items()}
+            )
         return lambda value: {key: read(item) for key, item in value.items()}
 
     def to_serializable(self, value: Any) -> dict | None:

@@ -212,11 +212,13 @@ class EmbeddedModelField(NestedValueField):
     # -- storage -----------------------------------------------------------------
     def as_instance(self, value: Any) -> Model:
         """``value`` (an instance, a dict of field values, a save value) as an instance."""
+        model = self.embedded_model
+        if type(value) is model:  # the usual case, tested first
+            return value
         if isinstance(value, EmbeddedSaveValue):
             return value.instance
         if isinstance(value, dict):
             return self.to_python(value)
-        model = self.embedded_model
         if not isinstance(value, model):
             raise TypeError(
                 f"EmbeddedModelField {self.name!r} holds a {model.__name__} instance, "
@@ -243,9 +245,11 @@ class EmbeddedModelField(NestedValueField):
         ]
         as_instance = self.as_instance
         documents = stores_documents(connection)
+        model = self.embedded_model
 
         def encode(value: Any) -> dict:
-            value = as_instance(value)
+            if type(value) is not model:
+                value = as_instance(value)
             document = {column: write(getattr(value, attname)) for column, attname, write in plan}
             return write_back(value, document, documents)
 
@@ -277,12 +281,24 @@ class EmbeddedModelField(NestedValueField):
         converted = [(index, read) for index, read in enumerate(readers) if read is not unchanged]
         # Where the unstored fields go: usually only the implicit "id", first.
         unstored = len(fields) - len(stored)
-        leading = fields[:unstored] == [f for f in fields if f.auto_created]
+        # (concrete_fields is a tuple: compared as a list, or it never equals one.)
+        leading = list(fields[:unstored]) == [f for f in fields if f.auto_created]
         name = self.name
         known = frozenset(columns)
         documents = stores_documents(connection)
 
+        # A document holding exactly the stored fields (the usual case) is read in
+        # one pass: comparing its keys with ``known`` (in C) proves that no field
+        # is missing and no unknown key is to be remembered.
+        prefix = [None] * unstored if leading else None
+        shifted = [(index + unstored, read) for index, read in converted]
+
         def decode(value: Any) -> Model:
+            if prefix is not None and type(value) is dict and value.keys() == known:
+                items = [*prefix, *map(value.__getitem__, columns)]
+                for index, read in shifted:
+                    items[index] = read(items[index])
+                return build(alias, items)
             instance = build_instance(value)
             remember(instance, value, known, documents)
             return instance

@@ -13,6 +13,7 @@ compared as a whole on every backend.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import is_
 from typing import Any
 
 from django.core import exceptions
@@ -36,6 +37,7 @@ from django_nonrel.fields.nested import (
     unchanged,
     writer,
 )
+from django_nonrel.fields.plain import aware_copy, with_aware_datetimes
 from django_nonrel.fields.raw import RawValueField, inner_field
 
 
@@ -111,7 +113,7 @@ class ListField(NestedValueField):
         if not getattr(self.item_field, "nonrel_runs_pre_save", False):
             return value
         items = [self.item_field.pre_save_value(item, add) for item in value]
-        if all(new is old for new, old in zip(items, value, strict=True)):
+        if all(map(is_, items, value)):
             return value  # keep the caller's list object when nothing was replaced
         return self.make_container(items)
 
@@ -159,6 +161,14 @@ class ListField(NestedValueField):
         make = self.make_container
         if read is unchanged:
             return lambda value: make(list(value))
+        inner = self.item_field
+        if (
+            isinstance(inner, RawValueField)
+            and inner.storage_reader(connection) is with_aware_datetimes
+        ):
+            return lambda value: make(
+                aware_copy(value) if type(value) is list else [read(item) for item in value]
+            )
         return lambda value: make([read(item) for item in value])
 
     def to_serializable(self, value: Any) -> list | None:

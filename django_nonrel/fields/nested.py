@@ -480,7 +480,10 @@ class NestedValueField(Field):
     def get_db_prep_value(self, value: Any, connection, prepared: bool = False) -> Any:
         if value is None or hasattr(value, "as_sql"):
             return value
-        structure = self.to_storage(value, connection)
+        # The field's writer (storage_writer, built once per connection) is
+        # to_storage with the inner codecs already resolved: once per row of a
+        # bulk insert instead of once per value inside it.
+        structure = writer(self, connection)(value)
         if stores_documents(connection):
             return structure
         return connection.ops.adapt_json_value(structure, None)

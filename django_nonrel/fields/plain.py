@@ -93,10 +93,24 @@ def with_aware_datetimes(value: Any) -> Any:
     return _aware(value)
 
 
+def aware_copy(value: dict | list) -> dict | list:
+    """A new dict or list (exactly those types) of ``value``'s items, each as
+    :func:`with_aware_datetimes` gives it.
+
+    What an untyped ``DictField()``/``ListField()`` reads: one walk of the
+    whole container and one ``USE_TZ`` lookup, instead of a call per item.
+    """
+    aware = with_aware_datetimes(value)
+    return type(value)(aware) if aware is value else aware
+
+
 def _aware(value: Any) -> Any:
     kind = type(value)
     if kind is datetime.datetime:
-        return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+        if value.tzinfo is not None:
+            return value
+        # combine: one C constructor, several times faster than replace(tzinfo=...).
+        return datetime.datetime.combine(value, value.time(), datetime.UTC)
     if kind is dict:
         changed = None
         for key, item in value.items():
