@@ -37,6 +37,7 @@ from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
 
 from django_nonrel.sharding import ShardKey
+from django_nonrel.writes import insert_value
 
 from . import sharded_collections
 from .index_set import ID, CollectionIndexes, IndexSpec
@@ -206,8 +207,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         """The value existing documents get: the db_default (evaluated as an insert
         would), else Django's effective default."""
         if field.has_db_default():
-            compiler = InsertQuery(model).get_compiler(connection=self.connection)
-            return compiler.prepare_value(field, field._db_default_expression)
+            expression = field._db_default_expression
+            return insert_value(InsertQuery(model), self.connection, field, expression)
         return self.effective_default(field)
 
     def _record_column(self, table: str, entry: dict[str, Any], change) -> None:
