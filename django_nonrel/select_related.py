@@ -21,7 +21,12 @@ from django.db.models.query_utils import select_related_descend
 
 from django_nonrel.paths import hashable
 from django_nonrel.query import Filter
-from django_nonrel.relations import fetch_by_keys, restriction_filters, row_key
+from django_nonrel.relations import (
+    fetch_by_keys,
+    filtered_relation_refusal,
+    restriction_filters,
+    row_key,
+)
 
 #: Per row of a read, the stored documents of an object by concrete model
 #: (its own and its multi-table-inheritance parents'), or None.
@@ -75,6 +80,10 @@ def related_steps(query) -> list[RelatedStep]:
         return []
     steps: list[RelatedStep] = []
     requested = query.select_related if isinstance(query.select_related, dict) else None
+    if requested is not None and any(name in query._filtered_relations for name in requested):
+        # Django's compiler joins these (a relation filtered by its condition); a
+        # FieldError saying the name is no relation would mislead.
+        raise filtered_relation_refusal()
     _walk(steps, query.max_depth, query.get_meta(), (), requested, 1, query.get_select_mask())
     return steps
 
