@@ -247,7 +247,8 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         ``msg: "isdbgrid"``)."""
         if self.is_embedded:
             return {"ferretdb": False, "transactions": False, "sharded": False}
-        self.ensure_connection()
+        # Read while planning a query: connect as the query would (mongo_store.run).
+        self.cursor()
         with self.wrap_database_errors:
             build = self.connection.admin.command("buildInfo")
             hello = self.connection.admin.command("hello")
@@ -266,8 +267,10 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     @property
     def database(self):
         """The driver's Database object for NAME (raw MongoDB access), with the
-        read preference and concerns of OPTIONS."""
-        self.ensure_connection()
+        read preference and concerns of OPTIONS. Connected as a query connects
+        (``cursor()``: not from an async context, nor in a test that disallows
+        this database)."""
+        self.cursor()
         return self.connection.get_database(
             self.settings_dict["NAME"], **self.concerns.database_options()
         )
