@@ -42,6 +42,8 @@ from django.db.backends.utils import debug_transaction
 from django.utils.functional import cached_property
 from pymongo.client_session import ClientSession
 
+from django_nonrel.key_checks import check_foreign_keys
+
 from . import database as Database
 from .atomicity import TRANSACTION_MODES, Atomicity, choose_atomicity
 from .client import DatabaseClient
@@ -274,6 +276,11 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         return self.connection.get_database(
             self.settings_dict["NAME"], **self.concerns.database_options()
         )
+
+    def check_constraints(self, table_names=None):
+        """Foreign keys matching no row raise IntegrityError (``loaddata`` asks),
+        checked by queries as Django's SQLite and MySQL backends do."""
+        check_foreign_keys(self, table_names)
 
     def is_usable(self) -> bool:
         try:
