@@ -110,6 +110,13 @@ def test_select_related_over_a_filtered_relation(shelf):
     assert loaded == {f"n{i}": f"w{i}" for i in [2, *range(20, 30)]}
 
 
+def test_select_related_choices_name_the_filtered_relations(shelf):
+    """As Django's message: the FilteredRelation names are choices too."""
+    novels = Novel.objects.annotate(w=FilteredRelation("writer")).select_related("nope")
+    with pytest.raises(FieldError, match="Choices are: writer, w$"):
+        list(novels)
+
+
 def test_prefetch_forward_and_reverse_fk(shelf):
     with CaptureQueriesContext(connection) as ctx:
         writers = list(Writer.objects.prefetch_related("novels", "mentor").order_by("pk"))
