@@ -117,9 +117,13 @@ def test_the_same_related_row_across_or_branches_with_distinct(library):
     assert names(both) == []
     assert names(both.distinct()) == []
     assert list(both.distinct()) == []
+    # The admin's form of it: Exists() of the search, correlated by key.
+    assert names(Writer.objects.filter(Exists(both.filter(pk=OuterRef("pk"))))) == []
     either = Writer.objects.filter(Q(name="Sartre") | Q(novels__pages=120)).distinct()
     assert [writer.name for writer in either.order_by("name")] == ["Camus", "Sartre", "Woolf"]
     assert either.count() == 3
+    found = Writer.objects.filter(Exists(either.filter(pk=OuterRef("pk"))))
+    assert names(found) == ["Camus", "Sartre", "Woolf"]
 
 
 def test_in_subquery_and_exists(library):
