@@ -32,6 +32,8 @@ from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
+from django.db import transaction
+from django.db.models.sql import DeleteQuery
 from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, MULTI, SINGLE
 from django.db.models.sql.datastructures import Join
@@ -312,8 +314,32 @@ class NonrelDeleteCompiler(NonrelCompiler, sql.SQLDeleteCompiler):
     guarded ones when Python decides the rows (``django_nonrel.writes.delete``)."""
 
     def execute_sql(self, result_type=MULTI, **kwargs):
-        count = delete(self.build_query(with_projection=False, in_rows=True), self.connection)
+        if _decided_by_aggregates(self.query):
+            count = self._delete_by_keys()
+        else:
+            count = delete(self.build_query(with_projection=False, in_rows=True), self.connection)
         return RowCountCursor(count) if result_type == CURSOR else count
+
+    def _delete_by_keys(self) -> int:
+        """A fast delete filtered on an aggregate (``annotate(n=Count("rels"))
+        .filter(n=0).delete()``): Django's SQL compiler deletes ``pk IN (the
+        query's keys)``; here the keys are read first (the grouped read computes
+        the aggregate), then deleted by key in one atomic block, as Django's
+        Collector deletes the rows it collected."""
+        model = self.query.model
+        rows = model._base_manager.db_manager(self.using).all()
+        rows.query = self.query.chain(klass=Query)
+        with transaction.atomic(using=self.using, savepoint=False):
+            keys = list(rows.order_by().values_list("pk", flat=True))
+            return DeleteQuery(model).delete_batch(keys, self.using) if keys else 0
+
+
+def _decided_by_aggregates(query: Query) -> bool:
+    """Whether which rows a delete removes depends on an aggregate (HAVING)."""
+    return query.where.contains_aggregate or any(
+        getattr(annotation, "contains_aggregate", False)
+        for annotation in query.annotations.values()
+    )
 
 
 class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):

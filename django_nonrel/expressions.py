@@ -64,7 +64,7 @@ from django.db.models.expressions import (
 )
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions.datetime import TruncBase
-from django.db.models.lookups import Lookup, UUIDTextMixin
+from django.db.models.lookups import IExact, Lookup, PatternLookup, Regex, UUIDTextMixin
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, XOR, NothingNode, WhereNode
 from django.utils import timezone
@@ -152,7 +152,44 @@ def needs_python(node: Any, date_parts: bool) -> bool:
         hasattr(v, "resolve_expression") and not isinstance(v, Value) for v in rhs
     ):
         return True
+    if _pattern_on_a_number(node):
+        return True
     return not _native_lhs(node.lhs, date_parts) or not _native_part_lookup(node)
+
+
+#: Fields stored as numbers, booleans or dates: a regular expression matches text only.
+NON_TEXT_FIELDS = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+        "FloatField",
+        "DecimalField",
+        "BooleanField",
+        "DateField",
+        "DateTimeField",
+        "DurationField",
+    }
+)
+
+
+def _pattern_on_a_number(lookup: Lookup) -> bool:
+    """A pattern lookup (``contains``, ``iexact``, ``regex``...) on a column stored as
+    a number or date: SQL matches the column's text (``age LIKE '%19%'``, the
+    admin's search on ``group__pk``), a stored regular expression never matches a
+    number, so it is evaluated here on the value's text."""
+    if not isinstance(lookup, (PatternLookup, IExact, Regex)) or not isinstance(lookup.lhs, Col):
+        return False
+    field = lookup.lhs.output_field
+    while getattr(field, "target_field", None) is not None and field.is_relation:
+        field = field.target_field
+    return field.get_internal_type() in NON_TEXT_FIELDS
 
 
 def user_defined(lookup: Lookup) -> bool:

@@ -7,10 +7,12 @@
 - Nullable unique fields: SQL unique constraints ignore NULLs; a MongoDB unique
   index treats every missing-or-null value as equal. Where
   ``features.stores_unique_nulls_as_absent`` is set, a nullable field that is
-  unique on its own (``unique=True``, or the only field of a
-  ``unique_together`` entry or of an unconditional ``UniqueConstraint``) is
-  stored *absent* when None (reads see None either way) and its unique index
-  is sparse, which skips documents without the field.
+  part of a unique set (``unique=True``, a ``unique_together`` entry, an
+  unconditional ``UniqueConstraint``) is stored *absent* when None (reads see
+  None either way). A unique index on it alone is sparse, which skips
+  documents without the field; a unique index on several columns is partial,
+  covering only documents that have every nullable one (SQL skips a row with
+  a NULL in any column of the set), on servers with partial indexes.
 """
 
 from __future__ import annotations
@@ -27,20 +29,23 @@ from django.db.models import UniqueConstraint
 
 @cache
 def absent_when_null(model) -> frozenset[str]:
-    """Columns of ``model`` stored absent when None: nullable, unique on their own."""
+    """Columns of ``model`` stored absent when None: nullable, in a unique set
+    (``unique=True``, a ``unique_together`` entry, an unconditional
+    ``UniqueConstraint`` on fields whose NULLs are distinct)."""
     meta = model._meta
-    alone = {names[0] for names in meta.unique_together if len(names) == 1}
-    alone.update(
-        constraint.fields[0]
+    in_unique_sets = {name for names in meta.unique_together for name in names}
+    in_unique_sets.update(
+        name
         for constraint in meta.constraints
         if isinstance(constraint, UniqueConstraint)
-        and len(constraint.fields) == 1
         and constraint.condition is None
+        and constraint.nulls_distinct is not False
+        for name in constraint.fields
     )
     return frozenset(
         field.column
         for field in meta.concrete_fields
-        if field.null and not field.primary_key and (field.unique or field.name in alone)
+        if field.null and not field.primary_key and (field.unique or field.name in in_unique_sets)
     )
 
 

@@ -89,7 +89,10 @@ def plan_ordering(query: Query, base_alias: str, evaluator: ExpressionEvaluator)
                 order.descending = not order.descending
             if hops or related:
                 related.append((hops, order))
-            else:
+            elif all(order.path != earlier.path for earlier in ordering):
+                # A later key on a path already sorted never changes SQL's order
+                # (the admin appends "-pk" to "pk"); in a MongoDB sort document the
+                # later direction would replace the earlier one.
                 ordering.append(order)
     if related:
         # Sorting by a related model's value happens client-side, after one

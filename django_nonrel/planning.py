@@ -99,7 +99,7 @@ def build_read_plan(
         }
     builder = WhereBuilder(connection, base_alias, compiled.resolve_subquery, query, keep_columns)
     built = builder.build(pushed)
-    if built.unrepeated and not query.distinct:
+    if built.unrepeated:
         # SQL repeats a row once per combination of related rows that makes the
         # condition true: it is evaluated on the joined rows (the store's
         # filter, which has the same rows once each, stays as a first cut).

@@ -47,10 +47,7 @@ def join_of(query, alias: str) -> Join:
             f"The table alias {alias!r} is not a join this backend can emulate."
         )
     if join.filtered_relation is not None:
-        raise NotSupportedError(
-            "FilteredRelation() is not supported on this backend; filter the related "
-            "queryset instead (prefetch_related(Prefetch(..., queryset=...)))."
-        )
+        raise filtered_relation_refusal()
     if not join.join_cols:
         if join.join_field.get_extra_restriction(join.table_alias, join.parent_alias) is None:
             raise ValueError("Join generated an empty ON clause.")  # as Join.as_sql
@@ -60,6 +57,15 @@ def join_of(query, alias: str) -> Join:
             "Filter the related model directly instead."
         )
     return join
+
+
+def filtered_relation_refusal() -> NotSupportedError:
+    """FilteredRelation() is a conditional JOIN; relations are followed here by key
+    lookups, so it is refused wherever a query uses it."""
+    return NotSupportedError(
+        "FilteredRelation() is not supported on this backend; filter the related "
+        "queryset instead (prefetch_related(Prefetch(..., queryset=...)))."
+    )
 
 
 def is_composite(join: Join) -> bool:

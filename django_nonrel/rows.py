@@ -135,6 +135,10 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
         plan.prepare(rows)
         predicates = plan.row_predicates
         rows = [row for row in rows if all(predicate(row) for predicate in predicates)]
+        if plan.distinct and not plan.distinct_values:
+            # The conditions were evaluated per joined row; DISTINCT keeps each
+            # document once (distinct values() dedupe on their values below).
+            rows = _once_per_document(rows, plan.base_alias)
     if ordering.related:
         rows = sorted_by_related(store, rows, ordering.related, sources)
     if ordering.python:
@@ -143,6 +147,17 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
     if plan.distinct_values:
         rows = _distinct(plan, rows, ordering_paths)
     return rows[low:high]
+
+
+def _once_per_document(rows: list[Row], base: str) -> list[Row]:
+    """The first row of each base document, in order."""
+    seen: set[int] = set()
+    kept = []
+    for row in rows:
+        if id(row[base]) not in seen:
+            seen.add(id(row[base]))
+            kept.append(row)
+    return kept
 
 
 def _distinct(plan: ReadPlan, rows: list[Row], ordering_paths: list[Path]) -> list[Row]:

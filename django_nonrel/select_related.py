@@ -21,7 +21,12 @@ from django.db.models.query_utils import select_related_descend
 
 from django_nonrel.paths import hashable
 from django_nonrel.query import Filter
-from django_nonrel.relations import fetch_by_keys, restriction_filters, row_key
+from django_nonrel.relations import (
+    fetch_by_keys,
+    filtered_relation_refusal,
+    restriction_filters,
+    row_key,
+)
 
 #: Per row of a read, the stored documents of an object by concrete model
 #: (its own and its multi-table-inheritance parents'), or None.
@@ -75,11 +80,18 @@ def related_steps(query) -> list[RelatedStep]:
         return []
     steps: list[RelatedStep] = []
     requested = query.select_related if isinstance(query.select_related, dict) else None
-    _walk(steps, query.max_depth, query.get_meta(), (), requested, 1, query.get_select_mask())
+    if requested is not None and any(name in query._filtered_relations for name in requested):
+        # Django's compiler joins these (a relation filtered by its condition); a
+        # FieldError saying the name is no relation would mislead.
+        raise filtered_relation_refusal()
+    opts, mask, filtered = query.get_meta(), query.get_select_mask(), query._filtered_relations
+    _walk(steps, query.max_depth, opts, (), requested, 1, mask, filtered)
     return steps
 
 
-def _walk(steps, max_depth, opts, prefix, requested, depth, mask) -> None:
+def _walk(steps, max_depth, opts, prefix, requested, depth, mask, filtered=()) -> None:
+    """``filtered``: the query's FilteredRelation names, choices at the top level
+    as in Django's messages."""
     restricted = requested is not None
     if not restricted and depth > max_depth:
         return
@@ -127,14 +139,14 @@ def _walk(steps, max_depth, opts, prefix, requested, depth, mask) -> None:
         raise FieldError(
             "Invalid field name(s) given in select_related: "
             f"{', '.join(sorted(repr(n) for n in invalid))}. "
-            f"Choices are: {', '.join(_relation_choices(opts)) or '(none)'}"
+            f"Choices are: {', '.join(_relation_choices(opts, filtered)) or '(none)'}"
         )
 
 
-def _relation_choices(opts) -> list[str]:
+def _relation_choices(opts, filtered=()) -> list[str]:
     direct = [f.name for f in opts.fields if f.is_relation]
     reverse = [r.field.related_query_name() for r in opts.related_objects if r.field.unique]
-    return direct + reverse
+    return direct + reverse + list(filtered)
 
 
 def select_related_columns(opts, steps: list[RelatedStep]) -> list[str]:

@@ -395,14 +395,20 @@ class WhereBuilder:
         found, children = semi_join(inner)
         inner_base = base_alias(inner)
         builder = WhereBuilder(self.connection, inner_base, self.resolve_subquery, inner)
-        condition = builder.build(WhereNode(children, connector=AND)).condition
+        built = builder.build(WhereNode(children, connector=AND))
+        condition = built.condition
         opts = found[0].inner.target.model._meta.concrete_model._meta
         lookups = KeyLookups(self.connection, inner, self._key_reads)
         if len(found) == 1:
             (correlation,) = found
-            keys = lookups.keys(
-                opts.db_table, opts.pk.column, correlation.inner.target.column, condition
-            )
+            if built.unrepeated:
+                # A multi-valued relation under OR/NOT: a key lookup would be a first
+                # cut only (different related rows satisfying different branches).
+                keys = self._keys_on_joined_rows(inner, children, correlation.inner)
+            else:
+                keys = lookups.keys(
+                    opts.db_table, opts.pk.column, correlation.inner.target.column, condition
+                )
             outer = (
                 Leaf(
                     path=(correlation.outer.target.column,),
@@ -432,3 +438,14 @@ class WhereBuilder:
             )
         result = outer if matches else self._negated(outer)
         return self._on_alias(found[0].outer.alias, result)
+
+    def _keys_on_joined_rows(self, inner: Query, children: list[Any], column: Any) -> list[Any]:
+        """The distinct ``column`` values of the inner rows matching ``children``, read
+        as a queryset is (its conditions evaluated on the joined rows)."""
+        keys = inner.clone()
+        keys.where = WhereNode(children, connector=AND)
+        keys.clear_limits()
+        keys.clear_ordering(force=True)
+        keys.select = (column,)
+        keys.default_cols = False
+        return list(dict.fromkeys(self.resolve_subquery(keys)))

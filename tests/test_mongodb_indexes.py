@@ -370,3 +370,72 @@ def test_an_index_renamed_with_its_definition_unchanged_is_recorded_renamed(crea
     record.set_indexes("renamed_index_probe", {"new_name": spec})
     assert record.indexes("renamed_index_probe") == {"new_name": spec}
     record.drop("renamed_index_probe")
+
+
+def edition_model():
+    """A unique set with a nullable field (define it inside isolate_apps)."""
+
+    class Edition(models.Model):
+        title = models.CharField(max_length=20)
+        editor = models.CharField(max_length=20, null=True)
+
+        class Meta:
+            app_label = "app"
+            unique_together = [("title", "editor")]
+
+    return Edition
+
+
+@isolate_apps("tests.app")
+def test_a_unique_set_accepts_many_rows_with_a_null_as_sql_does(
+    create_collections, partial_indexes
+):
+    """SQL skips a row with a NULL in a unique set; the partial index skips it too."""
+    Edition = edition_model()
+    create_collections(Edition)
+    Edition.objects.create(title="Les Fleurs du Mal")
+    Edition.objects.create(title="Les Fleurs du Mal")
+    Edition.objects.create(title="Les Fleurs du Mal", editor="Ann")
+    with pytest.raises(IntegrityError):
+        Edition.objects.create(title="Les Fleurs du Mal", editor="Ann")
+    first = Edition.objects.filter(editor="Ann").get()
+    first.editor = None
+    first.save()
+    assert Edition.objects.filter(editor__isnull=True).count() == 3
+    assert check_ids(Edition) == set()
+
+
+@isolate_apps("tests.app")
+def test_a_unique_set_made_over_stored_nulls_is_created(create_collections, partial_indexes):
+    """Nulls written while the set was not unique become absent before the index."""
+    if connection.is_embedded:
+        pytest.skip("mongomock checks a new partial unique index against every document")
+    Edition = edition_model()
+    unique_together = Edition._meta.unique_together
+    Edition._meta.unique_together = ()
+    create_collections(Edition)
+    collection = connection.database["app_edition"]
+    collection.insert_one({"_id": 1, "title": "A", "editor": None})
+    collection.insert_one({"_id": 2, "title": "A", "editor": None})
+    Edition._meta.unique_together = unique_together
+    with connection.schema_editor() as editor:
+        editor.alter_unique_together(Edition, (), unique_together)
+    assert collection.count_documents({"editor": {"$exists": True}}) == 0
+    Edition.objects.create(title="B", editor="Ann")
+    with pytest.raises(IntegrityError):
+        Edition.objects.create(title="B", editor="Ann")
+
+
+@isolate_apps("tests.app")
+def test_a_unique_set_with_a_null_is_not_created_without_partial_indexes(create_collections):
+    """Rather than refuse rows SQL accepts: warned, and validated in Python."""
+    if connection.features.supports_partial_indexes:
+        pytest.skip("this server creates partial indexes")
+    Edition = edition_model()
+    assert "mongodb.W005" in check_ids(Edition)
+    create_collections(Edition)
+    Edition.objects.create(title="Les Fleurs du Mal")
+    Edition.objects.create(title="Les Fleurs du Mal")
+    Edition.objects.create(title="Les Fleurs du Mal", editor="Ann")
+    with pytest.raises(ValidationError):
+        Edition(title="Les Fleurs du Mal", editor="Ann").full_clean()

@@ -1,5 +1,7 @@
 """Migrations on MongoDB keep data: defaults filled, columns renamed, keys moved."""
 
+from decimal import Decimal
+
 import pytest
 from bson import ObjectId
 from django.db import (
@@ -365,3 +367,43 @@ def test_a_table_dropped_and_made_again_starts_its_keys_at_one():
         editor.delete_model(Alarm)
         editor.create_model(Alarm)
     assert [Alarm.objects.create(desc=f"after {n}").pk for n in range(3)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("db_default", "stored"),
+    [
+        (models.Value(7), 7),
+        (7, 7),
+        (models.Value("it's %s"), "it's %s"),
+    ],
+)
+def test_add_field_with_a_database_default_fills_existing_documents(db_default, stored):
+    ann = Author.objects.create(name="Ann")
+    field_class = models.IntegerField if stored == 7 else models.CharField
+    options = {} if stored == 7 else {"max_length": 20}
+    score = new_field(field_class(db_default=db_default, **options), "score")
+    with connection.schema_editor() as editor:
+        editor.add_field(Author, score)
+    try:
+        assert document(ann.pk)["score"] == stored
+    finally:
+        with connection.schema_editor() as editor:
+            editor.remove_field(Author, score)
+
+
+def test_a_nullable_field_given_a_database_default_and_not_null_fills_its_nulls():
+    ann = Author.objects.create(name="Ann")
+    digits = {"max_digits": 5, "decimal_places": 2}
+    nullable = new_field(models.DecimalField(null=True, **digits), "price")
+    price = models.Value(Decimal("1.25"))
+    filled = new_field(models.DecimalField(db_default=price, **digits), "price")
+    with connection.schema_editor() as editor:
+        editor.add_field(Author, nullable)
+    try:
+        with connection.schema_editor() as editor:
+            editor.alter_field(Author, nullable, filled)
+        # As an insert of the field's db_default would store it.
+        assert document(ann.pk)["price"] == filled.get_db_prep_save(Decimal("1.25"), connection)
+    finally:
+        with connection.schema_editor() as editor:
+            editor.remove_field(Author, filled)

@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Avg, Count, F, Max, Min, Sum
 from django.test.utils import CaptureQueriesContext
 
-from tests.orm.models import Author, Book, ProxyAuthor, Tag, Ticket, Token
+from tests.orm.models import Author, Book, ProxyAuthor, Review, Tag, Ticket, Token
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +127,19 @@ def test_delete_and_cascade(authors):
     assert per_model["orm.Book"] == 5 and per_model["orm.Author"] == 1
     assert Book.objects.count() == 1
     assert Author.objects.filter(name="Ann").count() == 0
+
+
+def test_a_fast_delete_filtered_on_an_aggregate(authors):
+    """Reviews have no dependent rows, so Django deletes them in one statement
+    (``pk IN (the query)`` on SQL); the rows are those the aggregate selects."""
+    book = Book.objects.create(title="B", author=authors[0])
+    Review.objects.create(book=book, stars=1)
+    edited = Review.objects.create(book=book, stars=2, editor=authors[1])
+    # The join makes SQL delete by key (on one table SQLite refuses COUNT in WHERE).
+    reviews = Review.objects.filter(book__title="B").annotate(editors=Count("editor"))
+    assert reviews.filter(editors=0).delete() == (1, {"orm.Review": 1})
+    assert list(Review.objects.all()) == [edited]
+    assert reviews.filter(editors=0).delete()[0] == 0
 
 
 def test_get_or_create_and_update_or_create(authors):

@@ -9,7 +9,7 @@ import datetime
 import pytest
 from django.db.models import Q
 
-from tests.orm.models import Author
+from tests.orm.models import Author, Book
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,12 @@ def names(queryset):
         ("born__range", (datetime.date(1989, 1, 1), datetime.date(1990, 1, 1)), ["albert"]),
         ("name__contains", ".*", []),
         ("name__startswith", "(", []),
+        # Pattern lookups on numbers match their text, as SQL's LIKE on the column.
+        ("age__contains", 5, ["Alice", "Bob", "albert"]),
+        ("age__iexact", "45", ["Bob"]),
+        ("age__startswith", "3", ["albert"]),
+        ("age__iendswith", "5", ["Alice", "Bob", "albert"]),
+        ("age__regex", r"^[24]5$", ["Alice", "Bob"]),
     ],
 )
 def test_lookup(people, lookup, value, expected):
@@ -142,3 +148,24 @@ def test_hour_minute_second_of_a_time():
         "precise",
         "unset",
     ]
+
+
+def test_a_pattern_on_a_related_key_matches_its_text(people):
+    """The admin's search on ``group__pk``: ``icontains`` on an integer key."""
+    bob = Author.objects.get(name="Bob")
+    Book.objects.create(title="B", author=bob)
+    found = Book.objects.filter(author__pk__icontains=str(bob.pk)).values_list("title", flat=True)
+    assert list(found) == ["B"]
+    assert not Book.objects.filter(author__pk__icontains=str(bob.pk + 100)).exists()
+
+
+def test_a_repeated_ordering_key_keeps_its_first_direction(people):
+    """SQL sorts by the first occurrence; a later one on the same column is moot
+    (the admin appends "-pk" to an ordering that already holds "pk")."""
+    ascending = list(Author.objects.order_by("active", "pk").values_list("pk", flat=True))
+    assert ascending == sorted(ascending)
+    repeated = Author.objects.order_by("active", "pk", "-pk").values_list("pk", flat=True)
+    assert list(repeated) == ascending
+    assert list(Author.objects.order_by("-id", "pk").values_list("pk", flat=True)) == sorted(
+        ascending, reverse=True
+    )

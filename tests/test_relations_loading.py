@@ -10,7 +10,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldError
 from django.db import NotSupportedError, connection
-from django.db.models import Prefetch
+from django.db.models import FilteredRelation, Prefetch, Q
 from django.test.utils import CaptureQueriesContext
 
 from tests.relations.models import (
@@ -92,6 +92,29 @@ def test_select_related_depth_and_errors(shelf):
         list(Novel.objects.select_related("nope"))
     with pytest.raises(FieldError, match="Non-relational field"):
         list(Novel.objects.select_related("title"))
+
+
+def test_select_related_over_a_filtered_relation(shelf):
+    """A FilteredRelation is a conditional JOIN: SQL backends load it, the MongoDB
+    backend refuses it as it refuses FilteredRelation in filters (not a FieldError
+    saying the name is no relation)."""
+    novels = Novel.objects.annotate(
+        long_writer=FilteredRelation("writer", condition=Q(writer__name__startswith="w2"))
+    ).select_related("long_writer")
+    if connection.vendor == "mongodb":
+        with pytest.raises(NotSupportedError, match="FilteredRelation"):
+            list(novels)
+        return
+    # The writer key is NOT NULL: an inner join, which keeps the matching rows only.
+    loaded = {novel.title: novel.long_writer.name for novel in novels}
+    assert loaded == {f"n{i}": f"w{i}" for i in [2, *range(20, 30)]}
+
+
+def test_select_related_choices_name_the_filtered_relations(shelf):
+    """As Django's message: the FilteredRelation names are choices too."""
+    novels = Novel.objects.annotate(w=FilteredRelation("writer")).select_related("nope")
+    with pytest.raises(FieldError, match="Choices are: writer, w$"):
+        list(novels)
 
 
 def test_prefetch_forward_and_reverse_fk(shelf):

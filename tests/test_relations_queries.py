@@ -107,6 +107,25 @@ def test_single_filter_call_means_the_same_related_row(library):
     assert names(chained) == ["Camus"]
 
 
+def test_the_same_related_row_across_or_branches_with_distinct(library):
+    """An AND of ORs over one multi-valued relation in one filter() call: one
+    novel must satisfy every branch, with distinct() as without (the admin's
+    search terms). Camus wrote a short novel and a 300-page one, not one both."""
+    both = Writer.objects.filter(
+        Q(name="nobody") | Q(novels__pages=120), Q(name="none") | Q(novels__title="The Plague")
+    )
+    assert names(both) == []
+    assert names(both.distinct()) == []
+    assert list(both.distinct()) == []
+    # The admin's form of it: Exists() of the search, correlated by key.
+    assert names(Writer.objects.filter(Exists(both.filter(pk=OuterRef("pk"))))) == []
+    either = Writer.objects.filter(Q(name="Sartre") | Q(novels__pages=120)).distinct()
+    assert [writer.name for writer in either.order_by("name")] == ["Camus", "Sartre", "Woolf"]
+    assert either.count() == 3
+    found = Writer.objects.filter(Exists(either.filter(pk=OuterRef("pk"))))
+    assert names(found) == ["Camus", "Sartre", "Woolf"]
+
+
 def test_in_subquery_and_exists(library):
     uk_writers = Writer.objects.filter(publisher__country__name="UK")
     assert titles(Novel.objects.filter(writer__in=uk_writers)) == ["The Waves"]

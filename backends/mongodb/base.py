@@ -42,6 +42,8 @@ from django.db.backends.utils import debug_transaction
 from django.utils.functional import cached_property
 from pymongo.client_session import ClientSession
 
+from django_nonrel.key_checks import check_foreign_keys
+
 from . import database as Database
 from .atomicity import TRANSACTION_MODES, Atomicity, choose_atomicity
 from .client import DatabaseClient
@@ -247,7 +249,8 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         ``msg: "isdbgrid"``)."""
         if self.is_embedded:
             return {"ferretdb": False, "transactions": False, "sharded": False}
-        self.ensure_connection()
+        # Read while planning a query: connect as the query would (mongo_store.run).
+        self.cursor()
         with self.wrap_database_errors:
             build = self.connection.admin.command("buildInfo")
             hello = self.connection.admin.command("hello")
@@ -266,11 +269,18 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     @property
     def database(self):
         """The driver's Database object for NAME (raw MongoDB access), with the
-        read preference and concerns of OPTIONS."""
-        self.ensure_connection()
+        read preference and concerns of OPTIONS. Connected as a query connects
+        (``cursor()``: not from an async context, nor in a test that disallows
+        this database)."""
+        self.cursor()
         return self.connection.get_database(
             self.settings_dict["NAME"], **self.concerns.database_options()
         )
+
+    def check_constraints(self, table_names=None):
+        """Foreign keys matching no row raise IntegrityError (``loaddata`` asks),
+        checked by queries as Django's SQLite and MySQL backends do."""
+        check_foreign_keys(self, table_names)
 
     def is_usable(self) -> bool:
         try:

@@ -32,9 +32,12 @@ Python, as on Django's MySQL backend.
   indexes (FerretDB v1, which cannot shard either). Sharding the collection is
   ``sharded_collections``' part.
 
-A unique index on a single nullable column is sparse: such a column stores
-NULL as an absent key (``django_nonrel.nulls``), so any number of rows may be
-NULL, as on SQL.
+A nullable column in a unique set stores NULL as an absent key
+(``django_nonrel.nulls``). A unique index on it alone is sparse; a unique index
+on several columns is partial, covering the documents that have every nullable
+column, so any number of rows with a NULL among them are accepted, as on SQL.
+Without partial indexes (FerretDB v1, mongomock) that index is not created
+(mongodb.W005) and ``Model.validate_unique()`` still checks it in Python.
 
 What the server can do (partial and hashed indexes) is asked of the
 connection, except while ``sqlmigrate`` collects commands
@@ -60,11 +63,44 @@ def path_column(model, name: str) -> str:
     return ".".join([ID if field.primary_key else field.column, *rest])
 
 
-def unique_spec(model, name: str, columns: list[str], partial=None) -> IndexSpec:
-    """A unique index on ``columns``, sparse on one column stored absent when NULL."""
-    sparse = partial is None and len(columns) == 1 and columns[0] in absent_when_null(model)
+def unique_spec(model, name: str, columns: list[str], editor, partial=None) -> IndexSpec | None:
+    """A unique index on ``columns`` that skips the rows SQL's unique constraint skips.
+
+    SQL ignores a row with NULL in any column of the set. A column stored absent
+    when NULL (``django_nonrel.nulls``) is skipped by a sparse index when it is the
+    only one, and by a partial index requiring every such column otherwise; on a
+    server without partial indexes that index is not created (None), rather than
+    refusing rows SQL accepts (the system check mongodb.W005 says so).
+    """
     keys = tuple((column, 1) for column in columns)
-    return IndexSpec(name, keys, unique=True, sparse=sparse, partial=partial)
+    absent = absent_when_null(model)
+    nullable = [column for column in columns if column in absent]
+    if partial is None and columns == nullable and len(columns) == 1:
+        return IndexSpec(name, keys, unique=True, sparse=True)
+    if nullable:
+        if not _partial_indexes(editor):
+            return None
+        clauses = [{column: {"$exists": True}} for column in nullable]
+        if partial:
+            clauses = [*partial.get("$and", [partial]), *clauses]
+        partial = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return IndexSpec(name, keys, unique=True, partial=partial)
+
+
+def absent_columns(spec: IndexSpec) -> list[str]:
+    """The columns a unique index skips when absent: their stored nulls must go
+    before it is built (they were written before the column was stored absent)."""
+    if spec.sparse:
+        return spec.columns
+    if not spec.unique or spec.partial is None:
+        return []
+    clauses = spec.partial.get("$and", [spec.partial])
+    return [
+        column
+        for clause in clauses
+        for column, condition in clause.items()
+        if condition == {"$exists": True}
+    ]
 
 
 def field_specs(model, field, editor) -> list[IndexSpec]:
@@ -84,15 +120,22 @@ def field_specs(model, field, editor) -> list[IndexSpec]:
     return []
 
 
-def together_spec(model, field_names, editor, unique: bool) -> IndexSpec:
-    """``unique_together`` (``_uniq``) or ``index_together`` (``_idx``) entry."""
-    fields = [model._meta.get_field(name) for name in field_names]
-    name = editor._create_index_name(
-        model._meta.db_table, [f.column for f in fields], suffix="_uniq" if unique else "_idx"
+def together_name(model, field_names, editor, unique: bool) -> str:
+    """The index name of a ``unique_together`` (``_uniq``) or ``index_together``
+    (``_idx``) entry."""
+    columns = [model._meta.get_field(name).column for name in field_names]
+    return editor._create_index_name(
+        model._meta.db_table, columns, suffix="_uniq" if unique else "_idx"
     )
-    columns = [path_column(model, f.name) for f in fields]
+
+
+def together_spec(model, field_names, editor, unique: bool) -> IndexSpec | None:
+    """The index of a ``unique_together`` or ``index_together`` entry; None when
+    it is not created (see ``unique_spec``)."""
+    name = together_name(model, field_names, editor, unique)
+    columns = [path_column(model, name) for name in field_names]
     if unique:
-        return unique_spec(model, name, columns)
+        return unique_spec(model, name, columns, editor)
     return IndexSpec(name, tuple((column, 1) for column in columns))
 
 
@@ -140,7 +183,7 @@ def constraint_spec(model, constraint, editor) -> IndexSpec | None:
         if partial is None:
             return None
     columns = [path_column(model, name) for name in constraint.fields]
-    return unique_spec(model, constraint.name, columns, partial or None)
+    return unique_spec(model, constraint.name, columns, editor, partial or None)
 
 
 def model_specs(model, editor) -> list[IndexSpec]:
@@ -152,10 +195,10 @@ def model_specs(model, editor) -> list[IndexSpec]:
         columns = [field.column for field in meta.pk_fields]
         name = editor._create_index_name(meta.db_table, columns, suffix="_pk")
         specs.append(IndexSpec(name, tuple((column, 1) for column in columns), unique=True))
-    specs += [together_spec(model, fields, editor, unique=True) for fields in meta.unique_together]
     specs += [
         spec
         for spec in (
+            *(together_spec(model, fields, editor, unique=True) for fields in meta.unique_together),
             *(index_spec(model, index, editor) for index in meta.indexes),
             *(constraint_spec(model, constraint, editor) for constraint in meta.constraints),
         )

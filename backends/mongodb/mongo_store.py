@@ -13,6 +13,8 @@ Rows are documents; the model's primary-key column is stored as ``_id``.
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import threading
 import time
 import warnings
@@ -40,6 +42,8 @@ from .limits import check_documents
 from .reserved_keys import STORES, retire_key_blocks
 from .skipped_sets import nested_sets, pinned_ids, rewrite_skipped
 from .undo_journal import UndoJournal, written_ids
+
+logger = logging.getLogger("django.db.backends")
 
 #: Collection holding one integer counter per table with an integer AutoField.
 SEQUENCES = "django_nonrel_sequences"
@@ -127,26 +131,33 @@ class MongoStore(MongoAggregation, DocumentStore):
             and connection.features.supports_transactions
         ):
             connection.validate_no_broken_transaction()
-        self.connection.ensure_connection()
+        if bookkeeping:
+            connection.ensure_connection()
+            cursor = None
+        else:
+            # Every query passes where Django's SQL backends pass: cursor() refuses
+            # async contexts and sharing across threads, and it is what the test
+            # runner's disallowed-database guard wraps (DatabaseOperationForbidden).
+            cursor = connection.cursor()
         start = time.monotonic()
-        session = self.connection.transaction_session
+        logged = description
+
+        def send(sql, params, many, context):
+            nonlocal logged
+            logged = sql  # what a wrapper passed on is what is logged as run
+            return self._send(command, args, kwargs)
+
         try:
-            with self.connection.wrap_database_errors:
-                try:
-                    with contextlib.ExitStack() as scope:
-                        if self.connection.is_embedded:
-                            # mongomock has no locking: one command at a time per
-                            # process, so $inc, upserts and conditional updates are
-                            # atomic as on a server (threads otherwise got duplicate keys).
-                            scope.enter_context(EMBEDDED_COMMANDS)
-                        if session is not None:
-                            scope.enter_context(session.bind(end_session=False))
-                        result = command(*args, **kwargs)
-                except OperationFailure as error:
-                    mapped = _as_duplicate_key(error) or _as_invalid_pattern(error)
-                    if mapped is None:
-                        raise
-                    raise mapped from error
+            if bookkeeping or not connection.execute_wrappers:
+                result = self._send(command, args, kwargs)
+            else:
+                # connection.execute_wrapper(): instrumentation and query blockers
+                # see every command, as they see every SQL statement.
+                executor = send
+                for wrapper in reversed(connection.execute_wrappers):
+                    executor = functools.partial(wrapper, executor)
+                context = {"connection": connection, "cursor": cursor}
+                result = executor(description, None, False, context)
             target, _, name = description.split("(", 1)[0].rpartition(".")
             if (
                 name in WRITE_COMMANDS
@@ -156,10 +167,43 @@ class MongoStore(MongoAggregation, DocumentStore):
                 self.applied_writes += 1
             return result
         finally:
-            if self.connection.queries_logged and not bookkeeping:
-                self.connection.queries_log.append(
-                    {"sql": description, "time": f"{time.monotonic() - start:.3f}"}
+            if connection.queries_logged and not bookkeeping:
+                duration = time.monotonic() - start
+                connection.queries_log.append({"sql": logged, "time": f"{duration:.3f}"})
+                # As Django's CursorDebugWrapper logs each statement.
+                logger.debug(
+                    "(%.3f) %s; args=%s; alias=%s",
+                    duration,
+                    logged,
+                    None,
+                    connection.alias,
+                    extra={
+                        "duration": duration,
+                        "sql": logged,
+                        "params": None,
+                        "alias": connection.alias,
+                    },
                 )
+
+    def _send(self, command, args, kwargs):
+        """One driver command: in the transaction's session, errors mapped to Django's."""
+        session = self.connection.transaction_session
+        with self.connection.wrap_database_errors:
+            try:
+                with contextlib.ExitStack() as scope:
+                    if self.connection.is_embedded:
+                        # mongomock has no locking: one command at a time per
+                        # process, so $inc, upserts and conditional updates are
+                        # atomic as on a server (threads otherwise got duplicate keys).
+                        scope.enter_context(EMBEDDED_COMMANDS)
+                    if session is not None:
+                        scope.enter_context(session.bind(end_session=False))
+                    return command(*args, **kwargs)
+            except OperationFailure as error:
+                mapped = _as_duplicate_key(error) or _as_invalid_pattern(error)
+                if mapped is None:
+                    raise
+                raise mapped from error
 
     def translator(self, query: NonrelQuery) -> FilterTranslator:
         connection = self.connection

@@ -37,10 +37,19 @@ from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
 
 from django_nonrel.sharding import ShardKey
+from django_nonrel.writes import insert_value
 
 from . import sharded_collections
 from .index_set import ID, CollectionIndexes, IndexSpec
-from .index_specs import constraint_spec, field_specs, index_spec, model_specs, together_spec
+from .index_specs import (
+    absent_columns,
+    constraint_spec,
+    field_specs,
+    index_spec,
+    model_specs,
+    together_name,
+    together_spec,
+)
 from .mongo_store import KEY_CLAIMS, SEQUENCES
 from .operations import Command
 from .primary_keys import rekey, release_key
@@ -206,8 +215,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         """The value existing documents get: the db_default (evaluated as an insert
         would), else Django's effective default."""
         if field.has_db_default():
-            compiler = InsertQuery(model).get_compiler(connection=self.connection)
-            return compiler.prepare_value(field, field._db_default_expression)
+            expression = field._db_default_expression
+            return insert_value(InsertQuery(model), self.connection, field, expression)
         return self.effective_default(field)
 
     def _record_column(self, table: str, entry: dict[str, Any], change) -> None:
@@ -391,9 +400,12 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         olds = {tuple(fields) for fields in olds}
         news = {tuple(fields) for fields in news}
         for fields in olds - news:
-            self._drop(table, together_spec(model, fields, self, unique).name)
+            # By name: whether it was created depends on the old state.
+            self._drop(table, together_name(model, fields, self, unique))
         for fields in news - olds:
-            self._ensure(table, together_spec(model, fields, self, unique))
+            spec = together_spec(model, fields, self, unique)
+            if spec is not None:
+                self._ensure(table, spec)
 
     def add_index(self, model, index):
         if isinstance(index, ShardKey):
@@ -432,14 +444,15 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         return super()._index_condition_sql(condition)
 
     def _ensure(self, table: str, spec: IndexSpec) -> None:
-        if spec.sparse:
-            # NULL becomes an absent key in a column a sparse unique index covers;
-            # nulls written before it was so would collide.
-            (column,) = spec.columns
+        for column in absent_columns(spec):
+            # NULL becomes an absent key in a column a sparse or partial unique
+            # index skips when absent; nulls written before it was so would collide.
             selector = {column: {"$exists": True, "$eq": None}}
             self._run(
                 f"db.{table}.updateMany({selector!r}, {{'$unset': {{{column!r}: ''}}}})",
-                lambda: self.database[table].update_many(selector, {"$unset": {column: ""}}),
+                lambda selector=selector, column=column: self.database[table].update_many(
+                    selector, {"$unset": {column: ""}}
+                ),
             )
         self._run(
             f"db.{table}.createIndex({dict(spec.keys)!r}, {spec.options()!r})",
