@@ -369,6 +369,23 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
         "MongoDB enforces no CHECK constraints (PositiveIntegerField >= 0).": {
             "model_fields.test_integerfield.PositiveIntegerFieldTests.test_negative_values",
         },
+        (
+            "Sends fewer commands than Django's SQL: one upsert where Django sends an UPDATE "
+            "and then an INSERT (force_insert over multi-table inheritance), one batched "
+            "cascade read and delete where Django sends a query per batch of rows, nothing "
+            "for a delete that matches no row."
+        ): {
+            "delete.tests.DeletionTests.test_bulk",
+            "delete.tests.DeletionTests.test_large_delete",
+            "delete.tests.DeletionTests.test_large_delete_related",
+            "delete.tests.DeletionTests.test_proxied_model_duplicate_queries",
+            "delete.tests.FastDeleteTests.test_fast_delete_all",
+            "force_insert_update.tests.ForceInsertInheritanceTests.test_force_insert_diamond_mti",
+            "force_insert_update.tests.ForceInsertInheritanceTests.test_force_insert_false",
+            "force_insert_update.tests.ForceInsertInheritanceTests.test_force_insert_parent",
+            "force_insert_update.tests.ForceInsertInheritanceTests.test_force_insert_with_existing_grandparent",
+            "force_insert_update.tests.ForceInsertInheritanceTests.test_force_insert_with_grandparent",
+        },
         "Asserts the SQL text of a query; MongoDB commands are logged instead.": {
             "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_exact_lookup",
             "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_greaterthan_lookup",
@@ -385,6 +402,38 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "lookup.tests.LookupTests.test_textfield_exact_null",
             "model_fields.test_jsonfield.TestQuerying.test_key_sql_injection_escape",
             "ordering.tests.OrderingTests.test_order_by_f_expression_duplicates",
+            "admin_changelist.tests.ChangeListTests.test_changelist_view_list_editable_changed_objects_uses_filter",
+            "admin_changelist.tests.ChangeListTests.test_many_search_terms",
+            "admin_views.test_actions.AdminActionsTest.test_model_admin_default_delete_action",
+            "backends.tests.LastExecutedQueryTest.test_debug_sql",
+            "backends.tests.LastExecutedQueryTest.test_last_executed_query",
+            "custom_lookups.tests.CustomisedMethodsTests.test_overridden_get_lookup",
+            "custom_lookups.tests.CustomisedMethodsTests.test_overridden_get_lookup_chain",
+            "custom_lookups.tests.CustomisedMethodsTests.test_overridden_get_transform",
+            "custom_lookups.tests.CustomisedMethodsTests.test_overridden_get_transform_chain",
+            "custom_lookups.tests.CustomizedMethodsTests.test_overridden_get_lookup",
+            "custom_lookups.tests.CustomizedMethodsTests.test_overridden_get_lookup_chain",
+            "custom_lookups.tests.CustomizedMethodsTests.test_overridden_get_transform",
+            "custom_lookups.tests.CustomizedMethodsTests.test_overridden_get_transform_chain",
+            "custom_lookups.tests.YearLteTests.test_custom_implementation_year_exact",
+            "custom_lookups.tests.YearLteTests.test_postgres_year_exact",
+            "custom_lookups.tests.YearLteTests.test_year_lte_sql",
+            "delete.tests.DeletionTests.test_only_referenced_fields_selected",
+            "generic_relations_regress.tests.GenericRelationTests.test_extra_join_condition",
+            "generic_relations_regress.tests.GenericRelationTests.test_join_reuse",
+            "many_to_many.tests.ManyToManyQueryTests.test_count_join_optimization_disabled",
+            "many_to_many.tests.ManyToManyQueryTests.test_exists_join_optimization_disabled",
+            "model_forms.tests.ModelMultipleChoiceFieldTests.test_clean_does_deduplicate_values",
+            "model_inheritance.tests.ModelInheritanceTests.test_create_child_no_update",
+            "model_inheritance.tests.ModelInheritanceTests.test_inherited_ordering_pk_desc",
+            "model_inheritance_regress.tests.ModelInheritanceTest.test_inheritance_joins",
+            "prefetch_related.tests.PrefetchRelatedTests.test_m2m_then_m2m_object_ids",
+            "prefetch_related.tests.PrefetchRelatedTests.test_m2m_then_reverse_fk_object_ids",
+            "prefetch_related.tests.PrefetchRelatedTests.test_m2m_then_reverse_one_to_one_object_ids",
+            "prefetch_related.test_prefetch_related_objects.PrefetchRelatedObjectsTests.test_foreignkey_reverse",
+            "select_for_update.tests.SelectForUpdateTests.test_ordered_select_for_update",
+            "select_related_regress.tests.SelectRelatedRegressTests.test_regression_7110",
+            "auth_tests.test_management.CreatePermissionsMultipleDatabasesTests.test_set_permissions_fk_to_using_parameter",
         },
         (
             "Schema and migration tests that run SQL (RunSQL, raw INSERT/SELECT through "
