@@ -31,16 +31,18 @@ from django.db.models.lookups import Lookup
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
 from django_nonrel.aggregation.composite import evaluate_all, split
-from django_nonrel.aggregation.hops import related_partials
-from django_nonrel.aggregation.partials import Groups, Partial, add_group
-from django_nonrel.aggregation.planner import (
-    AggregatePlanner,
-    AnnotationPlan,
-    check_where,
-    outer_plan,
+from django_nonrel.aggregation.computed_groups import (
+    computed_groups,
+    group_keys,
+    is_stored_path,
+    key_index,
 )
+from django_nonrel.aggregation.hops import related_partials
+from django_nonrel.aggregation.over_rows import aggregate_rows
+from django_nonrel.aggregation.partials import Groups, Partial, add_group
+from django_nonrel.aggregation.planner import AggregatePlanner, AnnotationPlan, check_where
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import aliases_in
+from django_nonrel.expressions import ExpressionEvaluator, aliases_in
 from django_nonrel.paths import dig, hashable
 from django_nonrel.planning import evaluated_rows
 from django_nonrel.query import Leaf, Node, NonrelQuery
@@ -91,14 +93,12 @@ class GroupedRead:
         self.where = where
         self.having = having
         planner = AggregatePlanner(compiler)
+        annotations = self.query.annotations
         aggregates, self.composites = split(
             self.connection,
             compiler.base_alias,
-            {
-                alias: expr
-                for alias, expr in self.query.annotations.items()
-                if getattr(expr, "contains_aggregate", False)
-            },
+            {a: e for a, e in annotations.items() if getattr(e, "contains_aggregate", False)},
+            {a: e for a, e in annotations.items() if not getattr(e, "contains_aggregate", False)},
         )
         self.plans = {alias: planner.plan(alias, expr) for alias, expr in aggregates.items()}
         #: The annotations computed after grouping (aggregates, expressions over them).
@@ -311,7 +311,7 @@ class GroupedRead:
                     "Include the primary key.",
                 )
             own_groups = self._own_groups(base, own, [(pk.column,)], keys)
-        related = self._related_partials(keys_by_column)
+        related = self.relation_partials(keys_by_column)
         rows = []
         for index, row in enumerate(fetched):
             result = {k: v for k, v in row["result"].items() if k not in extra}
@@ -355,22 +355,24 @@ class GroupedRead:
     def _grouped(self, base) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """values(...).annotate(...): groups keyed by the stored values of the GROUP BY paths."""
         planner = AggregatePlanner(self.compiler)
+        keys = group_keys(self.compiler, self.having)
+        if not all(is_stored_path(self.compiler, planner, key) for key in keys):
+            return self._grouped_computed(base, keys)
         paths: list[tuple[str | int, ...]] = []
-        for expr in self.query.group_by:
-            source = expr.source if isinstance(expr, Ref) else expr
-            if _constant(source):
-                continue
-            column_alias, path = planner._path("GROUP BY", source)
-            if column_alias != self.compiler.base_alias:
-                raise unsupported(
-                    "Grouping by a related model's field (needs a JOIN)",
-                    "Group by the foreign key, then load the related values by key.",
-                )
+        for key in keys:
+            _, path = planner._path("GROUP BY", key)
             if path not in paths:
                 paths.append(path)
-        outputs = self._outputs(planner, paths)
-        for expr in self.query.group_by:
-            # Group columns that are not selected can still order the groups.
+
+        def position(name: str, expr: Any) -> int | None:
+            column_alias, path = planner._path(name, expr)
+            if column_alias != self.compiler.base_alias or path not in paths:
+                return None
+            return paths.index(path)
+
+        outputs = self._outputs(position, converted=False)
+        for expr in keys:
+            # Group columns that are not selected can still order and filter the groups.
             if isinstance(expr, Col) and expr.alias == self.compiler.base_alias:
                 index = paths.index((expr.target.column,))
                 functions = self.connection.ops.get_db_converters(expr) + expr.get_db_converters(
@@ -398,20 +400,13 @@ class GroupedRead:
                     add_group(groups, key_values, partials)
             if relation:
                 self._add_related_groups(nq, paths, groups)
-        rows = []
-        for key_values, partials in groups.values():
-            result, annotations = {}, {}
-            for name, index, functions, expr, is_annotation in outputs:
-                value = expr.value if index is None else key_values[index]
-                for function in functions:
-                    value = function(value, expr, self.connection)
-                (annotations if is_annotation else result)[name] = value
-            rows.append((result, {**annotations, **self._finish(partials, result, annotations)}))
-        return rows
+        return self._group_rows(groups, outputs)
 
-    def _outputs(self, planner, paths):
+    def _outputs(self, position, *, converted: bool):
         """(name, index into the group key or None for a constant, converters, expression,
-        whether it is an annotation) per value a grouped row returns."""
+        whether it is an annotation) per value a grouped row returns; ``position(name,
+        expr)`` is the index of a grouped value (None: not grouped by), ``converted``
+        whether the key values are already Python values (no converters then)."""
         connection = self.connection
         outputs = []
         selected = [(name, expr, False) for name, *_, expr in self.compiler.selected.selections]
@@ -425,15 +420,66 @@ class GroupedRead:
             if _constant(expr):
                 outputs.append((name, None, functions, expr, is_annotation))
                 continue
-            column_alias, path = planner._path(name, expr)
-            if column_alias != self.compiler.base_alias or path not in paths:
+            if not (
+                expr.get_group_by_cols()
+                or aliases_in(expr)
+                or getattr(expr, "contains_subquery", False)
+            ):
+                # A value of no column (Case(default=Value("x")) without cases): computed once.
+                value = ExpressionEvaluator(connection, self.compiler.base_alias).compile(expr)({})
+                outputs.append((name, None, [], Value(value), is_annotation))
+                continue
+            index = position(name, expr)
+            if index is None:
                 raise unsupported(
                     f"Selecting {name!r}, which the query does not group by",
                     "Select only the values(...) fields and aggregates; compute other "
                     "values in Python.",
                 )
-            outputs.append((name, paths.index(path), functions, expr, is_annotation))
+            outputs.append((name, index, [] if converted else functions, expr, is_annotation))
         return outputs
+
+    def _grouped_computed(self, base, keys) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """values(...).annotate(...) grouped by expressions or related fields: the group
+        values computed per row (``django_nonrel.aggregation.computed_groups``)."""
+        outputs = self._outputs(lambda name, expr: key_index(keys, expr), converted=True)
+        base_alias = self.compiler.base_alias
+        for index, key in enumerate(keys):
+            # Group columns that are not selected can still order the groups.
+            if isinstance(key, Col) and key.alias == base_alias:
+                for name in dict.fromkeys((key.target.attname, key.target.name)):
+                    if not any(name == output[0] for output in outputs):
+                        outputs.append((name, index, [], key, True))
+        for alias, expr in self.query.annotations.items():
+            # Grouped annotations that are not selected: expressions over aggregates read them.
+            index = key_index(keys, expr)
+            if index is not None and not any(alias == output[0] for output in outputs):
+                outputs.append((alias, index, [], keys[index], True))
+        base_compiler = base.get_compiler(connection=self.connection)
+        plan = base_compiler.build_query(with_projection=False)
+        if any(not p.hops for p in self.plans.values()):
+            _refuse_repeated_rows(plan)
+        groups: Groups = {}
+        if not plan.query.matches_nothing:
+            groups = computed_groups(self, base_compiler, plan, keys)
+        return self._group_rows(groups, outputs)
+
+    def reads_repeated_rows(self, expr: Any) -> bool:
+        """Whether ``expr`` reads a table joined across a multi-valued relation."""
+        return _reads_repeated_rows(self.query, self.compiler.base_alias, expr)
+
+    def _group_rows(self, groups: Groups, outputs) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(result, annotations) per group: its selected values and its aggregates."""
+        rows = []
+        for key_values, partials in groups.values():
+            result, annotations = {}, {}
+            for name, index, functions, expr, is_annotation in outputs:
+                value = expr.value if index is None else key_values[index]
+                for function in functions:
+                    value = function(value, expr, self.connection)
+                (annotations if is_annotation else result)[name] = value
+            rows.append((result, {**annotations, **self._finish(partials, result, annotations)}))
+        return rows
 
     def _add_related_groups(self, nq: NonrelQuery, paths, groups: Groups) -> None:
         """Partials of the relation aggregates per group: the parents' stored group values
@@ -441,7 +487,7 @@ class GroupedRead:
         columns = [str(path[0]) for path in paths]
         columns += [p.hops[0].parent_column for p in self.plans.values() if p.hops]
         parents = list(self.store.fetch(replace(nq, columns=list(dict.fromkeys(columns)))))
-        related = self._related_partials(
+        related = self.relation_partials(
             {
                 column: [row.get(column) for row in parents]
                 for column in {p.hops[0].parent_column for p in self.plans.values() if p.hops}
@@ -484,7 +530,7 @@ class GroupedRead:
         found = self.store.aggregate_groups(nq, [p.spec for p in plans], group_by)
         return {(hashable(values[0]),): (values, partials) for values, partials in found.values()}
 
-    def _related_partials(self, keys_by_column) -> dict[str, tuple[str, dict[Any, Partial]]]:
+    def relation_partials(self, keys_by_column) -> dict[str, tuple[str, dict[Any, Partial]]]:
         """alias -> (parent column, {parent key: Partial}); one command per hop and chain."""
         chains: dict[tuple[str, ...], list[AnnotationPlan]] = {}
         for plan in self.plans.values():
@@ -608,19 +654,11 @@ def _one_per_key(base, rows) -> list[dict[str, Any]]:
 
 
 def aggregate_grouped(compiler, inner_query, outer_annotations) -> dict[str, Any]:
-    """aggregate()/count() over a grouped queryset: fold the grouped rows in Python."""
+    """aggregate()/count() over a grouped queryset: the grouped rows, folded in Python
+    (``django_nonrel.aggregation.over_rows``)."""
     inner = inner_query.get_compiler(connection=compiler.connection)
     rows = [{**result, **annotations} for result, annotations in GroupedRead(inner).rows()]
-    aggregates, composites = split(compiler.connection, compiler.base_alias, outer_annotations)
-    values = {}
-    for alias, expr in aggregates.items():
-        plan = outer_plan(alias, expr)
-        partial = Partial()
-        for row in rows:
-            partial.add(1 if plan.spec.path is None else dig(row, plan.spec.path), plan.spec)
-        value = partial.result(plan.spec)
-        values[alias] = plan.default if value is None else value
-    return evaluate_all(composites, values)
+    return aggregate_rows(compiler.connection, rows, outer_annotations)
 
 
 def _order_name(item: Any) -> tuple[str | None, bool]:

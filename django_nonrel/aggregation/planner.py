@@ -225,35 +225,6 @@ def _restriction_node(condition: Filter) -> Node | None:
     return condition if isinstance(condition, Node) else Node(children=[condition])
 
 
-def outer_plan(alias: str, expr: Any) -> AnnotationPlan:
-    aggregate, default = expr, None
-    if isinstance(expr, Coalesce):
-        first, second = expr.get_source_expressions()
-        if isinstance(second, Value):
-            aggregate, default = first, second.value
-    function = next(
-        (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
-    )
-    if function is None or getattr(aggregate, "filter", None) is not None:
-        raise unsupported(
-            f"The aggregate {alias!r} over a grouped queryset",
-            "Use Count, Sum, Avg, Min or Max of an annotation or a selected field.",
-        )
-    source = aggregate.get_source_expressions()[0]
-    path = None
-    if isinstance(source, Ref):
-        path = (source.refs,)
-    elif isinstance(source, Col):
-        path = (source.target.attname,)
-    elif not isinstance(source, (Star, Value)):
-        raise unsupported(
-            f"The aggregate {alias!r} over {type(source).__name__} of a grouped queryset",
-            "Aggregate an annotation or a selected field.",
-        )
-    spec = Aggregate(alias=alias, function=function, path=path, distinct=bool(aggregate.distinct))
-    return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default)
-
-
 def needs_planning(compiler, annotations) -> bool:
     """Whether aggregate() needs this module (relations, filter=, default=, paths,
     distinct Sum/Avg) rather than the store's plain ungrouped aggregation."""
@@ -261,10 +232,13 @@ def needs_planning(compiler, annotations) -> bool:
     for alias, expr in annotations.items():
         plan = planner.plan(alias, expr)
         spec = plan.spec
+        condition = getattr(expr, "filter", None)
         if (
             plan.compute is not None
             or plan.hops
             or spec.filter is not None
+            # A filter= that always holds (~Q(x__in=[])) plans to no restriction.
+            or getattr(condition, "condition", condition)
             or plan.default is not None
             or (spec.distinct and spec.function != "count")
             or (spec.path is not None and len(spec.path) > 1)
