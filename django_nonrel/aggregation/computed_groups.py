@@ -82,7 +82,7 @@ def key_index(keys: list[Any], expr: Any) -> int | None:
     return None
 
 
-def _row_fold(evaluator: ExpressionEvaluator, plan: AnnotationPlan) -> AnnotationPlan:
+def row_fold(evaluator: ExpressionEvaluator, plan: AnnotationPlan) -> AnnotationPlan:
     """A plan whose value is computed on the row: aggregates of the queried model's
     own fields (the store would fold them by stored path) read the evaluated row."""
     if plan.compute is not None:
@@ -127,7 +127,7 @@ def computed_groups(read, compiler, plan: ReadPlan, keys: list[Any]) -> Groups:
                 "and load the related values by key.",
             )
     values = [evaluator.compile(key) for key in keys]
-    own = [_row_fold(evaluator, p) for p in read.plans.values() if not p.hops]
+    own = [row_fold(evaluator, p) for p in read.plans.values() if not p.hops]
     relation = [p for p in read.plans.values() if p.hops]
     parent_columns = list(dict.fromkeys(p.hops[0].parent_column for p in relation))
     rows, _ = evaluated_rows(

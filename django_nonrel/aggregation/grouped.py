@@ -36,6 +36,7 @@ from django_nonrel.aggregation.computed_groups import (
     group_keys,
     is_stored_path,
     key_index,
+    row_fold,
 )
 from django_nonrel.aggregation.hops import related_partials
 from django_nonrel.aggregation.over_rows import aggregate_rows
@@ -123,28 +124,28 @@ class GroupedRead:
 
     # -- planning -------------------------------------------------------------
     def _check_repeated_reads(self) -> None:
-        """Refuse what SQL answers over rows its JOIN repeats: an aggregate of an
-        expression reading a multi-valued relation (``Sum(F("age") + F("friends__age"))``)
-        and an expression over aggregates of different relations (``Sum("age") +
-        Sum("friends__age")``: SQL's JOIN repeats ``age`` once per friend)."""
+        """Answer as SQL over the rows its JOIN repeats.
+
+        An aggregate of an expression reading a multi-valued relation
+        (``Sum(F("age") + F("friends__age"))``) folds the joined rows, once per
+        related row, and so do the model's own aggregates next to it (SQL repeats
+        those fields once per related row too). An expression over aggregates of
+        different relations (``Sum("age") + Sum("friends__age")``) needs the same
+        product: then every aggregate folds the joined rows."""
         base = self.compiler.base_alias
-        for plan in self.plans.values():
-            if plan.compute is not None and _reads_repeated_rows(self.query, base, plan.expr):
-                raise unsupported(
-                    f"The aggregate {plan.alias!r} of an expression over a many-to-many or "
-                    "reverse relation in a grouped query",
-                    "Aggregate the related field on its own (Sum('friends__age')).",
-                )
-        for composite in self.composites:
-            chains = {
-                tuple(hop.alias for hop in self.plans[alias].hops) for alias in composite.parts
+        combined = any(
+            len({tuple(hop.alias for hop in self.plans[alias].hops) for alias in c.parts}) > 1
+            for c in self.composites
+        )
+        repeated = any(
+            plan.compute is not None and _reads_repeated_rows(self.query, base, plan.expr)
+            for plan in self.plans.values()
+        )
+        if combined or repeated:
+            self.plans = {
+                alias: plan if plan.hops and not combined else row_fold(self.evaluator, plan)
+                for alias, plan in self.plans.items()
             }
-            if len(chains) > 1:
-                raise unsupported(
-                    f"The annotation {composite.alias!r} combining aggregates over different "
-                    "relations (SQL's JOIN repeats the rows of one per row of the other)",
-                    "Annotate each aggregate on its own and combine the values in Python.",
-                )
 
     def _plan_having(self, node: Any, planner: AggregatePlanner) -> None:
         if isinstance(node, WhereNode):

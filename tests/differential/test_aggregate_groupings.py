@@ -1,0 +1,193 @@
+"""Aggregates over subquery rows and groupings by computed values, answered like stock SQLite.
+
+Django wraps an annotated, sliced or distinct queryset in a subquery before
+``aggregate()``; the MongoDB backend folds such aggregates (``filter=`` on an
+annotation, ``Case``, a ``Subquery`` annotation) over the inner rows in Python. It
+also groups by expressions and foreign keys' related fields by computing the group
+values per row, and, as SQL does, adds the columns of selected values and HAVING
+operands to the grouping. Each queryset runs on the backend under test and on the
+``sqlite`` alias over the same rows; the results must be equal.
+"""
+
+import pytest
+from django.db import NotSupportedError
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat, Greatest, Least, Mod
+
+from tests.differential.models import Item, Label, Owner
+from tests.differential.test_aggregate_shapes import both, rows, same  # noqa: F401 -- fixture
+
+pytestmark = [
+    pytest.mark.django_db(databases=["default", "sqlite"]),
+    pytest.mark.usefixtures("on_mongodb"),
+]
+
+
+def _first_label(alias):
+    return Subquery(
+        Label.objects.using(alias).filter(items=OuterRef("pk")).order_by("id").values("id")[:1]
+    )
+
+
+OVER_ROWS = {
+    "filter= on an annotation": lambda qs, alias: qs.annotate(n=Count("labels")).aggregate(
+        x=Sum("number", filter=Q(n__gte=2))
+    ),
+    "case over an annotation of a grouped queryset": lambda qs, alias: (
+        qs.annotate(n=Count("labels")).values("pk").aggregate(x=Sum(Case(When(n__gt=1, then=1))))
+    ),
+    "case over a sliced queryset": lambda qs, alias: qs.order_by("id")[:4].aggregate(
+        x=Sum(Case(When(number__lte=4, then=1))), m=Max("ratio")
+    ),
+    "subquery annotation, counted under a filter and summed": lambda qs, alias: qs.annotate(
+        first=_first_label(alias)
+    ).aggregate(c=Count("pk", filter=Q(first=1)), s=Sum("first"), m=Max("first")),
+    "arithmetic over a subquery annotation": lambda qs, alias: (
+        qs.annotate(first=_first_label(alias), twice=F("first") * 2)
+        .values("pk", "twice")
+        .aggregate(s=Sum("twice"))
+    ),
+    "filter= comparing with another annotation": lambda qs, alias: qs.annotate(
+        top=Max("labels__id")
+    ).aggregate(n=Count("id", filter=Q(id__lte=F("top"))), k=Count("id", filter=Q(top__in=[2, 3]))),
+    "filter= that always holds": lambda qs, alias: qs.aggregate(
+        x=Max("number", filter=~Q(number__in=[]))
+    ),
+    "literal default over a filtered annotation": lambda qs, alias: qs.annotate(
+        n=Count("labels")
+    ).aggregate(x=Sum("number", filter=Q(n__gt=9), default=0)),
+}
+
+
+@pytest.mark.parametrize("shape", OVER_ROWS)
+def test_aggregates_over_the_rows_of_a_subquery(rows, shape):  # noqa: F811 -- fixture
+    build = OVER_ROWS[shape]
+    actual, expected = both(lambda alias: build(Item.objects.using(alias), alias))
+    assert same(expected, actual), (actual, expected)
+
+
+GROUPINGS = {
+    "by an arithmetic function": lambda qs: (
+        qs.values(m=Mod("number", 2)).annotate(n=Count("*"), s=Sum("ratio")).order_by("m")
+    ),
+    "by a case": lambda qs: (
+        qs.values(k=Case(When(number__gt=3, then=Value("big")), default=Value("small")))
+        .annotate(s=Sum("number"), n=Count("id"))
+        .order_by("k")
+    ),
+    "by a case, a relation counted per group": lambda qs: (
+        qs.values(k=Case(When(number__gt=3, then=Value("big")), default=Value("small")))
+        .annotate(n=Count("labels"), top=Max("labels__id"))
+        .order_by("k")
+    ),
+    "by a cast and a concatenation": lambda qs: (
+        qs.values(c=Concat(Value("n"), Cast("number", CharField())))
+        .annotate(n=Count("id"))
+        .order_by("c")
+    ),
+    "by a date transform": lambda qs: (
+        qs.values("day__month").annotate(n=Count("id"), top=Max("number")).order_by("day__month")
+    ),
+    "by a foreign key's related field": lambda qs: (
+        qs.values("owner__name").annotate(n=Count("id"), s=Sum("number")).order_by("owner__name")
+    ),
+    "by a foreign key's related field, a relation counted per group": lambda qs: (
+        qs.values("owner__name").annotate(labels=Count("labels")).order_by("owner__name")
+    ),
+    "by a field two foreign keys away": lambda qs: (
+        qs.values("owner__team__name").annotate(n=Count("id")).order_by("owner__team__name")
+    ),
+    "expression over an aggregate and the grouped expression": lambda qs: (
+        qs.annotate(g=Greatest("number", Value(4)))
+        .values("g")
+        .annotate(low=Min("number"), least=Least("low", "g"))
+        .order_by("g")
+        .values_list("least", flat=True)
+    ),
+    "a constant case without conditions": lambda qs: (
+        qs.values("owner")
+        .annotate(k=Case(default=Value("x")), s=Sum("number"))
+        .order_by("owner")
+        .values_list("owner", "k", "s")
+    ),
+    "selected primary key joins the grouping": lambda qs: (
+        qs.values("owner").annotate(n=Count("labels")).values_list("pk", "n").order_by("pk")
+    ),
+    "having on an unselected field": lambda qs: (
+        qs.values("owner")
+        .annotate(n=Count("labels"))
+        .filter(number__gt=F("n"))
+        .values_list("owner", "n")
+        .order_by("owner", "n")
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", GROUPINGS)
+def test_groupings_by_computed_values(rows, shape):  # noqa: F811 -- fixture
+    build = GROUPINGS[shape]
+    actual, expected = both(lambda alias: list(build(Item.objects.using(alias))))
+    assert same(expected, actual), (actual, expected)
+
+
+ACROSS_RELATIONS = {
+    "expression over a reverse relation, per row": lambda owners, items: (
+        owners.annotate(x=Sum(F("id") + F("items__number"))).order_by("id").values_list("name", "x")
+    ),
+    "own aggregate next to it counts the joined rows": lambda owners, items: (
+        owners.annotate(x=Sum(F("items__number") * 2), n=Count("id"), top=Max("id"))
+        .order_by("id")
+        .values_list("name", "x", "n", "top")
+    ),
+    "case with a negated condition on a many-to-many": lambda owners, items: (
+        items.annotate(x=Sum(Case(When(~Q(labels__id=1), then=1), default=2)))
+        .order_by("id")
+        .values_list("name", "x")
+    ),
+    "filter= comparing the related row with the own row": lambda owners, items: (
+        items.annotate(n=Count("labels", filter=Q(labels__id__lt=F("number"))))
+        .order_by("id")
+        .values_list("name", "n")
+    ),
+    "sum of own plus sum across the relation": lambda owners, items: (
+        owners.annotate(x=Sum("id") + Sum("items__number")).order_by("id").values_list("name", "x")
+    ),
+    "grouped by a field, expression over a many-to-many": lambda owners, items: (
+        items.values("owner").annotate(x=Sum(F("number") + F("labels__id"))).order_by("owner")
+    ),
+    "aggregate over such an annotation": lambda owners, items: owners.annotate(
+        x=Sum(F("id") + F("items__number"))
+    ).aggregate(top=Max("x"), total=Sum("x")),
+}
+
+
+@pytest.mark.parametrize("shape", ACROSS_RELATIONS)
+def test_aggregates_of_expressions_across_relations(rows, shape):  # noqa: F811 -- fixture
+    """SQL's JOIN gives one row per related row: every aggregate of the query folds them."""
+    build = ACROSS_RELATIONS[shape]
+
+    def run(alias):
+        value = build(Owner.objects.using(alias), Item.objects.using(alias))
+        return value if isinstance(value, dict) else list(value)
+
+    actual, expected = both(run)
+    assert same(expected, actual), (actual, expected)
+
+
+def test_grouping_by_a_many_to_many_field_says_what_to_do(rows):  # noqa: F811 -- fixture
+    """One group per related row, next to aggregates over other relations: refused."""
+    with pytest.raises(NotSupportedError, match="many-to-many or reverse relation"):
+        list(Item.objects.values("labels__name").annotate(n=Count("id")))
