@@ -49,6 +49,7 @@ from django_nonrel.planning import evaluated_rows
 from django_nonrel.query import Leaf, Node, NonrelQuery
 from django_nonrel.read_plan import ReadPlan
 from django_nonrel.relations import chain_to, is_single_valued, join_of
+from django_nonrel.subqueries import outer_references, subquery_of
 
 COMPARISONS = {
     "exact": lambda a, b: a == b,
@@ -105,6 +106,11 @@ class GroupedRead:
         #: The annotations computed after grouping (aggregates, expressions over them).
         self.aggregated = {*self.plans, *(c.alias for c in self.composites)}
         self.having_aliases: dict[int, str] = {}
+        #: HAVING operands without aggregates (``F("num_awards") / 2``, a related field,
+        #: a Subquery): hidden annotations the rows' read computes, by name.
+        self.having_values: dict[str, Any] = {}
+        #: ``pk__in=<queryset>`` under HAVING: the queryset's values, read once.
+        self.having_constants: dict[int, list[Any]] = {}
         if having is not None:
             self._plan_having(having, planner)
         #: Compiles the aggregates of expressions (folded in Python after one read).
@@ -162,7 +168,10 @@ class GroupedRead:
                 f"Use one of {', '.join(sorted(COMPARISONS))} or isnull.",
             )
         self._plan_operand(node.lhs, planner)
-        if hasattr(node.rhs, "resolve_expression"):
+        query = subquery_of(node.rhs)
+        if node.lookup_name == "in" and query is not None and not outer_references(query):
+            self.having_constants[id(node.rhs)] = self.compiler.resolve_subquery(query)
+        elif hasattr(node.rhs, "resolve_expression"):
             self._plan_operand(node.rhs, planner)
 
     def _plan_operand(self, expr: Any, planner: AggregatePlanner) -> None:
@@ -176,10 +185,11 @@ class GroupedRead:
             self.having_aliases[id(expr)] = expr.target.attname
             return
         if not getattr(expr, "contains_aggregate", False):
-            raise unsupported(
-                f"Filtering an aggregate against {type(expr).__name__}",
-                "Compare with a literal, a field or another aggregate.",
-            )
+            # Computed with the rows (per row), or a group value (values().annotate()).
+            name = f"__having_value{len(self.having_values)}"
+            self.having_values[name] = expr
+            self.having_aliases[id(expr)] = name
+            return
         for alias, plan in self.plans.items():
             if plan.expr == expr:
                 self.having_aliases[id(expr)] = alias
@@ -256,8 +266,16 @@ class GroupedRead:
         base.group_by = None
         base.default_ordering = False  # Meta.ordering does not apply to GROUP BY (as in SQL)
         aggregated = self.aggregated
-        base.set_annotation_mask([a for a in self.query.annotation_select if a not in aggregated])
-        base.annotations = {a: e for a, e in base.annotations.items() if a not in aggregated}
+        base.annotations = {
+            **{a: e for a, e in base.annotations.items() if a not in aggregated},
+            **self.having_values,
+        }
+        base.set_annotation_mask(
+            [
+                *(a for a in self.query.annotation_select if a not in aggregated),
+                *self.having_values,
+            ]
+        )
         if not keep_order_and_slice:
             base.clear_ordering(force=True)
             base.clear_limits()
@@ -451,8 +469,9 @@ class GroupedRead:
                 for name in dict.fromkeys((key.target.attname, key.target.name)):
                     if not any(name == output[0] for output in outputs):
                         outputs.append((name, index, [], key, True))
-        for alias, expr in self.query.annotations.items():
-            # Grouped annotations that are not selected: expressions over aggregates read them.
+        for alias, expr in {**self.query.annotations, **self.having_values}.items():
+            # Grouped annotations that are not selected: expressions over aggregates
+            # and HAVING read them.
             index = key_index(keys, expr)
             if index is not None and not any(alias == output[0] for output in outputs):
                 outputs.append((alias, index, [], keys[index], True))
@@ -593,13 +612,16 @@ class GroupedRead:
     def _operand(self, expr: Any, row: tuple[dict[str, Any], dict[str, Any]]) -> Any:
         if isinstance(expr, Value):
             return expr.value
+        if id(expr) in self.having_constants:
+            return self.having_constants[id(expr)]
         name = self.having_aliases[id(expr)]
         result, annotations = row
         if name in annotations:
             return annotations[name]
         if name not in result:
             raise unsupported(
-                f"Filtering a grouped query on {name!r}, which it does not select",
+                f"Filtering a grouped query on {self.having_values.get(name, name)!r}, which "
+                "it does not select or group by",
                 "Filter before annotate(), or select the field.",
             )
         return result[name]

@@ -99,7 +99,7 @@ GROUPINGS = {
         .order_by("c")
     ),
     "by a date transform": lambda qs: (
-        qs.values("day__month").annotate(n=Count("id"), top=Max("number")).order_by("day__month")
+        qs.values("day__day").annotate(n=Count("id"), top=Max("number")).order_by("day__day")
     ),
     "by a foreign key's related field": lambda qs: (
         qs.values("owner__name").annotate(n=Count("id"), s=Sum("number")).order_by("owner__name")
@@ -184,6 +184,51 @@ def test_aggregates_of_expressions_across_relations(rows, shape):  # noqa: F811 
         return value if isinstance(value, dict) else list(value)
 
     actual, expected = both(run)
+    assert same(expected, actual), (actual, expected)
+
+
+HAVING = {
+    "against arithmetic over a field": lambda owners, items: (
+        owners.annotate(n=Count("items")).filter(n__lt=F("id") * 2).order_by("id")
+    ),
+    "against a related model's field": lambda owners, items: (
+        items.annotate(n=Count("labels")).filter(n__gte=F("owner__team_id")).order_by("id")
+    ),
+    "or with a queryset of keys": lambda owners, items: (
+        owners.annotate(n=Count("items"))
+        .filter(Q(n__gt=1) | Q(pk__in=items.filter(number__lt=4).values("owner")))
+        .order_by("id")
+    ),
+    "against a correlated subquery": lambda owners, items: (
+        owners.annotate(n=Count("items"))
+        .filter(
+            n=Subquery(
+                items.filter(owner=OuterRef("pk"), number__gt=2)
+                .values("owner")
+                .annotate(c=Count("pk"))
+                .values("c")
+            )
+        )
+        .order_by("id")
+    ),
+    "grouped, against arithmetic over a field": lambda owners, items: (
+        items.values("owner")
+        .annotate(n=Count("id"))
+        .filter(n__lte=F("number") - 4)
+        .order_by("owner", "n")
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", HAVING)
+def test_aggregate_filters_against_expressions(rows, shape):  # noqa: F811 -- fixture
+    build = HAVING[shape]
+    actual, expected = both(
+        lambda alias: [
+            row if isinstance(row, dict) else (row.pk, row.n)
+            for row in build(Owner.objects.using(alias), Item.objects.using(alias))
+        ]
+    )
     assert same(expected, actual), (actual, expected)
 
 
