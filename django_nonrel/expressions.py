@@ -243,6 +243,8 @@ class ExpressionEvaluator:
         self.columns: list[str] = []
         self.joined: dict[str, list[str]] = {}
         self.subqueries: list[CorrelatedSubquery] = []
+        #: The statement's time, read at the first Now() evaluated (one per query).
+        self.clock: dict[str, datetime.datetime] = {}
 
     def compile(self, expr: Any) -> Evaluator:
         """A function row -> value of ``expr`` (SQL NULL is None)."""
@@ -610,9 +612,16 @@ class ExpressionEvaluator:
         """The server's clock reads UTC (MongoDB's ``$$NOW``, SQLite's ``'now'``): with
         USE_TZ = False that is a naive UTC time, as Django's SQLite backend returns it,
         not the local time of TIME_ZONE that ``timezone.now()`` would give."""
-        if settings.USE_TZ:
-            return lambda row: timezone.now()
-        return lambda row: datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        clock = self.clock
+
+        def now(row: Row) -> Any:
+            # One value per statement, as SQL's CURRENT_TIMESTAMP (Now() - Now() is 0).
+            if "now" not in clock:
+                moment = timezone.now() if settings.USE_TZ else None
+                clock["now"] = moment or datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+            return clock["now"]
+
+        return now
 
     def _nullif(self, expr: fn.NullIf) -> Evaluator:
         first, second = self._arguments(expr)

@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 
 from django_nonrel.aggregation.composite import evaluate_all, split
 from django_nonrel.aggregation.partials import Partial
-from django_nonrel.aggregation.planner import AGGREGATE_FUNCTIONS
+from django_nonrel.aggregation.planner import AGGREGATE_FUNCTIONS, db_value
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Evaluator, ExpressionEvaluator
 from django_nonrel.query import Aggregate
@@ -75,7 +75,7 @@ def row_aggregate(connection, alias: str, expr: Any) -> RowAggregate:
     aggregate, default = expr, None
     if isinstance(expr, Coalesce):
         aggregate, fallback = expr.get_source_expressions()
-        default = fallback.value
+        default = db_value(fallback, connection)
     function = AGGREGATE_FUNCTIONS.get(type(aggregate))
     if type(aggregate) in (StdDev, Variance):
         function = aggregate.function.lower()  # stddev_pop, var_samp, ...

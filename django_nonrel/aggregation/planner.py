@@ -33,6 +33,16 @@ from django_nonrel.where import WhereBuilder
 AGGREGATE_FUNCTIONS = {Count: "count", Sum: "sum", Avg: "avg", Min: "min", Max: "max"}
 
 
+def db_value(value: Value, connection) -> Any:
+    """A literal ``default=`` as SQL returns it: prepared for the database as
+    ``Value.as_sql`` does, so the read's converters turn it back (a DurationField's
+    ``timedelta`` default reads back as one)."""
+    field = value._output_field_or_none
+    if field is None:
+        return value.value
+    return field.get_db_prep_value(value.value, connection=connection)
+
+
 def _is_path(source: Any) -> bool:
     """Whether an aggregate's source is a column or a path into one (the store aggregates it)."""
     try:
@@ -90,7 +100,7 @@ class AggregatePlanner:
                         f"The aggregate {alias!r} with a non-literal default",
                         "Use a literal default=.",
                     )
-                aggregate, default = first, rest[0].value
+                aggregate, default = first, db_value(rest[0], self.connection)
         function = next(
             (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
         )

@@ -9,12 +9,16 @@ operands to the grouping. Each queryset runs on the backend under test and on th
 ``sqlite`` alias over the same rows; the results must be equal.
 """
 
+import datetime
+
 import pytest
 from django.db import NotSupportedError
 from django.db.models import (
     Case,
     CharField,
     Count,
+    DurationField,
+    ExpressionWrapper,
     F,
     Max,
     Min,
@@ -25,7 +29,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Concat, Greatest, Least, Mod
+from django.db.models.functions import Cast, Concat, Greatest, Least, Mod, Now
 
 from tests.differential.models import Item, Label, Owner
 from tests.differential.test_aggregate_shapes import both, rows, same  # noqa: F401 -- fixture
@@ -230,6 +234,43 @@ def test_aggregate_filters_against_expressions(rows, shape):  # noqa: F811 -- fi
         ]
     )
     assert same(expected, actual), (actual, expected)
+
+
+def _duration():
+    return ExpressionWrapper(F("moment") - F("moment"), output_field=DurationField())
+
+
+@pytest.mark.parametrize(
+    "default",
+    [datetime.timedelta(0), datetime.timedelta(seconds=3)],
+    ids=["zero", "three seconds"],
+)
+def test_duration_default_from_python(rows, default):  # noqa: F811 -- fixture
+    """A literal default of a DurationField aggregate reads back as the timedelta."""
+    actual, expected = both(
+        lambda alias: (
+            Item.objects.using(alias)
+            .filter(name="zz")
+            .aggregate(x=Max(_duration(), default=default))
+        )
+    )
+    assert same(expected, actual) and actual == {"x": default}, (actual, expected)
+
+
+def test_now_is_one_value_per_query(rows):  # noqa: F811 -- fixture
+    """As SQL's CURRENT_TIMESTAMP: Now() - Now() is zero, in a default and per row."""
+    actual, expected = both(
+        lambda alias: (
+            Item.objects.using(alias)
+            .filter(name="zz")
+            .aggregate(x=Max(_duration(), default=Now() - Now()))
+        )
+    )
+    assert same(expected, actual) and actual == {"x": datetime.timedelta(0)}, (actual, expected)
+    gaps = Item.objects.annotate(
+        gap=ExpressionWrapper(Now() - Now(), output_field=DurationField())
+    ).values_list("gap", flat=True)
+    assert set(gaps) == {datetime.timedelta(0)}
 
 
 def test_grouping_by_a_many_to_many_field_says_what_to_do(rows):  # noqa: F811 -- fixture
