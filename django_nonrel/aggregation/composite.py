@@ -98,10 +98,9 @@ class _OverAggregates(ExpressionEvaluator):
                     return self._group_value(name)
         if isinstance(expr, Col):
             if expr.alias not in (self.base_alias, None):
-                raise unsupported(
-                    f"An expression over aggregates reading the related field {expr.target.name!r}",
-                    "Read the model's own fields, or compute the value in Python.",
-                )
+                # A related field SQL groups by: the group's value (computed groups name
+                # it by alias and column).
+                return self._group_value(f"{expr.alias}.{expr.target.column}")
             self.fields.append(expr.target)
             return self._group_value(expr.target.attname)
         return super().compile(expr)

@@ -15,9 +15,10 @@ queried collection, so such a grouping is computed here:
 - aggregates over relations (``Count("books")``) by the parents' keys, one command
   per relation hop (``django_nonrel.aggregation.hops``), merged into each group.
 
-Grouping by a field across a many-to-many or reverse relation (one group per
-related row) is refused: the aggregates over other relations would then count the
-rows SQL's JOIN repeats.
+Grouping by a value across a many-to-many or reverse relation (one group per
+related value: ``values("books")``, an annotation over the relation next to
+aggregates) groups the rows the JOIN repeats, and then every aggregate of the
+query folds those joined rows (the ``GroupedRead`` plans them so), as in SQL.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from django.db.models.functions import Coalesce
 
 from django_nonrel.aggregation.partials import Groups, Partial, add_group
 from django_nonrel.aggregation.planner import AnnotationPlan
-from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Evaluator, ExpressionEvaluator
 from django_nonrel.paths import hashable
 from django_nonrel.planning import evaluated_rows
@@ -53,7 +53,8 @@ def group_keys(compiler, having) -> list[Any]:
     query = compiler.query
     found: list[Any] = []
     refs = set()
-    for expr in query.group_by:
+    # group_by True (annotate() on a model): the selected columns below.
+    for expr in () if query.group_by is True else query.group_by:
         if isinstance(expr, Ref):
             refs.add(expr.refs)
         found.append(expr)
@@ -118,14 +119,6 @@ def computed_groups(read, compiler, plan: ReadPlan, keys: list[Any]) -> Groups:
     """Partials per group of ``keys``' values (``read``: the ``GroupedRead``)."""
     evaluator: ExpressionEvaluator = read.evaluator
     base = compiler.base_alias
-    for key in keys:
-        if read.reads_repeated_rows(key):
-            raise unsupported(
-                "Grouping by a field across a many-to-many or reverse relation (one group "
-                "per related row)",
-                "Group the related model's queryset instead, or group by the foreign key "
-                "and load the related values by key.",
-            )
     values = [evaluator.compile(key) for key in keys]
     own = [row_fold(evaluator, p) for p in read.plans.values() if not p.hops]
     relation = [p for p in read.plans.values() if p.hops]

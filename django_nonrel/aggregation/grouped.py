@@ -26,8 +26,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from django.core.exceptions import FieldError
 from django.db.models.expressions import Col, OrderBy, Ref, Value
 from django.db.models.lookups import Lookup
+from django.db.models.sql.datastructures import MultiJoin
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
 from django_nonrel.aggregation.composite import evaluate_all, split
@@ -115,18 +117,14 @@ class GroupedRead:
             self._plan_having(having, planner)
         #: Compiles the aggregates of expressions (folded in Python after one read).
         self.evaluator = planner.evaluator
+        #: What SQL groups by (``computed_groups.group_keys``).
+        self.keys = group_keys(compiler, having)
+        #: A group value read across a many-to-many or reverse relation (an annotation
+        #: over it, ``values("books")``): SQL groups the rows its JOIN repeats, one group
+        #: per related value, and every aggregate folds those rows.
+        self.joined = any(self.reads_repeated_rows(key) for key in self.keys)
         self._check_repeated_reads()
         self._check_where()
-        for alias, expr in self.query.annotation_select.items():
-            if alias not in self.aggregated and _reads_repeated_rows(
-                self.query, compiler.base_alias, expr
-            ):
-                raise unsupported(
-                    f"The annotation {alias!r} over a many-to-many or reverse relation next to "
-                    "aggregates (SQL groups by its value per related row)",
-                    "Aggregate with filter= (Count('books', filter=Q(...))) instead, or "
-                    "annotate it on a queryset without aggregates.",
-                )
 
     # -- planning -------------------------------------------------------------
     def _check_repeated_reads(self) -> None:
@@ -147,9 +145,10 @@ class GroupedRead:
             plan.compute is not None and _reads_repeated_rows(self.query, base, plan.expr)
             for plan in self.plans.values()
         )
-        if combined or repeated:
+        every = combined or self.joined
+        if every or repeated:
             self.plans = {
-                alias: plan if plan.hops and not combined else row_fold(self.evaluator, plan)
+                alias: plan if plan.hops and not every else row_fold(self.evaluator, plan)
                 for alias, plan in self.plans.items()
             }
 
@@ -218,20 +217,17 @@ class GroupedRead:
             isinstance(expr, Col) and expr.alias == base and expr.target == pk for expr in group_by
         ):
             return False
-        if any(isinstance(expr, Col) and expr.alias != base for expr in group_by):
-            # values("id", "book__rating").annotate(...): one group per parent AND related row.
-            raise unsupported(
-                "Grouping by a related model's field (needs a JOIN)",
-                "Group by the model's own fields, then load the related values by key.",
-            )
-        return True
+        # values("id", "book__rating").annotate(...): one group per parent AND related
+        # value, computed (``_grouped``).
+        return not any(isinstance(expr, Col) and expr.alias != base for expr in group_by)
 
     # -- running --------------------------------------------------------------
     def rows(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """(result, annotations) per group, filtered by HAVING, ordered and sliced."""
-        post = self.having is not None or self._orders_by_annotation() or not self.per_row
+        per_row = self.per_row and not self.joined
+        post = self.having is not None or self._orders_by_annotation() or not per_row
         base = self._base_query(keep_order_and_slice=not post)
-        if self.per_row:
+        if per_row:
             rows = self._per_row(base)
         else:
             rows = self._grouped(base)
@@ -374,8 +370,8 @@ class GroupedRead:
     def _grouped(self, base) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """values(...).annotate(...): groups keyed by the stored values of the GROUP BY paths."""
         planner = AggregatePlanner(self.compiler)
-        keys = group_keys(self.compiler, self.having)
-        if not all(is_stored_path(self.compiler, planner, key) for key in keys):
+        keys = self.keys
+        if self.joined or not all(is_stored_path(self.compiler, planner, key) for key in keys):
             return self._grouped_computed(base, keys)
         paths: list[tuple[str | int, ...]] = []
         for key in keys:
@@ -464,11 +460,29 @@ class GroupedRead:
         outputs = self._outputs(lambda name, expr: key_index(keys, expr), converted=True)
         base_alias = self.compiler.base_alias
         for index, key in enumerate(keys):
-            # Group columns that are not selected can still order the groups.
-            if isinstance(key, Col) and key.alias == base_alias:
-                for name in dict.fromkeys((key.target.attname, key.target.name)):
-                    if not any(name == output[0] for output in outputs):
-                        outputs.append((name, index, [], key, True))
+            # Group columns that are not selected can still order the groups; expressions
+            # over aggregates read related ones as "alias.column".
+            if not isinstance(key, Col):
+                continue
+            names = (
+                (key.target.attname, key.target.name)
+                if key.alias == base_alias
+                else (f"{key.alias}.{key.target.column}",)
+            )
+            for name in dict.fromkeys(names):
+                if not any(name == output[0] for output in outputs):
+                    outputs.append((name, index, [], key, True))
+        for item in self.query.order_by:
+            # order_by("book__id"): a group value named by its lookup path.
+            name = _order_name(item)[0]
+            if name is None or "__" not in name or any(name == o[0] for o in outputs):
+                continue
+            try:
+                index = key_index(keys, self.query.clone().resolve_ref(name, allow_joins=True))
+            except (FieldError, MultiJoin):
+                continue
+            if index is not None:
+                outputs.append((name, index, [], keys[index], True))
         for alias, expr in {**self.query.annotations, **self.having_values}.items():
             # Grouped annotations that are not selected: expressions over aggregates
             # and HAVING read them.

@@ -12,7 +12,6 @@ operands to the grouping. Each queryset runs on the backend under test and on th
 import datetime
 
 import pytest
-from django.db import NotSupportedError
 from django.db.models import (
     Case,
     CharField,
@@ -273,7 +272,50 @@ def test_now_is_one_value_per_query(rows):  # noqa: F811 -- fixture
     assert set(gaps) == {datetime.timedelta(0)}
 
 
-def test_grouping_by_a_many_to_many_field_says_what_to_do(rows):  # noqa: F811 -- fixture
-    """One group per related row, next to aggregates over other relations: refused."""
-    with pytest.raises(NotSupportedError, match="many-to-many or reverse relation"):
-        list(Item.objects.values("labels__name").annotate(n=Count("id")))
+JOINED_GROUPS = {
+    "by a many-to-many field": lambda owners, items: (
+        items.values("labels__name")
+        .annotate(n=Count("id"), s=Sum("number"))
+        .order_by("labels__name")
+    ),
+    "by a reverse foreign key, counting it, ordered by its key": lambda owners, items: (
+        owners.values("items")
+        .annotate(Count("items"))
+        .order_by("items__count", "items__id")
+        .values_list("items", flat=True)
+    ),
+    "an annotation across the relation splits the rows' groups": lambda owners, items: (
+        owners.annotate(
+            s=Sum("items__number"),
+            big=Case(When(items__number__gt=4, then=Value(True)), default=Value(False)),
+        )
+        .order_by("name", "big")
+        .values_list("name", "s", "big")
+    ),
+    "the primary key and a related field": lambda owners, items: (
+        owners.values("id", "items__number").annotate(t=Sum("items__number")).order_by("id", "t")
+    ),
+    "an expression over an aggregate and a related field": lambda owners, items: (
+        items.values("name")
+        .annotate(x=Sum("number") + F("labels__id"))
+        .order_by("name", "x")
+        .values_list("name", "x")
+    ),
+    "counted": lambda owners, items: owners.annotate(
+        s=Sum("items__number"),
+        big=Case(When(items__number__gt=4, then=Value(True)), default=Value(False)),
+    ).count(),
+}
+
+
+@pytest.mark.parametrize("shape", JOINED_GROUPS)
+def test_groupings_across_many_valued_relations(rows, shape):  # noqa: F811 -- fixture
+    """One group per related value, every aggregate over the joined rows, as SQL."""
+    build = JOINED_GROUPS[shape]
+
+    def run(alias):
+        value = build(Owner.objects.using(alias), Item.objects.using(alias))
+        return value if isinstance(value, int) else list(value)
+
+    actual, expected = both(run)
+    assert same(expected, actual), (actual, expected)
