@@ -22,7 +22,7 @@ multiplies the rows and inflates both counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -43,7 +43,11 @@ from django_nonrel.aggregation.computed_groups import (
 from django_nonrel.aggregation.hops import related_partials
 from django_nonrel.aggregation.over_rows import aggregate_rows
 from django_nonrel.aggregation.partials import Groups, Partial, add_group
-from django_nonrel.aggregation.planner import AggregatePlanner, AnnotationPlan, check_where
+from django_nonrel.aggregation.planner import (
+    AggregatePlanner,
+    AnnotationPlan,
+    filters_aggregated_relation,
+)
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator, aliases_in
 from django_nonrel.paths import dig, hashable
@@ -64,16 +68,24 @@ COMPARISONS = {
 }
 
 
-def _refuse_repeated_rows(plan: ReadPlan | None) -> None:
+def _refuse_repeated_rows(plan: ReadPlan | None, joined: Collection[str] = ()) -> None:
     """Refuse grouped aggregates over rows a many-to-many filter repeats.
 
     SQL's JOIN gives a row once per matching related row and GROUP BY then
     aggregates every copy (a Sum counts a price twice for an item with two
     matching labels). The grouped read takes each row once, so it would answer
     differently (found by the differential tests); ``aggregate()`` without
-    grouping does repeat the rows.
+    grouping does repeat the rows. Rows joined across the filtered relation
+    (``joined``: the aliases a computed grouping joins) are repeated already.
     """
-    if plan is not None and plan.row_weights:
+    if plan is None or not plan.row_weights:
+        return
+    unjoined = [
+        alias
+        for alias in plan.filter.row_weights
+        if alias not in plan.selected_aliases and alias not in joined
+    ]
+    if unjoined or plan.python_weights is not None:
         raise unsupported(
             "Grouped aggregates over a field of the queried model after a filter across a "
             "many-to-many or reverse relation (SQL's JOIN repeats each row once per matching "
@@ -123,8 +135,10 @@ class GroupedRead:
         #: over it, ``values("books")``): SQL groups the rows its JOIN repeats, one group
         #: per related value, and every aggregate folds those rows.
         self.joined = any(self.reads_repeated_rows(key) for key in self.keys)
+        # filter(books__price__lt=40).annotate(Count("books")): the JOIN is shared, the
+        # aggregates fold the related rows the filter keeps.
+        self.joined |= filters_aggregated_relation(self.where, self.plans.values())
         self._check_repeated_reads()
-        self._check_where()
 
     # -- planning -------------------------------------------------------------
     def _check_repeated_reads(self) -> None:
@@ -201,9 +215,6 @@ class GroupedRead:
         self.composites.extend(composites)
         self.aggregated.update({*aggregates, alias})
         self.having_aliases[id(expr)] = alias
-
-    def _check_where(self) -> None:
-        check_where(self.where, self.plans.values())
 
     @property
     def per_row(self) -> bool:
@@ -492,7 +503,7 @@ class GroupedRead:
         base_compiler = base.get_compiler(connection=self.connection)
         plan = base_compiler.build_query(with_projection=False)
         if any(not p.hops for p in self.plans.values()):
-            _refuse_repeated_rows(plan)
+            _refuse_repeated_rows(plan, self.evaluator.joined)
         groups: Groups = {}
         if not plan.query.matches_nothing:
             groups = computed_groups(self, base_compiler, plan, keys)

@@ -272,15 +272,20 @@ def _columns(node: Any) -> Iterator[Col]:
                 yield from _columns(source)
 
 
-def check_where(where, plans) -> None:
-    """Refuse a filter on the relation an aggregate reads (SQL would share the JOIN)."""
+def filters_aggregated_relation(where, plans) -> bool:
+    """Whether ``where`` filters a relation an aggregate reads (SQL shares the JOIN:
+    the filter restricts the related rows the aggregate folds)."""
     aliases = {hop.alias for plan in plans for hop in plan.hops}
     if not aliases or where is None:
-        return
-    for col in _columns(where):
-        if col.alias in aliases:
-            raise unsupported(
-                "filter() on the relation an annotation aggregates",
-                "Put the condition in the aggregate instead, e.g. "
-                "Count('books', filter=Q(books__pages__gt=100)).",
-            )
+        return False
+    return any(col.alias in aliases for col in _columns(where))
+
+
+def check_where(where, plans) -> None:
+    """Refuse a filter on the relation an aggregate reads (SQL would share the JOIN)."""
+    if filters_aggregated_relation(where, plans):
+        raise unsupported(
+            "filter() on the relation an annotation aggregates",
+            "Put the condition in the aggregate instead, e.g. "
+            "Count('books', filter=Q(books__pages__gt=100)).",
+        )
