@@ -115,6 +115,16 @@ def row_fold(evaluator: ExpressionEvaluator, plan: AnnotationPlan) -> Annotation
     )
 
 
+def row_partials(plans: list[AnnotationPlan], row: Any) -> dict[str, Partial]:
+    """One evaluated row's partial of each aggregate of ``plans`` (those computed on
+    the row: ``compute`` and ``condition`` set)."""
+    partials = {p.alias: Partial() for p in plans}
+    for annotation in plans:
+        if annotation.condition is None or annotation.condition(row):
+            partials[annotation.alias].add(annotation.compute(row), annotation.spec)
+    return partials
+
+
 def computed_groups(read, compiler, plan: ReadPlan, keys: list[Any]) -> Groups:
     """Partials per group of ``keys``' values (``read``: the ``GroupedRead``)."""
     evaluator: ExpressionEvaluator = read.evaluator
@@ -136,10 +146,7 @@ def computed_groups(read, compiler, plan: ReadPlan, keys: list[Any]) -> Groups:
     )
     groups: Groups = {}
     for row in rows:
-        partials = {p.alias: Partial() for p in own}
-        for annotation in own:
-            if annotation.condition is None or annotation.condition(row):
-                partials[annotation.alias].add(annotation.compute(row), annotation.spec)
+        partials = row_partials(own, row)
         for alias, (column, by_key) in related.items():
             partials[alias] = by_key.get(hashable(row[base].get(column))) or Partial()
         add_group(groups, tuple(value(row) for value in values), partials)

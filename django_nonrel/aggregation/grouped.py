@@ -39,6 +39,7 @@ from django_nonrel.aggregation.computed_groups import (
     is_stored_path,
     key_index,
     row_fold,
+    row_partials,
 )
 from django_nonrel.aggregation.hops import related_partials
 from django_nonrel.aggregation.over_rows import aggregate_rows
@@ -560,11 +561,8 @@ class GroupedRead:
         )
         groups: Groups = {}
         for row in rows:
-            partials = {p.alias: Partial() for p in plans}
-            for annotation in plans:
-                if annotation.condition is None or annotation.condition(row):
-                    partials[annotation.alias].add(annotation.compute(row), annotation.spec)
-            add_group(groups, tuple(dig(row[base], path) for path in group_by), partials)
+            key_values = tuple(dig(row[base], path) for path in group_by)
+            add_group(groups, key_values, row_partials(plans, row))
         return groups
 
     def _own_groups(self, base, plans, group_by, keys) -> Groups:

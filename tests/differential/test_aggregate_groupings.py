@@ -146,6 +146,17 @@ def test_groupings_by_computed_values(rows, shape):  # noqa: F811 -- fixture
     assert same(expected, actual), (actual, expected)
 
 
+def compare(build) -> None:
+    """``build(owners, items)`` on both aliases: equal results (rows, a dict or a count)."""
+
+    def run(alias):
+        value = build(Owner.objects.using(alias), Item.objects.using(alias))
+        return value if isinstance(value, (dict, int)) else list(value)
+
+    actual, expected = both(run)
+    assert same(expected, actual), (actual, expected)
+
+
 ACROSS_RELATIONS = {
     "expression over a reverse relation, per row": lambda owners, items: (
         owners.annotate(x=Sum(F("id") + F("items__number"))).order_by("id").values_list("name", "x")
@@ -180,14 +191,7 @@ ACROSS_RELATIONS = {
 @pytest.mark.parametrize("shape", ACROSS_RELATIONS)
 def test_aggregates_of_expressions_across_relations(rows, shape):  # noqa: F811 -- fixture
     """SQL's JOIN gives one row per related row: every aggregate of the query folds them."""
-    build = ACROSS_RELATIONS[shape]
-
-    def run(alias):
-        value = build(Owner.objects.using(alias), Item.objects.using(alias))
-        return value if isinstance(value, dict) else list(value)
-
-    actual, expected = both(run)
-    assert same(expected, actual), (actual, expected)
+    compare(ACROSS_RELATIONS[shape])
 
 
 HAVING = {
@@ -311,11 +315,4 @@ JOINED_GROUPS = {
 @pytest.mark.parametrize("shape", JOINED_GROUPS)
 def test_groupings_across_many_valued_relations(rows, shape):  # noqa: F811 -- fixture
     """One group per related value, every aggregate over the joined rows, as SQL."""
-    build = JOINED_GROUPS[shape]
-
-    def run(alias):
-        value = build(Owner.objects.using(alias), Item.objects.using(alias))
-        return value if isinstance(value, int) else list(value)
-
-    actual, expected = both(run)
-    assert same(expected, actual), (actual, expected)
+    compare(JOINED_GROUPS[shape])
