@@ -359,7 +359,14 @@ class ExpressionEvaluator:
             if a is None or b is None:
                 return None
             a, b = numbers(a, b)
-            return output_value(operation(a, b), expr)
+            try:
+                value = operation(a, b)
+            except TypeError:
+                # SQL refuses the operator for these types (a date times a duration).
+                raise DataError(
+                    f"Cannot apply {expr.connector!r} to {type(a).__name__} and {type(b).__name__}."
+                ) from None
+            return output_value(value, expr)
 
         return combine
 

@@ -10,8 +10,10 @@ operands to the grouping. Each queryset runs on the backend under test and on th
 """
 
 import datetime
+from decimal import Decimal
 
 import pytest
+from django.db import DatabaseError
 from django.db.models import (
     Case,
     CharField,
@@ -316,3 +318,38 @@ JOINED_GROUPS = {
 def test_groupings_across_many_valued_relations(rows, shape):  # noqa: F811 -- fixture
     """One group per related value, every aggregate over the joined rows, as SQL."""
     compare(JOINED_GROUPS[shape])
+
+
+def test_duration_scaled_by_a_decimal(rows):  # noqa: F811 -- fixture
+    """A duration times (or divided by) a Decimal, as on SQLite; a date times a
+    duration is refused by the database (DataError), as SQL refuses the operator."""
+    three = datetime.timedelta(seconds=3)
+
+    def scaled(alias):
+        return list(
+            Item.objects.using(alias)
+            .filter(name="a")
+            .annotate(
+                times=ExpressionWrapper(
+                    Value(Decimal("1.5")) * Value(datetime.timedelta(seconds=2)),
+                    output_field=DurationField(),
+                ),
+                over=ExpressionWrapper(
+                    Value(datetime.timedelta(seconds=6)) / Value(Decimal("2")),
+                    output_field=DurationField(),
+                ),
+            )
+            .values_list("times", "over")
+        )
+
+    actual, expected = both(scaled)
+    assert actual == expected == [(three, three)], (actual, expected)
+    with pytest.raises(DatabaseError):
+        list(
+            Item.objects.annotate(
+                at=Value(datetime.datetime(2024, 1, 1)),
+                wrong=ExpressionWrapper(
+                    F("at") * datetime.timedelta(0), output_field=DurationField()
+                ),
+            )
+        )
