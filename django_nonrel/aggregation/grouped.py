@@ -27,6 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.core.exceptions import FieldError
+from django.db import NotSupportedError
 from django.db.models.expressions import Col, OrderBy, Ref, Value
 from django.db.models.lookups import Lookup
 from django.db.models.sql.datastructures import MultiJoin
@@ -42,7 +43,7 @@ from django_nonrel.aggregation.computed_groups import (
     row_partials,
 )
 from django_nonrel.aggregation.hops import related_partials
-from django_nonrel.aggregation.over_rows import aggregate_rows
+from django_nonrel.aggregation.over_rows import NamedRowEvaluator, aggregate_rows
 from django_nonrel.aggregation.partials import Groups, Partial, add_group
 from django_nonrel.aggregation.planner import (
     AggregatePlanner,
@@ -50,7 +51,7 @@ from django_nonrel.aggregation.planner import (
     filters_aggregated_relation,
 )
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import ExpressionEvaluator, aliases_in
+from django_nonrel.expressions import Evaluator, ExpressionEvaluator, aliases_in
 from django_nonrel.paths import dig, hashable
 from django_nonrel.planning import evaluated_rows
 from django_nonrel.query import Leaf, Node, NonrelQuery
@@ -237,7 +238,8 @@ class GroupedRead:
     def rows(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """(result, annotations) per group, filtered by HAVING, ordered and sliced."""
         per_row = self.per_row and not self.joined
-        post = self.having is not None or self._orders_by_annotation() or not per_row
+        distinct = self.query.distinct and not self.query.distinct_fields
+        post = self.having is not None or self._orders_by_annotation() or not per_row or distinct
         base = self._base_query(keep_order_and_slice=not post)
         if per_row:
             rows = self._per_row(base)
@@ -245,10 +247,32 @@ class GroupedRead:
             rows = self._grouped(base)
         if self.having is not None:
             rows = [row for row in rows if self._matches(self.having, row)]
+        if distinct:
+            rows = self._distinct(rows)
         if post:
             rows = self._sorted(rows)
             rows = rows[self.query.low_mark : self.query.high_mark]
         return rows
+
+    def _distinct(self, rows):
+        """SELECT DISTINCT over the grouped rows: the first row of each distinct
+        combination of the values the query returns (``dates()`` of an annotated
+        queryset)."""
+        names = self.compiler.selected_names
+        selected = list(self.query.annotation_select)
+        seen: set[Any] = set()
+        unique = []
+        for result, values in rows:
+            key = hashable(
+                (
+                    tuple(result.get(name) for name in names),
+                    tuple(values.get(alias) for alias in selected),
+                )
+            )
+            if key not in seen:
+                seen.add(key)
+                unique.append((result, values))
+        return unique
 
     def structured_rows(self) -> Iterator[dict[str, Any]]:
         selected = self.query.annotation_select
@@ -660,17 +684,52 @@ class GroupedRead:
             if not rows:
                 return rows
             if name is None or not (name in rows[0][0] or name in rows[0][1]):
-                raise unsupported(
-                    f"Ordering a grouped query by {item!r}",
-                    "Order by a selected field or an annotation.",
-                )
+                # An expression (a transform of an annotation, order_by(F("n") * 2)),
+                # computed on the grouped row.
+                evaluate = self._order_value(item, name)
 
-            def key(row, name=name):
-                value = row[1][name] if name in row[1] else row[0][name]
-                return (value is not None, value)
+                def key(row, evaluate=evaluate):
+                    value = evaluate({**row[0], **row[1]})
+                    return (value is not None, value)
+
+            else:
+
+                def key(row, name=name):
+                    value = row[1][name] if name in row[1] else row[0][name]
+                    return (value is not None, value)
 
             rows = sorted(rows, key=key, reverse=descending)
         return rows
+
+    def _order_value(self, item: Any, name: str | None):
+        """The function of a grouped row (names -> values) an ordering item sorts by."""
+        expr = item.expression if isinstance(item, OrderBy) else item
+        try:
+            if name is not None:
+                expr = self.query.clone().resolve_ref(name, allow_joins=False)
+            elif hasattr(expr, "resolve_expression"):
+                expr = expr.resolve_expression(self.query.clone(), allow_joins=False)
+            return _GroupRowEvaluator(self.connection, self.query.annotations).compile(expr)
+        except (FieldError, NotSupportedError):
+            raise unsupported(
+                f"Ordering a grouped query by {item!r}",
+                "Order by a selected field, an annotation or an expression over them.",
+            ) from None
+
+
+class _GroupRowEvaluator(NamedRowEvaluator):
+    """Compiles an expression over a grouped row: names and columns read its values,
+    an annotation repeated inline (``Sum("pages")`` under a transform) reads its own."""
+
+    def __init__(self, connection, annotations: dict[str, Any]) -> None:
+        super().__init__(connection, "")
+        self.annotations = annotations
+
+    def compile(self, expr: Any) -> Evaluator:
+        for alias, annotation in self.annotations.items():
+            if annotation is expr or (not isinstance(expr, (Col, Value)) and annotation == expr):
+                return super().compile(Ref(alias, annotation))
+        return super().compile(expr)
 
 
 def _reads_repeated_rows(query, base_alias: str, expr: Any) -> bool:

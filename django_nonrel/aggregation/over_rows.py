@@ -35,7 +35,7 @@ from django_nonrel.query import Aggregate
 NamedRow = dict[str, Any]
 
 
-class _NamedRowEvaluator(ExpressionEvaluator):
+class NamedRowEvaluator(ExpressionEvaluator):
     """Compiles an outer aggregate's argument or condition: a ``Ref`` reads the inner
     row's value by name, a column (a field of an outer ``values()``) by attname."""
 
@@ -85,7 +85,7 @@ def row_aggregate(connection, alias: str, expr: Any) -> RowAggregate:
             "sliced queryset",
             "Use Count, Sum, Avg, Min, Max, StdDev or Variance, or compute the value in Python.",
         )
-    evaluator = _NamedRowEvaluator(connection, "")
+    evaluator = NamedRowEvaluator(connection, "")
     source = aggregate.get_source_expressions()[0]
     if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
         compute: Evaluator = lambda row: True  # noqa: E731 -- every row counts

@@ -21,6 +21,7 @@ from django.db.models.expressions import Col, Ref, Star, Value
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Lookup
 from django.db.models.sql.datastructures import Join
+from django.db.models.sql.where import NothingNode, WhereNode
 
 from django_nonrel.aggregation.hops import Hop
 from django_nonrel.exceptions import unsupported
@@ -143,7 +144,9 @@ class AggregatePlanner:
         if not condition:
             return False
         features = self.connection.features
-        return needs_python(condition, features.supports_date_part_expressions)
+        return needs_python(condition, features.supports_date_part_expressions) or _expressions_in(
+            condition
+        )
 
     def _computed(self, alias, expr, aggregate, function, source, default) -> AnnotationPlan:
         """An aggregate of an expression over the model's own fields, folded in Python."""
@@ -224,6 +227,14 @@ class AggregatePlanner:
             self.connection, column_alias, self.compiler.resolve_subquery, self.query
         )
         return _restriction_node(builder.build(condition).condition)
+
+
+def _expressions_in(node: Any) -> bool:
+    """Whether a condition has a boolean expression for a child (``filter=Exists(...)``),
+    not a lookup: the filter translators take lookups only."""
+    if isinstance(node, WhereNode):
+        return any(_expressions_in(child) for child in node.children)
+    return not isinstance(node, (Lookup, NothingNode))
 
 
 def _restriction_node(condition: Filter) -> Node | None:

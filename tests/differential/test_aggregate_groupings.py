@@ -19,6 +19,7 @@ from django.db.models import (
     CharField,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     Max,
@@ -306,6 +307,19 @@ JOINED_GROUPS = {
         .annotate(x=Sum("number") + F("labels__id"))
         .order_by("name", "x")
         .values_list("name", "x")
+    ),
+    "ordered by an expression over an aggregate": lambda owners, items: (
+        items.values("owner").annotate(s=Sum("number")).order_by(Mod("s", 4), "owner")
+    ),
+    "distinct dates of an annotated queryset": lambda owners, items: items.annotate(
+        n=Count("labels")
+    ).dates("day", "month"),
+    "aggregate filtered by Exists": lambda owners, items: items.aggregate(
+        top=Max(
+            "number",
+            filter=Exists(Label.objects.using(items.db).filter(items=OuterRef("pk"), id__gte=3)),
+        ),
+        n=Count("id", filter=~Exists(Label.objects.using(items.db).filter(items=OuterRef("pk")))),
     ),
     "counted": lambda owners, items: owners.annotate(
         s=Sum("items__number"),
