@@ -61,6 +61,7 @@ from django.db.models.expressions import (
     Ref,
     ResolvedOuterRef,
     Value,
+    Window,
 )
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions.datetime import TruncBase
@@ -252,6 +253,12 @@ class ExpressionEvaluator:
             handler = HANDLERS.get(cls)
             if handler is not None:
                 return handler(self, expr)
+        if isinstance(expr, Window):
+            # Django's own words (Window.as_sql on a backend without OVER), then what to do.
+            raise NotSupportedError(
+                "This backend does not support window expressions. Compute the ranking or "
+                "running value in Python over the rows."
+            )
         if subquery_of(expr) is not None:
             return self._subquery(expr)
         if evaluable(expr):

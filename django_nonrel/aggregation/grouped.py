@@ -736,7 +736,7 @@ def _reads_repeated_rows(query, base_alias: str, expr: Any) -> bool:
     """Whether ``expr`` reads a table joined across a multi-valued relation."""
     return any(
         not is_single_valued(join_of(query, alias))
-        for read in set(aliases_in(expr)) - {base_alias}
+        for read in set(aliases_in(expr)) - {base_alias, None}
         for alias in chain_to(query, base_alias, read)
     )
 
