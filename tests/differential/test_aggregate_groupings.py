@@ -216,7 +216,7 @@ HAVING = {
                 items.filter(owner=OuterRef("pk"), number__gt=2)
                 .values("owner")
                 .annotate(c=Count("pk"))
-                .values("c")
+                .values("c")[:1]
             )
         )
         .order_by("id")
