@@ -25,14 +25,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldError
 from django.db import NotSupportedError
 from django.db.models.aggregates import Aggregate as DjangoAggregate
 from django.db.models.expressions import Ref, Star, Value
 from django.db.models.functions import Coalesce
+from django.db.models.sql.datastructures import MultiJoin
 
 from django_nonrel.aggregation.partials import Groups, Partial, add_group
 from django_nonrel.aggregation.planner import AnnotationPlan
-from django_nonrel.expressions import Evaluator, ExpressionEvaluator
+from django_nonrel.expressions import Evaluator, ExpressionEvaluator, aliases_in
 from django_nonrel.paths import hashable
 from django_nonrel.planning import evaluated_rows
 from django_nonrel.query import Aggregate
@@ -65,6 +67,7 @@ def group_keys(compiler, having) -> list[Any]:
             found.extend(expr.get_group_by_cols())
     if having is not None:
         found.extend(having.get_group_by_cols())
+    found.extend(_ordering_columns(query))
     keys: list[Any] = []
     for expr in found:
         source = _source(expr)
@@ -72,6 +75,31 @@ def group_keys(compiler, having) -> list[Any]:
             continue
         keys.append(source)
     return keys
+
+
+def _ordering_columns(query) -> list[Any]:
+    """The columns an explicit order_by() adds to SQL's GROUP BY (``order_by("id")``
+    of ``values("name").annotate(...)`` groups by id too); those of joins the query
+    does not have are left out (the ordering then refuses them)."""
+    columns: list[Any] = []
+    for item in query.order_by:
+        if isinstance(item, str):
+            name = item.lstrip("-")
+            if name == "?" or name in query.annotations:
+                continue
+            try:
+                expr = query.clone().resolve_ref(name, allow_joins=True)
+            except (FieldError, MultiJoin):
+                continue
+        else:
+            try:
+                expr = item.resolve_expression(query.clone(), allow_joins=True)
+            except FieldError:
+                continue
+        for col in expr.get_group_by_cols():
+            if all(alias in query.alias_map for alias in aliases_in(col)):
+                columns.append(col)
+    return columns
 
 
 def key_index(keys: list[Any], expr: Any) -> int | None:

@@ -27,8 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.core.exceptions import FieldError
-from django.db import NotSupportedError
-from django.db.models.expressions import Col, OrderBy, Ref, Value
+from django.db.models.expressions import Col, Ref, Value
 from django.db.models.lookups import Lookup
 from django.db.models.sql.datastructures import MultiJoin
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
@@ -42,8 +41,9 @@ from django_nonrel.aggregation.computed_groups import (
     row_fold,
     row_partials,
 )
+from django_nonrel.aggregation.group_order import distinct_rows, order_name, sort_rows
 from django_nonrel.aggregation.hops import related_partials
-from django_nonrel.aggregation.over_rows import NamedRowEvaluator, aggregate_rows
+from django_nonrel.aggregation.over_rows import aggregate_rows
 from django_nonrel.aggregation.partials import Groups, Partial, add_group
 from django_nonrel.aggregation.planner import (
     AggregatePlanner,
@@ -51,7 +51,7 @@ from django_nonrel.aggregation.planner import (
     filters_aggregated_relation,
 )
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import Evaluator, ExpressionEvaluator, aliases_in
+from django_nonrel.expressions import ExpressionEvaluator, aliases_in
 from django_nonrel.paths import dig, hashable
 from django_nonrel.planning import evaluated_rows
 from django_nonrel.query import Leaf, Node, NonrelQuery
@@ -248,31 +248,11 @@ class GroupedRead:
         if self.having is not None:
             rows = [row for row in rows if self._matches(self.having, row)]
         if distinct:
-            rows = self._distinct(rows)
+            rows = distinct_rows(rows, self.compiler.selected_names, self.query.annotation_select)
         if post:
-            rows = self._sorted(rows)
+            rows = sort_rows(self.query, self.connection, rows)
             rows = rows[self.query.low_mark : self.query.high_mark]
         return rows
-
-    def _distinct(self, rows):
-        """SELECT DISTINCT over the grouped rows: the first row of each distinct
-        combination of the values the query returns (``dates()`` of an annotated
-        queryset)."""
-        names = self.compiler.selected_names
-        selected = list(self.query.annotation_select)
-        seen: set[Any] = set()
-        unique = []
-        for result, values in rows:
-            key = hashable(
-                (
-                    tuple(result.get(name) for name in names),
-                    tuple(values.get(alias) for alias in selected),
-                )
-            )
-            if key not in seen:
-                seen.add(key)
-                unique.append((result, values))
-        return unique
 
     def structured_rows(self) -> Iterator[dict[str, Any]]:
         selected = self.query.annotation_select
@@ -286,7 +266,7 @@ class GroupedRead:
 
     def _orders_by_annotation(self) -> bool:
         for item in self.query.order_by:
-            name = _order_name(item)[0]
+            name = order_name(item)[0]
             if name is None or name in self.query.annotations:
                 return True
         return False
@@ -510,7 +490,7 @@ class GroupedRead:
                     outputs.append((name, index, [], key, True))
         for item in self.query.order_by:
             # order_by("book__id"): a group value named by its lookup path.
-            name = _order_name(item)[0]
+            name = order_name(item)[0]
             if name is None or "__" not in name or any(name == o[0] for o in outputs):
                 continue
             try:
@@ -673,64 +653,6 @@ class GroupedRead:
             )
         return result[name]
 
-    def _sorted(self, rows):
-        items = list(self.query.order_by)
-        if not self.query.standard_ordering:
-            items = [_reverse(item) for item in items]
-        for item in reversed(items):
-            name, descending = _order_name(item)
-            if name == "pk":
-                name = self.query.get_meta().pk.attname
-            if not rows:
-                return rows
-            if name is None or not (name in rows[0][0] or name in rows[0][1]):
-                # An expression (a transform of an annotation, order_by(F("n") * 2)),
-                # computed on the grouped row.
-                evaluate = self._order_value(item, name)
-
-                def key(row, evaluate=evaluate):
-                    value = evaluate({**row[0], **row[1]})
-                    return (value is not None, value)
-
-            else:
-
-                def key(row, name=name):
-                    value = row[1][name] if name in row[1] else row[0][name]
-                    return (value is not None, value)
-
-            rows = sorted(rows, key=key, reverse=descending)
-        return rows
-
-    def _order_value(self, item: Any, name: str | None):
-        """The function of a grouped row (names -> values) an ordering item sorts by."""
-        expr = item.expression if isinstance(item, OrderBy) else item
-        try:
-            if name is not None:
-                expr = self.query.clone().resolve_ref(name, allow_joins=False)
-            elif hasattr(expr, "resolve_expression"):
-                expr = expr.resolve_expression(self.query.clone(), allow_joins=False)
-            return _GroupRowEvaluator(self.connection, self.query.annotations).compile(expr)
-        except (FieldError, NotSupportedError):
-            raise unsupported(
-                f"Ordering a grouped query by {item!r}",
-                "Order by a selected field, an annotation or an expression over them.",
-            ) from None
-
-
-class _GroupRowEvaluator(NamedRowEvaluator):
-    """Compiles an expression over a grouped row: names and columns read its values,
-    an annotation repeated inline (``Sum("pages")`` under a transform) reads its own."""
-
-    def __init__(self, connection, annotations: dict[str, Any]) -> None:
-        super().__init__(connection, "")
-        self.annotations = annotations
-
-    def compile(self, expr: Any) -> Evaluator:
-        for alias, annotation in self.annotations.items():
-            if annotation is expr or (not isinstance(expr, (Col, Value)) and annotation == expr):
-                return super().compile(Ref(alias, annotation))
-        return super().compile(expr)
-
 
 def _reads_repeated_rows(query, base_alias: str, expr: Any) -> bool:
     """Whether ``expr`` reads a table joined across a multi-valued relation."""
@@ -764,29 +686,6 @@ def aggregate_grouped(compiler, inner_query, outer_annotations) -> dict[str, Any
     inner = inner_query.get_compiler(connection=compiler.connection)
     rows = [{**result, **annotations} for result, annotations in GroupedRead(inner).rows()]
     return aggregate_rows(compiler.connection, rows, outer_annotations)
-
-
-def _order_name(item: Any) -> tuple[str | None, bool]:
-    descending = False
-    if isinstance(item, OrderBy):
-        descending = item.descending
-        item = item.expression
-    if isinstance(item, Ref):
-        return item.refs, descending
-    name = getattr(item, "name", item)
-    if not isinstance(name, str):
-        return None, descending
-    if name.startswith("-"):
-        return name[1:], not descending
-    return name, descending
-
-
-def _reverse(item: Any) -> Any:
-    if isinstance(item, str):
-        return item[1:] if item.startswith("-") else f"-{item}"
-    if isinstance(item, OrderBy):
-        return OrderBy(item.expression, descending=not item.descending)
-    return OrderBy(item, descending=True)
 
 
 def _constant(expr: Any) -> bool:

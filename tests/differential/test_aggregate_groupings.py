@@ -132,6 +132,9 @@ GROUPINGS = {
     "selected primary key joins the grouping": lambda qs: (
         qs.values("owner").annotate(n=Count("labels")).values_list("pk", "n").order_by("pk")
     ),
+    "ordering by an unselected field groups by it too": lambda qs: (
+        qs.values("owner").annotate(n=Count("id")).order_by("number", "owner")
+    ),
     "having on an unselected field": lambda qs: (
         qs.values("owner")
         .annotate(n=Count("labels"))
