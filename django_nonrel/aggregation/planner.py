@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.db import NotSupportedError
 from django.db.models import Avg, Count, Max, Min, StdDev, Sum, Variance
 from django.db.models.aggregates import Aggregate as DjangoAggregate
 from django.db.models.expressions import Col, Ref, Star, Value
@@ -128,12 +129,19 @@ class AggregatePlanner:
         else:
             column_alias, path = self._path(alias, source)
         hops = self._hops(alias, column_alias)
+        try:
+            condition = self._filter(alias, aggregate, column_alias)
+        except NotSupportedError:
+            # A filter= the related table's own filter cannot say (it reads tables the
+            # aggregate's rows do not reach, friends__book__publisher__name beside
+            # Sum("friends__book__pages")): evaluated on the rows joined by key.
+            return self._computed(alias, expr, aggregate, function, source, default)
         spec = Aggregate(
             alias=alias,
             function=function,
             path=path,
             distinct=bool(aggregate.distinct),
-            filter=self._filter(alias, aggregate, column_alias),
+            filter=condition,
         )
         return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default, hops=hops)
 

@@ -33,7 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, Greatest, Least, Mod, Now
 
-from tests.differential.models import Item, Label, Owner
+from tests.differential.models import Item, Label, Owner, Team
 from tests.differential.test_aggregate_shapes import both, rows, same  # noqa: F401 -- fixture
 
 pytestmark = [
@@ -370,3 +370,27 @@ def test_duration_scaled_by_a_decimal(rows):  # noqa: F811 -- fixture
                 ),
             )
         )
+
+
+def _across_chain():
+    return Sum(
+        "owners__items__number",
+        filter=Q(owners__items__labels__name="l2") & ~Q(owners__name="bob"),
+    )
+
+
+def test_filter_reading_tables_past_the_aggregated_one(rows):  # noqa: F811 -- fixture
+    """filter= across a chain the aggregated table's own filter cannot say: evaluated on
+    the rows joined by key, as SQL's JOIN gives them."""
+    actual, expected = both(
+        lambda alias: (
+            Team.objects.using(alias).aggregate(x=_across_chain()),
+            list(
+                Team.objects.using(alias)
+                .annotate(x=_across_chain())
+                .order_by("id")
+                .values_list("name", "x")
+            ),
+        )
+    )
+    assert same(expected, actual) and actual[0]["x"] is not None, (actual, expected)
