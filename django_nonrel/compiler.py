@@ -279,8 +279,26 @@ class NonrelCompiler(sql.SQLCompiler):
 
         The plan of a read that evaluates its Python conditions on the rows it
         fetches: describing a query never runs the key read other plans start with.
+        A grouped query is described by the read of its rows (the aggregates are
+        computed from them: ``django_nonrel.aggregation``).
         """
+        if is_grouped(self.query):
+            rows = _without_aggregates(self.query).get_compiler(connection=self.connection)
+            return rows.as_sql(with_limits, with_col_aliases)
         return self.store.describe(self.build_query(in_rows=True).query), ()
+
+
+def _without_aggregates(query: Query) -> Query:
+    """``query`` without its aggregates, their filters and its grouping: the rows a
+    grouped read folds."""
+    rows = query.clone()
+    where, _, _ = rows.where.split_having_qualify(must_group_by=True)
+    rows.where = where if where is not None else rows.where_class()
+    aggregated = {a for a, e in rows.annotations.items() if getattr(e, "contains_aggregate", False)}
+    rows.set_annotation_mask([a for a in rows.annotation_select if a not in aggregated])
+    rows.annotations = {a: e for a, e in rows.annotations.items() if a not in aggregated}
+    rows.group_by = None
+    return rows
 
 
 class NonrelInsertCompiler(sql.SQLInsertCompiler):

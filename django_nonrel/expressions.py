@@ -61,6 +61,7 @@ from django.db.models.expressions import (
     Ref,
     ResolvedOuterRef,
     Value,
+    Window,
 )
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions.datetime import TruncBase
@@ -280,6 +281,8 @@ class ExpressionEvaluator:
         self.columns: list[str] = []
         self.joined: dict[str, list[str]] = {}
         self.subqueries: list[CorrelatedSubquery] = []
+        #: The statement's time, read at the first Now() evaluated (one per query).
+        self.clock: dict[str, datetime.datetime] = {}
 
     def compile(self, expr: Any) -> Evaluator:
         """A function row -> value of ``expr`` (SQL NULL is None)."""
@@ -287,6 +290,12 @@ class ExpressionEvaluator:
             handler = HANDLERS.get(cls)
             if handler is not None:
                 return handler(self, expr)
+        if isinstance(expr, Window):
+            # Django's own words (Window.as_sql on a backend without OVER), then what to do.
+            raise NotSupportedError(
+                "This backend does not support window expressions. Compute the ranking or "
+                "running value in Python over the rows."
+            )
         if subquery_of(expr) is not None:
             return self._subquery(expr)
         if evaluable(expr):
@@ -394,7 +403,14 @@ class ExpressionEvaluator:
             if a is None or b is None:
                 return None
             a, b = numbers(a, b)
-            return output_value(operation(a, b), expr)
+            try:
+                value = operation(a, b)
+            except TypeError:
+                # SQL refuses the operator for these types (a date times a duration).
+                raise DataError(
+                    f"Cannot apply {expr.connector!r} to {type(a).__name__} and {type(b).__name__}."
+                ) from None
+            return output_value(value, expr)
 
         return combine
 
@@ -647,9 +663,16 @@ class ExpressionEvaluator:
         """The server's clock reads UTC (MongoDB's ``$$NOW``, SQLite's ``'now'``): with
         USE_TZ = False that is a naive UTC time, as Django's SQLite backend returns it,
         not the local time of TIME_ZONE that ``timezone.now()`` would give."""
-        if settings.USE_TZ:
-            return lambda row: timezone.now()
-        return lambda row: datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        clock = self.clock
+
+        def now(row: Row) -> Any:
+            # One value per statement, as SQL's CURRENT_TIMESTAMP (Now() - Now() is 0).
+            if "now" not in clock:
+                moment = timezone.now() if settings.USE_TZ else None
+                clock["now"] = moment or datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+            return clock["now"]
+
+        return now
 
     def _nullif(self, expr: fn.NullIf) -> Evaluator:
         first, second = self._arguments(expr)

@@ -31,10 +31,11 @@ from django_nonrel.exceptions import unsupported
 
 # -- SQL value helpers -------------------------------------------------------------
 def numbers(a: Any, b: Any) -> tuple[Any, Any]:
-    """Operands of one numeric type: Decimal with a float becomes float, as SQL does."""
-    if isinstance(a, decimal.Decimal) and isinstance(b, float):
+    """Operands of one numeric type: Decimal with a float (or with a duration, which
+    Python scales only by int and float) becomes float, as SQL does."""
+    if isinstance(a, decimal.Decimal) and isinstance(b, (float, datetime.timedelta)):
         return float(a), b
-    if isinstance(b, decimal.Decimal) and isinstance(a, float):
+    if isinstance(b, decimal.Decimal) and isinstance(a, (float, datetime.timedelta)):
         return a, float(b)
     return a, b
 

@@ -177,6 +177,14 @@ class DatabaseOperations(NonrelOperations, BaseDatabaseOperations):
         return int(value) if type(value) not in (int, type(None)) else value
 
     @staticmethod
+    def convert_durationfield_value(value, expression, connection):
+        """Stored microseconds as a ``timedelta``; a value computed in Python (an
+        expression over aggregates, ``default=Now() - Now()``) already is one."""
+        if value is None or isinstance(value, datetime.timedelta):
+            return value
+        return datetime.timedelta(0, 0, value)
+
+    @staticmethod
     def convert_datefield_value(value, expression, connection):
         if isinstance(value, datetime.datetime):
             return value.date()

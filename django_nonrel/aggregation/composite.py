@@ -68,10 +68,18 @@ class _OverAggregates(ExpressionEvaluator):
     """Compiles an expression whose aggregates (by identity) and references to other
     annotations read finished values, and whose columns read the grouped row."""
 
-    def __init__(self, connection, base_alias: str, parts: dict[int, str], names: set[str]):
+    def __init__(
+        self,
+        connection,
+        base_alias: str,
+        parts: dict[int, str],
+        names: set[str],
+        grouped: dict[str, Any],
+    ):
         super().__init__(connection, base_alias)
         self.parts = parts
         self.names = names
+        self.grouped = grouped
         self.fields: list[Any] = []
 
     def compile(self, expr: Any) -> Evaluator:
@@ -82,12 +90,17 @@ class _OverAggregates(ExpressionEvaluator):
             return lambda row: row[AGGREGATES][alias]
         if isinstance(expr, Ref):
             return self._group_value(expr.refs)
+        if not isinstance(expr, (Col, Value)):
+            # An annotation the group selects, inlined (Least("min_pages", "greatest")
+            # reads Greatest("pages", 600), not a Ref to it): its value in the group.
+            for name, annotation in self.grouped.items():
+                if annotation == expr:
+                    return self._group_value(name)
         if isinstance(expr, Col):
             if expr.alias not in (self.base_alias, None):
-                raise unsupported(
-                    f"An expression over aggregates reading the related field {expr.target.name!r}",
-                    "Read the model's own fields, or compute the value in Python.",
-                )
+                # A related field SQL groups by: the group's value (computed groups name
+                # it by alias and column).
+                return self._group_value(f"{expr.alias}.{expr.target.column}")
             self.fields.append(expr.target)
             return self._group_value(expr.target.attname)
         return super().compile(expr)
@@ -107,11 +120,12 @@ class _OverAggregates(ExpressionEvaluator):
 
 
 def split(
-    connection, base_alias: str, annotations: dict[str, Any]
+    connection, base_alias: str, annotations: dict[str, Any], grouped: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], list[Composite]]:
     """The aggregates to compute (the annotations that are one aggregate, and the
     hidden ``__<alias>_<n>`` aggregates inside the others) and, in annotation order,
-    the expressions computed from them."""
+    the expressions computed from them. ``grouped``: the annotations a grouped row
+    selects that are not aggregates (an expression may repeat one inline)."""
     aggregates: dict[str, Any] = {}
     composites: list[Composite] = []
     names: set[str] = set()
@@ -126,7 +140,7 @@ def split(
             hidden = f"__{alias}_{index}"
             aggregates[hidden] = inner
             parts[id(inner)] = hidden
-        evaluator = _OverAggregates(connection, base_alias, parts, set(names))
+        evaluator = _OverAggregates(connection, base_alias, parts, set(names), grouped or {})
         evaluate = evaluator.compile(expr)
         composites.append(
             Composite(alias, expr, evaluate, tuple(evaluator.fields), tuple(parts.values()))

@@ -22,30 +22,42 @@ multiplies the rows and inflates both counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import replace
 from typing import Any
 
-from django.db.models.expressions import Col, OrderBy, Ref, Value
+from django.core.exceptions import FieldError
+from django.db.models.expressions import Col, Ref, Value
 from django.db.models.lookups import Lookup
+from django.db.models.sql.datastructures import MultiJoin
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
 
 from django_nonrel.aggregation.composite import evaluate_all, split
+from django_nonrel.aggregation.computed_groups import (
+    computed_groups,
+    group_keys,
+    is_stored_path,
+    key_index,
+    row_fold,
+    row_partials,
+)
+from django_nonrel.aggregation.group_order import distinct_rows, order_name, sort_rows
 from django_nonrel.aggregation.hops import related_partials
+from django_nonrel.aggregation.over_rows import aggregate_rows
 from django_nonrel.aggregation.partials import Groups, Partial, add_group
 from django_nonrel.aggregation.planner import (
     AggregatePlanner,
     AnnotationPlan,
-    check_where,
-    outer_plan,
+    filters_aggregated_relation,
 )
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import aliases_in
+from django_nonrel.expressions import ExpressionEvaluator, aliases_in
 from django_nonrel.paths import dig, hashable
 from django_nonrel.planning import evaluated_rows
 from django_nonrel.query import Leaf, Node, NonrelQuery
 from django_nonrel.read_plan import ReadPlan
 from django_nonrel.relations import chain_to, is_single_valued, join_of
+from django_nonrel.subqueries import outer_references, subquery_of
 
 COMPARISONS = {
     "exact": lambda a, b: a == b,
@@ -58,16 +70,24 @@ COMPARISONS = {
 }
 
 
-def _refuse_repeated_rows(plan: ReadPlan | None) -> None:
+def _refuse_repeated_rows(plan: ReadPlan | None, joined: Collection[str] = ()) -> None:
     """Refuse grouped aggregates over rows a many-to-many filter repeats.
 
     SQL's JOIN gives a row once per matching related row and GROUP BY then
     aggregates every copy (a Sum counts a price twice for an item with two
     matching labels). The grouped read takes each row once, so it would answer
     differently (found by the differential tests); ``aggregate()`` without
-    grouping does repeat the rows.
+    grouping does repeat the rows. Rows joined across the filtered relation
+    (``joined``: the aliases a computed grouping joins) are repeated already.
     """
-    if plan is not None and plan.row_weights:
+    if plan is None or not plan.row_weights:
+        return
+    unjoined = [
+        alias
+        for alias in plan.filter.row_weights
+        if alias not in plan.selected_aliases and alias not in joined
+    ]
+    if unjoined or plan.python_weights is not None:
         raise unsupported(
             "Grouped aggregates over a field of the queried model after a filter across a "
             "many-to-many or reverse relation (SQL's JOIN repeats each row once per matching "
@@ -91,60 +111,62 @@ class GroupedRead:
         self.where = where
         self.having = having
         planner = AggregatePlanner(compiler)
+        annotations = self.query.annotations
         aggregates, self.composites = split(
             self.connection,
             compiler.base_alias,
-            {
-                alias: expr
-                for alias, expr in self.query.annotations.items()
-                if getattr(expr, "contains_aggregate", False)
-            },
+            {a: e for a, e in annotations.items() if getattr(e, "contains_aggregate", False)},
+            {a: e for a, e in annotations.items() if not getattr(e, "contains_aggregate", False)},
         )
         self.plans = {alias: planner.plan(alias, expr) for alias, expr in aggregates.items()}
         #: The annotations computed after grouping (aggregates, expressions over them).
         self.aggregated = {*self.plans, *(c.alias for c in self.composites)}
         self.having_aliases: dict[int, str] = {}
+        #: HAVING operands without aggregates (``F("num_awards") / 2``, a related field,
+        #: a Subquery): hidden annotations the rows' read computes, by name.
+        self.having_values: dict[str, Any] = {}
+        #: ``pk__in=<queryset>`` under HAVING: the queryset's values, read once.
+        self.having_constants: dict[int, list[Any]] = {}
         if having is not None:
             self._plan_having(having, planner)
         #: Compiles the aggregates of expressions (folded in Python after one read).
         self.evaluator = planner.evaluator
+        #: What SQL groups by (``computed_groups.group_keys``).
+        self.keys = group_keys(compiler, having)
+        #: A group value read across a many-to-many or reverse relation (an annotation
+        #: over it, ``values("books")``): SQL groups the rows its JOIN repeats, one group
+        #: per related value, and every aggregate folds those rows.
+        self.joined = any(self.reads_repeated_rows(key) for key in self.keys)
+        # filter(books__price__lt=40).annotate(Count("books")): the JOIN is shared, the
+        # aggregates fold the related rows the filter keeps.
+        self.joined |= filters_aggregated_relation(self.where, self.plans.values())
         self._check_repeated_reads()
-        self._check_where()
-        for alias, expr in self.query.annotation_select.items():
-            if alias not in self.aggregated and _reads_repeated_rows(
-                self.query, compiler.base_alias, expr
-            ):
-                raise unsupported(
-                    f"The annotation {alias!r} over a many-to-many or reverse relation next to "
-                    "aggregates (SQL groups by its value per related row)",
-                    "Aggregate with filter= (Count('books', filter=Q(...))) instead, or "
-                    "annotate it on a queryset without aggregates.",
-                )
 
     # -- planning -------------------------------------------------------------
     def _check_repeated_reads(self) -> None:
-        """Refuse what SQL answers over rows its JOIN repeats: an aggregate of an
-        expression reading a multi-valued relation (``Sum(F("age") + F("friends__age"))``)
-        and an expression over aggregates of different relations (``Sum("age") +
-        Sum("friends__age")``: SQL's JOIN repeats ``age`` once per friend)."""
+        """Answer as SQL over the rows its JOIN repeats.
+
+        An aggregate of an expression reading a multi-valued relation
+        (``Sum(F("age") + F("friends__age"))``) folds the joined rows, once per
+        related row, and so do the model's own aggregates next to it (SQL repeats
+        those fields once per related row too). An expression over aggregates of
+        different relations (``Sum("age") + Sum("friends__age")``) needs the same
+        product: then every aggregate folds the joined rows."""
         base = self.compiler.base_alias
-        for plan in self.plans.values():
-            if plan.compute is not None and _reads_repeated_rows(self.query, base, plan.expr):
-                raise unsupported(
-                    f"The aggregate {plan.alias!r} of an expression over a many-to-many or "
-                    "reverse relation in a grouped query",
-                    "Aggregate the related field on its own (Sum('friends__age')).",
-                )
-        for composite in self.composites:
-            chains = {
-                tuple(hop.alias for hop in self.plans[alias].hops) for alias in composite.parts
+        combined = any(
+            len({tuple(hop.alias for hop in self.plans[alias].hops) for alias in c.parts}) > 1
+            for c in self.composites
+        )
+        repeated = any(
+            plan.compute is not None and _reads_repeated_rows(self.query, base, plan.expr)
+            for plan in self.plans.values()
+        )
+        every = combined or self.joined
+        if every or repeated:
+            self.plans = {
+                alias: plan if plan.hops and not every else row_fold(self.evaluator, plan)
+                for alias, plan in self.plans.items()
             }
-            if len(chains) > 1:
-                raise unsupported(
-                    f"The annotation {composite.alias!r} combining aggregates over different "
-                    "relations (SQL's JOIN repeats the rows of one per row of the other)",
-                    "Annotate each aggregate on its own and combine the values in Python.",
-                )
 
     def _plan_having(self, node: Any, planner: AggregatePlanner) -> None:
         if isinstance(node, WhereNode):
@@ -161,7 +183,10 @@ class GroupedRead:
                 f"Use one of {', '.join(sorted(COMPARISONS))} or isnull.",
             )
         self._plan_operand(node.lhs, planner)
-        if hasattr(node.rhs, "resolve_expression"):
+        query = subquery_of(node.rhs)
+        if node.lookup_name == "in" and query is not None and not outer_references(query):
+            self.having_constants[id(node.rhs)] = self.compiler.resolve_subquery(query)
+        elif hasattr(node.rhs, "resolve_expression"):
             self._plan_operand(node.rhs, planner)
 
     def _plan_operand(self, expr: Any, planner: AggregatePlanner) -> None:
@@ -175,10 +200,11 @@ class GroupedRead:
             self.having_aliases[id(expr)] = expr.target.attname
             return
         if not getattr(expr, "contains_aggregate", False):
-            raise unsupported(
-                f"Filtering an aggregate against {type(expr).__name__}",
-                "Compare with a literal, a field or another aggregate.",
-            )
+            # Computed with the rows (per row), or a group value (values().annotate()).
+            name = f"__having_value{len(self.having_values)}"
+            self.having_values[name] = expr
+            self.having_aliases[id(expr)] = name
+            return
         for alias, plan in self.plans.items():
             if plan.expr == expr:
                 self.having_aliases[id(expr)] = alias
@@ -192,9 +218,6 @@ class GroupedRead:
         self.aggregated.update({*aggregates, alias})
         self.having_aliases[id(expr)] = alias
 
-    def _check_where(self) -> None:
-        check_where(self.where, self.plans.values())
-
     @property
     def per_row(self) -> bool:
         """Each row of the model is its own group (annotate() on a model queryset)."""
@@ -207,27 +230,27 @@ class GroupedRead:
             isinstance(expr, Col) and expr.alias == base and expr.target == pk for expr in group_by
         ):
             return False
-        if any(isinstance(expr, Col) and expr.alias != base for expr in group_by):
-            # values("id", "book__rating").annotate(...): one group per parent AND related row.
-            raise unsupported(
-                "Grouping by a related model's field (needs a JOIN)",
-                "Group by the model's own fields, then load the related values by key.",
-            )
-        return True
+        # values("id", "book__rating").annotate(...): one group per parent AND related
+        # value, computed (``_grouped``).
+        return not any(isinstance(expr, Col) and expr.alias != base for expr in group_by)
 
     # -- running --------------------------------------------------------------
     def rows(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """(result, annotations) per group, filtered by HAVING, ordered and sliced."""
-        post = self.having is not None or self._orders_by_annotation() or not self.per_row
+        per_row = self.per_row and not self.joined
+        distinct = self.query.distinct and not self.query.distinct_fields
+        post = self.having is not None or self._orders_by_annotation() or not per_row or distinct
         base = self._base_query(keep_order_and_slice=not post)
-        if self.per_row:
+        if per_row:
             rows = self._per_row(base)
         else:
             rows = self._grouped(base)
         if self.having is not None:
             rows = [row for row in rows if self._matches(self.having, row)]
+        if distinct:
+            rows = distinct_rows(rows, self.compiler.selected_names, self.query.annotation_select)
         if post:
-            rows = self._sorted(rows)
+            rows = sort_rows(self.query, self.connection, rows)
             rows = rows[self.query.low_mark : self.query.high_mark]
         return rows
 
@@ -243,7 +266,7 @@ class GroupedRead:
 
     def _orders_by_annotation(self) -> bool:
         for item in self.query.order_by:
-            name = _order_name(item)[0]
+            name = order_name(item)[0]
             if name is None or name in self.query.annotations:
                 return True
         return False
@@ -255,8 +278,16 @@ class GroupedRead:
         base.group_by = None
         base.default_ordering = False  # Meta.ordering does not apply to GROUP BY (as in SQL)
         aggregated = self.aggregated
-        base.set_annotation_mask([a for a in self.query.annotation_select if a not in aggregated])
-        base.annotations = {a: e for a, e in base.annotations.items() if a not in aggregated}
+        base.annotations = {
+            **{a: e for a, e in base.annotations.items() if a not in aggregated},
+            **self.having_values,
+        }
+        base.set_annotation_mask(
+            [
+                *(a for a in self.query.annotation_select if a not in aggregated),
+                *self.having_values,
+            ]
+        )
         if not keep_order_and_slice:
             base.clear_ordering(force=True)
             base.clear_limits()
@@ -311,7 +342,7 @@ class GroupedRead:
                     "Include the primary key.",
                 )
             own_groups = self._own_groups(base, own, [(pk.column,)], keys)
-        related = self._related_partials(keys_by_column)
+        related = self.relation_partials(keys_by_column)
         rows = []
         for index, row in enumerate(fetched):
             result = {k: v for k, v in row["result"].items() if k not in extra}
@@ -355,22 +386,24 @@ class GroupedRead:
     def _grouped(self, base) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """values(...).annotate(...): groups keyed by the stored values of the GROUP BY paths."""
         planner = AggregatePlanner(self.compiler)
+        keys = self.keys
+        if self.joined or not all(is_stored_path(self.compiler, planner, key) for key in keys):
+            return self._grouped_computed(base, keys)
         paths: list[tuple[str | int, ...]] = []
-        for expr in self.query.group_by:
-            source = expr.source if isinstance(expr, Ref) else expr
-            if _constant(source):
-                continue
-            column_alias, path = planner._path("GROUP BY", source)
-            if column_alias != self.compiler.base_alias:
-                raise unsupported(
-                    "Grouping by a related model's field (needs a JOIN)",
-                    "Group by the foreign key, then load the related values by key.",
-                )
+        for key in keys:
+            _, path = planner._path("GROUP BY", key)
             if path not in paths:
                 paths.append(path)
-        outputs = self._outputs(planner, paths)
-        for expr in self.query.group_by:
-            # Group columns that are not selected can still order the groups.
+
+        def position(name: str, expr: Any) -> int | None:
+            column_alias, path = planner._path(name, expr)
+            if column_alias != self.compiler.base_alias or path not in paths:
+                return None
+            return paths.index(path)
+
+        outputs = self._outputs(position, converted=False)
+        for expr in keys:
+            # Group columns that are not selected can still order and filter the groups.
             if isinstance(expr, Col) and expr.alias == self.compiler.base_alias:
                 index = paths.index((expr.target.column,))
                 functions = self.connection.ops.get_db_converters(expr) + expr.get_db_converters(
@@ -398,20 +431,13 @@ class GroupedRead:
                     add_group(groups, key_values, partials)
             if relation:
                 self._add_related_groups(nq, paths, groups)
-        rows = []
-        for key_values, partials in groups.values():
-            result, annotations = {}, {}
-            for name, index, functions, expr, is_annotation in outputs:
-                value = expr.value if index is None else key_values[index]
-                for function in functions:
-                    value = function(value, expr, self.connection)
-                (annotations if is_annotation else result)[name] = value
-            rows.append((result, {**annotations, **self._finish(partials, result, annotations)}))
-        return rows
+        return self._group_rows(groups, outputs)
 
-    def _outputs(self, planner, paths):
+    def _outputs(self, position, *, converted: bool):
         """(name, index into the group key or None for a constant, converters, expression,
-        whether it is an annotation) per value a grouped row returns."""
+        whether it is an annotation) per value a grouped row returns; ``position(name,
+        expr)`` is the index of a grouped value (None: not grouped by), ``converted``
+        whether the key values are already Python values (no converters then)."""
         connection = self.connection
         outputs = []
         selected = [(name, expr, False) for name, *_, expr in self.compiler.selected.selections]
@@ -425,15 +451,85 @@ class GroupedRead:
             if _constant(expr):
                 outputs.append((name, None, functions, expr, is_annotation))
                 continue
-            column_alias, path = planner._path(name, expr)
-            if column_alias != self.compiler.base_alias or path not in paths:
+            if not (
+                expr.get_group_by_cols()
+                or aliases_in(expr)
+                or getattr(expr, "contains_subquery", False)
+            ):
+                # A value of no column (Case(default=Value("x")) without cases): computed once.
+                value = ExpressionEvaluator(connection, self.compiler.base_alias).compile(expr)({})
+                outputs.append((name, None, [], Value(value), is_annotation))
+                continue
+            index = position(name, expr)
+            if index is None:
                 raise unsupported(
                     f"Selecting {name!r}, which the query does not group by",
                     "Select only the values(...) fields and aggregates; compute other "
                     "values in Python.",
                 )
-            outputs.append((name, paths.index(path), functions, expr, is_annotation))
+            outputs.append((name, index, [] if converted else functions, expr, is_annotation))
         return outputs
+
+    def _grouped_computed(self, base, keys) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """values(...).annotate(...) grouped by expressions or related fields: the group
+        values computed per row (``django_nonrel.aggregation.computed_groups``)."""
+        outputs = self._outputs(lambda name, expr: key_index(keys, expr), converted=True)
+        base_alias = self.compiler.base_alias
+        for index, key in enumerate(keys):
+            # Group columns that are not selected can still order the groups; expressions
+            # over aggregates read related ones as "alias.column".
+            if not isinstance(key, Col):
+                continue
+            names = (
+                (key.target.attname, key.target.name)
+                if key.alias == base_alias
+                else (f"{key.alias}.{key.target.column}",)
+            )
+            for name in dict.fromkeys(names):
+                if not any(name == output[0] for output in outputs):
+                    outputs.append((name, index, [], key, True))
+        for item in self.query.order_by:
+            # order_by("book__id"): a group value named by its lookup path.
+            name = order_name(item)[0]
+            if name is None or "__" not in name or any(name == o[0] for o in outputs):
+                continue
+            try:
+                index = key_index(keys, self.query.clone().resolve_ref(name, allow_joins=True))
+            except (FieldError, MultiJoin):
+                continue
+            if index is not None:
+                outputs.append((name, index, [], keys[index], True))
+        for alias, expr in {**self.query.annotations, **self.having_values}.items():
+            # Grouped annotations that are not selected: expressions over aggregates
+            # and HAVING read them.
+            index = key_index(keys, expr)
+            if index is not None and not any(alias == output[0] for output in outputs):
+                outputs.append((alias, index, [], keys[index], True))
+        base_compiler = base.get_compiler(connection=self.connection)
+        plan = base_compiler.build_query(with_projection=False)
+        if any(not p.hops for p in self.plans.values()):
+            _refuse_repeated_rows(plan, self.evaluator.joined)
+        groups: Groups = {}
+        if not plan.query.matches_nothing:
+            groups = computed_groups(self, base_compiler, plan, keys)
+        return self._group_rows(groups, outputs)
+
+    def reads_repeated_rows(self, expr: Any) -> bool:
+        """Whether ``expr`` reads a table joined across a multi-valued relation."""
+        return _reads_repeated_rows(self.query, self.compiler.base_alias, expr)
+
+    def _group_rows(self, groups: Groups, outputs) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(result, annotations) per group: its selected values and its aggregates."""
+        rows = []
+        for key_values, partials in groups.values():
+            result, annotations = {}, {}
+            for name, index, functions, expr, is_annotation in outputs:
+                value = expr.value if index is None else key_values[index]
+                for function in functions:
+                    value = function(value, expr, self.connection)
+                (annotations if is_annotation else result)[name] = value
+            rows.append((result, {**annotations, **self._finish(partials, result, annotations)}))
+        return rows
 
     def _add_related_groups(self, nq: NonrelQuery, paths, groups: Groups) -> None:
         """Partials of the relation aggregates per group: the parents' stored group values
@@ -441,7 +537,7 @@ class GroupedRead:
         columns = [str(path[0]) for path in paths]
         columns += [p.hops[0].parent_column for p in self.plans.values() if p.hops]
         parents = list(self.store.fetch(replace(nq, columns=list(dict.fromkeys(columns)))))
-        related = self._related_partials(
+        related = self.relation_partials(
             {
                 column: [row.get(column) for row in parents]
                 for column in {p.hops[0].parent_column for p in self.plans.values() if p.hops}
@@ -469,11 +565,8 @@ class GroupedRead:
         )
         groups: Groups = {}
         for row in rows:
-            partials = {p.alias: Partial() for p in plans}
-            for annotation in plans:
-                if annotation.condition is None or annotation.condition(row):
-                    partials[annotation.alias].add(annotation.compute(row), annotation.spec)
-            add_group(groups, tuple(dig(row[base], path) for path in group_by), partials)
+            key_values = tuple(dig(row[base], path) for path in group_by)
+            add_group(groups, key_values, row_partials(plans, row))
         return groups
 
     def _own_groups(self, base, plans, group_by, keys) -> Groups:
@@ -484,7 +577,7 @@ class GroupedRead:
         found = self.store.aggregate_groups(nq, [p.spec for p in plans], group_by)
         return {(hashable(values[0]),): (values, partials) for values, partials in found.values()}
 
-    def _related_partials(self, keys_by_column) -> dict[str, tuple[str, dict[Any, Partial]]]:
+    def relation_partials(self, keys_by_column) -> dict[str, tuple[str, dict[Any, Partial]]]:
         """alias -> (parent column, {parent key: Partial}); one command per hop and chain."""
         chains: dict[tuple[str, ...], list[AnnotationPlan]] = {}
         for plan in self.plans.values():
@@ -546,46 +639,26 @@ class GroupedRead:
     def _operand(self, expr: Any, row: tuple[dict[str, Any], dict[str, Any]]) -> Any:
         if isinstance(expr, Value):
             return expr.value
+        if id(expr) in self.having_constants:
+            return self.having_constants[id(expr)]
         name = self.having_aliases[id(expr)]
         result, annotations = row
         if name in annotations:
             return annotations[name]
         if name not in result:
             raise unsupported(
-                f"Filtering a grouped query on {name!r}, which it does not select",
+                f"Filtering a grouped query on {self.having_values.get(name, name)!r}, which "
+                "it does not select or group by",
                 "Filter before annotate(), or select the field.",
             )
         return result[name]
-
-    def _sorted(self, rows):
-        items = list(self.query.order_by)
-        if not self.query.standard_ordering:
-            items = [_reverse(item) for item in items]
-        for item in reversed(items):
-            name, descending = _order_name(item)
-            if name == "pk":
-                name = self.query.get_meta().pk.attname
-            if not rows:
-                return rows
-            if name is None or not (name in rows[0][0] or name in rows[0][1]):
-                raise unsupported(
-                    f"Ordering a grouped query by {item!r}",
-                    "Order by a selected field or an annotation.",
-                )
-
-            def key(row, name=name):
-                value = row[1][name] if name in row[1] else row[0][name]
-                return (value is not None, value)
-
-            rows = sorted(rows, key=key, reverse=descending)
-        return rows
 
 
 def _reads_repeated_rows(query, base_alias: str, expr: Any) -> bool:
     """Whether ``expr`` reads a table joined across a multi-valued relation."""
     return any(
         not is_single_valued(join_of(query, alias))
-        for read in set(aliases_in(expr)) - {base_alias}
+        for read in set(aliases_in(expr)) - {base_alias, None}
         for alias in chain_to(query, base_alias, read)
     )
 
@@ -608,45 +681,11 @@ def _one_per_key(base, rows) -> list[dict[str, Any]]:
 
 
 def aggregate_grouped(compiler, inner_query, outer_annotations) -> dict[str, Any]:
-    """aggregate()/count() over a grouped queryset: fold the grouped rows in Python."""
+    """aggregate()/count() over a grouped queryset: the grouped rows, folded in Python
+    (``django_nonrel.aggregation.over_rows``)."""
     inner = inner_query.get_compiler(connection=compiler.connection)
     rows = [{**result, **annotations} for result, annotations in GroupedRead(inner).rows()]
-    aggregates, composites = split(compiler.connection, compiler.base_alias, outer_annotations)
-    values = {}
-    for alias, expr in aggregates.items():
-        plan = outer_plan(alias, expr)
-        partial = Partial()
-        for row in rows:
-            value = 1 if plan.spec.path is None else dig(row, plan.spec.path)
-            if plan.spec.order:  # StringAgg(order_by=): the values it orders by
-                value = (value, tuple(dig(row, key.path) for key in plan.spec.order))
-            partial.add(value, plan.spec)
-        value = partial.result(plan.spec)
-        values[alias] = plan.default if value is None else value
-    return evaluate_all(composites, values)
-
-
-def _order_name(item: Any) -> tuple[str | None, bool]:
-    descending = False
-    if isinstance(item, OrderBy):
-        descending = item.descending
-        item = item.expression
-    if isinstance(item, Ref):
-        return item.refs, descending
-    name = getattr(item, "name", item)
-    if not isinstance(name, str):
-        return None, descending
-    if name.startswith("-"):
-        return name[1:], not descending
-    return name, descending
-
-
-def _reverse(item: Any) -> Any:
-    if isinstance(item, str):
-        return item[1:] if item.startswith("-") else f"-{item}"
-    if isinstance(item, OrderBy):
-        return OrderBy(item.expression, descending=not item.descending)
-    return OrderBy(item, descending=True)
+    return aggregate_rows(compiler.connection, rows, outer_annotations)
 
 
 def _constant(expr: Any) -> bool:

@@ -18,6 +18,7 @@ from django.db.models.sql.query import Query
 from django_nonrel.aggregation.composite import converted, evaluate_all, split
 from django_nonrel.aggregation.grouped import aggregate_grouped
 from django_nonrel.aggregation.hops import related_partials
+from django_nonrel.aggregation.over_rows import aggregate_rows, inner_rows, store_folds
 from django_nonrel.aggregation.partials import Partial
 from django_nonrel.aggregation.planner import (
     AGGREGATE_FUNCTIONS,
@@ -134,6 +135,12 @@ def _aggregate_values(compiler, query: Query, source_query: Query | None, annota
         if source_query is query
         else source_query.get_compiler(connection=compiler.connection)
     )
+    if source_query is not query and not all(
+        store_folds(compiler.base_alias, expr) for expr in annotations.values()
+    ):
+        # Over a subquery's annotations (filter=, Case, a Subquery's value): its rows.
+        row = aggregate_rows(compiler.connection, inner_rows(source), annotations)
+        return tuple(row[alias] for alias in annotations)
     if source_query is query and needs_planning(compiler, annotations):
         row = aggregate_all(compiler, annotations)
         return tuple(row[alias] for alias in annotations)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.apps import apps
+from django.db import NotSupportedError
 from django.db.models import Avg, Count, Max, Min, StdDev, Sum, Variance
 from django.db.models import aggregates as django_aggregates
 from django.db.models.aggregates import Aggregate as DjangoAggregate
@@ -22,6 +23,7 @@ from django.db.models.expressions import Col, OrderBy, Ref, Star, Value
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Lookup
 from django.db.models.sql.datastructures import Join
+from django.db.models.sql.where import NothingNode, WhereNode
 
 from django_nonrel.aggregation.hops import Hop
 from django_nonrel.exceptions import unsupported
@@ -47,6 +49,16 @@ FOLDED_FUNCTIONS = {
     )
     if hasattr(django_aggregates, name)
 }
+
+
+def db_value(value: Value, connection) -> Any:
+    """A literal ``default=`` as SQL returns it: prepared for the database as
+    ``Value.as_sql`` does, so the read's converters turn it back (a DurationField's
+    ``timedelta`` default reads back as one)."""
+    field = value._output_field_or_none
+    if field is None:
+        return value.value
+    return field.get_db_prep_value(value.value, connection=connection)
 
 
 def _is_path(source: Any) -> bool:
@@ -106,7 +118,7 @@ class AggregatePlanner:
                         f"The aggregate {alias!r} with a non-literal default",
                         "Use a literal default=.",
                     )
-                aggregate, default = first, rest[0].value
+                aggregate, default = first, db_value(rest[0], self.connection)
         function = next(
             (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
         )
@@ -140,13 +152,20 @@ class AggregatePlanner:
         else:
             column_alias, path = self._path(alias, source)
         hops = self._hops(alias, column_alias)
+        try:
+            condition = self._filter(alias, aggregate, column_alias)
+        except NotSupportedError:
+            # A filter= the related table's own filter cannot say (it reads tables the
+            # aggregate's rows do not reach, friends__book__publisher__name beside
+            # Sum("friends__book__pages")): evaluated on the rows joined by key.
+            return self._computed(alias, expr, aggregate, function, source, default)
         spec = Aggregate(
             alias=alias,
             function=function,
             path=path,
             distinct=bool(aggregate.distinct),
-            filter=self._filter(alias, aggregate, column_alias),
-            delimiter=_delimiter(alias, aggregate) if function == "string_agg" else None,
+            filter=condition,
+            delimiter=string_agg_delimiter(alias, aggregate) if function == "string_agg" else None,
             order=order,
         )
         return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default, hops=hops)
@@ -158,7 +177,9 @@ class AggregatePlanner:
         if not condition:
             return False
         features = self.connection.features
-        return needs_python(condition, features.supports_date_part_expressions)
+        return needs_python(condition, features.supports_date_part_expressions) or _expressions_in(
+            condition
+        )
 
     def _computed(self, alias, expr, aggregate, function, source, default) -> AnnotationPlan:
         """An aggregate of an expression over the model's own fields, folded in Python."""
@@ -180,7 +201,7 @@ class AggregatePlanner:
             function=function,
             path=("<expression>",),
             distinct=bool(aggregate.distinct),
-            delimiter=_delimiter(alias, aggregate) if function == "string_agg" else None,
+            delimiter=string_agg_delimiter(alias, aggregate) if function == "string_agg" else None,
             order=order,
         )
         return AnnotationPlan(
@@ -206,7 +227,7 @@ class AggregatePlanner:
         if column == self.base_alias:
             return None
         order = []
-        for expression, key in _order_terms(aggregate):
+        for expression, key in order_terms(aggregate):
             if not _is_path(expression):
                 return None
             col, segments = column_path(expression, refuse)
@@ -219,7 +240,7 @@ class AggregatePlanner:
         """An aggregate's ``order_by=`` (Django 6.1): its terms and, per term, the
         function of a row giving the value it orders by."""
         order, keys = [], []
-        for expression, key in _order_terms(aggregate):
+        for expression, key in order_terms(aggregate):
             if getattr(expression, "contains_aggregate", False):
                 raise unsupported(
                     f"The aggregate {alias!r} ordered by an aggregate", "Order by fields."
@@ -283,7 +304,7 @@ class AggregatePlanner:
         return _restriction_node(builder.build(condition).condition)
 
 
-def _order_terms(aggregate: Any) -> list[tuple[Any, OrderKey]]:
+def order_terms(aggregate: Any) -> list[tuple[Any, OrderKey]]:
     """An aggregate's ``order_by=`` terms (Django 6.1): (expression, its OrderKey)."""
     order_by = getattr(aggregate, "order_by", None)
     terms = []
@@ -294,7 +315,7 @@ def _order_terms(aggregate: Any) -> list[tuple[Any, OrderKey]]:
     return terms
 
 
-def _delimiter(alias: str, aggregate: Any) -> str:
+def string_agg_delimiter(alias: str, aggregate: Any) -> str:
     """StringAgg's delimiter: a literal (``Value(";")``), as SQL databases require."""
     delimiter = aggregate.get_source_expressions()[1]
     literal = next(iter(delimiter.get_source_expressions()), None)
@@ -306,6 +327,14 @@ def _delimiter(alias: str, aggregate: Any) -> str:
     return literal.value
 
 
+def _expressions_in(node: Any) -> bool:
+    """Whether a condition has a boolean expression for a child (``filter=Exists(...)``),
+    not a lookup: the filter translators take lookups only."""
+    if isinstance(node, WhereNode):
+        return any(_expressions_in(child) for child in node.children)
+    return not isinstance(node, (Lookup, NothingNode))
+
+
 def _restriction_node(condition: Filter) -> Node | None:
     """A filter as the extra condition of an aggregate's rows (None: no restriction)."""
     if condition is True:
@@ -315,55 +344,6 @@ def _restriction_node(condition: Filter) -> Node | None:
     return condition if isinstance(condition, Node) else Node(children=[condition])
 
 
-def outer_plan(alias: str, expr: Any) -> AnnotationPlan:
-    aggregate, default = expr, None
-    if isinstance(expr, Coalesce):
-        first, second = expr.get_source_expressions()
-        if isinstance(second, Value):
-            aggregate, default = first, second.value
-    function = next(
-        (name for cls, name in AGGREGATE_FUNCTIONS.items() if type(aggregate) is cls), None
-    ) or FOLDED_FUNCTIONS.get(type(aggregate))
-    if function is None or getattr(aggregate, "filter", None) is not None:
-        raise unsupported(
-            f"The aggregate {alias!r} over a grouped queryset",
-            "Use Count, Sum, Avg, Min or Max of an annotation or a selected field.",
-        )
-    source = aggregate.get_source_expressions()[0]
-    path = None
-    if isinstance(source, (Ref, Col)):
-        path = _grouped_path(alias, source)
-    elif not isinstance(source, (Star, Value)):
-        raise unsupported(
-            f"The aggregate {alias!r} over {type(source).__name__} of a grouped queryset",
-            "Aggregate an annotation or a selected field.",
-        )
-    spec = Aggregate(
-        alias=alias,
-        function=function,
-        path=path,
-        distinct=bool(aggregate.distinct),
-        delimiter=_delimiter(alias, aggregate) if function == "string_agg" else None,
-        order=tuple(
-            replace(key, path=_grouped_path(alias, expression))
-            for expression, key in _order_terms(aggregate)
-        ),
-    )
-    return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default)
-
-
-def _grouped_path(alias: str, expr: Any) -> tuple[str]:
-    """The key of a grouped row an outer aggregate (or its order_by=) reads."""
-    if isinstance(expr, Ref):
-        return (expr.refs,)
-    if isinstance(expr, Col):
-        return (expr.target.attname,)
-    raise unsupported(
-        f"The aggregate {alias!r} over {type(expr).__name__} of a grouped queryset",
-        "Aggregate an annotation or a selected field.",
-    )
-
-
 def needs_planning(compiler, annotations) -> bool:
     """Whether aggregate() needs this module (relations, filter=, default=, paths,
     distinct Sum/Avg) rather than the store's plain ungrouped aggregation."""
@@ -371,10 +351,13 @@ def needs_planning(compiler, annotations) -> bool:
     for alias, expr in annotations.items():
         plan = planner.plan(alias, expr)
         spec = plan.spec
+        condition = getattr(expr, "filter", None)
         if (
             plan.compute is not None
             or plan.hops
             or spec.filter is not None
+            # A filter= that always holds (~Q(x__in=[])) plans to no restriction.
+            or getattr(condition, "condition", condition)
             or plan.default is not None
             or (spec.distinct and spec.function != "count")
             or (spec.path is not None and len(spec.path) > 1)
@@ -398,15 +381,20 @@ def _columns(node: Any) -> Iterator[Col]:
                 yield from _columns(source)
 
 
-def check_where(where, plans) -> None:
-    """Refuse a filter on the relation an aggregate reads (SQL would share the JOIN)."""
+def filters_aggregated_relation(where, plans) -> bool:
+    """Whether ``where`` filters a relation an aggregate reads (SQL shares the JOIN:
+    the filter restricts the related rows the aggregate folds)."""
     aliases = {hop.alias for plan in plans for hop in plan.hops}
     if not aliases or where is None:
-        return
-    for col in _columns(where):
-        if col.alias in aliases:
-            raise unsupported(
-                "filter() on the relation an annotation aggregates",
-                "Put the condition in the aggregate instead, e.g. "
-                "Count('books', filter=Q(books__pages__gt=100)).",
-            )
+        return False
+    return any(col.alias in aliases for col in _columns(where))
+
+
+def check_where(where, plans) -> None:
+    """Refuse a filter on the relation an aggregate reads (SQL would share the JOIN)."""
+    if filters_aggregated_relation(where, plans):
+        raise unsupported(
+            "filter() on the relation an annotation aggregates",
+            "Put the condition in the aggregate instead, e.g. "
+            "Count('books', filter=Q(books__pages__gt=100)).",
+        )
