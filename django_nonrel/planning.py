@@ -21,13 +21,9 @@ from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import XOR, WhereNode
 
+from django_nonrel.evaluation_scope import aliases_in, needs_python
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import (
-    ExpressionEvaluator,
-    Row,
-    aliases_in,
-    needs_python,
-)
+from django_nonrel.expressions import ExpressionEvaluator, Row
 from django_nonrel.ordering import ordering_sources, plan_ordering
 from django_nonrel.paths import hashable
 from django_nonrel.query import Leaf, Node, NonrelQuery

@@ -34,7 +34,8 @@ from django.db.models.sql.datastructures import MultiJoin
 
 from django_nonrel.aggregation.partials import Groups, Partial, add_group
 from django_nonrel.aggregation.planner import AnnotationPlan
-from django_nonrel.expressions import Evaluator, ExpressionEvaluator, aliases_in
+from django_nonrel.evaluation_scope import aliases_in
+from django_nonrel.expressions import Evaluator, ExpressionEvaluator
 from django_nonrel.paths import hashable
 from django_nonrel.planning import evaluated_rows
 from django_nonrel.query import Aggregate

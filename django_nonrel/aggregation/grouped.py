@@ -50,8 +50,9 @@ from django_nonrel.aggregation.planner import (
     AnnotationPlan,
     filters_aggregated_relation,
 )
+from django_nonrel.evaluation_scope import aliases_in
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import ExpressionEvaluator, aliases_in
+from django_nonrel.expressions import ExpressionEvaluator
 from django_nonrel.paths import dig, hashable
 from django_nonrel.planning import evaluated_rows
 from django_nonrel.query import Leaf, Node, NonrelQuery

@@ -26,8 +26,9 @@ from django.db.models.sql.datastructures import Join
 from django.db.models.sql.where import NothingNode, WhereNode
 
 from django_nonrel.aggregation.hops import Hop
+from django_nonrel.evaluation_scope import needs_python
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import ExpressionEvaluator, needs_python
+from django_nonrel.expressions import ExpressionEvaluator
 from django_nonrel.paths import column_path
 from django_nonrel.query import Aggregate, Filter, Leaf, Node, OrderKey
 from django_nonrel.relations import join_restriction
