@@ -358,16 +358,21 @@ def test_unsupported_annotation_says_what_to_do(library, on_mongodb):
 
 def test_having_on_a_field_groups_by_it_too(library):
     """SQL adds a HAVING operand's column to the GROUP BY: one group per (publisher, pages)."""
-    rows = agree(
-        lambda u: list(
-            novels(u)
+
+    def groups(using):
+        # Keys differ between databases (a SQL server's counters are not reset
+        # between tests): compare the publishers by name.
+        names = dict(publishers(using).values_list("pk", "name"))
+        rows = (
+            novels(using)
             .values("publisher")
             .annotate(n=Count("id"))
             .filter(n__lte=F("pages"))
-            .order_by("publisher", "n")
             .values_list("publisher", "n")
         )
-    )
+        return sorted(((names.get(publisher) or ""), n) for publisher, n in rows)
+
+    rows = agree(groups)
     assert rows
 
 
