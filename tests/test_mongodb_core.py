@@ -292,3 +292,15 @@ def test_a_query_while_apps_load_warns_as_on_sql_backends(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         assert Author.objects.filter(name="early").count() == 1
+
+
+def test_bulk_update_of_many_rows_is_answered(on_mongodb):
+    """FerretDB v1.24 stops answering an update command of 100 or more statements
+    (and every command after it): the guarded updates of bulk_update() go out in
+    commands it answers."""
+    authors = Author.objects.bulk_create([Author(name=f"bulk{i}") for i in range(230)])
+    for index, author in enumerate(authors):
+        author.age = index
+    assert Author.objects.bulk_update(authors, ["age"]) == 230
+    ages = dict(Author.objects.filter(name__startswith="bulk").values_list("name", "age"))
+    assert ages == {f"bulk{i}": i for i in range(230)}

@@ -15,6 +15,7 @@ needs to know whether every row was reached.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 from pymongo import UpdateMany, UpdateOne
@@ -25,6 +26,10 @@ from django_nonrel.query import NonrelQuery, UpdateValue
 from .skipped_sets import nested_sets
 
 DUPLICATE_KEY = 11000
+#: Statements per write command on FerretDB: v1.24 stops answering (and then
+#: every other command) when an update command carries 100 or more statements;
+#: 99 are answered (measured with UpdateOne batches of 50, 64, 99 and 100).
+FERRETDB_WRITE_STATEMENTS = 50
 
 
 def update_each(
@@ -66,9 +71,14 @@ def update_each(
     else:
         store.journal.changing(table, {"$or": filters})
     collection = store.collection(table)
+    if store.connection.is_embedded:
+        write = _embedded_write
+    else:
+        per_command = FERRETDB_WRITE_STATEMENTS if store.connection.server_info["ferretdb"] else 0
+        write = partial(_write, per_command=per_command)
     result = store.run(
         f"db.{table}.bulkWrite(<{len(operations)} guarded updates>)",
-        _embedded_write if store.connection.is_embedded else _write,
+        write,
         collection,
         operations,
     )
@@ -90,14 +100,21 @@ class Counts(NamedTuple):
     modified_count: int
 
 
-def _write(collection, operations: list[Operation]):
-    """The bulk write, a unique-index refusal as the DuplicateKeyError it is."""
+def _write(collection, operations: list[Operation], per_command: int = 0) -> Counts:
+    """The bulk write (in commands of ``per_command`` statements where the server
+    needs it), a unique-index refusal as the DuplicateKeyError it is."""
     requests = [
         (UpdateOne if one else UpdateMany)(filter_doc, update)
         for filter_doc, update, one in operations
     ]
+    size = per_command or len(requests)
+    matched = modified = 0
     try:
-        return collection.bulk_write(requests, ordered=True)
+        for start in range(0, len(requests), size):
+            result = collection.bulk_write(requests[start : start + size], ordered=True)
+            matched += result.matched_count
+            modified += result.modified_count
+        return Counts(matched, modified)
     except BulkWriteError as error:
         refused = error.details.get("writeErrors", [])
         if refused and all(e.get("code") == DUPLICATE_KEY for e in refused):

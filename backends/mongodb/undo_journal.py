@@ -46,6 +46,7 @@ from typing import Any
 from django.db import DatabaseError
 from pymongo import ReplaceOne
 
+from .bulk_updates import FERRETDB_WRITE_STATEMENTS
 from .filters import ID
 from .natural_order import key_identity, restore_key_order
 from .store_handle import StoreHandle
@@ -352,14 +353,21 @@ class UndoJournal:
                 if result.upserted_id is not None:
                     recreated.append(document[ID])
             return recreated
-        result = self.store.run(
-            f"db.{table}.bulkWrite(<{len(documents)} documents replaced>)",
-            collection.bulk_write,
-            [ReplaceOne({ID: d[ID]}, d, upsert=True) for d in documents],
-            ordered=False,
-            bookkeeping=True,
-        )
-        return [documents[index][ID] for index in result.upserted_ids]
+        size = len(documents)
+        if self.store.connection.server_info["ferretdb"]:
+            size = FERRETDB_WRITE_STATEMENTS
+        recreated = []
+        for start in range(0, len(documents), size):
+            chunk = documents[start : start + size]
+            result = self.store.run(
+                f"db.{table}.bulkWrite(<{len(chunk)} documents replaced>)",
+                collection.bulk_write,
+                [ReplaceOne({ID: d[ID]}, d, upsert=True) for d in chunk],
+                ordered=False,
+                bookkeeping=True,
+            )
+            recreated += [chunk[index][ID] for index in result.upserted_ids]
+        return recreated
 
     def _restore_counter(self, table: str, before: int | None, after: int | None) -> None:
         """Move the counter back, unless another connection moved it since (then
