@@ -32,6 +32,7 @@ from django_nonrel.aggregation.planner import (
     db_value,
     order_terms,
     string_agg_delimiter,
+    with_order_keys,
 )
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Evaluator, ExpressionEvaluator
@@ -100,16 +101,13 @@ def row_aggregate(connection, alias: str, expr: Any) -> RowAggregate:
     condition = getattr(aggregate, "filter", None)
     condition = getattr(condition, "condition", condition)  # Django 6.1: AggregateFilter
     terms = order_terms(aggregate)
-    if terms:  # StringAgg(order_by=): each value travels with the values it orders by
-        value_of = compute
-        keys_of = [evaluator.compile(expression) for expression, _ in terms]
-        compute = lambda row: (value_of(row), tuple(key(row) for key in keys_of))  # noqa: E731
+    compute = with_order_keys(compute, [evaluator.compile(expression) for expression, _ in terms])
     spec = Aggregate(
         alias=alias,
         function=function,
         path=("<row>",),
         distinct=bool(aggregate.distinct),
-        delimiter=string_agg_delimiter(alias, aggregate) if function == "string_agg" else None,
+        delimiter=string_agg_delimiter(alias, aggregate, function),
         order=tuple(key for _, key in terms),
     )
     return RowAggregate(

@@ -166,7 +166,7 @@ class AggregatePlanner:
             path=path,
             distinct=bool(aggregate.distinct),
             filter=condition,
-            delimiter=string_agg_delimiter(alias, aggregate) if function == "string_agg" else None,
+            delimiter=string_agg_delimiter(alias, aggregate, function),
             order=order,
         )
         return AnnotationPlan(alias=alias, expr=expr, spec=spec, default=default, hops=hops)
@@ -194,15 +194,13 @@ class AggregatePlanner:
         condition = getattr(aggregate, "filter", None)
         condition = getattr(condition, "condition", condition)  # Django 6.1: AggregateFilter
         order, keys = self._order(alias, aggregate)
-        if order:
-            value_of = compute
-            compute = lambda row: (value_of(row), tuple(key(row) for key in keys))  # noqa: E731
+        compute = with_order_keys(compute, keys)
         spec = Aggregate(
             alias=alias,
             function=function,
             path=("<expression>",),
             distinct=bool(aggregate.distinct),
-            delimiter=string_agg_delimiter(alias, aggregate) if function == "string_agg" else None,
+            delimiter=string_agg_delimiter(alias, aggregate, function),
             order=order,
         )
         return AnnotationPlan(
@@ -316,8 +314,19 @@ def order_terms(aggregate: Any) -> list[tuple[Any, OrderKey]]:
     return terms
 
 
-def string_agg_delimiter(alias: str, aggregate: Any) -> str:
-    """StringAgg's delimiter: a literal (``Value(";")``), as SQL databases require."""
+def with_order_keys(compute: Any, keys: list[Any]) -> Any:
+    """``compute`` of a row, with the values an ``order_by=`` sorts it by when there
+    are any (StringAgg folds ``(value, keys)`` pairs: partials.py)."""
+    if not keys:
+        return compute
+    return lambda row: (compute(row), tuple(key(row) for key in keys))
+
+
+def string_agg_delimiter(alias: str, aggregate: Any, function: str) -> str | None:
+    """StringAgg's delimiter: a literal (``Value(";")``), as SQL databases require
+    (None for every other aggregate)."""
+    if function != "string_agg":
+        return None
     delimiter = aggregate.get_source_expressions()[1]
     literal = next(iter(delimiter.get_source_expressions()), None)
     if not isinstance(literal, Value) or not isinstance(literal.value, str):
