@@ -3,8 +3,8 @@
 - MongoDB servers: pymongo's command monitoring (every command on the wire
   except ``getMore``, which fetches further batches of a query already
   counted), for the ORM and the raw driver alike.
-- mongomock: nothing goes on a wire. The ORM's commands are what it logs to
-  ``connection.queries`` (one entry per store command); the raw driver's are
+- mongomock: nothing goes on a wire. The ORM's commands are what its
+  ``execute_wrapper()`` hooks see (one call per store command); the raw driver's are
   its calls of command methods, counted by a thin proxy. The ``BEGIN`` Django
   logs when atomic() starts is not a command and is not counted.
 - MariaDB: the server's own per-session ``Questions`` status counter, read
@@ -16,7 +16,6 @@ Counting runs only in the warm-up pass, never in a timed repeat.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any, Protocol
 
 from pymongo import monitoring
@@ -68,38 +67,33 @@ monitoring.register(WIRE)
 TRANSACTION_MARKERS = frozenset({"BEGIN", "COMMIT", "ROLLBACK"})
 
 
-class CountingLog(deque):
-    """A ``connection.queries_log`` that counts the commands appended to it.
-
-    Django's ``TestCase`` clears the log after every test, so counting what the
-    log holds at the end would see only the last test.
-    """
-
-    def __init__(self, maxlen: int) -> None:
-        super().__init__(maxlen=maxlen)
-        self.commands = 0
-
-    def append(self, entry: dict[str, Any]) -> None:
-        if entry["sql"] not in TRANSACTION_MARKERS:
-            self.commands += 1
-        super().append(entry)
-
-
 class LoggedQueries:
-    """Commands a Django connection records in ``connection.queries``."""
+    """Commands a Django connection sends, as its ``execute_wrapper()`` hooks see them.
+
+    Not ``connection.queries``: the MongoDB backend logs the commands of one ORM
+    query as one entry there (as SQL's JOIN is one statement), while a wrapper
+    sees each command, as it sees each SQL statement. Bookkeeping commands (the
+    undo journal's, key counters) pass no wrapper, as they are not logged.
+    Installed directly in ``connection.execute_wrappers`` so that it stays in
+    place across the tests of a TestCase run.
+    """
 
     def __init__(self, connection) -> None:
         self.connection = connection
+        self.commands = 0
+
+    def _count(self, execute, sql, params, many, context):
+        if sql not in TRANSACTION_MARKERS:
+            self.commands += 1
+        return execute(sql, params, many, context)
 
     def start(self) -> None:
-        self.connection.force_debug_cursor = True
-        self.connection.queries_log = CountingLog(self.connection.queries_limit)
+        self.commands = 0
+        self.connection.execute_wrappers.append(self._count)
 
     def stop(self) -> int:
-        self.connection.force_debug_cursor = False
-        log = self.connection.queries_log
-        log.clear()
-        return log.commands
+        self.connection.execute_wrappers.remove(self._count)
+        return self.commands
 
 
 #: mongomock Collection methods that are one server command each on a real server.

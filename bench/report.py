@@ -309,7 +309,7 @@ def document(
         "write). Reported: median wall time, median client CPU (`time.process_time`: the",
         "server's own CPU is not in it, even on this machine) and database commands: pymongo",
         "command monitoring on MongoDB servers (getMore batches of a counted query excluded),",
-        "`connection.queries` and",
+        "the commands `connection.execute_wrapper()` hooks see and",
         "counted driver calls on mongomock, the server's per-session `Questions` counter on",
         "MariaDB. A ratio is ORM / raw: 1.00x means no overhead. Variants of a case must do",
         "the same amount of work (rows read or written) or the case reports an error.",

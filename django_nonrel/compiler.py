@@ -68,6 +68,29 @@ from django_nonrel.writes import delete, insert, pin_related_ids, update
 ValueRow = tuple[list[Any], dict, dict, dict]
 
 
+#: Marks an exhausted iterator (a row may be any value).
+_END = object()
+
+
+def first_step_in(store: Any, rows: Iterator[Any]) -> Iterator[Any]:
+    """``rows`` with its first step taken now, inside ``store.one_query()``.
+
+    A compiler's rows are a generator that sends its commands when first
+    advanced. Django's SQL compilers execute their statement when called; so
+    does this, and the commands of the read are then logged as one query
+    (``DocumentStore.one_query``) rather than whenever the caller first iterates.
+    """
+    with store.one_query():
+        rows = iter(rows)
+        first = next(rows, _END)
+    return iter(()) if first is _END else _chained(first, rows)
+
+
+def _chained(first: Any, rows: Iterator[Any]) -> Iterator[Any]:
+    yield first
+    yield from rows
+
+
 class RowCountCursor:
     """What Django's CURSOR/ROW_COUNT callers need from a write: a rowcount."""
 
@@ -169,8 +192,10 @@ class NonrelCompiler(sql.SQLCompiler):
         chunk_size: int = GET_ITERATOR_CHUNK_SIZE,
     ) -> Iterator[dict[str, Any]]:
         if results is not None:
-            yield from results
-            return
+            return iter(results)
+        return first_step_in(self.store, self._structured_rows())
+
+    def _structured_rows(self) -> Iterator[dict[str, Any]]:
         if is_grouped(self.query):
             yield from GroupedRead(self).structured_rows()
             return
@@ -191,6 +216,9 @@ class NonrelCompiler(sql.SQLCompiler):
         """Per row: (values in ``selected_names`` order, related selection, annotations,
         extra select) -- ``results_iter()``'s content without building its dicts, for
         callers that want the values in order (model instances)."""
+        return first_step_in(self.store, self._selected_value_rows())
+
+    def _selected_value_rows(self) -> Iterator[ValueRow]:
         if is_grouped(self.query):
             names = self.selected_names
             for row in GroupedRead(self).structured_rows():
@@ -210,7 +238,13 @@ class NonrelCompiler(sql.SQLCompiler):
         reads; never one with conditions, sort keys or values Python evaluates:
         ``rows.base_documents``) gives ``plain`` True and, per row, the values in
         ``selected_names`` order, skipping the row engine's per-row structures;
-        any other read gives ``selected_value_rows()``'s rows."""
+        any other read gives ``selected_value_rows()``'s rows. Run now, as one
+        query (``first_step_in``)."""
+        with self.store.one_query():
+            plain, rows = self._fetch_values()
+            return plain, rows if plain else first_step_in(self.store, rows)
+
+    def _fetch_values(self) -> tuple[bool, Iterator[Any]]:
         if is_grouped(self.query):
             return False, self.selected_value_rows()
         plan = self.read_plan()
@@ -257,19 +291,21 @@ class NonrelCompiler(sql.SQLCompiler):
         return related_selections(self.connection, self.related_steps, roots)
 
     def has_results(self) -> bool:
-        if is_grouped(self.query):
-            return bool(GroupedRead(self).rows())
-        nq = self.build_query(with_projection=False).query
-        return not nq.matches_nothing and self.store.exists(nq)
+        with self.store.one_query():
+            if is_grouped(self.query):
+                return bool(GroupedRead(self).rows())
+            nq = self.build_query(with_projection=False).query
+            return not nq.matches_nothing and self.store.exists(nq)
 
     def execute_sql(
         self, result_type=MULTI, chunked_fetch=False, chunk_size=GET_ITERATOR_CHUNK_SIZE
     ):
         if result_type == SINGLE:
-            if literal_check.is_literal_query(self.query):
-                # Q.check(): CheckConstraint and conditional UniqueConstraint validation
-                return literal_check.evaluate(self.query, self.connection)
-            return execute_aggregate(self, self.query)
+            with self.store.one_query():
+                if literal_check.is_literal_query(self.query):
+                    # Q.check(): CheckConstraint and conditional UniqueConstraint validation
+                    return literal_check.evaluate(self.query, self.connection)
+                return execute_aggregate(self, self.query)
         if result_type == MULTI:
             return self.results_iter(chunked_fetch=chunked_fetch, chunk_size=chunk_size)
         raise unsupported(f"execute_sql({result_type!r}) on a read", "")
@@ -309,7 +345,8 @@ class NonrelInsertCompiler(sql.SQLInsertCompiler):
     def execute_sql(self, returning_fields=None):
         query = self.query
         try:
-            values = insert(query, self.connection, returning_fields)
+            with self.connection.store.one_query():
+                values = insert(query, self.connection, returning_fields)
         except PartialInsertError as error:
             pk = query.get_meta().pk
             keys = [key for (key,) in self._converted([(k,) for k in error.keys], [pk])]
@@ -332,10 +369,12 @@ class NonrelDeleteCompiler(NonrelCompiler, sql.SQLDeleteCompiler):
     guarded ones when Python decides the rows (``django_nonrel.writes.delete``)."""
 
     def execute_sql(self, result_type=MULTI, **kwargs):
-        if _decided_by_aggregates(self.query):
-            count = self._delete_by_keys()
-        else:
-            count = delete(self.build_query(with_projection=False, in_rows=True), self.connection)
+        with self.store.one_query():
+            if _decided_by_aggregates(self.query):
+                count = self._delete_by_keys()
+            else:
+                plan = self.build_query(with_projection=False, in_rows=True)
+                count = delete(plan, self.connection)
         return RowCountCursor(count) if result_type == CURSOR else count
 
     def _delete_by_keys(self) -> int:
@@ -366,10 +405,12 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
 
     def execute_sql(self, result_type):
         if self.query.related_updates:
+            # A query of its own, as Django's SQL compiler selects the keys first.
             pin_related_ids(self.query, self.connection)
-        plan = self.build_query(with_projection=False, in_rows=True)
-        evaluator = ExpressionEvaluator(self.connection, self.base_alias)
-        count = update(plan, self.query, self.connection, evaluator)
+        with self.store.one_query():
+            plan = self.build_query(with_projection=False, in_rows=True)
+            evaluator = ExpressionEvaluator(self.connection, self.base_alias)
+            count = update(plan, self.query, self.connection, evaluator)
         for related in self.query.get_related_updates():
             # As in Django: with nothing to write here, a parent's count is the result.
             related_count = related.get_compiler(self.using).execute_sql(None)
@@ -386,7 +427,8 @@ class NonrelAggregateCompiler(NonrelCompiler):
     """aggregate()/count() over a sliced, distinct or annotated queryset."""
 
     def execute_sql(self, result_type=MULTI, **kwargs):
-        return execute_aggregate(self, self.query, self.query.inner_query)
+        with self.store.one_query():
+            return execute_aggregate(self, self.query, self.query.inner_query)
 
     def as_sql(self, with_limits=True, with_col_aliases=False):
         inner = self.query.inner_query.get_compiler(connection=self.connection)

@@ -14,13 +14,16 @@ Values crossing the contract are already converted for the database by the
 fields (``get_db_prep_value``) and the backend's ``DatabaseOperations``; rows
 coming back are dicts keyed by column name and go through Django's converters
 afterwards. Every primitive is one database command unless its docstring says
-otherwise, and every command is logged to ``connection.queries`` when queries
-are being logged (``assertNumQueries`` counts them).
+otherwise. The compilers run each ORM query inside ``one_query()``: a store that
+logs its commands to ``connection.queries`` logs those of one query as one
+entry, so ``assertNumQueries`` counts queries as on SQL, where following a
+relation is a JOIN inside the statement rather than a command of its own.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -82,6 +85,10 @@ def row_writer(connection: Any) -> RowWriter | None:
 
 class DocumentStore(RowWriter):
     """The primitives every document backend provides (besides ``RowWriter``'s)."""
+
+    def one_query(self) -> contextlib.AbstractContextManager[None]:
+        """A context in which the commands sent are one ORM query (for its log)."""
+        return contextlib.nullcontext()
 
     @abc.abstractmethod
     def fetch(self, query: NonrelQuery) -> Iterator[dict[str, Any]]:

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from django.db import NotSupportedError, connection
 from django.db.models import Aggregate, Avg, Count, F, Max, Min, Q, Sum
-from django.test.utils import CaptureQueriesContext
 
 from tests.agg.models import Genre, Novel, Publisher
+from tests.commands import CommandCapture
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
 
@@ -206,7 +206,7 @@ def test_grouped_count_and_aggregate_over_groups(library):
 
 
 def test_values_annotate_is_one_command_on_mongodb(library, on_mongodb):
-    with CaptureQueriesContext(connection) as captured:
+    with CommandCapture(connection) as captured:
         list(novels("default").values("publisher").annotate(n=Count("id"), p=Sum("pages")))
     assert len(captured) == 1
 
@@ -309,11 +309,11 @@ def test_annotate_then_aggregate(library):
 def test_relation_annotation_is_batched(library, on_mongodb):
     for name in ("Dawn", "Eve", "Fox"):
         Publisher.objects.create(name=name, country="DE")
-    with CaptureQueriesContext(connection) as captured:
+    with CommandCapture(connection) as captured:
         rows = list(Publisher.objects.annotate(n=Count("novels"), p=Sum("novels__pages")))
     assert len(rows) == 6
     assert len(captured) == 2  # the publishers, then one grouped command on the novels
-    with CaptureQueriesContext(connection) as captured:
+    with CommandCapture(connection) as captured:
         list(Novel.objects.annotate(g=Count("genres"), w=Sum("genres__weight")))
     # The novels; Count("genres") groups the through rows; Sum("genres__weight")
     # reads the through rows, then groups the genres: one command per hop.

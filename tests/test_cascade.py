@@ -4,8 +4,8 @@ import pytest
 from django.db import OperationalError, connection, connections, models
 from django.db.models import ProtectedError, signals
 from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
 
+from tests.commands import CommandCapture
 from tests.conc.models import (
     FALLBACK_CALLS,
     Ad,
@@ -49,7 +49,7 @@ def run_queue():
 
 
 def commands(func):
-    with CaptureQueriesContext(connection) as captured:
+    with CommandCapture(connection) as captured:
         result = func()
     return result, [q["sql"] for q in captured if q["sql"] not in ("BEGIN", "COMMIT")]
 

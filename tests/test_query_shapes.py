@@ -12,8 +12,8 @@ import pytest
 from django.db import connection
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Concat, Length, Lower, Upper
-from django.test.utils import CaptureQueriesContext
 
+from tests.commands import CommandCapture
 from tests.relations.models import Country, Label, Novel, Publisher, Writer
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
@@ -71,7 +71,7 @@ def test_correlated_subquery_runs_once_for_all_outer_rows(library, on_mongodb):
     query for every outer row, not one per row."""
     novels = Novel.objects.filter(writer=OuterRef("pk")).order_by("-pages")
     writers = Writer.objects.annotate(longest=Subquery(novels.values("pages")[:1]))
-    with CaptureQueriesContext(connection) as queries:
+    with CommandCapture(connection) as queries:
         result = sorted(writers.values_list("name", "longest"))
     assert result == [("Camus", 300), ("Orwell", None), ("Sartre", 250), ("Woolf", 120)]
     assert len(queries) == 2

@@ -3,8 +3,8 @@ sharing the key; child reads fetch the parents' documents by key in one command.
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
+from tests.commands import CommandCapture
 from tests.relations.models import Brand, Country, Franchise, Menu, Pizzeria, Place, Restaurant
 
 pytestmark = pytest.mark.django_db
@@ -33,13 +33,13 @@ def test_parent_and_child_querysets(town):
     assert list(Pizzeria.objects.values("name", "city", "oven")) == [
         {"name": "Napoli", "city": "Rome", "oven": "wood"}
     ]
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         pizzerias = list(Pizzeria.objects.all())
     assert pizzerias[0].city == "Rome" and pizzerias[0].serves_pizza
     # Pizzeria rows, then Restaurant and Place documents by key; the inherited
     # Meta.ordering ("name") is sorted client-side from those documents.
     assert len(ctx.captured_queries) == (3 if ON_MONGODB else 1)
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         list(Pizzeria.objects.order_by("pk"))
     assert len(ctx.captured_queries) == (3 if ON_MONGODB else 1)
 
@@ -68,12 +68,12 @@ def test_parent_to_child_access(town):
 def test_select_related_through_inheritance(town):
     italy = Country.objects.create(name="Italy")
     Place.objects.filter(city="Rome").update(country=italy)
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         napoli = Pizzeria.objects.select_related("country").get()
         assert napoli.country.name == "Italy"
     # Pizzeria, its Restaurant and Place documents, then the country.
     assert len(ctx.captured_queries) == (4 if ON_MONGODB else 1)
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         places = list(Place.objects.select_related("restaurant__pizzeria"))
         assert [p.name for p in places] == ["Bistro", "Napoli", "Park"]
         assert places[1].restaurant.pizzeria.oven == "wood"
@@ -135,7 +135,7 @@ def test_a_child_selected_from_its_parent_keeps_the_parents_loaded_values(franch
         .only("label", "franchise__licence")
         .get(label="Luigi's")
     )
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         assert brand.franchise.label == "Luigi's"
         assert brand.franchise.brand_id == franchise.brand_id
         assert brand.franchise.licence == "L1"

@@ -11,8 +11,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldError
 from django.db import NotSupportedError, connection
 from django.db.models import FilteredRelation, Prefetch, Q
-from django.test.utils import CaptureQueriesContext
 
+from tests.commands import CommandCapture
 from tests.relations.models import (
     Club,
     Country,
@@ -54,7 +54,7 @@ def shelf():
 
 
 def test_select_related_chain_is_one_command_per_hop(shelf):
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         novels = list(Novel.objects.select_related("writer__publisher__country").order_by("pages"))
         countries = {n.writer.publisher.country.name for n in novels}
     assert countries == {"UK"} and len(novels) == 30
@@ -63,7 +63,7 @@ def test_select_related_chain_is_one_command_per_hop(shelf):
 
 
 def test_select_related_without_arguments_follows_non_null_fks(shelf):
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         writers = list(Writer.objects.select_related().order_by("name"))
         assert {w.publisher.country.name for w in writers} == {"UK"}
     assert len(ctx.captured_queries) == expect(1, 3)
@@ -72,7 +72,7 @@ def test_select_related_without_arguments_follows_non_null_fks(shelf):
 
 
 def test_select_related_nullable_fk_and_reverse_one_to_one(shelf):
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         writers = {w.name: w for w in Writer.objects.select_related("mentor", "profile")}
         assert writers["w1"].mentor.name == "w0"
         assert writers["w2"].mentor is None
@@ -85,7 +85,7 @@ def test_select_related_nullable_fk_and_reverse_one_to_one(shelf):
 
 def test_select_related_depth_and_errors(shelf):
     novel = Novel.objects.select_related("writer").get(title="n1")
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         assert novel.writer.name == "w1"
     assert not ctx.captured_queries
     with pytest.raises(FieldError, match="Invalid field name"):
@@ -118,7 +118,7 @@ def test_select_related_choices_name_the_filtered_relations(shelf):
 
 
 def test_prefetch_forward_and_reverse_fk(shelf):
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         writers = list(Writer.objects.prefetch_related("novels", "mentor").order_by("pk"))
         assert [n.title for n in writers[5].novels.all()] == ["n5"]
         assert writers[5].mentor.name == "w4"
@@ -126,7 +126,7 @@ def test_prefetch_forward_and_reverse_fk(shelf):
 
 
 def test_prefetch_many_to_many_auto_and_reverse(shelf):
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         novels = list(Novel.objects.prefetch_related("labels").order_by("pages"))
         assert [sorted(label.name for label in n.labels.all()) for n in novels[:4]] == [
             [],
@@ -165,7 +165,7 @@ def test_prefetch_generic_foreign_keys(shelf):
     novel, writer = shelf["novels"][1], shelf["writers"][2]
     Note.objects.create(text="on a novel", target=novel)
     Note.objects.create(text="on a writer", target=writer)
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         notes = {n.text: n for n in Note.objects.prefetch_related("target")}
         assert notes["on a novel"].target == novel
         assert notes["on a writer"].target == writer
@@ -285,11 +285,11 @@ def test_command_counts_stay_flat_over_a_thousand_rows():
         [through(novel=n, label=labels[i % 5]) for i, n in enumerate(novels)]
         + [through(novel=n, label=labels[(i + 1) % 5]) for i, n in enumerate(novels[:500])]
     )
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         rows = list(Novel.objects.select_related("writer__publisher"))
         assert len({n.writer.publisher.name for n in rows}) == 10
     assert len(rows) == 1000 and len(ctx.captured_queries) == expect(1, 3)
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         rows = list(Novel.objects.prefetch_related("labels", "writer"))
         assert sum(len(n.labels.all()) for n in rows) == 1500
         assert {n.writer.name for n in rows} == {w.name for w in writers}
@@ -299,7 +299,7 @@ def test_command_counts_stay_flat_over_a_thousand_rows():
 def test_select_related_honours_deferred_related_fields(shelf):
     novel = Novel.objects.select_related("writer").defer("writer__name").get(title="n2")
     assert "name" in novel.writer.get_deferred_fields()
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         assert novel.writer.name == "w2"
     assert len(ctx.captured_queries) == 1
     only = Novel.objects.select_related("writer").only("title", "writer__mentor").get(title="n3")

@@ -7,8 +7,8 @@ backend, where each relation hop is one batched key lookup.
 import pytest
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
-from django.test.utils import CaptureQueriesContext
 
+from tests.commands import CommandCapture
 from tests.relations.models import Country, Label, Novel, Publisher, Writer
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def test_forward_fk_chain_filters(library):
 
 
 def test_forward_chain_costs_one_command_per_hop(library):
-    with CaptureQueriesContext(connection) as ctx:
+    with CommandCapture(connection) as ctx:
         list(Novel.objects.filter(writer__publisher__country__name="UK"))
     if ON_MONGODB:
         assert len(ctx.captured_queries) == 4  # country, publisher, writer keys, then novels

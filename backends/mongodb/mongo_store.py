@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 import threading
 import time
 import warnings
@@ -39,11 +38,10 @@ from .bulk_updates import update_each
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path, key_equality
 from .grouping import MongoAggregation
 from .limits import check_documents
+from .query_log import QueryLog
 from .reserved_keys import STORES, retire_key_blocks
 from .skipped_sets import nested_sets, pinned_ids, rewrite_skipped
 from .undo_journal import UndoJournal, written_ids
-
-logger = logging.getLogger("django.db.backends")
 
 #: Collection holding one integer counter per table with an integer AutoField.
 SEQUENCES = "django_nonrel_sequences"
@@ -89,6 +87,8 @@ class MongoStore(MongoAggregation, DocumentStore):
         self.applied_writes = 0
         #: What undoes this connection's writes inside atomic() (undo_journal.py).
         self.journal = UndoJournal(self, SEQUENCES)
+        #: connection.queries: one entry per ORM query (query_log.py).
+        self.log = QueryLog()
         STORES.add(self)
 
     def __del__(self) -> None:
@@ -116,7 +116,8 @@ class MongoStore(MongoAggregation, DocumentStore):
         In a transaction marked for rollback, commands are refused with Django's
         TransactionManagementError, as SQL backends refuse queries there.
         ``bookkeeping`` commands (the undo journal's) are neither refused,
-        logged nor counted.
+        logged nor counted; the commands of one ORM query are logged as one
+        ``connection.queries`` entry (``one_query``, query_log.py).
         """
         connection = self.connection
         if not bookkeeping and not apps.ready and not apps.stored_app_configs:
@@ -167,23 +168,11 @@ class MongoStore(MongoAggregation, DocumentStore):
                 self.applied_writes += 1
             return result
         finally:
-            if connection.queries_logged and not bookkeeping:
-                duration = time.monotonic() - start
-                connection.queries_log.append({"sql": logged, "time": f"{duration:.3f}"})
-                # As Django's CursorDebugWrapper logs each statement.
-                logger.debug(
-                    "(%.3f) %s; args=%s; alias=%s",
-                    duration,
-                    logged,
-                    None,
-                    connection.alias,
-                    extra={
-                        "duration": duration,
-                        "sql": logged,
-                        "params": None,
-                        "alias": connection.alias,
-                    },
-                )
+            if not bookkeeping:
+                self.log.command(connection, logged, time.monotonic() - start)
+
+    def one_query(self):
+        return self.log.one_query()
 
     def _send(self, command, args, kwargs):
         """One driver command: in the transaction's session, errors mapped to Django's."""

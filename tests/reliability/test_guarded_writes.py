@@ -17,9 +17,9 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat, Upper
-from django.test.utils import CaptureQueriesContext
 
 from django_nonrel.exceptions import ContentionError
+from tests.commands import CommandCapture
 from tests.conc.models import Account, Board, Entry, Post, Thread
 from tests.differential.models import Item, Label
 from tests.reliability.interleave import (
@@ -132,14 +132,14 @@ def test_arithmetic_on_a_nullable_column_keeps_null_as_sql_does():
 def test_update_with_a_python_filter_is_one_read_and_one_write(on_mongodb):
     """Rows that get the same values share one guarded command."""
     items("default", 6)
-    with CaptureQueriesContext(connection) as queries:
+    with CommandCapture(connection) as queries:
         count = Item.objects.filter(number__gt=F("big")).update(name="big")
     assert count == 4
     sent = [q["sql"].split("(")[0] for q in queries.captured_queries]
     assert [s.rsplit(".", 1)[-1] for s in sent] == ["find", "updateMany"]
 
 
-def commands(queries: CaptureQueriesContext) -> list[str]:
+def commands(queries: CommandCapture) -> list[str]:
     """The command names a block sent (``find``, ``bulkWrite``...)."""
     return [q["sql"].split("(")[0].rsplit(".", 1)[-1] for q in queries.captured_queries]
 
@@ -150,7 +150,7 @@ def test_bulk_update_of_rows_named_by_key_is_one_command_per_batch(on_mongodb):
     objs = items("default", 6)
     for obj in objs:
         obj.name = f"new {obj.pk}"
-    with CaptureQueriesContext(connection) as queries:
+    with CommandCapture(connection) as queries:
         count = Item.objects.bulk_update(objs, ["name"], batch_size=4)
     assert count == 6
     assert commands(queries) == ["bulkWrite", "bulkWrite"]
@@ -169,7 +169,7 @@ def test_bulk_update_leaves_rows_deleted_before_it_alone(on_mongodb):
 def test_an_update_of_distinct_values_is_one_read_and_one_write(on_mongodb):
     """Rows that get different values are written guarded in one command."""
     items("default", 6)
-    with CaptureQueriesContext(connection) as queries:
+    with CommandCapture(connection) as queries:
         count = Item.objects.filter(number__gt=F("big")).update(note=Upper("name"))
     assert count == 4
     assert commands(queries) == ["find", "bulkWrite"]
