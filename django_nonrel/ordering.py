@@ -77,7 +77,7 @@ def plan_ordering(query: Query, base_alias: str, evaluator: ExpressionEvaluator)
     """The ordering of ``query``; ``evaluator`` compiles the expressions sorted in Python."""
     if query.extra_order_by:
         raise unsupported("extra(order_by=...)", "Use order_by().")
-    items = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+    items = query.order_by or ((query.get_meta().ordering or ()) if query.default_ordering else ())
     if any(_sorts_in_python(query, base_alias, item) for item in items):
         keys, paths = _python_keys(query, base_alias, evaluator, items)
         return OrderingPlan(python=keys, python_paths=paths, evaluated_columns=evaluator.columns)
@@ -132,12 +132,25 @@ def _transformed(query: Query, item: str) -> bool:
             model_field = opts.pk if name == "pk" else opts.get_field(name)
         except FieldDoesNotExist:
             return False
+        following = parts[index + 1]
         if model_field.is_relation and model_field.related_model is not None:
-            opts = model_field.related_model._meta
-            continue
-        transform = model_field.get_transform(parts[index + 1])
+            related = model_field.related_model._meta
+            if not model_field.concrete or _has_field(related, following):
+                opts = related
+                continue
+            # order_by("fk__month"): a transform of the key the relation stores.
+            model_field = model_field.target_field
+        transform = model_field.get_transform(following)
         return isinstance(transform, type) and issubclass(transform, Transform)
     return False
+
+
+def _has_field(opts: Any, name: str) -> bool:
+    try:
+        opts.get_field(name)
+    except FieldDoesNotExist:
+        return name == "pk"
+    return True
 
 
 def _repeats_rows(opts: Any, item: str) -> bool:

@@ -239,7 +239,12 @@ class WhereBuilder:
             only = merged[0]
             if not negated:
                 return only
-            if is_single_valued(join_of(self.query, only.path[0])):
+            join = join_of(self.query, only.path[0])
+            if is_single_valued(join) or join.join_type == INNER:
+                # The negation applies per joined row: one related row, or the
+                # rows of an INNER join the outer query has for another reason
+                # (exclude() reusing a related manager's join: Django correlates
+                # its NOT EXISTS to that join's rows).
                 return Related(only.path, self._negated(only.condition))
         if on_base:
             self._unrepeated += [
