@@ -164,7 +164,7 @@ def _distinct(plan: ReadPlan, rows: list[Row], ordering_paths: list[Path]) -> li
     """Rows once per distinct (selected values, ordering values, annotations)."""
     base = plan.base_alias
     selections = plan.selected.selections if plan.selected else []
-    annotations = list(plan.annotations.values())
+    annotations = [*plan.annotations.values(), *plan.extra_values.values()]
     seen = set()
     unique = []
     for row in rows:

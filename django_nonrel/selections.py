@@ -172,9 +172,19 @@ def selected_annotations(query: Query, evaluator: ExpressionEvaluator) -> dict[s
                 "Aggregate with aggregate(), or annotate() aggregates on their own.",
             )
         else:
-            evaluate = evaluator.compile(expr)
-            result[alias] = lambda row, f=evaluate, e=expr: output_value(f(row), e)
+            result[alias] = selected_values({alias: expr}, evaluator)[alias]
     return result
+
+
+def selected_values(expressions: dict[str, Any], evaluator: ExpressionEvaluator) -> dict:
+    """Per name, a function of the row giving its expression's value as selected."""
+    return {
+        name: _selected_value(evaluator.compile(expr), expr) for name, expr in expressions.items()
+    }
+
+
+def _selected_value(evaluate: Evaluator, expr: Any) -> Evaluator:
+    return lambda row: output_value(evaluate(row), expr)
 
 
 def _reader_parts(

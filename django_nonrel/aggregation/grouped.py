@@ -109,6 +109,10 @@ class GroupedRead:
         where, having, qualify = self.query.where.split_having_qualify(must_group_by=True)
         if qualify:
             raise unsupported("Filtering on window functions", "Filter in Python.")
+        if self.query.extra_select:
+            raise unsupported(
+                "extra(select=...) next to aggregates", "Annotate the value with annotate()."
+            )
         self.where = where
         self.having = having
         planner = AggregatePlanner(compiler)

@@ -158,7 +158,7 @@ def _aggregate_values(compiler, query: Query, source_query: Query | None, annota
         # made distinct, and counted.
         if not all(s.function == "count" and s.path is None for s in specs):
             raise unsupported(
-                "Aggregating a distinct values() over document paths, expressions or related fields",
+                "Aggregating a distinct values() over paths, expressions or related fields",
                 "Aggregate the values in Python.",
             )
         total = sum(1 for _ in source.results_iter())
