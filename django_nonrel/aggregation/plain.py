@@ -150,7 +150,8 @@ def _aggregate_values(compiler, query: Query, source_query: Query | None, annota
     distinct_rows = (
         source_query is not query and source_query.distinct and not source_query.default_cols
     )
-    columns = _distinct_columns(source, source_query) if distinct_rows else None
+    selected_query = _selected_only(source_query) if distinct_rows else source_query
+    columns = _distinct_columns(source, selected_query) if distinct_rows else None
     if distinct_rows and columns is None:
         # values("meta__key").distinct().count(), datetimes().count(),
         # values("owner__name").distinct().count(): distinct over document
@@ -161,7 +162,8 @@ def _aggregate_values(compiler, query: Query, source_query: Query | None, annota
                 "Aggregating a distinct values() over paths, expressions or related fields",
                 "Aggregate the values in Python.",
             )
-        total = sum(1 for _ in source.results_iter())
+        rows = selected_query.get_compiler(connection=compiler.connection)
+        total = sum(1 for _ in rows.results_iter())
         return tuple(total for _ in annotations)
     plan = source.build_query(with_projection=False)
     nq = plan.query
@@ -184,6 +186,21 @@ def _aggregate_values(compiler, query: Query, source_query: Query | None, annota
     else:
         row = store.aggregate(nq, specs)[0]
     return tuple(row[alias] for alias in annotations)
+
+
+def _selected_only(query: Query) -> Query:
+    """``query`` without the key Django adds to an aggregated subquery that selects
+    no field (``values("extra_name").distinct().count()``): SQL renders only the
+    names ``Query.selected`` lists (Django 5.2+), so rows are distinct over those."""
+    selected = getattr(query, "selected", None)
+    if selected is None:
+        return query
+    kept = {i for i in selected.values() if isinstance(i, int)}
+    if len(kept) == len(query.select):
+        return query
+    clone = query.clone()
+    clone.select = tuple(col for i, col in enumerate(query.select) if i in kept)
+    return clone
 
 
 def _distinct_columns(source, source_query: Query) -> list[str] | None:

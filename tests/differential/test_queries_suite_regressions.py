@@ -4,6 +4,7 @@ test asserts what stock SQLite answers and runs on every tier."""
 import datetime
 
 import pytest
+from django.db import NotSupportedError, connection
 from django.db.models import F
 
 from tests.differential.models import Item, Label, Owner, Team
@@ -71,3 +72,69 @@ def test_exclude_through_a_related_managers_join_applies_to_the_joined_row(label
     assert sorted(Item.objects.exclude(labels__name="b").values_list("name", flat=True)) == [
         "a only"
     ]
+
+
+@pytest.fixture
+def numbered():
+    for name, number in [("a", 3), ("b", None), ("c", 1), ("d", 2)]:
+        Item.objects.create(name=name, number=number, tags=[])
+
+
+def test_extra_select_of_columns_params_and_literals(numbered):
+    """extra(select=...) of a column, %s, literals and + - * is runnable (it was
+    refused whole); NULL in gives NULL out, as in SQL."""
+    rows = Item.objects.extra(
+        select={"plus": "number + %s", "twice": '2 * "number" - 1', "text": "'%%s x'"},
+        select_params=(10,),
+    ).order_by("name")
+    assert list(rows.values_list("name", "plus", "twice", "text")) == [
+        ("a", 13, 5, "%s x"),
+        ("b", None, None, "%s x"),
+        ("c", 11, 1, "%s x"),
+        ("d", 12, 3, "%s x"),
+    ]
+    assert rows[0].plus == 13 and rows[0].text == "%s x"
+
+
+def test_ordering_by_extra_select_names(numbered):
+    """order_by() and extra(order_by=...) naming an extra select entry sort by its
+    value (FieldError before); extra(order_by=...) wins over Meta/order_by()."""
+    ordered = Item.objects.filter(number__isnull=False).extra(
+        select={"negated": "-number"}, order_by=["negated"]
+    )
+    assert list(ordered.values_list("name", flat=True)) == ["a", "d", "c"]
+    by_name = Item.objects.extra(select={"n": "number - %s"}, select_params=(1,))
+    by_name = by_name.filter(number__gte=1).order_by("-n")
+    assert list(by_name.values_list("name", flat=True)) == ["a", "d", "c"]
+    assert list(Item.objects.extra(order_by=["-name"]).values_list("name", flat=True)) == [
+        "d",
+        "c",
+        "b",
+        "a",
+    ]
+
+
+def test_distinct_values_with_an_extra_select(numbered):
+    rows = Item.objects.extra(select={"one": "%s"}, select_params=(1,)).values("one")
+    assert rows.distinct().count() == 1
+    assert list(rows.distinct()) == [{"one": 1}]
+
+
+def test_extra_select_of_other_sql_is_refused(numbered):
+    """Division (integer rules differ between databases), functions and CASE are
+    SQL text a nonrel backend does not interpret."""
+    for snippet in ("number / 2", "LOWER(name)", "CASE WHEN number > 1 THEN 1 ELSE 0 END"):
+        queryset = Item.objects.extra(select={"x": snippet}).order_by("name")
+        if connection.vendor == "mongodb":
+            with pytest.raises(NotSupportedError, match="extra"):
+                list(queryset)
+        else:
+            assert len(list(queryset)) == 4
+
+
+def test_distinct_values_of_an_annotation_alone_ignore_the_key(numbered):
+    """Django selects the key in an aggregated subquery that selects no field, but
+    SQL renders only the values() names: the rows are distinct over those."""
+    doubled = Item.objects.annotate(d=F("number") * 0).values("d").distinct()
+    assert doubled.count() == 2 == len(doubled)
+    assert Item.objects.annotate(n=F("number")).values("n").distinct().count() == 4
