@@ -288,8 +288,20 @@ class NonrelCompiler(sql.SQLCompiler):
                 return literal_check.evaluate(self.query, self.connection)
             return execute_aggregate(self, self.query)
         if result_type == MULTI:
-            return self.results_iter(chunked_fetch=chunked_fetch, chunk_size=chunk_size)
+            rows = self.results_iter(chunked_fetch=chunked_fetch, chunk_size=chunk_size)
+            # Django's contract: a list unless the caller asked for chunks and the
+            # backend reads in chunks.
+            if chunked_fetch and self.connection.features.can_use_chunked_reads:
+                return rows
+            return list(rows)
         raise unsupported(f"execute_sql({result_type!r}) on a read", "")
+
+    def explain_query(self):
+        """QuerySet.explain(): Django's refusal where the backend has no EXPLAIN (the
+        rows of the query were returned as its plan)."""
+        info = self.query.explain_info
+        self.connection.ops.explain_query_prefix(info.format, **info.options)
+        yield from super().explain_query()
 
     def as_sql(self, with_limits=True, with_col_aliases=False):
         """A readable description of the command (``str(queryset.query)``).

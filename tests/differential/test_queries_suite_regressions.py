@@ -138,3 +138,22 @@ def test_distinct_values_of_an_annotation_alone_ignore_the_key(numbered):
     doubled = Item.objects.annotate(d=F("number") * 0).values("d").distinct()
     assert doubled.count() == 2 == len(doubled)
     assert Item.objects.annotate(n=F("number")).values("n").distinct().count() == 4
+
+
+def test_explain_is_refused_where_the_backend_has_no_explain(numbered):
+    """explain() returned the query's rows as its plan on the nonrel backends."""
+    queryset = Item.objects.filter(name="a")
+    if connection.features.supports_explaining_query_execution:
+        assert queryset.explain()
+    else:
+        with pytest.raises(NotSupportedError, match="does not support explaining"):
+            queryset.explain()
+
+
+def test_execute_sql_gives_a_list_unless_reading_in_chunks(numbered, monkeypatch):
+    """Django's compiler contract: execute_sql() returns a list, except for a
+    chunked read on a backend that reads in chunks (a generator was returned)."""
+    compiler = Item.objects.all().query.get_compiler(using="default")
+    assert isinstance(compiler.execute_sql(), list)
+    monkeypatch.setattr(connection.features, "can_use_chunked_reads", False)
+    assert isinstance(compiler.execute_sql(chunked_fetch=True), list)
