@@ -164,7 +164,9 @@ def _distinct(plan: ReadPlan, rows: list[Row], ordering_paths: list[Path]) -> li
     """Rows once per distinct (selected values, ordering values, annotations)."""
     base = plan.base_alias
     selections = plan.selected.selections if plan.selected else []
-    annotations = [*plan.annotations.values(), *plan.extra_values.values()]
+    # As SQL adds ORDER BY expressions to a DISTINCT select, so do the sort keys.
+    sort_keys = [key for key, *_ in plan.ordering.python]
+    annotations = [*plan.annotations.values(), *plan.extra_values.values(), *sort_keys]
     seen = set()
     unique = []
     for row in rows:

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.db import NotSupportedError, connection
 from django.db.models import F
+from django.db.models.functions import Lower
 
 from tests.differential.models import Item, Label, Owner, Team
 
@@ -157,3 +158,16 @@ def test_execute_sql_gives_a_list_unless_reading_in_chunks(numbered, monkeypatch
     assert isinstance(compiler.execute_sql(), list)
     monkeypatch.setattr(connection.features, "can_use_chunked_reads", False)
     assert isinstance(compiler.execute_sql(chunked_fetch=True), list)
+
+
+def test_distinct_values_keep_the_sort_keys_evaluated_in_python():
+    """SQL adds ORDER BY expressions to a DISTINCT select: rows that differ only in
+    a sort key are distinct (rows were made distinct on the values alone)."""
+    for name, note in [("a", "X"), ("a", "y"), ("b", "x")]:
+        Item.objects.create(name=name, note=note, tags=[])
+    names = Item.objects.values_list("name", flat=True).distinct()
+    assert list(names.order_by(Lower("note"))) == ["a", "b", "a"]
+    lowered = Item.objects.annotate(low=Lower("note")).values_list("name", flat=True)
+    assert list(lowered.distinct().order_by("low")) == ["a", "b", "a"]
+    extra = Item.objects.extra(select={"n": "note"}).values_list("name", flat=True)
+    assert list(extra.distinct().order_by("-n")) == ["a", "b", "a"]
