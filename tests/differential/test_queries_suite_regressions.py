@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.db import NotSupportedError, connection
-from django.db.models import F
+from django.db.models import Count, F
 from django.db.models.functions import Lower
 
 from tests.differential.models import Item, Label, Owner, Team
@@ -171,3 +171,21 @@ def test_distinct_values_keep_the_sort_keys_evaluated_in_python():
     assert list(lowered.distinct().order_by("low")) == ["a", "b", "a"]
     extra = Item.objects.extra(select={"n": "note"}).values_list("name", flat=True)
     assert list(extra.distinct().order_by("-n")) == ["a", "b", "a"]
+
+
+def test_extra_select_next_to_aggregates_per_row(labelled):
+    """annotate(Count(...)) groups by the row: its extra(select=...) values are the
+    row's (the grouped read returned none: KeyError)."""
+    Item.objects.filter(name="a only").update(number=4)
+    rows = (
+        Item.objects.extra(select={"next": "number + 1"})
+        .annotate(labels_count=Count("labels"))
+        .order_by("name")
+    )
+    assert [(i.name, i.next, i.labels_count) for i in rows] == [
+        ("a and b", None, 2),
+        ("a only", 5, 1),
+        ("b only", None, 1),
+    ]
+    named = rows.values_list("name", "next", named=True).first()
+    assert named._fields == ("name", "next") and named.next is None
