@@ -428,9 +428,10 @@ def ordering_sources(
 
 def sorted_by_related(
     store: Any, rows: list[Row], related: list[RelatedOrdering], sources: list[OrderingSource]
-) -> list[Row]:
-    """Rows ordered by related models' values: one ``in`` command per relation hop,
-    shared by the orderings that follow it."""
+) -> tuple[list[Row], list[tuple]]:
+    """(rows ordered by related models' values, each row's sort values): one ``in``
+    command per relation hop, shared by the orderings that follow it. The values
+    take part in a DISTINCT, as SQL selects ORDER BY expressions there."""
     positions = list(range(len(rows)))
     orders = [order for _, order in related]
     values = _ordering_values(store, rows, sources)
@@ -439,7 +440,7 @@ def sorted_by_related(
             key=lambda i, v=values[index]: (v[i] is not None, v[i]),
             reverse=orders[index].descending,
         )
-    return [rows[i] for i in positions]
+    return [rows[i] for i in positions], [tuple(v[i] for v in values) for i in positions]
 
 
 def _ordering_values(store: Any, rows: list[Row], sources: list[OrderingSource]) -> list[list]:

@@ -173,6 +173,17 @@ def test_distinct_values_keep_the_sort_keys_evaluated_in_python():
     assert list(extra.distinct().order_by("-n")) == ["a", "b", "a"]
 
 
+def test_distinct_values_keep_the_related_sort_values():
+    """order_by("owner__name") on a distinct values(): the related value is part
+    of each row, as SQL selects it (rows were made distinct without it)."""
+    first, second = Owner.objects.create(name="o1"), Owner.objects.create(name="o2")
+    for number, owner in [(0, first), (0, second), (1, first), (1, None)]:
+        Item.objects.create(name="x", number=number, owner=owner, tags=[])
+    numbers = Item.objects.values_list("number", flat=True).distinct()
+    assert sorted(numbers.order_by("owner__name")) == [0, 0, 1, 1]
+    assert sorted(numbers.order_by("number")) == [0, 1]
+
+
 def test_extra_select_next_to_aggregates_per_row(labelled):
     """annotate(Count(...)) groups by the row: its extra(select=...) values are the
     row's (the grouped read returned none: KeyError)."""
