@@ -60,6 +60,18 @@ Item = Filter | Related
 Weight = tuple[str, dict[Any, int]]
 
 
+def _negated_children(node: WhereNode) -> WhereNode:
+    """``NOT (a OR b ...)`` as ``NOT a AND NOT b ...``."""
+    children = []
+    for child in node.children:
+        if isinstance(child, WhereNode):
+            negated = child.create(child.children, child.connector, not child.negated)
+        else:
+            negated = WhereNode([child], connector=AND, negated=True)
+        children.append(negated)
+    return WhereNode(children, connector=AND)
+
+
 @dataclass(frozen=True)
 class BuiltFilter:
     """A translated WHERE: the filter the store runs, and what the JOINs it
@@ -181,6 +193,18 @@ class WhereBuilder:
             # needs_python() sends XOR to the evaluator; a store filter has no XOR.
             raise NotSupportedError("XOR of Q objects cannot be part of a store's filter.")
         connector = AND if node.connector == AND else OR
+        if top and node.negated and len(node.children) == 1:
+            (child,) = node.children
+            if isinstance(child, WhereNode):
+                # NOT (x) where x is a node: the negation belongs to x.
+                flipped = child.create(child.children, child.connector, not child.negated)
+                return self._build_node(flipped, top)
+        if top and node.negated and connector == OR:
+            # De Morgan (it holds in SQL's three-valued logic too): NOT (a OR b) at
+            # the top is NOT a AND NOT b, whose conditions on a join the query has
+            # merge with its other conditions on that join (exclude(Q(rel...) | ...)
+            # after a related manager's filter: the same joined row).
+            return self._build_node(_negated_children(node), top)
         # Children of a top-level AND are top-level too (chained filter() calls).
         nested_top = top and connector == AND and not node.negated
         items = []

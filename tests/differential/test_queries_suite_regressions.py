@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.db import NotSupportedError, connection
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.db.models.functions import Lower
 
 from tests.differential.models import Item, Label, Owner, Team
@@ -69,6 +69,12 @@ def test_exclude_through_a_related_managers_join_applies_to_the_joined_row(label
         "a only",
     ]
     assert list(a.items.exclude(labels__name="a")) == []
+    # An OR inside the exclude(): NOT (a OR b) is NOT a AND NOT b on the same row.
+    Item.objects.filter(name="a and b").update(number=3)
+    either = a.items.exclude(Q(labels__name="b") | Q(number=3))
+    assert list(either.values_list("name", flat=True)) == ["a only"]
+    both = a.items.filter(Q(labels__name="a") & ~Q(labels__name="b"))
+    assert sorted(both.values_list("name", flat=True)) == ["a and b", "a only"]
     # Without a reused join, exclude() still means "no related row matches".
     assert sorted(Item.objects.exclude(labels__name="b").values_list("name", flat=True)) == [
         "a only"
