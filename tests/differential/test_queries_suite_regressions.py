@@ -105,6 +105,9 @@ def test_extra_select_of_columns_params_and_literals(numbered):
         ("d", 12, 3, "%s x"),
     ]
     assert rows[0].plus == 13 and rows[0].text == "%s x"
+    qualified = f"{connection.ops.quote_name(Item._meta.db_table)}.number * 2"
+    doubled = Item.objects.extra(select={"doubled": qualified}).order_by("name")
+    assert list(doubled.values_list("doubled", flat=True)) == [6, None, 2, 4]
 
 
 def test_ordering_by_extra_select_names(numbered):
