@@ -73,6 +73,10 @@ def test_exclude_through_a_related_managers_join_applies_to_the_joined_row(label
     Item.objects.filter(name="a and b").update(number=3)
     either = a.items.exclude(Q(labels__name="b") | Q(number=3))
     assert list(either.values_list("name", flat=True)) == ["a only"]
+    # An AND: NOT (a AND b) on the joined row keeps "a and b" (its joined row is
+    # label a, which is not b), whatever its other labels.
+    neither = a.items.exclude(Q(labels__name="b") & Q(number=3))
+    assert sorted(neither.values_list("name", flat=True)) == ["a and b", "a only"]
     both = a.items.filter(Q(labels__name="a") & ~Q(labels__name="b"))
     assert sorted(both.values_list("name", flat=True)) == ["a and b", "a only"]
     # Without a reused join, exclude() still means "no related row matches".
