@@ -46,6 +46,7 @@ from django_nonrel.aggregation.planner import is_grouped
 from django_nonrel.bulk_inserts import keep_returned_keys, refused
 from django_nonrel.exceptions import PartialInsertError, unsupported
 from django_nonrel.expressions import ExpressionEvaluator
+from django_nonrel.extra_sql import extra_expressions
 from django_nonrel.planning import build_read_plan
 from django_nonrel.read_plan import ReadPlan
 from django_nonrel.rows import base_documents, read_rows
@@ -142,6 +143,13 @@ class NonrelCompiler(sql.SQLCompiler):
     @cached_property
     def extra_selections(self) -> list[ExtraSelection] | None:
         return extra_selections(self.query)
+
+    @cached_property
+    def extra_expressions(self) -> dict[str, Any] | None:
+        """``extra(select=...)`` as expressions, when they are not joined columns."""
+        if self.extra_selections is not None:
+            return None
+        return extra_expressions(self.query, self.base_alias)
 
     @cached_property
     def selected_chains(self) -> list[list[str]]:
@@ -252,7 +260,13 @@ class NonrelCompiler(sql.SQLCompiler):
             # No rows, and not plain: ``selected_names`` lacks the annotations a
             # values() read over them asks for (``dates()`` over a relation).
             return False, iter(())
-        if not (self.related_steps or plan.annotations or plan.computed or plan.extra):
+        if not (
+            self.related_steps
+            or plan.annotations
+            or plan.computed
+            or plan.extra
+            or plan.extra_values
+        ):
             read = document_reader(self.connection, self.base_alias, plan.selected)
             documents = None if read is None else base_documents(plan, self.store)
             if documents is not None:
@@ -266,7 +280,8 @@ class NonrelCompiler(sql.SQLCompiler):
         annotations = plan.annotations
         read = row_reader(self.connection, self.base_alias, plan.selected, plan.computed)
         rows = read_rows(plan, self.store)
-        if annotations or plan.computed:
+        extra_values = plan.extra_values
+        if annotations or plan.computed or extra_values:
             plan.prepare(rows)
         related = self._related_selections(rows)
         extra = extra_select_values(plan.extra, rows)
@@ -275,7 +290,9 @@ class NonrelCompiler(sql.SQLCompiler):
                 read(row),
                 related[index] if related else {},
                 {alias: evaluate(row) for alias, evaluate in annotations.items()},
-                extra[index] if extra else {},
+                extra[index]
+                if extra
+                else {name: evaluate(row) for name, evaluate in extra_values.items()},
             )
 
     def _related_selections(self, rows: list[dict[str, Any]]) -> list[dict] | None:
@@ -307,8 +324,20 @@ class NonrelCompiler(sql.SQLCompiler):
                     return literal_check.evaluate(self.query, self.connection)
                 return execute_aggregate(self, self.query)
         if result_type == MULTI:
-            return self.results_iter(chunked_fetch=chunked_fetch, chunk_size=chunk_size)
+            rows = self.results_iter(chunked_fetch=chunked_fetch, chunk_size=chunk_size)
+            # Django's contract: a list unless the caller asked for chunks and the
+            # backend reads in chunks.
+            if chunked_fetch and self.connection.features.can_use_chunked_reads:
+                return rows
+            return list(rows)
         raise unsupported(f"execute_sql({result_type!r}) on a read", "")
+
+    def explain_query(self):
+        """QuerySet.explain(): Django's refusal where the backend has no EXPLAIN (the
+        rows of the query were returned as its plan)."""
+        info = self.query.explain_info
+        self.connection.ops.explain_query_prefix(info.format, **info.options)
+        yield from super().explain_query()
 
     def as_sql(self, with_limits=True, with_col_aliases=False):
         """A readable description of the command (``str(queryset.query)``).

@@ -34,6 +34,7 @@ from django.db.models.sql.query import Query, get_field_names_from_opts
 
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator, Row
+from django_nonrel.extra_sql import extra_expression
 from django_nonrel.paths import Path, dig, key_segment
 from django_nonrel.query import Leaf, Node, NonrelQuery, Ordering
 from django_nonrel.sql_values import sort_order
@@ -75,9 +76,12 @@ class OrderingPlan:
 
 def plan_ordering(query: Query, base_alias: str, evaluator: ExpressionEvaluator) -> OrderingPlan:
     """The ordering of ``query``; ``evaluator`` compiles the expressions sorted in Python."""
-    if query.extra_order_by:
-        raise unsupported("extra(order_by=...)", "Use order_by().")
-    items = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+    # Django's precedence: extra(order_by=...), then order_by(), then Meta.ordering.
+    items = (
+        query.extra_order_by
+        or query.order_by
+        or ((query.get_meta().ordering or ()) if query.default_ordering else ())
+    )
     if any(_sorts_in_python(query, base_alias, item) for item in items):
         keys, paths = _python_keys(query, base_alias, evaluator, items)
         return OrderingPlan(python=keys, python_paths=paths, evaluated_columns=evaluator.columns)
@@ -111,11 +115,25 @@ def _sorts_in_python(query: Query, base_alias: str, item: Any) -> bool:
         item = item.name
     if not isinstance(item, str):
         return True
+    if item.lstrip("-") in query.extra:
+        return True
     annotation = query.annotations.get(item.lstrip("-"))
     if annotation is None:
         name = item.lstrip("-")
         return _repeats_rows(query.get_meta(), name) or _transformed(query, name)
     return not (isinstance(annotation, Col) and annotation.alias == base_alias)
+
+
+def _extra_expression(query: Query, base_alias: str, name: str) -> Any:
+    """The expression of the ``extra(select=...)`` entry ``name`` sorted by."""
+    expression = extra_expression(query, base_alias, name)
+    if expression is None:
+        raise unsupported(
+            f"Ordering by the extra(select=...) entry {name!r} (SQL other than "
+            "columns, literals, %s and + - *)",
+            "Order by an annotation instead.",
+        )
+    return expression
 
 
 def _transformed(query: Query, item: str) -> bool:
@@ -132,12 +150,25 @@ def _transformed(query: Query, item: str) -> bool:
             model_field = opts.pk if name == "pk" else opts.get_field(name)
         except FieldDoesNotExist:
             return False
+        following = parts[index + 1]
         if model_field.is_relation and model_field.related_model is not None:
-            opts = model_field.related_model._meta
-            continue
-        transform = model_field.get_transform(parts[index + 1])
+            related = model_field.related_model._meta
+            if not model_field.concrete or _has_field(related, following):
+                opts = related
+                continue
+            # order_by("fk__month"): a transform of the key the relation stores.
+            model_field = model_field.target_field
+        transform = model_field.get_transform(following)
         return isinstance(transform, type) and issubclass(transform, Transform)
     return False
+
+
+def _has_field(opts: Any, name: str) -> bool:
+    try:
+        opts.get_field(name)
+    except FieldDoesNotExist:
+        return name == "pk"
+    return True
 
 
 def _repeats_rows(opts: Any, item: str) -> bool:
@@ -210,7 +241,9 @@ def _python_keys(
             item = item.expression
         if isinstance(item, str) and item.startswith("-"):
             descending, item = not descending, item[1:]
-        if isinstance(item, str) and item in query.annotations:
+        if isinstance(item, str) and item in query.extra:
+            key = evaluator.compile(_extra_expression(query, base_alias, item))
+        elif isinstance(item, str) and item in query.annotations:
             key = evaluator.compile(query.annotations[item])
         elif isinstance(item, str) and _transformed(query, item):
             key = evaluator.compile(F(item).resolve_expression(query, allow_joins=True))
@@ -284,6 +317,11 @@ def ordering_items(
         descending, item = not descending, item[1:]
     descending = descending != flip
     annotation = None if hops else query.annotations.get(item)
+    if "." in item and annotation is None:
+        raise unsupported(
+            f"Ordering by the SQL column reference {item!r} (extra(order_by=...))",
+            "Order by field names.",
+        )
     if isinstance(annotation, Col) and annotation.alias == base_alias:
         # annotate(x=F("field")): ordering by the annotation is ordering by the field.
         item = annotation.target.attname
@@ -390,9 +428,10 @@ def ordering_sources(
 
 def sorted_by_related(
     store: Any, rows: list[Row], related: list[RelatedOrdering], sources: list[OrderingSource]
-) -> list[Row]:
-    """Rows ordered by related models' values: one ``in`` command per relation hop,
-    shared by the orderings that follow it."""
+) -> tuple[list[Row], list[tuple]]:
+    """(rows ordered by related models' values, each row's sort values): one ``in``
+    command per relation hop, shared by the orderings that follow it. The values
+    take part in a DISTINCT, as SQL selects ORDER BY expressions there."""
     positions = list(range(len(rows)))
     orders = [order for _, order in related]
     values = _ordering_values(store, rows, sources)
@@ -401,7 +440,7 @@ def sorted_by_related(
             key=lambda i, v=values[index]: (v[i] is not None, v[i]),
             reverse=orders[index].descending,
         )
-    return [rows[i] for i in positions]
+    return [rows[i] for i in positions], [tuple(v[i] for v in values) for i in positions]
 
 
 def _ordering_values(store: Any, rows: list[Row], sources: list[OrderingSource]) -> list[list]:

@@ -38,7 +38,12 @@ from django_nonrel.relations import (
 )
 from django_nonrel.rows import bounded_fetch, join_rows
 from django_nonrel.select_related import RelatedStep, select_related_columns
-from django_nonrel.selections import ExtraSelection, Selected, selected_annotations
+from django_nonrel.selections import (
+    ExtraSelection,
+    Selected,
+    selected_annotations,
+    selected_values,
+)
 from django_nonrel.where import BuiltFilter, Weight, WhereBuilder
 
 
@@ -51,6 +56,8 @@ class CompiledQuery(Protocol):
     #: The read's selections (computing them joins multi-table parents first).
     selected: Selected
     extra_selections: list[ExtraSelection] | None
+    #: ``extra(select=...)`` entries as expressions (when they are not joined columns).
+    extra_expressions: dict[str, Any] | None
     selected_chains: list[list[str]]
     parent_aliases: dict[Any, str]
     related_steps: list[RelatedStep]
@@ -73,7 +80,7 @@ def build_read_plan(
     """
     query, connection, base_alias = compiled.query, compiled.connection, compiled.base_alias
     features = connection.features
-    reject_unsupported(query, compiled.extra_selections)
+    reject_unsupported(query, compiled.extra_selections, compiled.extra_expressions)
     opts = query.get_meta()
     nq = NonrelQuery(table=opts.db_table, pk_column=opts.pk.column)
     if with_projection:
@@ -88,6 +95,7 @@ def build_read_plan(
     if with_projection:
         computed = {name: evaluator.compile(expr) for name, expr in selected.computed.items()}
         annotations = selected_annotations(query, evaluator)
+        extra_values = selected_values(compiled.extra_expressions or {}, evaluator)
         reads = selection_reads(selected, compiled.extra_selections)
         selected_columns = join_columns(query, compiled.selected_chains, reads)
         keep_columns = {
@@ -154,6 +162,7 @@ def build_read_plan(
     plan.joins = join_steps(connection, query, join_columns(query, chains, reads))
     plan.selected = selected
     plan.extra = compiled.extra_selections
+    plan.extra_values = extra_values
     plan.annotations = annotations
     plan.computed = computed
     plan.ordering_sources = ordering_sources(
@@ -184,12 +193,19 @@ def build_read_plan(
     return plan
 
 
-def reject_unsupported(query: Query, extra: list[ExtraSelection] | None) -> None:
+def reject_unsupported(
+    query: Query, extra: list[ExtraSelection] | None, expressions: dict[str, Any] | None
+) -> None:
     """Refuse query shapes no step can answer, saying what to do instead."""
     if query.combinator:
         raise unsupported(f"QuerySet.{query.combinator}()", "Evaluate the querysets separately.")
-    if query.extra_tables or (query.extra_select and extra is None):
-        raise unsupported("QuerySet.extra()", "Use filter() and annotate() instead.")
+    if query.extra_tables:
+        raise unsupported("QuerySet.extra(tables=...)", "Use filter() across relations instead.")
+    if query.extra_select and extra is None and expressions is None:
+        raise unsupported(
+            "QuerySet.extra() with SQL other than columns, literals, %s and + - *",
+            "Use filter() and annotate() instead.",
+        )
     if query.distinct_fields:
         raise unsupported("distinct(*fields)", "Use values(*fields).distinct().")
 

@@ -81,6 +81,9 @@ class ReadPlan:
     # -- what a read returns (plans built with their projection) ----------------
     selected: Selected | None = None
     extra: list[ExtraSelection] | None = None
+    #: Per ``extra(select=...)`` name answered as an expression
+    #: (``django_nonrel.extra_sql``), its value as a function of the row.
+    extra_values: dict[str, Evaluator] = field(default_factory=dict)
     #: Per selected annotation, its value as a function of the row.
     annotations: dict[str, Evaluator] = field(default_factory=dict)
     #: Per values() name computed from an expression, its value as a function of the row.

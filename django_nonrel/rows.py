@@ -139,13 +139,14 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
             # The conditions were evaluated per joined row; DISTINCT keeps each
             # document once (distinct values() dedupe on their values below).
             rows = _once_per_document(rows, plan.base_alias)
+    sort_values = None
     if ordering.related:
-        rows = sorted_by_related(store, rows, ordering.related, sources)
+        rows, sort_values = sorted_by_related(store, rows, ordering.related, sources)
     if ordering.python:
         plan.prepare(rows)
         rows = python_sorted(rows, ordering.python)
     if plan.distinct_values:
-        rows = _distinct(plan, rows, ordering_paths)
+        rows = _distinct(plan, rows, ordering_paths, sort_values)
     return rows[low:high]
 
 
@@ -160,18 +161,24 @@ def _once_per_document(rows: list[Row], base: str) -> list[Row]:
     return kept
 
 
-def _distinct(plan: ReadPlan, rows: list[Row], ordering_paths: list[Path]) -> list[Row]:
-    """Rows once per distinct (selected values, ordering values, annotations)."""
+def _distinct(
+    plan: ReadPlan, rows: list[Row], ordering_paths: list[Path], sort_values: list[tuple] | None
+) -> list[Row]:
+    """Rows once per distinct (selected values, ordering values, annotations); with
+    ``sort_values``, each row's related ordering values too (in ``rows`` order)."""
     base = plan.base_alias
     selections = plan.selected.selections if plan.selected else []
-    annotations = list(plan.annotations.values())
+    # As SQL adds ORDER BY expressions to a DISTINCT select, so do the sort keys.
+    sort_keys = [key for key, *_ in plan.ordering.python]
+    annotations = [*plan.annotations.values(), *plan.extra_values.values(), *sort_keys]
     seen = set()
     unique = []
-    for row in rows:
+    for index, row in enumerate(rows):
         key = repr(
             [dig(row.get(a) or {}, (c, *p)) for _, a, c, p, _ in selections]
             + [dig(row[base], path) for path in ordering_paths]
             + [evaluate(row) for evaluate in annotations]
+            + list(sort_values[index] if sort_values else ())
         )
         if key not in seen:
             seen.add(key)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models.expressions import Col, Value
+from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 
 from django_nonrel.exceptions import unsupported
@@ -106,7 +107,8 @@ def extra_selections(query: Query) -> list[ExtraSelection] | None:
     selections = []
     for name, (sql_text, params) in query.extra_select.items():
         match = EXTRA_COLUMN.fullmatch(sql_text)
-        if params or match is None or match["alias"] not in query.alias_map:
+        if params or match is None or not isinstance(query.alias_map.get(match["alias"]), Join):
+            # The queried table's own columns are expressions (extra_sql).
             return None
         selections.append((name, match["alias"], match["column"]))
     return selections
@@ -172,9 +174,19 @@ def selected_annotations(query: Query, evaluator: ExpressionEvaluator) -> dict[s
                 "Aggregate with aggregate(), or annotate() aggregates on their own.",
             )
         else:
-            evaluate = evaluator.compile(expr)
-            result[alias] = lambda row, f=evaluate, e=expr: output_value(f(row), e)
+            result[alias] = selected_values({alias: expr}, evaluator)[alias]
     return result
+
+
+def selected_values(expressions: dict[str, Any], evaluator: ExpressionEvaluator) -> dict:
+    """Per name, a function of the row giving its expression's value as selected."""
+    return {
+        name: _selected_value(evaluator.compile(expr), expr) for name, expr in expressions.items()
+    }
+
+
+def _selected_value(evaluate: Evaluator, expr: Any) -> Evaluator:
+    return lambda row: output_value(evaluate(row), expr)
 
 
 def _reader_parts(

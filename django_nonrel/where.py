@@ -60,6 +60,18 @@ Item = Filter | Related
 Weight = tuple[str, dict[Any, int]]
 
 
+def _negated_children(node: WhereNode) -> WhereNode:
+    """``NOT (a OR b ...)`` as ``NOT a AND NOT b ...``."""
+    children = []
+    for child in node.children:
+        if isinstance(child, WhereNode):
+            negated = child.create(child.children, child.connector, not child.negated)
+        else:
+            negated = WhereNode([child], connector=AND, negated=True)
+        children.append(negated)
+    return WhereNode(children, connector=AND)
+
+
 @dataclass(frozen=True)
 class BuiltFilter:
     """A translated WHERE: the filter the store runs, and what the JOINs it
@@ -181,9 +193,22 @@ class WhereBuilder:
             # needs_python() sends XOR to the evaluator; a store filter has no XOR.
             raise NotSupportedError("XOR of Q objects cannot be part of a store's filter.")
         connector = AND if node.connector == AND else OR
+        if top and node.negated and len(node.children) == 1:
+            (child,) = node.children
+            if isinstance(child, WhereNode):
+                # NOT (x) where x is a node: the negation belongs to x.
+                flipped = child.create(child.children, child.connector, not child.negated)
+                return self._build_node(flipped, top)
+        if top and node.negated and connector == OR:
+            # De Morgan (it holds in SQL's three-valued logic too): NOT (a OR b) at
+            # the top is NOT a AND NOT b, whose conditions on a join the query has
+            # merge with its other conditions on that join (exclude(Q(rel...) | ...)
+            # after a related manager's filter: the same joined row).
+            return self._build_node(_negated_children(node), top)
         # Children of a top-level AND are top-level too (chained filter() calls).
         nested_top = top and connector == AND and not node.negated
         items = []
+        required_before = set(self._required_chains)
         self._negations += node.negated
         try:
             for child in node.children:
@@ -193,7 +218,16 @@ class WhereBuilder:
                     break  # decided: later children (and their subqueries) need not run
         finally:
             self._negations -= node.negated
-        return self._combine(connector, items, node.negated, top)
+        result = self._combine(connector, items, node.negated, top)
+        if node.negated and isinstance(result, Related):
+            # The negation went inside the related condition: that condition needs
+            # the joined rows itself, so the chains its leaves required (one read
+            # of every related key each) are implied.
+            crossed = tuple(self._aliases(result))
+            for chain in [c for c in self._required_chains if c not in required_before]:
+                if crossed[: len(chain)] == chain:
+                    del self._required_chains[chain]
+        return result
 
     def _combine(
         self,
@@ -235,12 +269,16 @@ class WhereBuilder:
             if isinstance(children, bool):
                 return children
             return children[0] if len(children) == 1 else Node(AND, children)
-        if not plain and len(merged) == 1:
-            only = merged[0]
-            if not negated:
-                return only
-            if is_single_valued(join_of(self.query, only.path[0])):
-                return Related(only.path, self._negated(only.condition))
+        if negated and merged and all(self._per_joined_row(item) for item in merged):
+            # The negation applies per joined row: one related row, or the rows of
+            # an INNER join the outer query has for another reason (exclude()
+            # reusing a many-to-many manager's join: Django correlates its NOT
+            # EXISTS to that join's rows). De Morgan takes it to the items.
+            flipped = [self._negated(item) for item in plain]
+            flipped += [Related(item.path, self._negated(item.condition)) for item in merged]
+            return self._combine(OR if connector == AND else AND, flipped, False, top, on_base)
+        if not plain and len(merged) == 1 and not negated:
+            return merged[0]
         if on_base:
             self._unrepeated += [
                 alias
@@ -254,6 +292,12 @@ class WhereBuilder:
         if len(children) == 1 and not negated:
             return children[0]
         return Node(connector=connector, children=children, negated=negated)
+
+    def _per_joined_row(self, item: Related) -> bool:
+        """Whether a negation of ``item`` applies to each joined row: a single-valued
+        join, or an INNER join (the outer query's rows are the joined rows)."""
+        join = join_of(self.query, item.path[0])
+        return is_single_valued(join) or join.join_type == INNER
 
     def _negated(self, item: Item) -> Item:
         if isinstance(item, bool):

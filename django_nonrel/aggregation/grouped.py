@@ -244,6 +244,11 @@ class GroupedRead:
         base = self._base_query(keep_order_and_slice=not post)
         if per_row:
             rows = self._per_row(base)
+        elif self.query.extra_select:
+            raise unsupported(
+                "extra(select=...) next to aggregates over groups of rows",
+                "Annotate the value with annotate().",
+            )
         else:
             rows = self._grouped(base)
         if self.having is not None:
@@ -257,12 +262,13 @@ class GroupedRead:
 
     def structured_rows(self) -> Iterator[dict[str, Any]]:
         selected = self.query.annotation_select
+        extra = self.query.extra_select
         for result, values in self.rows():
             yield {
                 "result": result,
                 "related_selection": {},
                 "annotations": {alias: values[alias] for alias in selected},
-                "extra_select": {},
+                "extra_select": {name: values[name] for name in extra},
             }
 
     def _orders_by_annotation(self) -> bool:
@@ -358,7 +364,8 @@ class GroupedRead:
                 partials[alias] = by_key.get(hashable(keys_by_column[column][index])) or Partial()
             annotations = row["annotations"]
             values = self._finish(partials, row["result"], annotations)
-            rows.append((result, {**annotations, **values}))
+            # A row per group: its extra(select=...) values are the row's.
+            rows.append((result, {**row["extra_select"], **annotations, **values}))
         return rows
 
     def _select_extra(self, base, fields: list[Any]) -> set[str]:

@@ -147,21 +147,28 @@ def _aggregate_values(compiler, query: Query, source_query: Query | None, annota
     specs = [
         aggregate_spec(compiler.base_alias, alias, expr) for alias, expr in annotations.items()
     ]
-    distinct_rows = source_query is not query and source_query.distinct and source_query.select
-    if distinct_rows and not all(isinstance(col, Col) for col in source_query.select):
-        # values("meta__key").distinct().count(): distinct over document paths
-        # or expressions; the rows are read made distinct, and counted.
+    distinct_rows = (
+        source_query is not query and source_query.distinct and not source_query.default_cols
+    )
+    selected_query = _selected_only(source_query) if distinct_rows else source_query
+    columns = _distinct_columns(source, selected_query) if distinct_rows else None
+    if distinct_rows and columns is None:
+        # values("meta__key").distinct().count(), datetimes().count(),
+        # values("owner__name").distinct().count(): distinct over document
+        # paths, expressions or a related model's columns; the rows are read
+        # made distinct, and counted.
         if not all(s.function == "count" and s.path is None for s in specs):
             raise unsupported(
-                "Aggregating a distinct values() over document paths or expressions",
+                "Aggregating a distinct values() over paths, expressions or related fields",
                 "Aggregate the values in Python.",
             )
-        total = sum(1 for _ in source.results_iter())
+        rows = selected_query.get_compiler(connection=compiler.connection)
+        total = sum(1 for _ in rows.results_iter())
         return tuple(total for _ in annotations)
     plan = source.build_query(with_projection=False)
     nq = plan.query
     if distinct_rows:
-        nq.columns = [col.target.column for col in source_query.select]
+        nq.columns = columns
     store = compiler.store
     if nq.matches_nothing:
         row = {spec.alias: (0 if spec.function == "count" else None) for spec in specs}
@@ -179,6 +186,34 @@ def _aggregate_values(compiler, query: Query, source_query: Query | None, annota
     else:
         row = store.aggregate(nq, specs)[0]
     return tuple(row[alias] for alias in annotations)
+
+
+def _selected_only(query: Query) -> Query:
+    """``query`` without the key Django adds to an aggregated subquery that selects
+    no field (``values("extra_name").distinct().count()``): SQL renders only the
+    names ``Query.selected`` lists (Django 5.2+), so rows are distinct over those."""
+    selected = getattr(query, "selected", None)
+    if selected is None:
+        return query
+    kept = {i for i in selected.values() if isinstance(i, int)}
+    if len(kept) == len(query.select):
+        return query
+    clone = query.clone()
+    clone.select = tuple(col for i, col in enumerate(query.select) if i in kept)
+    return clone
+
+
+def _distinct_columns(source, source_query: Query) -> list[str] | None:
+    """The stored columns of its own table a distinct subquery's rows are distinct
+    over (what it selects, and the columns Django moved into it for the outer
+    aggregates); None when they include an annotation, an extra select, a document
+    path or a related model's column (values the store cannot make distinct)."""
+    if source_query.extra_select:
+        return None
+    selected = [*source_query.select, *source_query.annotation_select.values()]
+    if not all(isinstance(col, Col) and col.alias == source.base_alias for col in selected):
+        return None
+    return list(dict.fromkeys(col.target.column for col in selected))
 
 
 def weighted_aggregate(plan: ReadPlan, store: Any, specs: list[Aggregate]) -> dict[str, Any]:
