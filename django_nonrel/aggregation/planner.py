@@ -267,8 +267,7 @@ class AggregatePlanner:
             if not isinstance(join, Join) or len(join.join_cols) != 1:
                 raise unsupported(
                     f"The aggregate {alias!r} across this relation",
-                    "Aggregate over a foreign key, reverse foreign key or many-to-many "
-                    "relation.",
+                    "Aggregate over a foreign key, reverse foreign key or many-to-many relation.",
                 )
             models = models or _table_models()
             model = models[join.table_name]
