@@ -12,10 +12,10 @@ from django.db import NotSupportedError
 from django.db.models import Count, F, FilteredRelation, Q, Sum
 
 from tests.orm.models import Author, Book
+from tests.test_expressions import ALIASES, agree
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
 
-ALIASES = ("default", "sqlite")
 BOOKS = {"Ann": [("Alpha", 120), ("Beta", 40)], "Bob": [("Gamma", 30)], "Cy": []}
 
 
@@ -32,12 +32,6 @@ def long_books(using):
     return Author.objects.using(using).annotate(
         long_books=FilteredRelation("books", condition=Q(books__pages__gte=100))
     )
-
-
-def agree(make):
-    ours, sqlite = (make(using) for using in ALIASES)
-    assert ours == sqlite, f"tier gives {ours!r}, SQLite gives {sqlite!r}"
-    return ours
 
 
 def test_filter_across_a_filtered_relation(library):
