@@ -318,6 +318,11 @@ class ExpressionEvaluator:
             )
         if _compares_to_json_null(lookup):
             return self._holds_json_null(lookup.lhs)
+        if name == "isnull" and isinstance(lookup.lhs, KeyTransform):
+            # As has_key: a key holding JSON null is not "null" here (SQL's
+            # JSON_TYPE(...) IS NULL holds for an absent key only).
+            present, wanted = self._key_or_missing(lookup.lhs), bool(lookup.rhs)
+            return lambda row: (present(row) is MISSING) == wanted
         lhs = self.compile(lookup.lhs)
         if name == "isnull":
             wanted = bool(lookup.rhs)

@@ -433,6 +433,14 @@ def test_case_when_a_json_key_holds_null():
             )
         )
         assert labelled == {"null": True, "missing": False, "set": False}
+    absent = agree(
+        lambda using: dict(
+            Book.objects.using(using)
+            .annotate(absent=Case(When(data__key__isnull=True, then=True), default=False))
+            .values_list("title", "absent")
+        )
+    )
+    assert absent == {"null": False, "missing": True, "set": False}  # as has_key
     replaced = {"key": "replaced"}
     for using in ALIASES:
         updated = Book.objects.using(using).update(
