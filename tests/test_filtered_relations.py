@@ -70,6 +70,19 @@ def test_aggregates_over_a_filtered_relation(library):
     assert agree(counted) == [("Ann", 1, 120), ("Bob", 0, None), ("Cy", 0, None)]
 
 
+def test_grouped_by_a_field_across_a_filtered_relation(library):
+    def groups(using):
+        grouped = long_books(using).values("long_books__title").annotate(n=Count("pk"))
+        return sorted(grouped.values_list("long_books__title", "n"), key=str)
+
+    assert agree(groups) == [("Alpha", 1), (None, 2)]
+
+
+def test_ordering_across_a_filtered_relation_is_refused(library, on_mongodb):
+    with pytest.raises(NotSupportedError, match="Ordering across the FilteredRelation"):
+        list(long_books("default").order_by("long_books__pages"))
+
+
 def test_condition_between_two_tables_is_refused(library, on_mongodb):
     queryset = Author.objects.annotate(
         named=FilteredRelation("books", condition=Q(books__title=F("name")))
