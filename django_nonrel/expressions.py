@@ -47,7 +47,7 @@ from typing import Any
 import django
 from django.conf import settings
 from django.db import DataError, NotSupportedError
-from django.db.models import DateTimeField, ForeignObjectRel
+from django.db.models import DateTimeField, ForeignObjectRel, JSONField
 from django.db.models import functions as fn
 from django.db.models.expressions import (
     Case,
@@ -63,7 +63,7 @@ from django.db.models.expressions import (
     Value,
     Window,
 )
-from django.db.models.fields.json import KeyTransform
+from django.db.models.fields.json import JSONExact, KeyTransform
 from django.db.models.functions.datetime import TruncBase
 from django.db.models.lookups import Lookup, UUIDTextMixin
 from django.db.models.sql.query import Query
@@ -107,6 +107,8 @@ Document = dict[str, Any]
 #: A row of a query: table alias -> that table's document (None: no joined row).
 Row = dict[str, Document | None]
 Evaluator = Callable[[Row], Any]
+#: What a JSON key read gives where the document has no such key.
+MISSING = object()
 
 
 # -- the compiler --------------------------------------------------------------------
@@ -314,6 +316,13 @@ class ExpressionEvaluator:
                 "embedded field) inside a condition evaluated in Python",
                 "Run the alternatives of the OR/NOT as separate querysets and combine their keys.",
             )
+        if _compares_to_json_null(lookup):
+            return self._holds_json_null(lookup.lhs)
+        if name == "isnull" and isinstance(lookup.lhs, KeyTransform):
+            # As has_key: a key holding JSON null is not "null" here (SQL's
+            # JSON_TYPE(...) IS NULL holds for an absent key only).
+            present, wanted = self._key_or_missing(lookup.lhs), bool(lookup.rhs)
+            return lambda row: (present(row) is MISSING) == wanted
         lhs = self.compile(lookup.lhs)
         if name == "isnull":
             wanted = bool(lookup.rhs)
@@ -559,19 +568,58 @@ class ExpressionEvaluator:
         return lambda row: {key: value(row) for key, value in zip(keys, values, strict=True)}
 
     def _key(self, expr: KeyTransform) -> Evaluator:
+        present = self._key_or_missing(expr)
+
+        def dig(row: Row) -> Any:
+            value = present(row)
+            return None if value is MISSING else value
+
+        return dig
+
+    def _key_or_missing(self, expr: KeyTransform) -> Evaluator:
+        """A JSON key's value, or MISSING where the document has no such key
+        (``data__key`` reads both as NULL; only a JSON null test tells them apart)."""
         source = self.compile(expr.lhs)
         key = expr.key_name
 
         def dig(row: Row) -> Any:
             value = source(row)
             if isinstance(value, dict):
-                return value.get(key)
+                return value.get(key, MISSING)
             if isinstance(value, list) and key.lstrip("-").isdigit():
                 index = int(key)
-                return value[index] if -len(value) <= index < len(value) else None
-            return None
+                return value[index] if -len(value) <= index < len(value) else MISSING
+            return MISSING
 
         return dig
+
+    def _holds_json_null(self, expr: KeyTransform) -> Evaluator:
+        """``data__key=None`` / ``Value(None, JSONField())`` / ``JSONNull()``: as
+        SQL's ``JSON_TYPE(data, '$.key') = 'null'``, TRUE where the key holds JSON
+        null, FALSE where it holds anything else, UNKNOWN where it is absent."""
+        value = self._key_or_missing(expr)
+
+        def test(row: Row) -> bool | None:
+            found = value(row)
+            return None if found is MISSING else found is None
+
+        return test
+
+
+def _compares_to_json_null(lookup: Lookup) -> bool:
+    """Whether ``lookup`` asks if a JSON key holds JSON null (not SQL NULL):
+    an exact lookup on a key whose right-hand side is None, a
+    ``Value(None, JSONField())`` or Django 6.1's ``JSONNull()``."""
+    if not isinstance(lookup, JSONExact) or not isinstance(lookup.lhs, KeyTransform):
+        return False
+    rhs = lookup.rhs
+    if rhs is None:
+        return True
+    return (
+        isinstance(rhs, Value)
+        and rhs.value is None
+        and isinstance(rhs._output_field_or_none, JSONField)
+    )
 
 
 def _zone_of(expr: Any, source: Any) -> Any:

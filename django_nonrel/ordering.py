@@ -329,6 +329,11 @@ def ordering_items(
         raise unsupported(f"Ordering by the annotation {item!r}", "Sort in Python.")
     opts = opts or query.get_meta()
     parts = item.split("__")
+    if not hops and parts[0] in query._filtered_relations:
+        raise unsupported(
+            f"Ordering across the FilteredRelation {parts[0]!r}",
+            "Read the values across it with values() and sort them in Python.",
+        )
     hops = list(hops)
     while True:
         name = opts.pk.name if parts[0] == "pk" else parts[0]

@@ -34,7 +34,7 @@ from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.where import WhereNode
 
-from django_nonrel.leaves import LeafBuilder
+from django_nonrel.leaves import LeafBuilder, conjunction
 from django_nonrel.paths import hashable
 from django_nonrel.query import AND, OR, Filter, Leaf, Node, NonrelQuery
 
@@ -46,8 +46,6 @@ def join_of(query, alias: str) -> Join:
         raise NotSupportedError(
             f"The table alias {alias!r} is not a join this backend can emulate."
         )
-    if join.filtered_relation is not None:
-        raise filtered_relation_refusal()
     if not join.join_cols:
         if join.join_field.get_extra_restriction(join.table_alias, join.parent_alias) is None:
             raise ValueError("Join generated an empty ON clause.")  # as Join.as_sql
@@ -60,11 +58,12 @@ def join_of(query, alias: str) -> Join:
 
 
 def filtered_relation_refusal() -> NotSupportedError:
-    """FilteredRelation() is a conditional JOIN; relations are followed here by key
-    lookups, so it is refused wherever a query uses it."""
+    """select_related() of a FilteredRelation() sets the related object under the
+    relation's alias, which the key-lookup walk of ``select_related`` does not do."""
     return NotSupportedError(
-        "FilteredRelation() is not supported on this backend; filter the related "
-        "queryset instead (prefetch_related(Prefetch(..., queryset=...)))."
+        "select_related() of a FilteredRelation() is not supported on this backend; "
+        "select_related() the relation itself, or prefetch_related(Prefetch(..., "
+        "queryset=..., to_attr=...)) for the filtered related objects."
     )
 
 
@@ -135,8 +134,49 @@ def join_restriction(connection, join: Join) -> tuple[Filter, Filter]:
     from a tagged item to its animal restricts the item itself. The restriction
     must be Django lookups (a WhereNode, as GenericRelation's, or one lookup);
     a class that only renders SQL cannot be run without SQL and is refused.
+
+    A ``FilteredRelation()`` join adds its condition to the joined table's side:
+    as in SQL's ON clause, it decides which related rows the join finds.
     """
-    return restriction_filters(connection, join.join_field, join.table_alias, join.parent_alias)
+    joined, parent = restriction_filters(
+        connection, join.join_field, join.table_alias, join.parent_alias
+    )
+    if join.filtered_relation is None:
+        return joined, parent
+    return conjunction([joined, filtered_relation_condition(connection, join)]), parent
+
+
+def filtered_relation_condition(connection, join: Join) -> Filter:
+    """A ``FilteredRelation()``'s condition on the table it joins (True: none).
+
+    Django resolves the condition when it makes the join
+    (``FilteredRelation.resolved_condition``: lookups on the join's alias). A
+    condition on another table of the relation's path (``FilteredRelation("a__b",
+    condition=Q(a__x=1))``) is a condition between two joined tables, which key
+    lookups cannot run, and is refused.
+    """
+    condition = join.filtered_relation.resolved_condition
+    if condition is None:
+        return True
+    aliases = {
+        part.alias
+        for member in _members(condition)
+        if not isinstance(member, WhereNode)
+        for part in member.flatten()
+        if isinstance(part, Col)
+    }
+    if not aliases <= {join.table_alias}:
+        raise NotSupportedError(
+            f"The condition of FilteredRelation({join.filtered_relation.relation_name!r}) "
+            "reads fields of a table other than the one it joins; this backend follows "
+            "relations by key lookups and can only filter the joined rows themselves. "
+            "Filter the queryset on those fields instead."
+        )
+
+    def no_subqueries(subquery):
+        raise NotSupportedError("Subqueries in a FilteredRelation() condition are not supported.")
+
+    return LeafBuilder(connection, join.table_alias, no_subqueries).build_tree(condition)
 
 
 def restriction_filters(

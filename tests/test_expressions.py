@@ -19,6 +19,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    JSONField,
     Q,
     Value,
     When,
@@ -47,7 +48,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.agg.models import Novel
-from tests.orm.models import Author
+from tests.orm.models import Author, Book
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
 
@@ -412,4 +413,45 @@ def test_aggregates_of_expressions_in_grouped_queries(novels):
     per_row = Novel.objects.annotate(s=Sum(F("pages") * 2)).order_by("pk")
     assert [n.s for n in per_row] == [
         None if n.pages is None else n.pages * 2 for n in Novel.objects.order_by("pk")
+    ]
+
+
+def test_case_when_a_json_key_holds_null():
+    """``When(data__key=None)`` / ``Value(None, JSONField())`` tests for JSON null
+    under the key (SQL's JSON_TYPE(...) = 'null'), not for a missing key."""
+    cases = {"null": {"key": None}, "missing": {"other": 1}, "set": {"key": "x"}}
+    for using in ALIASES:
+        author = Author.objects.using(using).create(name="Ann")
+        for title, data in cases.items():
+            Book.objects.using(using).create(title=title, author=author, data=data)
+    for rhs in (None, Value(None, JSONField())):
+        labelled = agree(
+            lambda using, rhs=rhs: dict(
+                Book.objects.using(using)
+                .annotate(holds_null=Case(When(data__key=rhs, then=True), default=False))
+                .values_list("title", "holds_null")
+            )
+        )
+        assert labelled == {"null": True, "missing": False, "set": False}
+    absent = agree(
+        lambda using: dict(
+            Book.objects.using(using)
+            .annotate(absent=Case(When(data__key__isnull=True, then=True), default=False))
+            .values_list("title", "absent")
+        )
+    )
+    assert absent == {"null": False, "missing": True, "set": False}  # as has_key
+    replaced = {"key": "replaced"}
+    for using in ALIASES:
+        updated = Book.objects.using(using).update(
+            data=Case(
+                When(data__key=Value(None, JSONField()), then=Value(replaced, JSONField())),
+                default=F("data"),
+            )
+        )
+        assert updated == 3
+    assert agree(lambda using: sorted(Book.objects.using(using).values_list("title", "data"))) == [
+        ("missing", cases["missing"]),
+        ("null", replaced),
+        ("set", cases["set"]),
     ]

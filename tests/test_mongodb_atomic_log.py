@@ -1,19 +1,66 @@
-"""atomic() without server transactions logs no command it did not send."""
+"""What atomic() logs: BEGIN, COMMIT and ROLLBACK where it has a transaction, as
+Django's SQL backends log them; nothing where it has none.
+
+``connection.queries``, ``CaptureQueriesContext`` and the ``django.db.backends``
+logger are how users (and debug toolbars) see what a request did, and Django's
+``assertNumQueries`` counts on SQL backends include these entries. On MongoDB a
+transaction is the server's or the undo journal's (a test database, mongomock://);
+with ``OPTIONS["TRANSACTIONS"] = "off"`` atomic() sends and undoes nothing, so it
+logs nothing either.
+"""
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from django_nonrel.backends.mongodb.atomicity import Atomicity
 from tests.orm.models import Author
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+LOGGER = "django.db.backends"
 
-def test_atomic_without_transactions_logs_only_the_commands_sent(on_mongodb):
-    if connection.atomicity is Atomicity.SERVER:
-        pytest.skip("this MongoDB server has transactions; atomic() logs BEGIN there")
+
+@pytest.fixture
+def with_transactions():
+    if not connection.features.supports_transactions:
+        pytest.skip(f"atomic() has no transaction on this tier ({connection.vendor})")
+
+
+def test_atomic_logs_begin_and_commit_around_its_commands(with_transactions, caplog):
+    with (
+        caplog.at_level("DEBUG", logger=LOGGER),
+        CaptureQueriesContext(connection) as captured,
+        transaction.atomic(),
+    ):
+        Author.objects.create(name="Ann", age=30)
+    statements = [query["sql"] for query in captured]
+    assert statements[0] == "BEGIN" and statements[-1] == "COMMIT", statements
+    assert len(statements) >= 3, statements  # the insert between them
+    logged = [record.sql for record in caplog.records if record.name == LOGGER]
+    assert logged[0] == "BEGIN" and logged[-1] == "COMMIT", logged
+    assert Author.objects.filter(name="Ann").exists()
+
+
+def test_atomic_logs_rollback_when_its_block_raises(with_transactions, caplog):
+    with (
+        caplog.at_level("DEBUG", logger=LOGGER),
+        CaptureQueriesContext(connection) as captured,
+        pytest.raises(ZeroDivisionError),
+        transaction.atomic(),
+    ):
+        Author.objects.create(name="Ann", age=30)
+        1 / 0  # noqa: B018
+    assert captured[-1]["sql"] == "ROLLBACK", captured.captured_queries
+    logged = [record.sql for record in caplog.records if record.name == LOGGER]
+    assert logged[-1] == "ROLLBACK", logged
+    assert not Author.objects.filter(name="Ann").exists()
+
+
+def test_atomic_without_a_transaction_logs_only_the_commands_sent(on_mongodb, monkeypatch):
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "TRANSACTIONS", "off")
     with CaptureQueriesContext(connection) as captured, transaction.atomic():
         Author.objects.create(name="Ann", age=30)
-    assert not any(q["sql"] == "BEGIN" for q in captured), captured.captured_queries
+    statements = [query["sql"] for query in captured]
+    assert not {"BEGIN", "COMMIT", "ROLLBACK"} & set(statements), statements
+    assert statements, "the insert is logged"
     assert Author.objects.filter(name="Ann").exists()

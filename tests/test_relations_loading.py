@@ -95,9 +95,9 @@ def test_select_related_depth_and_errors(shelf):
 
 
 def test_select_related_over_a_filtered_relation(shelf):
-    """A FilteredRelation is a conditional JOIN: SQL backends load it, the MongoDB
-    backend refuses it as it refuses FilteredRelation in filters (not a FieldError
-    saying the name is no relation)."""
+    """A FilteredRelation is a conditional JOIN: SQL backends load it (an INNER join
+    also drops the rows it finds nothing for), the MongoDB backend refuses it in
+    select_related() (not a FieldError saying the name is no relation)."""
     novels = Novel.objects.annotate(
         long_writer=FilteredRelation("writer", condition=Q(writer__name__startswith="w2"))
     ).select_related("long_writer")

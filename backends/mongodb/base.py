@@ -33,6 +33,7 @@ this connection, so that Django and its test runner know.
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -329,19 +330,23 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     def _start_transaction_under_autocommit(self):
         """How atomic() enters its outermost block (Django calls it when defined).
 
-        Django's own path logs a ``BEGIN`` entry in ``connection.queries``.
-        Without server transactions (the undo journal, or none) no command is
-        sent, so nothing is logged: ``assertNumQueries`` and
-        ``CaptureQueriesContext`` then count only the commands that really ran (a
-        multi-table save, ``get_or_create``, the admin's deletes all run in
-        ``atomic()``). With server transactions, ``BEGIN`` is logged as on SQL
-        backends.
+        Where atomic() has a transaction (the server's, or the undo journal's,
+        which rolls the block back as one), ``BEGIN`` is logged in
+        ``connection.queries`` and the ``django.db.backends`` logger, and
+        ``COMMIT``/``ROLLBACK`` when it ends, as Django's SQL backends log them
+        (``debug_transaction``): query counts then match theirs. Where atomic()
+        has none (``features.supports_transactions`` is False), nothing is
+        logged: no transaction begins or ends.
         """
-        if self.atomicity is Atomicity.SERVER:
-            with debug_transaction(self, "BEGIN"):
-                self._set_autocommit(False)
-        else:
+        with self._transaction_logged("BEGIN"):
             self._set_autocommit(False)
+
+    def _transaction_logged(self, statement: str) -> contextlib.AbstractContextManager:
+        """Log ``statement`` (BEGIN, COMMIT, ROLLBACK) around the work it names,
+        where atomic() has a transaction on this connection."""
+        if self.atomicity is Atomicity.NONE:
+            return contextlib.nullcontext()
+        return debug_transaction(self, statement)
 
     @property
     def transaction_session(self):
@@ -356,11 +361,12 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         return session
 
     def _commit(self):
-        session = self.session
-        if session is not None and session.in_transaction:
-            self._commit_session(session)
-        # Only now: a commit that failed is rolled back, key blocks included.
-        self.store.journal.commit()
+        with self._transaction_logged("COMMIT"):
+            session = self.session
+            if session is not None and session.in_transaction:
+                self._commit_session(session)
+            # Only now: a commit that failed is rolled back, key blocks included.
+            self.store.journal.commit()
 
     def _commit_session(self, session) -> None:
         with self.wrap_database_errors:
@@ -375,11 +381,12 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                         raise
 
     def _rollback(self):
-        session = self.session
-        if session is not None and session.in_transaction:
-            with self.wrap_database_errors:
-                session.abort_transaction()
-        self.store.journal.rollback()
+        with self._transaction_logged("ROLLBACK"):
+            session = self.session
+            if session is not None and session.in_transaction:
+                with self.wrap_database_errors:
+                    session.abort_transaction()
+            self.store.journal.rollback()
 
     def _end_session(self):
         session, self.session = self.session, None

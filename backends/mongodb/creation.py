@@ -28,11 +28,6 @@ def is_test_database(settings_dict: dict[str, Any]) -> bool:
 
 
 class DatabaseCreation(BaseDatabaseCreation):
-    def create_test_db(self, *args, **kwargs):
-        name = super().create_test_db(*args, **kwargs)
-        TEST_DATABASES.add(_database(self.connection.settings_dict))
-        return name
-
     def destroy_test_db(self, old_database_name=None, verbosity=1, keepdb=False, suffix=None):
         if suffix is None:  # not a parallel worker's clone: the database in use
             TEST_DATABASES.discard(_database(self.connection.settings_dict))
@@ -43,7 +38,10 @@ class DatabaseCreation(BaseDatabaseCreation):
         TEST_DATABASES.add(_database(self.connection.settings_dict))
 
     def _create_test_db(self, verbosity, autoclobber, keepdb=False):
+        # Remembered here rather than by wrapping create_test_db(): Django's
+        # deprecation warnings there point at their caller's frame.
         name = self._get_test_db_name()
+        TEST_DATABASES.add(_database({**self.connection.settings_dict, "NAME": name}))
         if not keepdb:
             self._drop(name)
         return name

@@ -40,6 +40,8 @@ from django_nonrel.operations import NonrelOperations
 
 #: ``datetime.combine(date, time, tzinfo)``: a datetime with the fields of both.
 COMBINE = datetime.datetime.combine
+#: The decimal digits a double holds faithfully (DecimalField values stored as doubles).
+DOUBLE_DIGITS = decimal.Context(prec=15)
 
 
 class Command(str):
@@ -225,15 +227,18 @@ class DatabaseOperations(NonrelOperations, BaseDatabaseOperations):
         context = decimal.Context(prec=getattr(field, "max_digits", None) or 28)
         quantum = decimal.Decimal(1).scaleb(-places) if places is not None else None
         if not isinstance(expression, Col):
-            # An aggregate (Sum of prices) can exceed the field's max_digits; as
-            # Django's SQLite backend does, keep 15 significant digits of the double.
-            context, quantum = decimal.Context(prec=15), None
+            # An aggregate (Sum of prices) can exceed the field's max_digits.
+            quantum = None
 
         def convert(value, expression, connection):
             if isinstance(value, Decimal128):
                 return value.to_decimal()
             if isinstance(value, float | int) and not isinstance(value, bool):
-                number = context.create_decimal_from_float(float(value))
+                # A double holds 15 significant decimal digits faithfully; the
+                # digits past them are the binary approximation's (0.1 is stored
+                # as 0.1000000000000000055...), which a field with more
+                # decimal_places would otherwise show. As Django's SQLite backend.
+                number = DOUBLE_DIGITS.create_decimal_from_float(float(value))
                 return number.quantize(quantum, context=context) if quantum else number
             return value
 

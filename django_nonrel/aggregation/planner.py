@@ -264,11 +264,10 @@ class AggregatePlanner:
         current = column_alias
         while current != self.base_alias:
             join = self.query.alias_map.get(current)
-            if not isinstance(join, Join) or len(join.join_cols) != 1 or join.filtered_relation:
+            if not isinstance(join, Join) or len(join.join_cols) != 1:
                 raise unsupported(
                     f"The aggregate {alias!r} across this relation",
-                    "Aggregate over a foreign key, reverse foreign key or many-to-many "
-                    "relation without FilteredRelation.",
+                    "Aggregate over a foreign key, reverse foreign key or many-to-many relation.",
                 )
             models = models or _table_models()
             model = models[join.table_name]
@@ -287,7 +286,8 @@ class AggregatePlanner:
         return tuple(reversed(hops))
 
     def _join_condition(self, join: Join) -> Node | None:
-        """The relation's own condition (a generic relation's content type), or None."""
+        """The relation's own condition (a generic relation's content type) and a
+        FilteredRelation()'s, or None."""
         return _restriction_node(join_restriction(self.connection, join)[0])
 
     def _filter(self, alias: str, aggregate: Any, column_alias: str) -> Node | None:

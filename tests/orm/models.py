@@ -84,3 +84,9 @@ class ProxyAuthor(Author):
 
     class Meta:
         proxy = True
+
+
+class Gauge(models.Model):
+    """A DecimalField with more decimal places than a double holds digits."""
+
+    reading = models.DecimalField(max_digits=20, decimal_places=17, null=True)
