@@ -106,3 +106,69 @@ def instance_builder(
 
 def _call_from_db(from_db, attnames: list[str], db: str, values: Sequence[Any]) -> Model:
     return from_db(db, attnames, values)
+
+
+def document_builder(
+    model: type[Model],
+    attnames: Sequence[str],
+    keys: Sequence[str],
+    readers: Sequence[tuple[int, Callable[[Any], Any]]],
+) -> Callable[[str, dict], Model] | None:
+    """``build(db, document)``, or None where :func:`instance_builder` would call ``from_db``.
+
+    ``attnames`` are ``model``'s concrete fields; the last ``len(keys)`` of them
+    are read from ``document[key]`` (each position of ``readers`` through its
+    reader), the leading others are None (auto-created fields, not stored);
+    ``document`` holds exactly ``keys``. The instance is :func:`instance_builder`'s
+    for those values, built without the list of values: the instance
+    ``__dict__`` is filled straight from the document -- copied whole when its
+    keys are the attnames in field order (what this package writes), in C --
+    and the readers then run on its entries, in field order. With
+    ``pre_init``/``post_init`` receivers, the values are listed and built as
+    ``instance_builder`` does (the receivers see them).
+    """
+    attnames = list(attnames)
+    if not builds_like_django(model, attnames):
+        return None
+    keys = tuple(keys)
+    unset = len(attnames) - len(keys)
+    leading = dict.fromkeys(attnames[:unset])
+    stored = attnames[unset:]
+    copied = keys if tuple(stored) == keys else None
+    converted = [(attnames[index], read) for index, read in readers]
+    listed = instance_builder(model, attnames)
+    new = object.__new__
+    new_state = new if ModelState.__init__ is object.__init__ else None
+    # The state's two attributes go straight into its __dict__ where that is all
+    # setting them does.
+    state_in_dict = ModelState.__setattr__ is object.__setattr__ and all(
+        _stores_in_dict(ModelState, name) for name in ("adding", "db")
+    )
+
+    def build(db: str, document: dict) -> Model:
+        if pre_init.receivers or post_init.receivers:
+            values = [*leading.values(), *map(document.__getitem__, keys)]
+            for index, read in readers:
+                values[index] = read(values[index])
+            return listed(db, values)
+        instance = new(model)
+        state = new_state(ModelState) if new_state else ModelState()
+        if state_in_dict:
+            loaded = state.__dict__
+            loaded["adding"] = False
+            loaded["db"] = db
+        else:
+            state.adding = False
+            state.db = db
+        values = instance.__dict__
+        values["_state"] = state
+        values.update(leading)
+        if tuple(document) == copied:
+            values.update(document)
+        else:
+            values.update(zip(stored, map(document.__getitem__, keys), strict=True))
+        for attname, read in converted:
+            values[attname] = read(values[attname])
+        return instance
+
+    return build

@@ -5,13 +5,15 @@ override nothing of that machinery; these tests pin what must not change:
 signals, custom ``from_db``/``__init__``, deferred fields, descriptors.
 """
 
+import datetime
+
 from django.db import connection, models
 from django.db.models.signals import post_init, pre_init
 from django.test import TestCase
 from django.test.utils import isolate_apps
 
 from django_nonrel.fields import EmbeddedModelField
-from django_nonrel.instances import builds_like_django, instance_builder
+from django_nonrel.instances import builds_like_django, document_builder, instance_builder
 from tests.app.models import Address, Person
 from tests.orm.models import Author, Book, Snapshot
 
@@ -163,6 +165,33 @@ class EmbeddedInstances(TestCase):
         assert [c[0] for c in recorder.calls] == ["pre_init", "post_init"] * 2
         assert [c[2]["city"] for c in recorder.calls[1::2]] == ["Oslo", "A"]
         assert person.address._state.adding is False
+
+    def test_a_whole_document_builds_as_its_list_of_values(self):
+        # The embedded reader fills the instance from the document itself (no list of
+        # values): the same instance as instance_builder's, readers applied in place.
+        names = attnames(Address)
+        stamp = datetime.datetime(2024, 5, 6, 7, 8, 9)
+        document = {"street": "", "city": "Oslo", "since": None, "updated": stamp, "created": stamp}
+        aware = {4: lambda v: v.replace(tzinfo=datetime.UTC), 5: lambda v: ("read", v)}
+        build = document_builder(Address, names, list(document), list(aware.items()))
+        built = build("other", document)
+        values = [None, *document.values()]
+        for index, read in aware.items():
+            values[index] = read(values[index])
+        expected = instance_builder(Address, names)("other", values)
+        assert list(built.__dict__) == list(expected.__dict__) == ["_state", *names]
+        assert [getattr(built, n) for n in names] == values
+        assert built.created == ("read", stamp) and built.updated.tzinfo is datetime.UTC
+        assert (built._state.adding, built._state.db) == (False, "other")
+        assert document["updated"] is stamp  # the stored document is left as read
+        with Recorder(Address) as recorder:
+            signalled = build("default", document)
+        assert recorder.calls[0] == ("pre_init", Address, tuple(values), {})
+        assert [getattr(signalled, n) for n in names] == values
+
+    def test_no_document_builder_where_from_db_runs(self):
+        names = attnames(Snapshot)
+        assert document_builder(Snapshot, names, names[1:], []) is None
 
     @isolate_apps("tests.app")
     def test_custom_from_db_runs_for_embedded_documents(self):
