@@ -81,7 +81,11 @@ def instance_builder(
 
             from_db = query._get_from_db(model, fetch_mode)
         return partial(_call_from_db, from_db, attnames)
+    return _direct_builder(model, attnames, fetch_mode)
 
+
+def _direct_builder(model: type[Model], attnames: list[str], fetch_mode: Any) -> Builder:
+    """:func:`instance_builder`'s function for a model that builds like Django's."""
     new = object.__new__
     new_state = new if ModelState.__init__ is object.__init__ else None
 
@@ -111,32 +115,31 @@ def _call_from_db(from_db, attnames: list[str], db: str, values: Sequence[Any]) 
 def document_builder(
     model: type[Model],
     attnames: Sequence[str],
-    keys: Sequence[str],
-    readers: Sequence[tuple[int, Callable[[Any], Any]]],
+    columns: Sequence[str],
+    convert: Callable[[dict[str, Any]], None] | None = None,
+    fetch_mode: Any = None,
 ) -> Callable[[str, dict], Model] | None:
     """``build(db, document)``, or None where :func:`instance_builder` would call ``from_db``.
 
-    ``attnames`` are ``model``'s concrete fields; the last ``len(keys)`` of them
-    are read from ``document[key]`` (each position of ``readers`` through its
-    reader), the leading others are None (auto-created fields, not stored);
-    ``document`` holds exactly ``keys``. The instance is :func:`instance_builder`'s
-    for those values, built without the list of values: the instance
-    ``__dict__`` is filled straight from the document -- copied whole when its
-    keys are the attnames in field order (what this package writes), in C --
-    and the readers then run on its entries, in field order. With
+    The instance :func:`instance_builder` builds from the values
+    ``[None, ..., document.get(column), ...]`` -- the leading ``attnames`` that
+    ``columns`` does not cover are None (an embedded model's unstored ``id``) --
+    after ``convert`` changed them in place, keyed by attname (the converters or
+    readers of the read). Built without that list: the instance ``__dict__`` is
+    seeded with the attnames in field order and filled from the document
+    itself, in C, when the document holds exactly the columns and they are the
+    attnames (what this package writes); zipped from it otherwise. With
     ``pre_init``/``post_init`` receivers, the values are listed and built as
     ``instance_builder`` does (the receivers see them).
     """
     attnames = list(attnames)
     if not builds_like_django(model, attnames):
         return None
-    keys = tuple(keys)
-    unset = len(attnames) - len(keys)
-    leading = dict.fromkeys(attnames[:unset])
-    stored = attnames[unset:]
-    copied = keys if tuple(stored) == keys else None
-    converted = [(attnames[index], read) for index, read in readers]
-    listed = instance_builder(model, attnames)
+    columns = list(columns)
+    stored = attnames[len(attnames) - len(columns) :]
+    known = frozenset(columns) if stored == columns else None
+    seed = dict.fromkeys(attnames)
+    listed = _direct_builder(model, attnames, fetch_mode)
     new = object.__new__
     new_state = new if ModelState.__init__ is object.__init__ else None
     # The state's two attributes go straight into its __dict__ where that is all
@@ -147,10 +150,11 @@ def document_builder(
 
     def build(db: str, document: dict) -> Model:
         if pre_init.receivers or post_init.receivers:
-            values = [*leading.values(), *map(document.__getitem__, keys)]
-            for index, read in readers:
-                values[index] = read(values[index])
-            return listed(db, values)
+            values = dict(seed)
+            values.update(zip(stored, map(document.get, columns), strict=True))
+            if convert is not None:
+                convert(values)
+            return listed(db, list(values.values()))
         instance = new(model)
         state = new_state(ModelState) if new_state else ModelState()
         if state_in_dict:
@@ -160,15 +164,17 @@ def document_builder(
         else:
             state.adding = False
             state.db = db
+        if fetch_mode is not None:
+            state.fetch_mode = fetch_mode
         values = instance.__dict__
         values["_state"] = state
-        values.update(leading)
-        if tuple(document) == copied:
+        values.update(seed)
+        if document.keys() == known:
             values.update(document)
         else:
-            values.update(zip(stored, map(document.__getitem__, keys), strict=True))
-        for attname, read in converted:
-            values[attname] = read(values[attname])
+            values.update(zip(stored, map(document.get, columns), strict=True))
+        if convert is not None:
+            convert(values)
         return instance
 
     return build

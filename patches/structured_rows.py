@@ -22,7 +22,7 @@ from django.db import connections
 from django.db.models import query
 
 from django_nonrel.features import nonrel_features
-from django_nonrel.instances import instance_builder
+from django_nonrel.instances import document_builder, instance_builder
 from django_nonrel.patches.versions import wrap
 
 PATCH = "structured_rows"
@@ -53,7 +53,6 @@ def _model_rows(iterable, db):
     # Django 6.1 fetch modes: from_db receives the queryset's mode, and peers
     # are tracked so deferred fields can be fetched for all of them at once.
     fetch_mode = getattr(queryset, "_fetch_mode", None)
-    build = instance_builder(model_cls, init_list, fetch_mode)
     track_peers = fetch_mode is not None and fetch_mode.track_peers
     known_related = []
     for field, related_objs in queryset._known_related_objects.items():
@@ -67,9 +66,18 @@ def _model_rows(iterable, db):
     related_steps = compiler.related_steps
     plain, rows = compiler.fetch_values()
     if plain and not known_related and not track_peers:
-        # Nothing but the instances to build: the loop runs in C.
-        yield from map(build, repeat(db), rows)
+        # Nothing but the instances to build, from the documents themselves where
+        # instances build like Django's: the loop runs in C.
+        reader = rows.reader
+        fill = document_builder(
+            model_cls, init_list, reader.columns, reader.keyed_converter(init_list), fetch_mode
+        )
+        if fill is not None:
+            yield from map(fill, repeat(db), rows.documents)
+        else:
+            yield from map(instance_builder(model_cls, init_list, fetch_mode), repeat(db), rows)
         return
+    build = instance_builder(model_cls, init_list, fetch_mode)
     if plain:
         rows = ((values, {}, {}, {}) for values in rows)
     peers = []

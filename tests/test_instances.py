@@ -167,31 +167,39 @@ class EmbeddedInstances(TestCase):
         assert person.address._state.adding is False
 
     def test_a_whole_document_builds_as_its_list_of_values(self):
-        # The embedded reader fills the instance from the document itself (no list of
-        # values): the same instance as instance_builder's, readers applied in place.
+        # Readers fill instances from the stored document itself (no list of values):
+        # the same instance as instance_builder's, converters applied in place.
         names = attnames(Address)
         stamp = datetime.datetime(2024, 5, 6, 7, 8, 9)
-        document = {"street": "", "city": "Oslo", "since": None, "updated": stamp, "created": stamp}
-        aware = {4: lambda v: v.replace(tzinfo=datetime.UTC), 5: lambda v: ("read", v)}
-        build = document_builder(Address, names, list(document), list(aware.items()))
-        built = build("other", document)
-        values = [None, *document.values()]
-        for index, read in aware.items():
-            values[index] = read(values[index])
+        stored = {"street": "", "city": "Oslo", "since": None, "updated": stamp, "created": stamp}
+        reads = {"updated": lambda v: v.replace(tzinfo=datetime.UTC), "created": lambda v: ("r", v)}
+
+        def convert(values):
+            for name, read in reads.items():
+                values[name] = read(values[name])
+
+        build = document_builder(Address, names, list(stored), convert)
+        values = [None, *stored.values()]
+        for name, read in reads.items():
+            values[names.index(name)] = read(values[names.index(name)])
         expected = instance_builder(Address, names)("other", values)
-        assert list(built.__dict__) == list(expected.__dict__) == ["_state", *names]
-        assert [getattr(built, n) for n in names] == values
-        assert built.created == ("read", stamp) and built.updated.tzinfo is datetime.UTC
-        assert (built._state.adding, built._state.db) == (False, "other")
-        assert document["updated"] is stamp  # the stored document is left as read
+        # Any key order in the document, and a document lacking a column (read as None).
+        for document in (stored, dict(reversed(stored.items()))):
+            built = build("other", document)
+            assert list(built.__dict__) == list(expected.__dict__) == ["_state", *names]
+            assert [getattr(built, n) for n in names] == values
+            assert (built._state.adding, built._state.db) == (False, "other")
+        assert stored["updated"] is stamp  # the stored document is left as read
+        partial = build("other", {k: v for k, v in stored.items() if k != "street"})
+        assert list(partial.__dict__) == ["_state", *names] and partial.street is None
         with Recorder(Address) as recorder:
-            signalled = build("default", document)
+            signalled = build("default", stored)
         assert recorder.calls[0] == ("pre_init", Address, tuple(values), {})
         assert [getattr(signalled, n) for n in names] == values
 
     def test_no_document_builder_where_from_db_runs(self):
         names = attnames(Snapshot)
-        assert document_builder(Snapshot, names, names[1:], []) is None
+        assert document_builder(Snapshot, names, names) is None
 
     @isolate_apps("tests.app")
     def test_custom_from_db_runs_for_embedded_documents(self):

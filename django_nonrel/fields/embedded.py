@@ -299,7 +299,17 @@ class EmbeddedModelField(NestedValueField):
         # one pass: comparing its keys with ``known`` (in C) proves that no field
         # is missing and no unknown key is to be remembered.
         shifted = [(index + unstored, read) for index, read in converted]
-        whole = document_builder(model, attnames, columns, shifted) if leading else None
+        reads = [(attnames[index], read) for index, read in shifted]
+
+        def convert(values: dict[str, Any]) -> None:
+            for attname, read in reads:
+                values[attname] = read(values[attname])
+
+        whole = (
+            document_builder(model, attnames, columns, convert if reads else None)
+            if leading
+            else None
+        )
         if whole is None and leading:
             prefix = [None] * unstored
 
