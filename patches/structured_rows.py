@@ -78,6 +78,7 @@ def _model_rows(iterable, db):
             yield from map(instance_builder(model_cls, init_list, fetch_mode), repeat(db), rows)
         return
     build = instance_builder(model_cls, init_list, fetch_mode)
+    related_builders = _RelatedBuilders(fetch_mode)
     if plain:
         rows = ((values, {}, {}, {}) for values in rows)
     peers = []
@@ -91,7 +92,7 @@ def _model_rows(iterable, db):
         for name, value in extra_select.items():
             setattr(obj, name, value)
         if related_selection:
-            _attach_related(obj, related_selection, related_steps, db, fetch_mode)
+            _attach_related(obj, related_selection, related_steps, db, related_builders)
         for field, related_objs, attnames, getter in known_related:
             if field.is_cached(obj):
                 continue
@@ -104,7 +105,21 @@ def _model_rows(iterable, db):
         yield obj
 
 
-def _attach_related(obj, selection: dict, steps, db: str, fetch_mode) -> None:
+class _RelatedBuilders(dict):
+    """Per (model, selected names) of a read's select_related() steps, the
+    ``instance_builder`` doing ``from_db`` for its rows (built once per read)."""
+
+    def __init__(self, fetch_mode) -> None:
+        super().__init__()
+        self.fetch_mode = fetch_mode
+
+    def __missing__(self, key):
+        model, names = key
+        builder = self[key] = instance_builder(model, names, self.fetch_mode)
+        return builder
+
+
+def _attach_related(obj, selection: dict, steps, db: str, builders: _RelatedBuilders) -> None:
     """Build select_related() instances from the row's ``related_selection``.
 
     Each step's values are keyed ``"fk"``, ``"fk__user"``…; Django's
@@ -122,10 +137,7 @@ def _attach_related(obj, selection: dict, steps, db: str, fetch_mode) -> None:
         if values is not None:
             if step.reverse and issubclass(step.model, parent._meta.model):
                 values = _with_parent_values(step.model, parent, values)
-            names = list(values)
-            model = step.model
-            from_db = model.from_db if fetch_mode is None else query._get_from_db(model, fetch_mode)
-            related = from_db(db, names, [values[n] for n in names])
+            related = builders[step.model, tuple(values)](db, list(values.values()))
         built[step.path] = related
         field = step.field
         if step.reverse:
