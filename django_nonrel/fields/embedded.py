@@ -187,18 +187,22 @@ class EmbeddedModelField(NestedValueField):
     nonrel_runs_pre_save = True
 
     def pre_save_value(self, value: Any, add: bool) -> Any:
-        value = self.as_instance(value)
-        adding = value._state.adding
-        for field in self._fields_with_pre_save():
-            field.pre_save(value, adding)
+        model = self.embedded_model
+        if type(value) is not model:  # (the usual instance needs no conversion)
+            value = self.as_instance(value)
+        fields = self._fields_with_pre_save(model)
+        if fields:
+            adding = value._state.adding
+            for field in fields:
+                field.pre_save(value, adding)
         # Stored with its outer row from now on: auto_now_add must not fire again.
         value._state.adding = False
         return value
 
-    def _fields_with_pre_save(self) -> list[Field]:
-        """Stored fields whose ``pre_save`` does something: Field's own only reads the
-        attribute (auto_now fields, nested fields and custom fields override it)."""
-        model = self.embedded_model
+    def _fields_with_pre_save(self, model: type[Model]) -> list[Field]:
+        """Stored fields of the embedded ``model`` whose ``pre_save`` does something:
+        Field's own only reads the attribute (auto_now fields, nested fields and
+        custom fields override it)."""
         cached = self.__dict__.get("_pre_save_fields")
         if cached is None or cached[0] is not model:
             fields = [f for f in self.stored_fields() if type(f).pre_save is not Field.pre_save]
