@@ -107,11 +107,15 @@ def _model_rows(iterable, db):
 
 class _RelatedBuilders(dict):
     """Per (model, selected names) of a read's select_related() steps, the
-    ``instance_builder`` doing ``from_db`` for its rows (built once per read)."""
+    ``instance_builder`` doing ``from_db`` for its rows (built once per read);
+    and, under a Django 6.1 fetch mode that tracks peers, the peers of each step
+    (the objects one of Django's RelatedPopulators builds over the read's rows)."""
 
     def __init__(self, fetch_mode) -> None:
         super().__init__()
         self.fetch_mode = fetch_mode
+        self.track_peers = fetch_mode is not None and fetch_mode.track_peers
+        self.peers: dict[tuple, list] = {}
 
     def __missing__(self, key):
         model, names = key
@@ -138,6 +142,10 @@ def _attach_related(obj, selection: dict, steps, db: str, builders: _RelatedBuil
             if step.reverse and issubclass(step.model, parent._meta.model):
                 values = _with_parent_values(step.model, parent, values)
             related = builders[step.model, tuple(values)](db, list(values.values()))
+            if builders.track_peers:
+                peers = builders.peers.setdefault(step.path, [])
+                peers.append(weak_ref(related))
+                related._state.peers = peers
         built[step.path] = related
         field = step.field
         if step.reverse:
