@@ -53,6 +53,7 @@ from django_nonrel.rows import base_documents, read_rows
 from django_nonrel.select_related import RelatedStep, related_selections, related_steps
 from django_nonrel.selections import (
     ExtraSelection,
+    PlainRows,
     Selected,
     document_reader,
     extra_select_values,
@@ -267,10 +268,10 @@ class NonrelCompiler(sql.SQLCompiler):
             or plan.extra
             or plan.extra_values
         ):
-            read = document_reader(self.connection, self.base_alias, plan.selected)
-            documents = None if read is None else base_documents(plan, self.store)
+            reader = document_reader(self.connection, self.base_alias, plan.selected)
+            documents = None if reader is None else base_documents(plan, self.store)
             if documents is not None:
-                return True, map(read, documents)
+                return True, PlainRows(documents, reader)
         return False, self.value_rows(plan)
 
     def value_rows(self, plan: ReadPlan | None) -> Iterator[ValueRow]:

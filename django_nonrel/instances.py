@@ -81,7 +81,11 @@ def instance_builder(
 
             from_db = query._get_from_db(model, fetch_mode)
         return partial(_call_from_db, from_db, attnames)
+    return _direct_builder(model, attnames, fetch_mode)
 
+
+def _direct_builder(model: type[Model], attnames: list[str], fetch_mode: Any) -> Builder:
+    """:func:`instance_builder`'s function for a model that builds like Django's."""
     new = object.__new__
     new_state = new if ModelState.__init__ is object.__init__ else None
 
@@ -106,3 +110,71 @@ def instance_builder(
 
 def _call_from_db(from_db, attnames: list[str], db: str, values: Sequence[Any]) -> Model:
     return from_db(db, attnames, values)
+
+
+def document_builder(
+    model: type[Model],
+    attnames: Sequence[str],
+    columns: Sequence[str],
+    convert: Callable[[dict[str, Any]], None] | None = None,
+    fetch_mode: Any = None,
+) -> Callable[[str, dict], Model] | None:
+    """``build(db, document)``, or None where :func:`instance_builder` would call ``from_db``.
+
+    The instance :func:`instance_builder` builds from the values
+    ``[None, ..., document.get(column), ...]`` -- the leading ``attnames`` that
+    ``columns`` does not cover are None (an embedded model's unstored ``id``) --
+    after ``convert`` changed them in place, keyed by attname (the converters or
+    readers of the read). Built without that list: the instance ``__dict__`` is
+    seeded with the attnames in field order and filled from the document
+    itself, in C, when the document holds exactly the columns and they are the
+    attnames (what this package writes); zipped from it otherwise. With
+    ``pre_init``/``post_init`` receivers, the values are listed and built as
+    ``instance_builder`` does (the receivers see them).
+    """
+    attnames = list(attnames)
+    if not builds_like_django(model, attnames):
+        return None
+    columns = list(columns)
+    stored = attnames[len(attnames) - len(columns) :]
+    known = frozenset(columns) if stored == columns else None
+    seed = dict.fromkeys(attnames)
+    listed = _direct_builder(model, attnames, fetch_mode)
+    new = object.__new__
+    new_state = new if ModelState.__init__ is object.__init__ else None
+    # The state's two attributes go straight into its __dict__ where that is all
+    # setting them does.
+    state_in_dict = ModelState.__setattr__ is object.__setattr__ and all(
+        _stores_in_dict(ModelState, name) for name in ("adding", "db")
+    )
+
+    def build(db: str, document: dict) -> Model:
+        if pre_init.receivers or post_init.receivers:
+            values = dict(seed)
+            values.update(zip(stored, map(document.get, columns), strict=True))
+            if convert is not None:
+                convert(values)
+            return listed(db, list(values.values()))
+        instance = new(model)
+        state = new_state(ModelState) if new_state else ModelState()
+        if state_in_dict:
+            loaded = state.__dict__
+            loaded["adding"] = False
+            loaded["db"] = db
+        else:
+            state.adding = False
+            state.db = db
+        if fetch_mode is not None:
+            state.fetch_mode = fetch_mode
+        values = instance.__dict__
+        values["_state"] = state
+        values.update(seed)
+        if document.keys() == known:
+            values.update(document)
+        else:
+            values.update(zip(stored, map(document.get, columns), strict=True))
+        if convert is not None:
+            convert(values)
+        return instance
+
+    return build

@@ -26,7 +26,7 @@ from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 
 from django_nonrel.exceptions import unsupported
-from django_nonrel.expressions import Evaluator, ExpressionEvaluator, Row
+from django_nonrel.expressions import Document, Evaluator, ExpressionEvaluator, Row
 from django_nonrel.paths import Path, column_path, dig
 from django_nonrel.relations import chain_to
 from django_nonrel.sql_values import output_value
@@ -195,17 +195,12 @@ def _reader_parts(
     """(entries, convert): each selection with its converters, and the function
     applying them in place to a list of values in selection order (computed
     selections are converted by ``output_value`` instead)."""
-    computed = selected.computed
     ops = connection.ops
     entries = [
         (name, alias, column, path, ops.get_db_converters(e) + e.get_db_converters(connection), e)
         for name, alias, column, path, e in selected.selections
     ]
-    converted = [
-        (index, functions[0] if len(functions) == 1 else None, functions, expr)
-        for index, (name, _, _, _, functions, expr) in enumerate(entries)
-        if functions and name not in computed
-    ]
+    converted = _converted(entries, selected)
 
     def convert(values: list[Any]) -> list[Any]:
         for index, only, functions, expr in converted:
@@ -221,17 +216,77 @@ def _reader_parts(
     return entries, (convert if converted else None)
 
 
-def document_reader(
-    connection, base_alias: str, selected: Selected
-) -> Callable[[Row], list[Any]] | None:
-    """A function from a base document to its selected values, converted.
+@dataclass(frozen=True)
+class DocumentReader:
+    """How a plain read turns a base document into its selected values.
+
+    ``read(document)`` lists them, converted; ``columns`` (in selection order)
+    and :meth:`keyed_converter` are the same work in parts, for a builder that
+    fills an instance from the document itself (``instances.document_builder``).
+    """
+
+    read: Callable[[Document], list[Any]]
+    columns: list[str]
+    #: (index, only converter or None, converters, expression) per converted column.
+    converted: list
+    connection: Any
+
+    def keyed_converter(self, names: list[str]) -> Callable[[dict[str, Any]], None] | None:
+        """A function running the converters in place on a dict of the values keyed by
+        ``names`` (one per selection, in order); None when no column has converters."""
+        if not self.converted:
+            return None
+        steps = [(names[index], functions, expr) for index, _, functions, expr in self.converted]
+        connection = self.connection
+
+        def convert(values: dict[str, Any]) -> None:
+            for name, functions, expr in steps:
+                value = values[name]
+                for function in functions:
+                    value = function(value, expr, connection)
+                values[name] = value
+
+        return convert
+
+
+class PlainRows:
+    """The rows of a plain read: iterating gives each base document's selected values
+    (a list, ``reader.read``); ``documents`` and ``reader`` let a builder use the
+    documents themselves."""
+
+    __slots__ = ("documents", "reader")
+
+    def __init__(self, documents: list[Document], reader: DocumentReader) -> None:
+        self.documents, self.reader = documents, reader
+
+    def __iter__(self):
+        return map(self.reader.read, self.documents)
+
+
+def document_reader(connection, base_alias: str, selected: Selected) -> DocumentReader | None:
+    """The reader of base documents into their selected values, converted.
 
     None unless every selection is a top-level column of the base document
     (not a joined alias, a path inside a column, or an expression). Such reads
     (every model read without joins) are one ``map`` over the document, and
     only columns with converters run them.
     """
-    return _plain_reader(base_alias, selected, *_reader_parts(connection, selected))
+    entries, convert = _reader_parts(connection, selected)
+    read = _plain_reader(base_alias, selected, entries, convert)
+    if read is None:
+        return None
+    columns = [column for _, _, column, _, _, _ in entries]
+    return DocumentReader(read, columns, _converted(entries, selected), connection)
+
+
+def _converted(entries: list, selected: Selected) -> list:
+    """(index, only converter or None, converters, expression) of each selection that
+    has converters (computed selections are converted by ``output_value``)."""
+    return [
+        (index, functions[0] if len(functions) == 1 else None, functions, expr)
+        for index, (name, _, _, _, functions, expr) in enumerate(entries)
+        if functions and name not in selected.computed
+    ]
 
 
 def _plain_reader(base_alias: str, selected: Selected, entries: list, convert):

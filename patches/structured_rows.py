@@ -22,7 +22,7 @@ from django.db import connections
 from django.db.models import query
 
 from django_nonrel.features import nonrel_features
-from django_nonrel.instances import instance_builder
+from django_nonrel.instances import document_builder, instance_builder
 from django_nonrel.patches.versions import wrap
 
 PATCH = "structured_rows"
@@ -53,7 +53,6 @@ def _model_rows(iterable, db):
     # Django 6.1 fetch modes: from_db receives the queryset's mode, and peers
     # are tracked so deferred fields can be fetched for all of them at once.
     fetch_mode = getattr(queryset, "_fetch_mode", None)
-    build = instance_builder(model_cls, init_list, fetch_mode)
     track_peers = fetch_mode is not None and fetch_mode.track_peers
     known_related = []
     for field, related_objs in queryset._known_related_objects.items():
@@ -67,9 +66,19 @@ def _model_rows(iterable, db):
     related_steps = compiler.related_steps
     plain, rows = compiler.fetch_values()
     if plain and not known_related and not track_peers:
-        # Nothing but the instances to build: the loop runs in C.
-        yield from map(build, repeat(db), rows)
+        # Nothing but the instances to build, from the documents themselves where
+        # instances build like Django's: the loop runs in C.
+        reader = rows.reader
+        fill = document_builder(
+            model_cls, init_list, reader.columns, reader.keyed_converter(init_list), fetch_mode
+        )
+        if fill is not None:
+            yield from map(fill, repeat(db), rows.documents)
+        else:
+            yield from map(instance_builder(model_cls, init_list, fetch_mode), repeat(db), rows)
         return
+    build = instance_builder(model_cls, init_list, fetch_mode)
+    related_builders = _RelatedBuilders(fetch_mode)
     if plain:
         rows = ((values, {}, {}, {}) for values in rows)
     peers = []
@@ -83,7 +92,7 @@ def _model_rows(iterable, db):
         for name, value in extra_select.items():
             setattr(obj, name, value)
         if related_selection:
-            _attach_related(obj, related_selection, related_steps, db, fetch_mode)
+            _attach_related(obj, related_selection, related_steps, db, related_builders)
         for field, related_objs, attnames, getter in known_related:
             if field.is_cached(obj):
                 continue
@@ -96,7 +105,25 @@ def _model_rows(iterable, db):
         yield obj
 
 
-def _attach_related(obj, selection: dict, steps, db: str, fetch_mode) -> None:
+class _RelatedBuilders(dict):
+    """Per (model, selected names) of a read's select_related() steps, the
+    ``instance_builder`` doing ``from_db`` for its rows (built once per read);
+    and, under a Django 6.1 fetch mode that tracks peers, the peers of each step
+    (the objects one of Django's RelatedPopulators builds over the read's rows)."""
+
+    def __init__(self, fetch_mode) -> None:
+        super().__init__()
+        self.fetch_mode = fetch_mode
+        self.track_peers = fetch_mode is not None and fetch_mode.track_peers
+        self.peers: dict[tuple, list] = {}
+
+    def __missing__(self, key):
+        model, names = key
+        builder = self[key] = instance_builder(model, names, self.fetch_mode)
+        return builder
+
+
+def _attach_related(obj, selection: dict, steps, db: str, builders: _RelatedBuilders) -> None:
     """Build select_related() instances from the row's ``related_selection``.
 
     Each step's values are keyed ``"fk"``, ``"fk__user"``…; Django's
@@ -114,10 +141,11 @@ def _attach_related(obj, selection: dict, steps, db: str, fetch_mode) -> None:
         if values is not None:
             if step.reverse and issubclass(step.model, parent._meta.model):
                 values = _with_parent_values(step.model, parent, values)
-            names = list(values)
-            model = step.model
-            from_db = model.from_db if fetch_mode is None else query._get_from_db(model, fetch_mode)
-            related = from_db(db, names, [values[n] for n in names])
+            related = builders[step.model, tuple(values)](db, list(values.values()))
+            if builders.track_peers:
+                peers = builders.peers.setdefault(step.path, [])
+                peers.append(weak_ref(related))
+                related._state.peers = peers
         built[step.path] = related
         field = step.field
         if step.reverse:

@@ -92,13 +92,18 @@ PINS: dict[str, Pin] = {
     "django.db.models.query:RelatedPopulator.populate": Pin(
         "copied",
         "patches/structured_rows.py",
-        "_attach_related caches select_related() objects on both sides as it does",
+        "_attach_related caches select_related() objects on both sides as it does, and tracks "
+        "each step's objects as peers under Django 6.1's FETCH_PEERS",
     ),
     "django.db.models.base:Model.__init__": Pin(
-        "copied", "django_nonrel/instances.py", "instance_builder's fast path of its steps"
+        "copied",
+        "django_nonrel/instances.py",
+        "instance_builder's and document_builder's fast paths of its steps",
     ),
     "django.db.models.base:Model.from_db": Pin(
-        "copied", "django_nonrel/instances.py", "instance_builder marks the state as from_db does"
+        "copied",
+        "django_nonrel/instances.py",
+        "instance_builder and document_builder mark the state as from_db does",
     ),
     "django.db.models.sql.compiler:SQLCompiler.get_related_selections": Pin(
         "copied",

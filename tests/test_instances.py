@@ -5,13 +5,15 @@ override nothing of that machinery; these tests pin what must not change:
 signals, custom ``from_db``/``__init__``, deferred fields, descriptors.
 """
 
+import datetime
+
 from django.db import connection, models
 from django.db.models.signals import post_init, pre_init
 from django.test import TestCase
 from django.test.utils import isolate_apps
 
 from django_nonrel.fields import EmbeddedModelField
-from django_nonrel.instances import builds_like_django, instance_builder
+from django_nonrel.instances import builds_like_django, document_builder, instance_builder
 from tests.app.models import Address, Person
 from tests.orm.models import Author, Book, Snapshot
 
@@ -163,6 +165,41 @@ class EmbeddedInstances(TestCase):
         assert [c[0] for c in recorder.calls] == ["pre_init", "post_init"] * 2
         assert [c[2]["city"] for c in recorder.calls[1::2]] == ["Oslo", "A"]
         assert person.address._state.adding is False
+
+    def test_a_whole_document_builds_as_its_list_of_values(self):
+        # Readers fill instances from the stored document itself (no list of values):
+        # the same instance as instance_builder's, converters applied in place.
+        names = attnames(Address)
+        stamp = datetime.datetime(2024, 5, 6, 7, 8, 9)
+        stored = {"street": "", "city": "Oslo", "since": None, "updated": stamp, "created": stamp}
+        reads = {"updated": lambda v: v.replace(tzinfo=datetime.UTC), "created": lambda v: ("r", v)}
+
+        def convert(values):
+            for name, read in reads.items():
+                values[name] = read(values[name])
+
+        build = document_builder(Address, names, list(stored), convert)
+        values = [None, *stored.values()]
+        for name, read in reads.items():
+            values[names.index(name)] = read(values[names.index(name)])
+        expected = instance_builder(Address, names)("other", values)
+        # Any key order in the document, and a document lacking a column (read as None).
+        for document in (stored, dict(reversed(stored.items()))):
+            built = build("other", document)
+            assert list(built.__dict__) == list(expected.__dict__) == ["_state", *names]
+            assert [getattr(built, n) for n in names] == values
+            assert (built._state.adding, built._state.db) == (False, "other")
+        assert stored["updated"] is stamp  # the stored document is left as read
+        partial = build("other", {k: v for k, v in stored.items() if k != "street"})
+        assert list(partial.__dict__) == ["_state", *names] and partial.street is None
+        with Recorder(Address) as recorder:
+            signalled = build("default", stored)
+        assert recorder.calls[0] == ("pre_init", Address, tuple(values), {})
+        assert [getattr(signalled, n) for n in names] == values
+
+    def test_no_document_builder_where_from_db_runs(self):
+        names = attnames(Snapshot)
+        assert document_builder(Snapshot, names, names) is None
 
     @isolate_apps("tests.app")
     def test_custom_from_db_runs_for_embedded_documents(self):

@@ -6,6 +6,7 @@ backends (one query per lookup) plus one key lookup per hop of the filter it
 runs (the through table of a many-to-many).
 """
 
+import django
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldError
@@ -315,3 +316,27 @@ def test_filters_from_the_generic_side_respect_the_content_type(shelf):
     assert [n.text for n in Note.objects.filter(novel__isnull=False)] == ["novel note"]
     assert [n.text for n in Note.objects.filter(novel__title="n4")] == ["novel note"]
     assert [n.text for n in Note.objects.filter(novel__isnull=True)] == ["writer note"]
+
+
+@pytest.mark.skipif(django.VERSION < (6, 1), reason="fetch modes are Django 6.1's")
+def test_select_related_objects_are_peers_under_fetch_peers():
+    # As Django's RelatedPopulator: the objects of one select_related() step over the
+    # rows are peers, so a field deferred or unloaded on one is fetched for all at once.
+    from django.db.models import FETCH_PEERS
+
+    from tests.orm.models import Author as OrmAuthor
+    from tests.orm.models import Book as OrmBook
+    from tests.orm.models import Review as OrmReview
+
+    for index in range(3):
+        author = OrmAuthor.objects.create(name=f"a{index}", handle=f"a{index}")
+        book = OrmBook.objects.create(title=f"b{index}", author=author)
+        OrmReview.objects.create(book=book, stars=index)
+    reviews = list(OrmReview.objects.fetch_mode(FETCH_PEERS).select_related("book"))
+    books = [review.book for review in reviews]
+    assert [b._state.peers for b in books] == [books[0]._state.peers] * 3
+    assert {peer() for peer in books[0]._state.peers} == set(books)
+    with CommandCapture(connection) as commands:
+        names = sorted(book.author.name for book in books)
+    assert names == ["a0", "a1", "a2"]
+    assert len(commands) == 1, commands

@@ -41,7 +41,7 @@ from django_nonrel.fields.nested import (
     writer,
 )
 from django_nonrel.fields.unknown_keys import carry_over, remember, write_back
-from django_nonrel.instances import instance_builder
+from django_nonrel.instances import document_builder, instance_builder
 
 #: A field absent from a stored document (``dict.get`` default).
 MISSING = object()
@@ -187,18 +187,22 @@ class EmbeddedModelField(NestedValueField):
     nonrel_runs_pre_save = True
 
     def pre_save_value(self, value: Any, add: bool) -> Any:
-        value = self.as_instance(value)
-        adding = value._state.adding
-        for field in self._fields_with_pre_save():
-            field.pre_save(value, adding)
+        model = self.embedded_model
+        if type(value) is not model:  # (the usual instance needs no conversion)
+            value = self.as_instance(value)
+        fields = self._fields_with_pre_save(model)
+        if fields:
+            adding = value._state.adding
+            for field in fields:
+                field.pre_save(value, adding)
         # Stored with its outer row from now on: auto_now_add must not fire again.
         value._state.adding = False
         return value
 
-    def _fields_with_pre_save(self) -> list[Field]:
-        """Stored fields whose ``pre_save`` does something: Field's own only reads the
-        attribute (auto_now fields, nested fields and custom fields override it)."""
-        model = self.embedded_model
+    def _fields_with_pre_save(self, model: type[Model]) -> list[Field]:
+        """Stored fields of the embedded ``model`` whose ``pre_save`` does something:
+        Field's own only reads the attribute (auto_now fields, nested fields and
+        custom fields override it)."""
         cached = self.__dict__.get("_pre_save_fields")
         if cached is None or cached[0] is not model:
             fields = [f for f in self.stored_fields() if type(f).pre_save is not Field.pre_save]
@@ -263,8 +267,15 @@ class EmbeddedModelField(NestedValueField):
             return super().storage_reader(connection)
         return self._cached(connection, "decode", self._decoder)
 
+    def value_reader(self, connection):
+        if self.overrides("from_storage", EmbeddedModelField) or self.overrides(
+            "storage_reader", EmbeddedModelField
+        ):
+            return super().value_reader(connection)
+        return self._cached(connection, "decode", self._decoder)
+
     def _decoder(self, connection):
-        """A function from a stored document to an instance, through ``from_db``.
+        """A function from a stored document (or None) to an instance, through ``from_db``.
 
         Each stored field of the embedded model is read by its reader; a field
         the document lacks (added to the model after the row was written) gets
@@ -272,7 +283,8 @@ class EmbeddedModelField(NestedValueField):
         """
         model = self.embedded_model
         fields = model._meta.concrete_fields
-        build = instance_builder(model, [field.attname for field in fields])
+        attnames = [field.attname for field in fields]
+        build = instance_builder(model, attnames)
         alias = connection.alias
         stored = [field for field in fields if not field.auto_created]
         columns = [field.column for field in stored]
@@ -290,15 +302,32 @@ class EmbeddedModelField(NestedValueField):
         # A document holding exactly the stored fields (the usual case) is read in
         # one pass: comparing its keys with ``known`` (in C) proves that no field
         # is missing and no unknown key is to be remembered.
-        prefix = [None] * unstored if leading else None
         shifted = [(index + unstored, read) for index, read in converted]
+        reads = [(attnames[index], read) for index, read in shifted]
 
-        def decode(value: Any) -> Model:
-            if prefix is not None and type(value) is dict and value.keys() == known:
+        def convert(values: dict[str, Any]) -> None:
+            for attname, read in reads:
+                values[attname] = read(values[attname])
+
+        whole = (
+            document_builder(model, attnames, columns, convert if reads else None)
+            if leading
+            else None
+        )
+        if whole is None and leading:
+            prefix = [None] * unstored
+
+            def whole(db: str, value: dict) -> Model:
                 items = [*prefix, *map(value.__getitem__, columns)]
                 for index, read in shifted:
                     items[index] = read(items[index])
-                return build(alias, items)
+                return build(db, items)
+
+        def decode(value: Any) -> Model:
+            if whole is not None and type(value) is dict and value.keys() == known:
+                return whole(alias, value)
+            if value is None:
+                return None
             instance = build_instance(value)
             remember(instance, value, known, documents)
             return instance

@@ -169,7 +169,7 @@ class ListField(NestedValueField):
             return lambda value: make(
                 aware_copy(value) if type(value) is list else [read(item) for item in value]
             )
-        return lambda value: make([read(item) for item in value])
+        return lambda value: make(list(map(read, value)))
 
     def to_serializable(self, value: Any) -> list | None:
         if value is None:

@@ -104,6 +104,10 @@ def aware_copy(value: dict | list) -> dict | list:
     return type(value)(aware) if aware is value else aware
 
 
+#: Types :func:`_aware` returns as they are, tested inline by its loops.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _aware(value: Any) -> Any:
     kind = type(value)
     if kind is datetime.datetime:
@@ -114,6 +118,8 @@ def _aware(value: Any) -> Any:
     if kind is dict:
         changed = None
         for key, item in value.items():
+            if type(item) in _SCALARS:  # most items: no call
+                continue
             new = _aware(item)
             if new is not item:
                 changed = changed if changed is not None else dict(value)
@@ -122,6 +128,8 @@ def _aware(value: Any) -> Any:
     if kind is list:
         changed = None
         for index, item in enumerate(value):
+            if type(item) in _SCALARS:
+                continue
             new = _aware(item)
             if new is not item:
                 changed = changed if changed is not None else list(value)
