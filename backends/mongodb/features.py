@@ -170,7 +170,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "here; some assert a single query where a filter evaluated in Python reads "
             "the keys first."
         ): {
-            "ordering.tests.OrderingTests.test_ordering_select_related_collision",
             "lookup.tests.LookupTests.test_in_bulk_values_annotation",
             "lookup.tests.LookupTests.test_in_bulk_values_annotation_all_fields",
             "lookup.tests.LookupTests.test_in_bulk_values_list_annotation",
@@ -180,42 +179,20 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "model_fields.test_jsonfield.JSONExactNoneDeprecationTests.test_annotation_q_filter",
             "model_fields.test_jsonfield.JSONExactNoneDeprecationTests.test_case_when",
             "model_fields.test_jsonfield.JSONNullTests.test_case_expr_with_jsonnull_condition",
-            "lookup.test_decimalfield.DecimalFieldLookupTests",  # every test in it
-            "lookup.tests.LookupQueryingTests.test_filter_exists_lhs",
-            "lookup.tests.LookupQueryingTests.test_filter_subquery_lhs",
             "lookup.tests.LookupTests.test_custom_lookup_none_rhs",
-            "lookup.tests.LookupTests.test_exact_exists",
             "lookup.tests.LookupTests.test_exact_none_transform",
-            "lookup.tests.LookupTests.test_filter_by_reverse_related_field_transform",
             "lookup.tests.LookupTests.test_lookup_direct_value_rhs_unwrapped",
-            "lookup.tests.LookupTests.test_lookup_rhs",
-            "lookup.tests.LookupTests.test_nested_outerref_lhs",
             "model_fields.test_jsonfield.TestQuerying.test_has_key_deep",
             "model_fields.test_jsonfield.TestQuerying.test_has_key_list",
             "model_fields.test_jsonfield.TestQuerying.test_has_key_literal_lookup",
-            "model_fields.test_jsonfield.TestQuerying.test_join_key_transform_annotation_expression",
             "model_fields.test_jsonfield.TestQuerying.test_key_transform_raw_expression",
             "model_fields.test_jsonfield.TestQuerying.test_lookups_with_key_transform",
-            "model_fields.test_jsonfield.TestQuerying.test_nested_key_transform_on_subquery",
             "model_fields.test_jsonfield.TestQuerying.test_nested_key_transform_raw_expression",
-            "model_fields.test_jsonfield.TestQuerying.test_obj_subquery_lookup",
             "model_fields.test_jsonfield.TestQuerying.test_ordering_grouping_by_count",
             "ordering.tests.OrderingTests.test_order_by_grandparent_fk_with_expression_in_default_ordering",
             "ordering.tests.OrderingTests.test_order_by_parent_fk_with_expression_in_default_ordering",
-            "ordering.tests.OrderingTests.test_orders_nulls_first_on_filtered_subquery",
             "update.tests.AdvancedTests.test_update_annotated_multi_table_queryset",
             "update.tests.AdvancedTests.test_update_annotated_queryset",
-            "update.tests.AdvancedTests.test_update_ordered_by_inline_m2m_annotation",
-            "update.tests.AdvancedTests.test_update_ordered_by_m2m_annotation",
-            "update.tests.AdvancedTests.test_update_ordered_by_m2m_annotation_desc",
-        },
-        (
-            "Ordering by an expression over a related model's field "
-            "(F('author__name').asc(nulls_first=True)) is refused; expressions over the "
-            "model's own fields are sorted in Python."
-        ): {
-            "ordering.tests.OrderingTests.test_order_by_nulls_first",
-            "ordering.tests.OrderingTests.test_order_by_nulls_last",
         },
         (
             "Relations whose join condition is not Django lookups on key columns: a "
@@ -254,11 +231,9 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "model_fields.test_jsonfield.TestQuerying.test_isnull_key",
             "model_fields.test_jsonfield.TestQuerying.test_isnull_key_or_none",
             "model_fields.test_jsonfield.TestQuerying.test_key_in",
-            "model_fields.test_jsonfield.TestQuerying.test_lookup_exclude",
             "model_fields.test_jsonfield.TestQuerying.test_lookup_exclude_nonexistent_key",
             "model_fields.test_jsonfield.TestQuerying.test_none_key",
             "model_fields.test_jsonfield.TestQuerying.test_none_key_and_exact_lookup",
-            "model_fields.test_jsonfield.TestQuerying.test_none_key_exclude",
             "model_fields.test_jsonfield.TestQuerying.test_ordering_by_transform",
             "model_fields.test_jsonfield.TestQuerying.test_ordering_grouping_by_key_transform",
             "model_fields.test_jsonfield.TestSaveLoad.test_json_null_different_from_sql_null",
@@ -350,7 +325,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "Pattern lookups on non-text values: SQL casts them to text, MongoDB regular "
             "expressions match strings only."
         ): {
-            "lookup.tests.LookupTests.test_lookup_int_as_str",
             "lookup.tests.LookupTests.test_regex_non_string",
         },
         "MongoDB enforces no CHECK constraints (PositiveIntegerField >= 0).": {
