@@ -58,8 +58,12 @@ def needs_python(node: Any, date_parts: bool) -> bool:
     rhs = node.rhs
     query = subquery_of(rhs)
     if query is not None:
-        # An uncorrelated queryset as an ``in``/``exact`` value runs first, as the value.
-        return bool(outer_references(query)) or node.lookup_name not in ("in", "exact")
+        # An uncorrelated queryset as an ``in``/``exact`` value runs first, as the
+        # value; the left-hand side still decides where the comparison runs
+        # (``annotate(s=Cast("pk", CharField())).filter(s__in=...)``).
+        if outer_references(query) or node.lookup_name not in ("in", "exact"):
+            return True
+        return not _native_lhs(node.lhs, date_parts)
     if isinstance(rhs, ExpressionList) and not all(
         isinstance(e, Value) for e in rhs.get_source_expressions()
     ):

@@ -220,3 +220,28 @@ def test_extra_select_next_to_aggregates_per_row(labelled):
     ]
     named = rows.values_list("name", "next", named=True).first()
     assert named._fields == ("name", "next") and named.next is None
+
+
+def test_a_computed_column_in_a_queryset_of_values(owned_items):
+    """django-guardian's get_objects_for_user(): ``annotate(s=Cast("pk",
+    CharField())).filter(s__in=<queryset of text keys>)``. A queryset value runs
+    first as the value, but the comparison is on a computed column, so it runs on
+    the rows (it was translated as a stored field and refused)."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    wanted = [str(pk) for pk in Item.objects.filter(number=1).values_list("pk", flat=True)]
+    texts = Owner.objects.filter(name="o1").annotate(t=Cast("pk", CharField()))
+    keyed = Item.objects.annotate(s=Cast("pk", CharField()))
+    found = keyed.filter(
+        s__in=Item.objects.filter(number=1)
+        .annotate(t=Cast("pk", CharField()))
+        .values_list("t", flat=True)
+    )
+    assert sorted(found.values_list("s", flat=True)) == sorted(wanted)
+    either = keyed.filter(
+        Q(s__in=Item.objects.filter(name="i0").annotate(t=Cast("pk", CharField())).values("t"))
+        | Q(owner__in=texts.values("pk"))
+    )
+    assert sorted(either.values_list("name", flat=True)) == ["i0", "i1"]
+    assert not keyed.filter(s__in=Item.objects.none().values_list("pk", flat=True)).exists()
