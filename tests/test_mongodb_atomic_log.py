@@ -64,3 +64,29 @@ def test_atomic_without_a_transaction_logs_only_the_commands_sent(on_mongodb, mo
     assert not {"BEGIN", "COMMIT", "ROLLBACK"} & set(statements), statements
     assert statements, "the insert is logged"
     assert Author.objects.filter(name="Ann").exists()
+
+
+def test_savepoints_are_logged_as_sql_backends_log_them():
+    """get_or_create() and nested atomic() blocks: SAVEPOINT, RELEASE SAVEPOINT and
+    ROLLBACK TO SAVEPOINT entries, as Django's SQL backends execute them, so a
+    project's assertNumQueries around them counts the same on every backend."""
+    from django.db import IntegrityError
+
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as captured:
+            with transaction.atomic():
+                Author.objects.create(name="kept")
+            try:
+                with transaction.atomic():
+                    Author.objects.create(name="undone")
+                    raise IntegrityError("undo the block")
+            except IntegrityError:
+                pass
+        assert list(Author.objects.values_list("name", flat=True)) == ["kept"]
+        statements = [q["sql"].split(" ")[0] for q in captured]
+    if not connection.features.uses_savepoints:
+        assert len(statements) == 2  # the two inserts: no savepoint exists
+        return
+    assert statements[0] == "SAVEPOINT" and statements[2] == "RELEASE"
+    assert statements[3] == "SAVEPOINT" and statements[5:] == ["ROLLBACK", "RELEASE"]
+    assert len(captured) == 7

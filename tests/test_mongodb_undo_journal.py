@@ -141,9 +141,12 @@ def test_the_journal_is_not_counted_as_queries(journaled):
     with CaptureQueriesContext(connection) as inside, transaction.atomic():
         Author.objects.filter(pk=ann.pk).update(age=2)
         ann.save()
-    assert len(inside) == len(outside)
+    # The block's own SAVEPOINT/RELEASE are logged, as SQL backends log them; the
+    # journal's commands are not.
+    commands = [q for q in inside if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(commands) == len(outside) == len(inside) - 2
     # FerretDB's row claims (row_claims.py) are bookkeeping too: not logged.
-    assert len(inside) == 2
+    assert len(commands) == 2
 
 
 # -- keys -----------------------------------------------------------------------------

@@ -395,14 +395,20 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 session.abort_transaction()
             session.end_session()
 
+    # Savepoints are logged as Django's SQL backends log theirs (they execute
+    # SAVEPOINT/RELEASE/ROLLBACK TO statements): get_or_create(), nested atomic()
+    # and every project's assertNumQueries around them count the same.
     def _savepoint(self, sid):
-        self.store.journal.savepoint(sid)
+        with debug_transaction(self, self.ops.savepoint_create_sql(sid)):
+            self.store.journal.savepoint(sid)
 
     def _savepoint_rollback(self, sid):
-        self.store.journal.rollback_to(sid)
+        with debug_transaction(self, self.ops.savepoint_rollback_sql(sid)):
+            self.store.journal.rollback_to(sid)
 
     def _savepoint_commit(self, sid):
-        self.store.journal.release(sid)
+        with debug_transaction(self, self.ops.savepoint_commit_sql(sid)):
+            self.store.journal.release(sid)
 
     def get_database_version(self):
         info = self.connection.server_info()
