@@ -23,6 +23,7 @@ never evaluated here: over one row they would answer something else; nor is
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -72,6 +73,7 @@ def sql_evaluator(expr: Any, arguments: list[Callable[[Any], Any]]) -> Callable[
     sources = expr.get_source_expressions()
     fields = [_field_of(source) for source in sources]
     predicate = isinstance(expr, Lookup)
+    _refuse_sql_aggregates(expr, fields)
 
     def evaluate(row: Any) -> Any:
         values = [argument(row) for argument in arguments]
@@ -83,6 +85,36 @@ def sql_evaluator(expr: Any, arguments: list[Callable[[Any], Any]]) -> Callable[
         return result if result is None or not predicate else bool(result)
 
     return evaluate
+
+
+#: SQL aggregate functions SQLite knows: over the one row evaluated here they
+#: would answer for that row (COUNT 1, SUM the value), not for the rows of the query.
+_SQL_AGGREGATES = re.compile(
+    r"\b(?:COUNT|SUM|TOTAL|AVG|GROUP_CONCAT|STRING_AGG|JSON_GROUP_ARRAY|JSON_GROUP_OBJECT"
+    r"|JSONB_GROUP_ARRAY|JSONB_GROUP_OBJECT)\s*\(|\b(?:MIN|MAX)\s*\([^,()]*\)",
+    re.IGNORECASE,
+)
+
+
+def _refuse_sql_aggregates(expr: Any, fields: list[Any]) -> None:
+    """Refuse a Func whose SQL is an aggregate (``Func(F("pk"), function="Count")``,
+    as django-treebeard counts descendants in a Subquery): Django does not know it
+    aggregates, and evaluated per row it would silently give each row's own value."""
+    placeholders = [Value(None, output_field=field) for field in fields]
+    bound = copy.copy(expr)
+    bound.set_source_expressions(placeholders)
+    try:
+        sql, _ = Query(None).get_compiler(connection=_sqlite()).compile(bound)
+    except Exception:  # noqa: BLE001 - compiling is retried, with its error, per row
+        return
+    if _SQL_AGGREGATES.search(sql):
+        raise unsupported(
+            f"An SQL aggregate written as a {type(expr).__name__} ({sql}), which Django "
+            "does not treat as an aggregate,",
+            "Use Django's aggregates (Count, Sum, Avg, Min, Max), in a Subquery with "
+            "values() and annotate() as Django's documentation shows, or compute the value "
+            "in Python.",
+        )
 
 
 def _field_of(source: Any) -> Any:

@@ -141,6 +141,30 @@ def test_sql_sqlite_cannot_run_is_refused_with_sqlites_reason():
         list(Item.objects.filter(day__pgonly=datetime.date(2012, 1, 1)))
 
 
+@pytest.mark.parametrize("function", ["Count", "SUM", "group_concat", "max"])
+def test_an_sql_aggregate_written_as_a_func_is_refused_not_evaluated_per_row(function):
+    """``Func(F("pk"), function="Count")`` (django-treebeard's descendant count in a
+    Subquery) aggregates in SQL though Django does not know it; evaluated per row
+    it gave every row 1. Refused, saying what to use; a two-argument MAX (SQLite's
+    scalar greatest) still runs."""
+    from django.db.models import Func, IntegerField, OuterRef, Subquery
+
+    Item.objects.create(name="a", number=1)
+    Item.objects.create(name="ab", number=2)
+    counted = (
+        Item.objects.filter(name__startswith=OuterRef("name"))
+        .order_by()
+        .annotate(n=Func(F("number"), function=function, output_field=IntegerField()))
+        .values("n")
+    )
+    with pytest.raises(NotSupportedError, match="SQL aggregate .*Count, Sum"):
+        list(Item.objects.annotate(n=Subquery(counted)).values_list("name", "n"))
+    greatest = Item.objects.annotate(
+        g=Func(F("number"), 1, function="MAX", output_field=IntegerField())
+    ).order_by("name")
+    assert list(greatest.values_list("g", flat=True)) == [1, 2]
+
+
 @pytest.fixture(autouse=True)
 def _registered():
     with (
