@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test.runner import DiscoverRunner
 
 from tests.djangosuite.outcomes import PATCHES_MARKER
+from tests.djangosuite.unprivileged import skip_unprivileged_tests
 
 TAG = "_django_nonrel_patch"
 
@@ -62,7 +63,11 @@ def expected_patches() -> set[str]:
 
 
 class CheckingTestRunner(DiscoverRunner):
-    """Django's test runner, refusing to run unless the expected patches are in effect."""
+    """Django's test runner, refusing to run unless the expected patches are in effect.
+
+    It also skips the few tests that need an unprivileged user when the run is root's
+    (``tests.djangosuite.unprivileged``): an environment limit, not a backend's.
+    """
 
     def run_suite(self, suite: Any, **kwargs: Any) -> Any:
         installed = installed_patches()
@@ -74,4 +79,5 @@ class CheckingTestRunner(DiscoverRunner):
                 f"target's settings expect {sorted(expected) or 'none'}. Results would "
                 "not show what the target claims to measure."
             )
+        skip_unprivileged_tests(suite)
         return super().run_suite(suite, **kwargs)
