@@ -15,7 +15,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from tests.app.models import Person, Post
-from tests.orm.models import Author, Book
+from tests.orm.models import Author, Book, Reading
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +105,20 @@ def test_bulk_create_refuses_none_in_a_required_field_and_writes_nothing(author)
             [Book(title="kept", author=author), Book(title=None, author=author)]
         )
     assert not Book.objects.filter(title="kept").exists()
+
+
+def test_a_datetime_key_with_microseconds_is_the_key_it_is_stored_as():
+    """The key is sent as BSON stores it (to the millisecond), so the row it names
+    can be found, deleted and rolled back by that key on every driver; mongomock
+    used to index the row by the microsecond value and fail with a KeyError."""
+    taken = datetime.datetime(2024, 3, 4, 5, 6, 7, 123456, tzinfo=datetime.UTC)
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        Reading.objects.create(taken=taken, value=1)
+        assert Reading.objects.filter(taken=taken).count() == 1
+        transaction.savepoint_rollback(sid)
+    assert not Reading.objects.exists()
+    Reading.objects.create(taken=taken, value=2)
+    assert Reading.objects.get(taken=taken).value == 2
+    assert Reading.objects.filter(taken=taken).delete()[0] == 1
+    assert not Reading.objects.exists()

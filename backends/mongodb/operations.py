@@ -99,7 +99,12 @@ class DatabaseOperations(NonrelOperations, BaseDatabaseOperations):
             # In the database's TIME_ZONE (UTC unless DATABASES sets one, for data
             # other programs write in local time), as Django's SQL backends store.
             value = timezone.make_naive(value, self.connection.timezone)
-        return value
+        # The value BSON stores (pymongo truncates to the millisecond). Sent as
+        # stored, a datetime key is the same key in every structure the driver
+        # keeps: mongomock indexes documents by the _id it was given, so a key
+        # with microseconds could not be deleted or rolled back by its stored value.
+        excess = value.microsecond % 1000
+        return value.replace(microsecond=value.microsecond - excess) if excess else value
 
     def datetime_zone_stored_as_given(self):
         """UTC, when this connection stores datetimes in UTC (USE_TZ, no TIME_ZONE).

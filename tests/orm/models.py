@@ -90,3 +90,10 @@ class Gauge(models.Model):
     """A DecimalField with more decimal places than a double holds digits."""
 
     reading = models.DecimalField(max_digits=20, decimal_places=17, null=True)
+
+
+class Reading(models.Model):
+    """Keyed by a DateTimeField, as Django's tests' DateTimePK: the key is a date."""
+
+    taken = models.DateTimeField(primary_key=True)
+    value = models.IntegerField(default=0)
