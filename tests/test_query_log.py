@@ -113,3 +113,18 @@ def test_each_command_is_logged_on_the_backends_logger(shelf, caplog, settings):
         r for r in caplog.records if getattr(r, "sql", None) in {c["sql"] for c in commands}
     ]
     assert len(statements) >= len(commands) and len(queries) == 1
+
+
+def test_an_update_or_delete_that_matches_no_row_is_one_query(shelf):
+    """As on SQL, whatever the server: on FerretDB the writes read the keys they
+    claim first, and when that read finds no row no write follows; the read is
+    then the query's entry, so assertNumQueries counts 1 on every tier."""
+    with CaptureQueriesContext(connection) as queries:
+        assert Novel.objects.filter(title="missing").update(pages=1) == 0
+    assert len(queries.captured_queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        Label.objects.filter(name="missing").delete()
+    assert len(queries.captured_queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        assert Novel.objects.filter(title="n1").update(pages=10) == 1
+    assert len(queries.captured_queries) == 1

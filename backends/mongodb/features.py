@@ -327,8 +327,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "delete.tests.DeletionTests.test_bulk",
             "delete.tests.DeletionTests.test_large_delete",
             "delete.tests.DeletionTests.test_large_delete_related",
-            "delete.tests.DeletionTests.test_proxied_model_duplicate_queries",
-            "delete.tests.FastDeleteTests.test_fast_delete_all",
             "force_insert_update.tests.ForceInsertInheritanceTests.test_force_insert_diamond_mti",
             "force_insert_update.tests.ForceInsertInheritanceTests.test_force_insert_false",
             "force_insert_update.tests.ForceInsertInheritanceTests.test_force_insert_parent",

@@ -199,13 +199,18 @@ class RowClaimingStore(MongoStore):
         )
         filter_doc = self.filter_document(probe)
         collection = self.collection(query.table)
+        description = self.describe(probe)
         # Part of the claim, so bookkeeping like it: the write that follows is
         # what connection.queries shows, as on servers that need no claims.
+        start = time.monotonic()
         found = self.run(
-            self.describe(probe),
-            lambda: list(collection.find(filter_doc, {ID: 1})),
-            bookkeeping=True,
+            description, lambda: list(collection.find(filter_doc, {ID: 1})), bookkeeping=True
         )
+        if not found:
+            # No write follows: this read is the query's one command, logged as the
+            # write would have been, so an update or delete that matches no row is
+            # one query on FerretDB as on every other server.
+            self.log.command(self.connection, description, time.monotonic() - start)
         return [document[ID] for document in found]
 
 
