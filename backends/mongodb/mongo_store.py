@@ -89,6 +89,8 @@ class MongoStore(MongoAggregation, DocumentStore):
         self.journal = UndoJournal(self, SEQUENCES)
         #: connection.queries: one entry per ORM query (query_log.py).
         self.log = QueryLog()
+        #: The (client, database name) the cached collections belong to, and those.
+        self._collections_of: tuple[Any, dict[str, Any]] = ((None, None), {})
         STORES.add(self)
 
     def __del__(self) -> None:
@@ -102,7 +104,31 @@ class MongoStore(MongoAggregation, DocumentStore):
         return int(self.connection.settings_dict.get("OPTIONS", {}).get("AUTO_ID_BLOCK", 20))
 
     def collection(self, table: str):
-        return self.connection.database[table]
+        """The driver's Collection for ``table`` (database NAME, OPTIONS' concerns).
+
+        Made once per client: pymongo builds a Database and a Collection object,
+        each resolving codec options and concerns, on every lookup, a fixed cost
+        of every query otherwise. Once connected no I/O happens here, so no guard
+        is needed: the command sent with it passes Django's (``run``). A new client (after
+        ``close()``) or database NAME (the test database) gets new objects.
+        """
+        connection = self.connection
+        client = connection.connection
+        if client is None:
+            # Connect as a query does, through cursor(): refused with the query's
+            # error where queries are (async code, a test disallowing the database).
+            connection.cursor()
+            client = connection.connection
+        name = connection.settings_dict["NAME"]
+        (owner, owner_name), collections = self._collections_of
+        if owner is not client or owner_name != name:
+            collections = {}
+            self._collections_of = ((client, name), collections)
+        collection = collections.get(table)
+        if collection is None:
+            database = client.get_database(name, **connection.concerns.database_options())
+            collection = collections[table] = database[table]
+        return collection
 
     # -- running and logging commands -------------------------------------------
     def run(self, description: str, command, *args, bookkeeping: bool = False, **kwargs):
