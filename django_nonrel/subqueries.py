@@ -34,6 +34,7 @@ from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, WhereNode
 
+from django_nonrel.folded_aggregates import folded_aggregate
 from django_nonrel.paths import hashable
 
 #: A function of an outer row (``{alias: document}``) giving a value.
@@ -192,7 +193,13 @@ class CorrelatedSubquery:
         key_limit: int | None,
     ) -> None:
         self.connection = connection
-        self.query = query = on_own_table(query)
+        query = on_own_table(query)
+        #: How an SQL aggregate written as a Func folds the values read (or None).
+        self.fold = None
+        folded = folded_aggregate(query) if kind == SCALAR else None
+        if folded is not None:
+            query, self.fold = folded
+        self.query = query
         self.kind = kind
         self.references = references
         self.key_limit = key_limit
@@ -264,6 +271,8 @@ class CorrelatedSubquery:
             return bool(values)
         if self.kind == VALUES:
             return values
+        if self.fold is not None:
+            return self.fold(values)
         return values[0] if values else None
 
 

@@ -141,24 +141,59 @@ def test_sql_sqlite_cannot_run_is_refused_with_sqlites_reason():
         list(Item.objects.filter(day__pgonly=datetime.date(2012, 1, 1)))
 
 
-@pytest.mark.parametrize("function", ["Count", "SUM", "group_concat", "max"])
-def test_an_sql_aggregate_written_as_a_func_is_refused_not_evaluated_per_row(function):
-    """``Func(F("pk"), function="Count")`` (django-treebeard's descendant count in a
-    Subquery) aggregates in SQL though Django does not know it; evaluated per row
-    it gave every row 1. Refused, saying what to use; a two-argument MAX (SQLite's
-    scalar greatest) still runs."""
-    from django.db.models import Func, IntegerField, OuterRef, Subquery
+def _folded(function: str, output_field=None):
+    """django-treebeard's descendant count: an SQL aggregate written as a Func in
+    a Subquery that selects only it (``.annotate(n=Func(F("pk"), function="Count"))
+    .values("n")``): SQL aggregates every row of the subquery into one."""
+    from django.db.models import Func, IntegerField, OuterRef
+
+    return (
+        Item.objects.filter(name__startswith=OuterRef("name"))
+        .order_by()
+        .annotate(
+            n=Func(F("number"), function=function, output_field=output_field or IntegerField())
+        )
+        .values("n")
+    )
+
+
+@pytest.mark.parametrize("function", ["Count", "SUM", "max", "Min", "avg", "total"])
+def test_an_sql_aggregate_written_as_a_func_in_a_subquery_folds_its_rows(function):
+    """Each outer row gets the aggregate of the subquery's rows, as on SQLite
+    (evaluated per row, as other functions are, it gave every row its own value)."""
+    from django.db.models import FloatField, Subquery
+
+    for alias in ALIASES:
+        for name, number in [("a", 1), ("ab", 2), ("abc", None), ("abd", 7), ("b", 5)]:
+            Item.objects.using(alias).create(name=name, number=number)
+    field = FloatField() if function in ("avg", "total") else None
+    expected, actual = _names(
+        lambda qs: (
+            qs.annotate(n=Subquery(_folded(function, field)))
+            .order_by("name")
+            .values_list("name", "n")
+        )
+    )
+    assert expected == actual
+    assert len({n for _, n in actual}) > 1  # the values differ per outer row
+
+
+def test_an_sql_aggregate_written_as_a_func_elsewhere_is_refused_not_evaluated_per_row():
+    """Outside that shape (a concatenation SQLite aggregates, or the Func in the
+    outer query) the rows it folds are not clear: refused, saying what to use. A
+    two-argument MAX (SQLite's scalar greatest) still runs."""
+    from django.db.models import CharField, Func, IntegerField, Subquery
 
     Item.objects.create(name="a", number=1)
     Item.objects.create(name="ab", number=2)
-    counted = (
-        Item.objects.filter(name__startswith=OuterRef("name"))
-        .order_by()
-        .annotate(n=Func(F("number"), function=function, output_field=IntegerField()))
-        .values("n")
+    concatenated = _folded("group_concat", CharField())
+    with pytest.raises(NotSupportedError, match="SQL aggregate .*Count, Sum"):
+        list(Item.objects.annotate(n=Subquery(concatenated)).values_list("name", "n"))
+    outer = Item.objects.annotate(
+        n=Func(F("number"), function="Count", output_field=IntegerField())
     )
     with pytest.raises(NotSupportedError, match="SQL aggregate .*Count, Sum"):
-        list(Item.objects.annotate(n=Subquery(counted)).values_list("name", "n"))
+        list(outer.values_list("n", flat=True))
     greatest = Item.objects.annotate(
         g=Func(F("number"), 1, function="MAX", output_field=IntegerField())
     ).order_by("name")
