@@ -36,6 +36,7 @@ from django.db.models import Index
 from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
 
+from django_nonrel.nulls import absent_when_null
 from django_nonrel.sharding import ShardKey
 from django_nonrel.writes import insert_value
 
@@ -403,9 +404,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             # By name: whether it was created depends on the old state.
             self._drop(table, together_name(model, fields, self, unique))
         for fields in news - olds:
-            spec = together_spec(model, fields, self, unique)
-            if spec is not None:
-                self._ensure(table, spec)
+            self._ensure(table, together_spec(model, fields, self, unique), absent_when_null(model))
 
     def add_index(self, model, index):
         if isinstance(index, ShardKey):
@@ -430,7 +429,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     def add_constraint(self, model, constraint):
         spec = constraint_spec(model, constraint, self)
         if spec is not None:
-            self._ensure(model._meta.db_table, spec)
+            self._ensure(model._meta.db_table, spec, absent_when_null(model))
 
     def remove_constraint(self, model, constraint):
         if constraint_spec(model, constraint, self) is not None:  # else never created
@@ -443,8 +442,10 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return ""
         return super()._index_condition_sql(condition)
 
-    def _ensure(self, table: str, spec: IndexSpec) -> None:
-        for column in absent_columns(spec):
+    def _ensure(self, table: str, spec: IndexSpec, nullable: frozenset[str] = frozenset()) -> None:
+        """Create ``spec``'s index; ``nullable``: the model's columns stored absent
+        when NULL (``django_nonrel.nulls``), on an existing collection."""
+        for column in absent_columns(spec, nullable):
             # NULL becomes an absent key in a column a sparse or partial unique
             # index skips when absent; nulls written before it was so would collide.
             selector = {column: {"$exists": True, "$eq": None}}
