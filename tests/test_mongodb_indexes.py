@@ -475,3 +475,43 @@ def test_a_duplicate_without_nulls_stops_the_constraint_as_on_sql(create_collect
     Edition._meta.constraints = [constraint]
     with pytest.raises(IntegrityError), connection.schema_editor() as editor:
         editor.add_constraint(Edition, constraint)
+
+
+def issue_model(name: str, constrained_by: str, null: bool):
+    """Issues unique by (title, editor) -- through unique_together or a constraint --
+    whose editor is nullable or not (define it inside isolate_apps)."""
+    meta = {"app_label": "app", "db_table": "app_issue"}
+    if constrained_by == "unique_together":
+        meta["unique_together"] = [("title", "editor")]
+    else:
+        meta["constraints"] = [
+            models.UniqueConstraint(fields=["title", "editor"], name="issue_title_editor_uniq")
+        ]
+    attrs = {
+        "__module__": __name__,
+        "title": models.CharField(max_length=20),
+        "editor": models.CharField(max_length=20, null=null),
+        "Meta": type("Meta", (), meta),
+    }
+    return type(name, (models.Model,), attrs)
+
+
+@isolate_apps("tests.app")
+@pytest.mark.parametrize("constrained_by", ["unique_together", "constraint"])
+def test_a_unique_set_field_made_nullable_skips_its_nulls(create_collections, constrained_by):
+    """AlterField(null=True) on a field of a unique set: rows with a NULL among the
+    fields are then accepted, as SQL's unchanged constraint accepts them."""
+    Before = issue_model("Before", constrained_by, null=False)
+    After = issue_model("After", constrained_by, null=True)
+    create_collections(Before)
+    with connection.schema_editor() as editor:
+        editor.alter_field(
+            Before, Before._meta.get_field("editor"), After._meta.get_field("editor")
+        )
+    After.objects.create(title="A", editor=None)
+    After.objects.create(title="A", editor=None)
+    After.objects.create(title="A", editor="Ann")
+    with pytest.raises(IntegrityError):
+        After.objects.create(title="A", editor="Ann")
+    found = constraints(After)
+    assert [n for n, c in found.items() if c["unique"] and c["columns"] == ["title", "editor"]]

@@ -64,7 +64,9 @@ def path_column(model, name: str) -> str:
     return ".".join([ID if field.primary_key else field.column, *rest])
 
 
-def unique_spec(model, name: str, columns: list[str], editor, partial=None) -> IndexSpec:
+def unique_spec(
+    model, name: str, columns: list[str], editor, partial=None, absent=None
+) -> IndexSpec:
     """A unique index on ``columns`` that skips the rows SQL's unique constraint skips.
 
     SQL ignores a row with NULL in any column of the set. A column stored absent
@@ -72,10 +74,11 @@ def unique_spec(model, name: str, columns: list[str], editor, partial=None) -> I
     only one; otherwise by the plain unique index itself on a server whose unique
     indexes skip missing keys (FerretDB v1), and by a partial index requiring
     every such column elsewhere. A condition (``partial``) needs partial indexes:
-    the caller does not get here without them.
+    the caller does not get here without them. ``absent``: the model's columns
+    stored absent when NULL, when not ``model``'s own (AlterField changing one).
     """
     keys = tuple((column, 1) for column in columns)
-    absent = absent_when_null(model)
+    absent = absent_when_null(model) if absent is None else absent
     nullable = [column for column in columns if column in absent]
     if partial is None and columns == nullable and len(columns) == 1:
         return IndexSpec(name, keys, unique=True, sparse=True)
@@ -133,12 +136,12 @@ def together_name(model, field_names, editor, unique: bool) -> str:
     )
 
 
-def together_spec(model, field_names, editor, unique: bool) -> IndexSpec:
+def together_spec(model, field_names, editor, unique: bool, absent=None) -> IndexSpec:
     """The index of a ``unique_together`` (see ``unique_spec``) or ``index_together`` entry."""
     name = together_name(model, field_names, editor, unique)
     columns = [path_column(model, name) for name in field_names]
     if unique:
-        return unique_spec(model, name, columns, editor)
+        return unique_spec(model, name, columns, editor, absent=absent)
     return IndexSpec(name, tuple((column, 1) for column in columns))
 
 
@@ -176,8 +179,9 @@ def index_spec(model, index: Index, editor) -> IndexSpec | None:
     return IndexSpec(index.name, keys, partial=partial)
 
 
-def constraint_spec(model, constraint, editor) -> IndexSpec | None:
-    """``Meta.constraints`` entry; None when it is not created (see module docstring)."""
+def constraint_spec(model, constraint, editor, absent=None) -> IndexSpec | None:
+    """``Meta.constraints`` entry; None when it is not created (see module docstring).
+    ``absent``: as for ``unique_spec``."""
     if not isinstance(constraint, UniqueConstraint):
         return None
     if constraint.expressions or constraint.deferrable is not None or constraint.include:
@@ -192,7 +196,27 @@ def constraint_spec(model, constraint, editor) -> IndexSpec | None:
         if partial is None:
             return None
     columns = [path_column(model, name) for name in constraint.fields]
-    return unique_spec(model, constraint.name, columns, editor, partial or None)
+    return unique_spec(model, constraint.name, columns, editor, partial or None, absent)
+
+
+def unique_set_specs(model, field, editor, absent: frozenset[str]) -> list[IndexSpec]:
+    """The indexes of ``model``'s unique sets of several fields holding ``field``
+    (``unique_together`` entries and constraints), built with ``absent`` as the
+    columns stored absent when NULL."""
+    meta = model._meta
+    specs = [
+        together_spec(model, names, editor, True, absent)
+        for names in meta.unique_together
+        if field.name in names and len(names) > 1
+    ]
+    specs += [
+        constraint_spec(model, constraint, editor, absent)
+        for constraint in meta.constraints
+        if isinstance(constraint, UniqueConstraint)
+        and field.name in constraint.fields
+        and len(constraint.fields) > 1
+    ]
+    return [spec for spec in specs if spec is not None]
 
 
 def model_specs(model, editor) -> list[IndexSpec]:

@@ -50,6 +50,7 @@ from .index_specs import (
     model_specs,
     together_name,
     together_spec,
+    unique_set_specs,
 )
 from .mongo_store import KEY_CLAIMS, SEQUENCES
 from .operations import Command
@@ -293,6 +294,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 self._drop(table, name)
         self._move_key_and_column(model, old_field, new_field)
         self._fill_new_not_null(model, table, old_field, new_field)
+        self._rebuild_unique_sets(model, table, old_field, new_field)
         entry = column_entry(new_field, self.connection)
         if entry != column_entry(old_field, self.connection):
             self._record_column(
@@ -305,6 +307,23 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         ):
             for spec in field_specs(model, new_field, self):
                 self._ensure(table, spec)
+
+    def _rebuild_unique_sets(self, model, table: str, old_field, new_field) -> None:
+        """A field of a unique set of several fields became nullable (or not): which
+        documents the set's index must skip changed (a partial index's filter names
+        its nullable columns), so the index is rebuilt under its name. ``model`` is
+        the old state; the new field's nullability decides."""
+        if old_field.null == new_field.null or new_field.primary_key:
+            return
+        absent = set(absent_when_null(model)) - {old_field.column}
+        if new_field.null:
+            absent.add(old_field.column)
+        moves = {old_field.column: new_field.column}
+        nullable = frozenset(moves.get(column, column) for column in absent)
+        for spec in unique_set_specs(model, old_field, self, frozenset(absent)):
+            moved = spec.with_columns_moved(moves)
+            if moved is not None:
+                self._ensure(table, moved, nullable)
 
     def _record_keys_to(self, old_field, new_field) -> None:
         """Keys pointing at a key whose type changed are recorded with the new type
