@@ -49,6 +49,7 @@ from django_nonrel.expressions import ExpressionEvaluator
 from django_nonrel.extra_sql import extra_expressions
 from django_nonrel.planning import build_read_plan
 from django_nonrel.read_plan import ReadPlan
+from django_nonrel.relations import chain_to
 from django_nonrel.rows import base_documents, read_rows
 from django_nonrel.select_related import RelatedStep, related_selections, related_steps
 from django_nonrel.selections import (
@@ -154,9 +155,12 @@ class NonrelCompiler(sql.SQLCompiler):
 
     @cached_property
     def selected_chains(self) -> list[list[str]]:
-        return selected_chains(
+        chains = selected_chains(
             self.query, self.base_alias, self.selected.selections, self.extra_selections
         )
+        # The joins of select_related() FilteredRelation()s, fetched with the rows.
+        filtered = [step.alias for step in self.related_steps if step.alias is not None]
+        return chains + [chain_to(self.query, self.base_alias, alias) for alias in filtered]
 
     @cached_property
     def parent_aliases(self) -> dict[Any, str]:
@@ -165,7 +169,7 @@ class NonrelCompiler(sql.SQLCompiler):
     @cached_property
     def related_steps(self) -> list[RelatedStep]:
         """The select_related() tree (``django_nonrel.select_related``)."""
-        return related_steps(self.query)
+        return related_steps(self.query, self.base_alias)
 
     def resolve_subquery(self, subquery: Query) -> list[Any]:
         """Run a queryset used as a filter value and return its single column."""
@@ -306,7 +310,7 @@ class NonrelCompiler(sql.SQLCompiler):
             {base: row[self.base_alias], **{model: row.get(alias) for model, alias in parents}}
             for row in rows
         ]
-        return related_selections(self.connection, self.related_steps, roots)
+        return related_selections(self.connection, self.related_steps, roots, rows)
 
     def has_results(self) -> bool:
         with self.store.one_query():

@@ -37,7 +37,7 @@ from django_nonrel.relations import (
     key_casts,
 )
 from django_nonrel.rows import bounded_fetch, join_rows
-from django_nonrel.select_related import RelatedStep, select_related_columns
+from django_nonrel.select_related import RelatedStep, filtered_reads, select_related_columns
 from django_nonrel.selections import (
     ExtraSelection,
     Selected,
@@ -97,6 +97,7 @@ def build_read_plan(
         annotations = selected_annotations(query, evaluator)
         extra_values = selected_values(compiled.extra_expressions or {}, evaluator)
         reads = selection_reads(selected, compiled.extra_selections)
+        reads += filtered_reads(compiled.related_steps)
         selected_columns = join_columns(query, compiled.selected_chains, reads)
         keep_columns = {
             chain[0]: selected_columns[chain[0]] for chain in compiled.selected_chains if chain

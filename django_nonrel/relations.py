@@ -57,16 +57,6 @@ def join_of(query, alias: str) -> Join:
     return join
 
 
-def filtered_relation_refusal() -> NotSupportedError:
-    """select_related() of a FilteredRelation() sets the related object under the
-    relation's alias, which the key-lookup walk of ``select_related`` does not do."""
-    return NotSupportedError(
-        "select_related() of a FilteredRelation() is not supported on this backend; "
-        "select_related() the relation itself, or prefetch_related(Prefetch(..., "
-        "queryset=..., to_attr=...)) for the filtered related objects."
-    )
-
-
 def is_composite(join: Join) -> bool:
     """Whether the join matches several column pairs (``ForeignObject`` over
     ``from_fields=[a, b]``, a composite primary key)."""

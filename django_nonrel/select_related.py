@@ -8,6 +8,13 @@ at any depth. ``related_selections`` then loads them for the rows of a read:
 one ``in`` command per step (plus one per multi-table-inheritance parent of a
 related model the row does not already hold), whatever the number of rows.
 The ``structured_rows`` patch builds the instances from what it returns.
+
+A ``FilteredRelation()`` named in ``select_related()`` (top level only, as in
+Django) is joined like the alias of a ``values()`` read: Django's
+``setup_joins`` makes its join (INNER or LEFT OUTER as on SQL), the row engine
+fetches it by key with the relation's condition, and a path through a
+multi-valued relation repeats the row once per related row, as the JOIN does.
+Its object is then taken from the joined row (``RelatedStep.alias``).
 """
 
 from __future__ import annotations
@@ -23,7 +30,6 @@ from django_nonrel.paths import hashable
 from django_nonrel.query import Filter
 from django_nonrel.relations import (
     fetch_by_keys,
-    filtered_relation_refusal,
     restriction_filters,
     row_key,
 )
@@ -45,6 +51,12 @@ class RelatedStep:
     model: Any
     #: Django's select mask of the related model (only()/defer()); empty: every field.
     mask: Any = None
+    #: A FilteredRelation()'s join alias: the object is the row's joined
+    #: document there, not a key lookup (``field`` is the last hop's field).
+    alias: str | None = None
+    #: A FilteredRelation() over one relation: the object also caches the row
+    #: it was selected from (Django's ``local_setter``, not for longer paths).
+    caches_parent: bool = False
 
     @property
     def fields(self) -> list[Any]:
@@ -74,28 +86,52 @@ class RelatedStep:
         return tuple(pair[0 if self.reverse else 1].column for pair in self.field.related_fields)
 
 
-def related_steps(query) -> list[RelatedStep]:
-    """The select_related() tree of ``query``, parents before children (Django's rules)."""
+def related_steps(query, base_alias: str) -> list[RelatedStep]:
+    """The select_related() tree of ``query``, parents before children (Django's rules).
+
+    A FilteredRelation() it names is joined into ``query`` from ``base_alias``,
+    as Django's compiler does when it compiles the read.
+    """
     if not query.select_related:
         return []
     steps: list[RelatedStep] = []
     requested = query.select_related if isinstance(query.select_related, dict) else None
-    if requested is not None and any(name in query._filtered_relations for name in requested):
-        # Django's compiler joins these (a relation filtered by its condition); a
-        # FieldError saying the name is no relation would mislead.
-        raise filtered_relation_refusal()
     opts, mask, filtered = query.get_meta(), query.get_select_mask(), query._filtered_relations
     _walk(steps, query.max_depth, opts, (), requested, 1, mask, filtered)
+    for name in requested or ():
+        if name in filtered:
+            _filtered_step(steps, query, base_alias, name, requested[name], mask)
     return steps
 
 
+def _filtered_step(steps, query, base_alias: str, name: str, nested, mask) -> None:
+    """The step of ``select_related(name)`` for the FilteredRelation ``name``, and
+    the relations selected below it (Django's ``get_related_selections``)."""
+    field, _, opts, joins, _, _ = query.setup_joins([name], query.get_meta(), base_alias)
+    related_mask = mask.get((name, field)) or {}
+    steps.append(
+        RelatedStep((name,), (), field, True, opts.model, related_mask, joins[-1], len(joins) <= 2)
+    )
+    _walk(steps, query.max_depth, opts, (name,), nested, 2, related_mask)
+
+
+def filtered_reads(steps: list[RelatedStep]) -> list[tuple[str, str]]:
+    """(alias, column) a read fetches for its FilteredRelation() steps' joined rows."""
+    return [
+        (step.alias, column)
+        for step in steps
+        if step.alias is not None
+        for column in _own_columns(step, steps)
+    ]
+
+
 def _walk(steps, max_depth, opts, prefix, requested, depth, mask, filtered=()) -> None:
-    """``filtered``: the query's FilteredRelation names, choices at the top level
-    as in Django's messages."""
+    """``filtered``: the query's FilteredRelation names (selected by
+    ``related_steps``), choices at the top level as in Django's messages."""
     restricted = requested is not None
     if not restricted and depth > max_depth:
         return
-    found = set()
+    found = set(filtered)
     for field in opts.fields:
         found.add(field.name)
         if restricted and not field.is_relation and field.name in requested:
@@ -154,18 +190,24 @@ def select_related_columns(opts, steps: list[RelatedStep]) -> list[str]:
     return [
         column
         for step in steps
-        if not step.parent and step.parent_key.model._meta.concrete_model is opts.concrete_model
+        if not step.parent
+        and step.alias is None
+        and step.parent_key.model._meta.concrete_model is opts.concrete_model
         for column in step.parent_columns
     ]
 
 
-def related_selections(connection, steps: list[RelatedStep], roots: Sources) -> list[dict]:
+def related_selections(
+    connection, steps: list[RelatedStep], roots: Sources, joined: list[dict] | None = None
+) -> list[dict]:
     """Per row, ``{"author": {attname: value} | None, "author__agent": ...}``.
 
     ``roots`` holds each row's documents of the queried model and of the
-    parents the read joined (by concrete model). One ``in`` command per step
-    (plus one per multi-table-inheritance parent of a related model that the
-    parent row does not already hold), whatever the number of rows.
+    parents the read joined (by concrete model); ``joined`` the read's rows
+    (``{alias: document}``), where a FilteredRelation() step finds its
+    documents. One ``in`` command per step (plus one per
+    multi-table-inheritance parent of a related model that the parent row
+    does not already hold), whatever the number of rows.
     """
     store = connection.store
     limit = connection.features.max_keys_per_command
@@ -174,6 +216,11 @@ def related_selections(connection, steps: list[RelatedStep], roots: Sources) -> 
     sources: dict[tuple, Sources] = {(): roots}
     selections: dict[tuple, list[Any]] = {}
     for step in steps:
+        if step.alias is not None:
+            own = [row.get(step.alias) for row in joined or ()]
+            sources[step.path] = _with_parents(store, step.model, own, limit)
+            selections[step.path] = _model_values(connection, step, sources[step.path])
+            continue
         parents = sources[step.parent]
         owner = step.parent_key.model._meta.concrete_model
         key_columns = step.key_columns
@@ -183,17 +230,8 @@ def related_selections(connection, steps: list[RelatedStep], roots: Sources) -> 
 
         keys = [key(parent) for parent in parents]
         opts = step.model._meta.concrete_model._meta
-        own_model = opts.concrete_model
-        columns = [f.column for f in step.fields if f.model._meta.concrete_model is own_model]
-        columns += [
-            column
-            for child in steps
-            if child.parent == step.path
-            and child.parent_key.model._meta.concrete_model is own_model
-            for column in child.parent_columns
-        ]
-        columns.append(opts.pk.column)
         by = key_columns if len(key_columns) > 1 else key_columns[0]
+        columns = _own_columns(step, steps)
         found = fetch_by_keys(store, limit, opts, by, keys, columns, _restriction(connection, step))
         own = [(found.get(k) or [None])[0] if k is not None else None for k in keys]
         known = parents if step.reverse and step.field.remote_field.parent_link else None
@@ -203,6 +241,22 @@ def related_selections(connection, steps: list[RelatedStep], roots: Sources) -> 
         {"__".join(path): values[index] for path, values in selections.items()}
         for index in range(len(roots))
     ]
+
+
+def _own_columns(step: RelatedStep, steps: list[RelatedStep]) -> list[str]:
+    """The columns of the related model's own table a step reads: its loaded
+    fields, the keys the steps below it start from, its primary key."""
+    opts = step.model._meta.concrete_model._meta
+    own_model = opts.concrete_model
+    columns = [f.column for f in step.fields if f.model._meta.concrete_model is own_model]
+    columns += [
+        column
+        for child in steps
+        if child.parent == step.path and child.parent_key.model._meta.concrete_model is own_model
+        for column in child.parent_columns
+    ]
+    columns.append(opts.pk.column)
+    return columns
 
 
 def _restriction(connection, step: RelatedStep) -> Filter:

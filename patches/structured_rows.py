@@ -148,7 +148,14 @@ def _attach_related(obj, selection: dict, steps, db: str, builders: _RelatedBuil
                 related._state.peers = peers
         built[step.path] = related
         field = step.field
-        if step.reverse:
+        if step.alias is not None:
+            # A FilteredRelation(): Django's remote_setter and local_setter (neither
+            # sets anything where the join found no row: the attribute is absent).
+            if related is not None:
+                setattr(parent, step.path[-1], related)
+                if step.caches_parent:
+                    field.remote_field.set_cached_value(related, parent)
+        elif step.reverse:
             field.remote_field.set_cached_value(parent, related)
             if related is not None:
                 field.set_cached_value(related, parent)

@@ -8,8 +8,9 @@ queries over the same rows.
 """
 
 import pytest
-from django.db import NotSupportedError
+from django.db import NotSupportedError, connections
 from django.db.models import Count, F, FilteredRelation, Q, Sum
+from django.test.utils import CaptureQueriesContext
 
 from tests.orm.models import Author, Book
 from tests.test_expressions import ALIASES, agree
@@ -91,9 +92,85 @@ def test_condition_between_two_tables_is_refused(library, on_mongodb):
         list(queryset)
 
 
-def test_select_related_of_a_filtered_relation_is_refused(library, on_mongodb):
-    queryset = Book.objects.annotate(
-        writer=FilteredRelation("author", condition=Q(author__name="Ann"))
-    ).select_related("writer")
-    with pytest.raises(NotSupportedError, match="select_related"):
-        list(queryset)
+def loaded(queryset, *paths):
+    """Per object of ``queryset``, the name of each object along ``paths`` (attribute
+    chains; None where the join found none: Django then sets no attribute), with
+    the number of queries reading them took (select_related() loads them all)."""
+
+    def name(obj):
+        return None if obj is None else getattr(obj, "title", None) or obj.name
+
+    with CaptureQueriesContext(connections[queryset.db]) as ctx:
+        result = []
+        for obj in queryset:
+            names = [name(obj)]
+            for path in paths:
+                related = obj
+                for attribute in path.split("."):
+                    related = getattr(related, attribute, None)
+                names.append(name(related))
+            result.append(tuple(names))
+    return sorted(result, key=str), len(ctx.captured_queries)
+
+
+def test_select_related_of_a_filtered_relation(library):
+    """The object the condition finds; the author key is NOT NULL, so the join is
+    INNER and drops the books it finds nothing for, as on SQL."""
+
+    def books(using):
+        queryset = Book.objects.using(using).annotate(
+            writer=FilteredRelation("author", condition=Q(author__name="Ann"))
+        )
+        return loaded(queryset.select_related("writer"), "writer")
+
+    assert agree(books) == ([("Alpha", "Ann"), ("Beta", "Ann")], 1)
+
+
+def test_select_related_of_a_filtered_reverse_relation(library):
+    """A reverse foreign key repeats the row per related row (None: no match, LEFT
+    OUTER); the related object caches the row it was selected from."""
+
+    def authors(using):
+        return loaded(
+            long_books(using).select_related("long_books"), "long_books", "long_books.author"
+        )
+
+    assert agree(authors) == ([("Ann", "Alpha", "Ann"), ("Bob", None, None), ("Cy", None, None)], 1)
+
+    def every_book(using):
+        queryset = Author.objects.using(using).annotate(written=FilteredRelation("books"))
+        return loaded(queryset.select_related("written"), "written")
+
+    assert agree(every_book) == (
+        [("Ann", "Alpha"), ("Ann", "Beta"), ("Bob", "Gamma"), ("Cy", None)],
+        1,
+    )
+
+
+def test_select_related_of_a_multilevel_filtered_relation(library):
+    """Over several relations, with relations selected below it (back to the
+    queried model: a cycle)."""
+
+    def books(using):
+        queryset = Book.objects.using(using).annotate(
+            short=FilteredRelation("author__books", condition=Q(author__books__pages__lt=100))
+        )
+        return loaded(queryset.select_related("short", "short__author"), "short", "short.author")
+
+    assert agree(books) == (
+        [("Alpha", "Beta", "Ann"), ("Beta", "Beta", "Ann"), ("Gamma", "Gamma", "Bob")],
+        1,
+    )
+
+
+def test_select_related_of_filtered_relations_next_to_a_relation(library):
+    def books(using):
+        queryset = Book.objects.using(using).annotate(
+            long=FilteredRelation("author__books", condition=Q(author__books__pages__gte=100)),
+        )
+        return loaded(queryset.select_related("author", "long"), "author", "long")
+
+    assert agree(books) == (
+        [("Alpha", "Ann", "Alpha"), ("Beta", "Ann", "Alpha"), ("Gamma", "Bob", None)],
+        1,
+    )

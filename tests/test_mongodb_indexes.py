@@ -39,9 +39,9 @@ def check_ids(model):
 
 @pytest.fixture
 def partial_indexes(monkeypatch):
-    """The path servers with partial indexes take, run on mongomock, whose unique
-    checks honour partialFilterExpression (its flag is off only because it checks
-    a new partial index against every existing document, filter or not)."""
+    """The path servers with partial indexes take, run on mongomock too, whose unique
+    checks honour partialFilterExpression (and whose partial unique index build
+    ``embedded_indexes`` fixes; its flag is still off)."""
     if not (connection.is_embedded or connection.features.supports_partial_indexes):
         pytest.skip("FerretDB v1 refuses partialFilterExpression")
     monkeypatch.setattr(connection.features, "supports_partial_indexes", True)
@@ -387,10 +387,9 @@ def edition_model():
 
 
 @isolate_apps("tests.app")
-def test_a_unique_set_accepts_many_rows_with_a_null_as_sql_does(
-    create_collections, partial_indexes
-):
-    """SQL skips a row with a NULL in a unique set; the partial index skips it too."""
+def test_a_unique_set_accepts_many_rows_with_a_null_as_sql_does(create_collections):
+    """SQL skips a row with a NULL in a unique set; so does the unique index, on
+    every server (a partial index, or FerretDB's plain one: it skips missing keys)."""
     Edition = edition_model()
     create_collections(Edition)
     Edition.objects.create(title="Les Fleurs du Mal")
@@ -406,17 +405,15 @@ def test_a_unique_set_accepts_many_rows_with_a_null_as_sql_does(
 
 
 @isolate_apps("tests.app")
-def test_a_unique_set_made_over_stored_nulls_is_created(create_collections, partial_indexes):
+def test_a_unique_set_made_over_stored_nulls_is_created(create_collections):
     """Nulls written while the set was not unique become absent before the index."""
-    if connection.is_embedded:
-        pytest.skip("mongomock checks a new partial unique index against every document")
     Edition = edition_model()
     unique_together = Edition._meta.unique_together
     Edition._meta.unique_together = ()
     create_collections(Edition)
     collection = connection.database["app_edition"]
-    collection.insert_one({"_id": 1, "title": "A", "editor": None})
-    collection.insert_one({"_id": 2, "title": "A", "editor": None})
+    collection.insert_one({"_id": 101, "title": "A", "editor": None})
+    collection.insert_one({"_id": 102, "title": "A", "editor": None})
     Edition._meta.unique_together = unique_together
     with connection.schema_editor() as editor:
         editor.alter_unique_together(Edition, (), unique_together)
@@ -427,15 +424,94 @@ def test_a_unique_set_made_over_stored_nulls_is_created(create_collections, part
 
 
 @isolate_apps("tests.app")
-def test_a_unique_set_with_a_null_is_not_created_without_partial_indexes(create_collections):
-    """Rather than refuse rows SQL accepts: warned, and validated in Python."""
-    if connection.features.supports_partial_indexes:
-        pytest.skip("this server creates partial indexes")
+def test_a_nullable_unique_constraint_added_and_removed_over_rows(create_collections):
+    """AddConstraint over existing rows (nulls stored or absent, duplicates among
+    them as SQL allows): enforced for rows without NULLs, named in introspection,
+    gone with RemoveConstraint."""
     Edition = edition_model()
-    assert "mongodb.W005" in check_ids(Edition)
+    Edition._meta.unique_together = ()
     create_collections(Edition)
-    Edition.objects.create(title="Les Fleurs du Mal")
-    Edition.objects.create(title="Les Fleurs du Mal")
-    Edition.objects.create(title="Les Fleurs du Mal", editor="Ann")
-    with pytest.raises(ValidationError):
-        Edition(title="Les Fleurs du Mal", editor="Ann").full_clean()
+    collection = connection.database["app_edition"]
+    collection.insert_many(
+        [
+            {"_id": 101, "title": "A", "editor": None},
+            {"_id": 102, "title": "A", "editor": None},
+            {"_id": 103, "title": "A"},
+            {"_id": 104, "title": "A", "editor": "Ann"},
+        ]
+    )
+    constraint = models.UniqueConstraint(fields=["title", "editor"], name="title_editor_uniq")
+    Edition._meta.constraints = [constraint]
+    assert check_ids(Edition) == set()
+    with connection.schema_editor() as editor:
+        editor.add_constraint(Edition, constraint)
+    found = constraints(Edition)["title_editor_uniq"]
+    assert (found["columns"], found["unique"]) == (["title", "editor"], True)
+    with pytest.raises(IntegrityError):
+        Edition.objects.create(title="A", editor="Ann")
+    Edition.objects.create(title="A")
+    Edition.objects.create(title="B", editor="Ann")
+    with pytest.raises(IntegrityError):
+        Edition.objects.filter(title="B").update(title="A")
+    with connection.schema_editor() as editor:
+        editor.remove_constraint(Edition, constraint)
+    Edition._meta.constraints = []
+    assert "title_editor_uniq" not in constraints(Edition)
+    Edition.objects.create(title="A", editor="Ann")
+    assert Edition.objects.filter(title="A", editor="Ann").count() == 2
+
+
+@isolate_apps("tests.app")
+def test_a_duplicate_without_nulls_stops_the_constraint_as_on_sql(create_collections):
+    """Rows that already break the constraint (no NULL among them) make AddConstraint
+    fail, as SQL's does; rows with a NULL among them never do."""
+    Edition = edition_model()
+    Edition._meta.unique_together = ()
+    create_collections(Edition)
+    connection.database["app_edition"].insert_many(
+        [{"_id": 101, "title": "A", "editor": "Ann"}, {"_id": 102, "title": "A", "editor": "Ann"}]
+    )
+    constraint = models.UniqueConstraint(fields=["title", "editor"], name="title_editor_uniq")
+    Edition._meta.constraints = [constraint]
+    with pytest.raises(IntegrityError), connection.schema_editor() as editor:
+        editor.add_constraint(Edition, constraint)
+
+
+def issue_model(name: str, constrained_by: str, null: bool):
+    """Issues unique by (title, editor) -- through unique_together or a constraint --
+    whose editor is nullable or not (define it inside isolate_apps)."""
+    meta = {"app_label": "app", "db_table": "app_issue"}
+    if constrained_by == "unique_together":
+        meta["unique_together"] = [("title", "editor")]
+    else:
+        meta["constraints"] = [
+            models.UniqueConstraint(fields=["title", "editor"], name="issue_title_editor_uniq")
+        ]
+    attrs = {
+        "__module__": __name__,
+        "title": models.CharField(max_length=20),
+        "editor": models.CharField(max_length=20, null=null),
+        "Meta": type("Meta", (), meta),
+    }
+    return type(name, (models.Model,), attrs)
+
+
+@isolate_apps("tests.app")
+@pytest.mark.parametrize("constrained_by", ["unique_together", "constraint"])
+def test_a_unique_set_field_made_nullable_skips_its_nulls(create_collections, constrained_by):
+    """AlterField(null=True) on a field of a unique set: rows with a NULL among the
+    fields are then accepted, as SQL's unchanged constraint accepts them."""
+    Before = issue_model("Before", constrained_by, null=False)
+    After = issue_model("After", constrained_by, null=True)
+    create_collections(Before)
+    with connection.schema_editor() as editor:
+        editor.alter_field(
+            Before, Before._meta.get_field("editor"), After._meta.get_field("editor")
+        )
+    After.objects.create(title="A", editor=None)
+    After.objects.create(title="A", editor=None)
+    After.objects.create(title="A", editor="Ann")
+    with pytest.raises(IntegrityError):
+        After.objects.create(title="A", editor="Ann")
+    found = constraints(After)
+    assert [n for n, c in found.items() if c["unique"] and c["columns"] == ["title", "editor"]]

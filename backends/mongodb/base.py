@@ -42,6 +42,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import debug_transaction
 from django.utils.functional import cached_property
 from pymongo.client_session import ClientSession
+from pymongo.errors import OperationFailure
 
 from django_nonrel.key_checks import check_foreign_keys
 
@@ -51,9 +52,11 @@ from .client import DatabaseClient
 from .concerns import OPTION_NAMES as CONCERN_OPTIONS
 from .concerns import Concerns
 from .creation import DatabaseCreation, is_test_database
+from .embedded_indexes import apply as build_partial_indexes_as_mongodb
 from .embedded_order import apply as order_nan_as_mongodb
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
+from .mongo_store import as_duplicate_key
 from .operations import Command, DatabaseOperations
 from .row_claims import RowClaimingStore
 from .schema import DatabaseSchemaEditor
@@ -74,7 +77,15 @@ class Cursor:
 
     def execute(self, sql, params=None):
         if isinstance(sql, Command):
-            return sql.run()
+            try:
+                return sql.run()
+            except OperationFailure as error:
+                # A unique index built over rows that break it (AddConstraint):
+                # IntegrityError, as on SQL, on FerretDB too.
+                mapped = as_duplicate_key(error)
+                if mapped is None:
+                    raise
+                raise mapped from error
         raise NotSupportedError(
             "The MongoDB backend does not run SQL. Use the ORM, or "
             "connection.database for raw MongoDB commands."
@@ -226,6 +237,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 "mongomock:// needs the mongomock package: pip install django-nonrel[mongodb]"
             ) from error
         order_nan_as_mongodb()
+        build_partial_indexes_as_mongodb()
         name = urlsplit(host).netloc or "default"
         server = MOCK_SERVERS.setdefault(name, ServerStore())
         return mongomock.MongoClient(_store=server)

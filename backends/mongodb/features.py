@@ -612,9 +612,19 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
 
     @cached_property
     def supports_partial_indexes(self) -> bool:
-        """``partialFilterExpression``: MongoDB has it; FerretDB v1 refuses the option,
-        and mongomock checks a new partial unique index against every document."""
+        """``partialFilterExpression``: MongoDB has it; FerretDB v1 refuses the option.
+        mongomock's own build of a partial unique index checked every document
+        (``embedded_indexes`` now fixes that; the flag stays off there for now)."""
         return not (self.connection.is_embedded or self.connection.server_info["ferretdb"])
+
+    @cached_property
+    def unique_indexes_skip_missing_keys(self) -> bool:
+        """Whether a unique index over several keys skips a document missing one of
+        them, as SQL's unique constraint skips a row with a NULL: FerretDB v1 indexes
+        each key as its SQL backend's JSON extraction (``json->'key'``), NULL --
+        distinct from every value -- where the key is missing. MongoDB and mongomock
+        index a missing key as null: there a partial index skips those documents."""
+        return self.connection.server_info["ferretdb"]
 
     @cached_property
     def supports_multi_document_transactions(self) -> bool:

@@ -12,10 +12,11 @@ only this backend knows:
     constraint is not created;
 ``mongodb.W003`` the same for an ``Index`` condition: the index covers every
     document;
-``mongodb.W004`` a constraint class MongoDB cannot create at all;
-``mongodb.W005`` a unique set of several fields with a nullable one, on a server
-    without partial indexes: SQL skips rows with a NULL among them, a MongoDB
-    unique index would refuse them, so the index is not created.
+``mongodb.W004`` a constraint class MongoDB cannot create at all.
+
+(``mongodb.W005``, a unique set of several fields with a nullable one on a
+server without partial indexes, is retired: every supported server now skips
+the rows with a NULL among them, as SQL does -- see ``index_specs``.)
 
 Nothing is refused in the middle of ``migrate``; see ``index_specs``. (The
 sharding rules, ``shard_rules``, hold mongodb.E001-E006 and W001.)
@@ -29,7 +30,6 @@ from django.core import checks
 from django.db import models
 from django.db.models import CheckConstraint, UniqueConstraint
 
-from django_nonrel.nulls import absent_when_null
 from django_nonrel.rules import RuleViolation
 
 from .partial_filters import partial_filter
@@ -76,7 +76,6 @@ def violations(model: type[models.Model], connection) -> Iterator[RuleViolation]
                 "validate in Python.",
                 level=checks.WARNING,
             )
-    yield from _nullable_unique_sets(model, connection)
     for index in model._meta.indexes:
         if inexpressible(index.condition):
             yield RuleViolation(
@@ -87,37 +86,3 @@ def violations(model: type[models.Model], connection) -> Iterator[RuleViolation]
                 f"{CONDITION_FORMS}. Silence this warning if you don't care.",
                 level=checks.WARNING,
             )
-
-
-def _nullable_unique_sets(model: type[models.Model], connection) -> Iterator[RuleViolation]:
-    """mongodb.W005 for each unique set of several fields with a nullable one, where
-    the partial index that would skip NULLs as SQL does cannot be created."""
-    meta = model._meta
-    sets = [tuple(names) for names in meta.unique_together]
-    sets += [
-        constraint.fields
-        for constraint in meta.constraints
-        if isinstance(constraint, UniqueConstraint)
-        and constraint.condition is None
-        and constraint.nulls_distinct is None
-        and not constraint.expressions
-        and constraint.deferrable is None
-        and not constraint.include
-    ]
-    absent = absent_when_null(model)
-    for names in sets:
-        nullable = [name for name in names if meta.get_field(name).column in absent]
-        if len(names) < 2 or not nullable:
-            continue
-        if connection.features.supports_partial_indexes:
-            continue
-        yield RuleViolation(
-            "mongodb.W005",
-            model,
-            f"The unique set {', '.join(names)} has nullable field(s) "
-            f"{', '.join(nullable)}; without partial indexes on this server its unique "
-            "index would refuse rows with NULLs SQL accepts, so it won't be created.",
-            "Model.validate_unique() still checks it (forms, admin, full_clean()). Use a "
-            "MongoDB server with partial indexes to have it enforced.",
-            level=checks.WARNING,
-        )

@@ -34,10 +34,11 @@ Python, as on Django's MySQL backend.
 
 A nullable column in a unique set stores NULL as an absent key
 (``django_nonrel.nulls``). A unique index on it alone is sparse; a unique index
-on several columns is partial, covering the documents that have every nullable
-column, so any number of rows with a NULL among them are accepted, as on SQL.
-Without partial indexes (FerretDB v1, mongomock) that index is not created
-(mongodb.W005) and ``Model.validate_unique()`` still checks it in Python.
+on several columns skips the documents missing a nullable column, so any number
+of rows with a NULL among them are accepted, as on SQL: on FerretDB v1 a plain
+unique index does (``features.unique_indexes_skip_missing_keys``), elsewhere a
+partial index covering the documents that have every nullable column (mongomock
+builds it as MongoDB does: ``embedded_indexes``).
 
 What the server can do (partial and hashed indexes) is asked of the
 connection, except while ``sqlmigrate`` collects commands
@@ -63,23 +64,25 @@ def path_column(model, name: str) -> str:
     return ".".join([ID if field.primary_key else field.column, *rest])
 
 
-def unique_spec(model, name: str, columns: list[str], editor, partial=None) -> IndexSpec | None:
+def unique_spec(
+    model, name: str, columns: list[str], editor, partial=None, absent=None
+) -> IndexSpec:
     """A unique index on ``columns`` that skips the rows SQL's unique constraint skips.
 
     SQL ignores a row with NULL in any column of the set. A column stored absent
     when NULL (``django_nonrel.nulls``) is skipped by a sparse index when it is the
-    only one, and by a partial index requiring every such column otherwise; on a
-    server without partial indexes that index is not created (None), rather than
-    refusing rows SQL accepts (the system check mongodb.W005 says so).
+    only one; otherwise by the plain unique index itself on a server whose unique
+    indexes skip missing keys (FerretDB v1), and by a partial index requiring
+    every such column elsewhere. A condition (``partial``) needs partial indexes:
+    the caller does not get here without them. ``absent``: the model's columns
+    stored absent when NULL, when not ``model``'s own (AlterField changing one).
     """
     keys = tuple((column, 1) for column in columns)
-    absent = absent_when_null(model)
+    absent = absent_when_null(model) if absent is None else absent
     nullable = [column for column in columns if column in absent]
     if partial is None and columns == nullable and len(columns) == 1:
         return IndexSpec(name, keys, unique=True, sparse=True)
-    if nullable:
-        if not _partial_indexes(editor):
-            return None
+    if nullable and not (partial is None and _skips_missing_keys(editor)):
         clauses = [{column: {"$exists": True}} for column in nullable]
         if partial:
             clauses = [*partial.get("$and", [partial]), *clauses]
@@ -87,13 +90,17 @@ def unique_spec(model, name: str, columns: list[str], editor, partial=None) -> I
     return IndexSpec(name, keys, unique=True, partial=partial)
 
 
-def absent_columns(spec: IndexSpec) -> list[str]:
+def absent_columns(spec: IndexSpec, nullable: frozenset[str] = frozenset()) -> list[str]:
     """The columns a unique index skips when absent: their stored nulls must go
-    before it is built (they were written before the column was stored absent)."""
+    before it is built (they were written before the column was stored absent).
+    ``nullable``: the model's columns stored absent when NULL, which a plain
+    unique index skips where it skips missing keys."""
     if spec.sparse:
         return spec.columns
-    if not spec.unique or spec.partial is None:
+    if not spec.unique:
         return []
+    if spec.partial is None:
+        return [column for column in spec.columns if column in nullable]
     clauses = spec.partial.get("$and", [spec.partial])
     return [
         column
@@ -129,18 +136,23 @@ def together_name(model, field_names, editor, unique: bool) -> str:
     )
 
 
-def together_spec(model, field_names, editor, unique: bool) -> IndexSpec | None:
-    """The index of a ``unique_together`` or ``index_together`` entry; None when
-    it is not created (see ``unique_spec``)."""
+def together_spec(model, field_names, editor, unique: bool, absent=None) -> IndexSpec:
+    """The index of a ``unique_together`` (see ``unique_spec``) or ``index_together`` entry."""
     name = together_name(model, field_names, editor, unique)
     columns = [path_column(model, name) for name in field_names]
     if unique:
-        return unique_spec(model, name, columns, editor)
+        return unique_spec(model, name, columns, editor, absent=absent)
     return IndexSpec(name, tuple((column, 1) for column in columns))
 
 
 def _partial_indexes(editor) -> bool:
     return editor.collect_sql or editor.connection.features.supports_partial_indexes
+
+
+def _skips_missing_keys(editor) -> bool:
+    """A plain unique index skips documents missing a key (not while ``sqlmigrate``
+    renders what MongoDB itself would be sent)."""
+    return not editor.collect_sql and editor.connection.features.unique_indexes_skip_missing_keys
 
 
 def shard_key_spec(model, key: ShardKey, editor) -> IndexSpec:
@@ -167,8 +179,9 @@ def index_spec(model, index: Index, editor) -> IndexSpec | None:
     return IndexSpec(index.name, keys, partial=partial)
 
 
-def constraint_spec(model, constraint, editor) -> IndexSpec | None:
-    """``Meta.constraints`` entry; None when it is not created (see module docstring)."""
+def constraint_spec(model, constraint, editor, absent=None) -> IndexSpec | None:
+    """``Meta.constraints`` entry; None when it is not created (see module docstring).
+    ``absent``: as for ``unique_spec``."""
     if not isinstance(constraint, UniqueConstraint):
         return None
     if constraint.expressions or constraint.deferrable is not None or constraint.include:
@@ -183,7 +196,27 @@ def constraint_spec(model, constraint, editor) -> IndexSpec | None:
         if partial is None:
             return None
     columns = [path_column(model, name) for name in constraint.fields]
-    return unique_spec(model, constraint.name, columns, editor, partial or None)
+    return unique_spec(model, constraint.name, columns, editor, partial or None, absent)
+
+
+def unique_set_specs(model, field, editor, absent: frozenset[str]) -> list[IndexSpec]:
+    """The indexes of ``model``'s unique sets of several fields holding ``field``
+    (``unique_together`` entries and constraints), built with ``absent`` as the
+    columns stored absent when NULL."""
+    meta = model._meta
+    specs = [
+        together_spec(model, names, editor, True, absent)
+        for names in meta.unique_together
+        if field.name in names and len(names) > 1
+    ]
+    specs += [
+        constraint_spec(model, constraint, editor, absent)
+        for constraint in meta.constraints
+        if isinstance(constraint, UniqueConstraint)
+        and field.name in constraint.fields
+        and len(constraint.fields) > 1
+    ]
+    return [spec for spec in specs if spec is not None]
 
 
 def model_specs(model, editor) -> list[IndexSpec]:

@@ -215,7 +215,7 @@ class MongoStore(MongoAggregation, DocumentStore):
                         scope.enter_context(session.bind(end_session=False))
                     return command(*args, **kwargs)
             except OperationFailure as error:
-                mapped = _as_duplicate_key(error) or _as_invalid_pattern(error)
+                mapped = as_duplicate_key(error) or _as_invalid_pattern(error)
                 if mapped is None:
                     raise
                 raise mapped from error
@@ -741,8 +741,9 @@ class MongoStore(MongoAggregation, DocumentStore):
         )
 
 
-#: How FerretDB v1 on SQLite reports an update that breaks a unique index: an
-#: InternalError (code 1) carrying SQLite's message, where MongoDB sends E11000.
+#: How FerretDB v1 on SQLite reports a write, or an index build, that breaks a
+#: unique index: an InternalError (code 1) carrying SQLite's message, where
+#: MongoDB sends E11000.
 _FERRETDB_UNIQUE = "UNIQUE constraint failed"
 
 
@@ -758,7 +759,7 @@ def _as_invalid_pattern(error: OperationFailure) -> DataError | None:
     return DataError(f"{reason}; nothing was read. Check the regex/iregex pattern.")
 
 
-def _as_duplicate_key(error: OperationFailure) -> DuplicateKeyError | None:
+def as_duplicate_key(error: OperationFailure) -> DuplicateKeyError | None:
     """FerretDB's unique-index failure as the DuplicateKeyError it is, else None.
 
     Django maps DuplicateKeyError to IntegrityError; left alone, the failure would

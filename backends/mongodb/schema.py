@@ -36,6 +36,7 @@ from django.db.models import Index
 from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
 
+from django_nonrel.nulls import absent_when_null
 from django_nonrel.sharding import ShardKey
 from django_nonrel.writes import insert_value
 
@@ -49,6 +50,7 @@ from .index_specs import (
     model_specs,
     together_name,
     together_spec,
+    unique_set_specs,
 )
 from .mongo_store import KEY_CLAIMS, SEQUENCES
 from .operations import Command
@@ -292,6 +294,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 self._drop(table, name)
         self._move_key_and_column(model, old_field, new_field)
         self._fill_new_not_null(model, table, old_field, new_field)
+        self._rebuild_unique_sets(model, table, old_field, new_field)
         entry = column_entry(new_field, self.connection)
         if entry != column_entry(old_field, self.connection):
             self._record_column(
@@ -304,6 +307,23 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         ):
             for spec in field_specs(model, new_field, self):
                 self._ensure(table, spec)
+
+    def _rebuild_unique_sets(self, model, table: str, old_field, new_field) -> None:
+        """A field of a unique set of several fields became nullable (or not): which
+        documents the set's index must skip changed (a partial index's filter names
+        its nullable columns), so the index is rebuilt under its name. ``model`` is
+        the old state; the new field's nullability decides."""
+        if old_field.null == new_field.null or new_field.primary_key:
+            return
+        absent = set(absent_when_null(model)) - {old_field.column}
+        if new_field.null:
+            absent.add(old_field.column)
+        moves = {old_field.column: new_field.column}
+        nullable = frozenset(moves.get(column, column) for column in absent)
+        for spec in unique_set_specs(model, old_field, self, frozenset(absent)):
+            moved = spec.with_columns_moved(moves)
+            if moved is not None:
+                self._ensure(table, moved, nullable)
 
     def _record_keys_to(self, old_field, new_field) -> None:
         """Keys pointing at a key whose type changed are recorded with the new type
@@ -403,9 +423,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             # By name: whether it was created depends on the old state.
             self._drop(table, together_name(model, fields, self, unique))
         for fields in news - olds:
-            spec = together_spec(model, fields, self, unique)
-            if spec is not None:
-                self._ensure(table, spec)
+            self._ensure(table, together_spec(model, fields, self, unique), absent_when_null(model))
 
     def add_index(self, model, index):
         if isinstance(index, ShardKey):
@@ -430,7 +448,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     def add_constraint(self, model, constraint):
         spec = constraint_spec(model, constraint, self)
         if spec is not None:
-            self._ensure(model._meta.db_table, spec)
+            self._ensure(model._meta.db_table, spec, absent_when_null(model))
 
     def remove_constraint(self, model, constraint):
         if constraint_spec(model, constraint, self) is not None:  # else never created
@@ -443,8 +461,10 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return ""
         return super()._index_condition_sql(condition)
 
-    def _ensure(self, table: str, spec: IndexSpec) -> None:
-        for column in absent_columns(spec):
+    def _ensure(self, table: str, spec: IndexSpec, nullable: frozenset[str] = frozenset()) -> None:
+        """Create ``spec``'s index; ``nullable``: the model's columns stored absent
+        when NULL (``django_nonrel.nulls``), on an existing collection."""
+        for column in absent_columns(spec, nullable):
             # NULL becomes an absent key in a column a sparse or partial unique
             # index skips when absent; nulls written before it was so would collide.
             selector = {column: {"$exists": True, "$eq": None}}
