@@ -12,9 +12,10 @@ Django expression, which is then evaluated like an annotation
 - a placeholder (``%s``, its value from ``select_params``) and literals: an
   integer or decimal number, a single-quoted string (``'%%s'`` reads ``%s``,
   as the database driver formats it);
-- ``+``, ``-`` and ``*`` of those, with parentheses and unary minus (SQL's
-  precedence). Division is not among them: its integer rules differ between
-  SQL databases.
+- ``+``, ``-``, ``*`` and ``/`` of those, with parentheses and unary minus
+  (SQL's precedence). ``/`` is Django's division expression, evaluated as
+  ``annotate(F("a") / F("b"))`` is on this backend (integers truncate toward
+  zero, as SQLite and PostgreSQL divide; NULL for a zero divisor).
 
 Anything else returns None and the caller refuses the queryset. Values are
 those of the field read (a date column gives a ``date``), not a database's raw
@@ -38,7 +39,7 @@ TOKEN = re.compile(
       | (?P<number>\d+(?:\.\d+)?)
       | (?P<string>'(?:[^']|'')*')
       | (?P<name>(?:"\w+"|`\w+`|\w+)(?:\.(?:"\w+"|`\w+`|\w+))?)
-      | (?P<op>[-+*()])
+      | (?P<op>[-+*/()])
     )""",
     re.VERBOSE,
 )
@@ -104,7 +105,7 @@ def _tokens(sql_text: str, params: list[Any]) -> list[tuple[str, Any]]:
 
 class _Parser:
     """Recursive descent over the tokens: sum := product (('+'|'-') product)*,
-    product := factor ('*' factor)*, factor := '-' factor | '(' sum ')' | operand."""
+    product := factor (('*'|'/') factor)*, factor := '-' factor | '(' sum ')' | operand."""
 
     def __init__(self, query: Query, base_alias: str, tokens: list[tuple[str, Any]]) -> None:
         self.query = query
@@ -131,9 +132,9 @@ class _Parser:
 
     def _product(self) -> Any:
         left = self._factor()
-        while self._peek() == ("op", "*"):
-            self._take()
-            left = CombinedExpression(left, "*", self._factor())
+        while self._peek() in (("op", "*"), ("op", "/")):
+            _, op = self._take()
+            left = CombinedExpression(left, op, self._factor())
         return left
 
     def _factor(self) -> Any:

@@ -23,6 +23,7 @@ ordering.", the choices of an unknown name).
 from __future__ import annotations
 
 import functools
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,7 +114,7 @@ def _sorts_in_python(query: Query, base_alias: str, item: Any) -> bool:
         item = item.expression
     if isinstance(item, F):
         item = item.name
-    if not isinstance(item, str):
+    if not isinstance(item, str) or item == "?":
         return True
     if item.lstrip("-") in query.extra:
         return True
@@ -130,7 +131,7 @@ def _extra_expression(query: Query, base_alias: str, name: str) -> Any:
     if expression is None:
         raise unsupported(
             f"Ordering by the extra(select=...) entry {name!r} (SQL other than "
-            "columns, literals, %s and + - *)",
+            "columns, literals, %s and + - * /)",
             "Order by an annotation instead.",
         )
     return expression
@@ -241,7 +242,11 @@ def _python_keys(
             item = item.expression
         if isinstance(item, str) and item.startswith("-"):
             descending, item = not descending, item[1:]
-        if isinstance(item, str) and item in query.extra:
+        if item == "?":
+            # SQL's ORDER BY RANDOM(): a new random key per row and read (python_sorted
+            # computes each row's key once); later keys never reorder it, as in SQL.
+            key = random_key
+        elif isinstance(item, str) and item in query.extra:
             key = evaluator.compile(_extra_expression(query, base_alias, item))
         elif isinstance(item, str) and item in query.annotations:
             key = evaluator.compile(query.annotations[item])
@@ -282,6 +287,11 @@ def _python_keys(
     return keys, paths
 
 
+def random_key(row: Row) -> float:
+    """A random sort key: ``order_by("?")`` (not for security, only a shuffle)."""
+    return random.random()  # noqa: S311 -- ordering, not cryptography
+
+
 def ordering_items(
     query: Query,
     base_alias: str,
@@ -311,8 +321,6 @@ def ordering_items(
         raise unsupported(
             f"Ordering by {type(item).__name__}", "Order by field names or F('field')."
         )
-    if item == "?":
-        raise unsupported("Random ordering (order_by('?'))", "Shuffle in Python.")
     if item.startswith("-"):
         descending, item = not descending, item[1:]
     descending = descending != flip

@@ -204,7 +204,7 @@ def reject_unsupported(
         raise unsupported("QuerySet.extra(tables=...)", "Use filter() across relations instead.")
     if query.extra_select and extra is None and expressions is None:
         raise unsupported(
-            "QuerySet.extra() with SQL other than columns, literals, %s and + - *",
+            "QuerySet.extra() with SQL other than columns, literals, %s and + - * /",
             "Use filter() and annotate() instead.",
         )
     if query.distinct_fields:

@@ -39,6 +39,7 @@ result (``exact``, ``gt``, …) and ``lookup`` equals ``transform``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +139,9 @@ class Aggregate:
     #: An ``order_by=`` of the aggregate (StringAgg), one ``OrderKey`` per term: the
     #: folded values then arrive as ``(value, keys)`` pairs, keys in this order.
     order: tuple[OrderKey, ...] = ()
+    #: For ``function == "sql"`` (``django_nonrel.aggregation.sql_aggregates``): the
+    #: value of the collected argument rows, as the aggregate's own SQL computes it.
+    evaluate: Callable[[list[tuple]], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Document, Row
-from django_nonrel.ordering import python_sorted, sorted_by_related
+from django_nonrel.ordering import python_sorted, random_key, sorted_by_related
 from django_nonrel.paths import Path, dig, hashable
 from django_nonrel.query import NonrelQuery
 from django_nonrel.read_plan import JoinStep, ReadPlan
@@ -169,7 +169,8 @@ def _distinct(
     base = plan.base_alias
     selections = plan.selected.selections if plan.selected else []
     # As SQL adds ORDER BY expressions to a DISTINCT select, so do the sort keys.
-    sort_keys = [key for key, *_ in plan.ordering.python]
+    # A random key (order_by("?")) would make every row distinct: it only shuffles.
+    sort_keys = [key for key, *_ in plan.ordering.python if key is not random_key]
     annotations = [*plan.annotations.values(), *plan.extra_values.values(), *sort_keys]
     seen = set()
     unique = []

@@ -236,10 +236,22 @@ def truncate_to(value: Any, kind: str) -> Any:
 
 
 # -- casts --------------------------------------------------------------------------
+def value_field(field: Field) -> Field:
+    """The field whose type a value of ``field`` has: a key column has its target's type.
+
+    SQL casts to a ForeignKey (or OneToOneField) as to the column type of the
+    field it refers to, and reads computed values typed by one the same way.
+    """
+    while field.is_relation and (field.many_to_one or field.one_to_one):
+        field = field.target_field
+    return field
+
+
 def cast(value: Any, field: Field) -> Any:
     """``value`` as SQL's CAST to ``field``'s type gives it (None stays None)."""
     if value is None:
         return None
+    field = value_field(field)
     kind = field.get_internal_type()
     if kind in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
         if isinstance(value, datetime.datetime):
@@ -298,6 +310,7 @@ def output_value(value: Any, expression: Any) -> Any:
         field = expression.output_field
     except Exception:  # mixed types without output_field: Django's own error comes later
         return value
+    field = value_field(field)
     kind = field.get_internal_type()
     if kind == "DecimalField" and isinstance(value, (int, float)) and not isinstance(value, bool):
         # A computed value is not a column: Django's SQL backends read it back unrounded

@@ -49,7 +49,8 @@ ALIAS = "django_nonrel_sql_evaluation"
 _PER_THREAD = threading.local()
 
 
-def _sqlite() -> DatabaseWrapper:
+def sqlite_connection() -> DatabaseWrapper:
+    """This thread's in-memory SQLite database (no tables of the project's)."""
     wrapper = _PER_THREAD.__dict__.get("wrapper")
     if wrapper is None:
         # Django's defaults for every other key of a DATABASES entry.
@@ -71,7 +72,7 @@ def sql_evaluator(expr: Any, arguments: list[Callable[[Any], Any]]) -> Callable[
     """A function row -> value of ``expr``: ``arguments`` (one per source
     expression, compiled by the caller) give the values SQLite computes on."""
     sources = expr.get_source_expressions()
-    fields = [_field_of(source) for source in sources]
+    fields = [field_of(source) for source in sources]
     predicate = isinstance(expr, Lookup)
     _refuse_sql_aggregates(expr, fields)
 
@@ -104,7 +105,7 @@ def _refuse_sql_aggregates(expr: Any, fields: list[Any]) -> None:
     bound = copy.copy(expr)
     bound.set_source_expressions(placeholders)
     try:
-        sql, _ = Query(None).get_compiler(connection=_sqlite()).compile(bound)
+        sql, _ = Query(None).get_compiler(connection=sqlite_connection()).compile(bound)
     except Exception:  # noqa: BLE001 - compiling is retried, with its error, per row
         return
     if _SQL_AGGREGATES.search(sql):
@@ -117,7 +118,8 @@ def _refuse_sql_aggregates(expr: Any, fields: list[Any]) -> None:
         )
 
 
-def _field_of(source: Any) -> Any:
+def field_of(source: Any) -> Any:
+    """The output field of ``source``; None where Django cannot tell (mixed types)."""
     try:
         return source.output_field
     except Exception:  # noqa: BLE001 - Django raises FieldError for mixed types
@@ -125,7 +127,7 @@ def _field_of(source: Any) -> Any:
 
 
 def _run(expr: Any) -> Any:
-    connection = _sqlite()
+    connection = sqlite_connection()
     compiler = Query(None).get_compiler(connection=connection)
     try:
         sql, params = compiler.compile(expr)
@@ -138,6 +140,12 @@ def _run(expr: Any) -> Any:
             "Write it with Django's functions, give it SQL SQLite runs, or compute the value "
             "in Python.",
         ) from error
+    return read_back(expr, value)
+
+
+def read_back(expr: Any, value: Any) -> Any:
+    """A value SQLite computed for ``expr`` as a read of it returns it (converters)."""
+    connection = sqlite_connection()
     converters = connection.ops.get_db_converters(expr) + expr.get_db_converters(connection)
     for converter in converters:
         value = converter(value, expr, connection)

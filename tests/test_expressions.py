@@ -13,13 +13,16 @@ from decimal import Decimal
 import pytest
 from django.db import NotSupportedError, connection
 from django.db.models import (
+    CASCADE,
     Case,
     CharField,
     ExpressionWrapper,
     F,
     FloatField,
+    ForeignKey,
     IntegerField,
     JSONField,
+    OneToOneField,
     Q,
     Value,
     When,
@@ -192,6 +195,14 @@ def test_math_and_cast(novels):
         (Decimal("20.0"), 100, 300, None),
         (Decimal("15.3"), 193, 50, 5),
     ]
+
+
+def test_cast_to_a_foreign_key_is_a_cast_to_its_target_type(novels):
+    """SQL casts to a ForeignKey as to the column type of the key it refers to."""
+    as_key = Cast("rating", ForeignKey(Novel, on_delete=CASCADE))
+    text_key = Cast(Value("7"), OneToOneField(Novel, on_delete=CASCADE))
+    result = agree(lambda u: list(rows(u, "title", "k", "t", k=as_key, t=text_key)))
+    assert result == [("  Gamma ", 2, 7), ("Alpha", 4, 7), ("beta", None, 7), ("delta", 5, 7)]
 
 
 def test_dates_are_extracted_and_truncated_in_the_current_time_zone():

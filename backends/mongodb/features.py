@@ -199,9 +199,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "foreign_object.test_empty_join.RestrictedConditionsTests."
             "test_restrictions_with_no_joining_columns",
         },
-        "order_by('?') has no portable MongoDB equivalent.": {
-            "ordering.tests.OrderingTests.test_random_ordering",
-        },
         (
             "Keys containing '.' or starting with '$' cannot be MongoDB paths; such lookups are "
             "refused."

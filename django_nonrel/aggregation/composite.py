@@ -24,6 +24,7 @@ from django.db.models.aggregates import Aggregate as DjangoAggregate
 from django.db.models.expressions import Col, Ref, Value
 from django.db.models.functions import Coalesce
 
+from django_nonrel.aggregation.sql_aggregates import is_sql_aggregate
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Evaluator, ExpressionEvaluator, Row
 
@@ -34,8 +35,10 @@ GROUP = "__group__"
 
 def is_aggregate(expr: Any) -> bool:
     """Whether ``expr`` is one aggregate the planner computes directly: an aggregate,
-    or an aggregate with a literal ``default=`` (``Coalesce(aggregate, Value)``)."""
-    if isinstance(expr, DjangoAggregate):
+    an aggregate only its SQL defines (``Func(..., function="COUNT")`` marked
+    ``contains_aggregate``), or an aggregate with a literal ``default=``
+    (``Coalesce(aggregate, Value)``)."""
+    if isinstance(expr, DjangoAggregate) or is_sql_aggregate(expr):
         return True
     if isinstance(expr, Coalesce):
         sources = expr.get_source_expressions()
@@ -152,7 +155,7 @@ def split(
 def _aggregates_in(expr: Any) -> list[Any]:
     """The outermost aggregates inside ``expr`` (not those behind a Ref to another
     annotation: that one is computed on its own)."""
-    if isinstance(expr, DjangoAggregate):
+    if isinstance(expr, DjangoAggregate) or is_sql_aggregate(expr):
         return [expr]
     if isinstance(expr, Ref) or not hasattr(expr, "get_source_expressions"):
         return []

@@ -23,6 +23,7 @@ query folds those joined rows (the ``GroupedRead`` plans them so), as in SQL.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import FieldError
@@ -32,6 +33,7 @@ from django.db.models.expressions import Ref, Star, Value
 from django.db.models.functions import Coalesce
 from django.db.models.sql.datastructures import MultiJoin
 
+from django_nonrel.aggregation.group_order import explicit_ordering
 from django_nonrel.aggregation.partials import Groups, Partial, add_group
 from django_nonrel.aggregation.planner import AnnotationPlan
 from django_nonrel.evaluation_scope import aliases_in
@@ -48,11 +50,12 @@ def _source(expr: Any) -> Any:
     return expr
 
 
-def group_keys(compiler, having) -> list[Any]:
+def group_keys(compiler, having, extra: Iterable[Any] = ()) -> list[Any]:
     """What SQL groups by, distinct and in order: the query's ``group_by``, and the
     columns of every selected value and HAVING operand that is not an aggregate
     (Django's SQL compiler adds them to the GROUP BY: ``values("name").annotate(n=...)
-    .values_list("pk")`` groups by name and pk)."""
+    .values_list("pk")`` groups by name and pk), the selected ``extra(select=...)``
+    values (``extra``, as expressions) among them."""
     query = compiler.query
     found: list[Any] = []
     refs = set()
@@ -66,6 +69,8 @@ def group_keys(compiler, having) -> list[Any]:
     for alias, expr in query.annotation_select.items():
         if alias not in refs:
             found.extend(expr.get_group_by_cols())
+    for expr in extra:
+        found.extend(expr.get_group_by_cols())
     if having is not None:
         found.extend(having.get_group_by_cols())
     found.extend(_ordering_columns(query))
@@ -83,7 +88,7 @@ def _ordering_columns(query) -> list[Any]:
     of ``values("name").annotate(...)`` groups by id too); those of joins the query
     does not have are left out (the ordering then refuses them)."""
     columns: list[Any] = []
-    for item in query.order_by:
+    for item in explicit_ordering(query):
         if isinstance(item, str):
             name = item.lstrip("-")
             if name == "?" or name in query.annotations:

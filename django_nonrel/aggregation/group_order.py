@@ -19,6 +19,7 @@ from django.db.models.expressions import Col, OrderBy, Ref, Value
 from django_nonrel.aggregation.over_rows import NamedRowEvaluator
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Evaluator
+from django_nonrel.ordering import random_key
 from django_nonrel.paths import hashable
 
 #: One grouped row: (the selected fields, the annotations), names -> values.
@@ -48,7 +49,7 @@ def distinct_rows(
 
 def sort_rows(query, connection, rows: list[GroupedRow]) -> list[GroupedRow]:
     """``rows`` in ``query``'s order (NULLs first ascending, as SQLite)."""
-    items = list(query.order_by)
+    items = explicit_ordering(query)
     if not query.standard_ordering:
         items = [reverse_item(item) for item in items]
     for item in reversed(items):
@@ -57,7 +58,10 @@ def sort_rows(query, connection, rows: list[GroupedRow]) -> list[GroupedRow]:
             name = query.get_meta().pk.attname
         if not rows:
             return rows
-        if name is None or not (name in rows[0][0] or name in rows[0][1]):
+        if name == "?":
+            # order_by("?"): the groups shuffled (a new random key per group).
+            key = random_key
+        elif name is None or not (name in rows[0][0] or name in rows[0][1]):
             # An expression (a transform of an annotation, order_by(F("n") * 2)),
             # computed on the grouped row.
             evaluate = _order_value(query, connection, item, name)
@@ -105,6 +109,13 @@ class _GroupRowEvaluator(NamedRowEvaluator):
             if annotation is expr or (not isinstance(expr, (Col, Value)) and annotation == expr):
                 return super().compile(Ref(alias, annotation))
         return super().compile(expr)
+
+
+def explicit_ordering(query) -> list[Any]:
+    """The ordering items a grouped query sorts by and groups by too, with Django's
+    precedence: ``extra(order_by=...)`` replaces ``order_by()`` (Meta.ordering
+    never applies to GROUP BY)."""
+    return list(query.extra_order_by or query.order_by)
 
 
 def order_name(item: Any) -> tuple[str | None, bool]:

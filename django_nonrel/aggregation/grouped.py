@@ -41,7 +41,12 @@ from django_nonrel.aggregation.computed_groups import (
     row_fold,
     row_partials,
 )
-from django_nonrel.aggregation.group_order import distinct_rows, order_name, sort_rows
+from django_nonrel.aggregation.group_order import (
+    distinct_rows,
+    explicit_ordering,
+    order_name,
+    sort_rows,
+)
 from django_nonrel.aggregation.hops import related_partials
 from django_nonrel.aggregation.over_rows import aggregate_rows
 from django_nonrel.aggregation.partials import Groups, Partial, add_group
@@ -53,6 +58,7 @@ from django_nonrel.aggregation.planner import (
 from django_nonrel.evaluation_scope import aliases_in
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator
+from django_nonrel.extra_sql import extra_expressions
 from django_nonrel.paths import dig, hashable
 from django_nonrel.planning import evaluated_rows
 from django_nonrel.query import Leaf, Node, NonrelQuery
@@ -132,8 +138,11 @@ class GroupedRead:
             self._plan_having(having, planner)
         #: Compiles the aggregates of expressions (folded in Python after one read).
         self.evaluator = planner.evaluator
+        #: The selected ``extra(select=...)`` values as expressions (None: other SQL):
+        #: SQL groups by them as by any selected value (``django_nonrel.extra_sql``).
+        self.extra_values = extra_expressions(self.query, compiler.base_alias)
         #: What SQL groups by (``computed_groups.group_keys``).
-        self.keys = group_keys(compiler, having)
+        self.keys = group_keys(compiler, having, (self.extra_values or {}).values())
         #: A group value read across a many-to-many or reverse relation (an annotation
         #: over it, ``values("books")``): SQL groups the rows its JOIN repeats, one group
         #: per related value, and every aggregate folds those rows.
@@ -244,9 +253,10 @@ class GroupedRead:
         base = self._base_query(keep_order_and_slice=not post)
         if per_row:
             rows = self._per_row(base)
-        elif self.query.extra_select:
+        elif self.query.extra_select and self.extra_values is None:
             raise unsupported(
-                "extra(select=...) next to aggregates over groups of rows",
+                "extra(select=...) with SQL other than columns, literals, %s and + - * / "
+                "next to aggregates over groups of rows",
                 "Annotate the value with annotate().",
             )
         else:
@@ -272,7 +282,7 @@ class GroupedRead:
             }
 
     def _orders_by_annotation(self) -> bool:
-        for item in self.query.order_by:
+        for item in explicit_ordering(self.query):
             name = order_name(item)[0]
             if name is None or name in self.query.annotations:
                 return True
@@ -454,6 +464,7 @@ class GroupedRead:
             for alias, expr in self.query.annotation_select.items()
             if alias not in self.aggregated
         ]
+        selected += [(name, expr, True) for name, expr in (self.extra_values or {}).items()]
         for name, expr, is_annotation in selected:
             functions = connection.ops.get_db_converters(expr) + expr.get_db_converters(connection)
             if _constant(expr):
@@ -496,7 +507,7 @@ class GroupedRead:
             for name in dict.fromkeys(names):
                 if not any(name == output[0] for output in outputs):
                     outputs.append((name, index, [], key, True))
-        for item in self.query.order_by:
+        for item in explicit_ordering(self.query):
             # order_by("book__id"): a group value named by its lookup path.
             name = order_name(item)[0]
             if name is None or "__" not in name or any(name == o[0] for o in outputs):

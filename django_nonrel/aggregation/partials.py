@@ -50,12 +50,17 @@ class Partial:
     deviations: float = 0.0
     #: For BitAnd/BitOr/BitXor: the values' bits combined each way (None without values).
     bits: dict[str, int] | None = None
-    #: For StringAgg: ``(order keys, value)`` of each non-null value, in arrival order.
+    #: For StringAgg: ``(order keys, value)`` of each non-null value, in arrival order;
+    #: for an aggregate only its SQL defines, ``((), argument values)`` of every row.
     items: list[tuple[tuple, Any]] | None = None
 
     def add(self, value: Any, spec: Aggregate) -> None:
         """Fold one row's value in for ``spec`` (only Sum/Avg add values up)."""
         self.rows += 1
+        if spec.function == "sql":  # the arguments of every row, NULLs included
+            self.items = [] if self.items is None else self.items
+            self.items.append(((), value))
+            return
         keys: tuple = ()
         if spec.order:
             value, keys = value
@@ -125,6 +130,9 @@ class Partial:
             return self.rows if spec.path is None else self.count
         if function in SPREADS:
             return self._spread(function)
+        if function == "sql":
+            assert spec.evaluate is not None
+            return spec.evaluate([value for _, value in self.items or ()])
         if not self.count:
             return None
         if function in BITS:

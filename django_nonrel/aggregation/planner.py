@@ -26,6 +26,7 @@ from django.db.models.sql.datastructures import Join
 from django.db.models.sql.where import NothingNode, WhereNode
 
 from django_nonrel.aggregation.hops import Hop
+from django_nonrel.aggregation.sql_aggregates import arguments, is_sql_aggregate, sql_aggregate
 from django_nonrel.evaluation_scope import needs_python
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator
@@ -135,6 +136,8 @@ class AggregatePlanner:
             order = self._related_order(aggregate, source)
             if order is None:  # over the model's own rows
                 return self._computed(alias, expr, aggregate, function, source, default)
+        if function is None and is_sql_aggregate(aggregate):
+            return self._sql_computed(alias, expr, aggregate, default)
         if function is None:
             raise unsupported(
                 f"The annotation {alias!r} ({type(aggregate).__name__})",
@@ -210,6 +213,23 @@ class AggregatePlanner:
             default=default,
             compute=compute,
             condition=evaluator.predicate(condition) if condition else None,
+        )
+
+    def _sql_computed(self, alias, expr, aggregate, default) -> AnnotationPlan:
+        """An aggregate only its SQL defines (``sql_aggregates``): its arguments per row,
+        folded by SQLite running that SQL over them."""
+        evaluate = sql_aggregate(alias, aggregate)
+        compiled = [self.evaluator.compile(source) for source in arguments(aggregate)]
+        condition = getattr(aggregate, "filter", None)
+        condition = getattr(condition, "condition", condition)  # Django 6.1: AggregateFilter
+        spec = Aggregate(alias=alias, function="sql", path=("<expression>",), evaluate=evaluate)
+        return AnnotationPlan(
+            alias=alias,
+            expr=expr,
+            spec=spec,
+            default=default,
+            compute=lambda row: tuple(argument(row) for argument in compiled),
+            condition=self.evaluator.predicate(condition) if condition else None,
         )
 
     def _related_order(self, aggregate: Any, source: Any) -> tuple[OrderKey, ...] | None:

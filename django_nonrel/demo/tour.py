@@ -120,8 +120,8 @@ def tour() -> None:
         lambda: Recipe.objects.filter(title={"$ne": None}).count(),
     )
     try:
-        list(Recipe.objects.order_by("?"))
+        list(Recipe.objects.filter(tags="vegan").union(Recipe.objects.filter(tags="quick")))
     except NotSupportedError as error:
-        print(f"  order_by('?')\n    -> NotSupportedError: {error}")
+        print(f"  filter(...).union(filter(...))\n    -> NotSupportedError: {error}")
     say()
     say("Done. Point --database-url at a mongodb:// server to run the same tour there.")

@@ -92,7 +92,7 @@ def numbered():
 
 
 def test_extra_select_of_columns_params_and_literals(numbered):
-    """extra(select=...) of a column, %s, literals and + - * is runnable (it was
+    """extra(select=...) of a column, %s, literals and + - * (/ below) is runnable (it was
     refused whole); NULL in gives NULL out, as in SQL."""
     rows = Item.objects.extra(
         select={
@@ -138,10 +138,41 @@ def test_distinct_values_with_an_extra_select(numbered):
     assert list(rows.distinct()) == [{"one": 1}]
 
 
+def test_extra_select_division_and_grouping(numbered):
+    """``/`` divides as annotate(F(...) / ...) does (it was refused), and next to
+    aggregates the selected extra values are grouped by, as SQL groups by them."""
+    halves = Item.objects.extra(select={"h": "(number + %s) / %s"}, select_params=(1, 2))
+    assert [
+        (name, None if h is None else int(h))
+        for name, h in halves.order_by("name").values_list("name", "h")
+    ] == [("a", 2), ("b", None), ("c", 1), ("d", 1)]
+    grouped = (
+        Item.objects.extra(select={"parity": "number - number / 2 * 2", "n2": "number * 2"})
+        .filter(number__isnull=False)
+        .values("parity")
+        .annotate(Count("id"))
+        .order_by("parity")
+    )
+    assert [(int(row["parity"]), row["id__count"]) for row in grouped] in (
+        [(0, 1), (1, 2)],  # integer division (SQLite, PostgreSQL, this backend)
+        [(0, 3)],  # MySQL/MariaDB divide into decimals: number - number is 0
+    )
+
+
+def test_extra_order_by_joins_the_group_by(numbered):
+    """A grouped queryset ordered by a field groups by it too, whether the ordering
+    comes from order_by() or extra(order_by=...): count() agrees with len()."""
+    Item.objects.create(name="a", number=3, tags=[])
+    grouped = Item.objects.values("name").annotate(n=Count("id"))
+    assert grouped.count() == 4
+    by_order_by, by_extra = grouped.order_by("id"), grouped.extra(order_by=["id"])
+    assert len(by_order_by) == len(by_extra) == 5
+    assert by_order_by.count() == by_extra.count() == 5
+
+
 def test_extra_select_of_other_sql_is_refused(numbered):
-    """Division (integer rules differ between databases), functions and CASE are
-    SQL text a nonrel backend does not interpret."""
-    for snippet in ("number / 2", "LOWER(name)", "CASE WHEN number > 1 THEN 1 ELSE 0 END"):
+    """Functions and CASE are SQL text a nonrel backend does not interpret."""
+    for snippet in ("LOWER(name)", "CASE WHEN number > 1 THEN 1 ELSE 0 END"):
         queryset = Item.objects.extra(select={"x": snippet}).order_by("name")
         if connection.vendor == "mongodb":
             with pytest.raises(NotSupportedError, match="extra"):
