@@ -3,8 +3,9 @@
 A backend lists the Django tests it cannot pass in its ``features.py``
 (``django_test_skips``: reason -> test ids, ``django_test_expected_failures``: test
 ids), and Django's test runner applies them itself when it creates the test
-databases. The harness adds none; it reports how many the backend declares, a
-number to drive down. They are read from ``connection.features`` in a separate
+databases. The harness adds none of its own (only the root-only environment
+skips of ``unprivileged.py``, the same for every backend); it reports how many the
+backend declares, a number to drive down. They are read from ``connection.features`` in a separate
 process with the target's own settings, as runtests.py would see them.
 
 Two counts: ``written``, the entries ``features.py`` holds for this server (one list
