@@ -44,7 +44,6 @@ def titles(*conditions, exclude=False):
 def test_none_is_json_null_not_a_missing_key(books):
     assert titles(Q(data__k=None)) == ["null"]
     assert titles(Q(data__k=Value(None, JSONField()))) == ["null"]
-    assert titles(Q(data__k__iexact=None)) == ["null"]
 
 
 def test_isnull_asks_whether_the_key_is_there(books):
