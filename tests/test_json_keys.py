@@ -9,7 +9,7 @@ pattern on the column matching the document's JSON text.
 """
 
 import pytest
-from django.db.models import F, JSONField, Q, Value
+from django.db.models import Count, F, JSONField, Q, Value
 from django.db.models.fields.json import KeyTransform
 
 from tests.orm.models import Author, Book
@@ -108,3 +108,12 @@ def test_a_pattern_on_the_column_reads_the_json_text(books):
     # Key names are part of the document's text, as SQL's LIKE on the column sees it.
     assert titles(Q(data__icontains="ZERO")) == ["digits"]
     assert titles(Q(data__icontains='"0"')) == ["digits"]
+
+
+def test_grouping_by_a_list_index_reads_the_element():
+    author = Author.objects.create(name="Ann")
+    for data in ({"d": ["a"]}, {"d": ["a", "b"]}, {"d": []}, [1], {"e": 1}):
+        Book.objects.create(title="t", author=author, data=data)
+    groups = Book.objects.values("data__d__0").annotate(n=Count("pk"), c=Count("data__d__1"))
+    found = sorted((repr(row["data__d__0"]), row["n"], row["c"]) for row in groups)
+    assert found == [("'a'", 2, 1), ("None", 3, 0)]

@@ -176,7 +176,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "lookup.tests.LookupTests.test_lookup_direct_value_rhs_unwrapped",
             "model_fields.test_jsonfield.TestQuerying.test_key_transform_raw_expression",
             "model_fields.test_jsonfield.TestQuerying.test_nested_key_transform_raw_expression",
-            "model_fields.test_jsonfield.TestQuerying.test_ordering_grouping_by_count",
             "ordering.tests.OrderingTests.test_order_by_grandparent_fk_with_expression_in_default_ordering",
             "ordering.tests.OrderingTests.test_order_by_parent_fk_with_expression_in_default_ordering",
             "update.tests.AdvancedTests.test_update_annotated_multi_table_queryset",
@@ -207,13 +206,11 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
         (
             "JSONField on MongoDB: a JSON null stored as the whole value is SQL NULL (BSON "
             "null, kept for existing data and other clients; JSON null under a key is "
-            "distinct, see docs/mongodb.md), and grouping by a key path reads it through "
-            "arrays as MongoDB does (a name on an array groups as [], not NULL)."
+            "distinct, see docs/mongodb.md)."
         ): {
             "model_fields.test_jsonfield.JSONNullTests.test_filter_in",
             "model_fields.test_jsonfield.JSONNullTests.test_filter",
             "model_fields.test_jsonfield.JSONExactNoneDeprecationTests.test_filter",
-            "model_fields.test_jsonfield.TestQuerying.test_ordering_grouping_by_key_transform",
             "model_fields.test_jsonfield.TestSaveLoad.test_json_null_different_from_sql_null",
         },
         (
