@@ -26,6 +26,7 @@ from django.db.models.lookups import IExact, Lookup, PatternLookup, Regex
 from django.db.models.sql.where import XOR, WhereNode
 
 from django_nonrel.column_tuples import expand, is_multi_column, runs_subquery_first
+from django_nonrel.json_keys import is_pattern_on_json_column
 from django_nonrel.leaves import date_part
 from django_nonrel.native import NativeCondition
 from django_nonrel.subqueries import outer_references, semi_join, subquery_of
@@ -78,7 +79,7 @@ def needs_python(node: Any, date_parts: bool) -> bool:
         hasattr(v, "resolve_expression") and not isinstance(v, Value) for v in rhs
     ):
         return True
-    if _pattern_on_a_number(node):
+    if _pattern_on_a_number(node) or is_pattern_on_json_column(node):
         return True
     return not _native_lhs(node.lhs, date_parts) or not _native_part_lookup(node)
 
@@ -170,6 +171,8 @@ def _native_lhs(lhs: Any, date_parts: bool) -> bool:
                 return True
             joined = semi_join(exists.query)
             return joined is not None and not needs_python(WhereNode(joined[1]), date_parts)
+        if isinstance(node, KeyTransform) and str(node.key_name).startswith("-"):
+            return False  # a negative array index (data__-1): no MongoDB path names it
         if getattr(node, "nonrel_path_segment", None) is not None or isinstance(node, KeyTransform):
             node = node.lhs
             continue

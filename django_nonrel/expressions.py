@@ -70,6 +70,7 @@ from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, XOR, NothingNode, WhereNode
 from django.utils import timezone
 
+from django_nonrel import json_keys
 from django_nonrel.column_tuples import expand, is_multi_column
 from django_nonrel.evaluation_scope import user_defined
 from django_nonrel.exceptions import unsupported
@@ -318,12 +319,18 @@ class ExpressionEvaluator:
             )
         if _compares_to_json_null(lookup):
             return self._holds_json_null(lookup.lhs)
+        if name in json_keys.KEY_LOOKUPS:
+            value, paths = self.compile(lookup.lhs), json_keys.key_paths(lookup.rhs)
+            every = json_keys.KEY_LOOKUPS[name]
+            return lambda row: json_keys.has_keys(value(row), paths, every)
         if name == "isnull" and isinstance(lookup.lhs, KeyTransform):
             # As has_key: a key holding JSON null is not "null" here (SQL's
             # JSON_TYPE(...) IS NULL holds for an absent key only).
             present, wanted = self._key_or_missing(lookup.lhs), bool(lookup.rhs)
             return lambda row: (present(row) is MISSING) == wanted
         lhs = self.compile(lookup.lhs)
+        if json_keys.is_pattern_on_json_column(lookup):
+            lhs = json_keys.as_json_text(lhs)
         if name == "isnull":
             wanted = bool(lookup.rhs)
             return lambda row: (lhs(row) is None) == wanted

@@ -20,9 +20,9 @@ from typing import Any
 
 from django.core.exceptions import FullResultSet
 from django.db import NotSupportedError
-from django.db.models import Field, ForeignObjectRel
+from django.db.models import Field, ForeignObjectRel, JSONField
 from django.db.models.expressions import Col, ExpressionList, Value
-from django.db.models.fields.json import ContainedBy, DataContains
+from django.db.models.fields.json import ContainedBy, DataContains, KeyTransform
 from django.db.models.functions import Extract, TruncDate, TruncTime
 from django.db.models.lookups import (
     FieldGetDbPrepValueMixin,
@@ -182,7 +182,10 @@ class LeafBuilder:
                 return True
             if name == "exact":
                 return False
-        if name == "in":
+        # A key transform may give text (KT(), iexact's KeyTextTransform): still a JSON path.
+        json = isinstance(field, JSONField) or isinstance(lookup.lhs, KeyTransform)
+        if name == "in" and not (json and len(path) > 1):
+            # None under a JSON key is JSON null, a value (JSONNull() in the list).
             value = [v for v in value if v is not None]
             if not value:
                 return False
@@ -204,6 +207,7 @@ class LeafBuilder:
                 transform=transform,
                 compare=name,
                 unknown_when_null=unknown_when_null,
+                json=json,
             )
         return Leaf(
             path=path,
@@ -211,6 +215,7 @@ class LeafBuilder:
             value=value,
             field=field,
             unknown_when_null=unknown_when_null,
+            json=json,
         )
 
     def _out_of_range(self, lookup: Lookup) -> bool | None:

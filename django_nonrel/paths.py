@@ -56,9 +56,16 @@ def column_path(expr: Any, refuse: Callable[[Any], Exception]) -> tuple[Col, Pat
 
 
 def dig(document: dict[str, Any], path: Path) -> Any:
-    """The value at ``path`` inside a stored row (missing is None), comparable in Python."""
+    """The value at ``path`` inside a stored row (missing is None), comparable in Python.
+
+    A JSONField key of digits (``data__d__0``, the segment ``"0"``) indexes a
+    list, as SQL's JSON path ``$.d[0]`` does."""
     value: Any = document
     for segment in path:
+        if isinstance(value, list) and isinstance(segment, str) and segment.isdigit():
+            segment = int(segment)
+        if isinstance(value, str | bytes):
+            return None  # text has no keys or elements (not its characters)
         try:
             value = value[segment]
         except (KeyError, IndexError, TypeError):

@@ -81,6 +81,10 @@ class Leaf:
     Django's exclude() does not guard with ``IS NOT NULL``): neither the
     condition nor its negation matches such a row, so ``NOT`` of it must only
     match rows where the value is there.
+
+    ``json`` marks a lookup on a JSONField's value (the column or a key path
+    into it): SQL's JSON path rules apply, so JSON null under a key is a value
+    distinct from a missing key, and a name segment never reaches into arrays.
     """
 
     path: tuple[str | int, ...]
@@ -90,6 +94,7 @@ class Leaf:
     transform: str | None = None
     compare: str | None = None
     unknown_when_null: bool = False
+    json: bool = False
 
     @property
     def column(self) -> str:

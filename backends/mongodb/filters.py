@@ -40,6 +40,8 @@ from django.db import DataError, NotSupportedError
 
 from django_nonrel.query import AND, NATIVE, Leaf, Node
 
+from . import json_paths
+
 ID = "_id"
 
 KEY_LOOKUPS = frozenset({"has_key", "has_keys", "has_any_keys"})
@@ -146,6 +148,9 @@ class FilterTranslator:
                 # $exists as well: mongomock matches a missing list index with $ne.
                 path = field_path(node.path, self.pk_column)
                 present = {path: {"$exists": True, "$ne": None}}
+                if node.json:
+                    # Under a JSON key, JSON null is a value: only a missing key is NULL.
+                    present = json_paths.key_exists(path, list(node.path[1:]))
                 return {"$and": [present, {"$nor": [condition]}]}
             return {"$nor": [condition]} if condition else MATCH_NONE
         if node.negated:
@@ -174,6 +179,12 @@ class FilterTranslator:
             return self._date_part(path, leaf)
         if leaf.lookup in KEY_LOOKUPS:
             return self._has_keys(leaf, path)
+        if leaf.json and len(leaf.path) > 1 and not _holds_nan(leaf.lookup, leaf.value):
+            return self._json_key(leaf, path)
+        if leaf.json and leaf.lookup in ("exact", "in") and not _holds_nan(leaf.lookup, leaf.value):
+            # The whole value: a list or dict compared whole, a scalar never with
+            # the elements of a stored array.
+            return json_paths.json_value_test(path, leaf.lookup, leaf.value, self.condition)
         if leaf.lookup == "isnull" and len(leaf.path) > 1 and self.null_parents:
             return self._isnull_through_parents(path, leaf.value)
         if leaf.lookup in NAN_LOOKUPS and _holds_nan(leaf.lookup, leaf.value):
@@ -191,11 +202,29 @@ class FilterTranslator:
             return {"$or": [{p: {"$eq": None}} for p in paths]}
         return {"$and": [{p: {"$ne": None}} for p in paths]}
 
+    def _json_key(self, leaf: Leaf, path: str) -> dict[str, Any]:
+        """A lookup on a JSONField key path, with SQL's JSON path semantics
+        (``json_paths``): ``isnull`` asks whether the path exists, None is JSON null."""
+        segments = list(leaf.path[1:])
+        if leaf.lookup == "isnull":
+            exists = json_paths.key_exists(path, segments)
+            return {"$nor": [exists]} if leaf.value else exists
+        lookup = "exact" if leaf.lookup == "iexact" and leaf.value is None else leaf.lookup
+        test = json_paths.json_value_test(path, lookup, leaf.value, self.condition)
+        return json_paths.key_condition(path, segments, test)
+
     def _has_keys(self, leaf: Leaf, path: str) -> dict[str, Any]:
-        """JSONField has_key/has_keys/has_any_keys: the key paths exist."""
+        """JSONField has_key/has_keys/has_any_keys: the key paths exist, as
+        object members (SQL's final key is a member name even when it is digits)."""
         keys = [leaf.value] if leaf.lookup == "has_key" else list(leaf.value)
+        segments = list(leaf.path[1:])
         tests = [
-            {field_path((*leaf.path, str(key)), self.pk_column): {"$exists": True}} for key in keys
+            json_paths.key_exists(
+                field_path((*leaf.path, str(key)), self.pk_column),
+                [*segments, str(key)],
+                final_key=True,
+            )
+            for key in keys
         ]
         if len(tests) == 1:
             return tests[0]

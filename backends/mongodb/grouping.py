@@ -64,6 +64,7 @@ class MongoAggregation:
             not features.supports_group_accumulators
             or (any(spec.distinct for spec in aggregates) and not features.supports_set_accumulator)
             or any(spec.function in ROW_FOLDED for spec in aggregates)
+            or any(map(_indexes_an_array, [*group_by, *(spec.path for spec in aggregates)]))
         ):
             return super().aggregate_groups(query, aggregates, group_by)
         groups: Groups = {}
@@ -253,3 +254,14 @@ class MongoAggregation:
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         return value
+
+
+def _indexes_an_array(path: Sequence[str | int] | None) -> bool:
+    """A path with a list index below the column (``data__d__0``): ``"$data.d.0"``
+    in an aggregation expression never indexes an array (it maps the elements'
+    field "0", giving ``[]``), so such groups are folded in Python from the
+    projected rows, where the index means the element, as in SQL."""
+    return path is not None and any(
+        isinstance(segment, int) or (isinstance(segment, str) and segment.isdigit())
+        for segment in path[1:]
+    )
