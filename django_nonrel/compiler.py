@@ -42,6 +42,7 @@ from django.db.models.sql.query import Query
 from django_nonrel import literal_check
 from django_nonrel.aggregation.grouped import GroupedRead
 from django_nonrel.aggregation.plain import execute_aggregate
+from django_nonrel.described_reads import described_reads
 from django_nonrel.aggregation.planner import is_grouped
 from django_nonrel.bulk_inserts import keep_returned_keys, refused
 from django_nonrel.exceptions import PartialInsertError, unsupported
@@ -118,8 +119,10 @@ class NonrelCompiler(sql.SQLCompiler):
     (``build_query``) handed to the steps that run it.
     """
 
-    @cached_property
+    @property
     def store(self):
+        """The connection's store (read each time: ``as_sql`` describes through
+        ``django_nonrel.described_reads``)."""
         return self.connection.store
 
     @cached_property
@@ -348,14 +351,19 @@ class NonrelCompiler(sql.SQLCompiler):
         """A readable description of the command (``str(queryset.query)``).
 
         The plan of a read that evaluates its Python conditions on the rows it
-        fetches: describing a query never runs the key read other plans start with.
-        A grouped query is described by the read of its rows (the aggregates are
-        computed from them: ``django_nonrel.aggregation``).
+        fetches. Nothing is sent: the reads a plan starts with (key lookups
+        across relations, querysets used as values) are described as steps
+        before the main command, which refers to their results
+        (``django_nonrel.described_reads``). A grouped query is described by the
+        read of its rows (the aggregates are computed from them:
+        ``django_nonrel.aggregation``).
         """
         if is_grouped(self.query):
             rows = _without_aggregates(self.query).get_compiler(connection=self.connection)
             return rows.as_sql(with_limits, with_col_aliases)
-        return self.store.describe(self.build_query(in_rows=True).query), ()
+        with described_reads(self.connection) as steps:
+            main = self.store.describe(self.build_query(in_rows=True).query)
+        return "; ".join([*steps, main]), ()
 
 
 def _without_aggregates(query: Query) -> Query:

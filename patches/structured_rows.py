@@ -139,7 +139,9 @@ def _attach_related(obj, selection: dict, steps, db: str, builders: _RelatedBuil
         values = selection.get("__".join(step.path))
         related = None
         if values is not None:
-            if step.reverse and issubclass(step.model, parent._meta.model):
+            if step.reverse and step.field.remote_field.parent_link:
+                # A multi-table-inheritance child reached from its parent (not
+                # any reverse one-to-one of a model to itself or a subclass).
                 values = _with_parent_values(step.model, parent, values)
             related = builders[step.model, tuple(values)](db, list(values.values()))
             if builders.track_peers:
