@@ -42,9 +42,9 @@ from django.db.models.sql.query import Query
 from django_nonrel import literal_check
 from django_nonrel.aggregation.grouped import GroupedRead
 from django_nonrel.aggregation.plain import execute_aggregate
-from django_nonrel.described_reads import described_reads
 from django_nonrel.aggregation.planner import is_grouped
 from django_nonrel.bulk_inserts import keep_returned_keys, refused
+from django_nonrel.described_reads import described_reads
 from django_nonrel.exceptions import PartialInsertError, unsupported
 from django_nonrel.expressions import ExpressionEvaluator
 from django_nonrel.extra_sql import extra_expressions

@@ -104,6 +104,4 @@ class Stage(models.Model):
 
     name = models.CharField(max_length=20)
     rank = models.IntegerField()
-    previous = models.OneToOneField(
-        "self", models.CASCADE, null=True, related_name="following"
-    )
+    previous = models.OneToOneField("self", models.CASCADE, null=True, related_name="following")
