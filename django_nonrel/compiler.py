@@ -248,19 +248,20 @@ class NonrelCompiler(sql.SQLCompiler):
             return
         yield from self.value_rows(self.read_plan())
 
-    def fetch_values(self) -> tuple[bool, Iterator[Any]]:
+    def fetch_values(self, chunk_size: int | None = None) -> tuple[bool, Iterator[Any]]:
         """(plain, rows) of this read. A read of base documents only (one store
         command; no related selection, annotation, extra select or join: most
         reads; never one with conditions, sort keys or values Python evaluates:
         ``rows.base_documents``) gives ``plain`` True and, per row, the values in
         ``selected_names`` order, skipping the row engine's per-row structures;
         any other read gives ``selected_value_rows()``'s rows. Run now, as one
-        query (``first_step_in``)."""
+        query (``first_step_in``). ``chunk_size`` (a chunked read,
+        ``QuerySet.iterator()``): the rows are fetched in batches of that many."""
         with self.store.one_query():
-            plain, rows = self._fetch_values()
+            plain, rows = self._fetch_values(chunk_size)
             return plain, rows if plain else first_step_in(self.store, rows)
 
-    def _fetch_values(self) -> tuple[bool, Iterator[Any]]:
+    def _fetch_values(self, chunk_size: int | None) -> tuple[bool, Iterator[Any]]:
         if is_grouped(self.query):
             return False, self.selected_value_rows()
         plan = self.read_plan()
@@ -268,6 +269,8 @@ class NonrelCompiler(sql.SQLCompiler):
             # No rows, and not plain: ``selected_names`` lacks the annotations a
             # values() read over them asks for (``dates()`` over a relation).
             return False, iter(())
+        # The plan was built for this read alone: its command carries the batch size.
+        plan.query.batch_size = chunk_size
         if not (
             self.related_steps
             or plan.annotations

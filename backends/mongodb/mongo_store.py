@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import threading
 import time
 import warnings
@@ -27,6 +28,7 @@ from bson.raw_bson import RawBSONDocument
 from django.apps import apps
 from django.db import DataError, IntegrityError, NotSupportedError
 from django.db.backends.utils import CursorWrapper
+from django.db.models.sql import compiler as sql_compiler
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
@@ -271,6 +273,8 @@ class MongoStore(MongoAggregation, DocumentStore):
             parts.append(f".skip({query.low})")
         if query.limit is not None:
             parts.append(f".limit({query.limit})")
+        if query.batch_size:
+            parts.append(f".batchSize({query.batch_size})")
         return "".join(parts)
 
     # -- reads ----------------------------------------------------------------
@@ -289,7 +293,16 @@ class MongoStore(MongoAggregation, DocumentStore):
         if query.limit is not None:
             kwargs["limit"] = query.limit
         collection = self.collection(query.table)
-        cursor = self.run(self.describe(query), lambda: list(collection.find(filter_doc, **kwargs)))
+        if query.batch_size:
+            kwargs["batch_size"] = query.batch_size
+            cursor = self.run(
+                self.describe(query),
+                lambda: read_in_batches(collection.find(filter_doc, **kwargs), query.batch_size),
+            )
+        else:
+            cursor = self.run(
+                self.describe(query), lambda: list(collection.find(filter_doc, **kwargs))
+            )
         pk_column = query.pk_column
         for document in cursor:
             if ID in document:
@@ -749,6 +762,32 @@ _FERRETDB_UNIQUE = "UNIQUE constraint failed"
 
 #: The server's code for a $regex it cannot compile (MongoDB 4.4+, FerretDB).
 INVALID_REGEX = 51091
+
+
+def read_in_batches(cursor, size: int) -> list[dict[str, Any]]:
+    """The documents of ``cursor``, fetched ``size`` at a time by Django's own loop
+    over a cursor (``django.db.models.sql.compiler.cursor_iter``, looked up when
+    called, as Django's compilers call it), all read before the first is used:
+    a loop over the rows that writes them cannot meet a row twice, as it could
+    on a MongoDB cursor left open (not a snapshot)."""
+    return [
+        document
+        for batch in sql_compiler.cursor_iter(_Batches(cursor), [], None, size)
+        for document in batch
+    ]
+
+
+class _Batches:
+    """A driver cursor as the DB-API cursor ``cursor_iter`` reads (``fetchmany``)."""
+
+    def __init__(self, cursor) -> None:
+        self.cursor = cursor
+
+    def fetchmany(self, size: int) -> list[dict[str, Any]]:
+        return list(itertools.islice(self.cursor, size))
+
+    def close(self) -> None:
+        self.cursor.close()
 
 
 def _as_invalid_pattern(error: OperationFailure) -> DataError | None:
