@@ -38,6 +38,7 @@ from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, MULTI, SINGLE
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
+from django.db.models.sql.where import WhereNode
 
 from django_nonrel import literal_check
 from django_nonrel.aggregation.grouped import GroupedRead
@@ -374,7 +375,7 @@ def _without_aggregates(query: Query) -> Query:
     grouped read folds."""
     rows = query.clone()
     where, _, _ = rows.where.split_having_qualify(must_group_by=True)
-    rows.where = where if where is not None else rows.where_class()
+    rows.where = where if where is not None else WhereNode()
     aggregated = {a for a, e in rows.annotations.items() if getattr(e, "contains_aggregate", False)}
     rows.set_annotation_mask([a for a in rows.annotation_select if a not in aggregated])
     rows.annotations = {a: e for a, e in rows.annotations.items() if a not in aggregated}

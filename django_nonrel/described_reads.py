@@ -14,8 +14,10 @@ placeholders: a ``distinct`` gives one ``StepValue`` standing for "the values
 of this column read by step N", a projected ``find`` one row of them. The plan
 built from them is the plan of the real read with each key list replaced by
 its step, so the description reads as the sequence of commands that would run.
-Only the placeholder's rendering is approximate (a count or an existence check
-is described and taken as non-empty); nothing is ever sent.
+Conditions Python evaluates on the rows a step reads keep the placeholder
+row (``is_describing``): they run on the real rows when the read does. Only
+the placeholder's rendering is approximate (a count or an existence check is
+described and taken as non-empty); nothing is ever sent.
 """
 
 from __future__ import annotations
@@ -40,6 +42,13 @@ class StepValue:
 
     def __repr__(self) -> str:
         return f"<{self.column!r} of step {self.step}>"
+
+
+def is_describing(store: Any) -> bool:
+    """Whether ``store`` describes reads instead of running them: the conditions
+    Python evaluates on the rows of a step then keep its placeholder row (they
+    run on the real rows when the read does, not on placeholders)."""
+    return isinstance(store, DescribedReads)
 
 
 class DescribedReads:

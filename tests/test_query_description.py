@@ -10,7 +10,8 @@ tests without the ``django_db`` mark run with database access blocked, as a
 
 import pytest
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
+from django.db.models.functions import Upper
 
 from tests.commands import CommandCapture
 from tests.relations.models import Country, Label, Novel, Publisher, Writer
@@ -44,6 +45,16 @@ SHAPES = {
         lambda: Writer.objects.filter(Exists(Novel.objects.filter(writer=OuterRef("pk")))),
         [Novel],
     ),
+    "queryset value filtered in Python": (
+        lambda: Writer.objects.filter(
+            pk__in=Novel.objects.filter(title=Upper("title")).values("writer")
+        ),
+        [Novel],
+    ),
+    "grouped with a condition on an aggregate": (
+        lambda: Writer.objects.annotate(n=Count("novels")).filter(n__gt=1),
+        [],
+    ),
     "nullable self reference": (
         lambda: Writer.objects.filter(mentor__name="Woolf"),
         [],
@@ -72,6 +83,17 @@ def test_a_described_read_sends_nothing_and_the_read_still_runs():
     assert list(sent) == []
     assert Publisher._meta.db_table in text and Writer._meta.db_table in text
     assert list(queryset) == [woolf]
+    filtered = Writer.objects.filter(
+        pk__in=Novel.objects.filter(title=Upper("title")).values("writer")
+    )
+    Novel.objects.create(title="WAVES", pages=1, writer=woolf)
+    Novel.objects.create(title="Waves", pages=1, writer=woolf)
+    camus = Writer.objects.get(name="Camus")
+    Novel.objects.create(title="Nausea", pages=1, writer=camus)
+    with CommandCapture() as sent:
+        str(filtered.query)
+    assert list(sent) == []
+    assert list(filtered) == [woolf]
 
 
 @pytest.mark.django_db
