@@ -54,8 +54,8 @@ def is_describing(store: Any) -> bool:
 class DescribedReads:
     """A store that describes reads instead of sending them (see the module docstring).
 
-    Everything but the reads is the wrapped store's (``describe``, the
-    translations it uses); writes are refused: rendering a query never writes.
+    Descriptions are the wrapped store's (``describe``); writes are refused:
+    rendering a query never writes.
     """
 
     def __init__(self, store: Any) -> None:
@@ -63,8 +63,8 @@ class DescribedReads:
         #: The description of each read a plan started with, in order.
         self.steps: list[str] = []
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.store, name)
+    def describe(self, query: NonrelQuery) -> str:
+        return self.store.describe(query)
 
     def one_query(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
