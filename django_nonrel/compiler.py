@@ -27,7 +27,7 @@ intermediate positional row is built.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -45,7 +45,7 @@ from django_nonrel.aggregation.grouped import GroupedRead
 from django_nonrel.aggregation.plain import execute_aggregate
 from django_nonrel.aggregation.planner import is_grouped
 from django_nonrel.bulk_inserts import keep_returned_keys, refused
-from django_nonrel.described_reads import described_reads
+from django_nonrel.described_reads import StepValue, described_reads, is_describing
 from django_nonrel.exceptions import PartialInsertError, unsupported
 from django_nonrel.expressions import ExpressionEvaluator
 from django_nonrel.extra_sql import extra_expressions
@@ -213,6 +213,9 @@ class NonrelCompiler(sql.SQLCompiler):
         return first_step_in(self.store, self._structured_rows())
 
     def _structured_rows(self) -> Iterator[dict[str, Any]]:
+        if is_describing(self.store):
+            yield from self._structured(self._described_value_rows())
+            return
         if is_grouped(self.query):
             yield from GroupedRead(self).structured_rows()
             return
@@ -220,8 +223,11 @@ class NonrelCompiler(sql.SQLCompiler):
 
     def structured_rows(self, plan: ReadPlan | None) -> Iterator[dict[str, Any]]:
         """The structured rows of ``plan`` (None: no rows)."""
+        return self._structured(self.value_rows(plan))
+
+    def _structured(self, rows: Iterable[ValueRow]) -> Iterator[dict[str, Any]]:
         names = self.selected_names
-        for values, related, row_annotations, extra in self.value_rows(plan):
+        for values, related, row_annotations, extra in rows:
             yield {
                 "result": dict(zip(names, values, strict=True)),
                 "related_selection": related,
@@ -236,6 +242,9 @@ class NonrelCompiler(sql.SQLCompiler):
         return first_step_in(self.store, self._selected_value_rows())
 
     def _selected_value_rows(self) -> Iterator[ValueRow]:
+        if is_describing(self.store):
+            yield from self._described_value_rows()
+            return
         if is_grouped(self.query):
             names = self.selected_names
             for row in GroupedRead(self).structured_rows():
@@ -263,7 +272,7 @@ class NonrelCompiler(sql.SQLCompiler):
             return plain, rows if plain else first_step_in(self.store, rows)
 
     def _fetch_values(self, chunk_size: int | None) -> tuple[bool, Iterator[Any]]:
-        if is_grouped(self.query):
+        if is_grouped(self.query) or is_describing(self.store):
             return False, self.selected_value_rows()
         plan = self.read_plan()
         if plan is None or plan.query.matches_nothing:
@@ -362,12 +371,29 @@ class NonrelCompiler(sql.SQLCompiler):
         read of its rows (the aggregates are computed from them:
         ``django_nonrel.aggregation``).
         """
+        with described_reads(self.connection) as steps:
+            start = len(steps)
+            main = self.describe_command()
+            return "; ".join([*steps[start:], main]), ()
+
+    def describe_command(self) -> str:
+        """The description of the command this read ends with; the reads it
+        starts with are recorded as steps by the describing store (called
+        within ``described_reads``)."""
         if is_grouped(self.query):
             rows = _without_aggregates(self.query).get_compiler(connection=self.connection)
-            return rows.as_sql(with_limits, with_col_aliases)
-        with described_reads(self.connection) as steps:
-            main = self.store.describe(self.build_query(in_rows=True).query)
-        return "; ".join([*steps, main]), ()
+            return rows.describe_command()
+        return self.store.describe(self.build_query(in_rows=True).query)
+
+    def _described_value_rows(self) -> list[ValueRow]:
+        """This read while another is described (a queryset used as its value):
+        a step of its own, whose one row stands for the rows it would give."""
+        try:
+            command = self.describe_command()
+        except EmptyResultSet:
+            return []
+        step = self.store.step(command)
+        return [([StepValue(step, name) for name in self.selected_names], {}, {}, {})]
 
 
 def _without_aggregates(query: Query) -> Query:

@@ -69,34 +69,35 @@ class DescribedReads:
     def one_query(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
-    def _step(self, description: str) -> int:
+    def step(self, description: str) -> int:
+        """Record a step; its number (1-based)."""
         self.steps.append(description)
         return len(self.steps)
 
     def fetch(self, query: NonrelQuery) -> Iterator[dict[str, Any]]:
-        step = self._step(self.store.describe(query))
+        step = self.step(self.store.describe(query))
         if query.matches_nothing or not query.columns:
             return iter(())
         return iter([{column: StepValue(step, column) for column in query.columns}])
 
     def distinct_values(self, query: NonrelQuery, column: str) -> list[Any]:
-        step = self._step(f"distinct {column!r} of {self.store.describe(query)}")
+        step = self.step(f"distinct {column!r} of {self.store.describe(query)}")
         return [StepValue(step, column)]
 
     def count(self, query: NonrelQuery) -> int:
-        self._step(f"count of {self.store.describe(query)}")
+        self.step(f"count of {self.store.describe(query)}")
         return 1
 
     def exists(self, query: NonrelQuery) -> bool:
-        self._step(f"exists {self.store.describe(query)}")
+        self.step(f"exists {self.store.describe(query)}")
         return True
 
     def aggregate(self, query: NonrelQuery, aggregates: Sequence[Any], group_by=()) -> list:
-        self._step(f"aggregate of {self.store.describe(query)}")
+        self.step(f"aggregate of {self.store.describe(query)}")
         return [{}]
 
     def aggregate_groups(self, query: NonrelQuery, aggregates: Sequence[Any], group_by=()):
-        self._step(f"grouped aggregates of {self.store.describe(query)}")
+        self.step(f"grouped aggregates of {self.store.describe(query)}")
         return {}
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:

@@ -10,11 +10,13 @@ tests without the ``django_db`` mark run with database access blocked, as a
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
+from django.db.models.fields.tuple_lookups import TupleIn
 from django.db.models.functions import Length
 
 from tests.commands import CommandCapture
-from tests.relations.models import Country, Label, Novel, Publisher, Writer
+from tests.orm.models import Author
+from tests.relations.models import Country, Label, Novel, Player, Publisher, Team, Writer
 
 #: Querysets that cross relations or nest a queryset, and the tables their
 #: description must name (a SQL JOIN/subquery does; so do our described steps).
@@ -54,6 +56,24 @@ SHAPES = {
     "grouped with a condition on an aggregate": (
         lambda: Writer.objects.annotate(n=Count("novels")).filter(n__gt=1),
         [],
+    ),
+    "queryset value of converted values": (
+        lambda: Author.objects.filter(
+            born__in=Author.objects.filter(age=3).values("born"),
+            rating__in=Author.objects.filter(age=4).values("rating"),
+        ),
+        [],
+    ),
+    "queryset of several columns as a value": (
+        lambda: Player.objects.filter(
+            TupleIn(
+                (F("team_country"), F("team_number")),
+                Team.objects.filter(name__startswith="L")
+                .values_list("country_code", "number")
+                .query,
+            )
+        ),
+        [Team],
     ),
     "nullable self reference": (
         lambda: Writer.objects.filter(mentor__name="Woolf"),
