@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import threading
 import time
 import warnings
@@ -28,7 +27,6 @@ from bson.raw_bson import RawBSONDocument
 from django.apps import apps
 from django.db import DataError, IntegrityError, NotSupportedError
 from django.db.backends.utils import CursorWrapper
-from django.db.models.sql import compiler as sql_compiler
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
@@ -36,6 +34,7 @@ from django_nonrel.exceptions import ConflictError, PartialInsertError
 from django_nonrel.query import NonrelQuery, UpdateValue
 from django_nonrel.store_contract import DocumentStore
 
+from .batched_reads import read_in_batches
 from .bulk_updates import update_each
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path, key_equality
 from .grouping import MongoAggregation
@@ -762,32 +761,6 @@ _FERRETDB_UNIQUE = "UNIQUE constraint failed"
 
 #: The server's code for a $regex it cannot compile (MongoDB 4.4+, FerretDB).
 INVALID_REGEX = 51091
-
-
-def read_in_batches(cursor, size: int) -> list[dict[str, Any]]:
-    """The documents of ``cursor``, fetched ``size`` at a time by Django's own loop
-    over a cursor (``django.db.models.sql.compiler.cursor_iter``, looked up when
-    called, as Django's compilers call it), all read before the first is used:
-    a loop over the rows that writes them cannot meet a row twice, as it could
-    on a MongoDB cursor left open (not a snapshot)."""
-    return [
-        document
-        for batch in sql_compiler.cursor_iter(_Batches(cursor), [], None, size)
-        for document in batch
-    ]
-
-
-class _Batches:
-    """A driver cursor as the DB-API cursor ``cursor_iter`` reads (``fetchmany``)."""
-
-    def __init__(self, cursor) -> None:
-        self.cursor = cursor
-
-    def fetchmany(self, size: int) -> list[dict[str, Any]]:
-        return list(itertools.islice(self.cursor, size))
-
-    def close(self) -> None:
-        self.cursor.close()
 
 
 def _as_invalid_pattern(error: OperationFailure) -> DataError | None:
