@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import NotSupportedError
-from django.db.models.expressions import ColPairs
+from django.db.models.expressions import ColPairs, Value
 from django.db.models.fields.related_lookups import (
     RelatedIn,
     RelatedLookupMixin,
@@ -34,6 +34,7 @@ from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan, Looku
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, NothingNode, WhereNode
 
+from django_nonrel.described_reads import StepValue
 from django_nonrel.subqueries import outer_references
 
 #: The strict comparison each tuple comparison is built of, and whether the
@@ -135,7 +136,7 @@ def _rows(lookup: Lookup, connection) -> list[Sequence[Any]]:
                 "queryset (OuterRef) is not supported on this backend; filter on each "
                 "column with OuterRef instead."
             )
-        rows = queryset_rows(rhs, connection)
+        rows = [list(map(_stand_in, row)) for row in queryset_rows(rhs, connection)]
         limit = connection.features.max_keys_per_command
         if limit is not None and len(rows) > limit:
             raise NotSupportedError(
@@ -153,6 +154,14 @@ def _rows(lookup: Lookup, connection) -> list[Sequence[Any]]:
             "tuple of values, a tuple of columns or a queryset."
         )
     return list(rhs) if lookup.lookup_name == "in" else [rhs]
+
+
+def _stand_in(value: Any) -> Any:
+    """A value of a queryset's row, or, while the read is only described
+    (``django_nonrel.described_reads``), the step standing for its values as a
+    ``Value``: the lookups a tuple expands into keep it as given, where Django
+    would prepare a literal with the column's field."""
+    return Value(value) if isinstance(value, StepValue) else value
 
 
 def _unknown(negated: bool | None) -> WhereNode | NothingNode:

@@ -27,7 +27,7 @@ intermediate positional row is built.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -38,12 +38,14 @@ from django.db.models.sql import compiler as sql
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE, MULTI, SINGLE
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
+from django.db.models.sql.where import WhereNode
 
 from django_nonrel import literal_check
 from django_nonrel.aggregation.grouped import GroupedRead
 from django_nonrel.aggregation.plain import execute_aggregate
 from django_nonrel.aggregation.planner import is_grouped
 from django_nonrel.bulk_inserts import keep_returned_keys, refused
+from django_nonrel.described_reads import StepValue, described_reads, is_describing
 from django_nonrel.exceptions import PartialInsertError, unsupported
 from django_nonrel.expressions import ExpressionEvaluator
 from django_nonrel.extra_sql import extra_expressions
@@ -118,8 +120,10 @@ class NonrelCompiler(sql.SQLCompiler):
     (``build_query``) handed to the steps that run it.
     """
 
-    @cached_property
+    @property
     def store(self):
+        """The connection's store (read each time: ``as_sql`` describes through
+        ``django_nonrel.described_reads``)."""
         return self.connection.store
 
     @cached_property
@@ -209,6 +213,9 @@ class NonrelCompiler(sql.SQLCompiler):
         return first_step_in(self.store, self._structured_rows())
 
     def _structured_rows(self) -> Iterator[dict[str, Any]]:
+        if is_describing(self.store):
+            yield from self._structured(self._described_value_rows())
+            return
         if is_grouped(self.query):
             yield from GroupedRead(self).structured_rows()
             return
@@ -216,8 +223,11 @@ class NonrelCompiler(sql.SQLCompiler):
 
     def structured_rows(self, plan: ReadPlan | None) -> Iterator[dict[str, Any]]:
         """The structured rows of ``plan`` (None: no rows)."""
+        return self._structured(self.value_rows(plan))
+
+    def _structured(self, rows: Iterable[ValueRow]) -> Iterator[dict[str, Any]]:
         names = self.selected_names
-        for values, related, row_annotations, extra in self.value_rows(plan):
+        for values, related, row_annotations, extra in rows:
             yield {
                 "result": dict(zip(names, values, strict=True)),
                 "related_selection": related,
@@ -232,6 +242,9 @@ class NonrelCompiler(sql.SQLCompiler):
         return first_step_in(self.store, self._selected_value_rows())
 
     def _selected_value_rows(self) -> Iterator[ValueRow]:
+        if is_describing(self.store):
+            yield from self._described_value_rows()
+            return
         if is_grouped(self.query):
             names = self.selected_names
             for row in GroupedRead(self).structured_rows():
@@ -245,26 +258,29 @@ class NonrelCompiler(sql.SQLCompiler):
             return
         yield from self.value_rows(self.read_plan())
 
-    def fetch_values(self) -> tuple[bool, Iterator[Any]]:
+    def fetch_values(self, chunk_size: int | None = None) -> tuple[bool, Iterator[Any]]:
         """(plain, rows) of this read. A read of base documents only (one store
         command; no related selection, annotation, extra select or join: most
         reads; never one with conditions, sort keys or values Python evaluates:
         ``rows.base_documents``) gives ``plain`` True and, per row, the values in
         ``selected_names`` order, skipping the row engine's per-row structures;
         any other read gives ``selected_value_rows()``'s rows. Run now, as one
-        query (``first_step_in``)."""
+        query (``first_step_in``). ``chunk_size`` (a chunked read,
+        ``QuerySet.iterator()``): the rows are fetched in batches of that many."""
         with self.store.one_query():
-            plain, rows = self._fetch_values()
+            plain, rows = self._fetch_values(chunk_size)
             return plain, rows if plain else first_step_in(self.store, rows)
 
-    def _fetch_values(self) -> tuple[bool, Iterator[Any]]:
-        if is_grouped(self.query):
+    def _fetch_values(self, chunk_size: int | None) -> tuple[bool, Iterator[Any]]:
+        if is_grouped(self.query) or is_describing(self.store):
             return False, self.selected_value_rows()
         plan = self.read_plan()
         if plan is None or plan.query.matches_nothing:
             # No rows, and not plain: ``selected_names`` lacks the annotations a
             # values() read over them asks for (``dates()`` over a relation).
             return False, iter(())
+        # The plan was built for this read alone: its command carries the batch size.
+        plan.query.batch_size = chunk_size
         if not (
             self.related_steps
             or plan.annotations
@@ -348,14 +364,36 @@ class NonrelCompiler(sql.SQLCompiler):
         """A readable description of the command (``str(queryset.query)``).
 
         The plan of a read that evaluates its Python conditions on the rows it
-        fetches: describing a query never runs the key read other plans start with.
-        A grouped query is described by the read of its rows (the aggregates are
-        computed from them: ``django_nonrel.aggregation``).
+        fetches. Nothing is sent: the reads a plan starts with (key lookups
+        across relations, querysets used as values) are described as steps
+        before the main command, which refers to their results
+        (``django_nonrel.described_reads``). A grouped query is described by the
+        read of its rows (the aggregates are computed from them:
+        ``django_nonrel.aggregation``).
         """
+        with described_reads(self.connection) as steps:
+            start = len(steps)
+            main = self.describe_command()
+            return "; ".join([*steps[start:], main]), ()
+
+    def describe_command(self) -> str:
+        """The description of the command this read ends with; the reads it
+        starts with are recorded as steps by the describing store (called
+        within ``described_reads``)."""
         if is_grouped(self.query):
             rows = _without_aggregates(self.query).get_compiler(connection=self.connection)
-            return rows.as_sql(with_limits, with_col_aliases)
-        return self.store.describe(self.build_query(in_rows=True).query), ()
+            return rows.describe_command()
+        return self.store.describe(self.build_query(in_rows=True).query)
+
+    def _described_value_rows(self) -> list[ValueRow]:
+        """This read while another is described (a queryset used as its value):
+        a step of its own, whose one row stands for the rows it would give."""
+        try:
+            command = self.describe_command()
+        except EmptyResultSet:
+            return []
+        step = self.store.step(command)
+        return [([StepValue(step, name) for name in self.selected_names], {}, {}, {})]
 
 
 def _without_aggregates(query: Query) -> Query:
@@ -363,7 +401,7 @@ def _without_aggregates(query: Query) -> Query:
     grouped read folds."""
     rows = query.clone()
     where, _, _ = rows.where.split_having_qualify(must_group_by=True)
-    rows.where = where if where is not None else rows.where_class()
+    rows.where = where if where is not None else WhereNode()
     aggregated = {a for a, e in rows.annotations.items() if getattr(e, "contains_aggregate", False)}
     rows.set_annotation_mask([a for a in rows.annotation_select if a not in aggregated])
     rows.annotations = {a: e for a, e in rows.annotations.items() if a not in aggregated}

@@ -35,6 +35,7 @@ from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, NothingNode, WhereNode
 
 from django_nonrel.column_tuples import expand, is_multi_column
+from django_nonrel.described_reads import StepValue
 from django_nonrel.paths import path_segment
 from django_nonrel.query import DATE_PARTS, Filter, Leaf, Node
 from django_nonrel.subqueries import subquery_of
@@ -326,11 +327,13 @@ class LeafBuilder:
         value is prepared as Django prepares a literal list for the same lookup
         (the outer field's ``get_prep_value``, then ``get_db_prep_value``), so
         ``pk__in=<queryset>`` matches what ``pk__in=list(<queryset>)`` matches.
+        A query being described has no values yet: the step that would read
+        them stands for them (``django_nonrel.described_reads``).
         """
         prepare = preparer(lookup)
         convert = self._converter(lookup, field)
         values = [
-            None if value is None else convert(prepare(value))
+            value if value is None or isinstance(value, StepValue) else convert(prepare(value))
             for value in self._queryset_values(query, lookup)
         ]
         if lookup.lookup_name == "exact":

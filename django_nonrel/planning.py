@@ -21,6 +21,7 @@ from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import XOR, WhereNode
 
+from django_nonrel.described_reads import is_describing
 from django_nonrel.evaluation_scope import aliases_in, needs_python
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import ExpressionEvaluator, Row
@@ -274,8 +275,9 @@ def filter_in_python(
     pk = nq.pk_column
     counts: dict[Any, int] = {}
     keys: dict[Any, Any] = {}
+    describing = is_describing(connection.store)
     for row in rows:
-        if all(predicate(row) for predicate in predicates):
+        if describing or all(predicate(row) for predicate in predicates):
             key = row[base][pk]
             keys.setdefault(hashable(key), key)
             counts[hashable(key)] = counts.get(hashable(key), 0) + 1

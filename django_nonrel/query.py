@@ -183,6 +183,9 @@ class NonrelQuery:
     high: int | None = None
     distinct: bool = False
     matches_nothing: bool = False
+    #: Rows per batch a chunked read is fetched in (``QuerySet.iterator(chunk_size=)``,
+    #: as Django's compilers fetch a cursor's rows); None: the store's own batches.
+    batch_size: int | None = None
 
     @property
     def limit(self) -> int | None:

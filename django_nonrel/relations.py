@@ -34,6 +34,7 @@ from django.db.models.sql.constants import LOUTER
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.where import WhereNode
 
+from django_nonrel.described_reads import StepValue
 from django_nonrel.leaves import LeafBuilder, conjunction
 from django_nonrel.paths import hashable
 from django_nonrel.query import AND, OR, Filter, Leaf, Node, NonrelQuery
@@ -255,8 +256,8 @@ def _stored_kind(db_type: str | None) -> str | None:
 
 def _caster(connection, field) -> KeyCast:
     def cast(value: Any) -> Any:
-        if value is None:
-            return None
+        if value is None or isinstance(value, StepValue):
+            return value
         try:
             return field.get_db_prep_value(field.to_python(value), connection)
         except (ValidationError, TypeError, ValueError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from django_nonrel.described_reads import is_describing
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Document, Row
 from django_nonrel.ordering import python_sorted, random_key, sorted_by_related
@@ -90,7 +91,12 @@ def matching_documents(plan: ReadPlan, store: Any, documents: list[Document]) ->
     plan.prepare(rows)
     predicates = plan.row_predicates
     base = plan.base_alias
-    passing = {id(row[base]) for row in rows if all(predicate(row) for predicate in predicates)}
+    describing = is_describing(store)
+    passing = {
+        id(row[base])
+        for row in rows
+        if describing or all(predicate(row) for predicate in predicates)
+    }
     return [document for document in documents if id(document) in passing]
 
 
@@ -134,7 +140,10 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
     if plan.row_predicates:
         plan.prepare(rows)
         predicates = plan.row_predicates
-        rows = [row for row in rows if all(predicate(row) for predicate in predicates)]
+        describing = is_describing(store)
+        rows = [
+            row for row in rows if describing or all(predicate(row) for predicate in predicates)
+        ]
         if plan.distinct and not plan.distinct_values:
             # The conditions were evaluated per joined row; DISTINCT keeps each
             # document once (distinct values() dedupe on their values below).

@@ -64,7 +64,7 @@ def _model_rows(iterable, db):
         ]
         known_related.append((field, related_objs, attnames, operator.attrgetter(*attnames)))
     related_steps = compiler.related_steps
-    plain, rows = compiler.fetch_values()
+    plain, rows = compiler.fetch_values(_chunk_size(iterable))
     if plain and not known_related and not track_peers:
         # Nothing but the instances to build, from the documents themselves where
         # instances build like Django's: the loop runs in C.
@@ -139,7 +139,9 @@ def _attach_related(obj, selection: dict, steps, db: str, builders: _RelatedBuil
         values = selection.get("__".join(step.path))
         related = None
         if values is not None:
-            if step.reverse and issubclass(step.model, parent._meta.model):
+            if step.reverse and step.field.remote_field.parent_link:
+                # A multi-table-inheritance child reached from its parent (not
+                # any reverse one-to-one of a model to itself or a subclass).
                 values = _with_parent_values(step.model, parent, values)
             related = builders[step.model, tuple(values)](db, list(values.values()))
             if builders.track_peers:
@@ -180,12 +182,18 @@ def _with_parent_values(model, parent, values: dict) -> dict:
     }
 
 
+def _chunk_size(iterable) -> int | None:
+    """The batch size of a chunked read (``QuerySet.iterator()``), None for others:
+    what Django's iterables pass their compiler's ``execute_sql``."""
+    return iterable.chunk_size if iterable.chunked_fetch else None
+
+
 def _value_lists(iterable, db):
     """The rows of a values() queryset as lists in the order of its names."""
     queryset = iterable.queryset
     compiler = queryset.query.get_compiler(db)
     names = _selected_names(queryset.query)
-    plain, rows = compiler.fetch_values()
+    plain, rows = compiler.fetch_values(_chunk_size(iterable))
     if plain:
         selected = compiler.selected_names
         if selected == names:

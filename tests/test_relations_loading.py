@@ -338,3 +338,23 @@ def test_select_related_objects_are_peers_under_fetch_peers():
         names = sorted(book.author.name for book in books)
     assert names == ["a0", "a1", "a2"]
     assert len(commands) == 1, commands
+
+
+def test_select_related_of_a_self_referential_one_to_one_under_only():
+    """The reverse one-to-one of a model to itself is its own row, not the parent's
+    (its fields are its own, deferred ones load its own values)."""
+    from tests.orm.models import Stage
+
+    first = Stage.objects.create(name="first", rank=1)
+    second = Stage.objects.create(name="second", rank=2, previous=first)
+    loaded_first, loaded_second = (
+        Stage.objects.select_related("previous", "following")
+        .only("name", "previous__name", "following__rank")
+        .order_by("rank")
+    )
+    assert loaded_second.previous.name == "first"
+    assert loaded_first.following.rank == 2
+    assert "name" not in loaded_first.following.__dict__
+    assert loaded_first.following.pk == second.pk
+    assert loaded_first.following.name == "second"
+    assert loaded_second.previous.rank == 1

@@ -34,6 +34,7 @@ from django_nonrel.exceptions import ConflictError, PartialInsertError
 from django_nonrel.query import NonrelQuery, UpdateValue
 from django_nonrel.store_contract import DocumentStore
 
+from .batched_reads import read_in_batches
 from .bulk_updates import update_each
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path, key_equality
 from .grouping import MongoAggregation
@@ -271,6 +272,8 @@ class MongoStore(MongoAggregation, DocumentStore):
             parts.append(f".skip({query.low})")
         if query.limit is not None:
             parts.append(f".limit({query.limit})")
+        if query.batch_size:
+            parts.append(f".batchSize({query.batch_size})")
         return "".join(parts)
 
     # -- reads ----------------------------------------------------------------
@@ -289,7 +292,16 @@ class MongoStore(MongoAggregation, DocumentStore):
         if query.limit is not None:
             kwargs["limit"] = query.limit
         collection = self.collection(query.table)
-        cursor = self.run(self.describe(query), lambda: list(collection.find(filter_doc, **kwargs)))
+        if query.batch_size:
+            kwargs["batch_size"] = query.batch_size
+            cursor = self.run(
+                self.describe(query),
+                lambda: read_in_batches(collection.find(filter_doc, **kwargs), query.batch_size),
+            )
+        else:
+            cursor = self.run(
+                self.describe(query), lambda: list(collection.find(filter_doc, **kwargs))
+            )
         pk_column = query.pk_column
         for document in cursor:
             if ID in document:

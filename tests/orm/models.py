@@ -97,3 +97,11 @@ class Reading(models.Model):
 
     taken = models.DateTimeField(primary_key=True)
     value = models.IntegerField(default=0)
+
+
+class Stage(models.Model):
+    """A chain of stages: a one-to-one relation of a model to itself."""
+
+    name = models.CharField(max_length=20)
+    rank = models.IntegerField()
+    previous = models.OneToOneField("self", models.CASCADE, null=True, related_name="following")

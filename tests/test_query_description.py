@@ -1,0 +1,127 @@
+"""``str(queryset.query)`` describes the read without running any of it.
+
+Django renders a query where no database access is allowed (``SimpleTestCase``,
+logging, a debugger): on SQL a JOIN or a subquery is text. On the nonrel
+backends a read across relations starts with key reads; describing it lists
+them as steps instead of sending them (django_nonrel.described_reads). The
+tests without the ``django_db`` mark run with database access blocked, as a
+``SimpleTestCase`` does: any command sent fails them.
+"""
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef
+from django.db.models.fields.tuple_lookups import TupleIn
+from django.db.models.functions import Length
+
+from tests.commands import CommandCapture
+from tests.orm.models import Author
+from tests.relations.models import Country, Label, Novel, Player, Publisher, Team, Writer
+
+#: Querysets that cross relations or nest a queryset, and the tables their
+#: description must name (a SQL JOIN/subquery does; so do our described steps).
+SHAPES = {
+    "forward foreign key": (
+        lambda: Writer.objects.filter(publisher__name="Penguin"),
+        [Publisher],
+    ),
+    "two hops": (
+        lambda: Novel.objects.filter(writer__publisher__name="Penguin"),
+        [Writer, Publisher],
+    ),
+    "reverse foreign key": (lambda: Writer.objects.filter(novels__pages=120), [Novel]),
+    "many-to-many": (lambda: Novel.objects.filter(labels__name="short"), [Label]),
+    "exclude across a relation": (
+        lambda: Writer.objects.exclude(novels__title__startswith="The"),
+        [Novel],
+    ),
+    "queryset as a value": (
+        lambda: Writer.objects.filter(novels__in=Novel.objects.filter(pages=120)),
+        [Novel],
+    ),
+    "Exists without outer reference": (
+        lambda: Writer.objects.filter(Exists(Novel.objects.filter(pages=120))),
+        [Novel],
+    ),
+    "correlated Exists": (
+        lambda: Writer.objects.filter(Exists(Novel.objects.filter(writer=OuterRef("pk")))),
+        [Novel],
+    ),
+    "queryset value filtered in Python": (
+        lambda: Writer.objects.filter(
+            pk__in=Novel.objects.filter(pages=Length("title")).values("writer")
+        ),
+        [Novel],
+    ),
+    "grouped with a condition on an aggregate": (
+        lambda: Writer.objects.annotate(n=Count("novels")).filter(n__gt=1),
+        [],
+    ),
+    "queryset value of converted values": (
+        lambda: Author.objects.filter(
+            born__in=Author.objects.filter(age=3).values("born"),
+            rating__in=Author.objects.filter(age=4).values("rating"),
+        ),
+        [],
+    ),
+    "queryset of several columns as a value": (
+        lambda: Player.objects.filter(
+            TupleIn(
+                (F("team_country"), F("team_number")),
+                Team.objects.filter(name__startswith="L")
+                .values_list("country_code", "number")
+                .query,
+            )
+        ),
+        [Team],
+    ),
+    "nullable self reference": (
+        lambda: Writer.objects.filter(mentor__name="Woolf"),
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_describing_a_read_needs_no_database_access(shape):
+    make, related = SHAPES[shape]
+    text = str(make().query)
+    for model in related:
+        assert model._meta.db_table in text, text
+
+
+@pytest.mark.django_db
+def test_a_described_read_sends_nothing_and_the_read_still_runs():
+    uk = Country.objects.create(name="UK")
+    penguin = Publisher.objects.create(name="Penguin", country=uk)
+    gallimard = Publisher.objects.create(name="Gallimard", country=uk)
+    woolf = Writer.objects.create(name="Woolf", publisher=penguin)
+    Writer.objects.create(name="Camus", publisher=gallimard)
+    queryset = Writer.objects.filter(publisher__name="Penguin")
+    with CommandCapture() as sent:
+        text = str(queryset.query)
+    assert list(sent) == []
+    assert Publisher._meta.db_table in text and Writer._meta.db_table in text
+    assert list(queryset) == [woolf]
+    filtered = Writer.objects.filter(
+        pk__in=Novel.objects.filter(pages=Length("title")).values("writer")
+    )
+    Novel.objects.create(title="Waves", pages=5, writer=woolf)
+    camus = Writer.objects.get(name="Camus")
+    Novel.objects.create(title="Nausea", pages=1, writer=camus)
+    with CommandCapture() as sent:
+        str(filtered.query)
+    assert list(sent) == []
+    assert list(filtered) == [woolf]
+
+
+@pytest.mark.django_db
+def test_a_described_step_stands_for_the_keys_it_reads(on_mongodb):
+    text = str(Writer.objects.filter(publisher__name="Penguin").query)
+    steps = text.split("; ")
+    assert len(steps) == 2, text
+    assert steps[0].startswith("distinct 'id' of db.relations_publisher.find(")
+    assert "'Penguin'" in steps[0]
+    assert steps[1].startswith(f"db.{Writer._meta.db_table}.find(")
+    assert "'publisher_id': {'$in': [<'id' of step 1>]}" in steps[1]
+    assert connection.store.__class__.__name__ != "DescribedReads"
