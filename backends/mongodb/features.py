@@ -151,6 +151,15 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "timezones.tests.NewDatabaseTests.test_raw_sql",
             "aggregation.tests.AggregateTestCase.test_coalesced_empty_result_set",
             "aggregation.tests.AggregateTestCase.test_exists_extra_where_with_aggregate",
+            "queries.tests.Queries5Tests.test_ticket7256",
+            "queries.test_query.TestQueryNoModel.test_rawsql_annotation",
+            "queries.tests.Queries1Tests.test_order_by_rawsql",
+            "queries.tests.Queries1Tests.test_tickets_7087_12242",
+            "queries.tests.Queries1Tests.test_ticket2496",
+            "queries.tests.Queries5Tests.test_ticket7045",
+            "queries.tests.Queries5Tests.test_ordering",
+            "queries.tests.Queries5Tests.test_ordering_with_extra",
+            "many_to_one.tests.ManyToOneTests.test_joined_extra",
             "aggregation_regress.tests.AggregationTests.test_annotation",
             "aggregation_regress.tests.AggregationTests.test_more_more",
             "aggregation_regress.tests.AggregationTests.test_more_more_more",
@@ -303,6 +312,19 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
         ): {
             "aggregation.tests.AggregateTestCase.test_distinct_on_stringagg",
         },
+        (
+            "pymongo's MongoClient objects for one server compare equal (by address): each "
+            "thread's connection has its own client, but a set of them holds one."
+        ): {
+            "backends.tests.ThreadTests.test_default_connection_thread_local",
+        },
+        (
+            "bulk_batch_size() is capped at max_keys_per_command (50,000 keys in one $in), "
+            "which Django's key batches (in_bulk, deletion, bulk_update) rely on; the test "
+            "expects no limit from a backend without max_query_params."
+        ): {
+            "backends.base.test_operations.DatabaseOperationTests.test_bulk_batch_size_unlimited",
+        },
         "MongoDB enforces no CHECK constraints (PositiveIntegerField >= 0).": {
             "model_fields.test_integerfield.PositiveIntegerFieldTests.test_negative_values",
         },
@@ -376,6 +398,13 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "auth_tests.test_management.CreatePermissionsMultipleDatabasesTests.test_set_permissions_fk_to_using_parameter",
             "aggregation.tests.AggregateTestCase.test_aggregation_subquery_annotation",
             "aggregation_regress.tests.AggregationTests.test_group_by_field_uniqueness",
+            "many_to_one.tests.ManyToOneTests.test_selects",
+            "many_to_one.tests.ManyToOneTests.test_joined_sql",
+            "delete_regress.tests.DeleteTests.test_self_reference_with_through_m2m_at_second_level",
+            "serializers.test_json.JsonSerializerTestCase.test_serialize_no_only_pk_with_natural_keys",
+            "serializers.test_jsonl.JsonlSerializerTestCase.test_serialize_no_only_pk_with_natural_keys",
+            "serializers.test_xml.XmlSerializerTestCase.test_serialize_no_only_pk_with_natural_keys",
+            "serializers.test_yaml.YamlSerializerTestCase.test_serialize_no_only_pk_with_natural_keys",
             "aggregation.tests.AggregateAnnotationPruningTests.test_non_aggregate_annotation_pruned",
             "aggregation.tests.AggregateAnnotationPruningTests.test_referenced_aggregate_annotation_kept",
             "aggregation.tests.AggregateAnnotationPruningTests.test_referenced_composed_subquery_requires_wrapping",
