@@ -234,7 +234,11 @@ def related_selections(
         columns = _own_columns(step, steps)
         found = fetch_by_keys(store, limit, opts, by, keys, columns, _restriction(connection, step))
         own = [(found.get(k) or [None])[0] if k is not None else None for k in keys]
-        known = parents if step.reverse and step.field.remote_field.parent_link else None
+        known = (
+            parents
+            if step.reverse and getattr(step.field.remote_field, "parent_link", False)
+            else None
+        )
         sources[step.path] = _with_parents(store, step.model, own, limit, known)
         selections[step.path] = _model_values(connection, step, sources[step.path])
     return [

@@ -139,7 +139,7 @@ def _attach_related(obj, selection: dict, steps, db: str, builders: _RelatedBuil
         values = selection.get("__".join(step.path))
         related = None
         if values is not None:
-            if step.reverse and step.field.remote_field.parent_link:
+            if step.reverse and getattr(step.field.remote_field, "parent_link", False):
                 # A multi-table-inheritance child reached from its parent (not
                 # any reverse one-to-one of a model to itself or a subclass).
                 values = _with_parent_values(step.model, parent, values)
