@@ -7,10 +7,12 @@ no model a cascade deletes has delete signals, nothing needs the instances: the
 cascade can be run on key sets. ``cascade_by_key_sets`` reads only the keys of
 the children that have children of their own (one ``find`` projected on the
 keys per relation and per ``max_keys_per_command`` keys), then deletes every
-level with one ``delete_many`` per relation on ``fk__in=<parent keys>`` and
-applies ``SET_NULL``/``SET_DEFAULT``/``SET(...)`` with one ``update_many`` per
-relation. Deleting a parent with 10,000 children is a handful of commands and
-never builds 10,000 model instances.
+level with one ``delete_many`` per relation on ``fk__in=<parent keys>`` (one per
+child model for the relations whose rows have no children of their own: ``a__in
+OR b__in``, as Django's collector combines them) and applies
+``SET_NULL``/``SET_DEFAULT``/``SET(...)`` with one ``update_many`` per relation.
+Deleting a parent with 10,000 children is a handful of commands and never builds
+10,000 model instances.
 
 It declines (returns False, and Django's collector runs as usual) whenever
 Django's semantics need the instances or a check: delete signals on any model
@@ -35,6 +37,8 @@ A project can take cascades over entirely with the setting
 
 from __future__ import annotations
 
+import functools
+import operator
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -42,7 +46,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import CASCADE, DO_NOTHING, SET_NULL, Model, QuerySet, signals
+from django.db.models import CASCADE, DO_NOTHING, SET_NULL, Model, Q, QuerySet, signals
 from django.db.models.deletion import Collector, get_candidate_relations_to_delete
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
@@ -172,6 +176,7 @@ def cascade_by_key_sets(collector: Collector, objs, **collect_kwargs) -> bool:
     size = connections[using].features.max_keys_per_command
     model = model._meta.concrete_model
     staying: Staying = None
+    loaded = None
     if isinstance(objs, QuerySet):
         # The shard key comes along (a sharded model's), so that a sharded
         # cluster routes the delete of these rows only to the shards holding them.
@@ -192,10 +197,27 @@ def cascade_by_key_sets(collector: Collector, objs, **collect_kwargs) -> bool:
             _REQUERIED.setdefault(collector, {})[model] = objs
             staying = _rows_of(objs)
     else:
-        collector.add(list(objs))
+        objs = list(objs)
+        collector.add(objs)
         keys = [obj.pk for obj in objs]
-    _cascade(collector, model, keys, staying, using, size)
+        loaded = _loaded_values(objs)
+    _cascade(collector, model, keys, staying, using, size, loaded)
     return True
+
+
+def _loaded_values(objs: list[Model]) -> Callable[[str], list[Any] | None]:
+    """The values of a column the instances being deleted all hold, or None.
+
+    A relation to a ``to_field`` needs that column's values; Django's collector
+    takes them from the instances, so an instance delete reads nothing for them.
+    """
+
+    def values(attname: str) -> list[Any] | None:
+        if not all(attname in obj.__dict__ for obj in objs):
+            return None  # deferred on some instance: read from the rows
+        return [value for obj in objs if (value := obj.__dict__[attname]) is not None]
+
+    return values
 
 
 def _cascade(
@@ -205,6 +227,7 @@ def _cascade(
     staying: Staying,
     using: str,
     size: int,
+    loaded: Callable[[str], list[Any] | None] | None = None,
 ):
     """Delete (or SET) the children of ``keys`` of ``model``, level by level.
 
@@ -229,15 +252,32 @@ def _cascade(
     pending: list[tuple[type[Model], list[Any], Staying]] = [(model, keys, staying)]
     while pending:
         parent, parent_keys, parent_staying = pending.pop()
+        combined: dict[type[Model], list[Q]] = defaultdict(list)
         for relation in _relations(parent):
             field = relation.field
             child = relation.related_model._meta.concrete_model
             target = field.target_field.attname
             values = parent_keys
             if target != parent._meta.pk.attname:
-                values = _values_of(parent, target, parent_keys, using, size)
+                known = loaded(target) if loaded is not None and parent_keys is keys else None
+                values = (
+                    known
+                    if known is not None
+                    else _values_of(parent, target, parent_keys, using, size)
+                )
+            lookup = f"{field.name}__in"
+            if (
+                field.remote_field.on_delete is CASCADE
+                and parent_staying is None
+                and not _relations(child)
+                and len(values) <= (size or len(values))
+            ):
+                # Rows deleted whichever relation reaches them: one command per
+                # child model, ``a__in=... OR b__in=...``, as Django combines them.
+                if values:
+                    combined[child].append(Q(**{lookup: values}))
+                continue
             for chunk in _chunks(values, size):
-                lookup = f"{field.name}__in"
                 children = child._base_manager.using(using).filter(**{lookup: chunk})
                 chosen = children
                 if parent_staying is not None:
@@ -260,6 +300,10 @@ def _cascade(
                     if child_keys:
                         pending.append((child, child_keys, _rows_of(chosen)))
                 levels.append(chosen)
+        for child, conditions in combined.items():
+            levels.append(
+                child._base_manager.using(using).filter(functools.reduce(operator.or_, conditions))
+            )
     # A level is found after the level it hangs from: reversed, children come first.
     collector.fast_deletes.extend(reversed(levels))
 

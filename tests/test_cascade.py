@@ -4,6 +4,7 @@ import pytest
 from django.db import OperationalError, connection, connections, models
 from django.db.models import ProtectedError, signals
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from tests.commands import CommandCapture
 from tests.conc.models import (
@@ -252,3 +253,20 @@ def test_database_level_on_delete_is_refused_where_no_server_would_run_it(rule):
         assert rule.removeprefix("DB_") in next(e.hint for e in errors if e.id == "fields.E324")
     else:
         assert "fields.E324" not in ids, errors
+
+
+def test_a_delete_reaching_one_model_by_two_relations_is_one_query_for_it():
+    """As Django's collector combines them (``author IN (...) OR copied IN (...)``),
+    and a to_field value comes from the instance: deleting a desk is 2 queries,
+    its memos and itself, on every tier; both memos pointing at it go."""
+    from tests.conc.models import Desk, Memo
+
+    desk, other = Desk.objects.create(code=42), Desk.objects.create(code=7)
+    Memo.objects.create(author=desk, copied=other)
+    Memo.objects.create(author=other, copied=desk)
+    kept = Memo.objects.create(author=other, copied=other)
+    with CaptureQueriesContext(connection) as queries:
+        desk.delete()
+    assert len(queries.captured_queries) == 2
+    assert list(Memo.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert list(Desk.objects.values_list("code", flat=True)) == [7]

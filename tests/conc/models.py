@@ -83,3 +83,14 @@ class Ledger(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     note = models.CharField(max_length=50)
+
+
+class Desk(models.Model):
+    code = models.IntegerField(unique=True)
+
+
+class Memo(models.Model):
+    """Two relations to one parent model, one to a non-key column (to_field)."""
+
+    author = models.ForeignKey(Desk, models.CASCADE, related_name="memos")
+    copied = models.ForeignKey(Desk, models.CASCADE, to_field="code", related_name="+")
