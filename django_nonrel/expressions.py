@@ -39,6 +39,7 @@ NotSupportedError saying what to do instead.
 from __future__ import annotations
 
 import datetime
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -476,6 +477,9 @@ class ExpressionEvaluator:
     def _cast(self, expr: fn.Cast) -> Evaluator:
         (argument,) = self._arguments(expr)
         field = expr.output_field
+        if isinstance(field, JSONField) and _is_text(expr.source_expressions[0]):
+            # CAST(text AS JSON) parses the text: '"a"' is the JSON string a, '1' a number.
+            return lambda row: _parsed_json(argument(row))
         return lambda row: cast(argument(row), field)
 
     def _extract(self, expr: fn.Extract) -> Evaluator:
@@ -709,3 +713,19 @@ HANDLERS: dict[type, Callable[[ExpressionEvaluator, Any], Evaluator]] = {
 }
 for _cls in FUNCTIONS:
     HANDLERS[_cls] = ExpressionEvaluator._function
+
+
+def _is_text(expression: Any) -> bool:
+    """Whether ``expression`` gives SQL text (a CharField/TextField column or value)."""
+    field = getattr(expression, "_output_field_or_none", None)
+    return field is not None and field.get_internal_type() in ("CharField", "TextField")
+
+
+def _parsed_json(text: Any) -> Any:
+    """The JSON value ``text`` writes, as a SQL database's CAST to JSON reads it."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise DataError(f"Cast to JSONField: {text[:40]!r} is not JSON ({error}).") from error

@@ -11,6 +11,7 @@ pattern on the column matching the document's JSON text.
 import pytest
 from django.db.models import Count, F, JSONField, Q, Value
 from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Cast, Coalesce
 
 from tests.orm.models import Author, Book
 
@@ -117,3 +118,12 @@ def test_grouping_by_a_list_index_reads_the_element():
     groups = Book.objects.values("data__d__0").annotate(n=Count("pk"), c=Count("data__d__1"))
     found = sorted((repr(row["data__d__0"]), row["n"], row["c"]) for row in groups)
     assert found == [("'a'", 2, 1), ("None", 3, 0)]
+
+
+def test_cast_of_text_to_json_parses_the_text(books):
+    # CAST(text AS JSON): the text '["x", 1]' is a JSON list; Coalesce keeps the parsed value.
+    Author.objects.filter(name="Ann").update(name='["x", 1]')
+    parsed = Book.objects.annotate(
+        parsed=Coalesce(Cast("author__name", JSONField()), "data", output_field=JSONField())
+    )
+    assert [book.parsed for book in parsed] == [["x", 1]] * len(DOCUMENTS)

@@ -149,6 +149,7 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "timezones.tests.NewDatabaseTests.test_cursor_execute_accepts_naive_datetime",
             "timezones.tests.NewDatabaseTests.test_cursor_execute_returns_naive_datetime",
             "timezones.tests.NewDatabaseTests.test_raw_sql",
+            "model_fields.test_jsonfield.TestQuerying.test_in_json_whitespace",
             "aggregation.tests.AggregateTestCase.test_coalesced_empty_result_set",
             "aggregation.tests.AggregateTestCase.test_exists_extra_where_with_aggregate",
             "queries.tests.Queries5Tests.test_ticket7256",
