@@ -113,8 +113,15 @@ class GroupedRead:
         self.connection = compiler.connection
         self.store = compiler.store
         where, having, qualify = self.query.where.split_having_qualify(must_group_by=True)
-        if qualify:
-            raise unsupported("Filtering on window functions", "Filter in Python.")
+        if qualify or any(
+            getattr(e, "contains_over_clause", False) for e in self.query.annotations.values()
+        ):
+            # Windows are computed over a plain read's rows (django_nonrel.windows).
+            raise unsupported(
+                "A window function in a grouped query (values().annotate() with an aggregate)",
+                "Annotate the window on a plain queryset, or compute it in Python over the "
+                "grouped rows.",
+            )
         self.where = where
         self.having = having
         planner = AggregatePlanner(compiler)
