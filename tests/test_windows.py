@@ -302,6 +302,17 @@ def test_window_over_an_expression_and_in_an_expression(novels):
     ]
 
 
+def test_window_next_to_an_aggregate_per_row(novels):
+    def query(using):
+        rows = Novel.objects.using(using).annotate(
+            genres_count=Count("genres"),
+            first=Window(RowNumber(), partition_by="publisher", order_by="-title"),
+        )
+        return list(rows.filter(first=1).order_by("title").values_list("title", "genres_count"))
+
+    assert agree(query) == [("Eta", 0), ("Gamma", 0), ("Zeta", 0)]
+
+
 def test_sliced_prefetch_related(novels):
     def query(using):
         longest = Novel.objects.using(using).order_by(F("pages").desc(nulls_last=True), "title")
@@ -378,5 +389,5 @@ def test_shapes_not_computed_say_what_to_do(novels):
     with pytest.raises(NotSupportedError, match="window function Median.*Use Django's"):
         list(Novel.objects.annotate(m=Window(Median("pages"))))
     grouped = Novel.objects.values("publisher").annotate(n=Count("pk"))
-    with pytest.raises(NotSupportedError, match="grouped query.*plain queryset"):
+    with pytest.raises(NotSupportedError, match="window function over groups.*without aggregates"):
         list(grouped.annotate(rank=Window(Rank(), order_by="publisher")))

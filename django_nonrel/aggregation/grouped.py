@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.core.exceptions import FieldError
-from django.db.models.expressions import Col, Ref, Value
+from django.db.models.expressions import Col, Ref, Value, Window
 from django.db.models.lookups import Lookup
 from django.db.models.sql.datastructures import MultiJoin
 from django.db.models.sql.where import AND, OR, XOR, NothingNode, WhereNode
@@ -113,15 +113,8 @@ class GroupedRead:
         self.connection = compiler.connection
         self.store = compiler.store
         where, having, qualify = self.query.where.split_having_qualify(must_group_by=True)
-        if qualify or any(
-            getattr(e, "contains_over_clause", False) for e in self.query.annotations.values()
-        ):
-            # Windows are computed over a plain read's rows (django_nonrel.windows).
-            raise unsupported(
-                "A window function in a grouped query (values().annotate() with an aggregate)",
-                "Annotate the window on a plain queryset, or compute it in Python over the "
-                "grouped rows.",
-            )
+        #: Conditions on window functions (QUALIFY): with the read of the rows.
+        self.qualify = qualify
         self.where = where
         self.having = having
         planner = AggregatePlanner(compiler)
@@ -158,8 +151,31 @@ class GroupedRead:
         # aggregates fold the related rows the filter keeps.
         self.joined |= filters_aggregated_relation(self.where, self.plans.values())
         self._check_repeated_reads()
+        self._check_windows()
 
     # -- planning -------------------------------------------------------------
+    def _check_windows(self) -> None:
+        """Window functions are computed by the read of the rows (``django_nonrel.windows``):
+        right where each row is its own group (annotate() on a model queryset), no
+        HAVING removes groups first, and neither they nor a condition on them
+        (QUALIFY) read an aggregate."""
+        windows = [e for e in self.query.annotations.values() if e.contains_over_clause]
+        if not windows and self.qualify is None:
+            return
+        if (
+            not self.per_row
+            or self.joined
+            or self.having is not None
+            or any(reads_aggregates(window) for window in windows)
+            or (self.qualify is not None and self.qualify.contains_aggregate)
+        ):
+            raise unsupported(
+                "A window function over groups (values().annotate() with an aggregate, a "
+                "HAVING condition, or a window reading an aggregate)",
+                "Annotate the window on a queryset without aggregates, or compute it in "
+                "Python over the grouped rows.",
+            )
+
     def _check_repeated_reads(self) -> None:
         """Answer as SQL over the rows its JOIN repeats.
 
@@ -299,6 +315,9 @@ class GroupedRead:
         """The query without its aggregates: which rows (and groups) there are."""
         base = self.query.clone()
         base.where = self.where if self.where is not None else WhereNode()
+        if self.qualify is not None:
+            # One row per group: the read computes the windows and filters on them.
+            base.where = WhereNode([base.where, self.qualify])
         base.group_by = None
         base.default_ordering = False  # Meta.ordering does not apply to GROUP BY (as in SQL)
         aggregated = self.aggregated
@@ -678,6 +697,18 @@ class GroupedRead:
                 "Filter before annotate(), or select the field.",
             )
         return result[name]
+
+
+def reads_aggregates(expr: Any) -> bool:
+    """Whether a window function in ``expr`` partitions, orders or computes over an
+    aggregate of the query (its own aggregate over the frame does not count)."""
+    if isinstance(expr, Window):
+        function = expr.source_expression
+        return any(
+            getattr(part, "contains_aggregate", False)
+            for part in [expr.partition_by, expr.order_by, *function.get_source_expressions()]
+        )
+    return any(reads_aggregates(source) for source in expr.get_source_expressions() if source)
 
 
 def _reads_repeated_rows(query, base_alias: str, expr: Any) -> bool:
