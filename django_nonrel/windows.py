@@ -94,12 +94,13 @@ class WindowValue:
         return self.values[id(row)]
 
 
-class WindowEvaluator(ExpressionEvaluator):
-    """The evaluator of a read: window functions compile to ``WindowValue``s, which
-    ``compute_windows`` computes over the rows the read's WHERE keeps."""
+class ComputesWindows:
+    """Mixin (first among the bases) for an ``ExpressionEvaluator`` whose rows are all
+    at hand: window functions compile to ``WindowValue``s, which ``compute_windows``
+    computes over those rows."""
 
-    def __init__(self, connection, base_alias: str) -> None:
-        super().__init__(connection, base_alias)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         #: The windows compiled, by the id of their expression (one per Window).
         self.windows: dict[int, WindowValue] = {}
 
@@ -117,6 +118,11 @@ class WindowEvaluator(ExpressionEvaluator):
         self.prepare(rows)
         for window in self.windows.values():
             window.compute(rows)
+
+
+class WindowEvaluator(ComputesWindows, ExpressionEvaluator):
+    """The evaluator of a read: its windows are computed over the rows the read's
+    WHERE keeps (``django_nonrel.planning``, ``django_nonrel.rows``)."""
 
 
 def same_values(a: tuple, b: tuple) -> bool:

@@ -313,6 +313,72 @@ def test_window_next_to_an_aggregate_per_row(novels):
     assert agree(query) == [("Eta", 0), ("Gamma", 0), ("Zeta", 0)]
 
 
+def test_other_reads_of_a_windowed_queryset(novels):
+    def query(using):
+        ranked = Novel.objects.using(using).annotate(
+            rank=Window(Rank(), partition_by="publisher", order_by=F("pages").desc())
+        )
+        firsts = ranked.filter(rank=1)
+        return (
+            firsts.exists(),
+            ranked.filter(rank=9).exists(),
+            ranked.count(),
+            [n.title for n in firsts.order_by("title")[1:2]],
+            sorted(ranked.order_by().values_list("rank", flat=True).distinct()),
+            ranked.aggregate(total=Sum("rank"), top=Max("rank")),
+            [n.title for n in firsts.order_by("title").iterator(chunk_size=2)],
+            list(
+                Novel.objects.using(using)
+                .order_by(Window(RowNumber(), order_by="title").desc())
+                .values_list("title", flat=True)[:2]
+            ),
+        )
+
+    assert agree(query) == (
+        True,
+        False,
+        7,
+        ["Eta"],
+        [1, 2, 4],
+        {"total": 13, "top": 4},
+        ["Beta", "Eta", "Zeta"],
+        ["Zeta", "Gamma"],
+    )
+
+
+def test_windows_over_groups(novels):
+    def query(using):
+        totals = (
+            Novel.objects.using(using)
+            .values("publisher__name")
+            .annotate(
+                total=Sum("pages"),
+                rank=Window(Rank(), order_by=F("total").desc()),
+                tile=Window(Ntile(2), order_by=F("total").desc()),
+            )
+            .order_by("rank")
+        )
+        counted = Novel.objects.using(using).annotate(
+            genres_count=Count("genres"),
+            rank=Window(Rank(), partition_by="publisher", order_by="-pages"),
+        )
+        return (
+            list(totals.values_list("publisher__name", "total", "rank", "tile")),
+            list(totals.filter(rank__gt=1).values_list("publisher__name", flat=True)),
+            sorted(counted.filter(rank=1, genres_count__lt=1).values_list("title", flat=True)),
+            sorted(
+                counted.filter(Q(rank=2) | Q(genres_count__gte=1)).values_list("title", flat=True)
+            ),
+        )
+
+    assert agree(query) == (
+        [("North", 500, 1, 1), ("South", 120, 2, 1), (None, 20, 3, 2)],
+        ["South", None],
+        ["Beta", "Eta", "Zeta"],
+        ["Alpha", "Delta", "Epsilon"],
+    )
+
+
 def test_sliced_prefetch_related(novels):
     def query(using):
         longest = Novel.objects.using(using).order_by(F("pages").desc(nulls_last=True), "title")
@@ -388,6 +454,3 @@ def test_shapes_not_computed_say_what_to_do(novels):
 
     with pytest.raises(NotSupportedError, match="window function Median.*Use Django's"):
         list(Novel.objects.annotate(m=Window(Median("pages"))))
-    grouped = Novel.objects.values("publisher").annotate(n=Count("pk"))
-    with pytest.raises(NotSupportedError, match="window function over groups.*without aggregates"):
-        list(grouped.annotate(rank=Window(Rank(), order_by="publisher")))
