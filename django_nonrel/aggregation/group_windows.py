@@ -18,15 +18,42 @@ from django.db.models.expressions import Col, Window
 from django.db.models.sql.where import WhereNode
 
 from django_nonrel.aggregation.group_order import GroupedRow, GroupRowEvaluator
+from django_nonrel.exceptions import unsupported
+from django_nonrel.expressions import Evaluator
 from django_nonrel.windows import ComputesWindows
 
 
 class GroupWindowEvaluator(ComputesWindows, GroupRowEvaluator):
-    """Compiles windows over grouped rows (names -> values), computed all at once."""
+    """Compiles windows over grouped rows (names -> values), computed all at once.
+
+    A related model's field reads the group's value of it (grouped rows name those
+    ``alias.column``), never a field of the queried model with the same name."""
+
+    def __init__(self, connection, annotations: dict[str, Any], base_alias: str) -> None:
+        super().__init__(connection, annotations)
+        self.queried_alias = base_alias
+
+    def compile(self, expr: Any) -> Evaluator:
+        if isinstance(expr, Col) and expr.alias not in (self.queried_alias, None):
+            return _related_value(f"{expr.alias}.{expr.target.column}", expr.target.name)
+        return super().compile(expr)
+
+
+def _related_value(key: str, name: str) -> Evaluator:
+    def read(row: dict[str, Any]) -> Any:
+        if key not in row:
+            raise unsupported(
+                f"A window over grouped rows reading the related field {name!r}, which the "
+                "query does not group by",
+                "Add the field to values(...) so that the query groups by it.",
+            )
+        return row[key]
+
+    return read
 
 
 def windowed_groups(
-    connection, annotations: dict[str, Any], qualify: Any, rows: list[GroupedRow]
+    connection, base_alias: str, annotations: dict[str, Any], qualify: Any, rows: list[GroupedRow]
 ) -> list[GroupedRow]:
     """``rows`` (after HAVING) with the window ``annotations`` computed over them,
     then those passing ``qualify`` (None: no condition on windows)."""
@@ -34,7 +61,7 @@ def windowed_groups(
     # The other annotations are read by name; a window annotation is computed, not
     # read from the row it is computed for.
     others = {alias: expr for alias, expr in annotations.items() if alias not in windows}
-    evaluator = GroupWindowEvaluator(connection, others)
+    evaluator = GroupWindowEvaluator(connection, others, base_alias)
     compiled = {alias: evaluator.compile(expr) for alias, expr in windows.items()}
     condition = evaluator.predicate(qualify) if qualify is not None else None
     named = [{**result, **values} for result, values in rows]

@@ -292,7 +292,13 @@ class GroupedRead:
         if self.having is not None:
             rows = [row for row in rows if self._matches(self.having, row)]
         if self.group_windows:
-            rows = windowed_groups(self.connection, self.query.annotations, self.qualify, rows)
+            rows = windowed_groups(
+                self.connection,
+                self.compiler.base_alias,
+                self.query.annotations,
+                self.qualify,
+                rows,
+            )
         if distinct:
             rows = distinct_rows(rows, self.compiler.selected_names, self.query.annotation_select)
         if post:
