@@ -454,3 +454,12 @@ def test_shapes_not_computed_say_what_to_do(novels):
 
     with pytest.raises(NotSupportedError, match="window function Median.*Use Django's"):
         list(Novel.objects.annotate(m=Window(Median("pages"))))
+
+
+@pytest.mark.skipif(connection.vendor != "mongodb", reason="SQL servers compute windows")
+def test_windows_read_their_rows_under_the_bound(novels, monkeypatch):
+    monkeypatch.setattr(connection.features, "max_rows_evaluated_in_python", 3)
+    ranked = Novel.objects.annotate(rank=Window(RowNumber(), order_by="title"))
+    with pytest.raises(NotSupportedError, match="A window evaluated in Python over more than 3"):
+        list(ranked)
+    assert [n.rank for n in ranked.filter(pages__gte=100)] == [1, 2, 3]
