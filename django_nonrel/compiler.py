@@ -464,10 +464,15 @@ class NonrelDeleteCompiler(NonrelCompiler, sql.SQLDeleteCompiler):
 
 
 def _decided_by_aggregates(query: Query) -> bool:
-    """Whether which rows a delete removes depends on an aggregate (HAVING)."""
-    return query.where.contains_aggregate or any(
-        getattr(annotation, "contains_aggregate", False)
-        for annotation in query.annotations.values()
+    """Whether which rows a delete removes depends on an aggregate (HAVING) or on a
+    window function (QUALIFY: computed over the rows a read selects)."""
+    return (
+        query.where.contains_aggregate
+        or query.where.contains_over_clause
+        or any(
+            getattr(annotation, "contains_aggregate", False)
+            for annotation in query.annotations.values()
+        )
     )
 
 

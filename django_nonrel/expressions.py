@@ -32,8 +32,9 @@ alias, and, where an expression reads a related model's field
 OUTER JOIN found none), fetched by key before evaluation
 (``django_nonrel.rows``). Subqueries (``Subquery``, ``Exists``, ``OuterRef``)
 are queries of this backend run per outer binding or batched
-(``django_nonrel.subqueries``). Window functions and raw SQL raise
-NotSupportedError saying what to do instead.
+(``django_nonrel.subqueries``). Window functions are computed over all the
+rows of a read first (``django_nonrel.windows``, whose evaluator reads
+compile with); raw SQL raises NotSupportedError saying what to do instead.
 """
 
 from __future__ import annotations
@@ -140,11 +141,7 @@ class ExpressionEvaluator:
             if handler is not None:
                 return handler(self, expr)
         if isinstance(expr, Window):
-            # Django's own words (Window.as_sql on a backend without OVER), then what to do.
-            raise NotSupportedError(
-                "This backend does not support window expressions. Compute the ranking or "
-                "running value in Python over the rows."
-            )
+            return self._window(expr)
         if subquery_of(expr) is not None:
             return self._subquery(expr)
         if evaluable(expr):
@@ -163,6 +160,18 @@ class ExpressionEvaluator:
         """Run the correlated subqueries for all ``rows`` at once (before evaluating them)."""
         for subquery in self.subqueries:
             subquery.prepare(rows)
+
+    def _window(self, expr: Window) -> Evaluator:
+        """A window function where no rows are read to compute it over: reads
+        compile with ``django_nonrel.windows.WindowEvaluator``."""
+        if not self.connection.features.supports_over_clause:
+            # Django's own words (Window.as_sql on a backend without OVER).
+            raise NotSupportedError("This backend does not support window expressions.")
+        raise unsupported(
+            "A window function in a grouped query (values().annotate() with an aggregate) "
+            "or inside an aggregate",
+            "Annotate the window on a plain queryset, or compute it in Python over the rows.",
+        )
 
     # -- leaves ----------------------------------------------------------------------
     def _value(self, expr: Value) -> Evaluator:

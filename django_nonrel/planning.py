@@ -46,6 +46,7 @@ from django_nonrel.selections import (
     selected_values,
 )
 from django_nonrel.where import BuiltFilter, Weight, WhereBuilder
+from django_nonrel.windows import WindowEvaluator
 
 
 class CompiledQuery(Protocol):
@@ -86,8 +87,16 @@ def build_read_plan(
     nq = NonrelQuery(table=opts.db_table, pk_column=opts.pk.column)
     if with_projection:
         selected = compiled.selected  # joins parent tables (MTI) before the WHERE
-    evaluator = ExpressionEvaluator(connection, base_alias)
-    pushed, residual = split_where(query.where, features.supports_date_part_expressions)
+    evaluator = WindowEvaluator(connection, base_alias)
+    where, qualify = split_qualify(query.where)
+    if qualify and in_rows and not with_projection:
+        # A delete reads its keys first (NonrelDeleteCompiler); SQL has no window
+        # in an UPDATE's WHERE either.
+        raise unsupported(
+            "An update filtered on a window function",
+            "Read the keys of the rows first (values_list('pk', flat=True)) and filter on them.",
+        )
+    pushed, residual = split_where(where, features.supports_date_part_expressions)
     # A read that fetches its rows, and an update/delete deciding its rows,
     # evaluate the conditions on them; other plans resolve them to keys first.
     row_predicates = [evaluator.predicate(node) for node in residual] if in_rows else []
@@ -124,8 +133,8 @@ def build_read_plan(
         condition = built.condition
         nq.where = condition if isinstance(condition, Node) else Node(children=[condition])
     python_weights = None
-    if residual and not in_rows:
-        python_weights, evaluated = filter_in_python(compiled, nq, residual, built)
+    if (residual or qualify) and not in_rows:
+        python_weights, evaluated = filter_in_python(compiled, nq, residual, built, qualify)
         chains += evaluated
     nq.low, nq.high = query.low_mark, query.high_mark
     nq.ordering = ordering.store
@@ -144,11 +153,13 @@ def build_read_plan(
             for alias in chain
         ),
         row_predicates=row_predicates,
+        window_predicates=[evaluator.predicate(node) for node in qualify] if in_rows else [],
         python_weights=python_weights,
         prepare=evaluator.prepare,
         evaluation_limit=features.max_rows_evaluated_in_python,
         key_limit=features.max_keys_per_command,
     )
+    plan.compute_windows = evaluator.compute_windows if evaluator.windows else None
     joined_reads = [(alias, column) for alias, names in joined.items() for column in names]
     if not with_projection:
         if in_rows:
@@ -212,6 +223,20 @@ def reject_unsupported(
         raise unsupported("distinct(*fields)", "Use values(*fields).distinct().")
 
 
+def split_qualify(where: WhereNode) -> tuple[WhereNode, list[Any]]:
+    """(the WHERE without conditions on window functions, those conditions).
+
+    As SQL's QUALIFY (Django's ``WhereNode.split_having_qualify``): a condition
+    reading a window function is evaluated after the windows are computed over
+    the rows the rest of the WHERE keeps; under OR/NOT with one, other
+    conditions go with it.
+    """
+    if not where.contains_over_clause:
+        return where, []
+    kept, _, qualify = where.split_having_qualify()
+    return kept if kept is not None else WhereNode(), [qualify]
+
+
 def split_where(where: Any, date_parts: bool) -> tuple[Any, list[Any]]:
     """(the part of the WHERE the store runs, conditions evaluated in Python).
 
@@ -255,7 +280,11 @@ def repeated_conditions(
 
 
 def filter_in_python(
-    compiled: CompiledQuery, nq: NonrelQuery, residual: list[Any], built: BuiltFilter
+    compiled: CompiledQuery,
+    nq: NonrelQuery,
+    residual: list[Any],
+    built: BuiltFilter,
+    qualify: list[Any] = (),
 ) -> tuple[Weight | None, list[list[str]]]:
     """Conditions the store cannot run become a key list: one bounded read first.
 
@@ -266,21 +295,28 @@ def filter_in_python(
     the matching keys, so ordering, slicing, counting, updates and deletes
     all run on the store as usual. Returns how many joined rows matched per
     key where that is more than one (a JOIN's repetition, for counts and
-    aggregates) and the chains of aliases joined.
+    aggregates) and the chains of aliases joined. Conditions on window
+    functions (``qualify``) are evaluated after the windows are computed over
+    the rows the other conditions keep.
     """
     connection, query, base = compiled.connection, compiled.query, compiled.base_alias
-    evaluator = ExpressionEvaluator(connection, base)
+    evaluator = WindowEvaluator(connection, base)
     predicates = [evaluator.predicate(node) for node in residual]
+    windowed = [evaluator.predicate(node) for node in qualify]
     rows, chains = evaluated_rows(compiled, nq, evaluator, built, "A filter evaluated in Python")
     pk = nq.pk_column
     counts: dict[Any, int] = {}
     keys: dict[Any, Any] = {}
     describing = is_describing(connection.store)
+    if not describing:
+        rows = [row for row in rows if all(predicate(row) for predicate in predicates)]
+        if windowed:
+            evaluator.compute_windows(rows)
+            rows = [row for row in rows if all(predicate(row) for predicate in windowed)]
     for row in rows:
-        if describing or all(predicate(row) for predicate in predicates):
-            key = row[base][pk]
-            keys.setdefault(hashable(key), key)
-            counts[hashable(key)] = counts.get(hashable(key), 0) + 1
+        key = row[base][pk]
+        keys.setdefault(hashable(key), key)
+        counts[hashable(key)] = counts.get(hashable(key), 0) + 1
     pk_field = query.get_meta().pk
     nq.where = Node(children=[Leaf((pk,), "in", list(keys.values()), field=pk_field)])
     nq.matches_nothing = not keys

@@ -66,6 +66,12 @@ class ReadPlan:
     #: fetches anyway, or an update/delete that decides its rows in Python and
     #: writes them guarded).
     row_predicates: list[Evaluator] = field(default_factory=list)
+    #: Conditions on window functions (SQL's QUALIFY), evaluated on the rows that
+    #: pass ``row_predicates`` once ``compute_windows`` has run over all of them.
+    window_predicates: list[Evaluator] = field(default_factory=list)
+    #: Computes the read's window functions over the rows the WHERE keeps (None:
+    #: the read has none; ``django_nonrel.windows``).
+    compute_windows: Callable[[list[Row]], None] | None = None
     #: The stored columns of the queried table an update/delete's ``row_predicates``
     #: read, the keys of their joins included (its guard re-checks them).
     predicate_columns: list[str] = field(default_factory=list)

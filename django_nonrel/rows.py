@@ -65,6 +65,7 @@ def store_does_all(plan: ReadPlan) -> bool:
         or ordering.related
         or ordering.python
         or plan.row_predicates
+        or plan.compute_windows
         or plan.row_weights
         or any(not step.single_valued for step in plan.joins)
     )
@@ -111,7 +112,7 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
     query = plan.query
     ordering = plan.ordering
     weights = plan.row_weights
-    in_python = bool(ordering.python or plan.row_predicates)
+    in_python = bool(ordering.python or plan.row_predicates or plan.compute_windows)
     if store_does_all(plan):
         return _join(plan, store, list(store.fetch(query)))
     low, high = query.low, query.high
@@ -130,7 +131,7 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
     for source in sources:
         extra.setdefault(source.alias, []).append(source.column)
     if in_python:
-        what = "Ordering" if ordering.python else "A filter"
+        what = "Ordering" if ordering.python else "A filter" if plan.row_predicates else "A window"
         documents = bounded_fetch(
             store, query, plan.evaluation_limit, f"{what} evaluated in Python"
         )
@@ -148,6 +149,8 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
             # The conditions were evaluated per joined row; DISTINCT keeps each
             # document once (distinct values() dedupe on their values below).
             rows = _once_per_document(rows, plan.base_alias)
+    if plan.compute_windows:
+        rows = _windowed(plan, rows, is_describing(store))
     sort_values = None
     if ordering.related:
         rows, sort_values = sorted_by_related(store, rows, ordering.related, sources)
@@ -157,6 +160,16 @@ def read_rows(plan: ReadPlan, store: Any) -> list[Row]:
     if plan.distinct_values:
         rows = _distinct(plan, rows, ordering_paths, sort_values)
     return rows[low:high]
+
+
+def _windowed(plan: ReadPlan, rows: list[Row], describing: bool) -> list[Row]:
+    """``rows`` (those the WHERE keeps) with the window functions computed over them,
+    then the conditions on windows (SQL's QUALIFY) applied."""
+    assert plan.compute_windows is not None
+    plan.compute_windows(rows)
+    if describing or not plan.window_predicates:
+        return rows
+    return [row for row in rows if all(predicate(row) for predicate in plan.window_predicates)]
 
 
 def _once_per_document(rows: list[Row], base: str) -> list[Row]:

@@ -386,14 +386,6 @@ def test_annotation_reads_only_the_columns_it_needs(novels, on_mongodb):
     assert len(queries) == 1
 
 
-def test_unsupported_expressions_say_what_to_do(novels, on_mongodb):
-    from django.db.models import Window
-    from django.db.models.functions import RowNumber
-
-    with pytest.raises(NotSupportedError, match="does not support window expressions.*in Python"):
-        list(Novel.objects.annotate(r=Window(RowNumber(), order_by=F("pages").asc())))
-
-
 # -- aggregates of expressions -----------------------------------------------------
 def test_aggregate_of_expressions(novels):
     from django.db.models import Avg, Count, Sum

@@ -64,7 +64,12 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
     supports_select_difference = False
     supports_slicing_ordering_in_compound = False
     supports_subqueries_in_group_by = False
-    supports_over_clause = False
+    # Window functions are computed in Python over the query's rows, with SQL's
+    # partitions, peers, frames (ROWS/RANGE with offsets) and frame exclusions
+    # (django_nonrel/windows.py, window_frames.py).
+    supports_over_clause = True
+    supports_frame_range_fixed_distance = True
+    supports_frame_exclusion = True
     supports_aggregate_filter_clause = False
     # Django 6.1's general aggregates (flags unknown to 5.2, where they are inert):
     # AnyValue, BitAnd/BitOr/BitXor (default= too) and StringAgg with order_by= and

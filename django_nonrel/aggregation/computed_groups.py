@@ -77,7 +77,12 @@ def group_keys(compiler, having, extra: Iterable[Any] = ()) -> list[Any]:
     keys: list[Any] = []
     for expr in found:
         source = _source(expr)
-        if isinstance(source, Value) or any(source == key for key in keys):
+        if (
+            isinstance(source, Value)
+            # A window (Django groups by its alias): computed over the groups.
+            or getattr(source, "contains_over_clause", False)
+            or any(source == key for key in keys)
+        ):
             continue
         keys.append(source)
     return keys

@@ -88,7 +88,7 @@ def _order_value(query, connection, item: Any, name: str | None) -> Evaluator:
             expr = query.clone().resolve_ref(name, allow_joins=False)
         elif hasattr(expr, "resolve_expression"):
             expr = expr.resolve_expression(query.clone(), allow_joins=False)
-        return _GroupRowEvaluator(connection, query.annotations).compile(expr)
+        return GroupRowEvaluator(connection, query.annotations).compile(expr)
     except (FieldError, NotSupportedError):
         raise unsupported(
             f"Ordering a grouped query by {item!r}",
@@ -96,7 +96,7 @@ def _order_value(query, connection, item: Any, name: str | None) -> Evaluator:
         ) from None
 
 
-class _GroupRowEvaluator(NamedRowEvaluator):
+class GroupRowEvaluator(NamedRowEvaluator):
     """Compiles an expression over a grouped row: names and columns read its values,
     an annotation repeated inline (``Sum("pages")`` under a transform) reads its own."""
 

@@ -47,6 +47,12 @@ from django_nonrel.aggregation.group_order import (
     order_name,
     sort_rows,
 )
+from django_nonrel.aggregation.group_windows import (
+    over_groups,
+    window_columns,
+    window_fields,
+    windowed_groups,
+)
 from django_nonrel.aggregation.hops import related_partials
 from django_nonrel.aggregation.over_rows import aggregate_rows
 from django_nonrel.aggregation.partials import Groups, Partial, add_group
@@ -113,8 +119,8 @@ class GroupedRead:
         self.connection = compiler.connection
         self.store = compiler.store
         where, having, qualify = self.query.where.split_having_qualify(must_group_by=True)
-        if qualify:
-            raise unsupported("Filtering on window functions", "Filter in Python.")
+        #: Conditions on window functions (QUALIFY): with the read of the rows.
+        self.qualify = qualify
         self.where = where
         self.having = having
         planner = AggregatePlanner(compiler)
@@ -142,7 +148,9 @@ class GroupedRead:
         #: SQL groups by them as by any selected value (``django_nonrel.extra_sql``).
         self.extra_values = extra_expressions(self.query, compiler.base_alias)
         #: What SQL groups by (``computed_groups.group_keys``).
-        self.keys = group_keys(compiler, having, (self.extra_values or {}).values())
+        self.keys = group_keys(
+            compiler, having, [*(self.extra_values or {}).values(), *window_columns(self.query)]
+        )
         #: A group value read across a many-to-many or reverse relation (an annotation
         #: over it, ``values("books")``): SQL groups the rows its JOIN repeats, one group
         #: per related value, and every aggregate folds those rows.
@@ -151,8 +159,22 @@ class GroupedRead:
         # aggregates fold the related rows the filter keeps.
         self.joined |= filters_aggregated_relation(self.where, self.plans.values())
         self._check_repeated_reads()
+        #: Windows computed over the grouped rows (after HAVING), not by the read.
+        self.group_windows = over_groups(
+            self.query, self.having, self.qualify, self.per_row and not self.joined
+        )
+        if self.group_windows:
+            self.aggregated |= {
+                a for a, e in self.query.annotations.items() if e.contains_over_clause
+            }
 
     # -- planning -------------------------------------------------------------
+    def _window_fields(self) -> list[Any]:
+        """The model's fields the windows computed over grouped rows read."""
+        if not self.group_windows:
+            return []
+        return window_fields(self.query, self.compiler.base_alias, self.qualify)
+
     def _check_repeated_reads(self) -> None:
         """Answer as SQL over the rows its JOIN repeats.
 
@@ -249,7 +271,13 @@ class GroupedRead:
         """(result, annotations) per group, filtered by HAVING, ordered and sliced."""
         per_row = self.per_row and not self.joined
         distinct = self.query.distinct and not self.query.distinct_fields
-        post = self.having is not None or self._orders_by_annotation() or not per_row or distinct
+        post = (
+            self.having is not None
+            or self._orders_by_annotation()
+            or not per_row
+            or distinct
+            or self.group_windows
+        )
         base = self._base_query(keep_order_and_slice=not post)
         if per_row:
             rows = self._per_row(base)
@@ -263,6 +291,14 @@ class GroupedRead:
             rows = self._grouped(base)
         if self.having is not None:
             rows = [row for row in rows if self._matches(self.having, row)]
+        if self.group_windows:
+            rows = windowed_groups(
+                self.connection,
+                self.compiler.base_alias,
+                self.query.annotations,
+                self.qualify,
+                rows,
+            )
         if distinct:
             rows = distinct_rows(rows, self.compiler.selected_names, self.query.annotation_select)
         if post:
@@ -292,6 +328,9 @@ class GroupedRead:
         """The query without its aggregates: which rows (and groups) there are."""
         base = self.query.clone()
         base.where = self.where if self.where is not None else WhereNode()
+        if self.qualify is not None and not self.group_windows:
+            # One row per group: the read computes the windows and filters on them.
+            base.where = WhereNode([base.where, self.qualify])
         base.group_by = None
         base.default_ordering = False  # Meta.ordering does not apply to GROUP BY (as in SQL)
         aggregated = self.aggregated
@@ -321,6 +360,7 @@ class GroupedRead:
         # GROUP BY collapses the repeats (_one_per_key).
         pk = base.get_meta().pk
         read = [field for composite in self.composites for field in composite.fields]
+        read += self._window_fields()
         keyed = list(dict.fromkeys([*join_fields, *([] if base.default_cols else [pk]), *read]))
         extra = self._select_extra(base, keyed)
         compiler = base.get_compiler(connection=self.connection)
@@ -375,7 +415,9 @@ class GroupedRead:
             annotations = row["annotations"]
             values = self._finish(partials, row["result"], annotations)
             # A row per group: its extra(select=...) values are the row's.
-            rows.append((result, {**row["extra_select"], **annotations, **values}))
+            # The fields the windows read, by name, whether selected or not.
+            windowed = {f.attname: row["result"][f.attname] for f in self._window_fields()}
+            rows.append((result, {**windowed, **row["extra_select"], **annotations, **values}))
         return rows
 
     def _select_extra(self, base, fields: list[Any]) -> set[str]:

@@ -77,8 +77,12 @@ class RowAggregate:
     default: Any = None
 
 
-def row_aggregate(connection, alias: str, expr: Any) -> RowAggregate:
-    """``expr`` (an aggregate, or one with a literal ``default=``) as a fold over rows."""
+def row_aggregate(
+    connection, alias: str, expr: Any, evaluator: ExpressionEvaluator | None = None
+) -> RowAggregate:
+    """``expr`` (an aggregate, or one with a literal ``default=``) as a fold over rows:
+    named rows of an inner query, or with ``evaluator``, the rows it compiles for
+    (a window's frame, ``django_nonrel.windows``)."""
     aggregate, default = expr, None
     if isinstance(expr, Coalesce):
         aggregate, fallback = expr.get_source_expressions()
@@ -92,7 +96,7 @@ def row_aggregate(connection, alias: str, expr: Any) -> RowAggregate:
             "sliced queryset",
             "Use Count, Sum, Avg, Min, Max, StdDev or Variance, or compute the value in Python.",
         )
-    evaluator = NamedRowEvaluator(connection, "")
+    evaluator = evaluator or NamedRowEvaluator(connection, "")
     source = aggregate.get_source_expressions()[0]
     if isinstance(source, Star) or (isinstance(source, Value) and function == "count"):
         compute: Evaluator = lambda row: True  # noqa: E731 -- every row counts
