@@ -66,6 +66,7 @@ from django_nonrel.selections import (
     select,
     selected_chains,
 )
+from django_nonrel.window_descriptions import windows_step
 from django_nonrel.writes import delete, insert, pin_related_ids, update
 
 #: Per row of a read: (values in ``selected_names`` order, related selection,
@@ -382,8 +383,11 @@ class NonrelCompiler(sql.SQLCompiler):
         within ``described_reads``)."""
         if is_grouped(self.query):
             rows = _without_aggregates(self.query).get_compiler(connection=self.connection)
-            return rows.describe_command()
-        return self.store.describe(self.build_query(in_rows=True).query)
+            command = rows.describe_command()
+        else:
+            command = self.store.describe(self.build_query(in_rows=True).query)
+        windows = windows_step(self.query)
+        return f"{command}; {windows}" if windows else command
 
     def _described_value_rows(self) -> list[ValueRow]:
         """This read while another is described (a queryset used as its value):

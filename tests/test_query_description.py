@@ -10,9 +10,9 @@ tests without the ``django_db`` mark run with database access blocked, as a
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, RowRange, Window
 from django.db.models.fields.tuple_lookups import TupleIn
-from django.db.models.functions import Length
+from django.db.models.functions import Length, Rank
 
 from tests.commands import CommandCapture
 from tests.orm.models import Author
@@ -125,3 +125,21 @@ def test_a_described_step_stands_for_the_keys_it_reads(on_mongodb):
     assert steps[1].startswith(f"db.{Writer._meta.db_table}.find(")
     assert "'publisher_id': {'$in': [<'id' of step 1>]}" in steps[1]
     assert connection.store.__class__.__name__ != "DescribedReads"
+
+
+def test_windows_are_described_as_the_step_after_the_read(on_mongodb):
+    # The find reads the rows; the windows (partitions, order, frame) and the
+    # conditions on them are computed on the client, and the description says how.
+    ranked = Novel.objects.annotate(
+        rank=Window(
+            Rank(), partition_by=F("writer"), order_by=F("pages").desc(), frame=RowRange(-1, 1)
+        )
+    ).filter(rank=1, title="Waves")
+    with CommandCapture() as sent:
+        text = str(ranked.query)
+    assert list(sent) == []
+    find, windows, kept = text.split("; ")
+    assert find.startswith(f"db.{Novel._meta.db_table}.find(") and "'Waves'" in find
+    assert windows.startswith("then over the rows read: RANK() OVER (PARTITION BY ")
+    assert "ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING" in windows and 'AS "rank"' in windows
+    assert kept.startswith("keep the rows where ") and kept.endswith("= 1")

@@ -356,6 +356,8 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "str(queryset.query) and connection.queries show the MongoDB commands instead."
         ): {
             "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_exact_lookup",
+            "expressions_window.tests.WindowFunctionTests.test_filter_count",
+            "aggregation.tests.AggregateAnnotationPruningTests.test_referenced_window_requires_wrapping",
             "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_greaterthan_lookup",
             "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_lessthan_lookup",
             "db_functions.datetime.test_extract_trunc.DateFunctionWithTimeZoneTests.test_extract_year_exact_lookup",
