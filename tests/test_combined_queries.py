@@ -1,0 +1,206 @@
+"""QuerySet.union(), intersection() and difference(): what a user relies on.
+
+Each combination runs on the tier under test and on stock SQLite over the same
+rows; both must agree, and the answer is checked against the data. On the
+MongoDB backend each queryset is an ordinary read and the rows are combined on
+the client (django_nonrel.combined_reads): duplicate rows removed unless
+``all=True``, set operations on whole rows, then the combination's ordering,
+slice and count. Shapes Django itself refuses are refused with Django's
+messages on every tier.
+"""
+
+import pytest
+from django.db import DatabaseError, NotSupportedError, connection
+from django.db.models import F, OuterRef, Subquery, Value
+
+from tests.relations.models import Country, Label, Novel, Publisher, Writer
+
+pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
+
+ALIASES = ("default", "sqlite")
+
+
+@pytest.fixture
+def library():
+    for using in ALIASES:
+        fr, uk = (Country.objects.using(using).create(name=n) for n in ("France", "UK"))
+        gallimard = Publisher.objects.using(using).create(name="Gallimard", country=fr)
+        penguin = Publisher.objects.using(using).create(name="Penguin", country=uk)
+        writers = Writer.objects.using(using)
+        camus = writers.create(name="Camus", publisher=gallimard)
+        sartre = writers.create(name="Sartre", publisher=gallimard)
+        woolf = writers.create(name="Woolf", publisher=penguin)
+        writers.create(name="Orwell", publisher=penguin)
+        novels = Novel.objects.using(using)
+        novels.create(title="The Stranger", pages=120, writer=camus)
+        novels.create(title="The Plague", pages=300, writer=camus)
+        novels.create(title="Nausea", pages=250, writer=sartre)
+        novels.create(title="The Waves", pages=120, writer=woolf)
+        Label.objects.using(using).create(name="Camus")
+
+
+def agree(make):
+    """``make(alias)`` on the tier under test, after checking stock SQLite agrees."""
+    ours, sqlite = (make(using) for using in ALIASES)
+    assert ours == sqlite, f"tier gives {ours!r}, SQLite gives {sqlite!r}"
+    return ours
+
+
+def needs(feature):
+    if not getattr(connection.features, feature):
+        pytest.skip(f"{connection.vendor} has no {feature}")
+
+
+def novels(using):
+    return Novel.objects.using(using).order_by()
+
+
+def test_union_removes_duplicate_rows_unless_all(library):
+    def pages(using, **kwargs):
+        short = novels(using).filter(pages__lt=200).values_list("pages", flat=True)
+        long = novels(using).filter(pages__gte=120).values_list("pages", flat=True)
+        return sorted(short.union(long, **kwargs))
+
+    assert agree(pages) == [120, 250, 300]
+    assert agree(lambda using: pages(using, all=True)) == [120, 120, 120, 120, 250, 300]
+
+
+def test_union_of_model_instances_ordered_and_sliced(library):
+    def titles(using):
+        camus = novels(using).filter(writer__name="Camus")
+        short = novels(using).filter(pages__lt=200)
+        union = camus.union(short)
+        return (
+            [n.title for n in union.order_by("-pages", "title")],
+            [n.title for n in union.order_by("title")[1:3]],
+            union.order_by("title")[0].title,
+            union.count(),
+        )
+
+    assert agree(titles) == (
+        ["The Plague", "The Stranger", "The Waves"],
+        ["The Stranger", "The Waves"],
+        "The Plague",
+        3,
+    )
+
+
+def test_instances_have_their_fields_and_annotations(library):
+    def loaded(using):
+        first = novels(using).filter(pages=300).annotate(kind=Value("long"))
+        second = novels(using).filter(pages=250).annotate(kind=Value("mid"))
+        return [
+            (n.title, n.pages, n.writer.name, n.kind) for n in first.union(second).order_by("pages")
+        ]
+
+    assert agree(loaded) == [("Nausea", 250, "Sartre", "mid"), ("The Plague", 300, "Camus", "long")]
+
+
+def test_columns_are_matched_by_position_across_models(library):
+    def names(using):
+        writers = Writer.objects.using(using).values_list("name", flat=True)
+        labels = Label.objects.using(using).values_list("name")
+        titles = novels(using).filter(pages=120).values_list("title")
+        return (
+            list(writers.union(labels).order_by("-name")),
+            list(writers.union(labels, titles, all=True).order_by("name")[:3]),
+        )
+
+    assert agree(names) == (
+        ["Woolf", "Sartre", "Orwell", "Camus"],
+        ["Camus", "Camus", "Orwell"],
+    )
+
+
+def test_values_after_union_names_the_first_querysets_columns(library):
+    def rows(using):
+        first = novels(using).filter(pages=300).values(size=F("pages"), name=F("title"))
+        second = Writer.objects.using(using).filter(name="Woolf").values(n=Value(1), w=F("name"))
+        return list(first.union(second).order_by("size"))
+
+    assert agree(rows) == [{"size": 1, "name": "Woolf"}, {"size": 300, "name": "The Plague"}]
+
+
+def test_ordering_by_a_column_none_of_them_selects(library):
+    """Each queryset computes what the combination is ordered by, as Django's
+    compiler adds the column to each."""
+
+    def titles(using):
+        union = novels(using).filter(pages=120).union(novels(using).filter(pages=300))
+        return list(union.order_by("-writer__name", "pk").values_list("title", flat=True))
+
+    assert agree(titles) == ["The Waves", "The Stranger", "The Plague"]
+
+
+def test_intersection_and_difference_on_whole_rows(library):
+    needs("supports_select_intersection")
+    needs("supports_select_difference")
+
+    def sets(using):
+        camus = novels(using).filter(writer__name="Camus").values_list("pages", flat=True)
+        short = novels(using).filter(pages__lt=200).values_list("pages", flat=True)
+        return (
+            sorted(camus.intersection(short)),
+            sorted(camus.difference(short)),
+            sorted(short.difference(camus)),
+            camus.intersection(short).count(),
+            short.difference(camus).exists(),
+            novels(using).difference(novels(using)).exists(),
+        )
+
+    assert agree(sets) == ([120], [300], [], 1, False, False)
+
+
+def test_combinations_of_combinations(library):
+    needs("supports_select_intersection")
+    needs("supports_select_difference")
+
+    def titles(using):
+        every = novels(using)
+        camus_or_short = every.filter(writer__name="Camus").union(every.filter(pages__lt=200))
+        long = every.filter(pages__gt=200)
+        return (
+            sorted(n.title for n in camus_or_short.intersection(long)),
+            every.difference(camus_or_short).get().title,
+        )
+
+    assert agree(titles) == (["The Plague"], "Nausea")
+
+
+def test_union_in_a_filter_and_a_correlated_subquery(library):
+    def rows(using):
+        every = novels(using)
+        keys = every.filter(pages=300).union(every.filter(pages=250)).values("pk")
+        inner = novels(using).filter(writer=OuterRef("pk"))
+        first = inner.filter(pages__gt=200).union(inner.filter(pages__lt=200)).values("title")
+        writers = Writer.objects.using(using).annotate(a=Subquery(first.order_by("title")[:1]))
+        return (
+            sorted(every.exclude(pk__in=keys).values_list("title", flat=True)),
+            sorted(writers.values_list("name", "a")),
+        )
+
+    assert agree(rows) == (
+        ["The Stranger", "The Waves"],
+        [("Camus", "The Plague"), ("Orwell", None), ("Sartre", "Nausea"), ("Woolf", "The Waves")],
+    )
+
+
+def test_refusals_keep_djangos_messages(library):
+    union = novels("default").union(novels("default"))
+    with pytest.raises(NotSupportedError, match=r"Calling QuerySet.filter\(\) after union\(\)"):
+        union.filter(pages=1)
+    with pytest.raises(NotSupportedError, match=r"Calling QuerySet.get\(...\) with filters"):
+        union.get(pages=1)
+    values = novels("default").values("title")
+    with pytest.raises(DatabaseError, match="ORDER BY term does not match any column"):
+        list(values.union(values).order_by("pages"))
+
+
+def test_reads_evaluated_in_python_are_bounded(library, on_mongodb, monkeypatch):
+    monkeypatch.setattr(connection.features, "max_rows_evaluated_in_python", 3)
+    union = novels("default").filter(pages__lt=200).union(novels("default").filter(pages__gt=200))
+    with pytest.raises(NotSupportedError, match=r"QuerySet.union\(\) over more than 3 rows"):
+        list(union)
+    assert union.exists()
+    monkeypatch.setattr(connection.features, "max_rows_evaluated_in_python", 4)
+    assert len(union) == 4
