@@ -66,6 +66,14 @@ def combined_value_rows(compiler: Any) -> Iterator[tuple[list, dict, dict, dict]
     gives them: (values in ``selected_names`` order, related selection,
     annotations, extra select)."""
     query = compiler.query
+    first = query.combined_queries[0]
+    if any(alias not in first.annotations for alias in query.annotation_select):
+        # aggregate() selects the columns it reads on the combination itself
+        # (``__col1``...), which none of the querysets selects.
+        raise unsupported(
+            f"aggregate() over the columns of a {query.combinator}()",
+            "Use count(), or aggregate() each queryset and combine the values.",
+        )
     names = column_names(compiler)
     ordering, added = _resolved_ordering(compiler, names)
     rows = _combined(compiler, added)

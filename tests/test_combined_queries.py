@@ -11,8 +11,9 @@ messages on every tier.
 
 import pytest
 from django.db import DatabaseError, NotSupportedError, connection
-from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models import F, OuterRef, Subquery, Sum, Value
 
+from tests.commands import CommandCapture
 from tests.relations.models import Country, Label, Novel, Publisher, Writer
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
@@ -204,3 +205,21 @@ def test_reads_evaluated_in_python_are_bounded(library, on_mongodb, monkeypatch)
     assert union.exists()
     monkeypatch.setattr(connection.features, "max_rows_evaluated_in_python", 4)
     assert len(union) == 4
+
+
+def test_aggregates_other_than_a_count_are_refused(library, on_mongodb):
+    """Django's compiler selects the aggregated column on the combination only
+    (SQLite then fails); here the refusal says what to do instead."""
+    union = novels("default").filter(pages__lt=200).union(novels("default").filter(pages=300))
+    assert union.count() == 3
+    with pytest.raises(NotSupportedError, match=r"aggregate\(\) over the columns of a union"):
+        union.aggregate(Sum("pages"))
+
+
+def test_exists_of_a_union_stops_at_the_first_queryset_with_a_row(library, on_mongodb):
+    every = novels("default")
+    union = every.filter(pages=300).union(every.filter(pages=250), every.filter(pages=1))
+    with CommandCapture(connection) as commands:
+        assert union.exists()
+    assert len(commands) == 1
+    assert not every.filter(pages=1).union(every.filter(pages=2)).exists()
