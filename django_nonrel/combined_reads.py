@@ -169,10 +169,10 @@ def _combined(compiler: Any, added: list[tuple[str, Any]]) -> list[CombinedRow]:
     if combinator == "union":
         rows = [row for part in parts for row in part]
         return rows if query.combinator_all else _distinct(rows)
-    first, others = _distinct(parts[0]), [{hashable(v) for v, _ in part} for part in parts[1:]]
+    first, others = _distinct(parts[0]), [{_key(v) for v, _ in part} for part in parts[1:]]
     if combinator == "intersection":
-        return [row for row in first if all(hashable(row[0]) in keys for keys in others)]
-    return [row for row in first if not any(hashable(row[0]) in keys for keys in others)]
+        return [row for row in first if all(_key(row[0]) in keys for keys in others)]
+    return [row for row in first if not any(_key(row[0]) in keys for keys in others)]
 
 
 def _component_rows(query: Query, connection: Any, limit: int) -> list[CombinedRow]:
@@ -189,11 +189,16 @@ def _component_rows(query: Query, connection: Any, limit: int) -> list[CombinedR
     return rows
 
 
+def _key(values: tuple) -> tuple:
+    """What makes two rows the same row (list and dict values by their content)."""
+    return tuple(hashable(value) for value in values)
+
+
 def _distinct(rows: list[CombinedRow]) -> list[CombinedRow]:
     """One of each row (the first), as SQL's set operations keep them."""
     seen: dict[Any, CombinedRow] = {}
     for row in rows:
-        seen.setdefault(tuple(hashable(value) for value in row[0]), row)
+        seen.setdefault(_key(row[0]), row)
     return list(seen.values())
 
 

@@ -15,6 +15,7 @@ from django.db import DatabaseError, NotSupportedError, connection
 from django.db.models import F, OuterRef, Subquery, Sum, Value
 
 from tests.commands import CommandCapture
+from tests.orm.models import Author, Book
 from tests.relations.models import Label, Novel, Writer
 from tests.test_query_shapes import agree, library  # noqa: F401 -- the rows used here
 
@@ -206,3 +207,16 @@ def test_exists_of_a_union_stops_at_the_first_queryset_with_a_row(on_mongodb):
         assert union.exists()
     assert len(commands) == 1
     assert not every.filter(pages=1).union(every.filter(pages=2)).exists()
+
+
+def test_rows_with_document_values_are_compared_by_content(on_mongodb):
+    needs("supports_select_intersection")
+    author = Author.objects.create(name="Calvino")
+    for title, data in (("If", {"tags": ["a", "b"]}), ("Cosmicomics", {"tags": ["c"]})):
+        Book.objects.create(title=title, author=author, data=data)
+    books = Book.objects.order_by()
+    tagged = books.filter(title="If").values_list("data", flat=True)
+    every = books.values_list("data", flat=True)
+    assert list(every.intersection(tagged)) == [{"tags": ["a", "b"]}]
+    assert list(every.difference(tagged)) == [{"tags": ["c"]}]
+    assert sorted(map(str, every.union(tagged))) == ["{'tags': ['a', 'b']}", "{'tags': ['c']}"]
