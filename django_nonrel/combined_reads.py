@@ -46,6 +46,10 @@ CombinedRow = tuple[tuple, dict]
 #: Django's message where an ORDER BY term is no column of a combined query.
 NOT_SELECTED = "ORDER BY term does not match any column in the result set."
 
+#: The prefix of the columns Django's ``Query.get_aggregation`` selects on a
+#: combined query for the aggregates over it (``__col1``...).
+AGGREGATED_COLUMN = "__col"
+
 #: The prefix of the columns added to each queryset to order the combination
 #: by what none of them selects (Django's compiler names them so too).
 ORDER_COLUMN = "__orderbycol"
@@ -67,9 +71,12 @@ def combined_value_rows(compiler: Any) -> Iterator[tuple[list, dict, dict, dict]
     annotations, extra select)."""
     query = compiler.query
     first = query.combined_queries[0]
-    if any(alias not in first.annotations for alias in query.annotation_select):
-        # aggregate() selects the columns it reads on the combination itself
-        # (``__col1``...), which none of the querysets selects.
+    if any(
+        alias.startswith(AGGREGATED_COLUMN) and alias not in first.annotations
+        for alias in query.annotation_select
+    ):
+        # aggregate() selects the columns it reads on the combination itself,
+        # which none of the querysets selects.
         raise unsupported(
             f"aggregate() over the columns of a {query.combinator}()",
             "Use count(), or aggregate() each queryset and combine the values.",

@@ -66,7 +66,25 @@ def outer_references(query: Query) -> list[Col]:
     for combined in query.combined_queries:
         for col in outer_references(combined):
             unique.setdefault((col.alias, col.target), col)
+    # Django's get_external_cols() reads a nested subquery's first combined
+    # queryset only: the others' references to this query's outer ones too.
+    for nested in _nested_queries([*query.annotations.values(), query.where]):
+        for combined in nested.combined_queries:
+            for col in outer_references(combined):
+                if col.alias in query.external_aliases:
+                    unique.setdefault((col.alias, col.target), col)
     return list(unique.values())
+
+
+def _nested_queries(nodes: Iterable[Any]) -> Iterable[Query]:
+    """The queries used as expressions inside ``nodes`` (not inside those)."""
+    for node in nodes:
+        if isinstance(node, Query):
+            yield node
+        elif isinstance(node, WhereNode):
+            yield from _nested_queries(node.children)
+        elif hasattr(node, "get_source_expressions"):
+            yield from _nested_queries(s for s in node.get_source_expressions() if s is not None)
 
 
 def base_alias(query: Query) -> str | None:
@@ -132,8 +150,14 @@ def correlations(query: Query) -> tuple[list[Correlation], list[Any]] | None:
         else:
             others.append(child)
     references = [(col.alias, col.target) for col in query.get_external_cols()]
-    if not found or len(references) != len(found):
-        return None  # an outer reference elsewhere: in an expression, under OR, nested
+    if (
+        not found
+        or len(references) != len(found)
+        or len(outer_references(query)) > len(set(references))
+    ):
+        # an outer reference elsewhere: in an expression, under OR, nested (in
+        # a combined queryset too)
+        return None
     return found, others
 
 

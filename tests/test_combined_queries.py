@@ -12,7 +12,7 @@ messages on every tier.
 
 import pytest
 from django.db import DatabaseError, NotSupportedError, connection
-from django.db.models import F, OuterRef, Subquery, Sum, Value
+from django.db.models import Exists, F, OuterRef, Subquery, Sum, Value
 
 from tests.commands import CommandCapture
 from tests.orm.models import Author, Book
@@ -168,6 +168,24 @@ def test_union_in_a_filter_and_a_correlated_subquery():
         ["The Stranger", "The Waves"],
         [("Camus", "The Plague"), ("Orwell", None), ("Sartre", "Nausea"), ("Woolf", "The Waves")],
     )
+
+
+def test_a_combined_queryset_reading_an_outer_queries_outer_column():
+    """The second queryset's ``OuterRef(OuterRef())`` is bound like the first's
+    (Django's get_external_cols() reads the first combined queryset only)."""
+
+    def names(using):
+        Label.objects.using(using).create(name="Sartre")
+        labels = Label.objects.using(using).order_by()
+        either = labels.filter(name=OuterRef("title")).union(
+            labels.filter(name=OuterRef(OuterRef("name")))
+        )
+        novels_of = Novel.objects.using(using).filter(Exists(either), writer=OuterRef("pk"))
+        return sorted(
+            Writer.objects.using(using).filter(Exists(novels_of)).values_list("name", flat=True)
+        )
+
+    assert agree(names) == ["Sartre"]
 
 
 def test_refusals_keep_djangos_messages():
