@@ -238,3 +238,11 @@ def test_rows_with_document_values_are_compared_by_content(on_mongodb):
     assert list(every.intersection(tagged)) == [{"tags": ["a", "b"]}]
     assert list(every.difference(tagged)) == [{"tags": ["c"]}]
     assert sorted(map(str, every.union(tagged))) == ["{'tags': ['a', 'b']}", "{'tags': ['c']}"]
+
+
+def test_the_description_shows_each_querysets_command(on_mongodb):
+    every = novels("default")
+    union = every.filter(pages=300).union(every.filter(pages=250), all=True)
+    description = str(union.query)
+    assert description.count("find(") == 2 and "300" in description and "250" in description
+    assert " UNION ALL " in description
