@@ -45,6 +45,11 @@ from django_nonrel.aggregation.grouped import GroupedRead
 from django_nonrel.aggregation.plain import execute_aggregate
 from django_nonrel.aggregation.planner import is_grouped
 from django_nonrel.bulk_inserts import keep_returned_keys, refused
+from django_nonrel.combined_reads import (
+    combined_value_rows,
+    describe_combined,
+    has_combined_rows,
+)
 from django_nonrel.described_reads import StepValue, described_reads, is_describing
 from django_nonrel.exceptions import PartialInsertError, unsupported
 from django_nonrel.expressions import ExpressionEvaluator
@@ -214,6 +219,9 @@ class NonrelCompiler(sql.SQLCompiler):
         return first_step_in(self.store, self._structured_rows())
 
     def _structured_rows(self) -> Iterator[dict[str, Any]]:
+        if self.query.combinator:
+            yield from self._structured(combined_value_rows(self))
+            return
         if is_describing(self.store):
             yield from self._structured(self._described_value_rows())
             return
@@ -243,6 +251,9 @@ class NonrelCompiler(sql.SQLCompiler):
         return first_step_in(self.store, self._selected_value_rows())
 
     def _selected_value_rows(self) -> Iterator[ValueRow]:
+        if self.query.combinator:
+            yield from combined_value_rows(self)
+            return
         if is_describing(self.store):
             yield from self._described_value_rows()
             return
@@ -273,7 +284,7 @@ class NonrelCompiler(sql.SQLCompiler):
             return plain, rows if plain else first_step_in(self.store, rows)
 
     def _fetch_values(self, chunk_size: int | None) -> tuple[bool, Iterator[Any]]:
-        if is_grouped(self.query) or is_describing(self.store):
+        if self.query.combinator or is_grouped(self.query) or is_describing(self.store):
             return False, self.selected_value_rows()
         plan = self.read_plan()
         if plan is None or plan.query.matches_nothing:
@@ -331,6 +342,8 @@ class NonrelCompiler(sql.SQLCompiler):
 
     def has_results(self) -> bool:
         with self.store.one_query():
+            if self.query.combinator:
+                return has_combined_rows(self)
             if is_grouped(self.query):
                 return bool(GroupedRead(self).rows())
             nq = self.build_query(with_projection=False).query
@@ -381,6 +394,8 @@ class NonrelCompiler(sql.SQLCompiler):
         """The description of the command this read ends with; the reads it
         starts with are recorded as steps by the describing store (called
         within ``described_reads``)."""
+        if self.query.combinator:
+            return describe_combined(self)
         if is_grouped(self.query):
             rows = _without_aggregates(self.query).get_compiler(connection=self.connection)
             command = rows.describe_command()

@@ -58,11 +58,33 @@ def subquery_of(expr: Any) -> Query | None:
 
 
 def outer_references(query: Query) -> list[Col]:
-    """The columns of enclosing queries ``query`` reads (``OuterRef``), each once."""
+    """The columns of enclosing queries ``query`` reads (``OuterRef``), each once
+    (those of the querysets a ``union()`` combines too)."""
     unique: dict[tuple[str, Any], Col] = {}
     for col in query.get_external_cols():
         unique.setdefault((col.alias, col.target), col)
+    for combined in query.combined_queries:
+        for col in outer_references(combined):
+            unique.setdefault((col.alias, col.target), col)
+    # Django's get_external_cols() reads a nested subquery's first combined
+    # queryset only: the others' references to this query's outer ones too.
+    for nested in _nested_queries([*query.annotations.values(), query.where]):
+        for combined in nested.combined_queries:
+            for col in outer_references(combined):
+                if col.alias in query.external_aliases:
+                    unique.setdefault((col.alias, col.target), col)
     return list(unique.values())
+
+
+def _nested_queries(nodes: Iterable[Any]) -> Iterable[Query]:
+    """The queries used as expressions inside ``nodes`` (not inside those)."""
+    for node in nodes:
+        if isinstance(node, Query):
+            yield node
+        elif isinstance(node, WhereNode):
+            yield from _nested_queries(node.children)
+        elif hasattr(node, "get_source_expressions"):
+            yield from _nested_queries(s for s in node.get_source_expressions() if s is not None)
 
 
 def base_alias(query: Query) -> str | None:
@@ -109,9 +131,9 @@ class Correlation:
 def correlations(query: Query) -> tuple[list[Correlation], list[Any]] | None:
     """(the ``inner = OuterRef`` equalities, the other top-level conditions) of a
     subquery whose only outer references are such equalities on its own table's
-    columns; None for any other shape."""
+    columns; None for any other shape (a ``union()`` of querysets among them)."""
     where = query.where
-    if where.connector != AND or where.negated:
+    if query.combinator or where.connector != AND or where.negated:
         return None
     own = base_alias(query)
     found, others = [], []
@@ -128,8 +150,14 @@ def correlations(query: Query) -> tuple[list[Correlation], list[Any]] | None:
         else:
             others.append(child)
     references = [(col.alias, col.target) for col in query.get_external_cols()]
-    if not found or len(references) != len(found):
-        return None  # an outer reference elsewhere: in an expression, under OR, nested
+    if (
+        not found
+        or len(references) != len(found)
+        or len(outer_references(query)) > len(set(references))
+    ):
+        # an outer reference elsewhere: in an expression, under OR, nested (in
+        # a combined queryset too)
+        return None
     return found, others
 
 
@@ -173,6 +201,7 @@ def _bind_query(query: Query, values: dict[tuple[str, Any], Value]) -> Query:
     )
     if isinstance(clone.group_by, tuple):
         clone.group_by = tuple(bind(expr, values) for expr in clone.group_by)
+    clone.combined_queries = tuple(_bind_query(q, values) for q in clone.combined_queries)
     return clone
 
 
@@ -282,7 +311,7 @@ def _batchable(query: Query, references: list[Col]) -> tuple[list[Correlation], 
     The subquery's grouping must keep outer rows apart: no grouping, one group
     per row, or a grouping by every correlation column.
     """
-    if query.combinator or query.distinct_fields:
+    if query.distinct_fields:
         return None
     found = correlations(query)
     if found is None:

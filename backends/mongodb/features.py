@@ -59,10 +59,12 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
     supports_non_deterministic_collations = False
     supports_stored_generated_columns = False
     supports_virtual_generated_columns = False
-    supports_select_union = False
-    supports_select_intersection = False
-    supports_select_difference = False
-    supports_slicing_ordering_in_compound = False
+    # Evaluated on the client over each queryset's read (django_nonrel.combined_reads):
+    # each queryset keeps its own ordering and slice.
+    supports_select_union = True
+    supports_select_intersection = True
+    supports_select_difference = True
+    supports_slicing_ordering_in_compound = True
     supports_subqueries_in_group_by = False
     # Window functions are computed in Python over the query's rows, with SQL's
     # partitions, peers, frames (ROWS/RANGE with offsets) and frame exclusions

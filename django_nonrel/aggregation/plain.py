@@ -135,10 +135,12 @@ def _aggregate_values(compiler, query: Query, source_query: Query | None, annota
         if source_query is query
         else source_query.get_compiler(connection=compiler.connection)
     )
-    if source_query is not query and not all(
-        store_folds(compiler.base_alias, expr) for expr in annotations.values()
+    if source_query is not query and (
+        source_query.combinator
+        or not all(store_folds(compiler.base_alias, expr) for expr in annotations.values())
     ):
-        # Over a subquery's annotations (filter=, Case, a Subquery's value): its rows.
+        # Over a subquery's annotations (filter=, Case, a Subquery's value) or a
+        # union()'s rows (django_nonrel.combined_reads): its rows.
         row = aggregate_rows(compiler.connection, inner_rows(source), annotations)
         return tuple(row[alias] for alias in annotations)
     if source_query is query and needs_planning(compiler, annotations):
