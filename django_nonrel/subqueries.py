@@ -187,6 +187,10 @@ def bind(node: Any, values: dict[tuple[str, Any], Value]) -> Any:
         return node
     clone = node.copy()
     clone.set_source_expressions([None if s is None else bind(s, values) for s in sources])
+    if isinstance(clone, In) and isinstance(clone.rhs, Value) and clone.rhs is not node.rhs:
+        # ``field__in=OuterRef("pk")``: SQL's ``IN (outer.pk)``, a list of one value.
+        value = clone.rhs.value
+        clone.rhs = value if isinstance(value, (list, tuple)) else [value]
     return clone
 
 

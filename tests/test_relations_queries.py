@@ -247,3 +247,15 @@ def test_order_by_a_relation_uses_the_related_models_whole_ordering():
         ("B", "Rome"),
     ]
     assert Place.objects.count() == 3
+
+
+def test_in_an_outer_reference_is_a_list_of_its_one_value(library):
+    # field__in=OuterRef("pk") is SQL's IN (outer.pk), inside nested subqueries too.
+    labelled = Novel.objects.filter(labels__in=OuterRef("pk"), writer=OuterRef(OuterRef("pk")))
+    used_by = Label.objects.filter(Exists(labelled))
+    assert names(Writer.objects.filter(Exists(used_by))) == ["Camus", "Woolf"]
+    assert names(Label.objects.filter(Exists(Novel.objects.filter(labels__in=OuterRef("pk"))))) == [
+        "classic",
+        "modern",
+        "short",
+    ]
