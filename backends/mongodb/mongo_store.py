@@ -263,18 +263,9 @@ class MongoStore(MongoAggregation, DocumentStore):
         return projection
 
     def describe(self, query: NonrelQuery) -> str:
-        parts = [f"db.{query.table}.find({self.filter_document(query)!r}"]
-        projection = self.projection(query)
-        parts.append(f", {projection!r})" if projection else ")")
-        if query.ordering:
-            parts.append(f".sort({self.sort_spec(query)!r})")
-        if query.low:
-            parts.append(f".skip({query.low})")
-        if query.limit is not None:
-            parts.append(f".limit({query.limit})")
-        if query.batch_size:
-            parts.append(f".batchSize({query.batch_size})")
-        return "".join(parts)
+        return _find_text(
+            query, self.filter_document(query), self.projection(query), self.sort_spec(query)
+        )
 
     # -- reads ----------------------------------------------------------------
     def fetch(self, query: NonrelQuery) -> Iterator[dict[str, Any]]:
@@ -283,8 +274,11 @@ class MongoStore(MongoAggregation, DocumentStore):
         filter_doc = self.filter_document(query)
         if self.matches_no_document(filter_doc):
             return
-        kwargs: dict[str, Any] = {"projection": self.projection(query)}
+        projection = self.projection(query)
         sort = self.sort_spec(query)
+        # The description is built from the documents sent, not translated again.
+        description = _find_text(query, filter_doc, projection, sort)
+        kwargs: dict[str, Any] = {"projection": projection}
         if sort:
             kwargs["sort"] = sort
         if query.low:
@@ -295,13 +289,11 @@ class MongoStore(MongoAggregation, DocumentStore):
         if query.batch_size:
             kwargs["batch_size"] = query.batch_size
             cursor = self.run(
-                self.describe(query),
+                description,
                 lambda: read_in_batches(collection.find(filter_doc, **kwargs), query.batch_size),
             )
         else:
-            cursor = self.run(
-                self.describe(query), lambda: list(collection.find(filter_doc, **kwargs))
-            )
+            cursor = self.run(description, lambda: list(collection.find(filter_doc, **kwargs)))
         pk_column = query.pk_column
         for document in cursor:
             if ID in document:
@@ -780,3 +772,23 @@ def as_duplicate_key(error: OperationFailure) -> DuplicateKeyError | None:
     if isinstance(error, DuplicateKeyError) or _FERRETDB_UNIQUE not in str(error):
         return None
     return DuplicateKeyError(str(error), DUPLICATE_KEY, error.details)
+
+
+def _find_text(
+    query: NonrelQuery,
+    filter_doc: dict[str, Any],
+    projection: dict[str, int] | None,
+    sort: list[tuple[str, int]],
+) -> str:
+    """The shell form of the find ``query`` sends with these filter, projection and sort."""
+    parts = [f"db.{query.table}.find({filter_doc!r}"]
+    parts.append(f", {projection!r})" if projection else ")")
+    if query.ordering:
+        parts.append(f".sort({sort!r})")
+    if query.low:
+        parts.append(f".skip({query.low})")
+    if query.limit is not None:
+        parts.append(f".limit({query.limit})")
+    if query.batch_size:
+        parts.append(f".batchSize({query.batch_size})")
+    return "".join(parts)
