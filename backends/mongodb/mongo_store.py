@@ -39,7 +39,7 @@ from .bulk_updates import update_each
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path, key_equality
 from .grouping import MongoAggregation
 from .limits import check_documents
-from .query_log import QueryLog
+from .query_log import Description, QueryLog, described, find_text
 from .reserved_keys import STORES, retire_key_blocks
 from .skipped_sets import nested_sets, pinned_ids, rewrite_skipped
 from .undo_journal import UndoJournal, written_ids
@@ -132,7 +132,7 @@ class MongoStore(MongoAggregation, DocumentStore):
         return collection
 
     # -- running and logging commands -------------------------------------------
-    def run(self, description: str, command, *args, bookkeeping: bool = False, **kwargs):
+    def run(self, description: Description, command, *args, bookkeeping: bool = False, **kwargs):
         """Run one driver command with Django's error mapping and query logging.
 
         Inside a transaction the command runs with the transaction's session
@@ -144,7 +144,9 @@ class MongoStore(MongoAggregation, DocumentStore):
         TransactionManagementError, as SQL backends refuse queries there.
         ``bookkeeping`` commands (the undo journal's) are neither refused,
         logged nor counted; the commands of one ORM query are logged as one
-        ``connection.queries`` entry (``one_query``, query_log.py).
+        ``connection.queries`` entry (``one_query``, query_log.py). A read may pass
+        its description as a function building it: called only when a wrapper or
+        the log uses it.
         """
         connection = self.connection
         if not bookkeeping and not apps.ready and not apps.stored_app_configs:
@@ -185,7 +187,10 @@ class MongoStore(MongoAggregation, DocumentStore):
                 for wrapper in reversed(connection.execute_wrappers):
                     executor = functools.partial(wrapper, executor)
                 context = {"connection": connection, "cursor": cursor}
+                logged = description = described(description)
                 result = executor(description, None, False, context)
+            if not isinstance(description, str):
+                return result  # a read's: never a write to count
             target, _, name = description.split("(", 1)[0].rpartition(".")
             if (
                 name in WRITE_COMMANDS
@@ -263,7 +268,7 @@ class MongoStore(MongoAggregation, DocumentStore):
         return projection
 
     def describe(self, query: NonrelQuery) -> str:
-        return _find_text(
+        return find_text(
             query, self.filter_document(query), self.projection(query), self.sort_spec(query)
         )
 
@@ -276,8 +281,8 @@ class MongoStore(MongoAggregation, DocumentStore):
             return
         projection = self.projection(query)
         sort = self.sort_spec(query)
-        # The description is built from the documents sent, not translated again.
-        description = _find_text(query, filter_doc, projection, sort)
+        # Built from the documents sent (not translated again), and only if used.
+        description = partial(find_text, query, filter_doc, projection, sort)
         kwargs: dict[str, Any] = {"projection": projection}
         if sort:
             kwargs["sort"] = sort
@@ -772,23 +777,3 @@ def as_duplicate_key(error: OperationFailure) -> DuplicateKeyError | None:
     if isinstance(error, DuplicateKeyError) or _FERRETDB_UNIQUE not in str(error):
         return None
     return DuplicateKeyError(str(error), DUPLICATE_KEY, error.details)
-
-
-def _find_text(
-    query: NonrelQuery,
-    filter_doc: dict[str, Any],
-    projection: dict[str, int] | None,
-    sort: list[tuple[str, int]],
-) -> str:
-    """The shell form of the find ``query`` sends with these filter, projection and sort."""
-    parts = [f"db.{query.table}.find({filter_doc!r}"]
-    parts.append(f", {projection!r})" if projection else ")")
-    if query.ordering:
-        parts.append(f".sort({sort!r})")
-    if query.low:
-        parts.append(f".skip({query.low})")
-    if query.limit is not None:
-        parts.append(f".limit({query.limit})")
-    if query.batch_size:
-        parts.append(f".batchSize({query.batch_size})")
-    return "".join(parts)
