@@ -112,6 +112,19 @@ def test_key_equality_is_filtered_in_ferretdb_storage():
     assert explained["filterPushdown"] is True
 
 
+def test_keyed_writes_keep_the_key_filter_alone():
+    """A write by one key sends ``{_id: key}`` and nothing beside it on every server
+    (on FerretDB, where the write claims its row first, too): the form FerretDB runs
+    in its storage, while the write still changes only that row."""
+    Token.objects.create(key="k", uses=1)
+    Token.objects.create(key="other", uses=1)
+    (update,) = commands(lambda: Token.objects.filter(pk="k").update(uses=2))
+    assert update.startswith("db.orm_token.updateMany({'_id': 'k'}, "), update
+    (delete,) = commands(lambda: Token.objects.filter(pk="other").delete())
+    assert "({'_id': 'other'}" in delete, delete
+    assert [(t.key, t.uses) for t in Token.objects.all()] == [("k", 2)]
+
+
 def test_reads_use_portable_commands_and_cascade_is_batched():
     ann = Author.objects.create(name="Ann")
     Book.objects.bulk_create([Book(title=str(i), author=ann) for i in range(300)])

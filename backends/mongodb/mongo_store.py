@@ -39,7 +39,7 @@ from .bulk_updates import update_each
 from .filters import ID, MATCH_NONE, FilterTranslator, field_path, key_equality
 from .grouping import MongoAggregation
 from .limits import check_documents
-from .query_log import QueryLog
+from .query_log import Description, QueryLog, described, find_text
 from .reserved_keys import STORES, retire_key_blocks
 from .skipped_sets import nested_sets, pinned_ids, rewrite_skipped
 from .undo_journal import UndoJournal, written_ids
@@ -132,7 +132,7 @@ class MongoStore(MongoAggregation, DocumentStore):
         return collection
 
     # -- running and logging commands -------------------------------------------
-    def run(self, description: str, command, *args, bookkeeping: bool = False, **kwargs):
+    def run(self, description: Description, command, *args, bookkeeping: bool = False, **kwargs):
         """Run one driver command with Django's error mapping and query logging.
 
         Inside a transaction the command runs with the transaction's session
@@ -144,7 +144,9 @@ class MongoStore(MongoAggregation, DocumentStore):
         TransactionManagementError, as SQL backends refuse queries there.
         ``bookkeeping`` commands (the undo journal's) are neither refused,
         logged nor counted; the commands of one ORM query are logged as one
-        ``connection.queries`` entry (``one_query``, query_log.py).
+        ``connection.queries`` entry (``one_query``, query_log.py). A read may pass
+        its description as a function building it: called only when a wrapper or
+        the log uses it.
         """
         connection = self.connection
         if not bookkeeping and not apps.ready and not apps.stored_app_configs:
@@ -185,7 +187,10 @@ class MongoStore(MongoAggregation, DocumentStore):
                 for wrapper in reversed(connection.execute_wrappers):
                     executor = functools.partial(wrapper, executor)
                 context = {"connection": connection, "cursor": cursor}
+                logged = description = described(description)
                 result = executor(description, None, False, context)
+            if not isinstance(description, str):
+                return result  # a read's: never a write to count
             target, _, name = description.split("(", 1)[0].rpartition(".")
             if (
                 name in WRITE_COMMANDS
@@ -263,18 +268,9 @@ class MongoStore(MongoAggregation, DocumentStore):
         return projection
 
     def describe(self, query: NonrelQuery) -> str:
-        parts = [f"db.{query.table}.find({self.filter_document(query)!r}"]
-        projection = self.projection(query)
-        parts.append(f", {projection!r})" if projection else ")")
-        if query.ordering:
-            parts.append(f".sort({self.sort_spec(query)!r})")
-        if query.low:
-            parts.append(f".skip({query.low})")
-        if query.limit is not None:
-            parts.append(f".limit({query.limit})")
-        if query.batch_size:
-            parts.append(f".batchSize({query.batch_size})")
-        return "".join(parts)
+        return find_text(
+            query, self.filter_document(query), self.projection(query), self.sort_spec(query)
+        )
 
     # -- reads ----------------------------------------------------------------
     def fetch(self, query: NonrelQuery) -> Iterator[dict[str, Any]]:
@@ -283,8 +279,11 @@ class MongoStore(MongoAggregation, DocumentStore):
         filter_doc = self.filter_document(query)
         if self.matches_no_document(filter_doc):
             return
-        kwargs: dict[str, Any] = {"projection": self.projection(query)}
+        projection = self.projection(query)
         sort = self.sort_spec(query)
+        # Built from the documents sent (not translated again), and only if used.
+        description = partial(find_text, query, filter_doc, projection, sort)
+        kwargs: dict[str, Any] = {"projection": projection}
         if sort:
             kwargs["sort"] = sort
         if query.low:
@@ -295,13 +294,11 @@ class MongoStore(MongoAggregation, DocumentStore):
         if query.batch_size:
             kwargs["batch_size"] = query.batch_size
             cursor = self.run(
-                self.describe(query),
+                description,
                 lambda: read_in_batches(collection.find(filter_doc, **kwargs), query.batch_size),
             )
         else:
-            cursor = self.run(
-                self.describe(query), lambda: list(collection.find(filter_doc, **kwargs))
-            )
+            cursor = self.run(description, lambda: list(collection.find(filter_doc, **kwargs)))
         pk_column = query.pk_column
         for document in cursor:
             if ID in document:

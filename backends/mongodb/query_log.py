@@ -25,9 +25,40 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django_nonrel.query import NonrelQuery
 
 logger = logging.getLogger("django.db.backends")
+
+#: A command's shell form, or a function building it (a read's, built only when used).
+Description = str | Callable[[], str]
+
+
+def find_text(
+    query: NonrelQuery,
+    filter_doc: dict[str, Any],
+    projection: dict[str, int] | None,
+    sort: list[tuple[str, int]],
+) -> str:
+    """The shell form of the find ``query`` sends with these filter, projection and sort."""
+    parts = [f"db.{query.table}.find({filter_doc!r}"]
+    parts.append(f", {projection!r})" if projection else ")")
+    if query.ordering:
+        parts.append(f".sort({sort!r})")
+    if query.low:
+        parts.append(f".skip({query.low})")
+    if query.limit is not None:
+        parts.append(f".limit({query.limit})")
+    if query.batch_size:
+        parts.append(f".batchSize({query.batch_size})")
+    return "".join(parts)
+
+
+def described(description: Description) -> str:
+    """The text of ``description``."""
+    return description if isinstance(description, str) else description()
 
 
 class QueryLog:
@@ -57,10 +88,11 @@ class QueryLog:
         finally:
             self._open, self._entry = False, None
 
-    def command(self, connection, logged: str, duration: float) -> None:
+    def command(self, connection, logged: Description, duration: float) -> None:
         """Record one command of ``connection`` that took ``duration`` seconds."""
         if not connection.queries_logged:
             return
+        logged = described(logged)
         entry = self._entry
         if entry is None:
             entry = {"sql": logged, "time": f"{duration:.3f}"}

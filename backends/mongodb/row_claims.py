@@ -215,6 +215,14 @@ class RowClaimingStore(MongoStore):
 
 
 def _within(query: NonrelQuery, keys: list[Any]) -> NonrelQuery:
-    """``query`` restricted to the claimed ``keys``."""
+    """``query`` restricted to the claimed ``keys``.
+
+    A filter that names its keys already selects only among them (the keys
+    claimed are those it names): it is sent as it is, so that a write by one key
+    keeps the ``{_id: key}`` form FerretDB filters in its storage (with another
+    condition beside it, FerretDB reads every document).
+    """
+    if query.named_keys() is not None:
+        return query
     claimed = Leaf((query.pk_column,), "in", keys)
     return replace(query, where=Node(AND, [query.where, claimed] if query.where else [claimed]))
