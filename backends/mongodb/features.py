@@ -359,6 +359,7 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
         ): {
             "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_exact_lookup",
             "expressions_window.tests.WindowFunctionTests.test_filter_count",
+            "queries.test_qs_combinators.QuerySetSetOperationTests.test_exists_union",
             "aggregation.tests.AggregateAnnotationPruningTests.test_referenced_window_requires_wrapping",
             "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_greaterthan_lookup",
             "db_functions.datetime.test_extract_trunc.DateFunctionTests.test_extract_year_lessthan_lookup",
