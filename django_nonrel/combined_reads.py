@@ -29,7 +29,7 @@ from itertools import islice
 from typing import Any
 
 from django.db import DatabaseError, NotSupportedError
-from django.db.models import F
+from django.db.models import F, Model
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.expressions import OrderBy
 from django.db.models.sql.constants import ORDER_DIR
@@ -197,8 +197,27 @@ def _component_rows(query: Query, connection: Any, limit: int) -> list[CombinedR
 
 
 def _key(values: tuple) -> tuple:
-    """What makes two rows the same row (list and dict values by their content)."""
-    return tuple(hashable(value) for value in values)
+    """What makes two rows the same row (list, dict, set and embedded model values
+    by their content)."""
+    return tuple(hashable(_content(value)) for value in values)
+
+
+def _content(value: Any) -> Any:
+    """``value`` with embedded model instances (EmbeddedModelField, ListField of
+    them: unhashable, without a key) as their fields' values, and sets in order."""
+    if isinstance(value, Model):
+        fields = value._meta.concrete_fields
+        return {
+            "": value._meta.label,
+            **{f.attname: _content(getattr(value, f.attname)) for f in fields},
+        }
+    if isinstance(value, dict):
+        return {key: _content(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_content(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_content(item) for item in value), key=repr)
+    return value
 
 
 def _distinct(rows: list[CombinedRow]) -> list[CombinedRow]:

@@ -24,4 +24,5 @@ def test_demo_tour_runs_and_shows_results_and_commands():
     assert "updateOne({'_id': 1}" in out and "upsert=True" in out
     assert "countDocuments({}, {'limit': 2})" in out
     assert "'related_selection': {}" in out
-    assert "union(filter(...))\n    -> NotSupportedError:" in out
+    assert 'union(filter(tags="quick"))  # combined on the client\n    -> [' in out
+    assert 'distinct("title")\n    -> NotSupportedError:' in out

@@ -1,6 +1,7 @@
 """MongoDB backend promises: one-command saves, data safety, clear errors."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import NotSupportedError, connection, transaction
@@ -8,6 +9,7 @@ from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
 from django_nonrel.backends.mongodb.filters import key_equality
+from tests.app.models import Address, LineItem, Order, Person
 from tests.orm.models import Author, Book, Token
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_mongodb")]
@@ -142,8 +144,31 @@ def test_count_limit_is_pushed_down():
 
 
 def test_unsupported_shapes_say_what_to_do():
-    with pytest.raises(NotSupportedError, match="union"):
-        list(Author.objects.all().union(Author.objects.all()))
+    with pytest.raises(NotSupportedError, match=r"values\(\*fields\)\.distinct\(\)"):
+        list(Author.objects.distinct("name"))
+
+
+def test_union_compares_embedded_values_by_content():
+    # Embedded instances have no key (unhashable): rows are the same by their fields.
+    def order(number, names):
+        items = [LineItem(name=name, price=Decimal("1.50"), tags=[name]) for name in names]
+        Order.objects.create(number=number, items=items, by_size={"s": items[0]})
+
+    order(1, ["tea"])
+    order(2, ["tea"])
+    order(3, ["tea", "jam"])
+    order(4, ["jam"])
+    columns = ("items", "by_size")
+    rows = Order.objects.values_list(*columns).union(Order.objects.values_list(*columns))
+    assert sorted([item.name for item in row[0]] for row in rows) == [
+        ["jam"],
+        ["tea"],
+        ["tea", "jam"],
+    ]
+    whole = Order.objects.filter(number__lte=2).union(Order.objects.filter(number=1))
+    assert sorted(o.number for o in whole) == [1, 2]
+    Person.objects.create(name="Ann", address=Address(city="Oslo"))
+    assert [p.address.city for p in Person.objects.union(Person.objects.all())] == ["Oslo"]
 
 
 def test_integer_keys_follow_explicit_keys():
