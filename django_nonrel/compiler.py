@@ -50,7 +50,7 @@ from django_nonrel.combined_reads import (
     describe_combined,
     has_combined_rows,
 )
-from django_nonrel.described_reads import StepValue, described_reads, is_describing
+from django_nonrel.described_reads import StepValue, described_reads, is_describing, sent_reads
 from django_nonrel.exceptions import PartialInsertError, unsupported
 from django_nonrel.expressions import ExpressionEvaluator
 from django_nonrel.extra_sql import extra_expressions
@@ -279,12 +279,17 @@ class NonrelCompiler(sql.SQLCompiler):
         any other read gives ``selected_value_rows()``'s rows. Run now, as one
         query (``first_step_in``). ``chunk_size`` (a chunked read,
         ``QuerySet.iterator()``): the rows are fetched in batches of that many."""
+        if is_describing(self.store):
+            # A queryset evaluated by code that runs while another read is
+            # described (described_reads.sent_reads): its rows are real, read now.
+            with sent_reads(self.connection):
+                return False, iter(list(self.selected_value_rows()))
         with self.store.one_query():
             plain, rows = self._fetch_values(chunk_size)
             return plain, rows if plain else first_step_in(self.store, rows)
 
     def _fetch_values(self, chunk_size: int | None) -> tuple[bool, Iterator[Any]]:
-        if self.query.combinator or is_grouped(self.query) or is_describing(self.store):
+        if self.query.combinator or is_grouped(self.query):
             return False, self.selected_value_rows()
         plan = self.read_plan()
         if plan is None or plan.query.matches_nothing:

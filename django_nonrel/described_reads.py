@@ -17,7 +17,13 @@ its step, so the description reads as the sequence of commands that would run.
 Conditions Python evaluates on the rows a step reads keep the placeholder
 row (``is_describing``): they run on the real rows when the read does. Only
 the placeholder's rendering is approximate (a count or an existence check is
-described and taken as non-empty); nothing is ever sent.
+described and taken as non-empty); nothing of the described read is sent.
+
+A queryset that Python code evaluates while the plan is built is not a step of
+the described read but a value the code needs: a generic relation's join
+restriction asks ``ContentType.objects.get_for_model()``, which reads (and
+caches) the content type. ``sent_reads`` runs such a read on the real store;
+given placeholders, the code would fail on them or, worse, cache them.
 """
 
 from __future__ import annotations
@@ -104,6 +110,22 @@ class DescribedReads:
         raise NotSupportedError("Describing a query (str(queryset.query)) never writes.")
 
     insert = update = update_each = update_document = upsert = delete = delete_all = _refuse
+
+
+@contextlib.contextmanager
+def sent_reads(connection: Any) -> Iterator[None]:
+    """Within the block, reads on ``connection`` are sent even while a query is
+    described (see the module docstring): a queryset evaluated to instances or
+    values by code the planning calls."""
+    store = connection.store
+    if not isinstance(store, DescribedReads):
+        yield
+        return
+    connection.store = store.store
+    try:
+        yield
+    finally:
+        connection.store = store
 
 
 @contextlib.contextmanager

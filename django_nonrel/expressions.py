@@ -74,6 +74,7 @@ from django.utils import timezone
 
 from django_nonrel import json_keys
 from django_nonrel.column_tuples import expand, is_multi_column
+from django_nonrel.compile_warnings import warn_as_django_compiles
 from django_nonrel.evaluation_scope import user_defined
 from django_nonrel.exceptions import unsupported
 from django_nonrel.native import NativeCondition
@@ -327,6 +328,7 @@ class ExpressionEvaluator:
                 "embedded field) inside a condition evaluated in Python",
                 "Run the alternatives of the OR/NOT as separate querysets and combine their keys.",
             )
+        warn_as_django_compiles(lookup)
         if _compares_to_json_null(lookup):
             return self._holds_json_null(lookup.lhs)
         if name in json_keys.KEY_LOOKUPS:
@@ -613,10 +615,17 @@ class ExpressionEvaluator:
 
         return dig
 
-    def _holds_json_null(self, expr: KeyTransform) -> Evaluator:
+    def _holds_json_null(self, expr: Any) -> Evaluator:
         """``data__key=None`` / ``Value(None, JSONField())`` / ``JSONNull()``: as
         SQL's ``JSON_TYPE(data, '$.key') = 'null'``, TRUE where the key holds JSON
-        null, FALSE where it holds anything else, UNKNOWN where it is absent."""
+        null, FALSE where it holds anything else, UNKNOWN where it is absent.
+
+        On the whole field (``data=JSONNull()``) JSON null is stored as null, as
+        SQL NULL is (docs/mongodb.md): TRUE where the value is null, as the
+        filter ``{data: null}`` a ``filter(data=JSONNull())`` sends matches."""
+        if not isinstance(expr, KeyTransform):
+            whole = self.compile(expr)
+            return lambda row: whole(row) is None
         value = self._key_or_missing(expr)
 
         def test(row: Row) -> bool | None:
@@ -627,19 +636,13 @@ class ExpressionEvaluator:
 
 
 def _compares_to_json_null(lookup: Lookup) -> bool:
-    """Whether ``lookup`` asks if a JSON key holds JSON null (not SQL NULL):
-    an exact lookup on a key whose right-hand side is None, a
+    """Whether ``lookup`` asks if a JSON value or key holds JSON null (not SQL
+    NULL): an exact lookup on a JSONField or a key whose right-hand side is None
+    (deprecated on the whole field by Django 6.1, as its warning says), a
     ``Value(None, JSONField())`` or Django 6.1's ``JSONNull()``."""
-    if not isinstance(lookup, JSONExact) or not isinstance(lookup.lhs, KeyTransform):
+    if not isinstance(lookup, JSONExact):
         return False
-    rhs = lookup.rhs
-    if rhs is None:
-        return True
-    return (
-        isinstance(rhs, Value)
-        and rhs.value is None
-        and isinstance(rhs._output_field_or_none, JSONField)
-    )
+    return lookup.rhs is None or json_keys.is_json_null(lookup.rhs)
 
 
 def _zone_of(expr: Any, source: Any) -> Any:

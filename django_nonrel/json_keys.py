@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import JSONField
-from django.db.models.expressions import Col
+from django.db.models.expressions import Col, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.lookups import IExact, Lookup, PatternLookup, Regex
 
@@ -96,3 +96,13 @@ def as_json_text(value: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return None if found is None else json.dumps(found)
 
     return text
+
+
+def is_json_null(value: Any) -> bool:
+    """Whether ``value`` is JSON null as Django writes it in a query:
+    ``Value(None, JSONField())`` or Django 6.1's ``JSONNull()``."""
+    return (
+        isinstance(value, Value)
+        and value.value is None
+        and isinstance(value._output_field_or_none, JSONField)
+    )

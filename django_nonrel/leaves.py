@@ -34,7 +34,9 @@ from django.db.models.lookups import (
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, NothingNode, WhereNode
 
+from django_nonrel import json_keys
 from django_nonrel.column_tuples import expand, is_multi_column
+from django_nonrel.compile_warnings import warn_as_django_compiles
 from django_nonrel.described_reads import StepValue
 from django_nonrel.paths import path_segment
 from django_nonrel.query import DATE_PARTS, Filter, Leaf, Node
@@ -152,6 +154,7 @@ class LeafBuilder:
         """
         if is_multi_column(lookup):
             return self.build_tree(self.expand_columns(lookup, negated))
+        warn_as_django_compiles(lookup)
         path, transform, column_field = self._path(lookup.lhs, lookup)
         return self._build_leaf(lookup, path, transform, column_field, negated)
 
@@ -187,7 +190,14 @@ class LeafBuilder:
         json = isinstance(field, JSONField) or isinstance(lookup.lhs, KeyTransform)
         if name == "in" and not (json and len(path) > 1):
             # None under a JSON key is JSON null, a value (JSONNull() in the list).
-            value = [v for v in value if v is not None]
+            # Elsewhere None is SQL NULL, which IN never matches, but JSONNull()
+            # in a JSONField's list is JSON null, stored as null (docs/mongodb.md).
+            items = lookup.rhs
+            if isinstance(items, ExpressionList):
+                items = items.get_source_expressions()
+            json_null = json and isinstance(items, (list, tuple))
+            json_null = json_null and any(map(json_keys.is_json_null, items))
+            value = [v for v in value if v is not None] + ([None] if json_null else [])
             if not value:
                 return False
         # A key inside a document is NULL in SQL when missing, and a comparison

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.backends.sqlite3.base import DatabaseWrapper
 from django.db.models import Func, Window
@@ -77,12 +78,15 @@ def sql_evaluator(expr: Any, arguments: list[Callable[[Any], Any]]) -> Callable[
     _refuse_sql_aggregates(expr, fields)
 
     def evaluate(row: Any) -> Any:
-        values = [argument(row) for argument in arguments]
+        values = [
+            Value(argument(row), output_field=field)
+            for argument, field in zip(arguments, fields, strict=True)
+        ]
         bound = copy.copy(expr)
         bound.set_source_expressions(
-            [Value(value, output_field=field) for value, field in zip(values, fields, strict=True)]
+            [_Argument(index, value) for index, value in enumerate(values)]
         )
-        result = _run(bound)
+        result = _run(bound, values)
         return result if result is None or not predicate else bool(result)
 
     return evaluate
@@ -126,11 +130,42 @@ def field_of(source: Any) -> Any:
         return None
 
 
-def _run(expr: Any) -> Any:
+class _Argument(Value):
+    """Argument ``index`` of the expression evaluated, as SQL sees a row's column:
+    ``a<index>`` of the one-row table the arguments' values are selected as. SQL
+    that leaves an argument out (a Transform whose template is ``NULL``) then
+    runs as it does over a table; bound as parameters, the values left out would
+    not match the statement's placeholders. A Value otherwise (its output field,
+    ``isinstance`` checks such as IsNull's on a Value's None)."""
+
+    def __init__(self, index: int, value: Value) -> None:
+        super().__init__(value.value, output_field=value._output_field_or_none)
+        self.index = index
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return f"a{self.index}", []
+
+
+def _run(expr: Any, arguments: list[Value] = ()) -> Any:
+    """The value SQLite computes for ``expr``, whose sources are ``_Argument``
+    expressions standing for ``arguments``; SQL's answer for a condition Django compiles to nothing
+    (FullResultSet: true for every row; EmptyResultSet: false, or the
+    expression's value over no rows)."""
     connection = sqlite_connection()
     compiler = Query(None).get_compiler(connection=connection)
     try:
-        sql, params = compiler.compile(expr)
+        try:
+            sql, params = compiler.compile(expr)
+        except FullResultSet:
+            return True
+        except EmptyResultSet:
+            empty = getattr(expr, "empty_result_set_value", NotImplemented)
+            return False if empty is NotImplemented else empty
+        columns = [compiler.compile(argument) for argument in arguments]
+        if columns:
+            row = ", ".join(f"{sql_} AS a{index}" for index, (sql_, _) in enumerate(columns))
+            sql = f"{sql} FROM (SELECT {row})"
+            params = [*params, *(param for _, values in columns for param in values)]
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {sql}", params)
             (value,) = cursor.fetchone()

@@ -8,8 +8,9 @@ object members (digits too) and nested paths given as key transforms, and a
 pattern on the column matching the document's JSON text.
 """
 
+import django
 import pytest
-from django.db.models import Count, F, JSONField, Q, Value
+from django.db.models import Case, Count, F, JSONField, Q, Value, When
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Cast, Coalesce
 
@@ -127,3 +128,33 @@ def test_cast_of_text_to_json_parses_the_text(books):
         parsed=Coalesce(Cast("author__name", JSONField()), "data", output_field=JSONField())
     )
     assert [book.parsed for book in parsed] == [["x", 1]] * len(DOCUMENTS)
+
+
+def test_json_null_as_the_whole_value_answers_alike_everywhere():
+    """JSON null as the whole value is stored as null, as SQL NULL is
+    (docs/mongodb.md): a filter, an ``__in`` list holding JSON null and a
+    Case/When evaluated in Python must agree on which rows hold it."""
+    author = Author.objects.create(name="Ann")
+    json_null = Value(None, JSONField())
+    Book.objects.create(title="json null", author=author, data=json_null)
+    Book.objects.create(title="list", author=author, data=[1])
+    Book.objects.create(title="object", author=author, data={"k": None})
+    assert titles(Q(data=json_null)) == ["json null"]
+    assert titles(Q(data__in=[json_null, [1]])) == ["json null", "list"]
+    assert titles(Q(data__in=[[1], {"x": 1}])) == ["list"]
+    holds = Case(When(data=json_null, then=Value(True)), default=Value(False))
+    found = Book.objects.annotate(holds=holds).order_by("title").values_list("holds", flat=True)
+    assert list(found) == [True, False, False]
+
+
+@pytest.mark.skipif(django.VERSION < (6, 1), reason="Django 6.1 deprecates data=None")
+def test_none_as_json_null_gives_djangos_deprecation_warning_at_the_callers_line():
+    """Django 6.1 warns from its SQL compiler; this backend builds its own
+    commands and must warn the same, pointing at the line that runs the query."""
+    from django.utils.deprecation import RemovedInDjango2028Warning
+
+    with pytest.warns(RemovedInDjango2028Warning, match="Use JSONNull") as caught:
+        list(Book.objects.filter(data=None))
+    assert caught[0].filename == __file__
+    with pytest.warns(RemovedInDjango2028Warning):
+        list(Book.objects.annotate(n=Case(When(data=None, then=Value(1)), default=Value(0))))

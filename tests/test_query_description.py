@@ -9,6 +9,7 @@ tests without the ``django_db`` mark run with database access blocked, as a
 """
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, RowRange, Window
 from django.db.models.fields.tuple_lookups import TupleIn
@@ -16,7 +17,16 @@ from django.db.models.functions import Length, Rank
 
 from tests.commands import CommandCapture
 from tests.orm.models import Author
-from tests.relations.models import Country, Label, Novel, Player, Publisher, Team, Writer
+from tests.relations.models import (
+    Country,
+    Label,
+    Note,
+    Novel,
+    Player,
+    Publisher,
+    Team,
+    Writer,
+)
 
 #: Querysets that cross relations or nest a queryset, and the tables their
 #: description must name (a SQL JOIN/subquery does; so do our described steps).
@@ -113,6 +123,23 @@ def test_a_described_read_sends_nothing_and_the_read_still_runs():
         str(filtered.query)
     assert list(sent) == []
     assert list(filtered) == [woolf]
+
+
+@pytest.mark.django_db
+def test_a_queryset_the_planning_evaluates_is_read_not_described():
+    """Describing an exclude() across a generic relation builds its join
+    restriction, which reads the content type (and caches it): that read must
+    run, or the restriction gets placeholders and the cache keeps them."""
+    penguin = Publisher.objects.create(name="Penguin", country=Country.objects.create(name="UK"))
+    woolf = Writer.objects.create(name="Woolf", publisher=penguin)
+    novel = Novel.objects.create(title="Waves", pages=5, writer=woolf)
+    other = Novel.objects.create(title="Orlando", pages=7, writer=woolf)
+    note = Note.objects.create(text="reread", target=novel)
+    ContentType.objects.clear_cache()
+    text = str(Novel.objects.exclude(notes__text=None).query)
+    assert "content_type_id" in text, text
+    assert ContentType.objects.get_for_model(Novel).pk == note.content_type_id
+    assert list(Novel.objects.exclude(notes__text="reread")) == [other]
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ import pytest
 from django.db import NotSupportedError, models
 from django.db.models import F
 from django.db.models.functions import JSONObject
+from django.db.models.lookups import IsNull
 from django.test.utils import register_lookup
 
 from tests.differential.models import Item
@@ -75,6 +76,21 @@ class YearOf(models.Transform):
         return connection.ops.date_extract_sql("year", lhs, params)
 
 
+class Nulled(models.Transform):
+    """SQL that leaves its argument out (as Django's lookup tests' NulledTransform)."""
+
+    lookup_name = "nulled"
+    template = "NULL"
+
+
+class IsNullNoneRhs(IsNull):
+    """A lookup that accepts None as its value: on a NULL argument Django compiles
+    IsNull to nothing (FullResultSet / EmptyResultSet), not to SQL."""
+
+    lookup_name = "isnullnone"
+    can_use_none_as_rhs = True
+
+
 class PostgresOnly(models.Transform):
     lookup_name = "pgonly"
 
@@ -117,6 +133,12 @@ def _names(query) -> tuple[list, list]:
         lambda qs: qs.filter(day__yearof=2013).order_by("name"),
         lambda qs: qs.filter(day__yearof__lte=2012).order_by("name"),
         lambda qs: qs.annotate(r=Div3Transform("number")).order_by("r", "name"),
+        lambda qs: qs.filter(name__nulled__isnull=True).order_by("name"),
+        lambda qs: qs.filter(name__nulled=None).order_by("name"),
+        lambda qs: qs.exclude(name__nulled__isnull=True).order_by("name"),
+        lambda qs: qs.filter(number__isnullnone=True).order_by("name"),
+        lambda qs: qs.exclude(number__isnullnone=True).order_by("name"),
+        lambda qs: qs.filter(number__isnullnone=False).order_by("name"),
     ],
 )
 def test_sql_only_transforms_and_lookups_answer_as_on_sqlite(query):
@@ -203,9 +225,9 @@ def test_an_sql_aggregate_written_as_a_func_elsewhere_is_refused_not_evaluated_p
 @pytest.fixture(autouse=True)
 def _registered():
     with (
-        register_lookup(models.IntegerField, Div3Transform, Div3Lookup),
+        register_lookup(models.IntegerField, Div3Transform, Div3Lookup, IsNullNoneRhs),
         register_lookup(models.BigIntegerField, LastDigit),
-        register_lookup(models.CharField, UpperBilateral),
+        register_lookup(models.CharField, UpperBilateral, Nulled),
         register_lookup(models.DateField, YearOf, PostgresOnly),
     ):
         yield
