@@ -287,6 +287,24 @@ def _python_keys(
     return keys, paths
 
 
+def _own_column(query: Query, hops: tuple, reference: str) -> str:
+    """The field that ``extra(order_by=["table.column"])`` names: SQL's column
+    reference, which this backend can follow when the table is the queried
+    model's own (``Article.objects.extra(order_by=["app_article.headline"])``,
+    as Django's docs show it)."""
+    table, _, column = reference.partition(".")
+    opts = query.get_meta()
+    if not hops and table.strip('"`') == opts.db_table:
+        for field in opts.concrete_fields:
+            if field.column == column.strip('"`'):
+                return field.attname
+    raise unsupported(
+        f"Ordering by the SQL column reference {reference!r} (extra(order_by=...))",
+        "Order by field names; a column reference is followed only on the queried "
+        "model's own table.",
+    )
+
+
 def random_key(row: Row) -> float:
     """A random sort key: ``order_by("?")`` (not for security, only a shuffle)."""
     return random.random()  # noqa: S311 -- ordering, not cryptography
@@ -326,10 +344,7 @@ def ordering_items(
     descending = descending != flip
     annotation = None if hops else query.annotations.get(item)
     if "." in item and annotation is None:
-        raise unsupported(
-            f"Ordering by the SQL column reference {item!r} (extra(order_by=...))",
-            "Order by field names.",
-        )
+        item = _own_column(query, hops, item)
     if isinstance(annotation, Col) and annotation.alias == base_alias:
         # annotate(x=F("field")): ordering by the annotation is ordering by the field.
         item = annotation.target.attname

@@ -176,7 +176,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "expressions.tests.BasicExpressionsTests.test_order_by_multiline_sql",
             "prefetch_related.tests.RawQuerySetTests",
             "basic.tests.ModelFromDbTests.test_old_signature_raw",
-            "ordering.tests.OrderingTests.test_extra_ordering_with_table_name",
         },
         (
             "Expressions are evaluated in Python on the queried model's rows: expressions "

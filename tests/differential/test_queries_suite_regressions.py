@@ -132,6 +132,18 @@ def test_ordering_by_extra_select_names(numbered):
     ]
 
 
+def test_extra_ordering_by_a_column_of_the_queried_table(numbered):
+    """extra(order_by=["app_item.name"]) names a column of the queried model's
+    table, as Django's docs show it: it sorts by that column (it was refused);
+    another table's column is refused on the nonrel backends, saying what to do."""
+    table = Item._meta.db_table
+    ordered = Item.objects.extra(order_by=[f"-{table}.name"])
+    assert list(ordered.values_list("name", flat=True)) == ["d", "c", "b", "a"]
+    if connection.vendor == "mongodb":
+        with pytest.raises(NotSupportedError, match="queried model's own table"):
+            list(Item.objects.extra(order_by=[f"{Label._meta.db_table}.name"]))
+
+
 def test_distinct_values_with_an_extra_select(numbered):
     rows = Item.objects.extra(select={"one": "%s"}, select_params=(1,)).values("one")
     assert rows.distinct().count() == 1
