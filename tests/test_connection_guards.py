@@ -39,6 +39,42 @@ def test_a_connection_made_in_another_thread_is_its_own():
     assert names == ["Ann"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_each_threads_connection_has_a_client_of_its_own():
+    """Django tells connections apart by their ``connection`` (the driver's
+    client here): the clients of two threads' connections are two, even though
+    the drivers compare clients of one server as equal."""
+    Author.objects.exists()
+    clients = [connection.connection]
+
+    def connect():
+        try:
+            Author.objects.exists()
+            clients.append(connections["default"].connection)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=connect)
+    thread.start()
+    thread.join()
+    assert len(clients) == 2 and len(set(clients)) == 2
+    assert clients[0] != clients[1] and clients[0] == clients[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_closed_is_not_usable(on_mongodb):
+    """A connection whose client was closed under it is not usable (mongomock's
+    closed client kept answering). Django's SQLite backend always says usable."""
+    Author.objects.exists()
+    assert connection.is_usable()
+    connection._close()
+    try:
+        assert not connection.is_usable()
+    finally:
+        connection.close()
+    assert Author.objects.count() == 0
+
+
 @pytest.mark.django_db
 def test_execute_wrappers_see_and_can_block_every_command():
     seen = []

@@ -34,6 +34,7 @@ this connection, so that Django and its test runner know.
 from __future__ import annotations
 
 import contextlib
+import functools
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -70,6 +71,37 @@ TRANSIENT_LABEL = "TransientTransactionError"
 UNKNOWN_COMMIT_LABEL = "UnknownTransactionCommitResult"
 #: In-process mongomock servers by name, shared by every connection in the process.
 MOCK_SERVERS: dict[str, object] = {}
+
+
+@functools.cache
+def _one_connections_client(client_class: type) -> type:
+    """``client_class`` whose instances compare by identity and know they were closed.
+
+    Each Django connection (one per thread and alias) opens its own client, and
+    Django tells connections apart by their ``connection`` attribute. pymongo's
+    and mongomock's clients compare equal when they point at the same server,
+    so a set of the clients of several threads' connections held one. A closed
+    pymongo client refuses commands; a closed mongomock client kept answering,
+    so ``is_usable()`` said True for a connection the server had closed.
+    """
+
+    def close(self) -> None:
+        self.was_closed = True
+        client_class.close(self)
+
+    return type(
+        client_class.__name__,
+        (client_class,),
+        {
+            "__eq__": object.__eq__,
+            "__ne__": object.__ne__,
+            "__hash__": object.__hash__,
+            "__module__": __name__,
+            "__doc__": client_class.__doc__,
+            "was_closed": False,
+            "close": close,
+        },
+    )
 
 
 class Cursor:
@@ -225,7 +257,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         import pymongo
 
         options = {"tz_aware": False, **conn_params["options"]}
-        return pymongo.MongoClient(host, **options)
+        return _one_connections_client(pymongo.MongoClient)(host, **options)
 
     @staticmethod
     def _mongomock_client(host: str):
@@ -240,7 +272,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         build_partial_indexes_as_mongodb()
         name = urlsplit(host).netloc or "default"
         server = MOCK_SERVERS.setdefault(name, ServerStore())
-        return mongomock.MongoClient(_store=server)
+        return _one_connections_client(mongomock.MongoClient)(_store=server)
 
     @cached_property
     def is_embedded(self) -> bool:
@@ -296,6 +328,8 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         check_foreign_keys(self, table_names)
 
     def is_usable(self) -> bool:
+        if self.connection.was_closed:
+            return False
         try:
             self.connection.admin.command("ping")
         except Exception:

@@ -310,12 +310,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "aggregation.tests.AggregateTestCase.test_distinct_on_stringagg",
         },
         (
-            "pymongo's MongoClient objects for one server compare equal (by address): each "
-            "thread's connection has its own client, but a set of them holds one."
-        ): {
-            "backends.tests.ThreadTests.test_default_connection_thread_local",
-        },
-        (
             "bulk_batch_size() is capped at max_keys_per_command (50,000 keys in one $in), "
             "which Django's key batches (in_bulk, deletion, bulk_update) rely on; the test "
             "expects no limit from a backend without max_query_params."
