@@ -195,8 +195,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "lookup.tests.LookupTests.test_lookup_direct_value_rhs_unwrapped",
             "model_fields.test_jsonfield.TestQuerying.test_key_transform_raw_expression",
             "model_fields.test_jsonfield.TestQuerying.test_nested_key_transform_raw_expression",
-            "ordering.tests.OrderingTests.test_order_by_grandparent_fk_with_expression_in_default_ordering",
-            "ordering.tests.OrderingTests.test_order_by_parent_fk_with_expression_in_default_ordering",
             "update.tests.AdvancedTests.test_update_annotated_multi_table_queryset",
         },
         (
