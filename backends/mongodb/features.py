@@ -195,7 +195,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "lookup.tests.LookupTests.test_lookup_direct_value_rhs_unwrapped",
             "model_fields.test_jsonfield.TestQuerying.test_key_transform_raw_expression",
             "model_fields.test_jsonfield.TestQuerying.test_nested_key_transform_raw_expression",
-            "update.tests.AdvancedTests.test_update_annotated_multi_table_queryset",
         },
         (
             "Relations whose join condition is not Django lookups on key columns: a "
