@@ -505,9 +505,20 @@ class NonrelUpdateCompiler(NonrelCompiler, sql.SQLUpdateCompiler):
     (``django_nonrel.writes.update``)."""
 
     def execute_sql(self, result_type):
+        if self.query.where.contains_aggregate:
+            # annotate(n=Count("rels")).filter(n=1).update(...): Django's SQL compiler
+            # updates ``pk IN (the grouped query's keys)``; the keys are read first
+            # through the grouped read (which computes the aggregate), then updated
+            # by key in one atomic block, as a fast delete does.
+            with transaction.atomic(using=self.using, savepoint=False):
+                pin_related_ids(self.query, self.connection)
+                return self._execute_update(result_type)
         if self.query.related_updates:
             # A query of its own, as Django's SQL compiler selects the keys first.
             pin_related_ids(self.query, self.connection)
+        return self._execute_update(result_type)
+
+    def _execute_update(self, result_type):
         with self.store.one_query():
             plan = self.build_query(with_projection=False, in_rows=True)
             evaluator = ExpressionEvaluator(self.connection, self.base_alias)

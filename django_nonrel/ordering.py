@@ -9,8 +9,10 @@ returns an ``OrderingPlan``, one of three shapes:
   the rows are sorted client-side after one batched key lookup per hop
   (``sorted_by_related``), earlier plain items with them;
 - Python ordering: an item orders by an expression, a computed annotation,
-  with nulls_first/nulls_last, or across a relation SQL joins with one row per
-  related row (reverse foreign key, many-to-many, a through table's key):
+  with nulls_first/nulls_last, by a relation whose model's ``Meta.ordering``
+  holds an expression (over the related row), or across a relation SQL joins
+  with one row per related row (reverse foreign key, many-to-many, a through
+  table's key):
   the whole ordering is evaluated on the (bounded) matching rows, joined with
   those related rows (each row once per related row, as a LEFT OUTER JOIN
   gives it), with SQL's NULL placement (``python_sorted``).
@@ -112,7 +114,8 @@ def _sorts_in_python(query: Query, base_alias: str, item: Any) -> bool:
         if item.nulls_first or item.nulls_last:
             return True
         item = item.expression
-    if isinstance(item, F):
+    by_column = isinstance(item, F)  # F("author") is the key column, not Meta.ordering
+    if by_column:
         item = item.name
     if not isinstance(item, str) or item == "?":
         return True
@@ -121,7 +124,12 @@ def _sorts_in_python(query: Query, base_alias: str, item: Any) -> bool:
     annotation = query.annotations.get(item.lstrip("-"))
     if annotation is None:
         name = item.lstrip("-")
-        return _repeats_rows(query.get_meta(), name) or _transformed(query, name)
+        opts = query.get_meta()
+        return (
+            _repeats_rows(opts, name)
+            or _transformed(query, name)
+            or (not by_column and _related_ordering_expression(opts, name))
+        )
     return not (isinstance(annotation, Col) and annotation.alias == base_alias)
 
 
@@ -191,10 +199,43 @@ def _repeats_rows(opts: Any, item: str) -> bool:
     return False
 
 
+def _related_ordering_expression(opts: Any, item: str, seen=frozenset()) -> bool:
+    """Whether an ordering name ends at a relation whose model's ``Meta.ordering``
+    (followed through the relations it names) holds an expression other than a
+    field reference, ``Lower("name")``: the related rows are joined and the
+    expression evaluated on them in Python, as Django orders by it in SQL."""
+    field = name = None
+    for name in item.split("__"):
+        if field is not None:
+            opts = field.related_model._meta
+        try:
+            field = opts.pk if name == "pk" else opts.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        if not field.is_relation or field.related_model is None:
+            return False
+    related = field.related_model._meta
+    if name == "pk" or (field.concrete and name == field.attname) or related.model in seen:
+        return False
+    for sub in related.ordering:
+        if isinstance(sub, OrderBy) and not (sub.nulls_first or sub.nulls_last):
+            sub = sub.expression
+        if isinstance(sub, F):
+            continue  # a column of the related model (a relation's key column)
+        if not isinstance(sub, str):
+            return True
+        if _related_ordering_expression(related, sub.lstrip("-"), seen | {related.model}):
+            return True
+    return False
+
+
 def _joined_names(opts: Any, item: str, descending: bool, seen=frozenset()) -> list[tuple]:
-    """(field path, descending) per sort key of an ordering name read on joined rows:
-    a name ending at a relation sorts by the related model's ``Meta.ordering``,
-    as Django does (by its key without one)."""
+    """(field path or expression, descending) per sort key of an ordering name read
+    on joined rows: a name ending at a relation sorts by the related model's
+    ``Meta.ordering``, as Django does (by its key without one). An expression
+    there reads the related model's fields (``Lower("name")`` ordering ``parent``
+    is ``Lower("parent__name")``); as in Django, one already carrying its
+    direction (``F("name").desc()``) keeps it."""
     field = name = None
     for name in item.split("__"):
         if field is not None:
@@ -210,10 +251,11 @@ def _joined_names(opts: Any, item: str, descending: bool, seen=frozenset()) -> l
     names = []
     for sub in related.ordering:
         if not isinstance(sub, str):
-            raise unsupported(
-                f"Ordering by {item!r} (its model's Meta.ordering has an expression)",
-                "Order by the related model's fields by name.",
-            )
+            if isinstance(sub, OrderBy):
+                names.append((sub.prefix_references(f"{item}__"), False))
+            else:
+                names.append((sub.prefix_references(f"{item}__"), descending))
+            continue
         flip = sub.startswith("-")
         names += _joined_names(
             opts, f"{item}__{sub.lstrip('-')}", descending != flip, seen | {related.model}
@@ -231,6 +273,7 @@ def _python_keys(
     """
     paths: list[Ordering] = []
     keys: list[SortKey] = []
+    fixed: set[int] = set()  # positions of keys reverse() leaves as they are
     for item in items:
         descending = nulls_first = nulls_last = False
         if isinstance(item, OrderBy):
@@ -254,13 +297,24 @@ def _python_keys(
             key = evaluator.compile(F(item).resolve_expression(query, allow_joins=True))
         elif isinstance(item, str):
             opts = query.get_meta()
-            entries = [] if _repeats_rows(opts, item) else ordering_items(query, base_alias, item)
+            joined = _repeats_rows(opts, item) or _related_ordering_expression(opts, item)
+            entries = [] if joined else ordering_items(query, base_alias, item)
             if not entries or any(hops for hops, _ in entries):
                 # Across relations: read on the rows joined with the related rows
                 # (one per related row, as a JOIN gives them).
                 for name, desc in _joined_names(opts, item, descending):
-                    col = F(name).resolve_expression(query, allow_joins=True, reuse=None)
-                    keys.append((evaluator.compile(col), desc, nulls_first, nulls_last))
+                    key = _expression_key(
+                        query,
+                        evaluator,
+                        F(name) if isinstance(name, str) else name,
+                        desc,
+                        nulls_first,
+                        nulls_last,
+                    )
+                    if isinstance(name, OrderBy):
+                        # Django keeps its direction under reverse() too.
+                        fixed.add(len(keys))
+                    keys.append(key)
                 continue
             for _, order in entries:
                 paths.append(order)
@@ -274,16 +328,16 @@ def _python_keys(
                 )
             continue
         else:
-            resolved = item.resolve_expression(query, allow_joins=True, reuse=None)
-            if isinstance(resolved, OrderBy):
-                descending = resolved.descending != descending
-                nulls_first = nulls_first or bool(resolved.nulls_first)
-                nulls_last = nulls_last or bool(resolved.nulls_last)
-                resolved = resolved.expression
-            key = evaluator.compile(resolved)
+            keys.append(
+                _expression_key(query, evaluator, item, descending, nulls_first, nulls_last)
+            )
+            continue
         keys.append((key, descending, nulls_first, nulls_last))
     if not query.standard_ordering:
-        keys = [(key, not desc, last, first) for key, desc, first, last in keys]
+        keys = [
+            entry if index in fixed else (entry[0], not entry[1], entry[3], entry[2])
+            for index, entry in enumerate(keys)
+        ]
     return keys, paths
 
 
@@ -303,6 +357,25 @@ def _own_column(query: Query, hops: tuple, reference: str) -> str:
         "Order by field names; a column reference is followed only on the queried "
         "model's own table.",
     )
+
+
+def _expression_key(
+    query: Query,
+    evaluator: ExpressionEvaluator,
+    expression: Any,
+    descending: bool,
+    nulls_first: bool,
+    nulls_last: bool,
+) -> SortKey:
+    """The sort key of an expression (joins allowed: it may read related models'
+    fields); an ``OrderBy`` it resolves to adds its direction and NULL placement."""
+    resolved = expression.resolve_expression(query, allow_joins=True, reuse=None)
+    if isinstance(resolved, OrderBy):
+        descending = resolved.descending != descending
+        nulls_first = nulls_first or bool(resolved.nulls_first)
+        nulls_last = nulls_last or bool(resolved.nulls_last)
+        resolved = resolved.expression
+    return (evaluator.compile(resolved), descending, nulls_first, nulls_last)
 
 
 def random_key(row: Row) -> float:
@@ -333,7 +406,10 @@ def ordering_items(
             )
         descending = item.descending
         item = item.expression
-    if isinstance(item, F):
+    # F("author") orders by the relation's key column, as Django resolves it; the
+    # name "author" by the related model's Meta.ordering.
+    by_column = isinstance(item, F)
+    if by_column:
         item = item.name
     if not isinstance(item, str):
         raise unsupported(
@@ -371,11 +447,13 @@ def ordering_items(
             ) from None
         if field.is_relation and field.auto_created and not field.concrete:
             raise unsupported(f"Ordering by the reverse relation {name!r}", "Sort in Python.")
-        if (
-            field.column is None
-            and field.is_relation
-            and (len(parts) > 1 or field.related_model._meta.ordering)
-        ):
+        # Whether the read follows the relation: to a field of the related model, or
+        # to its Meta.ordering (the name of a relation, not F(): that is its key).
+        related = getattr(field.related_model, "_meta", None)
+        follows = field.is_relation and (
+            len(parts) > 1 or (not by_column and related is not None and bool(related.ordering))
+        )
+        if field.column is None and follows:
             raise unsupported(
                 f"Ordering across the relation {name!r} over several columns",
                 "Order by its local fields, or sort in Python.",
@@ -389,12 +467,7 @@ def ordering_items(
                 if link is not None:
                     hops.append(link)
                 opts = parent._meta
-        if (
-            field.is_relation
-            and parts[0] != "pk"
-            and field.attname != name
-            and (len(parts) > 1 or field.related_model._meta.ordering)
-        ):
+        if follows and parts[0] != "pk" and field.attname != name:
             hops.append(field)
             opts = field.related_model._meta
             if len(parts) > 1:
@@ -406,7 +479,15 @@ def ordering_items(
                 entry
                 for sub in opts.ordering
                 for entry in ordering_items(
-                    query, base_alias, sub, opts, tuple(hops), descending, seen | {opts.model}
+                    query,
+                    base_alias,
+                    sub,
+                    opts,
+                    tuple(hops),
+                    # As Django: an OrderBy there keeps its own direction, whatever
+                    # the name's "-" or reverse() (plan_ordering flips it back).
+                    not query.standard_ordering if isinstance(sub, OrderBy) else descending,
+                    seen | {opts.model},
                 )
             ]
         columns = _key_columns(field)

@@ -157,6 +157,8 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "timezones.tests.NewDatabaseTests.test_cursor_execute_returns_naive_datetime",
             "timezones.tests.NewDatabaseTests.test_raw_sql",
             "model_fields.test_jsonfield.TestQuerying.test_in_json_whitespace",
+            "model_fields.test_jsonfield.TestQuerying.test_key_transform_raw_expression",
+            "model_fields.test_jsonfield.TestQuerying.test_nested_key_transform_raw_expression",
             "aggregation.tests.AggregateTestCase.test_coalesced_empty_result_set",
             "aggregation.tests.AggregateTestCase.test_exists_extra_where_with_aggregate",
             "queries.tests.Queries5Tests.test_ticket7256",
@@ -176,19 +178,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "expressions.tests.BasicExpressionsTests.test_order_by_multiline_sql",
             "prefetch_related.tests.RawQuerySetTests",
             "basic.tests.ModelFromDbTests.test_old_signature_raw",
-        },
-        (
-            "Expressions are evaluated in Python on the queried model's rows: expressions "
-            "over related models' fields (JOINs), Subquery/Exists/OuterRef/RawSQL, "
-            "expressions next to grouped aggregates, custom lookups and transforms "
-            "are refused (NotSupportedError); some assert a single query where a filter "
-            "evaluated in Python reads the keys first."
-        ): {
-            "model_fields.test_jsonfield.TestQuerying.test_key_transform_raw_expression",
-            "model_fields.test_jsonfield.TestQuerying.test_nested_key_transform_raw_expression",
-            "ordering.tests.OrderingTests.test_order_by_grandparent_fk_with_expression_in_default_ordering",
-            "ordering.tests.OrderingTests.test_order_by_parent_fk_with_expression_in_default_ordering",
-            "update.tests.AdvancedTests.test_update_annotated_multi_table_queryset",
         },
         (
             "Relations whose join condition is not Django lookups on key columns: a "

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from django_nonrel.backends.mongodb.fields import ObjectIdAutoField
 
@@ -105,3 +106,40 @@ class Stage(models.Model):
     name = models.CharField(max_length=20)
     rank = models.IntegerField()
     previous = models.OneToOneField("self", models.CASCADE, null=True, related_name="following")
+
+
+class Genre(models.Model):
+    """Ordered by an expression: a relation to it sorts by ``Lower(name)`` over the
+    related row (SQL's ORDER BY LOWER(genre.name) after the JOIN)."""
+
+    name = models.CharField(max_length=30)
+
+    class Meta:
+        ordering = [Lower("name")]
+
+
+class Studio(models.Model):
+    """Ordered by an OrderBy with its own direction and NULL placement."""
+
+    name = models.CharField(max_length=30, null=True)
+
+    class Meta:
+        ordering = [models.F("name").desc(nulls_last=True)]
+
+
+class Album(models.Model):
+    """Ordered by its genre, which is ordered by an expression."""
+
+    title = models.CharField(max_length=30)
+    genre = models.ForeignKey(Genre, models.CASCADE, related_name="albums")
+    studio = models.ForeignKey(Studio, models.SET_NULL, null=True, related_name="albums")
+
+    class Meta:
+        ordering = ["genre"]
+
+
+class Track(models.Model):
+    """Two relations away from the expression its album's ordering ends in."""
+
+    title = models.CharField(max_length=30)
+    album = models.ForeignKey(Album, models.CASCADE, related_name="tracks")
