@@ -120,7 +120,7 @@ def describe_combined(compiler: Any) -> str:
     operator = query.combinator.upper() + (" ALL" if query.combinator_all else "")
     parts = []
     for component in query.combined_queries:
-        parts.append(f"({component.get_compiler(connection=compiler.connection).as_sql()[0]})")
+        parts.append(f"({component.get_compiler(connection=compiler.connection).description()})")
     return f" {operator} ".join(parts)
 
 

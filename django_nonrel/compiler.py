@@ -27,6 +27,7 @@ intermediate positional row is built.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any
@@ -116,6 +117,38 @@ class RowCountCursor:
 
     def __exit__(self, *exc: object) -> None:
         pass
+
+
+class RowsCursor:
+    """A read's rows, read when it ran, as a DB-API cursor gives them: what
+    ``execute_sql(CURSOR)`` returns for a read (code that fetches from the
+    cursor; ``connection.ops.last_executed_query(cursor, ...)`` with ``cursor.db``)."""
+
+    def __init__(self, connection: Any, rows: list[tuple]) -> None:
+        self.db = connection
+        self.rowcount = len(rows)
+        self._rows = iter(rows)
+
+    def fetchone(self) -> tuple | None:
+        return next(self._rows, None)
+
+    def fetchmany(self, size: int = 1) -> list[tuple]:
+        return list(itertools.islice(self._rows, size))
+
+    def fetchall(self) -> list[tuple]:
+        return list(self._rows)
+
+    def __iter__(self) -> Iterator[tuple]:
+        return self._rows
+
+    def close(self) -> None:
+        self._rows = iter(())
+
+    def __enter__(self) -> RowsCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class NonrelCompiler(sql.SQLCompiler):
@@ -370,6 +403,13 @@ class NonrelCompiler(sql.SQLCompiler):
             if chunked_fetch and self.connection.features.can_use_chunked_reads:
                 return rows
             return list(rows)
+        if result_type == CURSOR:
+            # SQL's column order: extra select, the model's columns, annotations.
+            rows = [
+                (*extra.values(), *values, *annotations.values())
+                for values, _, annotations, extra in self.selected_value_rows()
+            ]
+            return RowsCursor(self.connection, rows)
         raise unsupported(f"execute_sql({result_type!r}) on a read", "")
 
     def explain_query(self):
@@ -380,6 +420,12 @@ class NonrelCompiler(sql.SQLCompiler):
         yield from super().explain_query()
 
     def as_sql(self, with_limits=True, with_col_aliases=False):
+        """``description()`` as SQL text with no parameters: Django renders
+        ``str(queryset.query)`` as ``sql % params``, so a ``%`` in a value
+        ("50% off") is written ``%%``, as in SQL text (it raised TypeError)."""
+        return self.description().replace("%", "%%"), ()
+
+    def description(self) -> str:
         """A readable description of the command (``str(queryset.query)``).
 
         The plan of a read that evaluates its Python conditions on the rows it
@@ -393,7 +439,7 @@ class NonrelCompiler(sql.SQLCompiler):
         with described_reads(self.connection) as steps:
             start = len(steps)
             main = self.describe_command()
-            return "; ".join([*steps[start:], main]), ()
+            return "; ".join([*steps[start:], main])
 
     def describe_command(self) -> str:
         """The description of the command this read ends with; the reads it
@@ -545,3 +591,6 @@ class NonrelAggregateCompiler(NonrelCompiler):
     def as_sql(self, with_limits=True, with_col_aliases=False):
         inner = self.query.inner_query.get_compiler(connection=self.connection)
         return inner.as_sql()
+
+    def description(self) -> str:
+        return self.query.inner_query.get_compiler(connection=self.connection).description()

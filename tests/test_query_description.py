@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, RowRange, Window
 from django.db.models.fields.tuple_lookups import TupleIn
 from django.db.models.functions import Length, Rank
+from django.db.models.sql.constants import CURSOR
 
 from tests.commands import CommandCapture
 from tests.orm.models import Author
@@ -140,6 +141,34 @@ def test_a_queryset_the_planning_evaluates_is_read_not_described():
     assert "content_type_id" in text, text
     assert ContentType.objects.get_for_model(Novel).pk == note.content_type_id
     assert list(Novel.objects.exclude(notes__text="reread")) == [other]
+
+
+@pytest.mark.django_db
+def test_a_percent_sign_in_a_value_is_described_as_written():
+    """Django renders ``str(query)`` as ``sql % params``: a "%" in a value
+    raised TypeError (not enough arguments for format string)."""
+    for text in ("50% off", "a%sb", "100%%"):
+        described = str(Author.objects.filter(name=text).query)
+        str(Author.objects.filter(name__contains=text).query)
+        if connection.vendor == "mongodb":
+            assert repr(text) in described, described
+
+
+@pytest.mark.django_db
+def test_a_read_run_for_its_cursor_gives_its_rows(on_mongodb):
+    """execute_sql(CURSOR) on a read runs it and gives a cursor over its rows
+    (extra select, the model's columns, annotations, as SQL orders them);
+    ``last_executed_query()`` of it is the read's description."""
+    Author.objects.create(name="Ann", age=3)
+    Author.objects.create(name="Bob", age=4)
+    queryset = Author.objects.filter(age__gte=3).order_by("name").values_list("name", "age")
+    sql, params = queryset.query.sql_with_params()
+    with queryset.query.get_compiler("default").execute_sql(CURSOR) as cursor:
+        assert cursor.db.ops.last_executed_query(cursor, sql, params) == str(queryset.query)
+        assert cursor.rowcount == 2
+        assert cursor.fetchone() == ("Ann", 3)
+        assert cursor.fetchall() == [("Bob", 4)]
+        assert cursor.fetchone() is None
 
 
 @pytest.mark.django_db

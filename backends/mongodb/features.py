@@ -146,7 +146,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "backends.tests.BackendTestCase.test_queries_logger",
             "backends.tests.BackendTestCase.test_unicode_fetches",
             "backends.tests.LastExecutedQueryTest.test_last_executed_query_with_duplicate_params",
-            "backends.tests.LastExecutedQueryTest.test_query_encoding",
             "multiple_database.tests.QueryTestCase.test_raw",
             "test_utils.tests.AllowedDatabaseQueriesTests.test_allowed_database_copy_queries",
             "test_utils.tests.AssertNumQueriesUponConnectionTests.test_ignores_connection_configuration_queries",
@@ -351,7 +350,6 @@ class DatabaseFeatures(NonrelFeatures, BaseDatabaseFeatures):
             "admin_changelist.tests.ChangeListTests.test_many_search_terms",
             "admin_views.test_actions.AdminActionsTest.test_model_admin_default_delete_action",
             "backends.tests.LastExecutedQueryTest.test_debug_sql",
-            "backends.tests.LastExecutedQueryTest.test_last_executed_query",
             # Whole classes: every test asserts the SQL text (the name of a
             # custom lookup in it, JOIN promotion and demotion).
             "custom_lookups.tests.CustomisedMethodsTests",
