@@ -58,6 +58,7 @@ from .embedded_order import apply as order_nan_as_mongodb
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
 from .mongo_store import as_duplicate_key
+from .mongomock_dates import apply as compute_iso_dates_as_mongodb
 from .operations import Command, DatabaseOperations
 from .row_claims import RowClaimingStore
 from .schema import DatabaseSchemaEditor
@@ -269,6 +270,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 "mongomock:// needs the mongomock package: pip install django-nonrel[mongodb]"
             ) from error
         order_nan_as_mongodb()
+        compute_iso_dates_as_mongodb()
         build_partial_indexes_as_mongodb()
         name = urlsplit(host).netloc or "default"
         server = MOCK_SERVERS.setdefault(name, ServerStore())
