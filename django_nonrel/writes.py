@@ -39,6 +39,7 @@ from django.db.models.sql.query import Query
 from django_nonrel import guarded_writes
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Document, ExpressionEvaluator
+from django_nonrel.fields.save_writers import UNHANDLED, save_writer
 from django_nonrel.nulls import (
     absent_when_null,
     check_not_null,
@@ -94,16 +95,25 @@ def stored_rows(query: Query, connection, fields: list[Any]) -> list[Document]:
         if kind is None:
             zone = passthrough_datetime_zone(field, connection)
             kind = None if zone is None else datetime.datetime
-        plan.append((field, field.column, field.attname, kind, zone))
+        write = None if query.raw or kind is not None else save_writer(field, connection)
+        plan.append((field, field.column, field.attname, kind, zone, write))
     rows = []
     for obj in query.objs:
         row = {}
-        for field, column, attname, kind, zone in plan:
+        for field, column, attname, kind, zone, write in plan:
             if kind is not None:
                 value = getattr(obj, attname)
                 if type(value) is kind and (zone is None or value.tzinfo is zone):
                     row[column] = value
                     continue
+            elif write is not None:
+                # Lists, dicts and embedded instances: pre_save and storage in one
+                # walk (django_nonrel.fields.save_writers), else Django's path.
+                stored = write(getattr(obj, attname))
+                if stored is not UNHANDLED:
+                    row[column] = stored
+                    continue
+                value = field.pre_save(obj, add=True)
             elif query.raw:  # as SQLInsertCompiler.pre_save_val
                 value = getattr(obj, attname)
             else:
