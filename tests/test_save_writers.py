@@ -199,3 +199,15 @@ def test_a_dollar_inside_a_key_is_a_key(shapes):
 def test_embedded_models_with_auto_now_fields_keep_the_two_step_path(shapes):
     _, _, Doc, Stamped = shapes
     assert save_writer(Doc._meta.get_field("stamped"), connection) is None
+
+
+def test_a_container_given_none_is_refused_by_not_null(db):
+    from django.db import IntegrityError, transaction
+
+    from tests.app.models import Person, Post
+
+    with pytest.raises(IntegrityError, match="tags"), transaction.atomic():
+        Post.objects.bulk_create([Post(title="a", tags=["x"]), Post(title="b", tags=None)])
+    with pytest.raises(IntegrityError, match="previous"), transaction.atomic():
+        Person.objects.bulk_create([Person(name="a", previous=None)])
+    assert not Post.objects.exists() and not Person.objects.exists()
