@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import FieldError
 from django.db.models.expressions import (
@@ -39,6 +39,7 @@ from django.db.models.sql.query import Query
 from django_nonrel import guarded_writes
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Document, ExpressionEvaluator
+from django_nonrel.fields.save_writers import UNHANDLED, save_writer
 from django_nonrel.nulls import (
     absent_when_null,
     check_not_null,
@@ -79,7 +80,17 @@ def insert_value(query: Query, connection, field: Any, value: Any) -> Any:
     return field.get_db_prep_save(value, connection=connection)
 
 
-def stored_rows(query: Query, connection, fields: list[Any]) -> list[Document]:
+class StoredRows(NamedTuple):
+    """What :func:`stored_rows` made of a query's objects."""
+
+    rows: list[Document]
+    #: Columns holding at least one value that was prepared rather than copied:
+    #: a copied value has its field's own type, never None, so only these
+    #: columns need NOT NULL checks.
+    prepared: frozenset[str]
+
+
+def stored_rows(query: Query, connection, fields: list[Any]) -> StoredRows:
     """The stored row of each object: pre_save, then the field's save preparation.
 
     Stock scalar fields holding a value of their own Python type are copied
@@ -94,23 +105,35 @@ def stored_rows(query: Query, connection, fields: list[Any]) -> list[Document]:
         if kind is None:
             zone = passthrough_datetime_zone(field, connection)
             kind = None if zone is None else datetime.datetime
-        plan.append((field, field.column, field.attname, kind, zone))
+        write = None if query.raw or kind is not None else save_writer(field, connection)
+        plan.append((field, field.column, field.attname, kind, zone, write))
+    # Copied columns join ``prepared`` on their first prepared value; the others always are.
+    prepared = {column for _, column, _, kind, _, _ in plan if kind is None}
     rows = []
     for obj in query.objs:
         row = {}
-        for field, column, attname, kind, zone in plan:
+        for field, column, attname, kind, zone, write in plan:
             if kind is not None:
                 value = getattr(obj, attname)
                 if type(value) is kind and (zone is None or value.tzinfo is zone):
                     row[column] = value
                     continue
+                prepared.add(column)
+            elif write is not None:
+                # Lists, dicts and embedded instances: pre_save and storage in one
+                # walk (django_nonrel.fields.save_writers), else Django's path.
+                stored = write(getattr(obj, attname))
+                if stored is not UNHANDLED:
+                    row[column] = stored
+                    continue
+                value = field.pre_save(obj, add=True)
             elif query.raw:  # as SQLInsertCompiler.pre_save_val
                 value = getattr(obj, attname)
             else:
                 value = field.pre_save(obj, add=True)
             row[column] = insert_value(query, connection, field, value)
         rows.append(row)
-    return rows
+    return StoredRows(rows, frozenset(prepared))
 
 
 def insert(query: Query, connection, returning_fields: list[Any] | None) -> list[tuple]:
@@ -121,7 +144,7 @@ def insert(query: Query, connection, returning_fields: list[Any] | None) -> list
     opts = query.get_meta().concrete_model._meta
     store = connection.store
     fields = list(query.fields)
-    rows = stored_rows(query, connection, fields)
+    rows, prepared = stored_rows(query, connection, fields)
     auto = opts.auto_field
     integer_keys = auto is not None and auto.get_internal_type() in INTEGER_AUTO_FIELDS
     if integer_keys and auto not in fields and rows:
@@ -132,7 +155,8 @@ def insert(query: Query, connection, returning_fields: list[Any] | None) -> list
         store.note_explicit_keys(opts.db_table, [row.get(auto.column) for row in rows])
     features = connection.features
     if features.checks_not_null:
-        check_required_rows(query.model, rows, not_null_fields(query.model, fields))
+        required = [f for f in not_null_fields(query.model, fields) if f.column in prepared]
+        check_required_rows(query.model, rows, required)
     absent = absent_when_null(query.model) if features.stores_unique_nulls_as_absent else ()
     if absent:
         rows = [

@@ -48,3 +48,47 @@ def test_cached_codecs_still_read_every_row_right():
     assert [a.city for a in people["Ada"].previous] == ["Lima", "Rome"]
     assert [a.city for a in people["Bob"].previous] == ["Kyiv"]
     assert people["Bob"].address is None
+
+
+@pytest.mark.parametrize("alias", ["default", "sqlite"])
+def test_a_model_embedding_itself_is_written_and_read(alias):
+    # Its codecs ask for themselves while they are being built ("self").
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from django_nonrel.fields import EmbeddedModelField, ListField
+    from django_nonrel.fields.save_writers import UNHANDLED, save_writer
+
+    with isolate_apps("tests.app"):
+
+        class Node(models.Model):
+            name = models.CharField(max_length=5)
+            child = EmbeddedModelField("self", null=True)
+            children = ListField(EmbeddedModelField("self"))
+
+            class Meta:
+                app_label = "app"
+                managed = False
+
+        class Tree(models.Model):
+            root = EmbeddedModelField(Node, null=True)
+
+            class Meta:
+                app_label = "app"
+                managed = False
+
+    target = connections[alias]
+    field = Tree._meta.get_field("root")
+
+    def tree():
+        leaf = Node(name="c", children=[])
+        return Tree(root=Node(name="a", child=Node(name="b", children=[leaf]), children=[leaf]))
+
+    stored = field.get_db_prep_save(field.pre_save(tree(), add=True), target)
+    one_pass = save_writer(field, target)
+    if one_pass is not None:
+        assert one_pass(tree().root) not in (UNHANDLED, None)
+        assert one_pass(tree().root) == stored
+    loaded = field.from_db_value(stored, None, target)
+    assert (loaded.name, loaded.child.name, loaded.child.children[0].name) == ("a", "b", "c")
+    assert loaded.children[0].child is None

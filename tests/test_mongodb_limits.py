@@ -7,7 +7,11 @@ import pytest
 
 pytest.importorskip("bson")
 
-from django_nonrel.backends.mongodb.limits import has_non_finite, non_finite_path  # noqa: E402
+from django_nonrel.backends.mongodb.limits import (  # noqa: E402
+    NON_FINITE_TAIL,
+    has_non_finite,
+    non_finite_path,
+)
 
 
 class Ratio(float):
@@ -35,3 +39,23 @@ def test_paths():
     assert non_finite_path({"a": [1, {"b": math.inf}]}) == "a.1.b"
     assert has_non_finite({"a": [1, {"b": math.inf}]})
     assert not has_non_finite({"a": [1, {"b": 1e308}]})
+
+
+NON_FINITE = [math.nan, -math.nan, math.inf, -math.inf, float.fromhex("0x7ff8dead0000beef")]
+
+
+@pytest.mark.parametrize(
+    "document", DOCUMENTS[:7] + [{"a": [1, "x", {"b": v}]} for v in NON_FINITE]
+)
+def test_the_bson_prefilter_never_misses_a_non_finite_number(document):
+    # check_documents scans only documents whose BSON the prefilter matches.
+    import bson
+
+    if has_non_finite(document):
+        assert NON_FINITE_TAIL.search(bson.encode(dict(document)))
+
+
+def test_the_bson_prefilter_passes_ordinary_documents():
+    import bson
+
+    assert not NON_FINITE_TAIL.search(bson.encode({"a": 1.5, "b": "text", "c": [2, 1e300]}))

@@ -115,12 +115,41 @@ class DictField(NestedValueField):
             raise TypeError(
                 f"DictField {self.name!r} holds a dict, not {type(value).__name__} ({value!r})."
             )
+        self.check_keys(value)
+        write = writer(self.value_field, connection)
+        return {key: write(item) for key, item in value.items()}
+
+    def check_keys(self, value: dict) -> None:
+        """Raise ValueError for the first key of ``value`` no backend may store.
+
+        Keys are first tested together, in C: all strings (``join`` refuses
+        anything else) with none of ``.``, ``$`` or NUL anywhere; only a dict
+        failing that is checked key by key for the reason.
+        """
+        try:
+            joined = "".join(value)
+        except TypeError:
+            joined = "$"
+        if "." not in joined and "$" not in joined and "\x00" not in joined:
+            return
         for key in value:
             reason = invalid_key_reason(key)
             if reason:
                 raise ValueError(f"DictField {self.name!r}: cannot store {reason}.")
+
+    def storage_writer(self, connection):
+        if self.overrides("to_storage", DictField) or self.overrides("check_keys", DictField):
+            return super().storage_writer(connection)
         write = writer(self.value_field, connection)
-        return {key: write(item) for key, item in value.items()}
+        check = self.check_keys
+
+        def write_dict(value: Any) -> dict:
+            if not isinstance(value, dict):
+                return self.to_storage(value, connection)  # its TypeError
+            check(value)
+            return {key: write(item) for key, item in value.items()}
+
+        return write_dict
 
     def from_storage(self, value: Any, connection) -> dict:
         read = reader(self.value_field, connection)

@@ -34,6 +34,7 @@ import decimal
 import json
 import uuid
 from collections.abc import Callable, Iterable
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -204,8 +205,26 @@ def cached_per_connection(connection, owner: Any, kind: str, build: Callable[[],
     key = (id(owner), kind)
     entry = cache.get(key)
     if entry is None:
-        entry = cache[key] = (owner, build())
+        # A model that embeds itself ("self") asks for this codec while it is
+        # being built: it gets a function calling the finished one.
+        cache[key] = (owner, BUILDING)
+        try:
+            entry = cache[key] = (owner, build())
+        except BaseException:
+            del cache[key]
+            raise
+    elif entry[1] is BUILDING:
+        return partial(_built, cache, key)
     return entry[1]
+
+
+#: The cache entry of a codec being built (see cached_per_connection).
+BUILDING = object()
+
+
+def _built(cache: dict, key: tuple, *args: Any) -> Any:
+    """Call the codec cached under ``key``, built by now (a self-embedding model's)."""
+    return cache[key][1](*args)
 
 
 def writer(field: Field, connection) -> Codec:

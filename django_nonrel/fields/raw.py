@@ -61,6 +61,12 @@ class RawValueField(NestedValueField):
     def to_storage(self, value: Any, connection) -> Any:
         return stored_form(value, stores_documents(connection), self.name or "value")
 
+    def storage_writer(self, connection):
+        if self.overrides("to_storage", RawValueField):
+            return super().storage_writer(connection)
+        documents, where = stores_documents(connection), self.name or "value"
+        return lambda value: stored_form(value, documents, where)
+
     def validate_items(self, value: Any, model_instance) -> None:
         # What no backend stores (sets, objects...) or MongoDB refuses (keys, huge ints).
         try:
