@@ -15,6 +15,9 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.orm.models import Author, Book, Token
 
+#: Django 6.1 renames savepoint() to savepoint_create() (the old name warns).
+savepoint = getattr(transaction, "savepoint_create", transaction.savepoint)
+
 
 class Boom(Exception):
     pass
@@ -86,9 +89,9 @@ class SavepointTests(TestCase):
 
     @skipUnlessDBFeature("uses_savepoints")
     def test_savepoints_nest_and_roll_back_to_the_one_named(self):
-        outer = transaction.savepoint()
+        outer = savepoint()
         Author.objects.create(name="One")
-        inner = transaction.savepoint()
+        inner = savepoint()
         Author.objects.create(name="Two")
         Author.objects.filter(name="Ann").delete()
         transaction.savepoint_rollback(inner)
@@ -99,7 +102,7 @@ class SavepointTests(TestCase):
 
     @skipUnlessDBFeature("uses_savepoints")
     def test_a_released_savepoint_keeps_its_writes_until_the_enclosing_one_rolls_back(self):
-        outer = transaction.savepoint()
+        outer = savepoint()
         with transaction.atomic():
             Author.objects.create(name="Released")
         self.assertTrue(Author.objects.filter(name="Released").exists())
@@ -108,11 +111,11 @@ class SavepointTests(TestCase):
 
     @skipUnlessDBFeature("uses_savepoints")
     def test_each_savepoint_restores_a_row_saved_in_several_of_them(self):
-        outer = transaction.savepoint()
+        outer = savepoint()
         bob = Author.objects.create(name="Bob", age=1)
         bob.age = 2
         bob.save()
-        inner = transaction.savepoint()
+        inner = savepoint()
         bob.age = 3
         bob.save()
         Token.objects.create(key="inner")

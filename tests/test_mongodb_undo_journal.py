@@ -17,6 +17,9 @@ from django_nonrel.backends.mongodb.gridfs_storage import GridFSStorage
 from tests.agg.models import Shop, Venue
 from tests.orm.models import Author, Book, Token
 
+#: Django 6.1 renames savepoint() to savepoint_create() (the old name warns).
+savepoint = getattr(transaction, "savepoint_create", transaction.savepoint)
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_mongodb")]
 #: Tests that need the outermost atomic block (no test-wide transaction around them).
 outermost = pytest.mark.django_db(transaction=True)
@@ -68,7 +71,7 @@ def test_deleted_rows_come_back_in_their_place_in_unordered_reads(journaled):
         raise Boom
     assert list(unordered.values_list("name", flat=True)) == names
     with transaction.atomic():
-        sid = transaction.savepoint()
+        sid = savepoint()
         Author.objects.filter(name="Dee").delete()
         transaction.savepoint_rollback(sid)
     assert list(unordered.values_list("name", flat=True)) == names
