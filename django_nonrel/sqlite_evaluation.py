@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import django
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.backends.sqlite3.base import DatabaseWrapper
@@ -142,8 +143,10 @@ class _Argument(Value):
         super().__init__(value.value, output_field=value._output_field_or_none)
         self.index = index
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return f"a{self.index}", []
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        # Parameters of the type a column gives them (Django 6 made them tuples):
+        # a user's as_sql adds them to the other side's (lhs_params + rhs_params).
+        return f"a{self.index}", [] if django.VERSION < (6, 0) else ()
 
 
 def _run(expr: Any, arguments: list[Value] = ()) -> Any:

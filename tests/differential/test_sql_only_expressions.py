@@ -50,6 +50,18 @@ class Div3Lookup(models.Lookup):
         return "(%s) %%%% 3 = %s" % (lhs, rhs), [*params, *rhs_params]
 
 
+class Div3Concatenating(Div3Lookup):
+    """Joins its parameters as Django's own custom-lookup tests do
+    (``lhs_params + rhs_params``: both lists on Django 5, both tuples on 6)."""
+
+    lookup_name = "div3cat"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return "(%s) %%%% 3 = %s" % (lhs, rhs), lhs_params + rhs_params
+
+
 class LastDigit(models.Transform):
     lookup_name = "lastdigit"
 
@@ -127,6 +139,7 @@ def _names(query) -> tuple[list, list]:
         lambda qs: qs.exclude(number__div3=1).order_by("name"),
         lambda qs: qs.filter(number__div3is=1).order_by("name"),
         lambda qs: qs.filter(number__div3is=F("number")).order_by("name"),
+        lambda qs: qs.filter(number__div3cat=1).order_by("name"),
         lambda qs: qs.order_by("big__lastdigit", "name"),
         lambda qs: qs.filter(name__upper="a1"),
         lambda qs: qs.filter(name__upper__in=["a3", "A4"]).order_by("name"),
@@ -225,7 +238,9 @@ def test_an_sql_aggregate_written_as_a_func_elsewhere_is_refused_not_evaluated_p
 @pytest.fixture(autouse=True)
 def _registered():
     with (
-        register_lookup(models.IntegerField, Div3Transform, Div3Lookup, IsNullNoneRhs),
+        register_lookup(
+            models.IntegerField, Div3Transform, Div3Lookup, Div3Concatenating, IsNullNoneRhs
+        ),
         register_lookup(models.BigIntegerField, LastDigit),
         register_lookup(models.CharField, UpperBilateral, Nulled),
         register_lookup(models.DateField, YearOf, PostgresOnly),
