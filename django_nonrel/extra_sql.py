@@ -28,10 +28,11 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import FieldError
 from django.db.models.expressions import Col, CombinedExpression, Value
 from django.db.models.sql.query import Query
+
+from django_nonrel.sql_restrictions import model_of_table
 
 TOKEN = re.compile(
     r"""\s*(?:
@@ -158,17 +159,10 @@ class _Parser:
         table = self.query.alias_map.get(alias)
         if table is None:
             raise _Unsupported
-        model = next(
-            (m for m in apps.get_models(include_auto_created=True) if _stores(m, table)),
-            None,
-        )
+        model = model_of_table(table.table_name)
         if model is None:
             raise _Unsupported
         field = next((f for f in model._meta.local_concrete_fields if f.column == parts[-1]), None)
         if field is None:
             raise _Unsupported
         return field.get_col(alias)
-
-
-def _stores(model: Any, table: Any) -> bool:
-    return model._meta.db_table == table.table_name and not model._meta.proxy

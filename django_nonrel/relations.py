@@ -38,6 +38,7 @@ from django_nonrel.described_reads import StepValue
 from django_nonrel.leaves import LeafBuilder, conjunction
 from django_nonrel.paths import hashable
 from django_nonrel.query import AND, OR, Filter, Leaf, Node, NonrelQuery
+from django_nonrel.sql_restrictions import as_lookups, side_models
 
 
 def join_of(query, alias: str) -> Join:
@@ -123,8 +124,9 @@ def join_restriction(connection, join: Join) -> tuple[Filter, Filter]:
     Returned as (condition on the joined table, condition on the parent table):
     ``Animal.tags`` restricts the tagged items' content type, the reverse join
     from a tagged item to its animal restricts the item itself. The restriction
-    must be Django lookups (a WhereNode, as GenericRelation's, or one lookup);
-    a class that only renders SQL cannot be run without SQL and is refused.
+    must be Django lookups (a WhereNode, as GenericRelation's, or one lookup)
+    or a class that renders a column compared with parameters (django-taggit's,
+    read back by ``sql_restrictions``); other SQL cannot be run and is refused.
 
     A ``FilteredRelation()`` join adds its condition to the joined table's side:
     as in SQL's ON clause, it decides which related rows the join finds.
@@ -180,13 +182,16 @@ def restriction_filters(
         return True, True
     if isinstance(restriction, Lookup):
         restriction = WhereNode([restriction], connector=AND)
+    models = side_models(field, table_alias, parent_alias)
+    restriction = as_lookups(restriction, connection, models.get)
     for part in [restriction, *_members(restriction)]:
         if not isinstance(part, (WhereNode, Lookup)):
             raise NotSupportedError(
                 f"The relation {field.name!r} restricts its join with "
                 f"{type(part).__name__}, which only renders SQL; this backend follows "
                 "relations by key lookups and needs the restriction as Django lookups (a "
-                "WhereNode, as GenericRelation.get_extra_restriction() returns). Filter the "
+                "WhereNode, as GenericRelation.get_extra_restriction() returns) or SQL of "
+                'the form "alias"."column" = %s or IN (%s, ...), joined by AND. Filter the '
                 "related model directly instead (its content type and object id)."
             )
 

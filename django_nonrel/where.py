@@ -44,6 +44,7 @@ from django_nonrel.relations import (
     join_restriction,
     key_present,
 )
+from django_nonrel.sql_restrictions import as_lookups, is_sql_only, model_of_table
 from django_nonrel.subqueries import base_alias, outer_references, semi_join
 
 
@@ -182,11 +183,21 @@ class WhereBuilder:
             return False
         if isinstance(node, Lookup):
             return self._build_lookup(node)
+        if is_sql_only(node):
+            # A relation's SQL-only join restriction, moved here when exclude()
+            # trims the join (Query.trim_start()).
+            readable = as_lookups(node, self.connection, self._model_of_alias)
+            if readable is not node:
+                return self._build(readable, top)
         raise NotSupportedError(
             f"{type(node).__name__} conditions (extra(where=...), raw SQL, subquery "
             "expressions) are not supported on this backend. Express the condition "
             "with filter() lookups on the model's fields."
         )
+
+    def _model_of_alias(self, alias: str) -> Any:
+        table = self.query.alias_map.get(alias)
+        return None if table is None else model_of_table(table.table_name)
 
     def _build_node(self, node: WhereNode, top: bool = False) -> Item:
         if node.connector == XOR:

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldError
 from django.db import NotSupportedError, connection
-from django.db.models import FilteredRelation, Prefetch, Q
+from django.db.models import Count, FilteredRelation, Prefetch, Q
 
 from tests.commands import CommandCapture
 from tests.relations.models import (
@@ -224,7 +224,11 @@ class SqlOnlyRestriction:
 
     def as_sql(self, compiler, connection):
         quote = compiler.quote_name_unless_alias
-        return f"{quote(self.alias)}.{quote(self.column)} = %s", self.content_type_ids
+        column = f"{quote(self.alias)}.{quote(self.column)}"
+        if len(self.content_type_ids) == 1:
+            return f"{column} = %s", self.content_type_ids
+        placeholders = ", ".join(["%s"] * len(self.content_type_ids))
+        return f"{column} IN ({placeholders})", self.content_type_ids
 
     def relabel_aliases(self, change_map):
         self.alias = change_map.get(self.alias, self.alias)
@@ -250,18 +254,68 @@ def test_a_join_restriction_given_as_one_lookup_is_followed(noted_novel, monkeyp
     assert list(Novel.objects.filter(notes__text="writer note")) == []
 
 
-def test_a_join_restriction_that_only_renders_sql(noted_novel, monkeypatch):
-    """On SQL it runs; the MongoDB backend refuses it clearly instead of crashing."""
+def sql_only_notes(monkeypatch, *models, render=None):
+    """Novel.notes restricted as django-taggit restricts its tagged items: by an
+    object that only renders SQL, on the notes' content type (``IN`` for two)."""
     notes = Novel._meta.get_field("notes")
-    novel_type = ContentType.objects.get_for_model(Novel)
+    type_ids = [ContentType.objects.get_for_model(model).pk for model in models]
+    restriction_class = render or SqlOnlyRestriction
     monkeypatch.setattr(
         notes,
         "get_extra_restriction",
-        lambda alias, remote: SqlOnlyRestriction(remote, "content_type_id", [novel_type.pk]),
+        lambda alias, remote: restriction_class(remote, "content_type_id", type_ids),
     )
+
+
+def test_a_join_restriction_that_only_renders_sql(noted_novel, monkeypatch):
+    """``"note"."content_type_id" = %s`` restricts the join on every tier, as SQL's ON clause."""
+    sql_only_notes(monkeypatch, Novel)
+    assert list(Novel.objects.filter(notes__text="writer note")) == []
+    assert [n.title for n in Novel.objects.filter(notes__text="novel note")] == ["n1"]
+
+
+def test_a_join_restriction_rendering_in_matches_every_listed_value(noted_novel, monkeypatch):
+    sql_only_notes(monkeypatch, Novel, Writer)
+    assert [n.title for n in Novel.objects.filter(notes__text="writer note")] == ["n1"]
+    sql_only_notes(monkeypatch, Writer, Country)
+    assert list(Novel.objects.filter(notes__text="novel note")) == []
+
+
+def test_a_join_restriction_that_only_renders_sql_in_exclude(noted_novel, monkeypatch):
+    """exclude() trims the join and moves its restriction into the subquery's WHERE."""
+    sql_only_notes(monkeypatch, Novel)
+    assert "n1" not in {n.title for n in Novel.objects.exclude(notes__text="novel note")}
+    assert Novel.objects.exclude(notes__text="writer note").count() == 30
+
+
+def test_a_join_restriction_on_the_table_joined_from(noted_novel, monkeypatch):
+    """From the notes to their novel the restriction is on the notes' side of the join."""
+    sql_only_notes(monkeypatch, Novel)
+    assert [n.text for n in Note.objects.filter(novel__title="n1")] == ["novel note"]
+
+
+def test_a_join_restriction_that_only_renders_sql_in_a_count(noted_novel, monkeypatch):
+    sql_only_notes(monkeypatch, Novel, Writer)
+    counted = Novel.objects.filter(pk=noted_novel.pk).annotate(n=Count("notes"))
+    assert [n.n for n in counted] == [2]
+    sql_only_notes(monkeypatch, Writer)
+    assert Novel.objects.filter(notes__text__endswith="note").count() == 1
+
+
+class LowerRestriction(SqlOnlyRestriction):
+    """SQL outside the readable shape: a function of the column."""
+
+    def as_sql(self, compiler, connection):
+        quote = compiler.quote_name_unless_alias
+        return f"ABS({quote(self.alias)}.{quote(self.column)}) = %s", self.content_type_ids
+
+
+def test_other_sql_in_a_join_restriction_is_refused(noted_novel, monkeypatch):
+    """On SQL it runs; the MongoDB backend refuses it clearly instead of guessing."""
+    sql_only_notes(monkeypatch, Novel, render=LowerRestriction)
     matching = Novel.objects.filter(notes__text="writer note")
     if ON_MONGODB:
-        with pytest.raises(NotSupportedError, match="SqlOnlyRestriction, which only renders SQL"):
+        with pytest.raises(NotSupportedError, match="LowerRestriction, which only renders SQL"):
             list(matching)
     else:
         assert list(matching) == []

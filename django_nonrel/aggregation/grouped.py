@@ -157,7 +157,7 @@ class GroupedRead:
         self.joined = any(self.reads_repeated_rows(key) for key in self.keys)
         # filter(books__price__lt=40).annotate(Count("books")): the JOIN is shared, the
         # aggregates fold the related rows the filter keeps.
-        self.joined |= filters_aggregated_relation(self.where, self.plans.values())
+        self.joined |= filters_aggregated_relation(self.where, self.plans.values(), self.query)
         self._check_repeated_reads()
         #: Windows computed over the grouped rows (after HAVING), not by the read.
         self.group_windows = over_groups(

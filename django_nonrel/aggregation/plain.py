@@ -46,7 +46,7 @@ def aggregate_all(compiler, annotations) -> dict[str, Any]:
     """
     planner = AggregatePlanner(compiler)
     plans = {alias: planner.plan(alias, expr) for alias, expr in annotations.items()}
-    check_where(compiler.query.where, plans.values())
+    check_where(compiler.query.where, plans.values(), compiler.query)
     read = compiler.build_query(with_projection=False)
     nq = read.query
     totals = {alias: Partial() for alias in plans}

@@ -411,18 +411,38 @@ def _columns(node: Any) -> Iterator[Col]:
                 yield from _columns(source)
 
 
-def filters_aggregated_relation(where, plans) -> bool:
+def filters_aggregated_relation(where, plans, query) -> bool:
     """Whether ``where`` filters a relation an aggregate reads (SQL shares the JOIN:
-    the filter restricts the related rows the aggregate folds)."""
+    the filter restricts the related rows the aggregate folds).
+
+    A condition on a table joined through that relation filters it too:
+    ``filter(novels__title="x").annotate(Count("novels"))`` counts the
+    many-to-many's rows (Django trims the join to the novel table from the
+    count) yet keeps only those whose novel is titled "x", and a tagged item's
+    ``content_type__model`` restricts the items a tag's count folds."""
     aliases = {hop.alias for plan in plans for hop in plan.hops}
     if not aliases or where is None:
         return False
-    return any(col.alias in aliases for col in _columns(where))
+    return any(_joined_through(query, col.alias, aliases) for col in _columns(where))
 
 
-def check_where(where, plans) -> None:
+def _joined_through(query, alias: str, aliases: set[str]) -> bool:
+    """Whether ``alias`` is one of ``aliases`` or joined (at any depth) from one."""
+    seen = set()
+    while alias not in seen:
+        if alias in aliases:
+            return True
+        seen.add(alias)
+        join = query.alias_map.get(alias)
+        if not isinstance(join, Join) or join.parent_alias is None:
+            return False
+        alias = join.parent_alias
+    return False
+
+
+def check_where(where, plans, query) -> None:
     """Refuse a filter on the relation an aggregate reads (SQL would share the JOIN)."""
-    if filters_aggregated_relation(where, plans):
+    if filters_aggregated_relation(where, plans, query):
         raise unsupported(
             "filter() on the relation an annotation aggregates",
             "Put the condition in the aggregate instead, e.g. "
