@@ -119,14 +119,14 @@ class RowCountCursor:
         pass
 
 
-class RowsCursor:
+class RowsCursor(RowCountCursor):
     """A read's rows, read when it ran, as a DB-API cursor gives them: what
     ``execute_sql(CURSOR)`` returns for a read (code that fetches from the
     cursor; ``connection.ops.last_executed_query(cursor, ...)`` with ``cursor.db``)."""
 
     def __init__(self, connection: Any, rows: list[tuple]) -> None:
+        super().__init__(len(rows))
         self.db = connection
-        self.rowcount = len(rows)
         self._rows = iter(rows)
 
     def fetchone(self) -> tuple | None:
@@ -143,9 +143,6 @@ class RowsCursor:
 
     def close(self) -> None:
         self._rows = iter(())
-
-    def __enter__(self) -> RowsCursor:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -195,8 +195,11 @@ class LeafBuilder:
             items = lookup.rhs
             if isinstance(items, ExpressionList):
                 items = items.get_source_expressions()
-            json_null = json and isinstance(items, (list, tuple))
-            json_null = json_null and any(map(json_keys.is_json_null, items))
+            json_null = (
+                json
+                and isinstance(items, (list, tuple))
+                and any(map(json_keys.is_json_null, items))
+            )
             value = [v for v in value if v is not None] + ([None] if json_null else [])
             if not value:
                 return False
