@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Avg, Count, F, Max, Min, Sum
 from django.test.utils import CaptureQueriesContext
 
-from tests.orm.models import Author, Book, ProxyAuthor, Review, Tag, Ticket, Token
+from tests.orm.models import Author, Book, Counter, ProxyAuthor, Review, Tag, Ticket, Token
 
 pytestmark = pytest.mark.django_db
 
@@ -156,6 +156,21 @@ def test_bulk_create_returns_keys(db):
     books = Book.objects.bulk_create([Book(title=f"T{i}", author=books_author) for i in range(50)])
     assert len({b.pk for b in books}) == 50 and all(b.pk for b in books)
     assert Book.objects.filter(author=books_author).count() == 50
+
+
+def test_bulk_create_stores_database_defaults_and_gives_them_back(db):
+    """Values left to ``db_default`` are stored in every
+    row, next to values given; where the backend returns inserted columns they are
+    on the objects too, whatever the Django release does to the objects first."""
+    created = Counter.objects.bulk_create(
+        [Counter(name="a"), Counter(name="b", hits=2), Counter(name="c", label="own")]
+    )
+    stored = dict(Counter.objects.values_list("name", "hits"))
+    labels = dict(Counter.objects.values_list("name", "label"))
+    assert stored == {"a": 7, "b": 2, "c": 7}
+    assert labels == {"a": "new", "b": "new", "c": "own"}
+    if connection.features.can_return_rows_from_bulk_insert:
+        assert [(c.hits, c.label) for c in created] == [(7, "new"), (2, "new"), (7, "own")]
 
 
 def test_bulk_create_through_a_proxy_gives_the_concrete_models_keys(db):

@@ -100,6 +100,14 @@ class Reading(models.Model):
     value = models.IntegerField(default=0)
 
 
+class Counter(models.Model):
+    """Fields left to the database (``db_default``)."""
+
+    name = models.CharField(max_length=20)
+    hits = models.IntegerField(db_default=7)
+    label = models.CharField(max_length=20, db_default="new")
+
+
 class Stage(models.Model):
     """A chain of stages: a one-to-one relation of a model to itself."""
 
