@@ -54,6 +54,7 @@ from .concerns import OPTION_NAMES as CONCERN_OPTIONS
 from .concerns import Concerns
 from .creation import DatabaseCreation, is_test_database
 from .embedded_indexes import apply as build_partial_indexes_as_mongodb
+from .embedded_keys import apply as find_by_key_as_mongodb
 from .embedded_order import apply as order_nan_as_mongodb
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
@@ -272,6 +273,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         order_nan_as_mongodb()
         compute_iso_dates_as_mongodb()
         build_partial_indexes_as_mongodb()
+        find_by_key_as_mongodb()
         name = urlsplit(host).netloc or "default"
         server = MOCK_SERVERS.setdefault(name, ServerStore())
         return _one_connections_client(mongomock.MongoClient)(_store=server)
