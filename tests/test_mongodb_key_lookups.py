@@ -10,7 +10,7 @@ from bson import Int64, ObjectId
 from django.db import connection
 
 from django_nonrel.backends.mongodb.embedded_keys import key_condition
-from tests.orm.models import Author
+from tests.orm.models import Author, Book
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_mongodb")]
 
@@ -129,3 +129,50 @@ def test_mongomock_tests_only_the_documents_with_the_keys(documents, monkeypatch
     monkeypatch.setattr(mongomock.collection, "filter_applies", counting)
     assert ids(documents, {"_id": {"$in": [1, 7]}, "group": "b"}) == [1, 7]
     assert sorted(tested) == [1, 7]
+
+
+@pytest.fixture
+def values():
+    """Documents whose ``value`` is a number, a string, None, missing, an array or a
+    sub-document: what ``$in`` over a long list must tell apart."""
+    collection = connection.database[TABLE]
+    collection.drop()
+    collection.insert_many(
+        [
+            {"_id": 1, "value": 5},
+            {"_id": 2, "value": 5.0},
+            {"_id": 3, "value": "5"},
+            {"_id": 4, "value": None},
+            {"_id": 5},
+            {"_id": 6, "value": [40, 41]},
+            {"_id": 7, "value": {"a": 5}},
+            {"_id": 8, "value": True},
+            {"_id": 9, "value": 12},
+        ]
+    )
+    yield collection
+    collection.drop()
+
+
+LONG = [5, 20, 21, 22, 23, 24, 25, 26, 41]
+
+
+def test_in_over_a_long_list_of_values(values):
+    assert ids(values, {"value": {"$in": LONG}}) == [1, 2, 6]
+    assert ids(values, {"value": {"$in": [*LONG, None]}}) == [1, 2, 4, 5, 6]
+    assert ids(values, {"value": {"$in": [*LONG, "5"]}, "_id": {"$gt": 1}}) == [2, 3, 6]
+    assert ids(values, {"$or": [{"value": {"$in": LONG}}, {"_id": 9}]}) == [1, 2, 6, 9]
+
+
+def test_nin_over_a_long_list_of_values(values):
+    assert ids(values, {"value": {"$nin": LONG}}) == [3, 4, 5, 7, 8, 9]
+    assert ids(values, {"value": {"$nin": [*LONG, None]}}) == [3, 7, 8, 9]
+
+
+def test_prefetch_of_many_rows_by_foreign_key(db):
+    authors = Author.objects.bulk_create([Author(name=f"P{i}") for i in range(12)])
+    Book.objects.bulk_create([Book(title=f"T{a.pk}", author=a) for a in authors])
+    loaded = Author.objects.filter(pk__in=[a.pk for a in authors]).prefetch_related("books")
+    assert {a.name: [b.title for b in a.books.all()] for a in loaded} == {
+        a.name: [f"T{a.pk}"] for a in authors
+    }

@@ -21,6 +21,13 @@ answers as mongomock's own equality does (an int key finds the document whose
 ``_id`` is the equal float or ``Int64``), except that ``True``/``False`` are
 never equal to 1/0, as in MongoDB. Any other shape is left to mongomock
 untouched.
+
+The same walk tests ``{field: {$in: [...]}}`` (a prefetch's batch of foreign
+keys) by scanning the list, and its list of which values are regular
+expressions, once per document. A list of plain values (numbers, strings,
+ObjectIds, booleans, None) in such a filter is handed to mongomock as a
+``ValueSet``: the same list, with a set of its values that mongomock's ``$in``
+and ``$nin`` look documents' values up in, answering as the scan does.
 """
 
 from __future__ import annotations
@@ -33,6 +40,11 @@ from bson import Int64, ObjectId
 #: Key types looked up in mongomock's dict of documents (``bool`` is excluded:
 #: Python's ``True == 1``, MongoDB's is not).
 PLAIN_KEYS = frozenset({int, Int64, str, ObjectId})
+#: Value types for which a set lookup answers as mongomock's ``x in list``
+#: (Python equality; hashable, and never equal to a value of another kind of type).
+PLAIN_VALUES = frozenset({int, Int64, float, str, bool, ObjectId, type(None)})
+#: Lists shorter than this are scanned as mongomock does.
+VALUE_SET_FROM = 8
 ID = "_id"
 #: Walk the collection's keys, not look each up, past this many keys (documents
 #: are given in the collection's order either way).
@@ -48,6 +60,7 @@ def apply() -> None:
         return
 
     def _iter_documents(self: Any, filter: Any) -> Iterator[dict]:
+        filter = with_value_sets(filter)
         split = key_condition(filter)
         store = self._store
         if split is None or store.is_empty:
@@ -64,6 +77,87 @@ def apply() -> None:
 
     _iter_documents.finds_by_key = True
     Collection._iter_documents = _iter_documents
+    _look_up_value_sets()
+
+
+class ValueSet(list):
+    """An ``$in``/``$nin`` list of plain values, with the set of them (``values``)."""
+
+    __slots__ = ("values", "has_none")
+
+    def __init__(self, items: list) -> None:
+        super().__init__(items)
+        self.values = frozenset(items)
+        self.has_none = None in self.values
+
+
+def with_value_sets(filter: Any) -> Any:
+    """``filter`` with each long ``$in``/``$nin`` list of plain values as a ``ValueSet``
+    (top-level fields and the clauses of ``$and``/``$or``/``$nor``); the caller's
+    filter is not changed."""
+    if not isinstance(filter, dict):
+        return filter
+    changed = None
+    for name, condition in filter.items():
+        if name in ("$and", "$or", "$nor") and isinstance(condition, list):
+            clauses = [with_value_sets(clause) for clause in condition]
+            new = (
+                clauses
+                if any(a is not b for a, b in zip(clauses, condition, strict=True))
+                else None
+            )
+        elif type(condition) is dict and not name.startswith("$"):
+            new = _condition_with_sets(condition)
+        else:
+            new = None
+        if new is not None:
+            changed = changed or dict(filter)
+            changed[name] = new
+    return filter if changed is None else changed
+
+
+def _condition_with_sets(condition: dict) -> dict | None:
+    new = None
+    for operator in ("$in", "$nin"):
+        values = condition.get(operator)
+        if (
+            type(values) is list
+            and len(values) >= VALUE_SET_FROM
+            and all(type(value) in PLAIN_VALUES for value in values)
+        ):
+            new = new or dict(condition)
+            new[operator] = ValueSet(values)
+    return new
+
+
+def _look_up_value_sets() -> None:
+    """mongomock's ``$in``/``$nin`` look a ``ValueSet`` up; other lists as before."""
+    from mongomock import filtering
+
+    operators = filtering._filterer_inst._operator_map
+    original = operators["$in"]
+    if getattr(original, "looks_up_value_sets", False):
+        return
+
+    def in_operator(document_value: Any, values: Any) -> bool:
+        if type(values) is not ValueSet:
+            return original(document_value, values)
+        if document_value is filtering.NOTHING:
+            return values.has_none
+        found = values.values
+        for value in (
+            document_value if isinstance(document_value, (list, tuple)) else (document_value,)
+        ):
+            try:
+                if value in found:
+                    return True
+            except TypeError:  # unhashable: never equal to a plain value
+                continue
+        return False
+
+    in_operator.looks_up_value_sets = True
+    operators["$in"] = in_operator
+    operators["$nin"] = lambda document_value, values: not in_operator(document_value, values)
 
 
 def key_condition(filter: Any) -> tuple[list[Any], dict] | None:
@@ -103,7 +197,7 @@ def plain_keys(condition: Any) -> list[Any] | None:
         return [value]
     if (
         operator == "$in"
-        and type(value) in (list, tuple)
+        and isinstance(value, (list, tuple))
         and all(type(key) in PLAIN_KEYS for key in value)
     ):
         return list(value)
