@@ -344,6 +344,29 @@ def test_the_drop_table_template_drops_the_collection_and_its_record():
     assert connection.database["django_nonrel_sequences"].find_one({"_id": "app_log"}) is None
 
 
+@isolate_apps("tests.app")
+def test_the_drop_table_template_read_from_the_editor_class_drops_through_flush():
+    """django-test-migrations drops every table with
+    ``connection.SchemaEditorClass.sql_delete_table % {...}`` run by
+    ``connection.ops.execute_sql_flush()``: the class's template works there too."""
+
+    class Note(models.Model):
+        line = models.TextField()
+
+        class Meta:
+            app_label = "app"
+
+    with connection.schema_editor() as editor:
+        editor.create_model(Note)
+    Note.objects.create(line="x")
+    template = connection.SchemaEditorClass.sql_delete_table
+    commands = [template % {"table": "app_note"}]
+    assert commands == ["db.app_note.drop()"]
+    connection.ops.execute_sql_flush(commands)
+    assert "app_note" not in connection.introspection.table_names()
+    assert connection.database["django_nonrel_schema"].find_one({"_id": "app_note"}) is None
+
+
 def test_a_test_database_clone_keeps_every_index_option():
     """A sparse unique index copied as a plain one would refuse a second NULL."""
     Author.objects.create(name="Ann")

@@ -60,7 +60,7 @@ from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
 from .mongo_store import as_duplicate_key
 from .mongomock_dates import apply as compute_iso_dates_as_mongodb
-from .operations import Command, DatabaseOperations
+from .operations import Command, ConnectionCommand, DatabaseOperations
 from .row_claims import RowClaimingStore
 from .schema import DatabaseSchemaEditor
 from .undo_journal import Scope
@@ -109,9 +109,14 @@ def _one_connections_client(client_class: type) -> type:
 class Cursor:
     """The cursor Django's management code gets: runs backend Commands, refuses SQL."""
 
+    def __init__(self, connection=None) -> None:
+        self.connection = connection
+
     def execute(self, sql, params=None):
         if isinstance(sql, Command):
             try:
+                if isinstance(sql, ConnectionCommand):
+                    return sql.run_on(self.connection)
                 return sql.run()
             except OperationFailure as error:
                 # A unique index built over rows that break it (AddConstraint):
@@ -288,7 +293,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         pass
 
     def create_cursor(self, name=None):
-        return Cursor()
+        return Cursor(self)
 
     @cached_property
     def server_info(self) -> dict:

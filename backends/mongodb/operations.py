@@ -58,6 +58,16 @@ class Command(str):
         return command
 
 
+class ConnectionCommand(Command):
+    """A Command made without a connection (from a schema editor *class*'s template),
+    run on the connection whose cursor executes it."""
+
+    def __new__(cls, text: str, run_on):
+        command = super().__new__(cls, text, None)
+        command.run_on = run_on
+        return command
+
+
 class DatabaseOperations(NonrelOperations, BaseDatabaseOperations):
     compiler_module = "django_nonrel.backends.mongodb.compiler"
 

@@ -53,7 +53,7 @@ from .index_specs import (
     unique_set_specs,
 )
 from .mongo_store import KEY_CLAIMS, SEQUENCES
-from .operations import Command
+from .operations import Command, ConnectionCommand
 from .primary_keys import rekey, release_key
 from .reserved_keys import retire_key_blocks
 from .schema_record import SchemaRecord, column_entry, table_entries
@@ -73,6 +73,38 @@ class CommandTemplate:
 
     def __mod__(self, params: dict[str, str]) -> Command:
         return Command(self.text % params, lambda: self.action(**params))
+
+
+class EditorCommandTemplate:
+    """An editor method as a ``sql_*`` template, on the editor and on its class.
+
+    Some code reads the template from the class (django-test-migrations drops
+    every table with ``connection.SchemaEditorClass.sql_delete_table % {...}``
+    run through ``connection.ops.execute_sql_flush()``); there the command runs
+    on the connection whose cursor executes it.
+    """
+
+    def __init__(self, text: str, method: str) -> None:
+        self.text, self.method = text, method
+
+    def __get__(self, editor: Any, owner: type) -> Any:
+        if editor is not None:
+            return CommandTemplate(self.text, getattr(editor, self.method))
+        return ClassCommandTemplate(self.text, owner, self.method)
+
+
+class ClassCommandTemplate:
+    """A ``sql_*`` template read from the editor class: its commands make an editor
+    of the connection that runs them."""
+
+    def __init__(self, text: str, editor_class: type, method: str) -> None:
+        self.text, self.editor_class, self.method = text, editor_class, method
+
+    def __mod__(self, params: dict[str, str]) -> Command:
+        def run_on(connection: Any) -> Any:
+            return getattr(self.editor_class(connection), self.method)(**params)
+
+        return ConnectionCommand(self.text % params, run_on)
 
 
 class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
@@ -123,9 +155,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         return CollectionIndexes(self.database, self.record, table)
 
     # -- collections ------------------------------------------------------------
-    @property
-    def sql_delete_table(self) -> CommandTemplate:
-        return CommandTemplate("db.%(table)s.drop()", self._drop_collection)
+    sql_delete_table = EditorCommandTemplate("db.%(table)s.drop()", "_drop_collection")
 
     def create_model(self, model):
         table = model._meta.db_table
