@@ -60,13 +60,14 @@ def apply() -> None:
         return
 
     def _iter_documents(self: Any, filter: Any) -> Iterator[dict]:
-        filter = with_value_sets(filter)
+        # The key condition is taken out first: its list is looked up in the
+        # collection's dict, never made a ValueSet.
         split = key_condition(filter)
         store = self._store
         if split is None or store.is_empty:
-            return original(self, filter)
+            return original(self, with_value_sets(filter))
         keys, rest = split
-        return original_on(self, rest, documents_with_keys(store, keys))
+        return original_on(self, with_value_sets(rest), documents_with_keys(store, keys))
 
     def original_on(self: Any, rest: dict, candidates: list[dict]) -> Iterator[dict]:
         if not rest:
@@ -83,12 +84,11 @@ def apply() -> None:
 class ValueSet(list):
     """An ``$in``/``$nin`` list of plain values, with the set of them (``values``)."""
 
-    __slots__ = ("values", "has_none")
+    __slots__ = ("values",)
 
     def __init__(self, items: list) -> None:
         super().__init__(items)
         self.values = frozenset(items)
-        self.has_none = None in self.values
 
 
 def with_value_sets(filter: Any) -> Any:
@@ -143,7 +143,7 @@ def _look_up_value_sets() -> None:
         if type(values) is not ValueSet:
             return original(document_value, values)
         if document_value is filtering.NOTHING:
-            return values.has_none
+            return None in values.values
         found = values.values
         for value in (
             document_value if isinstance(document_value, (list, tuple)) else (document_value,)
