@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from django_nonrel.collector import collector_paused
 from django_nonrel.described_reads import is_describing
 from django_nonrel.exceptions import unsupported
 from django_nonrel.expressions import Document, Row
@@ -76,7 +77,9 @@ def base_documents(plan: ReadPlan, store: Any) -> list[Document] | None:
     no step of the row engine); None for any other read (use ``read_rows``)."""
     if plan.joins or not store_does_all(plan):
         return None
-    return list(store.fetch(plan.query))
+    # Decoding makes every document's dicts and lists, all kept: collector.py.
+    with collector_paused():
+        return list(store.fetch(plan.query))
 
 
 def matching_documents(plan: ReadPlan, store: Any, documents: list[Document]) -> list[Document]:

@@ -21,6 +21,7 @@ from weakref import ref as weak_ref
 from django.db import connections
 from django.db.models import query
 
+from django_nonrel.collector import collector_paused
 from django_nonrel.features import nonrel_features
 from django_nonrel.instances import document_builder, instance_builder
 from django_nonrel.patches.versions import wrap
@@ -228,9 +229,15 @@ def _switch(structured):
     def make(original):
         def __iter__(self):
             db = self.queryset.db
-            if uses_structured_rows(db):
+            if not uses_structured_rows(db):
+                return _on_database(original, self, db)
+            if self.chunked_fetch:
                 return structured(self, db)
-            return _on_database(original, self, db)
+            # A whole result (QuerySet._fetch_all) is read and built now, as
+            # Django's SQL compilers fetch an unchunked read whole, with the
+            # collector paused: every object made is kept (collector.py).
+            with collector_paused():
+                return iter(list(structured(self, db)))
 
         return __iter__
 
