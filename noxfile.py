@@ -384,3 +384,25 @@ def bench(session: nox.Session) -> None:
     official = None if quick else official_backend_python(session)
     peers += ["--official-python", official] if official else []
     session.run("python", "-m", "bench", *peers, *session.posargs, env=servers.env)
+
+
+@nox.session(python=DJANGO_SERIES[0][0], default=False)
+def breakdown(session: nox.Session) -> None:
+    """Where the ORM's client CPU goes on FerretDB; rewrites docs/benchmarks-breakdown.md.
+
+    Per-row stages of reads against the raw driver and the least Python and Django
+    do per row, and each case's time by layer (``bench/breakdown.py``). Arguments go
+    to ``python -m bench.breakdown`` (``--rows``, ``--repeats``, ``--target``).
+    """
+    from tests.servers.process import ServerUnavailable
+    from tests.servers.provision import ProvisionedServers
+
+    servers = ProvisionedServers(["ferretdb"])
+    atexit.register(servers.stop)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        servers.start()
+    except ServerUnavailable as exc:
+        session.error(str(exc))
+    session.install("-e", ".[mongodb]", series_pin(DJANGO_SERIES[0][1]))
+    session.run("python", "-m", "bench.breakdown", *session.posargs, env=servers.env)

@@ -126,6 +126,9 @@ class MongoTarget:
         from django.db import connection, connections
 
         embedded = connection.is_embedded
+        # The facts a connection reads about its server on first use (buildInfo and
+        # hello) are read here, so the first case's counted commands are its own.
+        _ = connection.server_info
         counters: dict[str, CommandCounter] = {
             SQLITE_TESTS: LoggedQueries(connections[SQLITE_TESTS])
         }

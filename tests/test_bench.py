@@ -114,6 +114,20 @@ def test_goals_judge_the_measured_ratios_and_commands():
     assert goals["save() = 1 command"] == ("save() 10 new rows: 1.1 commands per save", False)
 
 
+def test_bulk_create_goals_are_client_cpu_and_commands():
+    def goals(cpu, commands):
+        case = _measured("bulk_create", "bulk_create 10 small flat", (1, 1), cpu, commands)
+        found = {name: (text, met) for name, text, met in report.goals(_target([case]))}
+        return found["bulk_create: client CPU <= 1.5x"], found["bulk_create: <= 2 commands"]
+
+    assert goals((1.5, 1.0), (2, 1)) == (
+        ("10 small flat: 1.50x", True),
+        ("bulk_create 10 small flat: 2 commands", True),
+    )
+    cpu, commands = goals((1.6, 1.0), (3, 1))
+    assert (cpu[1], commands[1]) == (False, False)
+
+
 def test_the_testcase_goal_compares_with_sqlite_on_wall_and_cpu():
     def goal(wall, cpu):
         case = _measured(
