@@ -7,21 +7,24 @@ Where the client CPU of the hot cases goes, per row, on one MongoDB target.
 must do. Two measurements per case, both client CPU (``time.process_time``,
 median of ``--repeats`` runs after a warm-up, garbage collected before each):
 
-* **Stages** (reads). The same query timed cumulatively: the raw driver's
-  ``find``; the same ``find`` through the backend's own client (its codec
-  options); the backend's rows (``compiler.results_iter``, converters applied);
-  the whole ``QuerySet``. Beside them the *Django floor*: the raw ``find`` plus
-  the per-row step Django's own iterable performs on rows it is given
-  (``Model.from_db`` on the row slice for instances, the name-to-value dict of
-  ``ValuesIterable`` for ``values()``), run on rows prepared beforehand. No
-  backend can go below the floor without changing Django.
-* **Layers** (every case). One profiled run (``cProfile``), its own time per
-  function summed by where the function lives: the driver (pymongo and bson,
+* **Stages** (reads). The raw driver's ``find`` as a pymongo user writes it
+  (``list(find())``), and again with the cyclic garbage collector paused as the
+  ORM pauses it (``django_nonrel.collector``); the same ``find`` through the
+  backend's own client (its codec options); the whole ``QuerySet``. Beside
+  them two floors: the raw ``find`` plus a step done on rows prepared
+  beforehand -- *bare*, the least Python does per row (an ``object.__new__``
+  and one ``__dict__.update`` per instance, one copy of the document per
+  values() row), and *Django*, the per-row step of Django's own iterable
+  (``Model.from_db`` on a tuple; ``ValuesIterable``'s dict). No Django
+  backend goes below the Django floor without replacing Django's step, and
+  nothing in Python below the bare floor.
+* **Layers** (every case). One profiled run (``cProfile`` on client CPU time),
+  its own time per function summed by where the function lives: the driver (pymongo and bson,
   including their C functions), Django, django-nonrel, and the rest. A
-  built-in C function is charged to the layers of the functions that called
-  it, in proportion. The profiler's per-call cost inflates layers made of
-  many small Python calls, so the shares are indicative; the stage times are
-  not profiled.
+  built-in C function or one of the standard library (``socket``, ``copy``)
+  is charged to the layer of its heaviest caller. The profiler's per-call
+  cost inflates layers made of many small Python calls, so the shares are
+  indicative; the stage times are not profiled.
 
 Writes ``docs/benchmarks-breakdown.md`` (or ``--output``); run it through
 ``nox -s breakdown``, which provisions FerretDB as the bench does.
@@ -89,7 +92,8 @@ def layer_shares(run: Callable[[Any], Any], state: Any) -> tuple[dict[str, float
     ``copy``, ``dict()`` ...) is charged to the layer of the caller that spent
     the most time in it, found by walking up its callers.
     """
-    profile = cProfile.Profile()
+    # Client CPU, not wall time: time spent waiting for the server is nobody's layer.
+    profile = cProfile.Profile(time.process_time)
     profile.enable()
     run(state)
     profile.disable()
@@ -159,6 +163,7 @@ class Breakdown:
         from django.db.models.sql.constants import GET_ITERATOR_CHUNK_SIZE, MULTI
 
         from bench import data
+        from django_nonrel.collector import collector_paused
 
         model, make = data.SHAPES[shape]
         self.fill(model, make)
@@ -168,17 +173,14 @@ class Breakdown:
         if values:
             queryset = queryset.values()
 
-        def rows(_):
-            compiler = queryset.query.get_compiler(using=self.alias)
-            results = compiler.execute_sql(
-                MULTI, chunked_fetch=False, chunk_size=GET_ITERATOR_CHUNK_SIZE
-            )
-            return list(compiler.results_iter(results))
-
         # The rows Django's stock iterables get from a SQL backend's compiler: tuples.
+        compiler = queryset.query.get_compiler(using=self.alias)
+        results = compiler.execute_sql(
+            MULTI, chunked_fetch=False, chunk_size=GET_ITERATOR_CHUNK_SIZE
+        )
         prepared = [
             tuple(row["result"].values()) if isinstance(row, dict) else tuple(row)
-            for row in rows(None)
+            for row in compiler.results_iter(results)
         ]
         if values:
             names = [*queryset.query.values_select]
@@ -197,13 +199,9 @@ class Breakdown:
 
         documents = list(self.raw[table].find())
         if values:
-            columns = [field.column for field in model._meta.concrete_fields]
 
             def bare(_):
-                return [
-                    dict(zip(names, map(document.get, columns), strict=True))
-                    for document in documents
-                ]
+                return list(map(dict, documents))
         else:
             new = object.__new__
 
@@ -215,11 +213,15 @@ class Breakdown:
                     built.append(instance)
                 return built
 
+        def paused_find(_):
+            with collector_paused():
+                return list(self.raw[table].find())
+
         timings = {
             "bare step": cpu_median(bare, self.repeats),
             "raw find": cpu_median(lambda _: list(self.raw[table].find()), self.repeats),
             "backend's find": cpu_median(lambda _: list(own_collection.find()), self.repeats),
-            "backend rows": cpu_median(rows, self.repeats),
+            "raw find, collector paused": cpu_median(paused_find, self.repeats),
             "whole QuerySet": cpu_median(lambda _: list(queryset.all()), self.repeats),
             "Django's step": cpu_median(django_step, self.repeats),
         }
@@ -338,21 +340,22 @@ def document(
         "",
         "## Reads: client CPU per row (µs)",
         "",
-        "Stages of the ORM read are cumulative (each includes the one before). "
-        "Floors: the raw `find` plus a step done on rows prepared beforehand — "
-        "*bare*: the least Python does per row (`object.__new__` and one "
-        "`__dict__.update` for an instance; one `dict(zip())` for a values() row); "
-        "*Django*: the per-row step of Django's own iterable (`Model.from_db` on a "
-        "tuple; `ValuesIterable`'s dict).",
+        "The raw `find` as a pymongo user writes it (`list(find())`), and with the "
+        "cyclic garbage collector paused as the ORM pauses it; the same `find` through "
+        "the backend's client; two floors, the raw `find` plus a step run on rows "
+        "prepared beforehand -- *bare*: the least Python does per row (`object.__new__` "
+        "and one `__dict__.update` for an instance, one copy of the document for a "
+        "values() row), *Django*: the per-row step of Django's own iterable "
+        "(`Model.from_db` on a tuple, `ValuesIterable`'s dict); the whole QuerySet.",
         "",
-        "| case | raw find | bare floor | Django floor | backend's find | backend rows "
-        "| whole QuerySet | ORM / raw | bare floor / raw | Django floor / raw |",
+        "| case | raw find | raw find, collector paused | backend's find | bare floor "
+        "| Django floor | whole QuerySet | ORM / raw | bare floor / raw | Django floor / raw |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, t in reads:
         raw, whole = t["raw find"], t["whole QuerySet"]
         bare, floor = raw + t["bare step"], raw + t[STEP]
-        cells = [raw, bare, floor, t["backend's find"], t["backend rows"], whole]
+        cells = [raw, t["raw find, collector paused"], t["backend's find"], bare, floor, whole]
         out.append(
             f"| {label} | "
             + " | ".join(per_row(cell, rows) for cell in cells)
