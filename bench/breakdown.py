@@ -18,8 +18,8 @@ median of ``--repeats`` runs after a warm-up, garbage collected before each):
   (``Model.from_db`` on a tuple; ``ValuesIterable``'s dict). No Django
   backend goes below the Django floor without replacing Django's step, and
   nothing in Python below the bare floor.
-* **Layers** (every case). One profiled run (``cProfile`` on client CPU time),
-  its own time per function summed by where the function lives: the driver (pymongo and bson,
+* **Layers** (every case). One profiled run (``cProfile``, socket waits left
+  out), its own time per function summed by where the function lives: the driver (pymongo and bson,
   including their C functions), Django, django-nonrel, and the rest. A
   built-in C function or one of the standard library (``socket``, ``copy``)
   is charged to the layer of its heaviest caller. The profiler's per-call
@@ -49,6 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("driver", "Django", "django-nonrel", "other")
 SHAPES = ("small flat", "large flat", "large nested")
 STEP = "Django's step"
+#: C functions that wait for the server (their wall time is not client CPU).
+WAITS = ("_socket.socket", "select.")
 PREPARE = "Django's field preparation"
 
 
@@ -92,8 +94,10 @@ def layer_shares(run: Callable[[Any], Any], state: Any) -> tuple[dict[str, float
     ``copy``, ``dict()`` ...) is charged to the layer of the caller that spent
     the most time in it, found by walking up its callers.
     """
-    # Client CPU, not wall time: time spent waiting for the server is nobody's layer.
-    profile = cProfile.Profile(time.process_time)
+    # The profiler's clock is wall time (its CPU clock costs a system call per
+    # function call, which would swamp the Python layers); the time spent in the
+    # socket waiting for the server is left out of every layer.
+    profile = cProfile.Profile()
     profile.enable()
     run(state)
     profile.disable()
@@ -120,6 +124,8 @@ def layer_shares(run: Callable[[Any], Any], state: Any) -> tuple[dict[str, float
     totals: dict[str, float] = defaultdict(float)
     ours = []
     for key, (_, _, tottime, _, _) in stats.items():
+        if any(wait in key[2] for wait in WAITS):
+            continue
         layer = resolve(key)
         totals[layer] += tottime
         if layer == "django-nonrel" and layer_of(key[0]) == "django-nonrel":
