@@ -137,32 +137,25 @@ def layer_shares(run: Callable[[Any], Any], state: Any) -> tuple[dict[str, float
 class Breakdown:
     """The cases of one target, measured in this process (Django configured here)."""
 
-    def __init__(self, rows: int, repeats: int):
+    def __init__(self, opened, rows: int, repeats: int):
         from django.db import connection
 
-        from bench.targets import DATABASE_NAME
+        from bench.scenarios import Context
+        from bench.sizes import FULL
 
         self.rows, self.repeats = rows, repeats
         self.connection = connection
         self.alias = connection.alias
-        import pymongo
-
-        if connection.is_embedded:
-            self.raw = connection.database
-        else:
-            self.raw = pymongo.MongoClient(connection.settings_dict["HOST"])[DATABASE_NAME]
+        # The raw handle and the table helpers of ``nox -s bench`` (only the
+        # helpers of the Context are used: its sizes are not).
+        self.raw = opened.raw["raw"]
+        self.tables = Context(opened, FULL)
         self.lines: list[str] = []
 
-    # -- tables ------------------------------------------------------------------
     def fill(self, model, make) -> None:
         from bench import data
 
-        self.raw[model._meta.db_table].delete_many({})
-        for start in range(0, self.rows, 10_000):
-            batch = [
-                data.instance(model, make(i)) for i in range(start, min(self.rows, start + 10_000))
-            ]
-            model.objects.using(self.alias).bulk_create(batch)
+        self.tables.fill(model, self.rows, lambda i: data.instance(model, make(i)))
 
     # -- reads -------------------------------------------------------------------
     def read_stages(self, shape: str, values: bool) -> dict[str, float]:
@@ -247,11 +240,11 @@ class Breakdown:
         collection = self.raw[table]
 
         def raw_setup():
-            collection.delete_many({})
+            self.tables.empty(model)
             return [data.document(row) for row in rows]
 
         def orm_setup():
-            collection.delete_many({})
+            self.tables.empty(model)
             return [data.instance(model, row) for row in rows]
 
         def orm(objs):
@@ -424,7 +417,7 @@ def main(argv: list[str]) -> int:
     create_tables()
     opened = target.open()
     versions = ", ".join(f"{name} {version}" for name, version in opened.versions.items())
-    breakdown = Breakdown(options.rows, options.repeats)
+    breakdown = Breakdown(opened, options.rows, options.repeats)
     reads, writes = [], []
     for values in (False, True):
         for shape in SHAPES:
